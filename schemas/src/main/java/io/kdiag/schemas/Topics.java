@@ -1,0 +1,104 @@
+package io.kdiag.schemas;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import io.kdiag.schemas.avro.AbnormalRequest;
+import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * The topic catalogue: every topic of the pipeline, with its key and value serdes. Names carry a configurable prefix
+ * (default {@code kdiag.}) so several installations can share one Kafka cluster.
+ *
+ * <pre>
+ * abnormal-requests  node name (optional) → AbnormalRequest (Avro or JSON)  open ingest, read by the bridge
+ * abnormals          node name            → AbnormalRequest                 written only by the bridge
+ * diagnosis-events   node name            → DiagnosisEvent                  the history; long retention
+ * abnormal-status    abnormal uid         → AbnormalStatus                  compacted snapshots
+ * dead-letters       original key         → original bytes                  with source and reason headers
+ * </pre>
+ */
+public final class Topics {
+    /** The default topic name prefix. */
+    public static final String DEFAULT_PREFIX = "kdiag.";
+    /** Default partition count of the node-keyed topics. */
+    public static final int DEFAULT_PARTITIONS = 12;
+
+    private final String prefix;
+    private final Topic<String, byte[]> abnormalRequests;
+    private final Topic<String, AbnormalRequest> abnormals;
+    private final Topic<String, DiagnosisEvent> diagnosisEvents;
+    private final Topic<String, AbnormalStatus> abnormalStatus;
+    private final Topic<byte[], byte[]> deadLetters;
+
+    /** The catalogue for a prefix, with the default single-object-encoding serdes. */
+    public Topics(String prefix) {
+        this.prefix = Objects.requireNonNull(prefix, "prefix");
+        Serde<String> nodeName = Serdes.String();
+        abnormalRequests = new Topic<>(prefix + "abnormal-requests", nodeName, Serdes.ByteArray());
+        abnormals = new Topic<>(prefix + "abnormals", nodeName, AvroSerde.of(AbnormalRequest.class));
+        diagnosisEvents = new Topic<>(prefix + "diagnosis-events", nodeName, AvroSerde.of(DiagnosisEvent.class));
+        abnormalStatus = new Topic<>(prefix + "abnormal-status", Serdes.String(), AvroSerde.of(AbnormalStatus.class));
+        deadLetters = new Topic<>(prefix + "dead-letters", Serdes.ByteArray(), Serdes.ByteArray());
+    }
+
+    /** The catalogue with the default prefix. */
+    public static Topics withDefaultPrefix() {
+        return new Topics(DEFAULT_PREFIX);
+    }
+
+    /** The prefix every name starts with. */
+    public String prefix() {
+        return prefix;
+    }
+
+    /** Open ingest: any producer may publish AbnormalRequests here, as Avro or JSON; values are raw bytes. */
+    public Topic<String, byte[]> abnormalRequests() {
+        return abnormalRequests;
+    }
+
+    /** Validated requests keyed by node, read by the node agents. */
+    public Topic<String, AbnormalRequest> abnormals() {
+        return abnormals;
+    }
+
+    /** Every step of every diagnosis, keyed by node. */
+    public Topic<String, DiagnosisEvent> diagnosisEvents() {
+        return diagnosisEvents;
+    }
+
+    /** Status snapshots keyed by abnormal uid (compacted). */
+    public Topic<String, AbnormalStatus> abnormalStatus() {
+        return abnormalStatus;
+    }
+
+    /** Records that could not be processed, as they were, with headers naming where they came from and why. */
+    public Topic<byte[], byte[]> deadLetters() {
+        return deadLetters;
+    }
+
+    /** Every topic with the settings it is created with. */
+    public List<TopicSpec> specs(int nodePartitions) {
+        Map<String, String> history = Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(30L * 24 * 3600 * 1000));
+        return List.of(
+                new TopicSpec(abnormalRequests.name(), nodePartitions, Map.of()),
+                new TopicSpec(abnormals.name(), nodePartitions, Map.of()),
+                new TopicSpec(diagnosisEvents.name(), nodePartitions, history),
+                new TopicSpec(abnormalStatus.name(), nodePartitions, Map.of("cleanup.policy", "compact")),
+                new TopicSpec(deadLetters.name(), 1, Map.of()));
+    }
+
+    /**
+     * How a topic is created.
+     *
+     * @param name full topic name
+     * @param partitions partition count
+     * @param config topic-level configuration
+     */
+    public record TopicSpec(String name, int partitions, Map<String, String> config) {
+    }
+}
