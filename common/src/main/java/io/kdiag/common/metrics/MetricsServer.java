@@ -1,0 +1,62 @@
+package io.kdiag.common.metrics;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+/** Serves a Prometheus registry at {@code GET /metrics} (port 10357 by default). */
+public final class MetricsServer implements AutoCloseable {
+    /** The port every component serves its metrics on. */
+    public static final int DEFAULT_PORT = 10357;
+
+    private final PrometheusMeterRegistry registry;
+    private final HttpServer server;
+
+    private MetricsServer(PrometheusMeterRegistry registry, HttpServer server) {
+        this.registry = registry;
+        this.server = server;
+    }
+
+    /** A new registry, served on {@code host:port}; port 0 picks a free one. */
+    public static MetricsServer start(String host, int port) throws IOException {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
+        server.createContext("/metrics", exchange -> {
+            byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "kdiag-metrics-http");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.start();
+        return new MetricsServer(registry, server);
+    }
+
+    /** The registry whose meters are served. */
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** The port actually bound. */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        registry.close();
+    }
+}

@@ -1,0 +1,127 @@
+package io.kdiag.embedded;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+
+/**
+ * A single-node Kafka broker (combined KRaft broker and controller) running in this JVM: the real broker code, with
+ * its data in a folder of its own. Started on an existing folder it keeps the topics and records it had.
+ *
+ * <p>Settings that a one-node cluster needs (replication factor 1 for the internal topics, no initial rebalance
+ * delay) are set here; without them consumer groups and transactions hang.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+    private final KafkaRaftServer server;
+    private final String bootstrapServers;
+    private final Path dataDir;
+
+    private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers, Path dataDir) {
+        this.server = server;
+        this.bootstrapServers = bootstrapServers;
+        this.dataDir = dataDir;
+    }
+
+    /**
+     * Starts a broker.
+     *
+     * @param dataDir where the log and metadata live; formatted on first use, reused afterwards
+     * @param port the client port on 127.0.0.1; 0 picks a free one
+     * @param overrides broker settings that replace the defaults
+     */
+    public static EmbeddedKafka start(Path dataDir, int port, Map<String, String> overrides) {
+        try {
+            Files.createDirectories(dataDir);
+            int clientPort = port == 0 ? freePort() : port;
+            int controllerPort = freePort();
+            Properties p = new Properties();
+            p.put("process.roles", "broker,controller");
+            p.put("node.id", "1");
+            p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+            p.put("listeners", "PLAINTEXT://127.0.0.1:" + clientPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+            p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + clientPort);
+            p.put("controller.listener.names", "CONTROLLER");
+            p.put("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+            p.put("inter.broker.listener.name", "PLAINTEXT");
+            p.put("log.dirs", dataDir.resolve("log").toString());
+            p.put("num.partitions", "1");
+            p.put("offsets.topic.replication.factor", "1");
+            p.put("offsets.topic.num.partitions", "1");
+            p.put("transaction.state.log.replication.factor", "1");
+            p.put("transaction.state.log.min.isr", "1");
+            p.put("transaction.state.log.num.partitions", "1");
+            p.put("share.coordinator.state.topic.replication.factor", "1");
+            p.put("share.coordinator.state.topic.min.isr", "1");
+            p.put("group.initial.rebalance.delay.ms", "0");
+            p.put("auto.create.topics.enable", "false");
+            p.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
+            p.putAll(overrides);
+
+            Path config = dataDir.resolve("server.properties");
+            try (Writer w = Files.newBufferedWriter(config)) {
+                p.store(w, "written by kdiag for the embedded broker");
+            }
+            if (!Files.exists(dataDir.resolve("log").resolve("meta.properties"))) {
+                format(config);
+            }
+            KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(p, false), Time.SYSTEM);
+            server.startup();
+            return new EmbeddedKafka(server, "127.0.0.1:" + clientPort, dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the embedded Kafka broker in " + dataDir, e);
+        }
+    }
+
+    /** Starts a broker on a fresh temporary folder and a free port. */
+    public static EmbeddedKafka startTemporary() {
+        try {
+            return start(Files.createTempDirectory("kdiag-kafka-"), 0, Map.of());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void format(Path config) {
+        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+        int rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c", config.toString()}, quiet);
+        if (rc != 0) {
+            throw new IllegalStateException("formatting the embedded broker's storage failed with exit code " + rc);
+        }
+    }
+
+    /** {@code host:port} for clients. */
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /** The folder holding the broker's data. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** Stops the broker and waits until it has shut down; the data stays. */
+    @Override
+    public void close() {
+        server.shutdown();
+        server.awaitShutdown();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
