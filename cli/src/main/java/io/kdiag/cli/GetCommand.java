@@ -1,0 +1,72 @@
+package io.kdiag.cli;
+
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.StatusProjection;
+import io.kdiag.schemas.avro.AbnormalStatus;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code kdiag get abnormals} / {@code kdiag get abnormal NAME}: statuses from the status topic. */
+@Command(name = "get", mixinStandardHelpOptions = true,
+        description = "List abnormals, or show one, from the status topic (the system of record).")
+final class GetCommand implements Callable<Integer> {
+    @ParentCommand
+    Kdiag kdiag;
+
+    @Parameters(index = "0", paramLabel = "KIND", description = "abnormals (or abnormal, abn).")
+    String kind;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "NAME", description = "Show only this abnormal.")
+    String name;
+
+    @Option(names = {"-n", "--namespace"}, description = "Only this namespace.")
+    String namespace;
+
+    @Option(names = {"-A", "--all-namespaces"}, description = "Every namespace (the default when -n is not given).")
+    boolean allNamespaces;
+
+    @Option(names = {"-o", "--output"}, description = "yaml, json or wide.")
+    String output;
+
+    @Override
+    public Integer call() {
+        if (!List.of("abnormals", "abnormal", "abn").contains(kind)) {
+            System.err.println("error: the server doesn't have a resource type \"" + kind + "\" (try: abnormals)");
+            return 1;
+        }
+        Kdiag.Connection connection = kdiag.connection();
+        List<AbnormalStatus> statuses;
+        try (PipelineClient client = new PipelineClient(connection.kafka(), connection.topics())) {
+            statuses = client.latestStatuses().values().stream()
+                    .filter(s -> namespace == null || namespace.equals(s.getNamespace()))
+                    .filter(s -> name == null || name.equals(s.getName()))
+                    .sorted(Comparator.comparing(AbnormalStatus::getNamespace).thenComparing(AbnormalStatus::getName)
+                            .thenComparing(AbnormalStatus::getUpdatedAt))
+                    .toList();
+        }
+        if (name != null && statuses.isEmpty()) {
+            System.err.printf("Error from server (NotFound): abnormals \"%s\" not found%n", name);
+            return 1;
+        }
+        if (statuses.isEmpty()) {
+            System.err.println("No resources found");
+            return 0;
+        }
+        if ("yaml".equals(output) || "json".equals(output)) {
+            for (AbnormalStatus s : statuses) {
+                var abnormal = StatusProjection.abnormal(s);
+                System.out.print("yaml".equals(output) ? ApiSerialization.yaml(abnormal) : ApiSerialization.json(abnormal) + "\n");
+            }
+            return 0;
+        }
+        System.out.print(StatusPrinter.table(statuses, "wide".equals(output), Instant.now()));
+        return 0;
+    }
+}

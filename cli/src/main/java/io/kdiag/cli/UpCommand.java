@@ -1,0 +1,45 @@
+package io.kdiag.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code kdiag up}: the local stack until interrupted, with its data kept across restarts. */
+@Command(name = "up", mixinStandardHelpOptions = true,
+        description = "Run the embedded stack (Kafka broker, source bridge, node agent for this host, status writer) until interrupted. "
+                + "Data is kept under <home>/data across restarts.")
+final class UpCommand implements Callable<Integer> {
+    @ParentCommand
+    Kdiag kdiag;
+
+    @Option(names = "--port", defaultValue = "19092", description = "Kafka port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--metrics-port", defaultValue = "10357", description = "Prometheus /metrics port (default: ${DEFAULT-VALUE}).")
+    int metricsPort;
+
+    @Override
+    public Integer call() throws Exception {
+        Path home = kdiag.home();
+        Files.createDirectories(home);
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (LocalStack stack = LocalStack.start(home.resolve("data"), port, metricsPort)) {
+            new StackFile(stack.bootstrapServers(), stack.nodeName(), stack.topics().prefix()).write(home);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                StackFile.delete(home);
+                stack.close();
+                stopped.countDown();
+            }, "kdiag-up-shutdown"));
+            System.out.printf("kdiag is up: Kafka %s, node %s, metrics http://localhost:%d/metrics%n",
+                    stack.bootstrapServers(), stack.nodeName(), stack.metricsPort());
+            System.out.println("Submit with: ./kdiag submit examples/01-collect-processes.yaml --wait   (Ctrl-C stops)");
+            stopped.await();
+        }
+        return 0;
+    }
+}

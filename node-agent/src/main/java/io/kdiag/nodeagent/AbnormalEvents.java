@@ -1,0 +1,79 @@
+package io.kdiag.nodeagent;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import io.kdiag.schemas.avro.DiagnosisEvent;
+
+/**
+ * The events of one abnormal: numbers them without gaps, journals each seq before sending it, and marks the abnormal
+ * finished once every event is acknowledged.
+ */
+final class AbnormalEvents {
+    private final String uid;
+    private final String nodeName;
+    private final EventSink sink;
+    private final Journal journal;
+    private final Clock clock;
+    private final List<CompletableFuture<Void>> pending = new ArrayList<>();
+    private long nextSeq;
+
+    AbnormalEvents(String uid, String nodeName, long firstSeq, EventSink sink, Journal journal, Clock clock) {
+        this.uid = uid;
+        this.nodeName = nodeName;
+        this.nextSeq = firstSeq;
+        this.sink = sink;
+        this.journal = journal;
+        this.clock = clock;
+    }
+
+    String uid() {
+        return uid;
+    }
+
+    /** Sends the next event; the future completes when Kafka acknowledged it. */
+    CompletableFuture<Void> emit(Object payload) {
+        long seq = nextSeq++;
+        try {
+            journal.reserve(uid, seq, payload);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the journal " + journal, e);
+        }
+        CompletableFuture<Void> acked = sink.send(DiagnosisEvent.newBuilder()
+                .setAbnormalUid(uid)
+                .setSeq(seq)
+                .setNodeName(nodeName)
+                .setTime(clock.instant())
+                .setPayload(payload)
+                .build());
+        pending.add(acked);
+        return acked;
+    }
+
+    /** Waits for every event sent so far, then records the abnormal as finished: it will never run again. */
+    void finish() throws InterruptedException, EventSink.DeliveryException {
+        for (CompletableFuture<Void> acked : pending) {
+            awaitAck(acked);
+        }
+        pending.clear();
+        try {
+            journal.finish(uid);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the journal " + journal, e);
+        }
+    }
+
+    /** Waits until Kafka acknowledged an event this sent. */
+    void awaitAck(CompletableFuture<Void> acked) throws InterruptedException, EventSink.DeliveryException {
+        try {
+            acked.get();
+        } catch (ExecutionException e) {
+            throw new EventSink.DeliveryException("cannot deliver an event of abnormal " + uid + ": " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+}

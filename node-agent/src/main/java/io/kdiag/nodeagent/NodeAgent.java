@@ -1,0 +1,279 @@
+package io.kdiag.nodeagent;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.schemas.DeadLetterHeaders;
+import io.kdiag.schemas.Topic;
+import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.AbnormalRequest;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.stageworkers.CommandExecutor;
+import io.kdiag.stageworkers.WorkerCatalog;
+import io.kdiag.stageworkers.WorkerRunner;
+import io.kdiag.stageworkers.spi.HostPaths;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node agent: reads this node's partition of {@code kdiag.abnormals}, runs each abnormal through its stages one
+ * at a time, and writes every step to {@code kdiag.diagnosis-events}. An abnormal's offset is committed only after its
+ * last event is acknowledged; the journal under {@code kdiag.state-dir} keeps a uid from running twice, even across a
+ * crash.
+ */
+public final class NodeAgent implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
+    private static final Duration POLL = Duration.ofMillis(500);
+    private static final Duration PARTITIONS_WAIT = Duration.ofSeconds(60);
+
+    private final NodeAgentConfig config;
+    private final Topics topics;
+    private final Journal journal;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final WorkerRunner workers;
+    private final AgentMetrics metrics;
+    private final StageRunner stages;
+    private final Clock clock = Clock.systemUTC();
+    private KafkaConsumer<String, byte[]> consumer;
+    private TopicPartition partition;
+    private Thread loop;
+    private volatile boolean closing;
+
+    private NodeAgent(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry) throws IOException {
+        this.config = config;
+        this.topics = new Topics(config.topicPrefix());
+        this.journal = Journal.open(config.stateDir());
+        Map<String, Object> producerProps = new HashMap<>(kafka);
+        producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+        producerProps.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "kdiag-node-agent-" + config.nodeName());
+        this.producer = new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer());
+        this.workers = new WorkerRunner(config.processorTimeout(), config.maxContextBytes());
+        this.metrics = new AgentMetrics(registry);
+        this.stages = new StageRunner(config.nodeName(), config.builtinNamespace(), WorkerCatalog.builtIns(), workers,
+                new CommandExecutor(Set.copyOf(config.commandAllowlist())), HostPaths.of(config.hostRoot()),
+                ProcessHandle.current().pid(), metrics);
+    }
+
+    /**
+     * Starts the agent: ends abnormals a previous run left unfinished, then consumes this node's partition from its
+     * committed offset (the earliest when there is none).
+     *
+     * @param config the agent's configuration
+     * @param kafka Kafka client settings ({@code bootstrap.servers}, TLS, SASL, …)
+     * @param registry where the agent's meters go
+     * @return the running agent, once consuming has begun
+     * @throws IllegalStateException if the journal cannot be read or Kafka cannot be reached
+     */
+    public static NodeAgent start(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry) {
+        NodeAgent agent;
+        try {
+            agent = new NodeAgent(config, kafka, registry);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot open the journal in " + config.stateDir() + ": " + e.getMessage(), e);
+        }
+        try {
+            agent.endUnfinished("the agent restarted");
+            agent.startConsuming(kafka);
+            return agent;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            agent.close();
+            throw new IllegalStateException("interrupted while starting", e);
+        } catch (RuntimeException | EventSink.DeliveryException e) {
+            agent.close();
+            throw new IllegalStateException("cannot start the node agent: " + e.getMessage(), e);
+        }
+    }
+
+    private void endUnfinished(String cause) throws InterruptedException, EventSink.DeliveryException {
+        for (Map.Entry<String, Journal.Entry> e : journal.unfinished().entrySet()) {
+            // one that stopped right after Accepted did no work: its record is read again and it runs from the start
+            if (!e.getValue().onlyAccepted()) {
+                stages.endInterrupted(e.getValue(), events(e.getKey(), e.getValue().lastSeq()), cause);
+            }
+        }
+    }
+
+    private void startConsuming(Map<String, Object> kafka) {
+        Map<String, Object> props = new HashMap<>(kafka);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "kdiag-node-agent-" + config.nodeName());
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "kdiag-node-agent-" + config.nodeName());
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10);
+        consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        String topic = topics.abnormals().name();
+        List<PartitionInfo> partitions = List.of();
+        long deadline = System.nanoTime() + PARTITIONS_WAIT.toNanos();
+        while (partitions.isEmpty() && System.nanoTime() < deadline) {
+            partitions = consumer.partitionsFor(topic, PARTITIONS_WAIT);
+        }
+        if (partitions.isEmpty()) {
+            throw new IllegalStateException("topic " + topic + " does not exist");
+        }
+        partition = new TopicPartition(topic, TopicAdmin.partitionFor(config.nodeName(), partitions.size()));
+        consumer.assign(List.of(partition));
+        // resolves the committed offset now, so consuming has begun when start returns
+        long position = consumer.position(partition, PARTITIONS_WAIT);
+        LOG.info("node agent consuming node={} partition={} offset={}", config.nodeName(), partition, position);
+        loop = new Thread(this::consume, "kdiag-node-agent");
+        loop.start();
+    }
+
+    private void consume() {
+        try {
+            while (!closing) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
+                    if (!handle(record)) {
+                        // the events could not be delivered; read the record again after a pause
+                        consumer.seek(partition, record.offset());
+                        TimeUnit.MILLISECONDS.sleep(POLL.toMillis());
+                        break;
+                    }
+                }
+            }
+        } catch (WakeupException | InterruptException | InterruptedException e) {
+            // closing
+        } catch (RuntimeException e) {
+            LOG.error("node agent stopped consuming node={}", config.nodeName(), e);
+        } finally {
+            // an interrupt meant "stop now"; it must not also break the consumer's close
+            Thread.interrupted();
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+        }
+    }
+
+    /** Handles one record; {@code false} when its events could not be delivered and it must be read again. */
+    private boolean handle(ConsumerRecord<String, byte[]> record) throws InterruptedException {
+        if (!config.nodeName().equals(record.key())) {
+            LOG.debug("abnormal skipped node={} key={} offset={} reason={}", config.nodeName(), record.key(), record.offset(), "OtherNode");
+            commit(record);
+            return true;
+        }
+        AbnormalRequest request;
+        try {
+            request = topics.abnormals().valueSerde().deserializer().deserialize(record.topic(), record.value());
+        } catch (SerializationException e) {
+            deadLetter(record, e.getMessage());
+            commit(record);
+            return true;
+        }
+        if (request == null) {
+            commit(record);
+            return true;
+        }
+        String uid = request.getUid();
+        Journal.Entry known = journal.entry(uid).orElse(null);
+        try {
+            if (known != null && known.finished()) {
+                LOG.info("abnormal skipped uid={} node={} reason={}", uid, config.nodeName(), "Duplicate");
+            } else if (known != null && !known.onlyAccepted()) {
+                // an earlier attempt lost its events on the way to Kafka: end it rather than run anything twice
+                stages.endInterrupted(known, events(uid, known.lastSeq()), "the agent could not deliver its events");
+            } else {
+                // new, or an earlier attempt stopped before any work: run it from the start
+                metrics.inFlight().incrementAndGet();
+                try {
+                    stages.run(request, events(uid, 0));
+                } finally {
+                    metrics.inFlight().decrementAndGet();
+                }
+            }
+        } catch (EventSink.DeliveryException e) {
+            LOG.warn("events not delivered uid={} node={}", uid, config.nodeName(), e);
+            return false;
+        }
+        commit(record);
+        return true;
+    }
+
+    private AbnormalEvents events(String uid, long firstSeq) {
+        Topic<String, DiagnosisEvent> topic = topics.diagnosisEvents();
+        return new AbnormalEvents(uid, config.nodeName(), firstSeq, event -> {
+            CompletableFuture<Void> acked = new CompletableFuture<>();
+            producer.send(new ProducerRecord<>(topic.name(), config.nodeName().getBytes(StandardCharsets.UTF_8),
+                    topic.valueSerde().serializer().serialize(topic.name(), event)), (metadata, error) -> {
+                        if (error == null) {
+                            acked.complete(null);
+                        } else {
+                            acked.completeExceptionally(error);
+                        }
+                    });
+            return acked;
+        }, journal, clock);
+    }
+
+    private void deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
+        LOG.warn("abnormal unreadable node={} offset={} reason={}", config.nodeName(), record.offset(), reason);
+        ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(topics.deadLetters().name(),
+                record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8), record.value());
+        letter.headers().add(DeadLetterHeaders.SOURCE_TOPIC, record.topic().getBytes(StandardCharsets.UTF_8));
+        letter.headers().add(DeadLetterHeaders.SOURCE_PARTITION, String.valueOf(record.partition()).getBytes(StandardCharsets.UTF_8));
+        letter.headers().add(DeadLetterHeaders.SOURCE_OFFSET, String.valueOf(record.offset()).getBytes(StandardCharsets.UTF_8));
+        letter.headers().add(DeadLetterHeaders.REASON, String.valueOf(reason).getBytes(StandardCharsets.UTF_8));
+        try {
+            producer.send(letter).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.error("dead letter not delivered node={} offset={}", config.nodeName(), record.offset(), e);
+        }
+    }
+
+    private void commit(ConsumerRecord<String, byte[]> record) {
+        consumer.commitSync(Map.of(partition, new OffsetAndMetadata(record.offset() + 1)));
+    }
+
+    /** Stops consuming (an abnormal in the middle is interrupted and ended at the next start), then closes the clients. */
+    @Override
+    public void close() {
+        closing = true;
+        if (loop != null) {
+            consumer.wakeup();
+            try {
+                loop.join(TimeUnit.SECONDS.toMillis(2));
+                // still busy with an abnormal: interrupt it; the next start ends it with AbnormalFailed
+                loop.interrupt();
+                loop.join(TimeUnit.SECONDS.toMillis(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } else if (consumer != null) {
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+        }
+        workers.close();
+        producer.close(Duration.ofSeconds(10));
+        try {
+            journal.close();
+        } catch (IOException e) {
+            LOG.warn("journal not closed node={}", config.nodeName(), e);
+        }
+        LOG.info("node agent stopped node={}", config.nodeName());
+    }
+}

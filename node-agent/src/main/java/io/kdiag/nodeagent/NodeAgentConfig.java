@@ -1,0 +1,147 @@
+package io.kdiag.nodeagent;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.kdiag.common.config.CommonKeys;
+import io.kdiag.common.config.ConfigException;
+import io.kdiag.common.config.ConfigKey;
+import io.kdiag.common.config.ConfigSource;
+import io.kdiag.stageworkers.CommandExecutor;
+
+/** The node agent's configuration, read once and validated at start; an invalid value names its key. */
+public final class NodeAgentConfig {
+    static final ConfigKey<String> NODE_NAME = ConfigKey.string("kdiag.node-name", null,
+            "The node this agent runs on (downward API spec.nodeName); it reads only this node's abnormals.");
+    static final ConfigKey<Path> HOST_ROOT = ConfigKey.path("kdiag.host-root", "/",
+            "Where the host filesystem is mounted; host paths such as /proc are resolved under it.");
+    static final ConfigKey<List<String>> COMMAND_ALLOWLIST = ConfigKey.list(CommandExecutor.ALLOWLIST_KEY, "",
+            "Comma-separated executables spec.commandExecutors may run: a bare name is looked up on the PATH, an absolute "
+                    + "path allows exactly that file. Empty denies every command.");
+    static final ConfigKey<String> BUILTIN_NAMESPACE = ConfigKey.string("kdiag.builtin-namespace", "kube-diagnoser",
+            "Namespace of processor references that name the agent's built-in workers.");
+    static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser",
+            "Directory of the agent's journal, which keeps an abnormal from running twice across restarts.");
+    static final ConfigKey<Duration> PROCESSOR_TIMEOUT = ConfigKey.duration("kdiag.processor-timeout", "60s",
+            "Time one processor call may take before it fails with reason Timeout.");
+    static final ConfigKey<Integer> MAX_CONTEXT_BYTES = ConfigKey.integer("kdiag.max-context-bytes", 524_288, 1024, 64 * 1024 * 1024,
+            "Largest context output (as JSON) one processor call may return before it fails with reason OutputTooLarge.");
+
+    private final String nodeName;
+    private final Path hostRoot;
+    private final List<String> commandAllowlist;
+    private final String builtinNamespace;
+    private final Path stateDir;
+    private final Duration processorTimeout;
+    private final int maxContextBytes;
+    private final String topicPrefix;
+    private final int partitions;
+    private final boolean createTopics;
+    private final int replicationFactor;
+    private final int metricsPort;
+
+    private NodeAgentConfig(ConfigSource source) {
+        nodeName = source.get(NODE_NAME).strip();
+        if (nodeName.isEmpty()) {
+            throw new ConfigException("kdiag.node-name must not be blank");
+        }
+        hostRoot = source.get(HOST_ROOT);
+        commandAllowlist = source.get(COMMAND_ALLOWLIST);
+        builtinNamespace = source.get(BUILTIN_NAMESPACE);
+        stateDir = source.get(STATE_DIR);
+        processorTimeout = source.get(PROCESSOR_TIMEOUT);
+        maxContextBytes = source.get(MAX_CONTEXT_BYTES);
+        topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
+        partitions = source.get(CommonKeys.PARTITIONS);
+        createTopics = source.get(CommonKeys.CREATE_TOPICS);
+        replicationFactor = source.get(CommonKeys.REPLICATION_FACTOR);
+        metricsPort = source.get(CommonKeys.METRICS_PORT);
+    }
+
+    /**
+     * Reads and validates every key.
+     *
+     * @throws ConfigException naming the first missing or invalid key
+     */
+    public static NodeAgentConfig from(ConfigSource source) {
+        return new NodeAgentConfig(source);
+    }
+
+    /** Every key the agent reads, its own and the common ones, for the configuration reference. */
+    public static List<ConfigKey<?>> keys() {
+        List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, COMMAND_ALLOWLIST, BUILTIN_NAMESPACE, STATE_DIR,
+                PROCESSOR_TIMEOUT, MAX_CONTEXT_BYTES));
+        keys.addAll(CommonKeys.ALL);
+        return List.copyOf(keys);
+    }
+
+    /** The node this agent serves ({@code kdiag.node-name}). */
+    public String nodeName() {
+        return nodeName;
+    }
+
+    /** Where host paths are resolved ({@code kdiag.host-root}). */
+    public Path hostRoot() {
+        return hostRoot;
+    }
+
+    /** Executables commands may run ({@code kdiag.command-allowlist}); empty denies all. */
+    public List<String> commandAllowlist() {
+        return commandAllowlist;
+    }
+
+    /** Namespace of built-in processor references ({@code kdiag.builtin-namespace}). */
+    public String builtinNamespace() {
+        return builtinNamespace;
+    }
+
+    /** Directory of the journal ({@code kdiag.state-dir}). */
+    public Path stateDir() {
+        return stateDir;
+    }
+
+    /** Timeout of one processor call ({@code kdiag.processor-timeout}). */
+    public Duration processorTimeout() {
+        return processorTimeout;
+    }
+
+    /** Cap of one processor call's context output in bytes ({@code kdiag.max-context-bytes}). */
+    public int maxContextBytes() {
+        return maxContextBytes;
+    }
+
+    /** Prefix of the topic names ({@code kdiag.topic-prefix}). */
+    public String topicPrefix() {
+        return topicPrefix;
+    }
+
+    /** Partitions of the node-keyed topics when the agent creates them ({@code kdiag.partitions}). */
+    public int partitions() {
+        return partitions;
+    }
+
+    /** Whether {@code Main} creates missing topics ({@code kdiag.create-topics}). */
+    public boolean createTopics() {
+        return createTopics;
+    }
+
+    /** Replication factor of topics {@code Main} creates ({@code kdiag.replication-factor}). */
+    public int replicationFactor() {
+        return replicationFactor;
+    }
+
+    /** Port of the Prometheus endpoint ({@code kdiag.metrics-port}). */
+    public int metricsPort() {
+        return metricsPort;
+    }
+
+    @Override
+    public String toString() {
+        return "node-name=" + nodeName + " host-root=" + hostRoot + " command-allowlist=" + commandAllowlist
+                + " builtin-namespace=" + builtinNamespace + " state-dir=" + stateDir + " processor-timeout=" + processorTimeout
+                + " max-context-bytes=" + maxContextBytes + " topic-prefix=" + topicPrefix + " partitions=" + partitions
+                + " create-topics=" + createTopics + " replication-factor=" + replicationFactor + " metrics-port=" + metricsPort;
+    }
+}

@@ -1,0 +1,111 @@
+package io.kdiag.nodeagent;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.v1.AbnormalSpec;
+import io.kdiag.api.v1.NamespacedName;
+import io.kdiag.schemas.avro.AbnormalFailed;
+import io.kdiag.schemas.avro.AbnormalRequest;
+import io.kdiag.schemas.avro.CommandFinished;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.Origin;
+import io.kdiag.schemas.avro.ProcessorFinished;
+import io.kdiag.schemas.avro.ProcessorStarted;
+import io.kdiag.schemas.avro.ProfilerFinished;
+import io.kdiag.schemas.avro.Stage;
+import io.kdiag.schemas.avro.StageFinished;
+import io.kdiag.schemas.avro.StageStarted;
+import io.kdiag.stageworkers.spi.StageWorker;
+import io.kdiag.stageworkers.spi.WorkContext;
+import io.kdiag.stageworkers.spi.WorkResult;
+
+/** Builders and fakes shared by the agent's tests. */
+final class Fixtures {
+    static final String BUILTIN = "kube-diagnoser";
+
+    private Fixtures() {
+    }
+
+    static NamespacedName ref(String name) {
+        return new NamespacedName(BUILTIN, name);
+    }
+
+    static AbnormalRequest request(String uid, String node, AbnormalSpec spec) {
+        return request(uid, node, ApiSerialization.json(spec));
+    }
+
+    static AbnormalRequest request(String uid, String node, String specJson) {
+        return AbnormalRequest.newBuilder()
+                .setUid(uid).setNamespace("default").setName("abnormal-" + uid).setNodeName(node)
+                .setOrigin(Origin.CustomResource).setRequestedAt(Instant.now()).setSpec(specJson).setLabels(Map.of())
+                .build();
+    }
+
+    /** A sink that keeps what it is sent and acknowledges it at once, unless told to fail. */
+    static final class ListSink implements EventSink {
+        final List<DiagnosisEvent> events = new ArrayList<>();
+        Function<DiagnosisEvent, Throwable> failure = e -> null;
+
+        @Override
+        public synchronized CompletableFuture<Void> send(DiagnosisEvent event) {
+            events.add(event);
+            Throwable error = failure.apply(event);
+            return error == null ? CompletableFuture.completedFuture(null) : CompletableFuture.failedFuture(error);
+        }
+
+        synchronized List<String> described() {
+            return events.stream().map(e -> describe(e.getPayload())).toList();
+        }
+    }
+
+    /** A worker whose behaviour the test gives, recording each call in {@code calls}. */
+    static StageWorker worker(String name, Stage stage, List<String> calls, Function<WorkContext, WorkResult> body) {
+        return new StageWorker() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public Stage stage() {
+                return stage;
+            }
+
+            @Override
+            public WorkResult run(WorkContext ctx) {
+                synchronized (calls) {
+                    calls.add(name);
+                }
+                return body.apply(ctx);
+            }
+        };
+    }
+
+    /** A compact description of an event payload, for sequence assertions. */
+    static String describe(Object payload) {
+        if (payload instanceof StageStarted s) {
+            return "StageStarted " + s.getStage();
+        } else if (payload instanceof ProcessorStarted p) {
+            return "ProcessorStarted " + p.getProcessor().getName();
+        } else if (payload instanceof ProcessorFinished p) {
+            return "ProcessorFinished " + p.getProcessor().getName() + " " + (p.getSucceeded() ? "ok" : p.getReason());
+        } else if (payload instanceof StageFinished s) {
+            return "StageFinished " + s.getStage() + " " + s.getOutcome()
+                    + (s.getProcessor() == null ? "" : " " + s.getProcessor().getName())
+                    + (s.getReason() == null ? "" : " " + s.getReason());
+        } else if (payload instanceof CommandFinished c) {
+            return "CommandFinished " + c.getStage() + " " + c.getCommand().get(0);
+        } else if (payload instanceof ProfilerFinished p) {
+            return "ProfilerFinished " + p.getStage() + " " + p.getName();
+        } else if (payload instanceof AbnormalFailed f) {
+            return "AbnormalFailed " + f.getReason();
+        }
+        return payload.getClass().getSimpleName();
+    }
+}

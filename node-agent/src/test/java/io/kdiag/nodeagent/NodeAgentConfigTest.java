@@ -1,0 +1,57 @@
+package io.kdiag.nodeagent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import io.kdiag.common.config.ConfigException;
+import io.kdiag.common.config.ConfigKey;
+import io.kdiag.common.config.ConfigSource;
+import org.junit.jupiter.api.Test;
+
+class NodeAgentConfigTest {
+
+    @Test
+    void shouldApplyTheDefaults() {
+        NodeAgentConfig config = NodeAgentConfig.from(ConfigSource.of(Map.of(), Map.of("KDIAG_NODE_NAME", "node-a")));
+
+        assertThat(config.nodeName()).isEqualTo("node-a");
+        assertThat(config.hostRoot()).isEqualTo(Path.of("/"));
+        assertThat(config.commandAllowlist()).isEmpty();
+        assertThat(config.builtinNamespace()).isEqualTo("kube-diagnoser");
+        assertThat(config.stateDir()).isEqualTo(Path.of("/var/lib/kube-diagnoser"));
+        assertThat(config.processorTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(config.maxContextBytes()).isEqualTo(524_288);
+        assertThat(config.topicPrefix()).isEqualTo("kdiag.");
+        assertThat(config.partitions()).isEqualTo(12);
+    }
+
+    @Test
+    void shouldReadTheFileAndLetTheEnvironmentWin() {
+        NodeAgentConfig config = NodeAgentConfig.from(ConfigSource.of(
+                Map.of("kdiag.node-name", "file-node", "kdiag.command-allowlist", "df, /usr/bin/uptime", "kdiag.processor-timeout", "5s"),
+                Map.of("KDIAG_NODE_NAME", "env-node")));
+
+        assertThat(config.nodeName()).isEqualTo("env-node");
+        assertThat(config.commandAllowlist()).containsExactly("df", "/usr/bin/uptime");
+        assertThat(config.processorTimeout()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void shouldNameAMissingOrInvalidKey() {
+        assertThatThrownBy(() -> NodeAgentConfig.from(ConfigSource.of(Map.of(), Map.of())))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("kdiag.node-name");
+        assertThatThrownBy(() -> NodeAgentConfig.from(ConfigSource.of(Map.of("kdiag.node-name", "n", "kdiag.max-context-bytes", "x"), Map.of())))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("kdiag.max-context-bytes");
+    }
+
+    @Test
+    void shouldListItsKeysAndTheCommonOnes() {
+        assertThat(NodeAgentConfig.keys()).extracting(ConfigKey::name).contains("kdiag.node-name", "kdiag.host-root",
+                "kdiag.command-allowlist", "kdiag.builtin-namespace", "kdiag.state-dir", "kdiag.processor-timeout",
+                "kdiag.max-context-bytes", "kdiag.topic-prefix", "kdiag.partitions", "kdiag.metrics-port");
+    }
+}

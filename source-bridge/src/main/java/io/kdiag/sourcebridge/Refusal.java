@@ -1,0 +1,79 @@
+package io.kdiag.sourcebridge;
+
+/**
+ * Why an ingest record cannot become an abnormal. The message is for a person (it travels in the dead-letter
+ * header); the {@link Kind} is a bounded set, so it can tag metrics.
+ */
+final class Refusal extends Exception {
+    private static final long serialVersionUID = 1L;
+    /** Reasons travel in a header and a log line; a huge one helps nobody. */
+    private static final int MAX_MESSAGE = 1_000;
+
+    /** The class of a refusal; {@link #tag()} is its metric tag value. */
+    enum Kind {
+        /** Neither Avro single-object encoding nor a JSON object, or empty. */
+        UNDECODABLE("undecodable"),
+        /** Avro bytes that do not decode as a released AbnormalRequest schema. */
+        BAD_AVRO("bad-avro"),
+        /** Text that is not well-formed JSON. */
+        BAD_JSON("bad-json"),
+        /** JSON with missing, unknown or mistyped fields. */
+        BAD_SHAPE("bad-shape"),
+        /** The node to run on is missing or contradictory. */
+        NO_NODE("no-node"),
+        /** A uid, name, namespace or node name that Kubernetes would not accept. */
+        BAD_NAME("bad-name"),
+        /** A spec that does not parse or breaks a rule of the API. */
+        BAD_SPEC("bad-spec"),
+        /** A spec over the size cap. */
+        TOO_LARGE("too-large"),
+        /** A defect of the bridge itself, caught so that one record never stops the stream. */
+        INTERNAL("internal");
+
+        private final String tag;
+
+        Kind(String tag) {
+            this.tag = tag;
+        }
+
+        String tag() {
+            return tag;
+        }
+    }
+
+    private final Kind kind;
+
+    Refusal(Kind kind, String message) {
+        // no stack trace: refusals are expected traffic, not bugs
+        super(cap(message), null, false, false);
+        this.kind = kind;
+    }
+
+    Kind kind() {
+        return kind;
+    }
+
+    /**
+     * The most specific text of an exception chain, on one line: libraries wrap the useful message ("unexpected end
+     * of input at line 1, column 9") in generic ones ("An error has occurred.").
+     */
+    static String detail(Throwable error) {
+        String message = null;
+        Throwable root = error;
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            root = t;
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                message = t.getMessage();
+            }
+        }
+        if (root.getMessage() == null) {
+            message = (message == null ? "" : message + ": ") + root.getClass().getSimpleName();
+        }
+        // Jackson's location names a source it has redacted anyway; the offset after it is what helps
+        return message.replaceAll("\\s*\\R\\s*", " ").replaceAll("\\[Source: [^;\\]]*; ", "[");
+    }
+
+    private static String cap(String message) {
+        return message.length() <= MAX_MESSAGE ? message : message.substring(0, MAX_MESSAGE) + "…";
+    }
+}

@@ -1,0 +1,214 @@
+package io.kdiag.sourcebridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.v1.AbnormalSpec;
+import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.schemas.AvroSerde;
+import io.kdiag.schemas.DeadLetterHeaders;
+import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.AbnormalRequest;
+import io.kdiag.schemas.avro.Origin;
+import io.kdiag.testkit.TestKafka;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.utils.Utils;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class SourceBridgeIT {
+    private static final int PARTITIONS = 12;
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static TestKafka kafka;
+
+    @BeforeAll
+    static void startKafka() {
+        kafka = TestKafka.start();
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        kafka.close();
+    }
+
+    @Test
+    void shouldForwardValidRequestsByNodeAndDeadLetterTheRest() throws Exception {
+        Topics topics = new Topics("kdiag.");
+        TopicAdmin.ensureTopics(clientSettings(), topics, PARTITIONS, (short) 1);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        byte[] avro = AvroSerde.of(AbnormalRequest.class).encode(Samples.avroRequest("node-a", Origin.CustomResource));
+
+        try (SourceBridge bridge = SourceBridge.start(config("kdiag."), clientSettings(), registry);
+             Publisher publisher = new Publisher(topics.abnormalRequests().name())) {
+            publisher.send("node-a", avro);
+            publisher.send(null, bytes(Samples.jsonRequest("disk-full", "node-b")));
+            publisher.send(null, bytes(Samples.SEED_MANIFEST_JSON));
+            RecordMetadata garbage = publisher.send("k-1", bytes("hello"));
+            RecordMetadata truncated = publisher.send("k-2", Arrays.copyOf(avro, 20));
+            RecordMetadata noNode = publisher.send("k-3", bytes("{\"name\": \"a\", \"spec\": {\"podReference\": {\"name\": \"web-0\"}}}"));
+            RecordMetadata badName = publisher.send(null, bytes(Samples.jsonRequest("Disk_Full", "node-d")));
+            publisher.send("node-c", bytes(Samples.jsonRequest("after-the-bad-ones", "node-c")));
+
+            List<ConsumerRecord<byte[], byte[]>> forwarded = awaitCommitted(topics.abnormals().name(), PARTITIONS, 4);
+            assertThat(forwarded).extracting(r -> key(r)).containsExactlyInAnyOrder("node-a", "node-b", "10.177.16.22", "node-c");
+            for (ConsumerRecord<byte[], byte[]> record : forwarded) {
+                AbnormalRequest request = AvroSerde.of(AbnormalRequest.class).decode(record.value());
+                assertThat(record.partition()).as("partition of %s", key(record))
+                        .isEqualTo(Utils.toPositive(Utils.murmur2(record.key())) % PARTITIONS)
+                        .isEqualTo(TopicAdmin.partitionFor(request.getNodeName(), PARTITIONS));
+                assertThat(request.getNodeName()).isEqualTo(key(record));
+                assertThat(request.getOrigin()).isEqualTo(Origin.IngestTopic);
+                AbnormalSpec spec = ApiSerialization.spec(request.getSpec());
+                assertThat(spec.nodeName).isEqualTo(request.getNodeName());
+            }
+
+            List<ConsumerRecord<byte[], byte[]>> dead = awaitCommitted(topics.deadLetters().name(), 1, 4);
+            assertDeadLetter(dead, garbage, "k-1", bytes("hello"), "neither Avro single-object encoding");
+            assertDeadLetter(dead, truncated, "k-2", Arrays.copyOf(avro, 20), "the record ends too early");
+            assertDeadLetter(dead, noNode, "k-3", null, "podReference alone cannot be resolved");
+            assertDeadLetter(dead, badName, null, bytes(Samples.jsonRequest("Disk_Full", "node-d")),
+                    "name 'Disk_Full' must be a DNS-1123 subdomain");
+
+            await().atMost(WAIT).untilAsserted(() -> {
+                assertThat(registry.get(IngestForwarder.METRIC).tag("result", "forwarded").counter().count()).isEqualTo(4);
+                assertThat(registry.get(IngestForwarder.METRIC).tag("result", "dead-lettered").counters())
+                        .extracting(c -> c.getId().getTag("reason") + "=" + (int) c.count())
+                        .containsExactlyInAnyOrder("undecodable=1", "bad-avro=1", "no-node=1", "bad-name=1");
+            });
+        }
+    }
+
+    @Test
+    void shouldNotForwardAnythingTwiceAcrossARestart() throws Exception {
+        Topics topics = new Topics("restart.");
+        TopicAdmin.ensureTopics(clientSettings(), topics, PARTITIONS, (short) 1);
+        try (Publisher publisher = new Publisher(topics.abnormalRequests().name())) {
+            try (SourceBridge first = SourceBridge.start(config("restart."), clientSettings(), new SimpleMeterRegistry())) {
+                publishRequests(publisher, 0, 20);
+                awaitCommitted(topics.abnormals().name(), PARTITIONS, 20);
+            }
+            // published while no bridge runs: the next one must pick them up, and only them
+            publishRequests(publisher, 20, 30);
+            try (SourceBridge second = SourceBridge.start(config("restart."), clientSettings(), new SimpleMeterRegistry())) {
+                publishRequests(publisher, 30, 40);
+                List<ConsumerRecord<byte[], byte[]>> all = awaitCommitted(topics.abnormals().name(), PARTITIONS, 40);
+                assertThat(all).extracting(r -> AvroSerde.of(AbnormalRequest.class).decode(r.value()).getName())
+                        .containsExactlyInAnyOrderElementsOf(IntStream.range(0, 40).mapToObj(i -> "request-" + i).toList());
+                await().during(Duration.ofSeconds(3)).atMost(WAIT)
+                        .until(() -> committed(topics.abnormals().name(), PARTITIONS).size(), n -> n == 40);
+            }
+        }
+    }
+
+    private static void publishRequests(Publisher publisher, int from, int to) throws Exception {
+        for (int i = from; i < to; i++) {
+            publisher.send(null, bytes(Samples.jsonRequest("request-" + i, "node-" + (i % 7))));
+        }
+    }
+
+    private static void assertDeadLetter(List<ConsumerRecord<byte[], byte[]>> deadLetters, RecordMetadata original, String key,
+            byte[] value, String reason) {
+        // records from several ingest partitions reach the dead letters in no fixed order
+        ConsumerRecord<byte[], byte[]> dead = deadLetters.stream()
+                .filter(r -> String.valueOf(original.partition()).equals(header(r, DeadLetterHeaders.SOURCE_PARTITION))
+                        && String.valueOf(original.offset()).equals(header(r, DeadLetterHeaders.SOURCE_OFFSET)))
+                .findFirst().orElseThrow(() -> new AssertionError("no dead letter for " + original));
+        assertThat(key(dead)).isEqualTo(key);
+        if (value != null) {
+            assertThat(dead.value()).isEqualTo(value);
+        }
+        assertThat(header(dead, DeadLetterHeaders.SOURCE_TOPIC)).isEqualTo(original.topic());
+        assertThat(header(dead, DeadLetterHeaders.SOURCE_PARTITION)).isEqualTo(String.valueOf(original.partition()));
+        assertThat(header(dead, DeadLetterHeaders.SOURCE_OFFSET)).isEqualTo(String.valueOf(original.offset()));
+        assertThat(header(dead, DeadLetterHeaders.REASON)).contains(reason);
+    }
+
+    private static SourceBridgeConfig config(String prefix) {
+        return SourceBridgeConfig.from(ConfigSource.of(Map.of("kdiag.topic-prefix", prefix), Map.of()));
+    }
+
+    private static Map<String, Object> clientSettings() {
+        return Map.of("bootstrap.servers", kafka.bootstrapServers());
+    }
+
+    /** Every record committed on a topic so far, read from the start up to the last stable offset. */
+    private static List<ConsumerRecord<byte[], byte[]>> committed(String topic, int partitions) {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> all = IntStream.range(0, partitions).mapToObj(p -> new TopicPartition(topic, p)).toList();
+            consumer.assign(all);
+            consumer.seekToBeginning(all);
+            Map<TopicPartition, Long> end = consumer.endOffsets(all);
+            while (all.stream().anyMatch(partition -> consumer.position(partition) < end.get(partition))) {
+                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
+            }
+        }
+        return records;
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> awaitCommitted(String topic, int partitions, int count) {
+        List<ConsumerRecord<byte[], byte[]>> records =
+                await().atMost(WAIT).until(() -> committed(topic, partitions), r -> r.size() >= count);
+        assertThat(records).hasSize(count);
+        return records;
+    }
+
+    private static String key(ConsumerRecord<byte[], byte[]> record) {
+        return record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A plain producer, as any client of the open ingest topic. */
+    private static final class Publisher implements AutoCloseable {
+        private final String topic;
+        private final KafkaProducer<byte[], byte[]> producer;
+
+        Publisher(String topic) {
+            this.topic = topic;
+            this.producer = new KafkaProducer<>(Map.of("bootstrap.servers", kafka.bootstrapServers()),
+                    new ByteArraySerializer(), new ByteArraySerializer());
+        }
+
+        RecordMetadata send(String key, byte[] value) throws Exception {
+            byte[] keyBytes = key == null ? null : key.getBytes(StandardCharsets.UTF_8);
+            return producer.send(new ProducerRecord<>(topic, keyBytes, value)).get(30, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void close() {
+            producer.close();
+        }
+    }
+}

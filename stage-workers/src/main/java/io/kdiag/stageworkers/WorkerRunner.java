@@ -1,0 +1,84 @@
+package io.kdiag.stageworkers;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.stageworkers.spi.StageWorker;
+import io.kdiag.stageworkers.spi.WorkContext;
+import io.kdiag.stageworkers.spi.WorkResult;
+
+/**
+ * Runs worker calls so that one bad worker cannot hurt the agent: every call has a timeout ({@code Timeout}), an
+ * exception becomes a failed result ({@code Error}), and output whose JSON exceeds the cap is refused
+ * ({@code OutputTooLarge}).
+ */
+public final class WorkerRunner implements AutoCloseable {
+    private final Duration timeout;
+    private final int maxOutputBytes;
+    private final ExecutorService executor;
+
+    /** A runner with this timeout per call and this cap on the JSON size of a call's context updates. */
+    public WorkerRunner(Duration timeout, int maxOutputBytes) {
+        this.timeout = timeout;
+        this.maxOutputBytes = maxOutputBytes;
+        AtomicInteger threads = new AtomicInteger();
+        // a worker that ignores interruption keeps its thread; daemon threads never hold the JVM up
+        this.executor = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "kdiag-worker-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Runs one worker call and never throws for the worker's faults.
+     *
+     * @throws InterruptedException if the calling thread is interrupted; the call is cancelled
+     */
+    public WorkResult run(StageWorker worker, WorkContext ctx) throws InterruptedException {
+        Future<WorkResult> call = executor.submit(() -> worker.run(ctx));
+        WorkResult result;
+        try {
+            result = call.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            return WorkResult.failed("Timeout", "worker " + worker.name() + " did not finish within " + describe(timeout));
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+            return WorkResult.failed("Error", "worker " + worker.name() + " failed: " + message);
+        } catch (InterruptedException e) {
+            call.cancel(true);
+            throw e;
+        }
+        if (result == null) {
+            return WorkResult.failed("Error", "worker " + worker.name() + " returned no result");
+        }
+        if (result.succeeded()) {
+            int size = ApiSerialization.json(result.contextUpdates()).getBytes(StandardCharsets.UTF_8).length;
+            if (size > maxOutputBytes) {
+                return WorkResult.failed("OutputTooLarge", "worker " + worker.name() + " produced " + size
+                        + " bytes of context, more than the limit of " + maxOutputBytes);
+            }
+        }
+        return result;
+    }
+
+    private static String describe(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+    }
+
+    /** Stops the worker threads; calls still running are interrupted. */
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,87 @@
+package io.kdiag.stageworkers.builtin;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import io.kdiag.schemas.avro.Stage;
+import io.kdiag.stageworkers.spi.StageWorker;
+import io.kdiag.stageworkers.spi.WorkContext;
+import io.kdiag.stageworkers.spi.WorkResult;
+
+/**
+ * {@code signal-recoverer}: sends each {@code signalRecovery} entry ({@code [{pid, signal}]}, spec context first,
+ * then status context) with {@code kill -s <signal> <pid>}, since Java cannot send arbitrary signals. PID 1 and the
+ * agent itself are refused ({@code Forbidden}) before anything is sent; the first error stops it. Output
+ * {@code signalRecoveryResult} ({@code [{pid, signal, sent: true}]}).
+ */
+public final class SignalRecoverer implements StageWorker {
+    /** The context key of the input. */
+    public static final String SIGNAL_RECOVERY = "signalRecovery";
+    /** The context key of the output. */
+    public static final String SIGNAL_RECOVERY_RESULT = "signalRecoveryResult";
+    private static final long KILL_TIMEOUT_SECONDS = 10;
+
+    @Override
+    public String name() {
+        return "signal-recoverer";
+    }
+
+    @Override
+    public Stage stage() {
+        return Stage.Recovery;
+    }
+
+    @Override
+    public WorkResult run(WorkContext ctx) throws IOException, InterruptedException {
+        List<long[]> targets = new ArrayList<>();
+        try {
+            for (Object e : Inputs.list(Inputs.required(ctx, SIGNAL_RECOVERY), SIGNAL_RECOVERY)) {
+                Map<?, ?> entry = Inputs.map(e, SIGNAL_RECOVERY + " entry");
+                long pid = Inputs.integer(entry.get("pid"), SIGNAL_RECOVERY + ".pid");
+                long signal = Inputs.integer(entry.get("signal"), SIGNAL_RECOVERY + ".signal");
+                if (pid <= 1 || pid == ctx.agentPid()) {
+                    return WorkResult.failed("Forbidden", "refusing to signal pid " + pid + ": never PID 1, the agent or a process group");
+                }
+                if (signal < 0 || signal > 64) {
+                    return WorkResult.failed("InvalidInput", "signal " + signal + " is not a signal number");
+                }
+                targets.add(new long[] {pid, signal});
+            }
+        } catch (Inputs.InputException e) {
+            return WorkResult.failed(e.reason(), e.getMessage());
+        }
+        List<Map<String, Object>> sent = new ArrayList<>();
+        for (long[] target : targets) {
+            String error = kill(target[0], target[1]);
+            if (error != null) {
+                return WorkResult.failed("SignalFailed", error);
+            }
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("pid", target[0]);
+            result.put("signal", target[1]);
+            result.put("sent", true);
+            sent.add(result);
+        }
+        return WorkResult.succeeded(Map.of(SIGNAL_RECOVERY_RESULT, sent), Set.of());
+    }
+
+    private static String kill(long pid, long signal) throws IOException, InterruptedException {
+        List<String> command = List.of("kill", "-s", String.valueOf(signal), String.valueOf(pid));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        if (!process.waitFor(KILL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            return String.join(" ", command) + " did not finish within " + KILL_TIMEOUT_SECONDS + " s";
+        }
+        if (process.exitValue() != 0) {
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            return String.join(" ", command) + ": exit code " + process.exitValue() + (output.isEmpty() ? "" : ": " + output);
+        }
+        return null;
+    }
+}

@@ -1,0 +1,25 @@
+package io.kdiag.stageworkers.spi;
+
+import io.kdiag.schemas.avro.Stage;
+
+/**
+ * An in-process collector, diagnoser or recoverer. A worker returns data and never talks to Kafka: the agent turns
+ * its result into events. Implementations are found with {@link java.util.ServiceLoader} and must be thread-safe,
+ * since a call that timed out may still be running when the next one starts.
+ */
+public interface StageWorker {
+    /** The stable name a processor reference uses, e.g. {@code process-collector}. */
+    String name();
+
+    /** The stage this worker belongs to. */
+    Stage stage();
+
+    /**
+     * Does the work for one abnormal.
+     *
+     * @param ctx the abnormal, its context so far and the host
+     * @return the context entries to set and remove, or why it failed
+     * @throws Exception any failure; the runner reports it as a failed result
+     */
+    WorkResult run(WorkContext ctx) throws Exception;
+}

@@ -1,0 +1,87 @@
+package io.kdiag.stageworkers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+import io.kdiag.schemas.avro.CommandFinished;
+import io.kdiag.schemas.avro.Stage;
+import org.junit.jupiter.api.Test;
+
+class CommandExecutorTest {
+
+    @Test
+    void shouldRefuseWhatIsNotAllowed() throws Exception {
+        CommandResult result = new CommandExecutor(Set.of()).run(List.of("echo", "hi"), null);
+
+        assertThat(result.status()).isEqualTo(CommandResult.Status.REFUSED);
+        assertThat(result.error()).contains("refused by policy", "kdiag.command-allowlist");
+    }
+
+    @Test
+    void shouldRefuseRelativePathsAndOtherDirectories() throws Exception {
+        CommandExecutor executor = new CommandExecutor(Set.of("echo", "./echo"));
+
+        assertThat(executor.run(List.of("./echo", "x"), null).status()).isEqualTo(CommandResult.Status.REFUSED);
+        assertThat(executor.run(List.of("/tmp/echo", "x"), null).status()).isEqualTo(CommandResult.Status.REFUSED);
+    }
+
+    @Test
+    void shouldRunAnAllowedCommandByNameOrAbsolutePath() throws Exception {
+        CommandExecutor executor = new CommandExecutor(Set.of("echo", "/usr/bin/printf"));
+
+        CommandResult byName = executor.run(List.of("echo", "hello", "world"), 5);
+        CommandResult byPath = executor.run(List.of("/usr/bin/printf", "%s", "x"), 5);
+
+        assertThat(byName.status()).isEqualTo(CommandResult.Status.SUCCEEDED);
+        assertThat(byName.stdout()).isEqualTo("hello world\n");
+        assertThat(byName.error()).isNull();
+        assertThat(byPath.stdout()).isEqualTo("x");
+    }
+
+    @Test
+    void shouldKeepStdoutAndStderrApartAndReportTheExitCode() throws Exception {
+        CommandResult result = new CommandExecutor(Set.of("sh")).run(List.of("sh", "-c", "echo out; echo err >&2; exit 3"), 5);
+
+        assertThat(result.stdout()).isEqualTo("out\n");
+        assertThat(result.stderr()).isEqualTo("err\n");
+        assertThat(result.error()).isEqualTo("exit code 3");
+        assertThat(result.status()).isEqualTo(CommandResult.Status.FAILED);
+        CommandFinished event = result.toEvent(Stage.Diagnosis);
+        assertThat(event.getError()).isEqualTo("exit code 3");
+        assertThat(event.getCommand()).containsExactly("sh", "-c", "echo out; echo err >&2; exit 3");
+    }
+
+    @Test
+    void shouldKillTheWholeProcessGroupAtTheTimeout() throws Exception {
+        CommandResult result = new CommandExecutor(Set.of("sh"))
+                .run(List.of("sh", "-c", "sleep 300 & echo $!; sleep 300; wait"), 1);
+
+        assertThat(result.status()).isEqualTo(CommandResult.Status.TIMED_OUT);
+        assertThat(result.error()).contains("timed out after 1 s");
+        long child = Long.parseLong(result.stdout().strip());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> ProcessHandle.of(child).map(p -> !p.isAlive()).orElse(true));
+    }
+
+    @Test
+    void shouldCapEachOutputWithAMarker() throws Exception {
+        CommandResult result = new CommandExecutor(Set.of("head"), 1000).run(List.of("head", "-c", "100000", "/dev/zero"), 5);
+
+        assertThat(result.status()).isEqualTo(CommandResult.Status.SUCCEEDED);
+        assertThat(result.stdout()).hasSize(1000 + "\n[output truncated at 1000 bytes]".length())
+                .endsWith("\n[output truncated at 1000 bytes]");
+        assertThat(result.stderr()).isEmpty();
+    }
+
+    @Test
+    void shouldReportACommandThatCannotStart() throws Exception {
+        CommandResult result = new CommandExecutor(Set.of("no-such-command-kdiag")).run(List.of("no-such-command-kdiag"), 5);
+
+        assertThat(result.status()).isEqualTo(CommandResult.Status.FAILED);
+        assertThat(result.error()).isNotNull();
+    }
+}

@@ -1,0 +1,89 @@
+package io.kdiag.stageworkers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+import io.kdiag.api.v1.AbnormalSpec;
+import io.kdiag.schemas.avro.Stage;
+import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.StageWorker;
+import io.kdiag.stageworkers.spi.WorkContext;
+import io.kdiag.stageworkers.spi.WorkResult;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class WorkerRunnerTest {
+    private static final WorkContext CONTEXT = new WorkContext("u", "ns", "n", "node", new AbnormalSpec(), Map.of(),
+            HostPaths.of(Path.of("/")), 1);
+    private final WorkerRunner runner = new WorkerRunner(Duration.ofMillis(300), 100);
+
+    @AfterEach
+    void close() {
+        runner.close();
+    }
+
+    interface Body {
+        WorkResult run() throws Exception;
+    }
+
+    static StageWorker worker(Body body) {
+        return new StageWorker() {
+            @Override
+            public String name() {
+                return "w";
+            }
+
+            @Override
+            public Stage stage() {
+                return Stage.Diagnosis;
+            }
+
+            @Override
+            public WorkResult run(WorkContext ctx) throws Exception {
+                return body.run();
+            }
+        };
+    }
+
+    @Test
+    void shouldPassASuccessThrough() throws Exception {
+        WorkResult result = runner.run(worker(() -> WorkResult.succeeded(Map.of("k", "v"), Set.of("old"))), CONTEXT);
+
+        assertThat(result.succeeded()).isTrue();
+        assertThat(result.contextUpdates()).containsEntry("k", "v");
+        assertThat(result.removedKeys()).containsExactly("old");
+    }
+
+    @Test
+    void shouldFailACallThatTakesTooLong() throws Exception {
+        WorkResult result = runner.run(worker(() -> {
+            new CountDownLatch(1).await();
+            return WorkResult.succeeded(Map.of(), Set.of());
+        }), CONTEXT);
+
+        assertThat(result.reason()).isEqualTo("Timeout");
+        assertThat(result.message()).contains("300 ms");
+    }
+
+    @Test
+    void shouldTurnAnExceptionIntoAFailure() throws Exception {
+        WorkResult result = runner.run(worker(() -> {
+            throw new IllegalStateException("boom");
+        }), CONTEXT);
+
+        assertThat(result.reason()).isEqualTo("Error");
+        assertThat(result.message()).contains("boom");
+    }
+
+    @Test
+    void shouldRefuseOutputOverTheCap() throws Exception {
+        WorkResult result = runner.run(worker(() -> WorkResult.succeeded(Map.of("k", "x".repeat(200)), Set.of())), CONTEXT);
+
+        assertThat(result.reason()).isEqualTo("OutputTooLarge");
+    }
+}

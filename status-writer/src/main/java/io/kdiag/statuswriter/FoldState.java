@@ -1,0 +1,89 @@
+package io.kdiag.statuswriter;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.TreeMap;
+
+import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+
+/**
+ * What the fold keeps per abnormal: the snapshot so far and the events that arrived ahead of their turn. Feeding it
+ * any permutation of an abnormal's events, with duplicates, ends in the same snapshot as folding them in seq order.
+ */
+final class FoldState {
+    /** Out-of-order events kept per abnormal. */
+    static final int MAX_PENDING = 1_000;
+
+    /** What {@link #offer} did with an event. */
+    enum Outcome {
+        /** Folded in, with any buffered successors: the snapshot changed. */
+        APPLIED,
+        /** Already folded in or already buffered: nothing changed. */
+        DUPLICATE,
+        /** Ahead of its turn: kept until its predecessors arrive. */
+        BUFFERED,
+        /** Ahead of its turn with the buffer full: the event farthest ahead was dropped. */
+        OVERFLOW
+    }
+
+    private AbnormalStatus current;
+    private final TreeMap<Long, DiagnosisEvent> pending = new TreeMap<>();
+
+    FoldState(AbnormalStatus current, Collection<DiagnosisEvent> pending) {
+        this.current = current;
+        pending.forEach(e -> this.pending.put(e.getSeq(), e));
+    }
+
+    static FoldState empty() {
+        return new FoldState(null, List.of());
+    }
+
+    /** The snapshot so far; {@code null} until the Accepted event was folded in. */
+    AbnormalStatus current() {
+        return current;
+    }
+
+    /** Buffered events in seq order. */
+    Collection<DiagnosisEvent> pending() {
+        return pending.values();
+    }
+
+    /** Seq of the last event folded in; -1 before Accepted. */
+    long lastSeq() {
+        return current == null ? -1 : current.getLastSeq();
+    }
+
+    /**
+     * Takes one event of this abnormal in whatever order it arrived.
+     *
+     * @throws IllegalArgumentException when seq 0 is not an Accepted event; the state is then unchanged
+     */
+    Outcome offer(DiagnosisEvent event, int maxPending) {
+        long seq = event.getSeq();
+        if (seq <= lastSeq() || pending.containsKey(seq)) {
+            return Outcome.DUPLICATE;
+        }
+        if (seq > lastSeq() + 1) {
+            return buffer(event, maxPending);
+        }
+        current = StatusFold.apply(current, event);
+        for (DiagnosisEvent next = pending.remove(lastSeq() + 1); next != null; next = pending.remove(lastSeq() + 1)) {
+            current = StatusFold.apply(current, next);
+        }
+        return Outcome.APPLIED;
+    }
+
+    private Outcome buffer(DiagnosisEvent event, int maxPending) {
+        if (pending.size() < maxPending) {
+            pending.put(event.getSeq(), event);
+            return Outcome.BUFFERED;
+        }
+        // keep the events nearest to the gap: they are the ones that can be folded soonest
+        if (event.getSeq() < pending.lastKey()) {
+            pending.pollLastEntry();
+            pending.put(event.getSeq(), event);
+        }
+        return Outcome.OVERFLOW;
+    }
+}

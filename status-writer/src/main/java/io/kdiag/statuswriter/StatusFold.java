@@ -1,0 +1,166 @@
+package io.kdiag.statuswriter;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.schemas.avro.AbnormalFailed;
+import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.Accepted;
+import io.kdiag.schemas.avro.CommandExecutorResult;
+import io.kdiag.schemas.avro.CommandFinished;
+import io.kdiag.schemas.avro.Condition;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.Phase;
+import io.kdiag.schemas.avro.ProcessorFinished;
+import io.kdiag.schemas.avro.ProfilerExpired;
+import io.kdiag.schemas.avro.ProfilerFinished;
+import io.kdiag.schemas.avro.ProfilerResult;
+import io.kdiag.schemas.avro.StageFinished;
+import io.kdiag.schemas.avro.StageOutcome;
+
+/**
+ * The status of an abnormal as a pure function of its events: {@link #apply} folds the next in-order event into the
+ * snapshot. Ordering and duplicates are {@link FoldState}'s business; this class assumes it gets seq lastSeq + 1.
+ */
+final class StatusFold {
+    static final String INFORMATION_COLLECTED = "InformationCollected";
+    static final String IDENTIFIED = "Identified";
+    static final String RECOVERED = "Recovered";
+    static final String EXPIRED = "expired";
+
+    /** Conditions are listed in the order the stages run, whatever order they were set in. */
+    private static final List<String> CONDITION_ORDER = List.of(INFORMATION_COLLECTED, IDENTIFIED, RECOVERED);
+
+    private StatusFold() {
+    }
+
+    /**
+     * The snapshot after {@code event}.
+     *
+     * @param current the snapshot before it, {@code null} before the abnormal was accepted
+     * @param event the next event in seq order
+     * @return a new snapshot; {@code current} is left untouched
+     * @throws IllegalArgumentException when {@code current} is null and the event is not an {@link Accepted}
+     */
+    static AbnormalStatus apply(AbnormalStatus current, DiagnosisEvent event) {
+        Object payload = event.getPayload();
+        if (current == null) {
+            if (payload instanceof Accepted accepted) {
+                return accepted(event, accepted);
+            }
+            throw new IllegalArgumentException("abnormal " + event.getAbnormalUid() + " starts with "
+                    + payload.getClass().getSimpleName() + " at seq " + event.getSeq() + " instead of Accepted");
+        }
+        // newBuilder(other) deep-copies, so the mutations below never reach the caller's snapshot
+        AbnormalStatus next = AbnormalStatus.newBuilder(current)
+                .setLastSeq(event.getSeq())
+                .setUpdatedAt(event.getTime())
+                .build();
+        if (payload instanceof CommandFinished command) {
+            next.getCommandExecutors().add(new CommandExecutorResult(List.copyOf(command.getCommand()), command.getStage(),
+                    command.getStdout(), command.getStderr(), command.getError()));
+        } else if (payload instanceof ProfilerFinished profiler) {
+            next.getProfilers().add(new ProfilerResult(profiler.getName(), profiler.getStage(), profiler.getEndpoint(),
+                    profiler.getError()));
+        } else if (payload instanceof ProfilerExpired expired) {
+            next.getProfilers().stream()
+                    .filter(p -> p.getName().equals(expired.getName()))
+                    .forEach(p -> p.setEndpoint(EXPIRED));
+        } else if (isTerminal(current.getPhase())) {
+            // a finished abnormal keeps its outcome; only command and profiler results still arrive
+            return next;
+        } else if (payload instanceof ProcessorFinished processor) {
+            next.setContext(mergeContext(next.getContext(), processor));
+        } else if (payload instanceof StageFinished stage) {
+            stageFinished(next, stage, event.getTime());
+        } else if (payload instanceof AbnormalFailed failed) {
+            next.setPhase(Phase.Failed);
+            next.setReason(failed.getReason());
+            next.setMessage(failed.getMessage());
+        }
+        // StageStarted, ProcessorStarted and a repeated Accepted only advance lastSeq and updatedAt
+        return next;
+    }
+
+    static boolean isTerminal(Phase phase) {
+        return phase == Phase.Succeeded || phase == Phase.Failed;
+    }
+
+    private static AbnormalStatus accepted(DiagnosisEvent event, Accepted accepted) {
+        return AbnormalStatus.newBuilder()
+                .setUid(event.getAbnormalUid())
+                .setNamespace(accepted.getNamespace())
+                .setName(accepted.getName())
+                .setNodeName(event.getNodeName())
+                .setOrigin(accepted.getOrigin())
+                .setLabels(new LinkedHashMap<>(accepted.getLabels()))
+                .setSpec(accepted.getSpec())
+                .setLastSeq(event.getSeq())
+                .setUpdatedAt(event.getTime())
+                .setStartTime(event.getTime())
+                .setPhase(Phase.InformationCollecting)
+                .setConditions(new ArrayList<>())
+                .setContext("{}")
+                .setCommandExecutors(new ArrayList<>())
+                .setProfilers(new ArrayList<>())
+                .build();
+    }
+
+    private static String mergeContext(String context, ProcessorFinished processor) {
+        if (processor.getContextUpdates() == null && processor.getRemovedContextKeys().isEmpty()) {
+            return context;
+        }
+        Map<String, Object> merged = ApiSerialization.jsonObject(context);
+        merged.putAll(ApiSerialization.jsonObject(processor.getContextUpdates()));
+        processor.getRemovedContextKeys().forEach(merged::remove);
+        return ApiSerialization.json(merged);
+    }
+
+    private static void stageFinished(AbnormalStatus next, StageFinished stage, Instant time) {
+        boolean ok = stage.getOutcome() != StageOutcome.Failed;
+        switch (stage.getStage()) {
+            case InformationCollection -> {
+                setCondition(next.getConditions(), INFORMATION_COLLECTED, ok, time, stage);
+                next.setPhase(Phase.Diagnosing);
+            }
+            case Diagnosis -> {
+                setCondition(next.getConditions(), IDENTIFIED, ok, time, stage);
+                next.setIdentifiable(ok);
+                next.setDiagnoser(ok ? stage.getProcessor() : null);
+                next.setPhase(Phase.Recovering);
+            }
+            case Recovery -> {
+                setCondition(next.getConditions(), RECOVERED, ok, time, stage);
+                next.setRecoverable(ok);
+                next.setRecoverer(ok ? stage.getProcessor() : null);
+                next.setPhase(Phase.Succeeded);
+            }
+        }
+        if (!ok) {
+            next.setPhase(Phase.Failed);
+            next.setReason(stage.getReason());
+            next.setMessage(stage.getMessage());
+        }
+    }
+
+    private static void setCondition(List<Condition> conditions, String type, boolean ok, Instant time, StageFinished stage) {
+        String status = ok ? "True" : "False";
+        Condition condition = conditions.stream().filter(c -> c.getType().equals(type)).findFirst().orElse(null);
+        if (condition == null) {
+            conditions.add(new Condition(type, status, time, stage.getReason(), stage.getMessage()));
+            conditions.sort(Comparator.comparingInt(c -> CONDITION_ORDER.indexOf(c.getType())));
+            return;
+        }
+        if (!condition.getStatus().equals(status)) {
+            condition.setLastTransitionTime(time);
+        }
+        condition.setStatus(status);
+        condition.setReason(stage.getReason());
+        condition.setMessage(stage.getMessage());
+    }
+}

@@ -1,0 +1,35 @@
+package io.kdiag.statuswriter;
+
+import io.kdiag.schemas.Topic;
+import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+
+/**
+ * The status fold: {@code diagnosis-events} (key node name) → per-abnormal fold state → {@code abnormal-status}
+ * (key uid). All events of an abnormal are keyed by its node and so share one partition, which is all the fold
+ * needs: the store is keyed by uid within that partition's task and nothing is repartitioned.
+ */
+public final class StatusFoldTopology {
+    /** Name of the persistent store of fold states, keyed by abnormal uid. */
+    public static final String STORE_NAME = "status-fold-store";
+
+    private StatusFoldTopology() {
+    }
+
+    /** The topology over the catalogue's topics and serdes. */
+    public static Topology build(Topics topics) {
+        Topic<String, DiagnosisEvent> events = topics.diagnosisEvents();
+        Topic<String, AbnormalStatus> status = topics.abnormalStatus();
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream(events.name(), Consumed.with(events.keySerde(), events.valueSerde()).withName("diagnosis-events"))
+                .process(StatusFoldProcessor.supplier(STORE_NAME), Named.as("status-fold"))
+                .to(status.name(), Produced.with(status.keySerde(), status.valueSerde()).withName("abnormal-status"));
+        return builder.build();
+    }
+}

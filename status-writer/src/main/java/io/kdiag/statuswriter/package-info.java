@@ -1,0 +1,7 @@
+/**
+ * The status writer: folds {@code kdiag.diagnosis-events} into {@code AbnormalStatus} snapshots on the compacted
+ * {@code kdiag.abnormal-status} topic, exactly once and in per-abnormal seq order, whatever order and however often
+ * the events arrive. {@link io.kdiag.statuswriter.StatusFoldTopology} is the Kafka Streams topology,
+ * {@link io.kdiag.statuswriter.StatusWriter} runs it, {@link io.kdiag.statuswriter.Main} is the deployable.
+ */
+package io.kdiag.statuswriter;

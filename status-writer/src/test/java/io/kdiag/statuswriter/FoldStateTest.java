@@ -1,0 +1,185 @@
+package io.kdiag.statuswriter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.NamespacedName;
+import io.kdiag.schemas.avro.ProcessorStarted;
+import io.kdiag.schemas.avro.Stage;
+import io.kdiag.schemas.avro.StageOutcome;
+import io.kdiag.schemas.avro.StageStarted;
+import org.apache.kafka.common.errors.SerializationException;
+import org.junit.jupiter.api.Test;
+
+class FoldStateTest {
+    private static final FoldStateSerde SERDE = new FoldStateSerde();
+
+    @Test
+    void shouldFoldAnyPermutationWithDuplicatesLikeTheInOrderFold() {
+        Random random = new Random(20200813L);
+        for (int run = 0; run < 500; run++) {
+            List<DiagnosisEvent> inOrder = randomRun(random, "uid-" + run);
+            AbnormalStatus expected = Events.foldInOrder(inOrder);
+
+            List<DiagnosisEvent> arrivals = new ArrayList<>(inOrder);
+            int duplicates = random.nextInt(inOrder.size() + 1);
+            for (int i = 0; i < duplicates; i++) {
+                arrivals.add(inOrder.get(random.nextInt(inOrder.size())));
+            }
+            Collections.shuffle(arrivals, random);
+
+            FoldState state = FoldState.empty();
+            for (DiagnosisEvent event : arrivals) {
+                state.offer(event, FoldState.MAX_PENDING);
+                // every step goes through the store format, as it does in the topology
+                state = SERDE.deserialize("store", SERDE.serialize("store", state));
+            }
+
+            assertThat(state.current()).as("run %d, arrivals %s", run, seqs(arrivals)).isEqualTo(expected);
+            assertThat(state.pending()).isEmpty();
+        }
+    }
+
+    @Test
+    void shouldDropDuplicatesAndStaleEvents() {
+        List<DiagnosisEvent> run = Events.seedRun("uid-1");
+        FoldState state = FoldState.empty();
+
+        assertThat(state.offer(run.get(0), 10)).isEqualTo(FoldState.Outcome.APPLIED);
+        assertThat(state.offer(run.get(1), 10)).isEqualTo(FoldState.Outcome.APPLIED);
+        AbnormalStatus after = state.current();
+        assertThat(state.offer(run.get(0), 10)).isEqualTo(FoldState.Outcome.DUPLICATE);
+        assertThat(state.offer(run.get(1), 10)).isEqualTo(FoldState.Outcome.DUPLICATE);
+        assertThat(state.offer(run.get(3), 10)).isEqualTo(FoldState.Outcome.BUFFERED);
+        assertThat(state.offer(run.get(3), 10)).isEqualTo(FoldState.Outcome.DUPLICATE);
+        assertThat(state.current()).isSameAs(after);
+    }
+
+    @Test
+    void shouldBufferEventsUntilTheGapIsFilled() {
+        List<DiagnosisEvent> run = Events.seedRun("uid-1");
+        FoldState state = FoldState.empty();
+
+        assertThat(state.offer(run.get(2), 10)).isEqualTo(FoldState.Outcome.BUFFERED);
+        assertThat(state.offer(run.get(1), 10)).isEqualTo(FoldState.Outcome.BUFFERED);
+        assertThat(state.current()).isNull();
+        assertThat(state.lastSeq()).isEqualTo(-1);
+
+        assertThat(state.offer(run.get(0), 10)).isEqualTo(FoldState.Outcome.APPLIED);
+        assertThat(state.lastSeq()).isEqualTo(2);
+        assertThat(state.pending()).isEmpty();
+    }
+
+    @Test
+    void shouldKeepTheNearestEventsWhenTheBufferOverflows() {
+        List<DiagnosisEvent> run = Events.seedRun("uid-1");
+        FoldState state = FoldState.empty();
+        state.offer(run.get(0), 2);
+
+        assertThat(state.offer(run.get(4), 2)).isEqualTo(FoldState.Outcome.BUFFERED);
+        assertThat(state.offer(run.get(3), 2)).isEqualTo(FoldState.Outcome.BUFFERED);
+        assertThat(state.offer(run.get(5), 2)).isEqualTo(FoldState.Outcome.OVERFLOW);
+        assertThat(state.offer(run.get(2), 2)).isEqualTo(FoldState.Outcome.OVERFLOW);
+        assertThat(state.pending()).extracting(DiagnosisEvent::getSeq).containsExactly(2L, 3L);
+
+        assertThat(state.offer(run.get(1), 2)).isEqualTo(FoldState.Outcome.APPLIED);
+        assertThat(state.lastSeq()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldLeaveTheStateAloneWhenTheFirstEventIsNotAccepted() {
+        Events events = new Events("uid-1");
+        events.accepted();
+        DiagnosisEvent notAccepted = new DiagnosisEvent("uid-1", 0L, Events.NODE, Events.START, new StageStarted(Stage.Diagnosis));
+        FoldState state = FoldState.empty();
+        state.offer(events.add(new StageStarted(Stage.InformationCollection)), 10);
+
+        assertThatThrownBy(() -> state.offer(notAccepted, 10)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(state.current()).isNull();
+        assertThat(state.pending()).hasSize(1);
+    }
+
+    @Test
+    void shouldRoundTripThroughTheStoreFormat() {
+        List<DiagnosisEvent> run = Events.seedRun("uid-1");
+        FoldState state = FoldState.empty();
+        state.offer(run.get(0), 10);
+        state.offer(run.get(1), 10);
+        state.offer(run.get(5), 10);
+        state.offer(run.get(3), 10);
+
+        FoldState copy = SERDE.deserialize("store", SERDE.serialize("store", state));
+
+        assertThat(copy.current()).isEqualTo(state.current());
+        assertThat(copy.pending()).containsExactlyElementsOf(state.pending());
+        assertThat(SERDE.deserialize("store", SERDE.serialize("store", FoldState.empty())).current()).isNull();
+    }
+
+    @Test
+    void shouldRejectATruncatedStoreValue() {
+        FoldState state = FoldState.empty();
+        state.offer(Events.seedRun("uid-1").get(0), 10);
+        byte[] bytes = SERDE.serialize("store", state);
+
+        assertThatThrownBy(() -> SERDE.deserialize("store", Arrays.copyOf(bytes, 7)))
+                .isInstanceOf(SerializationException.class);
+    }
+
+    /** A valid run with random processors, context changes, commands, profilers and outcomes. */
+    private static List<DiagnosisEvent> randomRun(Random random, String uid) {
+        Events events = new Events(uid);
+        events.accepted();
+        for (Stage stage : Stage.values()) {
+            events.add(new StageStarted(stage));
+            for (int p = random.nextInt(3); p > 0; p--) {
+                NamespacedName processor = new NamespacedName("kube-diagnoser", "p" + random.nextInt(5));
+                events.add(new ProcessorStarted(stage, processor));
+                String removed = random.nextBoolean() ? "k" + random.nextInt(4) : null;
+                String updates = random.nextInt(4) == 0 ? null : "{\"k" + random.nextInt(4) + "\":" + random.nextInt(100) + "}";
+                if (removed == null) {
+                    events.processorFinished(stage, processor, updates);
+                } else {
+                    events.processorFinished(stage, processor, updates, removed);
+                }
+            }
+            sideResults(random, events, stage);
+            int roll = random.nextInt(10);
+            StageOutcome outcome = roll < 2 ? StageOutcome.Failed : roll < 4 ? StageOutcome.Skipped : StageOutcome.Succeeded;
+            events.stageFinished(stage, outcome, outcome == StageOutcome.Succeeded && stage != Stage.InformationCollection
+                    ? new NamespacedName("kube-diagnoser", stage.name().toLowerCase()) : null);
+            if (outcome == StageOutcome.Failed) {
+                break;
+            }
+        }
+        sideResults(random, events, Stage.Recovery);
+        if (random.nextInt(5) == 0) {
+            events.abnormalFailed("Late", "after the end");
+        }
+        return events.all();
+    }
+
+    private static void sideResults(Random random, Events events, Stage stage) {
+        for (int c = random.nextInt(3); c > 0; c--) {
+            events.command(stage, "cmd" + random.nextInt(10));
+        }
+        if (random.nextBoolean()) {
+            String name = "prof" + random.nextInt(3);
+            events.profiler(name, "10.0.0.1:" + (30000 + random.nextInt(1000)));
+            if (random.nextBoolean()) {
+                events.profilerExpired(name);
+            }
+        }
+    }
+
+    private static List<Long> seqs(List<DiagnosisEvent> events) {
+        return events.stream().map(DiagnosisEvent::getSeq).toList();
+    }
+}

@@ -1,0 +1,167 @@
+package io.kdiag.statuswriter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.schemas.DeadLetterHeaders;
+import io.kdiag.schemas.Topic;
+import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.Phase;
+import io.kdiag.testkit.TestKafka;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StatusWriterIT {
+    private static final Duration TIMEOUT = Duration.ofSeconds(90);
+    private static TestKafka kafka;
+
+    @TempDir
+    Path stateDir;
+
+    @BeforeAll
+    static void startKafka() {
+        kafka = TestKafka.start();
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        kafka.close();
+    }
+
+    @Test
+    void shouldFoldTheEventsIntoTheFinalSnapshot() {
+        List<DiagnosisEvent> run = Events.seedRun("uid-fold");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+        try (Scenario scenario = new Scenario("it-fold");
+                StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, registry);
+                KafkaProducer<String, byte[]> producer = producer()) {
+            run.forEach(event -> scenario.send(producer, event));
+            producer.send(new ProducerRecord<>(scenario.topics.diagnosisEvents().name(), Events.NODE,
+                    "not avro".getBytes(StandardCharsets.UTF_8)));
+            scenario.send(producer, run.get(3));
+
+            AbnormalStatus last = scenario.awaitSnapshot("uid-fold", run.size() - 1);
+            assertThat(last).isEqualTo(Events.foldInOrder(run));
+            assertThat(last.getPhase()).isEqualTo(Phase.Succeeded);
+            ConsumerRecord<byte[], byte[]> dead = scenario.awaitDeadLetter();
+            assertThat(new String(dead.value(), StandardCharsets.UTF_8)).isEqualTo("not avro");
+            assertThat(new String(dead.headers().lastHeader(DeadLetterHeaders.SOURCE_TOPIC).value(), StandardCharsets.UTF_8))
+                    .isEqualTo(scenario.topics.diagnosisEvents().name());
+            assertThat(registry.getMeters()).anySatisfy(m -> assertThat(m.getId().getName()).startsWith("kafka.stream"));
+        }
+    }
+
+    @Test
+    void shouldEndWithTheSameSnapshotWhenRestartedMidStream() {
+        List<DiagnosisEvent> run = Events.seedRun("uid-restart");
+
+        try (Scenario scenario = new Scenario("it-restart"); KafkaProducer<String, byte[]> producer = producer()) {
+            try (StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, new SimpleMeterRegistry())) {
+                run.subList(0, 6).forEach(event -> scenario.send(producer, event));
+                assertThat(scenario.awaitSnapshot("uid-restart", 5).getPhase()).isEqualTo(Phase.Diagnosing);
+            }
+            // while it is down: the rest out of order, and events it already folded
+            List<DiagnosisEvent> rest = new ArrayList<>(run.subList(6, run.size()));
+            Collections.reverse(rest);
+            rest.forEach(event -> scenario.send(producer, event));
+            scenario.send(producer, run.get(2));
+
+            try (StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, new SimpleMeterRegistry())) {
+                assertThat(scenario.awaitSnapshot("uid-restart", run.size() - 1)).isEqualTo(Events.foldInOrder(run));
+            }
+        }
+    }
+
+    private static KafkaProducer<String, byte[]> producer() {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** One scenario's own topics, application id and state directory, so scenarios never see each other. */
+    private final class Scenario implements AutoCloseable {
+        final Topics topics;
+        final Map<String, Object> client;
+        final StatusWriterConfig config;
+        private final Map<String, AbnormalStatus> latest = new HashMap<>();
+        private final KafkaConsumer<String, AbnormalStatus> statusConsumer;
+
+        Scenario(String name) {
+            String prefix = name + "-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+            topics = new Topics(prefix);
+            client = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+            TopicAdmin.ensureTopics(client, topics, 3, (short) 1);
+            config = new StatusWriterConfig(stateDir.resolve(name), prefix + "status-writer", prefix, 3, true, (short) 1, 0);
+            Topic<String, AbnormalStatus> status = topics.abnormalStatus();
+            statusConsumer = consumer(status.name(), status.keySerde(), status.valueSerde());
+        }
+
+        void send(KafkaProducer<String, byte[]> producer, DiagnosisEvent event) {
+            Topic<String, DiagnosisEvent> events = topics.diagnosisEvents();
+            producer.send(new ProducerRecord<>(events.name(), event.getNodeName(),
+                    events.valueSerde().serializer().serialize(events.name(), event)));
+        }
+
+        AbnormalStatus awaitSnapshot(String uid, long lastSeq) {
+            await().atMost(TIMEOUT).untilAsserted(() -> {
+                statusConsumer.poll(Duration.ofMillis(200)).forEach(r -> latest.put(r.key(), r.value()));
+                assertThat(latest.get(uid)).isNotNull().extracting(AbnormalStatus::getLastSeq).isEqualTo(lastSeq);
+            });
+            return latest.get(uid);
+        }
+
+        ConsumerRecord<byte[], byte[]> awaitDeadLetter() {
+            Topic<byte[], byte[]> deadLetters = topics.deadLetters();
+            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+            try (KafkaConsumer<byte[], byte[]> consumer = consumer(deadLetters.name(), deadLetters.keySerde(), deadLetters.valueSerde())) {
+                await().atMost(TIMEOUT).untilAsserted(() -> {
+                    consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                    assertThat(records).isNotEmpty();
+                });
+            }
+            return records.get(0);
+        }
+
+        @Override
+        public void close() {
+            statusConsumer.close();
+        }
+
+        private <K, V> KafkaConsumer<K, V> consumer(String topic, Serde<K> key, Serde<V> value) {
+            KafkaConsumer<K, V> consumer = new KafkaConsumer<>(Map.of(
+                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), key.deserializer(), value.deserializer());
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            return consumer;
+        }
+    }
+}
