@@ -18,9 +18,12 @@ import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.stageworkers.CommandExecutor;
+import io.kdiag.stageworkers.FileArtifactStore;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.NodeServices;
+import io.kdiag.stageworkers.spi.PodSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -77,8 +80,10 @@ public final class NodeAgent implements AutoCloseable {
         this.workers = new WorkerRunner(config.processorTimeout(), config.maxContextBytes());
         this.metrics = new AgentMetrics(registry);
         this.stages = new StageRunner(config.nodeName(), config.builtinNamespace(), WorkerCatalog.builtIns(), workers,
-                new CommandExecutor(Set.copyOf(config.commandAllowlist())), HostPaths.of(config.hostRoot()),
-                ProcessHandle.current().pid(), metrics);
+                new CommandExecutor(Set.copyOf(config.commandAllowlist())),
+                new NodeServices(HostPaths.of(config.hostRoot()), ProcessHandle.current().pid(), PodSource.NONE,
+                        new FileArtifactStore(config.stateDir().resolve("artifacts"), Clock.systemUTC())),
+                metrics);
     }
 
     /**

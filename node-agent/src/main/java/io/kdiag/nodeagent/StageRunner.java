@@ -27,7 +27,7 @@ import io.kdiag.stageworkers.CommandExecutor;
 import io.kdiag.stageworkers.CommandResult;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
-import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
@@ -50,19 +50,17 @@ final class StageRunner {
     private final WorkerCatalog catalog;
     private final WorkerRunner workers;
     private final CommandExecutor commands;
-    private final HostPaths host;
-    private final long agentPid;
+    private final NodeServices node;
     private final AgentMetrics metrics;
 
     StageRunner(String nodeName, String builtinNamespace, WorkerCatalog catalog, WorkerRunner workers, CommandExecutor commands,
-                HostPaths host, long agentPid, AgentMetrics metrics) {
+                NodeServices node, AgentMetrics metrics) {
         this.nodeName = nodeName;
         this.builtinNamespace = builtinNamespace;
         this.catalog = catalog;
         this.workers = workers;
         this.commands = commands;
-        this.host = host;
-        this.agentPid = agentPid;
+        this.node = node;
         this.metrics = metrics;
     }
 
@@ -213,7 +211,7 @@ final class StageRunner {
                         + ", not " + stage);
             }
             return workers.run(worker, new WorkContext(request.getUid(), request.getNamespace(), request.getName(), nodeName,
-                    spec, context, host, agentPid));
+                    spec, context, node));
         }
 
         private void runCommands(Stage stage) throws InterruptedException {

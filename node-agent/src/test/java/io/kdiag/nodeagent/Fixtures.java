@@ -1,5 +1,9 @@
 package io.kdiag.nodeagent;
 
+import io.kdiag.stageworkers.FileArtifactStore;
+import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.NodeServices;
+import io.kdiag.stageworkers.spi.PodSource;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +34,16 @@ final class Fixtures {
     static final String BUILTIN = "kube-diagnoser";
 
     private Fixtures() {
+    }
+
+    /** A node without a cluster, its artifacts in a temporary folder. */
+    static NodeServices node(HostPaths host, long agentPid) {
+        try {
+            return new NodeServices(host, agentPid, PodSource.NONE,
+                    new FileArtifactStore(java.nio.file.Files.createTempDirectory("kdiag-artifacts-"), java.time.Clock.systemUTC()));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static NamespacedName ref(String name) {

@@ -43,7 +43,7 @@ class JournalTest {
         Journal.Entry entry = journal.entry(uid).orElseThrow();
         try (WorkerRunner workers = new WorkerRunner(java.time.Duration.ofSeconds(1), 1000)) {
             new StageRunner("node-a", "kube-diagnoser", new WorkerCatalog(List.of()), workers, new CommandExecutor(Set.of()),
-                    HostPaths.of(Path.of("/")), 1, new AgentMetrics(new SimpleMeterRegistry()))
+                    Fixtures.node(HostPaths.of(Path.of("/")), 1), new AgentMetrics(new SimpleMeterRegistry()))
                     .endInterrupted(entry, new AbnormalEvents(uid, "node-a", entry.lastSeq(), sink, journal, Clock.systemUTC()),
                             "the agent restarted");
         }

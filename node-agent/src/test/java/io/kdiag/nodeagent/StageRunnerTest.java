@@ -68,7 +68,7 @@ class StageRunnerTest {
 
     private void run(io.kdiag.schemas.avro.AbnormalRequest request, StageWorker... catalog) throws Exception {
         StageRunner runner = new StageRunner("node-a", Fixtures.BUILTIN, new WorkerCatalog(List.of(catalog)), workers,
-                new CommandExecutor(Set.of("echo", "sh")), HostPaths.of(stateDir), 4242, new AgentMetrics(registry));
+                new CommandExecutor(Set.of("echo", "sh")), Fixtures.node(HostPaths.of(stateDir), 4242), new AgentMetrics(registry));
         runner.run(request, new AbnormalEvents(request.getUid(), "node-a", 0, sink, journal, Clock.systemUTC()));
     }
 

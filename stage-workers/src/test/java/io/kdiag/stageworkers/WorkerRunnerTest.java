@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.TestNodes;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 class WorkerRunnerTest {
     private static final WorkContext CONTEXT = new WorkContext("u", "ns", "n", "node", new AbnormalSpec(), Map.of(),
-            HostPaths.of(Path.of("/")), 1);
+            TestNodes.at(HostPaths.of(Path.of("/")), 1));
     private final WorkerRunner runner = new WorkerRunner(Duration.ofMillis(300), 100);
 
     @AfterEach

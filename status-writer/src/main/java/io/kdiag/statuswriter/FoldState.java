@@ -10,13 +10,14 @@ import io.kdiag.schemas.avro.DiagnosisEvent;
 /**
  * What the fold keeps per abnormal: the snapshot so far and the events that arrived ahead of their turn. Feeding it
  * any permutation of an abnormal's events, with duplicates, ends in the same snapshot as folding them in seq order.
+ * Public so that replay can fold recorded events exactly as the status writer does.
  */
-final class FoldState {
+public final class FoldState {
     /** Out-of-order events kept per abnormal. */
-    static final int MAX_PENDING = 1_000;
+    public static final int MAX_PENDING = 1_000;
 
     /** What {@link #offer} did with an event. */
-    enum Outcome {
+    public enum Outcome {
         /** Folded in, with any buffered successors: the snapshot changed. */
         APPLIED,
         /** Already folded in or already buffered: nothing changed. */
@@ -35,12 +36,13 @@ final class FoldState {
         pending.forEach(e -> this.pending.put(e.getSeq(), e));
     }
 
-    static FoldState empty() {
+    /** The state before any event of an abnormal. */
+    public static FoldState empty() {
         return new FoldState(null, List.of());
     }
 
     /** The snapshot so far; {@code null} until the Accepted event was folded in. */
-    AbnormalStatus current() {
+    public AbnormalStatus current() {
         return current;
     }
 
@@ -59,7 +61,7 @@ final class FoldState {
      *
      * @throws IllegalArgumentException when seq 0 is not an Accepted event; the state is then unchanged
      */
-    Outcome offer(DiagnosisEvent event, int maxPending) {
+    public Outcome offer(DiagnosisEvent event, int maxPending) {
         long seq = event.getSeq();
         if (seq <= lastSeq() || pending.containsKey(seq)) {
             return Outcome.DUPLICATE;

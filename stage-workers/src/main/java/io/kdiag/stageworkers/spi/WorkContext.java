@@ -16,16 +16,15 @@ import io.kdiag.api.v1.AbnormalSpec;
  * @param nodeName the node it runs on (this agent's node)
  * @param spec the parsed spec
  * @param statusContext {@code status.context} so far, read-only
- * @param host where host paths are found
- * @param agentPid the agent's own process id, which no worker may signal
+ * @param node what the node offers: host paths, pods, artifact storage
  */
 public record WorkContext(String uid, String namespace, String name, String nodeName, AbnormalSpec spec,
-                          Map<String, Object> statusContext, HostPaths host, long agentPid) {
+                          Map<String, Object> statusContext, NodeServices node) {
 
     /** Takes a read-only snapshot of the status context, so a worker that overran its timeout sees no later change. */
     public WorkContext {
         Objects.requireNonNull(spec, "spec");
-        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(node, "node");
         statusContext = Collections.unmodifiableMap(new LinkedHashMap<>(statusContext == null ? Map.of() : statusContext));
     }
 
@@ -38,5 +37,15 @@ public record WorkContext(String uid, String namespace, String name, String node
             return spec.context.get(key);
         }
         return statusContext.get(key);
+    }
+
+    /** Where host paths are found. */
+    public HostPaths host() {
+        return node.host();
+    }
+
+    /** The agent's own process id, which no worker may signal. */
+    public long agentPid() {
+        return node.agentPid();
     }
 }

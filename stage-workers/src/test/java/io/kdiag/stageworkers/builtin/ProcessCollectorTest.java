@@ -12,6 +12,7 @@ import java.util.Map;
 
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.TestNodes;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,7 @@ class ProcessCollectorTest {
     private WorkResult collect(long nowMillis) throws Exception {
         Clock clock = Clock.fixed(Instant.ofEpochMilli(nowMillis), ZoneOffset.UTC);
         return new ProcessCollector(clock).run(new WorkContext("u", "ns", "n", "node", new AbnormalSpec(), Map.of(),
-                HostPaths.of(root), 999));
+                TestNodes.at(HostPaths.of(root), 999)));
     }
 
     @SuppressWarnings("unchecked")
@@ -79,7 +80,7 @@ class ProcessCollectorTest {
     @Test
     void shouldReadTheRealProcOfThisMachine() throws Exception {
         WorkResult result = new ProcessCollector().run(new WorkContext("u", "ns", "n", "node", new AbnormalSpec(), Map.of(),
-                HostPaths.of(Path.of("/")), 0));
+                TestNodes.at(HostPaths.of(Path.of("/")), 0)));
 
         assertThat(processes(result)).anySatisfy(p -> assertThat(p.get("pid")).isEqualTo(ProcessHandle.current().pid()));
     }

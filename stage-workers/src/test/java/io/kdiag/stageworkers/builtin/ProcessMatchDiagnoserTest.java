@@ -9,6 +9,7 @@ import java.util.Map;
 
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.TestNodes;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,7 @@ class ProcessMatchDiagnoserTest {
     private static WorkContext context(Map<String, Object> specContext, Map<String, Object> statusContext) {
         AbnormalSpec spec = new AbnormalSpec();
         spec.context = specContext;
-        return new WorkContext("u", "ns", "n", "node", spec, statusContext, HostPaths.of(Path.of("/")), AGENT_PID);
+        return new WorkContext("u", "ns", "n", "node", spec, statusContext, TestNodes.at(HostPaths.of(Path.of("/")), AGENT_PID));
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.util.Map;
 
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.TestNodes;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
 import org.junit.jupiter.api.Test;
@@ -19,7 +20,7 @@ class SignalRecovererTest {
 
     private static WorkContext context(Object signalRecovery) {
         return new WorkContext("u", "ns", "n", "node", new AbnormalSpec(), Map.of("signalRecovery", signalRecovery),
-                HostPaths.of(Path.of("/")), ProcessHandle.current().pid());
+                TestNodes.at(HostPaths.of(Path.of("/")), ProcessHandle.current().pid()));
     }
 
     @Test
@@ -64,7 +65,7 @@ class SignalRecovererTest {
     @Test
     void shouldNameTheMissingInput() throws Exception {
         WorkResult result = recoverer.run(new WorkContext("u", "ns", "n", "node", new AbnormalSpec(), Map.of(),
-                HostPaths.of(Path.of("/")), 1));
+                TestNodes.at(HostPaths.of(Path.of("/")), 1)));
 
         assertThat(result.reason()).isEqualTo("MissingInput");
         assertThat(result.message()).contains("signalRecovery");
