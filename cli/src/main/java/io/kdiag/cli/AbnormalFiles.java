@@ -4,13 +4,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 
 /** Reads Abnormal manifests. */
 final class AbnormalFiles {
     /** Annotation of an example: the phase it must end in (default Succeeded). */
-    static final String EXPECTED_PHASE = "kdiag.io/expected-phase";
+    static final String EXPECTED_PHASE = Annotations.EXPECTED_PHASE;
 
     private AbnormalFiles() {
     }
