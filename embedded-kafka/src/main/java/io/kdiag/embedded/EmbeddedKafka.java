@@ -8,8 +8,10 @@ import java.io.Writer;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Properties;
+import java.util.stream.Stream;
 
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -28,11 +30,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final KafkaRaftServer server;
     private final String bootstrapServers;
     private final Path dataDir;
+    private final boolean temporary;
 
-    private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers, Path dataDir) {
+    private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers, Path dataDir, boolean temporary) {
         this.server = server;
         this.bootstrapServers = bootstrapServers;
         this.dataDir = dataDir;
+        this.temporary = temporary;
     }
 
     /**
@@ -43,6 +47,10 @@ public final class EmbeddedKafka implements AutoCloseable {
      * @param overrides broker settings that replace the defaults
      */
     public static EmbeddedKafka start(Path dataDir, int port, Map<String, String> overrides) {
+        return start(dataDir, port, overrides, false);
+    }
+
+    private static EmbeddedKafka start(Path dataDir, int port, Map<String, String> overrides, boolean temporary) {
         try {
             Files.createDirectories(dataDir);
             int clientPort = port == 0 ? freePort() : port;
@@ -79,16 +87,16 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(p, false), Time.SYSTEM);
             server.startup();
-            return new EmbeddedKafka(server, "127.0.0.1:" + clientPort, dataDir);
+            return new EmbeddedKafka(server, "127.0.0.1:" + clientPort, dataDir, temporary);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the embedded Kafka broker in " + dataDir, e);
         }
     }
 
-    /** Starts a broker on a fresh temporary folder and a free port. */
+    /** Starts a broker on a fresh temporary folder and a free port; the folder is deleted on {@link #close()}. */
     public static EmbeddedKafka startTemporary() {
         try {
-            return start(Files.createTempDirectory("kdiag-kafka-"), 0, Map.of());
+            return start(Files.createTempDirectory("kdiag-kafka-"), 0, Map.of(), true);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -112,11 +120,18 @@ public final class EmbeddedKafka implements AutoCloseable {
         return dataDir;
     }
 
-    /** Stops the broker and waits until it has shut down; the data stays. */
+    /** Stops the broker and waits until it has shut down; the data stays, unless the folder was temporary. */
     @Override
     public void close() {
         server.shutdown();
         server.awaitShutdown();
+        if (temporary) {
+            try (Stream<Path> walk = Files.walk(dataDir)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot delete the temporary broker folder " + dataDir, e);
+            }
+        }
     }
 
     private static int freePort() throws IOException {
