@@ -1,20 +1,25 @@
 package io.kdiag.cli;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import io.kdiag.api.v1.Abnormal;
+import io.kdiag.client.KdiagClient;
 import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.ProfilerResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -29,6 +34,9 @@ import picocli.CommandLine.ParentCommand;
 final class DemoCommand implements Callable<Integer> {
     /** The name the demo's stand-in for a runaway process runs under; examples/02 finds and stops it. */
     static final String RUNAWAY_PROCESS_NAME = "kdiag-demo-runaway";
+    private static final String DEMO_PID = "kdiag.io/demo-pid";
+    private static final String BUSY_JVM = "busy-jvm";
+    private static final String EXPIRED = "expired";
 
     @ParentCommand
     Kdiag kdiag;
@@ -46,37 +54,45 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long started = System.nanoTime();
         List<Path> files = exampleFiles();
-        Path data = Files.createDirectories(kdiag.home()).resolve("demo-" + ProcessHandle.current().pid());
+        Path home = Files.createDirectories(kdiag.home());
+        Path data = home.resolve("demo-" + ProcessHandle.current().pid());
         Process runaway = new ProcessBuilder("bash", "-c", "exec -a " + RUNAWAY_PROCESS_NAME + " sleep 600")
                 .redirectErrorStream(true).start();
+        Process busyJvm = startBusyJvm();
         List<String[]> summary = new ArrayList<>();
         boolean allAsExpected = true;
-        try (LocalStack stack = LocalStack.start(data, 0, 0);
-             PipelineClient client = new PipelineClient(Map.of("bootstrap.servers", stack.bootstrapServers()), stack.topics())) {
-            System.out.printf("Embedded stack up: Kafka %s, node %s, %d examples (runaway stand-in pid %d)%n%n",
-                    stack.bootstrapServers(), stack.nodeName(), files.size(), runaway.pid());
+        try (LocalStack stack = LocalStack.start(data, LocalStack.Ports.ANY);
+             KdiagClient client = KdiagClient.builder().bootstrapServers(stack.bootstrapServers())
+                     .topicPrefix(stack.topics().prefix()).build()) {
+            System.out.printf("Embedded stack up: Kafka %s, node %s, %d examples (runaway stand-in pid %d, busy JVM pid %d)%n%n",
+                    stack.bootstrapServers(), stack.nodeName(), files.size(), runaway.pid(), busyJvm.pid());
             List<Abnormal> abnormals = new ArrayList<>();
             List<String> uids = new ArrayList<>();
             for (Path file : files) {
                 Abnormal abnormal = AbnormalFiles.read(file, stack.nodeName());
+                targetBusyJvm(abnormal, busyJvm.pid());
                 abnormals.add(abnormal);
-                uids.add(client.submit(abnormal));
+                uids.add(client.publish(abnormal));
             }
             for (int i = 0; i < files.size(); i++) {
                 String expected = AbnormalFiles.expectedPhase(abnormals.get(i));
-                Optional<AbnormalStatus> status = client.awaitTerminal(uids.get(i), Duration.ofSeconds(timeoutSeconds), s -> { });
+                Optional<AbnormalStatus> status = client.awaitFinalStatus(uids.get(i), Duration.ofSeconds(timeoutSeconds));
                 String phase = status.map(s -> s.getPhase().name()).orElse("<timed out>");
                 boolean asExpected = phase.equals(expected);
-                allAsExpected &= asExpected;
-                summary.add(new String[] {files.get(i).getFileName().toString(), phase, expected, asExpected ? "ok" : "UNEXPECTED"});
                 System.out.printf("# %s (expects %s)%n", files.get(i), expected);
                 status.ifPresent(s -> System.out.println(full ? StatusPrinter.yaml(s) : StatusPrinter.condensedYaml(s, 3)));
+                if (asExpected && status.isPresent() && !status.get().getProfilers().isEmpty()) {
+                    asExpected = showProfileLifecycle(client, status.get(), home);
+                }
+                allAsExpected &= asExpected;
+                summary.add(new String[] {files.get(i).getFileName().toString(), phase, expected, asExpected ? "ok" : "UNEXPECTED"});
             }
         } finally {
             boolean stopped = runaway.waitFor(5, TimeUnit.SECONDS);
             System.out.printf("Runaway stand-in pid %d: %s%n", runaway.pid(),
                     stopped ? "stopped by signal-recoverer (exit " + runaway.exitValue() + ")" : "still running; stopping it now");
             runaway.destroyForcibly();
+            busyJvm.destroyForcibly();
             deleteRecursively(data);
         }
         summary.add(0, new String[] {"EXAMPLE", "PHASE", "EXPECTED", "RESULT"});
@@ -85,6 +101,50 @@ final class DemoCommand implements Callable<Integer> {
         System.out.printf("%nDemo finished in %.1f s: %s%n", (System.nanoTime() - started) / 1e9,
                 allAsExpected ? "every example ended as expected" : "SOME EXAMPLES DID NOT END AS EXPECTED");
         return allAsExpected ? 0 : 1;
+    }
+
+    /** A JVM spinning in {@link BusyJvm#computeDemoWorkload}, for examples/05 to profile. */
+    private static Process startBusyJvm() throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "-Xmx32m", "-cp", System.getProperty("java.class.path"), BusyJvm.class.getName())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    /** Points the Java profilers of an example marked {@code kdiag.io/demo-pid: busy-jvm} at the busy JVM. */
+    private static void targetBusyJvm(Abnormal abnormal, long pid) {
+        var annotations = abnormal.getMetadata().getAnnotations();
+        if (annotations == null || !BUSY_JVM.equals(annotations.get(DEMO_PID)) || abnormal.getSpec().profilers == null) {
+            return;
+        }
+        abnormal.getSpec().profilers.stream().filter(p -> p.java != null).forEach(p -> p.java.pid = (int) pid);
+    }
+
+    /**
+     * Fetches the flame graph the agent serves, waits for its expiry, and checks it is gone: the profile's whole life.
+     *
+     * @return whether every step went as it should
+     */
+    private boolean showProfileLifecycle(KdiagClient client, AbnormalStatus status, Path home) throws Exception {
+        ProfilerResult profile = status.getProfilers().get(0);
+        if (profile.getEndpoint() == null) {
+            System.out.printf("Profiler %s failed: %s%n%n", profile.getName(), profile.getError());
+            return false;
+        }
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(profile.getEndpoint())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Path saved = home.resolve("demo-flamegraph.html");
+        Files.writeString(saved, page.body());
+        boolean hasBusyMethod = page.body().contains("computeDemoWorkload");
+        System.out.printf("GET %s -> %d, %d bytes of flame graph (saved to %s)%s%n", profile.getEndpoint(), page.statusCode(),
+                page.body().length(), saved, hasBusyMethod ? "; BusyJvm.computeDemoWorkload is in it" : "");
+        Optional<AbnormalStatus> expired = client.awaitStatus(s -> s.getUid().equals(status.getUid())
+                && s.getProfilers().stream().anyMatch(p -> EXPIRED.equals(p.getEndpoint())), Duration.ofSeconds(timeoutSeconds));
+        int after = http.send(HttpRequest.newBuilder(URI.create(profile.getEndpoint())).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
+        System.out.printf("After expiry: status.profilers[0].endpoint = %s; GET -> %d%n%n",
+                expired.isPresent() ? EXPIRED : "<not expired in time>", after);
+        return page.statusCode() == 200 && hasBusyMethod && expired.isPresent() && after == 404;
     }
 
     private List<Path> exampleFiles() throws IOException {

@@ -1,5 +1,6 @@
 package io.kdiag.cli;
 
+import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
@@ -7,11 +8,14 @@ import java.util.concurrent.Callable;
 
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.StatusProjection;
+import io.kdiag.client.KdiagClient;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /** {@code kdiag get abnormals} / {@code kdiag get abnormal NAME}: statuses from the status topic. */
 @Command(name = "get", mixinStandardHelpOptions = true,
@@ -35,16 +39,20 @@ final class GetCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, description = "yaml, json or wide.")
     String output;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         if (!List.of("abnormals", "abnormal", "abn").contains(kind)) {
-            System.err.println("error: the server doesn't have a resource type \"" + kind + "\" (try: abnormals)");
+            err.println("error: the server doesn't have a resource type \"" + kind + "\" (try: abnormals)");
             return 1;
         }
-        Kdiag.Connection connection = kdiag.connection();
         List<AbnormalStatus> statuses;
-        try (PipelineClient client = new PipelineClient(connection.kafka(), connection.topics())) {
-            statuses = client.latestStatuses().values().stream()
+        try (KdiagClient client = kdiag.client()) {
+            statuses = client.statuses().values().stream()
                     .filter(s -> namespace == null || namespace.equals(s.getNamespace()))
                     .filter(s -> name == null || name.equals(s.getName()))
                     .sorted(Comparator.comparing(AbnormalStatus::getNamespace).thenComparing(AbnormalStatus::getName)
@@ -52,21 +60,21 @@ final class GetCommand implements Callable<Integer> {
                     .toList();
         }
         if (name != null && statuses.isEmpty()) {
-            System.err.printf("Error from server (NotFound): abnormals \"%s\" not found%n", name);
+            err.printf("Error from server (NotFound): abnormals \"%s\" not found%n", name);
             return 1;
         }
         if (statuses.isEmpty()) {
-            System.err.println("No resources found");
+            err.println(namespace == null ? "No resources found" : "No resources found in " + namespace + " namespace.");
             return 0;
         }
         if ("yaml".equals(output) || "json".equals(output)) {
             for (AbnormalStatus s : statuses) {
                 var abnormal = StatusProjection.abnormal(s);
-                System.out.print("yaml".equals(output) ? ApiSerialization.yaml(abnormal) : ApiSerialization.json(abnormal) + "\n");
+                out.print("yaml".equals(output) ? ApiSerialization.yaml(abnormal) : ApiSerialization.json(abnormal) + "\n");
             }
             return 0;
         }
-        System.out.print(StatusPrinter.table(statuses, "wide".equals(output), Instant.now()));
+        out.print(StatusPrinter.table(statuses, "wide".equals(output), Instant.now()));
         return 0;
     }
 }

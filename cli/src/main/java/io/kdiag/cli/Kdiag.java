@@ -4,7 +4,10 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
+import io.kdiag.client.KdiagClient;
 import io.kdiag.schemas.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,8 +15,21 @@ import picocli.CommandLine.Option;
 /** The {@code kdiag} command. */
 @Command(name = "kdiag", mixinStandardHelpOptions = true, version = "kdiag 0.1.0",
         description = "Kube Diagnoser: discover, diagnose and recover faults on Kubernetes nodes.",
-        subcommands = {DemoCommand.class, UpCommand.class, SubmitCommand.class, GetCommand.class})
+        subcommands = {DemoCommand.class, UpCommand.class, SubmitCommand.class, GetCommand.class, WatchCommand.class,
+                HistoryCommand.class, ReplayCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:success (submit --wait, watch: the abnormal Succeeded; replay: no differences)",
+            "1:error: not found, Kafka or the API server unreachable, invalid input (submit --wait, watch: the abnormal Failed)",
+            "2:invalid usage (submit --wait, watch: the timeout passed first)",
+            "3:replay: differences were found"})
 public final class Kdiag {
+    private static final Logger LOG = LoggerFactory.getLogger(Kdiag.class);
+    /** Exit code of a replay that found differences. */
+    static final int DIFFERENCES = 3;
+    /** How long a Kafka call may block before the CLI gives up: long enough for a slow broker, short for a person. */
+    private static final int KAFKA_API_TIMEOUT_MS = 15_000;
+
     @Option(names = "--home", description = "Folder for local data, logs and the running stack's address (default: $KDIAG_HOME or ./.kdiag).")
     Path home;
 
@@ -22,7 +38,32 @@ public final class Kdiag {
 
     /** Runs the command line and exits with its code. */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Kdiag()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with kubectl-like error reporting: one {@code error: ...} line on stderr, exit code 1. */
+    static CommandLine commandLine() {
+        CommandLine commandLine = new CommandLine(new Kdiag()).setCaseInsensitiveEnumValuesAllowed(true);
+        DeployableCommand.register(commandLine);
+        commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            LOG.warn("command failed command={}", cmd.getCommandName(), e);
+            cmd.getErr().println("error: " + message(e));
+            cmd.getErr().flush();
+            return 1;
+        });
+        return commandLine;
+    }
+
+    private static String message(Throwable e) {
+        Throwable t = e;
+        // Kafka wraps the useful part; the outermost message that says something wins
+        while (t.getMessage() == null && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof org.apache.kafka.common.errors.TimeoutException) {
+            return "cannot reach Kafka: " + t.getMessage() + " (is 'kdiag up' running, or --bootstrap-server right?)";
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
     }
 
     Path home() {
@@ -47,7 +88,14 @@ public final class Kdiag {
             }
             kafka.put("bootstrap.servers", stack.bootstrapServers());
         }
+        kafka.putIfAbsent("default.api.timeout.ms", KAFKA_API_TIMEOUT_MS);
+        kafka.putIfAbsent("max.block.ms", KAFKA_API_TIMEOUT_MS);
         return new Connection(kafka, new Topics(prefix), stack == null ? null : stack.nodeName());
+    }
+
+    /** A client for the connection's Kafka and topics. */
+    KdiagClient client() {
+        return connection().client();
     }
 
     /**
@@ -58,5 +106,8 @@ public final class Kdiag {
      * @param localNode node name of the local stack's agent
      */
     record Connection(Map<String, Object> kafka, Topics topics, String localNode) {
+        KdiagClient client() {
+            return KdiagClient.builder().kafka(kafka).topicPrefix(topics.prefix()).build();
+        }
     }
 }

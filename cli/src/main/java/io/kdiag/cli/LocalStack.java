@@ -37,37 +37,71 @@ final class LocalStack implements AutoCloseable {
     private final String nodeName;
     private final Topics topics;
     private final MetricsServer metrics;
+    private final int agentHttpPort;
 
-    private LocalStack(Path dataDir, int kafkaPort, int metricsPort) throws IOException {
-        EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), kafkaPort, Map.of());
+    /**
+     * The ports the stack listens on; 0 picks a free one.
+     *
+     * @param kafka Kafka clients
+     * @param metrics Prometheus /metrics of every component
+     * @param agent the agent's HTTP (profiles, artifacts, built-ins over the KubeDiag protocol)
+     * @param bridge the bridge's HTTP (Alertmanager webhooks)
+     * @param statusWriter the status writer's HTTP (queries)
+     */
+    record Ports(int kafka, int metrics, int agent, int bridge, int statusWriter) {
+        /** The ports of DESIGN §3.6, for a stack others connect to. */
+        static final Ports STANDARD = new Ports(19092, 10357, 8090, 8089, 8091);
+        /** Free ports, for a stack nobody else needs to find. */
+        static final Ports ANY = new Ports(0, 0, 0, 0, 0);
+    }
+
+    private LocalStack(Path dataDir, Ports ports) throws IOException {
+        EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), ports.kafka(), Map.of());
         started.push(kafka);
         bootstrapServers = kafka.bootstrapServers();
-        metrics = MetricsServer.start("0.0.0.0", metricsPort);
+        metrics = MetricsServer.start("0.0.0.0", ports.metrics());
         started.push(metrics);
 
         Map<String, String> env = new HashMap<>(System.getenv());
         env.putIfAbsent("KDIAG_NODE_NAME", localNodeName());
         env.putIfAbsent("KDIAG_COMMAND_ALLOWLIST", LOCAL_COMMAND_ALLOWLIST);
-        env.put("KDIAG_HOST_ROOT", env.getOrDefault("KDIAG_HOST_ROOT", "/"));
+        env.putIfAbsent("KDIAG_HOST_ROOT", "/");
+        env.putIfAbsent("KDIAG_ADVERTISE_ADDRESS", "127.0.0.1");
+        // profiles here live for seconds, not hours: notice their expiry promptly
+        env.putIfAbsent("KDIAG_ARTIFACT_SWEEP_INTERVAL", "1s");
+        // the local stack is a stand-alone pipeline: it talks to a cluster only when asked to
+        env.putIfAbsent("KDIAG_KUBERNETES", "off");
         env.put("KDIAG_REPLICATION_FACTOR", "1");
         ConfigSource base = ConfigSource.of(Map.of(), env);
-        NodeAgentConfig agentConfig = NodeAgentConfig.from(withStateDir(env, dataDir.resolve("agent")));
+        NodeAgentConfig agentConfig = NodeAgentConfig.from(component(env, dataDir.resolve("agent"), ports.agent()));
         nodeName = agentConfig.nodeName();
         topics = new Topics(base.get(CommonKeys.TOPIC_PREFIX));
         Map<String, Object> client = new HashMap<>(base.kafkaProperties());
         client.put("bootstrap.servers", bootstrapServers);
         TopicAdmin.ensureTopics(client, topics, base.get(CommonKeys.PARTITIONS), (short) 1);
 
-        started.push(StatusWriter.start(StatusWriterConfig.from(withStateDir(env, dataDir.resolve("status-writer"))), client,
+        started.push(StatusWriter.start(
+                StatusWriterConfig.from(component(env, dataDir.resolve("status-writer"), ports.statusWriter())), client,
                 metrics.registry()));
-        started.push(NodeAgent.start(agentConfig, client, metrics.registry()));
-        started.push(SourceBridge.start(SourceBridgeConfig.from(ConfigSource.of(Map.of(), env)), client, metrics.registry()));
+        NodeAgent agent = NodeAgent.start(agentConfig, client, metrics.registry());
+        started.push(agent);
+        agentHttpPort = agent.httpPort();
+        started.push(SourceBridge.start(SourceBridgeConfig.from(component(env, dataDir.resolve("bridge"), ports.bridge())),
+                client, metrics.registry()));
         LOG.info("local stack started bootstrapServers={} node={} dataDir={}", bootstrapServers, nodeName, dataDir);
     }
 
-    /** Starts the stack; {@code kafkaPort} and {@code metricsPort} 0 pick free ports. */
-    static LocalStack start(Path dataDir, int kafkaPort, int metricsPort) throws IOException {
-        return new LocalStack(dataDir, kafkaPort, metricsPort);
+    /** Starts the stack with its data under {@code dataDir}. */
+    static LocalStack start(Path dataDir, Ports ports) throws IOException {
+        return new LocalStack(dataDir, ports);
+    }
+
+    /** Each component's configuration: the shared environment with its own state folder and HTTP port. */
+    private static ConfigSource component(Map<String, String> env, Path stateDir, int httpPort) {
+        Map<String, String> copy = new HashMap<>(env);
+        copy.put("KDIAG_STATE_DIR", stateDir.toString());
+        copy.put("KDIAG_HTTP_PORT", String.valueOf(httpPort));
+        return ConfigSource.of(Map.of(), copy);
     }
 
     String bootstrapServers() {
@@ -86,10 +120,8 @@ final class LocalStack implements AutoCloseable {
         return metrics.port();
     }
 
-    private static ConfigSource withStateDir(Map<String, String> env, Path dir) {
-        Map<String, String> copy = new HashMap<>(env);
-        copy.put("KDIAG_STATE_DIR", dir.toString());
-        return ConfigSource.of(Map.of(), copy);
+    int agentHttpPort() {
+        return agentHttpPort;
     }
 
     static String localNodeName() {

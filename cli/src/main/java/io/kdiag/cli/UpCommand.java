@@ -28,7 +28,9 @@ final class UpCommand implements Callable<Integer> {
         Path home = kdiag.home();
         Files.createDirectories(home);
         CountDownLatch stopped = new CountDownLatch(1);
-        try (LocalStack stack = LocalStack.start(home.resolve("data"), port, metricsPort)) {
+        try (LocalStack stack = LocalStack.start(home.resolve("data"),
+                new LocalStack.Ports(port, metricsPort, LocalStack.Ports.STANDARD.agent(), LocalStack.Ports.STANDARD.bridge(),
+                        LocalStack.Ports.STANDARD.statusWriter()))) {
             new StackFile(stack.bootstrapServers(), stack.nodeName(), stack.topics().prefix()).write(home);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 StackFile.delete(home);

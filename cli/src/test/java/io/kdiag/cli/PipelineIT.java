@@ -1,21 +1,36 @@
 package io.kdiag.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.StatusProjection;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalStatus;
+import io.kdiag.client.KdiagClient;
+import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.nodeagent.NodeAgentConfig;
@@ -27,7 +42,6 @@ import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.sourcebridge.SourceBridgeConfig;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.statuswriter.StatusWriterConfig;
-import io.kdiag.common.config.ConfigSource;
 import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -38,36 +52,47 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** An Abnormal goes in, its status comes out: bridge, agent and fold on a real broker. */
+/**
+ * The real pipeline (bridge, agent, status writer) on a real broker, and the kdiag commands that read it: an Abnormal
+ * goes in, its status comes out, and watch, history, replay and re-diagnosis tell the same story from the events.
+ */
 class PipelineIT {
     private static final String NODE = "it-node-1";
     private static final Topics TOPICS = Topics.withDefaultPrefix();
+    /** A process for process-match-diagnoser to find; nothing signals it (recovery is skipped). */
+    private static final String MARKER = "kdiag-pipeline-it-marker";
 
     @TempDir
     static Path state;
     static TestKafka kafka;
-    static Map<String, Object> client;
+    static Map<String, Object> settings;
     static StatusWriter writer;
     static NodeAgent agent;
     static SourceBridge bridge;
+    static KdiagClient client;
+    static Process marker;
 
     @BeforeAll
-    static void startPipeline() {
+    static void startPipeline() throws Exception {
+        marker = new ProcessBuilder("bash", "-c", "exec -a " + MARKER + " sleep 600").start();
         kafka = TestKafka.start();
-        client = Map.of("bootstrap.servers", kafka.bootstrapServers());
-        TopicAdmin.ensureTopics(client, TOPICS, 12, (short) 1);
+        settings = Map.of("bootstrap.servers", kafka.bootstrapServers());
+        TopicAdmin.ensureTopics(settings, TOPICS, 12, (short) 1);
         Map<String, String> env = new HashMap<>();
         env.put("KDIAG_NODE_NAME", NODE);
         env.put("KDIAG_COMMAND_ALLOWLIST", "uname");
+        env.put("KDIAG_HTTP_PORT", "0");
+        env.put("KDIAG_KUBERNETES", "off");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        writer = StatusWriter.start(StatusWriterConfig.from(config(env, "status-writer")), client, registry);
-        agent = NodeAgent.start(NodeAgentConfig.from(config(env, "agent")), client, registry);
-        bridge = SourceBridge.start(SourceBridgeConfig.from(config(env, "bridge")), client, registry);
+        writer = StatusWriter.start(StatusWriterConfig.from(config(env, "status-writer")), settings, registry);
+        agent = NodeAgent.start(NodeAgentConfig.from(config(env, "agent")), settings, registry);
+        bridge = SourceBridge.start(SourceBridgeConfig.from(config(env, "bridge")), settings, registry);
+        client = KdiagClient.builder().kafka(settings).build();
     }
 
     @AfterAll
     static void stopPipeline() {
-        for (AutoCloseable c : new AutoCloseable[] {bridge, agent, writer, kafka}) {
+        for (AutoCloseable c : new AutoCloseable[] {client, bridge, agent, writer, kafka}) {
             try {
                 if (c != null) {
                     c.close();
@@ -76,12 +101,57 @@ class PipelineIT {
                 // keep closing the rest
             }
         }
+        if (marker != null) {
+            marker.destroyForcibly();
+        }
     }
 
     private static ConfigSource config(Map<String, String> env, String dir) {
         Map<String, String> copy = new HashMap<>(env);
         copy.put("KDIAG_STATE_DIR", state.resolve(dir).toString());
         return ConfigSource.of(Map.of(), copy);
+    }
+
+    /** What a kdiag command printed and returned. */
+    record Run(int exit, String out, String err) {
+    }
+
+    private static Run kdiag(String... args) {
+        return kdiag(new StringWriter(), new StringWriter(), args);
+    }
+
+    private static Run kdiag(StringWriter out, StringWriter err, String... args) {
+        List<String> all = new ArrayList<>(List.of("--home", state.resolve("home").toString(),
+                "--bootstrap-server", kafka.bootstrapServers()));
+        all.addAll(List.of(args));
+        int exit = Kdiag.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
+                .execute(all.toArray(String[]::new));
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    private static Abnormal abnormal(String name, String pattern, boolean diagnose) {
+        return ApiSerialization.abnormal("""
+                apiVersion: diagnosis.netease.com/v1
+                kind: Abnormal
+                metadata: {name: %s, namespace: default}
+                spec:
+                  nodeName: %s
+                  assignedInformationCollectors: [{name: process-collector, namespace: kube-diagnoser}]
+                  assignedDiagnosers: [{name: process-match-diagnoser, namespace: kube-diagnoser}]
+                  skipDiagnosis: %s
+                  skipRecovery: true
+                  context: {processMatch: {commandPattern: "%s"}}
+                """.formatted(name, NODE, !diagnose, pattern));
+    }
+
+    private static io.kdiag.schemas.avro.AbnormalStatus run(Abnormal abnormal) {
+        return awaitFinal(client.publish(abnormal));
+    }
+
+    private static io.kdiag.schemas.avro.AbnormalStatus awaitFinal(String uid) {
+        Optional<io.kdiag.schemas.avro.AbnormalStatus> status = client.awaitFinalStatus(uid, Duration.ofSeconds(90));
+        assertThat(status).as("final status of %s", uid).isPresent();
+        return status.get();
     }
 
     @Test
@@ -95,12 +165,12 @@ class PipelineIT {
                         + "\"commandExecutors\":[{\"command\":[\"uname\",\"-s\"],\"type\":\"InformationCollector\"}],"
                         + "\"skipDiagnosis\":true,\"skipRecovery\":true}")
                 .build();
-        try (KafkaProducer<String, AbnormalRequest> producer = new KafkaProducer<>(client, new StringSerializer(),
+        try (KafkaProducer<String, AbnormalRequest> producer = new KafkaProducer<>(settings, new StringSerializer(),
                 TOPICS.abnormals().valueSerde().serializer())) {
             producer.send(new ProducerRecord<>(TOPICS.abnormals().name(), NODE, request)).get(30, TimeUnit.SECONDS);
         }
 
-        io.kdiag.schemas.avro.AbnormalStatus snapshot = awaitTerminal(uid);
+        io.kdiag.schemas.avro.AbnormalStatus snapshot = awaitFinal(uid);
 
         assertThat(snapshot.getPhase()).isEqualTo(Phase.Succeeded);
         AbnormalStatus status = StatusProjection.status(snapshot);
@@ -114,26 +184,12 @@ class PipelineIT {
             assertThat(c.stdout).contains("Linux");
             assertThat(c.error).isNull();
         });
+        assertThat(client.statuses().values()).extracting(s -> s.getName()).contains("collect");
     }
 
     @Test
-    void shouldTakeAManifestThroughTheIngestTopicToItsExpectedPhase() throws Exception {
-        Abnormal abnormal = ApiSerialization.abnormal("""
-                apiVersion: diagnosis.netease.com/v1
-                kind: Abnormal
-                metadata: {name: nothing-to-identify, namespace: default}
-                spec:
-                  nodeName: %s
-                  assignedInformationCollectors: [{name: process-collector, namespace: kube-diagnoser}]
-                  assignedDiagnosers: [{name: process-match-diagnoser, namespace: kube-diagnoser}]
-                  context: {processMatch: {commandPattern: "^no-such-process$"}}
-                """.formatted(NODE));
-        String uid;
-        try (PipelineClient pipeline = new PipelineClient(client, TOPICS)) {
-            uid = pipeline.submit(abnormal);
-        }
-
-        io.kdiag.schemas.avro.AbnormalStatus snapshot = awaitTerminal(uid);
+    void shouldTakeAManifestThroughTheIngestTopicToItsExpectedPhase() {
+        io.kdiag.schemas.avro.AbnormalStatus snapshot = run(abnormal("nothing-to-identify", "^no-such-process$", true));
 
         assertThat(snapshot.getPhase()).isEqualTo(Phase.Failed);
         assertThat(StatusProjection.status(snapshot).conditions).extracting(c -> c.type + "=" + c.status)
@@ -141,19 +197,138 @@ class PipelineIT {
         assertThat(snapshot.getIdentifiable()).isFalse();
     }
 
-    private static io.kdiag.schemas.avro.AbnormalStatus awaitTerminal(String uid) {
-        try (PipelineClient pipeline = new PipelineClient(client, TOPICS)) {
-            Optional<io.kdiag.schemas.avro.AbnormalStatus> status = pipeline.awaitTerminal(uid, Duration.ofSeconds(90), s -> { });
-            assertThat(status).as("terminal status of %s", uid).isPresent();
-            return status.get();
-        }
+    @Test
+    void shouldWatchAnAbnormalFromBeforeItExistsUntilItEnds() throws Exception {
+        StringWriter err = new StringWriter();
+        CompletableFuture<Run> watch = CompletableFuture.supplyAsync(() -> kdiag(new StringWriter(), err, "watch", "watched", "--timeout", "90"));
+        // watch says it waits once it looked and found nothing; publishing only then proves it picks the run up live
+        await().atMost(Duration.ofSeconds(60)).until(() -> err.toString().contains("waiting for abnormal default/watched to appear"));
+        client.publish(abnormal("watched", "^" + MARKER + " ", true));
+
+        Run result = watch.get(120, TimeUnit.SECONDS);
+
+        assertThat(result.exit()).as(result.err()).isZero();
+        List<String> lines = result.out().lines().toList();
+        assertThat(lines.get(0)).startsWith("abnormal default/watched (uid ").endsWith("on node " + NODE);
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches("\\d\\d:\\d\\d:\\d\\d  -  +abnormal  accepted on node it-node-1 .*"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches(".*  InformationCollection  process-collector  succeeded \\(\\d+ ms\\)"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches(".*  Diagnosis  +process-match-diagnoser  succeeded \\(\\d+ ms\\)"));
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches(".*  Recovery  +stage  skipped: skipRecovery is set.*"));
+        assertThat(lines.get(lines.size() - 1)).isEqualTo("abnormal default/watched Succeeded");
     }
 
     @Test
-    void shouldListEveryStatusFromTheCompactedTopic() throws Exception {
-        shouldTakeARequestFromTheAbnormalsTopicToSucceeded();
-        try (PipelineClient pipeline = new PipelineClient(client, TOPICS)) {
-            assertThat(pipeline.latestStatuses().values()).extracting(s -> s.getName()).contains("collect");
+    void shouldPrintTheHistoryOfTheNewestRunWithDurations() {
+        run(abnormal("history", "^no-such-process$", false));
+        String newest = run(abnormal("history", "^no-such-process$", false)).getUid();
+
+        Run result = kdiag("history", "history");
+
+        assertThat(result.exit()).as(result.err()).isZero();
+        assertThat(result.out()).startsWith("abnormal default/history (uid " + newest + ") on node " + NODE)
+                .containsPattern("SEQ +TIME +STAGE +STEP +TOOK +WHAT")
+                .containsPattern("InformationCollection +process-collector +\\d+ ms +succeeded")
+                .containsPattern("InformationCollection +stage +\\d+(\\.\\d)? m?s +succeeded")
+                .containsPattern("Recovery +stage +\\S+ m?s +skipped: skipRecovery is set")
+                .containsPattern("\\d+ events over ");
+        Run missing = kdiag("history", "no-such-abnormal", "-n", "team-x");
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("Error from server (NotFound): abnormals \"no-such-abnormal\" not found in namespace team-x");
+    }
+
+    @Test
+    void shouldListOnlyTheVerdictsThatChangeWhenRediagnosing() {
+        run(abnormal("rd-identified", "^" + MARKER + " ", true));
+        run(abnormal("rd-unidentified", "^no-such-process$", true));
+        run(abnormal("rd-not-run", "^" + MARKER + " ", false));
+
+        Run same = kdiag("replay", "--rediagnose", "process-match-diagnoser", "--since", "1h");
+
+        assertThat(same.exit()).as(same.err()).isEqualTo(Kdiag.DIFFERENCES);
+        assertThat(same.out()).doesNotContain("default/rd-identified").doesNotContain("default/rd-unidentified")
+                .containsPattern("default/rd-not-run +\\S+ +not run +identified: processMatchDiagnosis, signalRecovery")
+                .contains("Re-ran process-match-diagnoser on");
+
+        Run changed = kdiag("replay", "--rediagnose", "process-match-diagnoser", "--since", "1h",
+                "--context-override", "processMatch={\"commandPattern\":\"^no-such-process$\"}");
+
+        assertThat(changed.exit()).as(changed.err()).isEqualTo(Kdiag.DIFFERENCES);
+        assertThat(changed.out())
+                .containsPattern("default/rd-identified +\\S+ +identified: processMatchDiagnosis, signalRecovery +not identified \\(NoMatchingProcess\\)")
+                .containsPattern("default/rd-not-run +\\S+ +not run +not identified \\(NoMatchingProcess\\)")
+                .doesNotContain("default/rd-unidentified");
+
+        Run recoverer = kdiag("replay", "--rediagnose", "signal-recoverer");
+        assertThat(recoverer.exit()).isEqualTo(1);
+        assertThat(recoverer.err()).contains("error: signal-recoverer is not a diagnoser");
+    }
+
+    @Test
+    void shouldReplayEveryStatusAsFoldedAndRestoreTheResources() throws Exception {
+        io.kdiag.schemas.avro.AbnormalStatus replayed = run(abnormal("replayed", "^" + MARKER + " ", true));
+        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                new KubernetesCrudDispatcher(), false);
+        server.init();
+        try (KubernetesClient kube = server.createClient()) {
+            try (InputStream crd = Files.newInputStream(Path.of("../deploy/base/crds/abnormals.diagnosis.netease.com-v1.yml"))) {
+                kube.apiextensions().v1().customResourceDefinitions().load(crd).create();
+            }
+            Path kubeconfig = state.resolve("kubeconfig");
+            Files.writeString(kubeconfig, """
+                    apiVersion: v1
+                    kind: Config
+                    clusters: [{name: mock, cluster: {server: "%s"}}]
+                    users: [{name: mock, user: {token: it}}]
+                    contexts: [{name: mock, context: {cluster: mock, user: mock, namespace: default}}]
+                    current-context: mock
+                    """.formatted(server.url("/")));
+
+            Run before = kdiag("replay", "--kubeconfig", kubeconfig.toString());
+
+            assertThat(before.exit()).as(before.err()).isEqualTo(Kdiag.DIFFERENCES);
+            assertThat(before.out()).containsPattern("default/replayed +\\S+ +cr +\\(resource\\) +<missing> +Succeeded")
+                    .doesNotContainPattern(" topic ")
+                    .containsPattern("Status topic: \\d+ identical, 0 differ, 0 have no recorded events.")
+                    .containsPattern("Resources: 0 identical, 0 differ, \\d+ missing, 0 belong to another run.");
+
+            Run restore = kdiag("replay", "--kubeconfig", kubeconfig.toString(), "--restore");
+
+            assertThat(restore.out()).containsPattern("Restored (\\d+) resources \\(\\1 created\\).");
+            Abnormal resource = kube.resources(Abnormal.class).inNamespace("default").withName("replayed").get();
+            assertThat(resource.getMetadata().getAnnotations()).containsEntry(Annotations.UID, replayed.getUid());
+            assertThat(resource.getStatus().phase).isEqualTo("Succeeded");
+            assertThat(resource.getStatus().diagnoser.name).isEqualTo("process-match-diagnoser");
+
+            // a status topic and a resource that drifted from the events
+            io.kdiag.schemas.avro.AbnormalStatus drifted = io.kdiag.schemas.avro.AbnormalStatus.newBuilder(replayed)
+                    .setPhase(Phase.Failed).build();
+            publishStatus(drifted);
+            resource.getStatus().phase = "Failed";
+            kube.resources(Abnormal.class).inNamespace("default").resource(resource).updateStatus();
+
+            Run drift = kdiag("replay", "--kubeconfig", kubeconfig.toString());
+
+            assertThat(drift.exit()).isEqualTo(Kdiag.DIFFERENCES);
+            assertThat(drift.out()).containsPattern("default/replayed +\\S+ +topic +phase +Failed +Succeeded")
+                    .containsPattern("default/replayed +\\S+ +cr +phase +Failed +Succeeded")
+                    .containsPattern("Status topic: \\d+ identical, 1 differ")
+                    .containsPattern("Resources: \\d+ identical, 1 differ, 0 missing");
+
+            publishStatus(replayed);
+            kdiag("replay", "--kubeconfig", kubeconfig.toString(), "--restore");
+            Run after = kdiag("replay", "--kubeconfig", kubeconfig.toString());
+
+            assertThat(after.exit()).as(after.out()).isZero();
+            assertThat(after.out()).startsWith("No differences.");
+        } finally {
+            server.destroy();
+        }
+    }
+
+    private static void publishStatus(io.kdiag.schemas.avro.AbnormalStatus status) throws Exception {
+        try (KafkaProducer<String, io.kdiag.schemas.avro.AbnormalStatus> producer = new KafkaProducer<>(settings,
+                new StringSerializer(), TOPICS.abnormalStatus().valueSerde().serializer())) {
+            producer.send(new ProducerRecord<>(TOPICS.abnormalStatus().name(), status.getUid(), status)).get(30, TimeUnit.SECONDS);
         }
     }
 }

@@ -55,6 +55,22 @@ final class AbnormalEvents {
         return acked;
     }
 
+    /** The encoded size the next event would have with this payload, to keep records under Kafka's limit. */
+    int encodedSize(Object payload) {
+        DiagnosisEvent event = DiagnosisEvent.newBuilder()
+                .setAbnormalUid(uid)
+                .setSeq(nextSeq)
+                .setNodeName(nodeName)
+                .setTime(clock.instant())
+                .setPayload(payload)
+                .build();
+        try {
+            return event.toByteBuffer().remaining();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode an event of abnormal " + uid, e);
+        }
+    }
+
     /** Waits for every event sent so far, then records the abnormal as finished: it will never run again. */
     void finish() throws InterruptedException, EventSink.DeliveryException {
         for (CompletableFuture<Void> acked : pending) {

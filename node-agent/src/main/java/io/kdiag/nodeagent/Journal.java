@@ -23,8 +23,9 @@ import io.kdiag.schemas.avro.Stage;
  * The agent's memory across restarts, one append-only file with a line per event and per finished abnormal:
  * <pre>
  * S &lt;uid&gt; &lt;seq&gt; &lt;event type&gt; [&lt;recoverer&gt;]   written before the event is sent
- * D &lt;uid&gt;                                  written once the abnormal's last event is acknowledged
+ * D &lt;uid&gt; [&lt;seq&gt;]                          written once the abnormal's last event is acknowledged
  * </pre>
+ * An event after the end ({@code ProfilerExpired}) reserves its seq the same way and leaves the abnormal finished.
  * A seq is journaled before it is sent, so a seq that may have reached Kafka is never used again, even after
  * {@code kill -9}. An abnormal with a {@code D} line never runs again; one without is unfinished and is ended by the
  * next start. Each line is flushed to the OS as it is written, which survives a crash of the process. On open the file
@@ -95,14 +96,15 @@ final class Journal implements Closeable {
             recoverer = null;
         }
         append("S " + encode(uid) + " " + seq + " " + payload.getClass().getSimpleName() + detail);
-        entries.put(uid, new Entry(seq, false, recoverer));
+        entries.put(uid, new Entry(seq, previous != null && previous.finished(), recoverer));
     }
 
     /** Records that every event of {@code uid} was acknowledged. */
     synchronized void finish(String uid) throws IOException {
-        append("D " + encode(uid));
         Entry previous = entries.remove(uid);
-        entries.put(uid, new Entry(previous == null ? -1 : previous.lastSeq(), true, null));
+        long lastSeq = previous == null ? -1 : previous.lastSeq();
+        append("D " + encode(uid) + " " + lastSeq);
+        entries.put(uid, new Entry(lastSeq, true, null));
     }
 
     /** What is known of {@code uid}. */
@@ -135,10 +137,11 @@ final class Journal implements Closeable {
     private static void apply(Map<String, Entry> entries, String line) {
         String[] f = line.split(" ");
         try {
-            if (f[0].equals("D") && f.length == 2) {
+            if (f[0].equals("D") && (f.length == 2 || f.length == 3)) {
                 String uid = decode(f[1]);
                 Entry previous = entries.remove(uid);
-                entries.put(uid, new Entry(previous == null ? -1 : previous.lastSeq(), true, null));
+                long seq = Math.max(previous == null ? -1 : previous.lastSeq(), f.length == 3 ? Long.parseLong(f[2]) : -1);
+                entries.put(uid, new Entry(seq, true, null));
             } else if (f[0].equals("S") && f.length >= 4) {
                 String uid = decode(f[1]);
                 Entry previous = entries.get(uid);
@@ -158,7 +161,7 @@ final class Journal implements Closeable {
 
     private static String line(String uid, Entry e) {
         if (e.finished()) {
-            return "D " + encode(uid);
+            return "D " + encode(uid) + " " + e.lastSeq();
         }
         return "S " + encode(uid) + " " + e.lastSeq() + (e.runningRecoverer() == null
                 ? " Compacted"

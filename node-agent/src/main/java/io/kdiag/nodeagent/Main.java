@@ -12,7 +12,10 @@ import io.kdiag.schemas.Topics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the node agent: {@code --config FILE} (optional properties file), overridden by {@code KDIAG_*} variables. */
+/**
+ * Runs the node agent: {@code --config FILE} (optional properties file), overridden by {@code KDIAG_*} variables.
+ * Prometheus metrics are served on {@code kdiag.metrics-port} (10357), the agent's own endpoints on {@code kdiag.http-port} (8090).
+ */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
@@ -41,10 +44,18 @@ public final class Main {
             System.exit(1);
             return;
         }
-        if (config.createTopics()) {
-            TopicAdmin.ensureTopics(kafka, new Topics(config.topicPrefix()), config.partitions(), (short) config.replicationFactor());
+        NodeAgent agent;
+        try {
+            if (config.createTopics()) {
+                TopicAdmin.ensureTopics(kafka, new Topics(config.topicPrefix()), config.partitions(), (short) config.replicationFactor());
+            }
+            agent = NodeAgent.start(config, kafka, metrics.registry());
+        } catch (RuntimeException e) {
+            LOG.error("node agent not started node={}", config.nodeName(), e);
+            metrics.close();
+            System.exit(1);
+            return;
         }
-        NodeAgent agent = NodeAgent.start(config, kafka, metrics.registry());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("node agent stopping node={}", config.nodeName());
             agent.close();

@@ -1,25 +1,31 @@
 package io.kdiag.nodeagent;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.Queue;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.DeadLetterHeaders;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.DiagnosisEvent;
-import io.kdiag.stageworkers.CommandExecutor;
+import io.kdiag.schemas.avro.ProfilerExpired;
+import io.kdiag.stageworkers.spi.Artifact;
 import io.kdiag.stageworkers.FileArtifactStore;
-import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
@@ -28,6 +34,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -48,12 +55,25 @@ import org.slf4j.LoggerFactory;
  * The node agent: reads this node's partition of {@code kdiag.abnormals}, runs each abnormal through its stages one
  * at a time, and writes every step to {@code kdiag.diagnosis-events}. An abnormal's offset is committed only after its
  * last event is acknowledged; the journal under {@code kdiag.state-dir} keeps a uid from running twice, even across a
- * crash.
+ * crash. Beside the consumer it serves its HTTP port, keeps the policy current, watches the cluster when connected,
+ * and deletes expired artifacts (reporting {@code ProfilerExpired} for profiles).
+ *
+ * <p>Abnormals run one at a time: a node's abnormals are few and their processors act on the same processes, where
+ * two recoveries at once could contradict each other; and committing offset N + 1 then always means every abnormal up
+ * to N ended, which keeps restart handling to the journal's one unfinished abnormal.
  */
 public final class NodeAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration PARTITIONS_WAIT = Duration.ofSeconds(60);
+    /** Hard cap of one in-process worker's context output; what exceeds kdiag.max-context-bytes becomes an artifact. */
+    private static final int MAX_WORKER_OUTPUT_BYTES = 64 * 1024 * 1024;
+    /** Room left in a record for its key, headers and batch framing. */
+    private static final int RECORD_OVERHEAD_BYTES = 4096;
+
+    /** An expired profile whose ProfilerExpired is still to be sent; {@code seq} once one was reserved. */
+    private record Expiry(String uid, String profilerName, long seq) {
+    }
 
     private final NodeAgentConfig config;
     private final Topics topics;
@@ -61,51 +81,93 @@ public final class NodeAgent implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final WorkerRunner workers;
     private final AgentMetrics metrics;
+    private final PolicyHolder policy;
+    private final Cluster cluster;
+    private final FileArtifactStore artifactStore;
+    private final Profilers profilers;
+    private final AgentHttpServer http;
     private final StageRunner stages;
+    private final ScheduledExecutorService scheduler;
+    private final Queue<Expiry> expired = new ConcurrentLinkedQueue<>();
     private final Clock clock = Clock.systemUTC();
     private KafkaConsumer<String, byte[]> consumer;
-    private TopicPartition partition;
+    private volatile TopicPartition partition;
     private Thread loop;
     private volatile boolean closing;
 
-    private NodeAgent(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry) throws IOException {
+    private NodeAgent(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry, Cluster cluster) throws IOException {
         this.config = config;
         this.topics = new Topics(config.topicPrefix());
+        this.cluster = cluster;
+        this.policy = config.policyFile() == null ? PolicyHolder.fixed(config.commandAllowlist()) : PolicyHolder.of(config.policyFile());
         this.journal = Journal.open(config.stateDir());
         Map<String, Object> producerProps = new HashMap<>(kafka);
         producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
         producerProps.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "kdiag-node-agent-" + config.nodeName());
+        int maxRequestSize = Integer.parseInt(String.valueOf(producerProps.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576)));
         this.producer = new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer());
-        this.workers = new WorkerRunner(config.processorTimeout(), config.maxContextBytes());
+        this.workers = new WorkerRunner(config.processorTimeout(), MAX_WORKER_OUTPUT_BYTES);
         this.metrics = new AgentMetrics(registry);
-        this.stages = new StageRunner(config.nodeName(), config.builtinNamespace(), WorkerCatalog.builtIns(), workers,
-                new CommandExecutor(Set.copyOf(config.commandAllowlist())),
-                new NodeServices(HostPaths.of(config.hostRoot()), ProcessHandle.current().pid(), PodSource.NONE,
-                        new FileArtifactStore(config.stateDir().resolve("artifacts"), Clock.systemUTC())),
-                metrics);
+        this.artifactStore = new FileArtifactStore(config.stateDir().resolve("artifacts"), clock);
+        NodeServices node = new NodeServices(HostPaths.of(config.hostRoot()), ProcessHandle.current().pid(),
+                cluster == null ? PodSource.NONE : cluster, artifactStore);
+        Registrations registrations = cluster == null ? Registrations.NONE : cluster;
+        BuiltIns builtIns = new BuiltIns(config.builtinNamespace(), BuiltIns.fromClassPath(), workers, policy);
+        String token = UUID.randomUUID().toString();
+        this.http = AgentHttpServer.start(config.httpPort(), builtIns, registrations, node, config.nodeName(), this::ready, token);
+        String advertised = config.advertiseAddress();
+        String baseUrl = "http://" + (advertised.contains(":") ? "[" + advertised + "]" : advertised) + ":" + http.port();
+        this.profilers = Profilers.fromClassPath();
+        this.stages = new StageRunner(config.nodeName(), builtIns, registrations, new RemoteProcessor(),
+                URI.create("http://127.0.0.1:" + http.port() + "/"), token, policy, node, profilers,
+                new Artifacts(artifactStore, baseUrl, config.artifactTtl()),
+                new StageRunner.Limits(config.maxContextBytes(), maxRequestSize - RECORD_OVERHEAD_BYTES), metrics, clock);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "kdiag-node-agent-housekeeping");
+            t.setDaemon(true);
+            return t;
+        });
+        long reload = config.policyReloadInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(policy::reloadIfChanged, reload, reload, TimeUnit.MILLISECONDS);
+        long sweep = config.artifactSweepInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(this::expireArtifacts, sweep, sweep, TimeUnit.MILLISECONDS);
     }
 
     /**
-     * Starts the agent: ends abnormals a previous run left unfinished, then consumes this node's partition from its
-     * committed offset (the earliest when there is none).
+     * Starts the agent: connects to the cluster as {@code kdiag.kubernetes} says, ends abnormals a previous run left
+     * unfinished, then consumes this node's partition from its committed offset (the earliest when there is none).
      *
      * @param config the agent's configuration
      * @param kafka Kafka client settings ({@code bootstrap.servers}, TLS, SASL, …)
      * @param registry where the agent's meters go
      * @return the running agent, once consuming has begun
-     * @throws IllegalStateException if the journal cannot be read or Kafka cannot be reached
+     * @throws IllegalStateException if the journal, the policy or the HTTP port cannot be had, or Kafka (or a required
+     *         cluster) cannot be reached
      */
     public static NodeAgent start(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry) {
+        return start(config, kafka, registry, Cluster.connect(config.kubernetes(), config.nodeName()));
+    }
+
+    /** Starts the agent with the cluster seen through {@code client}, which stays the caller's to close. */
+    static NodeAgent start(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry, KubernetesClient client) {
+        return start(config, kafka, registry, Cluster.with(client, config.nodeName()));
+    }
+
+    private static NodeAgent start(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry, Cluster cluster) {
         NodeAgent agent;
         try {
-            agent = new NodeAgent(config, kafka, registry);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot open the journal in " + config.stateDir() + ": " + e.getMessage(), e);
+            agent = new NodeAgent(config, kafka, registry, cluster);
+        } catch (IOException | IllegalArgumentException e) {
+            if (cluster != null) {
+                cluster.close();
+            }
+            throw new IllegalStateException("cannot start the node agent: " + e.getMessage(), e);
         }
         try {
             agent.endUnfinished("the agent restarted");
             agent.startConsuming(kafka);
+            LOG.info("node agent started node={} http-port={}", config.nodeName(), agent.http.port());
             return agent;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -115,6 +177,17 @@ public final class NodeAgent implements AutoCloseable {
             agent.close();
             throw new IllegalStateException("cannot start the node agent: " + e.getMessage(), e);
         }
+    }
+
+    /** The port of the agent's HTTP server. */
+    public int httpPort() {
+        return http.port();
+    }
+
+    /** Ready: consuming its partition and, when connected to a cluster, every informer synced. */
+    boolean ready() {
+        Thread running = loop;
+        return !closing && partition != null && running != null && running.isAlive() && (cluster == null || cluster.synced());
     }
 
     private void endUnfinished(String cause) throws InterruptedException, EventSink.DeliveryException {
@@ -156,8 +229,13 @@ public final class NodeAgent implements AutoCloseable {
     private void consume() {
         try {
             while (!closing) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
-                    if (!handle(record)) {
+                reportExpired();
+                ConsumerRecords<String, byte[]> records = consumer.poll(POLL);
+                updateLag();
+                for (ConsumerRecord<String, byte[]> record : records) {
+                    boolean handled = handle(record);
+                    updateLag();
+                    if (!handled) {
                         // the events could not be delivered; read the record again after a pause
                         consumer.seek(partition, record.offset());
                         TimeUnit.MILLISECONDS.sleep(POLL.toMillis());
@@ -173,6 +251,46 @@ public final class NodeAgent implements AutoCloseable {
             // an interrupt meant "stop now"; it must not also break the consumer's close
             Thread.interrupted();
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+        }
+    }
+
+    private void updateLag() {
+        consumer.currentLag(partition).ifPresent(metrics::partitionLag);
+    }
+
+    /** Deletes expired artifacts; the profiles among them are reported by the consumer thread, which owns the events. */
+    private void expireArtifacts() {
+        try {
+            for (Artifact artifact : artifactStore.expire()) {
+                profilers.expired(artifact).ifPresent(owner -> expired.add(new Expiry(owner.uid(), owner.profilerName(), -1)));
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("expired artifacts not deleted node={} reason={}", config.nodeName(), e.toString());
+        }
+    }
+
+    /**
+     * Sends {@code ProfilerExpired} for profiles that expired, after the end of their abnormal: the seq continues from
+     * the journal and is reserved like any other. An undelivered one is sent again at the same seq.
+     */
+    private void reportExpired() throws InterruptedException {
+        for (int n = expired.size(); n > 0; n--) {
+            Expiry expiry = expired.poll();
+            Journal.Entry entry = journal.entry(expiry.uid()).orElse(null);
+            if (entry == null || !entry.finished()) {
+                // forgotten by the journal, or (after a crash) ended by endUnfinished first: nothing to continue
+                continue;
+            }
+            long seq = expiry.seq() >= 0 ? expiry.seq() : entry.lastSeq() + 1;
+            AbnormalEvents events = events(expiry.uid(), seq);
+            try {
+                events.emit(new ProfilerExpired(expiry.profilerName()));
+                events.finish();
+                LOG.info("profile expired uid={} node={} profiler={} seq={}", expiry.uid(), config.nodeName(), expiry.profilerName(), seq);
+            } catch (EventSink.DeliveryException e) {
+                LOG.warn("profiler expiry not delivered uid={} node={} reason={}", expiry.uid(), config.nodeName(), e.getMessage());
+                expired.add(new Expiry(expiry.uid(), expiry.profilerName(), seq));
+            }
         }
     }
 
@@ -259,6 +377,7 @@ public final class NodeAgent implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        scheduler.shutdownNow();
         if (loop != null) {
             consumer.wakeup();
             try {
@@ -272,7 +391,12 @@ public final class NodeAgent implements AutoCloseable {
         } else if (consumer != null) {
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
         }
+        http.close();
         workers.close();
+        profilers.close();
+        if (cluster != null) {
+            cluster.close();
+        }
         producer.close(Duration.ofSeconds(10));
         try {
             journal.close();

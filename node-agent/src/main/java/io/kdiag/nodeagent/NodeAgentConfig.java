@@ -18,8 +18,8 @@ public final class NodeAgentConfig {
     static final ConfigKey<Path> HOST_ROOT = ConfigKey.path("kdiag.host-root", "/",
             "Where the host filesystem is mounted; host paths such as /proc are resolved under it.");
     static final ConfigKey<List<String>> COMMAND_ALLOWLIST = ConfigKey.list(CommandExecutor.ALLOWLIST_KEY, "",
-            "Comma-separated executables spec.commandExecutors may run: a bare name is looked up on the PATH, an absolute "
-                    + "path allows exactly that file. Empty denies every command.");
+            "Comma-separated executables spec.commandExecutors may run when no kdiag.policy-file is given: a bare name is "
+                    + "looked up on the PATH, an absolute path allows exactly that file. Empty denies every command.");
     static final ConfigKey<String> BUILTIN_NAMESPACE = ConfigKey.string("kdiag.builtin-namespace", "kube-diagnoser",
             "Namespace of processor references that name the agent's built-in workers.");
     static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser",
@@ -27,7 +27,26 @@ public final class NodeAgentConfig {
     static final ConfigKey<Duration> PROCESSOR_TIMEOUT = ConfigKey.duration("kdiag.processor-timeout", "60s",
             "Time one processor call may take before it fails with reason Timeout.");
     static final ConfigKey<Integer> MAX_CONTEXT_BYTES = ConfigKey.integer("kdiag.max-context-bytes", 524_288, 1024, 64 * 1024 * 1024,
-            "Largest context output (as JSON) one processor call may return before it fails with reason OutputTooLarge.");
+            "Largest context output (as JSON) of one processor call kept in its event; beyond it the largest values are stored "
+                    + "as artifacts served on the HTTP port and the context holds {artifact, bytes, contentType} instead.");
+    static final ConfigKey<Cluster.Mode> KUBERNETES = new ConfigKey<>("kdiag.kubernetes", Cluster.Mode::parse, "auto",
+            "Whether to connect to a Kubernetes cluster (pods on this node, processor registrations): auto (when in a pod or "
+                    + "given a kubeconfig), off, or on (required: the agent does not start without one).");
+    static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8090, 0, 65_535,
+            "Port of the agent's HTTP server: health, readiness, processor listings, built-ins over the original protocol, "
+                    + "artifacts. 0 picks a free port.");
+    static final ConfigKey<String> ADVERTISE_ADDRESS = ConfigKey.string("kdiag.advertise-address", "",
+            "Host name or address in the artifact URLs the agent publishes (profiler endpoints, large outputs). Empty: the "
+                    + "POD_IP environment variable, else the host name.");
+    static final ConfigKey<String> POLICY_FILE = ConfigKey.string("kdiag.policy-file", "",
+            "YAML or JSON policy file (a mounted ConfigMap in a cluster), re-read when it changes. Empty: commands of "
+                    + "kdiag.command-allowlist for everyone, signals 1, 2, 9 and 15, every processor and profiler.");
+    static final ConfigKey<Duration> POLICY_RELOAD_INTERVAL = ConfigKey.duration("kdiag.policy-reload-interval", "5s",
+            "How often the policy file is checked for changes.");
+    static final ConfigKey<Duration> ARTIFACT_TTL = ConfigKey.duration("kdiag.artifact-ttl", "2h",
+            "How long a context value moved into an artifact is served.");
+    static final ConfigKey<Duration> ARTIFACT_SWEEP_INTERVAL = ConfigKey.duration("kdiag.artifact-sweep-interval", "30s",
+            "How often expired artifacts are deleted (and ProfilerExpired reported for profiles).");
 
     private final String nodeName;
     private final Path hostRoot;
@@ -36,6 +55,13 @@ public final class NodeAgentConfig {
     private final Path stateDir;
     private final Duration processorTimeout;
     private final int maxContextBytes;
+    private final Cluster.Mode kubernetes;
+    private final int httpPort;
+    private final String advertiseAddress;
+    private final String policyFile;
+    private final Duration policyReloadInterval;
+    private final Duration artifactTtl;
+    private final Duration artifactSweepInterval;
     private final String topicPrefix;
     private final int partitions;
     private final boolean createTopics;
@@ -53,6 +79,13 @@ public final class NodeAgentConfig {
         stateDir = source.get(STATE_DIR);
         processorTimeout = source.get(PROCESSOR_TIMEOUT);
         maxContextBytes = source.get(MAX_CONTEXT_BYTES);
+        kubernetes = source.get(KUBERNETES);
+        httpPort = source.get(HTTP_PORT);
+        advertiseAddress = source.get(ADVERTISE_ADDRESS).strip();
+        policyFile = source.get(POLICY_FILE).strip();
+        policyReloadInterval = source.get(POLICY_RELOAD_INTERVAL);
+        artifactTtl = source.get(ARTIFACT_TTL);
+        artifactSweepInterval = source.get(ARTIFACT_SWEEP_INTERVAL);
         topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
         partitions = source.get(CommonKeys.PARTITIONS);
         createTopics = source.get(CommonKeys.CREATE_TOPICS);
@@ -72,7 +105,8 @@ public final class NodeAgentConfig {
     /** Every key the agent reads, its own and the common ones, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, COMMAND_ALLOWLIST, BUILTIN_NAMESPACE, STATE_DIR,
-                PROCESSOR_TIMEOUT, MAX_CONTEXT_BYTES));
+                PROCESSOR_TIMEOUT, MAX_CONTEXT_BYTES, KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL,
+                ARTIFACT_TTL, ARTIFACT_SWEEP_INTERVAL));
         keys.addAll(CommonKeys.ALL);
         return List.copyOf(keys);
     }
@@ -112,6 +146,52 @@ public final class NodeAgentConfig {
         return maxContextBytes;
     }
 
+    /** Whether to connect to a cluster ({@code kdiag.kubernetes}). */
+    Cluster.Mode kubernetes() {
+        return kubernetes;
+    }
+
+    /** Port of the HTTP server ({@code kdiag.http-port}); 0 picks a free one. */
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** The address in published artifact URLs ({@code kdiag.advertise-address}), else POD_IP, else the host name. */
+    public String advertiseAddress() {
+        if (!advertiseAddress.isEmpty()) {
+            return advertiseAddress;
+        }
+        String podIp = System.getenv("POD_IP");
+        if (podIp != null && !podIp.isBlank()) {
+            return podIp.strip();
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
+        }
+    }
+
+    /** The policy file ({@code kdiag.policy-file}); {@code null} for the defaults. */
+    public Path policyFile() {
+        return policyFile.isEmpty() ? null : Path.of(policyFile);
+    }
+
+    /** How often the policy file is checked ({@code kdiag.policy-reload-interval}). */
+    public Duration policyReloadInterval() {
+        return policyReloadInterval;
+    }
+
+    /** How long an offloaded context value is served ({@code kdiag.artifact-ttl}). */
+    public Duration artifactTtl() {
+        return artifactTtl;
+    }
+
+    /** How often expired artifacts are deleted ({@code kdiag.artifact-sweep-interval}). */
+    public Duration artifactSweepInterval() {
+        return artifactSweepInterval;
+    }
+
     /** Prefix of the topic names ({@code kdiag.topic-prefix}). */
     public String topicPrefix() {
         return topicPrefix;
@@ -141,7 +221,10 @@ public final class NodeAgentConfig {
     public String toString() {
         return "node-name=" + nodeName + " host-root=" + hostRoot + " command-allowlist=" + commandAllowlist
                 + " builtin-namespace=" + builtinNamespace + " state-dir=" + stateDir + " processor-timeout=" + processorTimeout
-                + " max-context-bytes=" + maxContextBytes + " topic-prefix=" + topicPrefix + " partitions=" + partitions
+                + " max-context-bytes=" + maxContextBytes + " kubernetes=" + kubernetes.name().toLowerCase(java.util.Locale.ROOT)
+                + " http-port=" + httpPort + " advertise-address=" + advertiseAddress + " policy-file=" + policyFile
+                + " policy-reload-interval=" + policyReloadInterval + " artifact-ttl=" + artifactTtl
+                + " artifact-sweep-interval=" + artifactSweepInterval + " topic-prefix=" + topicPrefix + " partitions=" + partitions
                 + " create-topics=" + createTopics + " replication-factor=" + replicationFactor + " metrics-port=" + metricsPort;
     }
 }

@@ -1,20 +1,36 @@
 package io.kdiag.nodeagent;
 
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.StatusProjection;
+import io.kdiag.api.v1.Abnormal;
+import io.kdiag.api.v1.AbnormalCondition;
 import io.kdiag.api.v1.AbnormalSpec;
+import io.kdiag.api.v1.AbnormalStatus;
 import io.kdiag.api.v1.CommandExecutorSpec;
+import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.api.v1.ProfilerSpec;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Accepted;
+import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProcessorStarted;
@@ -25,8 +41,6 @@ import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.schemas.avro.StageStarted;
 import io.kdiag.stageworkers.CommandExecutor;
 import io.kdiag.stageworkers.CommandResult;
-import io.kdiag.stageworkers.WorkerCatalog;
-import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
@@ -41,32 +55,68 @@ import org.slf4j.LoggerFactory;
  * {@code ProcessorFinished}) and {@code StageFinished}. Every collector runs and one success suffices; diagnosers
  * and recoverers stop at the first success. A failed stage ends the abnormal. The context is kept here, updated
  * after each successful processor, and handed to the next.
+ *
+ * <p>A processor reference names a built-in (in the built-in namespace) or else a registered InformationCollector,
+ * Diagnoser or Recoverer, which is called over HTTP. The policy is asked before every processor, command and
+ * profiler. A context output larger than {@code maxContextBytes}, or one that would make its event larger than Kafka
+ * takes, is stored as an artifact and referenced from the context.
  */
 final class StageRunner {
     private static final Logger LOG = LoggerFactory.getLogger(StageRunner.class);
+    /** Seconds a remote processor call may take when its registration gives none (the original's default). */
+    static final int DEFAULT_REMOTE_TIMEOUT_SECONDS = 30;
+    /** Longest failure message kept in an event. */
+    private static final int MAX_MESSAGE_CHARS = 4096;
+
+    /**
+     * Size limits of what the agent emits.
+     *
+     * @param maxContextBytes largest JSON of one processor's context updates before values move to artifacts
+     * @param maxEventBytes largest encoded event (the producer's {@code max.request.size} less a margin)
+     */
+    record Limits(int maxContextBytes, int maxEventBytes) {
+    }
 
     private final String nodeName;
-    private final String builtinNamespace;
-    private final WorkerCatalog catalog;
-    private final WorkerRunner workers;
-    private final CommandExecutor commands;
+    private final BuiltIns builtIns;
+    private final Registrations registrations;
+    private final RemoteProcessor remote;
+    private final URI ownServer;
+    private final String selfToken;
+    private final Supplier<Policy> policy;
     private final NodeServices node;
+    private final Profilers profilers;
+    private final Artifacts artifacts;
+    private final Limits limits;
     private final AgentMetrics metrics;
+    private final Clock clock;
 
-    StageRunner(String nodeName, String builtinNamespace, WorkerCatalog catalog, WorkerRunner workers, CommandExecutor commands,
-                NodeServices node, AgentMetrics metrics) {
+    /**
+     * @param ownServer base URL of this agent's HTTP server, for registrations without an external address
+     * @param selfToken what the agent's calls to itself carry in {@link AgentHttpServer#TOKEN_HEADER}
+     */
+    StageRunner(String nodeName, BuiltIns builtIns, Registrations registrations, RemoteProcessor remote, URI ownServer,
+                String selfToken, Supplier<Policy> policy, NodeServices node, Profilers profilers, Artifacts artifacts, Limits limits,
+                AgentMetrics metrics, Clock clock) {
         this.nodeName = nodeName;
-        this.builtinNamespace = builtinNamespace;
-        this.catalog = catalog;
-        this.workers = workers;
-        this.commands = commands;
+        this.builtIns = builtIns;
+        this.registrations = registrations;
+        this.remote = remote;
+        this.ownServer = ownServer;
+        this.selfToken = selfToken;
+        this.policy = policy;
         this.node = node;
+        this.profilers = profilers;
+        this.artifacts = artifacts;
+        this.limits = limits;
         this.metrics = metrics;
+        this.clock = clock;
     }
 
     /** Runs the abnormal from {@code Accepted} to its end and returns once every event is acknowledged. */
     void run(AbnormalRequest request, AbnormalEvents events) throws InterruptedException, EventSink.DeliveryException {
         String uid = request.getUid();
+        Instant accepted = clock.instant();
         events.emit(Accepted.newBuilder()
                 .setNamespace(request.getNamespace())
                 .setName(request.getName())
@@ -87,9 +137,20 @@ final class StageRunner {
             LOG.info("abnormal failed uid={} node={} reason={}", uid, nodeName, "InvalidSpec");
             return;
         }
-        Run run = new Run(request, spec, events);
+        Run run = new Run(request, spec, events, accepted);
         for (Stage stage : Stage.values()) {
-            if (!run.stage(stage)) {
+            long start = System.nanoTime();
+            boolean carryOn = false;
+            try {
+                carryOn = run.stage(stage);
+            } finally {
+                metrics.stageDuration(stage, Duration.ofNanos(System.nanoTime() - start));
+                if (!run.finished(stage)) {
+                    // interrupted or undeliverable: the stage neither succeeded nor failed
+                    metrics.stageError(stage);
+                }
+            }
+            if (!carryOn) {
                 break;
             }
         }
@@ -117,12 +178,22 @@ final class StageRunner {
         private final AbnormalRequest request;
         private final AbnormalSpec spec;
         private final AbnormalEvents events;
+        private final Instant accepted;
         private final Map<String, Object> context = new LinkedHashMap<>();
+        private final List<AbnormalCondition> conditions = new ArrayList<>();
+        private final List<Stage> finished = new ArrayList<>();
+        private Boolean identifiable;
+        private io.kdiag.api.v1.NamespacedName diagnoser;
 
-        Run(AbnormalRequest request, AbnormalSpec spec, AbnormalEvents events) {
+        Run(AbnormalRequest request, AbnormalSpec spec, AbnormalEvents events, Instant accepted) {
             this.request = request;
             this.spec = spec;
             this.events = events;
+            this.accepted = accepted;
+        }
+
+        boolean finished(Stage stage) {
+            return finished.contains(stage);
         }
 
         /** Runs one stage; {@code false} when it failed and nothing more runs. */
@@ -156,7 +227,7 @@ final class StageRunner {
             }
             if (!anySucceeded) {
                 finish(stage, StageOutcome.Failed, null, failedReason(stage),
-                        "no " + kind(stage) + " succeeded: " + String.join("; ", failures));
+                        truncate("no " + kind(stage) + " succeeded: " + String.join("; ", failures)));
                 return false;
             }
             finish(stage, StageOutcome.Succeeded, winner, null, null);
@@ -174,17 +245,10 @@ final class StageRunner {
             WorkResult result = execute(stage, processor);
             Duration duration = Duration.ofNanos(System.nanoTime() - start);
             metrics.processor(stage, processor, duration);
-            String updates = result.succeeded() ? ApiSerialization.json(result.contextUpdates()) : null;
-            events.emit(ProcessorFinished.newBuilder()
-                    .setStage(stage)
-                    .setProcessor(processor)
-                    .setSucceeded(result.succeeded())
-                    .setContextUpdates(updates)
-                    .setRemovedContextKeys(List.copyOf(result.removedKeys()))
-                    .setReason(result.reason())
-                    .setMessage(result.message())
-                    .setDurationMillis(duration.toMillis())
-                    .build());
+            if (result.succeeded()) {
+                result = fit(stage, processor, result, duration);
+            }
+            events.emit(finishedEvent(stage, processor, result, duration));
             LOG.info("processor finished uid={} node={} stage={} processor={} succeeded={} reason={}",
                     request.getUid(), nodeName, stage, name(processor), result.succeeded(), result.reason());
             if (!result.succeeded()) {
@@ -192,26 +256,112 @@ final class StageRunner {
                 return false;
             }
             // the JSON form, as any later reader of the events sees it
-            context.putAll(ApiSerialization.jsonObject(updates));
+            context.putAll(ApiSerialization.jsonObject(ApiSerialization.json(result.contextUpdates())));
             result.removedKeys().forEach(context::remove);
             return true;
         }
 
+        private ProcessorFinished finishedEvent(Stage stage, NamespacedName processor, WorkResult result, Duration duration) {
+            return ProcessorFinished.newBuilder()
+                    .setStage(stage)
+                    .setProcessor(processor)
+                    .setSucceeded(result.succeeded())
+                    .setContextUpdates(result.succeeded() ? ApiSerialization.json(result.contextUpdates()) : null)
+                    .setRemovedContextKeys(List.copyOf(result.removedKeys()))
+                    .setReason(result.reason())
+                    .setMessage(result.message() == null ? null : truncate(result.message()))
+                    .setDurationMillis(duration.toMillis())
+                    .build();
+        }
+
+        /**
+         * Moves context values into artifacts, largest first, until the updates are within {@code maxContextBytes} and
+         * their event within the record size Kafka takes.
+         */
+        private WorkResult fit(Stage stage, NamespacedName processor, WorkResult result, Duration duration) {
+            Map<String, Object> updates = new LinkedHashMap<>(result.contextUpdates());
+            Map<String, String> json = new LinkedHashMap<>();
+            updates.forEach((key, value) -> json.put(key, ApiSerialization.json(value)));
+            List<String> largestFirst = json.keySet().stream()
+                    .sorted(Comparator.comparingInt((String key) -> json.get(key).length()).reversed()).toList();
+            for (String key : largestFirst) {
+                if (fits(stage, processor, updates, result.removedKeys(), duration)) {
+                    break;
+                }
+                try {
+                    updates.put(key, artifacts.offload(key, json.get(key)));
+                } catch (IOException | RuntimeException e) {
+                    return WorkResult.failed("OutputTooLarge", "processor " + name(processor) + " produced more context than "
+                            + limits.maxContextBytes() + " bytes and it cannot be stored as an artifact: " + e.getMessage());
+                }
+                LOG.info("context value stored as an artifact uid={} node={} processor={} key={} bytes={}",
+                        request.getUid(), nodeName, name(processor), key, json.get(key).length());
+            }
+            if (!fits(stage, processor, updates, result.removedKeys(), duration)) {
+                return WorkResult.failed("OutputTooLarge", "processor " + name(processor) + " produced " + updates.size()
+                        + " context keys, too many for one event even with every value stored as an artifact");
+            }
+            return WorkResult.succeeded(updates, result.removedKeys());
+        }
+
+        private boolean fits(Stage stage, NamespacedName processor, Map<String, Object> updates, Set<String> removed, Duration duration) {
+            WorkResult candidate = WorkResult.succeeded(updates, removed);
+            return ApiSerialization.json(updates).getBytes(StandardCharsets.UTF_8).length <= limits.maxContextBytes()
+                    && events.encodedSize(finishedEvent(stage, processor, candidate, duration)) <= limits.maxEventBytes();
+        }
+
         private WorkResult execute(Stage stage, NamespacedName processor) throws InterruptedException {
-            if (!builtinNamespace.equals(processor.getNamespace())) {
-                return WorkResult.failed("ProcessorNotFound", "processor " + name(processor) + " is not a built-in of this agent"
-                        + " (namespace " + builtinNamespace + "); remote HTTP processors are not supported yet");
+            WorkContext ctx = new WorkContext(request.getUid(), request.getNamespace(), request.getName(), nodeName, spec, context, node);
+            Optional<StageWorker> worker = builtIns.find(processor.getNamespace(), processor.getName());
+            if (worker.isPresent()) {
+                return builtIns.run(worker.get(), stage, ctx, request.getOrigin(), false);
             }
-            StageWorker worker = catalog.find(processor.getName()).orElse(null);
-            if (worker == null) {
-                return WorkResult.failed("ProcessorNotFound", "no built-in processor " + name(processor));
+            Optional<ProcessorSpec> registered = registrations.find(stage, processor.getNamespace(), processor.getName());
+            if (registered.isEmpty()) {
+                return WorkResult.failed("ProcessorNotFound", "processor " + name(processor) + " is neither a built-in of this agent"
+                        + " (namespace " + builtIns.namespace() + ") nor a registered " + StatusProjection.processorType(stage));
             }
-            if (worker.stage() != stage) {
-                return WorkResult.failed("WrongStage", "processor " + name(processor) + " runs in stage " + worker.stage()
-                        + ", not " + stage);
+            Policy current = policy.get();
+            String refused = current.processor(request.getNamespace(), request.getOrigin(), processor.getNamespace(), processor.getName());
+            if (refused != null) {
+                return WorkResult.failed("Forbidden", refused);
             }
-            return workers.run(worker, new WorkContext(request.getUid(), request.getNamespace(), request.getName(), nodeName,
-                    spec, context, node));
+            URI url;
+            try {
+                url = url(registered.get());
+            } catch (IllegalArgumentException e) {
+                return WorkResult.failed("InvalidRegistration", "processor " + name(processor) + ": " + e.getMessage());
+            }
+            Duration timeout = Duration.ofSeconds(current.timeoutSeconds(registered.get().timeoutSeconds, DEFAULT_REMOTE_TIMEOUT_SECONDS));
+            Map<String, String> headers = url.getHost().equals(ownServer.getHost()) && url.getPort() == ownServer.getPort()
+                    ? Map.of(AgentHttpServer.TOKEN_HEADER, selfToken, AgentHttpServer.ORIGIN_HEADER, request.getOrigin().name())
+                    : Map.of();
+            return remote.call(url, timeout, snapshot(stage), headers);
+        }
+
+        /** The Abnormal as the original protocol sends it: metadata, spec, and the status so far. */
+        private Abnormal snapshot(Stage stage) {
+            Abnormal abnormal = new Abnormal();
+            abnormal.setMetadata(new ObjectMetaBuilder()
+                    .withNamespace(request.getNamespace())
+                    .withName(request.getName())
+                    .withUid(request.getUid())
+                    .withLabels(request.getLabels().isEmpty() ? null : Map.copyOf(request.getLabels()))
+                    .build());
+            abnormal.setSpec(spec);
+            AbnormalStatus status = new AbnormalStatus();
+            status.phase = switch (stage) {
+                case InformationCollection -> "InformationCollecting";
+                case Diagnosis -> "Diagnosing";
+                case Recovery -> "Recovering";
+            };
+            status.startTime = StatusProjection.time(accepted);
+            status.conditions = conditions.isEmpty() ? null : List.copyOf(conditions);
+            status.identifiable = identifiable;
+            status.diagnoser = diagnoser;
+            status.context = new LinkedHashMap<>(context);
+            abnormal.setStatus(status);
+            return abnormal;
         }
 
         private void runCommands(Stage stage) throws InterruptedException {
@@ -222,14 +372,31 @@ final class StageRunner {
                 if (StatusProjection.stageOf(command.type) != stage) {
                     continue;
                 }
-                CommandResult result = commands.run(command.command, command.timeoutSeconds);
-                metrics.command(result.status());
-                events.emit(result.toEvent(stage));
+                Policy current = policy.get();
+                String executable = command.command == null || command.command.isEmpty() ? null : command.command.get(0);
+                String refused = current.command(request.getNamespace(), request.getOrigin(), executable);
+                CommandResult result;
+                if (refused != null) {
+                    result = new CommandResult(command.command == null ? List.of() : List.copyOf(command.command), "", "",
+                            "Forbidden: " + refused, CommandResult.Status.REFUSED, 0);
+                } else {
+                    // half a record each for stdout and stderr, less room for the rest of the event
+                    int cap = Math.max(1024, Math.min(current.maxOutputBytes(), (limits.maxEventBytes() - 16 * 1024) / 2));
+                    result = new CommandExecutor(current.commandAllowlist(), cap).run(command.command,
+                            current.timeoutSeconds(command.timeoutSeconds, CommandExecutor.DEFAULT_TIMEOUT_SECONDS));
+                }
+                metrics.command(stage, result.status() == CommandResult.Status.SUCCEEDED);
+                CommandFinished event = result.toEvent(stage);
+                if (events.encodedSize(event) > limits.maxEventBytes()) {
+                    event.setStdout("[output dropped: the event would exceed the largest record Kafka takes]");
+                    event.setStderr("");
+                }
+                events.emit(event);
                 LOG.info("command finished uid={} node={} stage={} result={}", request.getUid(), nodeName, stage, result.status());
             }
         }
 
-        private void runProfilers(Stage stage) {
+        private void runProfilers(Stage stage) throws InterruptedException {
             if (spec.profilers == null) {
                 return;
             }
@@ -237,15 +404,49 @@ final class StageRunner {
                 if (StatusProjection.stageOf(profiler.type) != stage) {
                     continue;
                 }
-                String language = profiler.go != null ? "go" : profiler.java != null ? "java" : profiler.python != null ? "python" : "unknown";
-                events.emit(new ProfilerFinished(stage, profiler.name, null,
-                        "profiler " + profiler.name + ": " + language + " profiling is not available in this agent yet"));
+                Policy current = policy.get();
+                String language = Profilers.language(profiler);
+                String refused = current.profiler(request.getNamespace(), request.getOrigin(), language);
+                ProfilerFinished event;
+                if (refused != null) {
+                    event = new ProfilerFinished(stage, profiler.name, null, "Forbidden: " + refused);
+                } else {
+                    Duration timeout = Duration.ofSeconds(current.timeoutSeconds(profiler.timeoutSeconds, Profilers.DEFAULT_TIMEOUT_SECONDS));
+                    Duration expiration = Duration.ofSeconds(profiler.expirationSeconds == null || profiler.expirationSeconds < 1
+                            ? Profilers.DEFAULT_EXPIRATION_SECONDS : profiler.expirationSeconds);
+                    WorkContext ctx = new WorkContext(request.getUid(), request.getNamespace(), request.getName(), nodeName, spec,
+                            context, node);
+                    Profilers.Outcome outcome = profilers.run(profiler, ctx, timeout, expiration);
+                    event = new ProfilerFinished(stage, profiler.name,
+                            outcome.artifact() == null ? null : artifacts.url(outcome.artifact()),
+                            outcome.error() == null ? null : truncate(outcome.error()));
+                }
+                metrics.profiler(stage, event.getError() == null);
+                events.emit(event);
+                LOG.info("profiler finished uid={} node={} stage={} profiler={} endpoint={} error={}", request.getUid(), nodeName, stage,
+                        profiler.name, event.getEndpoint(), event.getError());
             }
         }
 
         private void finish(Stage stage, StageOutcome outcome, NamespacedName processor, String reason, String message) {
             events.emit(new StageFinished(stage, outcome, processor, reason, message));
+            finished.add(stage);
             metrics.stage(stage, outcome);
+            if (outcome != StageOutcome.Failed) {
+                AbnormalCondition condition = new AbnormalCondition();
+                condition.type = switch (stage) {
+                    case InformationCollection -> "InformationCollected";
+                    case Diagnosis -> "Identified";
+                    case Recovery -> "Recovered";
+                };
+                condition.status = "True";
+                condition.lastTransitionTime = StatusProjection.time(clock.instant());
+                conditions.add(condition);
+                if (stage == Stage.Diagnosis) {
+                    identifiable = true;
+                    diagnoser = processor == null ? null : new io.kdiag.api.v1.NamespacedName(processor.getNamespace(), processor.getName());
+                }
+            }
             LOG.info("stage finished uid={} node={} stage={} outcome={} processor={}",
                     request.getUid(), nodeName, stage, outcome, processor == null ? null : name(processor));
         }
@@ -274,6 +475,46 @@ final class StageRunner {
             };
             return list == null ? List.of() : list;
         }
+    }
+
+    /**
+     * The URL of a registration: {@code externalIP}/{@code externalPort} (v0.1.6), else {@code ip}/{@code port}
+     * (v0.1.0–v0.1.5), else this agent's own server; scheme {@code http} unless given.
+     */
+    URI url(ProcessorSpec registration) {
+        String path = registration.path == null || registration.path.isEmpty() ? "/"
+                : registration.path.startsWith("/") ? registration.path : "/" + registration.path;
+        String scheme = registration.scheme == null || registration.scheme.isBlank() ? "http" : registration.scheme;
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new IllegalArgumentException("scheme " + scheme + " is neither http nor https");
+        }
+        String host;
+        int port;
+        if (registration.externalIP != null && registration.externalPort != null) {
+            host = registration.externalIP;
+            port = registration.externalPort;
+        } else if (registration.ip != null && !registration.ip.isBlank() && registration.port != null) {
+            host = registration.ip;
+            try {
+                port = registration.port.getIntVal() != null ? registration.port.getIntVal() : Integer.parseInt(registration.port.getStrVal().strip());
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("port " + registration.port.getStrVal() + " is not a number");
+            }
+        } else {
+            return ownServer.resolve(path);
+        }
+        if (port < 1 || port > 65_535) {
+            throw new IllegalArgumentException("port " + port + " is not between 1 and 65535");
+        }
+        try {
+            return new URI(scheme, null, host, port, path, null, null);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("not a valid URL: " + e.getMessage(), e);
+        }
+    }
+
+    private static String truncate(String message) {
+        return message.length() <= MAX_MESSAGE_CHARS ? message : message.substring(0, MAX_MESSAGE_CHARS) + " [truncated]";
     }
 
     private static String kind(Stage stage) {

@@ -46,6 +46,16 @@ final class Fixtures {
         }
     }
 
+    /** A stage runner of these workers under the default policy (commands echo and sh), without a cluster. */
+    static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, io.kdiag.stageworkers.WorkerRunner runner,
+                                   io.micrometer.core.instrument.MeterRegistry registry) {
+        java.util.function.Supplier<Policy> policy = () -> Policy.defaults(List.of("echo", "sh"));
+        return new StageRunner("node-a", new BuiltIns(BUILTIN, workers, runner, policy), Registrations.NONE, new RemoteProcessor(),
+                java.net.URI.create("http://127.0.0.1:1/"), "token", policy, node, new Profilers(List.of()),
+                new Artifacts(node.artifacts(), "http://agent.test:8090", java.time.Duration.ofHours(1)),
+                new StageRunner.Limits(1024, 100_000), new AgentMetrics(registry), java.time.Clock.systemUTC());
+    }
+
     static NamespacedName ref(String name) {
         return new NamespacedName(BUILTIN, name);
     }

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.List;
-import java.util.Set;
 
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.DiagnosisEvent;
@@ -16,8 +15,6 @@ import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageStarted;
-import io.kdiag.stageworkers.CommandExecutor;
-import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.HostPaths;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -42,8 +39,7 @@ class JournalTest {
     private static AbnormalFailed endInterrupted(Journal journal, String uid, Fixtures.ListSink sink) throws Exception {
         Journal.Entry entry = journal.entry(uid).orElseThrow();
         try (WorkerRunner workers = new WorkerRunner(java.time.Duration.ofSeconds(1), 1000)) {
-            new StageRunner("node-a", "kube-diagnoser", new WorkerCatalog(List.of()), workers, new CommandExecutor(Set.of()),
-                    Fixtures.node(HostPaths.of(Path.of("/")), 1), new AgentMetrics(new SimpleMeterRegistry()))
+            Fixtures.stageRunner(Fixtures.node(HostPaths.of(Path.of("/")), 1), List.of(), workers, new SimpleMeterRegistry())
                     .endInterrupted(entry, new AbnormalEvents(uid, "node-a", entry.lastSeq(), sink, journal, Clock.systemUTC()),
                             "the agent restarted");
         }
@@ -63,6 +59,25 @@ class JournalTest {
         try (Journal journal = Journal.open(dir)) {
             assertThat(journal.entry("done")).hasValueSatisfying(e -> assertThat(e.finished()).isTrue());
             assertThat(journal.unfinished()).isEmpty();
+        }
+    }
+
+    @Test
+    void shouldContinueAFinishedAbnormalsSeqAfterItsEndAndAcrossCompaction() throws Exception {
+        try (Journal journal = Journal.open(dir)) {
+            journal.reserve("done", 0, new StageStarted(Stage.Diagnosis));
+            journal.reserve("done", 1, new StageStarted(Stage.Recovery));
+            journal.finish("done");
+        }
+        try (Journal journal = Journal.open(dir)) {
+            assertThat(journal.entry("done")).hasValue(new Journal.Entry(1, true, null));
+            // a ProfilerExpired after the end reserves the next seq and leaves the abnormal finished, even before its D line
+            journal.reserve("done", 2, new io.kdiag.schemas.avro.ProfilerExpired("cpu"));
+            assertThat(journal.entry("done")).hasValue(new Journal.Entry(2, true, null));
+            assertThat(journal.unfinished()).isEmpty();
+        }
+        try (Journal journal = Journal.open(dir)) {
+            assertThat(journal.entry("done")).hasValue(new Journal.Entry(2, true, null));
         }
     }
 

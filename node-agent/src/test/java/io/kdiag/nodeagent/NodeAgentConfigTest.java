@@ -27,6 +27,25 @@ class NodeAgentConfigTest {
         assertThat(config.maxContextBytes()).isEqualTo(524_288);
         assertThat(config.topicPrefix()).isEqualTo("kdiag.");
         assertThat(config.partitions()).isEqualTo(12);
+        assertThat(config.kubernetes()).isEqualTo(Cluster.Mode.AUTO);
+        assertThat(config.httpPort()).isEqualTo(8090);
+        assertThat(config.policyFile()).isNull();
+        assertThat(config.policyReloadInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.artifactTtl()).isEqualTo(Duration.ofHours(2));
+        assertThat(config.advertiseAddress()).isNotBlank();
+    }
+
+    @Test
+    void shouldReadTheRuntimeKeys() {
+        NodeAgentConfig config = NodeAgentConfig.from(ConfigSource.of(Map.of("kdiag.node-name", "n", "kdiag.kubernetes", "Off",
+                "kdiag.http-port", "0", "kdiag.policy-file", "/etc/kdiag/policy.yaml", "kdiag.advertise-address", "10.1.2.3"), Map.of()));
+
+        assertThat(config.kubernetes()).isEqualTo(Cluster.Mode.OFF);
+        assertThat(config.httpPort()).isZero();
+        assertThat(config.policyFile()).isEqualTo(Path.of("/etc/kdiag/policy.yaml"));
+        assertThat(config.advertiseAddress()).isEqualTo("10.1.2.3");
+        assertThatThrownBy(() -> NodeAgentConfig.from(ConfigSource.of(Map.of("kdiag.node-name", "n", "kdiag.kubernetes", "maybe"), Map.of())))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("kdiag.kubernetes").hasMessageContaining("auto, off or on");
     }
 
     @Test
@@ -52,6 +71,8 @@ class NodeAgentConfigTest {
     void shouldListItsKeysAndTheCommonOnes() {
         assertThat(NodeAgentConfig.keys()).extracting(ConfigKey::name).contains("kdiag.node-name", "kdiag.host-root",
                 "kdiag.command-allowlist", "kdiag.builtin-namespace", "kdiag.state-dir", "kdiag.processor-timeout",
-                "kdiag.max-context-bytes", "kdiag.topic-prefix", "kdiag.partitions", "kdiag.metrics-port");
+                "kdiag.max-context-bytes", "kdiag.kubernetes", "kdiag.http-port", "kdiag.advertise-address", "kdiag.policy-file",
+                "kdiag.policy-reload-interval", "kdiag.artifact-ttl", "kdiag.artifact-sweep-interval",
+                "kdiag.topic-prefix", "kdiag.partitions", "kdiag.metrics-port");
     }
 }

@@ -3,6 +3,13 @@ package io.kdiag.nodeagent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,7 +21,23 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
+import com.sun.net.httpserver.HttpServer;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
 import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.v1.Abnormal;
+import io.kdiag.api.v1.Diagnoser;
+import io.kdiag.api.v1.ProcessorSpec;
+import io.kdiag.api.v1.ProfilerSpec;
+import io.kdiag.schemas.avro.ProfilerExpired;
+import io.kdiag.schemas.avro.ProfilerFinished;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.CommandExecutorSpec;
 import io.kdiag.api.v1.NamespacedName;
@@ -96,13 +119,26 @@ class NodeAgentIT {
     }
 
     private NodeAgent startAgent() {
-        NodeAgentConfig config = NodeAgentConfig.from(ConfigSource.of(Map.of(
+        return startAgent(Map.of(), new SimpleMeterRegistry(), null);
+    }
+
+    private NodeAgent startAgent(Map<String, String> extra, MeterRegistry registry, KubernetesClient client) {
+        Map<String, String> props = new HashMap<>(Map.of(
                 "kdiag.node-name", node,
                 "kdiag.state-dir", stateDir.toString(),
-                "kdiag.command-allowlist", "echo"), Map.of()));
-        NodeAgent agent = NodeAgent.start(config, clientProps(), new SimpleMeterRegistry());
+                "kdiag.command-allowlist", "echo",
+                "kdiag.kubernetes", "off",
+                "kdiag.http-port", "0",
+                "kdiag.advertise-address", "127.0.0.1"));
+        props.putAll(extra);
+        NodeAgentConfig config = NodeAgentConfig.from(ConfigSource.of(props, Map.of()));
+        NodeAgent agent = client == null ? NodeAgent.start(config, clientProps(), registry) : NodeAgent.start(config, clientProps(), registry, client);
         agents.add(agent);
         return agent;
+    }
+
+    private static HttpResponse<String> get(String url) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private void publish(String key, AbnormalRequest request) throws Exception {
@@ -206,6 +242,123 @@ class NodeAgentIT {
         assertThat(ApiSerialization.jsonObject(diagnosis.getContextUpdates()).get("signalRecovery"))
                 .isEqualTo(List.of(Map.of("pid", (int) stuck.pid(), "signal", 15)));
         assertThat(diagnosis.getRemovedContextKeys()).containsExactly("processInformation");
+    }
+
+    @Test
+    void shouldExposeMetricsThatMoveAsAbnormalsRun() throws Exception {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        NodeAgent agent = startAgent(Map.of(), registry, null);
+        await().atMost(WAIT).until(() -> get("http://127.0.0.1:" + agent.httpPort() + "/readyz").statusCode() == 200);
+        assertThat(registry.scrape()).doesNotContain("kdiag_agent_stage_sync_total");
+        AbnormalSpec spec = new AbnormalSpec();
+        spec.nodeName = node;
+        spec.assignedInformationCollectors = List.of(builtin("process-collector"));
+        CommandExecutorSpec echo = new CommandExecutorSpec();
+        echo.command = List.of("echo", "hi");
+        echo.type = "InformationCollector";
+        spec.commandExecutors = List.of(echo);
+
+        publish(node, Fixtures.request("metrics-1-" + node, node, spec));
+        awaitEnd("metrics-1-" + node, Stage.Recovery, StageOutcome.Skipped);
+        String first = registry.scrape();
+        publish(node, Fixtures.request("metrics-2-" + node, node, spec));
+        awaitEnd("metrics-2-" + node, Stage.Recovery, StageOutcome.Skipped);
+        await().atMost(WAIT).until(() -> registry.scrape().contains("kdiag_agent_partition_lag 0.0"));
+        String second = registry.scrape();
+
+        assertThat(first).contains("kdiag_agent_stage_sync_total{result=\"success\",stage=\"InformationCollection\"} 1.0",
+                "kdiag_agent_stage_sync_total{result=\"skip\",stage=\"Recovery\"} 1.0",
+                "kdiag_agent_command_executor_total{result=\"success\",stage=\"InformationCollection\"} 1.0",
+                "kdiag_agent_processor_duration_seconds_count{processor=\"kube-diagnoser/process-collector\",stage=\"InformationCollection\"} 1",
+                "kdiag_agent_stage_duration_seconds_bucket{stage=\"Diagnosis\",le=",
+                "kdiag_agent_abnormals_in_flight 0.0", "kdiag_agent_partition_lag");
+        assertThat(second).contains("kdiag_agent_stage_sync_total{result=\"success\",stage=\"InformationCollection\"} 2.0",
+                "kdiag_agent_command_executor_total{result=\"success\",stage=\"InformationCollection\"} 2.0",
+                "kdiag_agent_processor_duration_seconds_count{processor=\"kube-diagnoser/process-collector\",stage=\"InformationCollection\"} 2");
+    }
+
+    @Test
+    void shouldServeAProfileAndReportItsExpiry() throws Exception {
+        startAgent(Map.of("kdiag.artifact-sweep-interval", "200ms"), new SimpleMeterRegistry(), null);
+        AbnormalSpec spec = new AbnormalSpec();
+        spec.nodeName = node;
+        ProfilerSpec profiler = new ProfilerSpec();
+        profiler.name = "cpu";
+        profiler.type = "InformationCollector";
+        profiler.go = new ProfilerSpec.GoProfilerSpec();
+        profiler.go.source = "http://localhost:6060/debug/pprof/profile";
+        profiler.expirationSeconds = 2;
+        spec.profilers = List.of(profiler);
+        String uid = "profile-" + node;
+
+        publish(node, Fixtures.request(uid, node, spec));
+
+        awaitEnd(uid, Stage.Recovery, StageOutcome.Skipped);
+        ProfilerFinished finished = eventsOf(uid).stream().map(DiagnosisEvent::getPayload).filter(ProfilerFinished.class::isInstance)
+                .map(ProfilerFinished.class::cast).findFirst().orElseThrow();
+        assertThat(finished.getError()).isNull();
+        int ended = eventsOf(uid).size();
+        await().atMost(WAIT).until(() -> eventsOf(uid).size() > ended);
+        DiagnosisEvent expired = eventsOf(uid).get(ended);
+        assertThat(expired.getPayload()).isEqualTo(new ProfilerExpired("cpu"));
+        assertThat(expired.getSeq()).isEqualTo(ended);
+        assertThat(get(finished.getEndpoint()).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void shouldCallARemoteDiagnoserRegisteredAsACustomResource() throws Exception {
+        HttpServer processor = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        processor.createContext("/diagnose", exchange -> {
+            try (exchange) {
+                Abnormal abnormal = ApiSerialization.abnormal(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+                abnormal.getStatus().context.put("remoteDiagnosis", Map.of("seen", List.copyOf(abnormal.getStatus().context.keySet())));
+                byte[] body = ApiSerialization.json(abnormal).getBytes(StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+            }
+        });
+        processor.start();
+        KubernetesMockServer api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                new KubernetesCrudDispatcher(), false);
+        api.init();
+        try (KubernetesClient client = api.createClient()) {
+            try (java.util.stream.Stream<Path> crds = Files.list(Path.of("..", "deploy", "base", "crds"))) {
+                for (Path crd : crds.toList()) {
+                    client.apiextensions().v1().customResourceDefinitions().load(crd.toFile()).create();
+                }
+            }
+            Diagnoser registration = new Diagnoser();
+            registration.setMetadata(new ObjectMetaBuilder().withNamespace("team").withName("remote-diagnoser").build());
+            registration.setSpec(new ProcessorSpec());
+            registration.getSpec().externalIP = "127.0.0.1";
+            registration.getSpec().externalPort = processor.getAddress().getPort();
+            registration.getSpec().path = "/diagnose";
+            client.resource(registration).create();
+            NodeAgent agent = startAgent(Map.of("kdiag.kubernetes", "on"), new SimpleMeterRegistry(), client);
+            String base = "http://127.0.0.1:" + agent.httpPort();
+            await().atMost(WAIT).until(() -> get(base + "/readyz").statusCode() == 200
+                    && get(base + "/diagnoser").body().contains("remote-diagnoser"));
+            AbnormalSpec spec = new AbnormalSpec();
+            spec.nodeName = node;
+            spec.assignedInformationCollectors = List.of(builtin("process-collector"));
+            spec.assignedDiagnosers = List.of(new NamespacedName("team", "remote-diagnoser"));
+            String uid = "remote-" + node;
+
+            publish(node, Fixtures.request(uid, node, spec));
+
+            awaitEnd(uid, Stage.Diagnosis, StageOutcome.Succeeded);
+            ProcessorFinished diagnosis = eventsOf(uid).stream().map(DiagnosisEvent::getPayload)
+                    .filter(p -> p instanceof ProcessorFinished f && f.getStage() == Stage.Diagnosis)
+                    .map(ProcessorFinished.class::cast).findFirst().orElseThrow();
+            assertThat(diagnosis.getProcessor().getName()).isEqualTo("remote-diagnoser");
+            assertThat(ApiSerialization.jsonObject(diagnosis.getContextUpdates()))
+                    .isEqualTo(Map.of("remoteDiagnosis", Map.of("seen", List.of("processInformation"))));
+        } finally {
+            agents.forEach(NodeAgent::close);
+            agents.clear();
+            api.destroy();
+            processor.stop(0);
+        }
     }
 
     private void awaitCommittedToEnd() {

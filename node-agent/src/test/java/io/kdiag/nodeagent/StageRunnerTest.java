@@ -6,6 +6,7 @@ import static io.kdiag.nodeagent.Fixtures.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import java.util.stream.LongStream;
 
 import io.kdiag.api.ApiSerialization;
@@ -30,10 +32,9 @@ import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
-import io.kdiag.stageworkers.CommandExecutor;
-import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkResult;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -48,12 +49,18 @@ class StageRunnerTest {
     private final Fixtures.ListSink sink = new Fixtures.ListSink();
     private final List<String> calls = new ArrayList<>();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final WorkerRunner workers = new WorkerRunner(Duration.ofMillis(500), 200);
+    private final WorkerRunner workers = new WorkerRunner(Duration.ofMillis(500), 64 * 1024 * 1024);
     private Journal journal;
+    private Supplier<Policy> policy = () -> Policy.defaults(List.of("echo", "sh"));
+    private Registrations registrations = Registrations.NONE;
+    private NodeServices node;
+    private URI ownServer = URI.create("http://127.0.0.1:1/");
+    private StageRunner.Limits limits = new StageRunner.Limits(1024, 100_000);
 
     @BeforeEach
     void open() throws Exception {
         journal = Journal.open(stateDir);
+        node = Fixtures.node(HostPaths.of(stateDir), 4242);
     }
 
     @AfterEach
@@ -67,8 +74,10 @@ class StageRunnerTest {
     }
 
     private void run(io.kdiag.schemas.avro.AbnormalRequest request, StageWorker... catalog) throws Exception {
-        StageRunner runner = new StageRunner("node-a", Fixtures.BUILTIN, new WorkerCatalog(List.of(catalog)), workers,
-                new CommandExecutor(Set.of("echo", "sh")), Fixtures.node(HostPaths.of(stateDir), 4242), new AgentMetrics(registry));
+        StageRunner runner = new StageRunner("node-a", new BuiltIns(Fixtures.BUILTIN, List.of(catalog), workers, policy), registrations,
+                new RemoteProcessor(), ownServer, "token", policy, node, Profilers.fromClassPath(),
+                new Artifacts(node.artifacts(), "http://agent.test:8090", Duration.ofHours(1)), limits,
+                new AgentMetrics(registry), Clock.systemUTC());
         runner.run(request, new AbnormalEvents(request.getUid(), "node-a", 0, sink, journal, Clock.systemUTC()));
     }
 
@@ -151,7 +160,7 @@ class StageRunnerTest {
         assertThat(sink.described()).last().isEqualTo("StageFinished InformationCollection Failed FailedCollect");
         assertThat(payload(StageFinished.class, 0).getMessage())
                 .contains("kube-diagnoser/bad: Broken", "kube-diagnoser/worse: Gone");
-        assertThat(registry.counter(AgentMetrics.STAGE, "stage", "InformationCollection", "outcome", "Failed").count()).isEqualTo(1);
+        assertThat(registry.counter(AgentMetrics.STAGE_SYNC, "stage", "InformationCollection", "result", "fail").count()).isEqualTo(1);
     }
 
     @Test
@@ -195,7 +204,7 @@ class StageRunnerTest {
                 "StageStarted Diagnosis", "ProcessorStarted d", "ProcessorFinished d ok", "StageFinished Diagnosis Succeeded d",
                 "StageStarted Recovery", "CommandFinished Recovery echo", "StageFinished Recovery Skipped");
         assertThat(payload(StageFinished.class, 0).getMessage()).isEqualTo("skipInformationCollection is set");
-        assertThat(registry.counter(AgentMetrics.STAGE, "stage", "Recovery", "outcome", "Skipped").count()).isEqualTo(1);
+        assertThat(registry.counter(AgentMetrics.STAGE_SYNC, "stage", "Recovery", "result", "skip").count()).isEqualTo(1);
     }
 
     @Test
@@ -212,7 +221,173 @@ class StageRunnerTest {
     }
 
     @Test
-    void shouldFailTimeoutsExceptionsAndOversizedOutputWithoutStoppingOthers() throws Exception {
+    void shouldStoreLargeContextValuesAsArtifactsAndReferenceThem() throws Exception {
+        String big = "x".repeat(3000);
+        List<Object> seen = new ArrayList<>();
+        run(spec(List.of(ref("c")), List.of(ref("d")), List.of()),
+                worker("c", Stage.InformationCollection, calls, ctx -> WorkResult.succeeded(Map.of("big", big, "small", 1), Set.of())),
+                worker("d", Stage.Diagnosis, calls, ctx -> {
+                    seen.add(ctx.statusContext().get("big"));
+                    return ok("found", true);
+                }));
+
+        Map<String, Object> updates = ApiSerialization.jsonObject(payload(ProcessorFinished.class, 0).getContextUpdates());
+        assertThat(updates.get("small")).isEqualTo(1);
+        Map<?, ?> reference = (Map<?, ?>) updates.get("big");
+        assertThat(reference.get("bytes")).isEqualTo(3002);
+        assertThat(reference.get("contentType")).isEqualTo("application/json");
+        String url = (String) reference.get("artifact");
+        assertThat(url).startsWith("http://agent.test:8090/artifacts/").endsWith("/big.json");
+        String id = url.split("/")[4];
+        assertThat(java.nio.file.Files.readString(node.artifacts().get(id).orElseThrow().file())).isEqualTo("\"" + big + "\"");
+        assertThat(seen).containsExactly(reference);
+    }
+
+    @Test
+    void shouldKeepEveryEventUnderTheLargestRecord() throws Exception {
+        limits = new StageRunner.Limits(1_000_000, 20_000);
+        Map<String, Object> many = new LinkedHashMap<>();
+        for (int i = 0; i < 30; i++) {
+            many.put("key" + i, "v".repeat(1000));
+        }
+        AbnormalSpec spec = spec(List.of(ref("c")), List.of(), List.of());
+        spec.commandExecutors = List.of(command("InformationCollector", "sh", "-c", "head -c 50000 /dev/zero | tr '\\000' x"));
+
+        run(spec, worker("c", Stage.InformationCollection, calls, ctx -> WorkResult.succeeded(many, Set.of())));
+
+        assertThat(sink.events).allSatisfy(e -> assertThat(e.toByteBuffer().remaining()).isLessThanOrEqualTo(20_000));
+        assertThat(payload(CommandFinished.class, 0).getStdout()).contains("[output truncated at 1808 bytes]");
+        Map<String, Object> updates = ApiSerialization.jsonObject(payload(ProcessorFinished.class, 0).getContextUpdates());
+        assertThat(updates).hasSize(30);
+        assertThat(updates.values()).anySatisfy(v -> assertThat(v).isInstanceOf(Map.class))
+                .anySatisfy(v -> assertThat(v).isEqualTo("v".repeat(1000)));
+    }
+
+    @Test
+    void shouldRefuseWhatThePolicyDoesNotGrantAndNameTheRule() throws Exception {
+        policy = () -> Policy.parse("""
+                commandAllowlist: [echo]
+                grants:
+                  - namespaces: [other]
+                    processors: ["*"]
+                    commands: ["*"]
+                    profilers: ["*"]
+                """, "policy.yaml");
+        AbnormalSpec spec = spec(List.of(ref("c")), List.of(), List.of());
+        spec.commandExecutors = List.of(command("InformationCollector", "echo", "hi"));
+        ProfilerSpec profiler = new ProfilerSpec();
+        profiler.name = "cpu";
+        profiler.type = "InformationCollector";
+        profiler.go = new ProfilerSpec.GoProfilerSpec();
+        profiler.go.source = "http://localhost:6060";
+        spec.profilers = List.of(profiler);
+
+        run(spec, worker("c", Stage.InformationCollection, calls, ctx -> ok("k", 1)));
+
+        assertThat(calls).isEmpty();
+        assertThat(sink.described()).contains("ProcessorFinished c Forbidden", "StageFinished InformationCollection Failed FailedCollect");
+        assertThat(payload(ProcessorFinished.class, 0).getMessage())
+                .isEqualTo("no grant of policy policy.yaml allows processor kube-diagnoser/c for namespace default and origin CustomResource");
+        assertThat(payload(CommandFinished.class, 0).getError()).startsWith("Forbidden: no grant of policy policy.yaml allows command echo");
+        assertThat(payload(ProfilerFinished.class, 0).getError()).startsWith("Forbidden: no grant of policy policy.yaml allows go profilers");
+    }
+
+    @Test
+    void shouldCheckTheSignalRecoverersTargetsBeforeItRuns() throws Exception {
+        AbnormalSpec forbidden = spec(List.of(), List.of(), List.of(ref(BuiltIns.SIGNAL_RECOVERER)));
+        forbidden.context = Map.of(BuiltIns.SIGNAL_RECOVERY, List.of(Map.of("pid", 999_999, "signal", 15), Map.of("pid", 1, "signal", 15)));
+        StageWorker recoverer = worker(BuiltIns.SIGNAL_RECOVERER, Stage.Recovery, calls, ctx -> ok("sent", true));
+
+        run(request("uid-1", "node-a", forbidden), recoverer);
+        AbnormalSpec allowed = spec(List.of(), List.of(), List.of(ref(BuiltIns.SIGNAL_RECOVERER)));
+        allowed.context = Map.of(BuiltIns.SIGNAL_RECOVERY, List.of(Map.of("pid", 999_999, "signal", 15)));
+        run(request("uid-2", "node-a", allowed), recoverer);
+
+        assertThat(payload(ProcessorFinished.class, 0).getReason()).isEqualTo("Forbidden");
+        assertThat(payload(ProcessorFinished.class, 0).getMessage()).isEqualTo("pid 1 is never signalled");
+        assertThat(payload(ProcessorFinished.class, 1).getSucceeded()).isTrue();
+        assertThat(calls).containsExactly(BuiltIns.SIGNAL_RECOVERER);
+    }
+
+    @Test
+    void shouldRunAProfilerEngineFromTheClassPathAndLinkItsResult() throws Exception {
+        AbnormalSpec spec = spec(List.of(), List.of(), List.of());
+        ProfilerSpec profiler = new ProfilerSpec();
+        profiler.name = "cpu";
+        profiler.type = "Diagnoser";
+        profiler.go = new ProfilerSpec.GoProfilerSpec();
+        profiler.go.source = "http://localhost:6060";
+        ProfilerSpec broken = new ProfilerSpec();
+        broken.name = "broken";
+        broken.type = "Diagnoser";
+        broken.go = new ProfilerSpec.GoProfilerSpec();
+        spec.profilers = List.of(profiler, broken);
+
+        run(spec);
+
+        ProfilerFinished finished = payload(ProfilerFinished.class, 0);
+        assertThat(finished.getError()).isNull();
+        assertThat(finished.getEndpoint()).startsWith("http://agent.test:8090/artifacts/").endsWith("/profile.html");
+        String id = finished.getEndpoint().split("/")[4];
+        assertThat(java.nio.file.Files.readString(node.artifacts().get(id).orElseThrow().file())).contains("http://localhost:6060");
+        assertThat(payload(ProfilerFinished.class, 1).getError()).isEqualTo("profiler broken: go.source is required");
+        assertThat(registry.counter(AgentMetrics.PROFILER, "stage", "Diagnosis", "result", "success").count()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldCallRegisteredProcessorsOverHttpAndItselfWithItsToken() throws Exception {
+        List<Map<String, String>> seenHeaders = new ArrayList<>();
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            Map<String, String> headers = new LinkedHashMap<>();
+            headers.put("path", exchange.getRequestURI().getPath());
+            headers.put("token", exchange.getRequestHeaders().getFirst(AgentHttpServer.TOKEN_HEADER));
+            headers.put("origin", exchange.getRequestHeaders().getFirst(AgentHttpServer.ORIGIN_HEADER));
+            synchronized (seenHeaders) {
+                seenHeaders.add(headers);
+            }
+            io.kdiag.api.v1.Abnormal abnormal = ApiSerialization.abnormal(new String(exchange.getRequestBody().readAllBytes(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            abnormal.getStatus().context.put(exchange.getRequestURI().getPath().substring(1), abnormal.getStatus().phase);
+            byte[] body = ApiSerialization.json(abnormal).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try {
+            ownServer = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
+            io.kdiag.api.v1.ProcessorSpec remoteSpec = new io.kdiag.api.v1.ProcessorSpec();
+            remoteSpec.externalIP = "localhost";
+            remoteSpec.externalPort = server.getAddress().getPort();
+            remoteSpec.path = "remote";
+            io.kdiag.api.v1.ProcessorSpec selfSpec = new io.kdiag.api.v1.ProcessorSpec();
+            selfSpec.path = "/self";
+            registrations = new Registrations() {
+                @Override
+                public java.util.Optional<io.kdiag.api.v1.ProcessorSpec> find(Stage stage, String namespace, String name) {
+                    return stage == Stage.Diagnosis && namespace.equals("team") ? java.util.Optional.of(name.equals("remote") ? remoteSpec : selfSpec)
+                            : java.util.Optional.empty();
+                }
+
+                @Override
+                public List<io.fabric8.kubernetes.api.model.HasMetadata> list(Stage stage) {
+                    return List.of();
+                }
+            };
+
+            run(spec(List.of(), List.of(new NamespacedName("team", "self"), new NamespacedName("team", "remote")), List.of()));
+        } finally {
+            server.stop(0);
+        }
+
+        assertThat(sink.described()).contains("ProcessorFinished self ok", "StageFinished Diagnosis Succeeded self");
+        assertThat(ApiSerialization.jsonObject(payload(ProcessorFinished.class, 0).getContextUpdates())).isEqualTo(Map.of("self", "Diagnosing"));
+        assertThat(seenHeaders).containsExactly(Map.of("path", "/self", "token", "token", "origin", "CustomResource"));
+    }
+
+    @Test
+    void shouldFailTimeoutsAndExceptionsWithoutStoppingOthers() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         run(spec(List.of(ref("slow"), ref("throws"), ref("big"), ref("good")), List.of(), List.of()),
                 worker("slow", Stage.InformationCollection, calls, ctx -> {
@@ -226,11 +401,10 @@ class StageRunnerTest {
                 worker("throws", Stage.InformationCollection, calls, ctx -> {
                     throw new IllegalStateException("boom");
                 }),
-                worker("big", Stage.InformationCollection, calls, ctx -> ok("k", "x".repeat(1000))),
                 worker("good", Stage.InformationCollection, calls, ctx -> ok("k", 1)));
 
         assertThat(sink.described()).contains("ProcessorFinished slow Timeout", "ProcessorFinished throws Error",
-                "ProcessorFinished big OutputTooLarge", "ProcessorFinished good ok", "StageFinished InformationCollection Succeeded");
+                "ProcessorFinished good ok", "StageFinished InformationCollection Succeeded");
         assertThat(payload(ProcessorFinished.class, 1).getMessage()).contains("boom");
         assertThat(registry.timer(AgentMetrics.PROCESSOR_DURATION, "stage", "InformationCollection", "processor", "kube-diagnoser/slow")
                 .count()).isEqualTo(1);
@@ -249,14 +423,15 @@ class StageRunnerTest {
         assertThat(sink.described()).contains("CommandFinished Diagnosis sh", "StageFinished Diagnosis Skipped",
                 "StageFinished Recovery Skipped");
         assertThat(payload(CommandFinished.class, 0).getStdout()).isEqualTo("hello\n");
-        assertThat(payload(CommandFinished.class, 1).getError()).contains("refused by policy", "kdiag.command-allowlist");
+        assertThat(payload(CommandFinished.class, 1).getError()).startsWith("Forbidden: rm is not in the commandAllowlist");
         assertThat(payload(CommandFinished.class, 2).getError()).isEqualTo("exit code 4");
-        assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "result", "refused").count()).isEqualTo(1);
-        assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "result", "succeeded").count()).isEqualTo(1);
+        assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "InformationCollection", "result", "fail").count()).isEqualTo(1);
+        assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "InformationCollection", "result", "success").count()).isEqualTo(1);
+        assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "Diagnosis", "result", "fail").count()).isEqualTo(1);
     }
 
     @Test
-    void shouldSayProfilersAreNotAvailable() throws Exception {
+    void shouldSayWhenNoProfilerEngineIsInstalled() throws Exception {
         AbnormalSpec spec = spec(List.of(), List.of(), List.of());
         ProfilerSpec profiler = new ProfilerSpec();
         profiler.name = "heap";
@@ -268,7 +443,8 @@ class StageRunnerTest {
 
         assertThat(sink.described()).contains("ProfilerFinished Diagnosis heap");
         assertThat(payload(ProfilerFinished.class, 0).getError())
-                .isEqualTo("profiler heap: java profiling is not available in this agent yet");
+                .isEqualTo("profiler heap: java profiling is not available in this agent (no profiler engine for java is installed)");
+        assertThat(registry.counter(AgentMetrics.PROFILER, "stage", "Diagnosis", "result", "fail").count()).isEqualTo(1);
     }
 
     @Test

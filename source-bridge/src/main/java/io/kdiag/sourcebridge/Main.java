@@ -67,7 +67,7 @@ public final class Main {
             bridge.close();
             metrics.close();
         }, "kdiag-shutdown"));
-        LOG.info("source bridge running; metrics on port {}", metrics.port());
+        LOG.info("source bridge running metricsPort={} alertPort={}", metrics.port(), bridge.httpPort());
         try {
             bridge.stopped().join();
             return 0;

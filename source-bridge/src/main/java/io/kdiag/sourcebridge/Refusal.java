@@ -12,28 +12,30 @@ final class Refusal extends Exception {
     /** The class of a refusal; {@link #tag()} is its metric tag value. */
     enum Kind {
         /** Neither Avro single-object encoding nor a JSON object, or empty. */
-        UNDECODABLE("undecodable"),
+        UNDECODABLE("undecodable", "Undecodable"),
         /** Avro bytes that do not decode as a released AbnormalRequest schema. */
-        BAD_AVRO("bad-avro"),
+        BAD_AVRO("bad-avro", "InvalidAvro"),
         /** Text that is not well-formed JSON. */
-        BAD_JSON("bad-json"),
+        BAD_JSON("bad-json", "InvalidJson"),
         /** JSON with missing, unknown or mistyped fields. */
-        BAD_SHAPE("bad-shape"),
+        BAD_SHAPE("bad-shape", "InvalidShape"),
         /** The node to run on is missing or contradictory. */
-        NO_NODE("no-node"),
+        NO_NODE("no-node", "NodeNotFound"),
         /** A uid, name, namespace or node name that Kubernetes would not accept. */
-        BAD_NAME("bad-name"),
+        BAD_NAME("bad-name", "InvalidName"),
         /** A spec that does not parse or breaks a rule of the API. */
-        BAD_SPEC("bad-spec"),
+        BAD_SPEC("bad-spec", "InvalidSpec"),
         /** A spec over the size cap. */
-        TOO_LARGE("too-large"),
+        TOO_LARGE("too-large", "SpecTooLarge"),
         /** A defect of the bridge itself, caught so that one record never stops the stream. */
-        INTERNAL("internal");
+        INTERNAL("internal", "InternalError");
 
         private final String tag;
+        private final String reason;
 
-        Kind(String tag) {
+        Kind(String tag, String reason) {
             this.tag = tag;
+            this.reason = reason;
         }
 
         String tag() {
@@ -51,6 +53,11 @@ final class Refusal extends Exception {
 
     Kind kind() {
         return kind;
+    }
+
+    /** The CamelCase reason, as written to an Abnormal's {@code status.reason}. */
+    String reason() {
+        return kind.reason;
     }
 
     /**

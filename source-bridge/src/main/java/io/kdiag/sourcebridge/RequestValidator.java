@@ -38,7 +38,7 @@ final class RequestValidator {
     private static final Pattern LABEL_PART = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
     // labels ride along on every record; Kubernetes' rules keep them small and usable as CR labels
     private static final int MAX_LABELS = 64;
-    private static final Set<String> SOURCES = Set.of("Custom", "KubernetesEvent", "PrometheusAlert");
+    private static final Set<String> SOURCES = Set.of("Custom", "KubernetesEvent", "PrometheusAlert", "Log");
     private static final String DEFAULT_SOURCE = "Custom";
     private static final Set<String> STAGES = Set.of("InformationCollector", "Diagnoser", "Recoverer");
 
@@ -69,7 +69,7 @@ final class RequestValidator {
             throw new Refusal(NO_NODE, "nodeName " + quoted(nodeName) + " and spec.nodeName " + quoted(spec.nodeName) + " disagree");
         }
         if (spec.source != null && !spec.source.isEmpty() && !SOURCES.contains(spec.source)) {
-            throw new Refusal(BAD_SPEC, "spec.source " + quoted(spec.source) + " must be one of Custom, KubernetesEvent, PrometheusAlert");
+            throw new Refusal(BAD_SPEC, "spec.source " + quoted(spec.source) + " must be one of Custom, KubernetesEvent, PrometheusAlert, Log");
         }
         requireReferences("spec.assignedInformationCollectors", spec.assignedInformationCollectors);
         requireReferences("spec.assignedDiagnosers", spec.assignedDiagnosers);

@@ -1,105 +1,135 @@
 package io.kdiag.sourcebridge;
 
-import java.time.Duration;
-import java.util.HashMap;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BiFunction;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.schemas.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The source bridge: the single gate into {@code kdiag.abnormals}. This version forwards the open ingest topic
- * {@code kdiag.abnormal-requests}: valid requests go to {@code abnormals} keyed by node name, everything else to
- * {@code dead-letters} with the reason, exactly once.
+ * The source bridge: the single gate into {@code kdiag.abnormals}. It forwards the open ingest topic
+ * {@code kdiag.abnormal-requests} and the Alertmanager endpoint, and, when a cluster is configured, new Abnormal CRs and
+ * the Kubernetes Events and alerts that AbnormalSource rules match; it creates an Abnormal CR for everything that did
+ * not start as one. All of it goes through one {@link Gate}: validated, de-duplicated, storm-limited, exactly once.
  */
 public final class SourceBridge implements AutoCloseable {
-    /** Consumer group of every bridge replica. */
-    static final String GROUP_ID = "kdiag-source-bridge";
-    private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
-    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final Logger LOG = LoggerFactory.getLogger(SourceBridge.class);
 
-    private final IngestForwarder forwarder;
-    private final Thread thread;
+    private final Gate gate;
+    private final Deque<AutoCloseable> parts;
+    private final AlertReceiver alerts;
 
-    private SourceBridge(IngestForwarder forwarder, Thread thread) {
-        this.forwarder = forwarder;
-        this.thread = thread;
+    private SourceBridge(Gate gate, Deque<AutoCloseable> parts, AlertReceiver alerts) {
+        this.gate = gate;
+        this.parts = parts;
+        this.alerts = alerts;
     }
 
     /**
-     * Starts forwarding and returns once the consumer has its first partition assignment.
+     * Starts the bridge, with a cluster if {@code kdiag.kubernetes} says so, and returns once every source runs.
      *
      * @param config the bridge's configuration
      * @param kafka Kafka client settings (bootstrap servers, TLS, SASL); group, transaction and serializer settings are
      *     the bridge's own
-     * @param registry where the {@code kdiag.bridge.ingest.records} counters go
-     * @throws IllegalStateException if the bridge could not start consuming within two minutes
+     * @param registry where the {@code kdiag.bridge.*} counters go
+     * @throws IllegalStateException if the bridge could not start
      */
     public static SourceBridge start(SourceBridgeConfig config, Map<String, Object> kafka, MeterRegistry registry) {
-        Topics topics = new Topics(config.topicPrefix());
-        Map<String, Object> consumerSettings = new HashMap<>(kafka);
-        consumerSettings.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP_ID);
-        consumerSettings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        consumerSettings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        // a request published before the bridge's first start is still a request
-        consumerSettings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        Map<String, Object> producerSettings = new HashMap<>(kafka);
-        producerSettings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId());
-        producerSettings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-
-        KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(consumerSettings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        KafkaProducer<byte[], byte[]> producer;
+        KubernetesClient client = ClusterAccess.connect(config.kubernetes());
+        SourceBridge bridge;
         try {
-            producer = new KafkaProducer<>(producerSettings, new ByteArraySerializer(), new ByteArraySerializer());
+            bridge = start(config, kafka, registry, client);
         } catch (RuntimeException e) {
-            consumer.close();
+            if (client != null) {
+                client.close();
+            }
             throw e;
         }
-        IngestForwarder forwarder = new IngestForwarder(topics, consumer, producer, registry);
-        Thread thread = new Thread(forwarder, "kdiag-ingest-forwarder");
-        thread.start();
-        SourceBridge bridge = new SourceBridge(forwarder, thread);
-        try {
-            forwarder.consuming().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            return bridge;
-        } catch (ExecutionException e) {
-            bridge.close();
-            throw new IllegalStateException("the source bridge could not start: " + e.getCause().getMessage(), e.getCause());
-        } catch (TimeoutException e) {
-            bridge.close();
-            throw new IllegalStateException("the source bridge got no partitions of " + topics.abnormalRequests().name()
-                    + " within " + START_TIMEOUT.toSeconds() + " s", e);
-        } catch (InterruptedException e) {
-            bridge.close();
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while starting the source bridge", e);
+        if (client != null) {
+            bridge.parts.addLast(client);
         }
+        return bridge;
+    }
+
+    /** Starts the bridge on a given cluster, or none with {@code null}; the caller keeps owning the client. */
+    static SourceBridge start(SourceBridgeConfig config, Map<String, Object> kafka, MeterRegistry registry, KubernetesClient client) {
+        Topics topics = new Topics(config.topicPrefix());
+        Deque<AutoCloseable> parts = new ArrayDeque<>();
+        CrMirror mirror = client == null ? null : new CrMirror(client, registry);
+        Gate gate;
+        try {
+            gate = Gate.start(topics, kafka, config.transactionalId(), config.gateOptions(), true, mirror, registry);
+        } catch (RuntimeException e) {
+            if (mirror != null) {
+                mirror.close();
+            }
+            throw e;
+        }
+        try {
+            // closed in reverse: the sources, then the gate, then the mirror it feeds
+            if (mirror != null) {
+                parts.push(mirror);
+            }
+            parts.push(gate);
+            ExecutorService followUps = Executors.newSingleThreadExecutor(r -> new Thread(r, "kdiag-bridge-follow-ups"));
+            parts.push(followUps::shutdownNow);
+            RuleBook rules = new RuleBook(client);
+            BiFunction<String, String, String> podNode = (namespace, name) -> null;
+            if (client != null) {
+                PodNodes pods = new PodNodes(client);
+                podNode = pods::nodeOf;
+                parts.push(rules.start());
+                parts.push(new AbnormalInformer(client, gate, followUps).start());
+                parts.push(new EventSource(client, gate, rules, config.abnormalNamespace(), followUps, registry).start());
+            }
+            AlertReceiver alerts = AlertReceiver.start(config.httpPort(), gate, rules, config.abnormalNamespace(), podNode, registry);
+            parts.push(alerts);
+            SourceBridge bridge = new SourceBridge(gate, parts, alerts);
+            LOG.info("source bridge started cluster={} alertPort={}", client != null, alerts.port());
+            return bridge;
+        } catch (IOException e) {
+            closeAll(parts);
+            throw new IllegalStateException("cannot serve the Alertmanager endpoint on kdiag.http-port=" + config.httpPort()
+                    + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeAll(parts);
+            throw e;
+        }
+    }
+
+    /** The port of the Alertmanager endpoint. */
+    public int httpPort() {
+        return alerts.port();
     }
 
     /** Completes when forwarding has ended: normally after {@link #close()}, exceptionally if it failed. */
     CompletableFuture<Void> stopped() {
-        return forwarder.stopped();
+        return gate.stopped();
     }
 
-    /** Stops forwarding after the batch in hand and closes the Kafka clients. */
+    /** Stops every source, then the gate after the transaction in hand. */
     @Override
     public void close() {
-        forwarder.stop();
-        try {
-            thread.join(STOP_TIMEOUT.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        closeAll(parts);
+    }
+
+    private static void closeAll(Deque<AutoCloseable> parts) {
+        while (!parts.isEmpty()) {
+            AutoCloseable part = parts.pop();
+            try {
+                part.close();
+            } catch (Exception e) {
+                LOG.warn("closing a part of the bridge failed: {}", e.toString());
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.kdiag.sourcebridge;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,6 +14,9 @@ public final class SourceBridgeConfig {
     static final ConfigKey<String> TRANSACTIONAL_ID = ConfigKey.string("kdiag.transactional-id", "kdiag-source-bridge",
             "Transactional id of the bridge's producer. Unique per running replica (e.g. the pod name): two replicas "
                     + "with the same id fence each other.");
+    static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8089, 0, 65_535,
+            "Port of the Alertmanager endpoint (POST /api/v1/alerts, /api/v2/alerts, /webhook) and GET /healthz; 0 picks a free one.");
+    private static final String STATE_SCOPE = "bridge/";
 
     private final String topicPrefix;
     private final int partitions;
@@ -20,6 +24,12 @@ public final class SourceBridgeConfig {
     private final int replicationFactor;
     private final int metricsPort;
     private final String transactionalId;
+    private final ClusterAccess.Mode kubernetes;
+    private final int httpPort;
+    private final Duration repeatInterval;
+    private final int stormPerNode;
+    private final int stormCluster;
+    private final String abnormalNamespace;
 
     private SourceBridgeConfig(ConfigSource source) {
         this.topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
@@ -30,6 +40,16 @@ public final class SourceBridgeConfig {
         this.transactionalId = source.get(TRANSACTIONAL_ID).strip();
         if (transactionalId.isEmpty()) {
             throw new ConfigException("invalid " + TRANSACTIONAL_ID.name() + ": must not be blank");
+        }
+        this.kubernetes = source.get(ClusterAccess.KUBERNETES);
+        this.httpPort = source.get(HTTP_PORT);
+        this.repeatInterval = source.get(GateKeys.REPEAT_INTERVAL);
+        this.stormPerNode = source.get(GateKeys.STORM_PER_NODE);
+        this.stormCluster = source.get(GateKeys.STORM_CLUSTER);
+        this.abnormalNamespace = source.get(GateKeys.ABNORMAL_NAMESPACE).strip();
+        if (!abnormalNamespace.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") || abnormalNamespace.length() > 63) {
+            throw new ConfigException("invalid " + GateKeys.ABNORMAL_NAMESPACE.name() + ": '" + abnormalNamespace
+                    + "' is not a Kubernetes namespace name");
         }
     }
 
@@ -46,6 +66,12 @@ public final class SourceBridgeConfig {
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(CommonKeys.ALL);
         keys.add(TRANSACTIONAL_ID);
+        keys.add(ClusterAccess.KUBERNETES);
+        keys.add(HTTP_PORT);
+        keys.add(GateKeys.REPEAT_INTERVAL);
+        keys.add(GateKeys.STORM_PER_NODE);
+        keys.add(GateKeys.STORM_CLUSTER);
+        keys.add(GateKeys.ABNORMAL_NAMESPACE);
         return List.copyOf(keys);
     }
 
@@ -71,5 +97,21 @@ public final class SourceBridgeConfig {
 
     String transactionalId() {
         return transactionalId;
+    }
+
+    ClusterAccess.Mode kubernetes() {
+        return kubernetes;
+    }
+
+    int httpPort() {
+        return httpPort;
+    }
+
+    String abnormalNamespace() {
+        return abnormalNamespace;
+    }
+
+    GateOptions gateOptions() {
+        return new GateOptions(repeatInterval, stormPerNode, stormCluster, STATE_SCOPE, (short) replicationFactor);
     }
 }

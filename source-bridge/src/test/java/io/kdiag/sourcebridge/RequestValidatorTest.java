@@ -166,8 +166,8 @@ class RequestValidatorTest {
 
     @Test
     void shouldRefuseAnUnknownSource() {
-        assertThat(refusal(request("node-1", "{\"source\": \"Log\"}")))
-                .hasMessage("spec.source 'Log' must be one of Custom, KubernetesEvent, PrometheusAlert");
+        assertThat(refusal(request("node-1", "{\"source\": \"Probe\"}")))
+                .hasMessage("spec.source 'Probe' must be one of Custom, KubernetesEvent, PrometheusAlert, Log");
     }
 
     @ParameterizedTest

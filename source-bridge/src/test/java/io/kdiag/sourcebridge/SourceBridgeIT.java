@@ -92,8 +92,8 @@ class SourceBridgeIT {
                     "name 'Disk_Full' must be a DNS-1123 subdomain");
 
             await().atMost(WAIT).untilAsserted(() -> {
-                assertThat(registry.get(IngestForwarder.METRIC).tag("result", "forwarded").counter().count()).isEqualTo(4);
-                assertThat(registry.get(IngestForwarder.METRIC).tag("result", "dead-lettered").counters())
+                assertThat(registry.get(Gate.INGEST_METRIC).tag("result", "forwarded").counter().count()).isEqualTo(4);
+                assertThat(registry.get(Gate.INGEST_METRIC).tag("result", "dead-lettered").counters())
                         .extracting(c -> c.getId().getTag("reason") + "=" + (int) c.count())
                         .containsExactlyInAnyOrder("undecodable=1", "bad-avro=1", "no-node=1", "bad-name=1");
             });
@@ -146,7 +146,8 @@ class SourceBridgeIT {
     }
 
     private static SourceBridgeConfig config(String prefix) {
-        return SourceBridgeConfig.from(ConfigSource.of(Map.of("kdiag.topic-prefix", prefix), Map.of()));
+        return SourceBridgeConfig.from(ConfigSource.of(
+                Map.of("kdiag.topic-prefix", prefix, "kdiag.http-port", "0", "kdiag.kubernetes", "off"), Map.of()));
     }
 
     private static Map<String, Object> clientSettings() {

@@ -1,5 +1,6 @@
 package io.kdiag.statuswriter;
 
+import java.util.Map;
 import java.util.Set;
 
 import io.kdiag.schemas.avro.AbnormalStatus;
@@ -19,44 +20,54 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Folds each event into its abnormal's {@link FoldState} and forwards the snapshot, keyed by uid, whenever it
- * changed. Counts duplicates, buffer overflows and invalid events as Kafka Streams metrics (group
+ * changed. Keeps a summary of each of an abnormal's latest {@link #HISTORY_LIMIT} events in the history store, for
+ * the query API; the full history stays on the events topic. Counts duplicates, buffer overflows and invalid events as Kafka Streams metrics (group
  * {@code stream-kdiag-status-fold-metrics}), which reach Micrometer with the rest.
  */
 final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, String, AbnormalStatus> {
     private static final String METRICS_SCOPE = "kdiag-status-fold";
     private static final Logger LOG = LoggerFactory.getLogger(StatusFoldProcessor.class);
+    /** Event summaries kept per abnormal. */
+    static final int HISTORY_LIMIT = 500;
 
     private final String storeName;
+    private final String historyStoreName;
     private ProcessorContext<String, AbnormalStatus> context;
     private KeyValueStore<String, FoldState> store;
+    private KeyValueStore<HistoryKey, Map<String, Object>> history;
     private Sensor duplicates;
     private Sensor overflows;
     private Sensor invalid;
 
-    /** The supplier, carrying the store so {@code process()} connects it. */
-    static ProcessorSupplier<String, DiagnosisEvent, String, AbnormalStatus> supplier(String storeName) {
+    /** The supplier, carrying the stores so {@code process()} connects them. */
+    static ProcessorSupplier<String, DiagnosisEvent, String, AbnormalStatus> supplier(String storeName, String historyStoreName) {
         return new ProcessorSupplier<>() {
             @Override
             public Processor<String, DiagnosisEvent, String, AbnormalStatus> get() {
-                return new StatusFoldProcessor(storeName);
+                return new StatusFoldProcessor(storeName, historyStoreName);
             }
 
             @Override
             public Set<StoreBuilder<?>> stores() {
-                return Set.of(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(storeName), Serdes.String(),
-                        new FoldStateSerde()).withCachingEnabled());
+                return Set.of(
+                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(storeName), Serdes.String(),
+                                new FoldStateSerde()).withCachingEnabled(),
+                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(historyStoreName), HistoryKey.SERDE,
+                                EventSummary.SERDE).withCachingEnabled());
             }
         };
     }
 
-    private StatusFoldProcessor(String storeName) {
+    private StatusFoldProcessor(String storeName, String historyStoreName) {
         this.storeName = storeName;
+        this.historyStoreName = historyStoreName;
     }
 
     @Override
     public void init(ProcessorContext<String, AbnormalStatus> context) {
         this.context = context;
         this.store = context.getStateStore(storeName);
+        this.history = context.getStateStore(historyStoreName);
         StreamsMetrics metrics = context.metrics();
         String task = context.taskId().toString();
         duplicates = metrics.addRateTotalSensor(METRICS_SCOPE, task, "duplicate-events", Sensor.RecordingLevel.INFO);
@@ -83,6 +94,9 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
             invalid.record();
             return;
         }
+        if (outcome != FoldState.Outcome.DUPLICATE) {
+            remember(event, state.lastSeq());
+        }
         switch (outcome) {
             case DUPLICATE -> duplicates.record();
             case BUFFERED -> store.put(uid, state);
@@ -96,6 +110,19 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
                 store.put(uid, state);
                 context.forward(record.withKey(uid).withValue(state.current()));
             }
+        }
+    }
+
+    /** Keeps the summary of an event among the latest {@link #HISTORY_LIMIT}, by seq, of its abnormal. */
+    private void remember(DiagnosisEvent event, long lastSeq) {
+        long seq = event.getSeq();
+        if (seq <= lastSeq - HISTORY_LIMIT) {
+            return; // arrived after HISTORY_LIMIT later events were folded: already out of the window
+        }
+        String uid = event.getAbnormalUid();
+        history.put(new HistoryKey(uid, seq), EventSummary.of(event));
+        if (seq >= HISTORY_LIMIT) {
+            history.delete(new HistoryKey(uid, seq - HISTORY_LIMIT));
         }
     }
 

@@ -1,5 +1,7 @@
 package io.kdiag.statuswriter;
 
+import java.util.function.Consumer;
+
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
@@ -18,17 +20,30 @@ import org.apache.kafka.streams.kstream.Produced;
 public final class StatusFoldTopology {
     /** Name of the persistent store of fold states, keyed by abnormal uid. */
     public static final String STORE_NAME = "status-fold-store";
+    /** Name of the persistent store of event summaries, keyed by abnormal uid and seq (the query API's history). */
+    public static final String HISTORY_STORE_NAME = "status-history-store";
 
     private StatusFoldTopology() {
     }
 
     /** The topology over the catalogue's topics and serdes. */
     public static Topology build(Topics topics) {
+        return build(topics, snapshot -> {
+        });
+    }
+
+    /**
+     * The topology, also handing every new snapshot to {@code onSnapshot} on the stream thread (which must not
+     * block). Under exactly-once a snapshot can be handed over again when a transaction is retried; it is the same
+     * snapshot, since the fold is a pure function of the events.
+     */
+    static Topology build(Topics topics, Consumer<AbnormalStatus> onSnapshot) {
         Topic<String, DiagnosisEvent> events = topics.diagnosisEvents();
         Topic<String, AbnormalStatus> status = topics.abnormalStatus();
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(events.name(), Consumed.with(events.keySerde(), events.valueSerde()).withName("diagnosis-events"))
-                .process(StatusFoldProcessor.supplier(STORE_NAME), Named.as("status-fold"))
+                .process(StatusFoldProcessor.supplier(STORE_NAME, HISTORY_STORE_NAME), Named.as("status-fold"))
+                .peek((uid, snapshot) -> onSnapshot.accept(snapshot), Named.as("status-projection"))
                 .to(status.name(), Produced.with(status.keySerde(), status.valueSerde()).withName("abnormal-status"));
         return builder.build();
     }

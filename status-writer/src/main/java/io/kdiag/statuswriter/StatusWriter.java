@@ -1,5 +1,7 @@
 package io.kdiag.statuswriter;
 
+import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
@@ -7,10 +9,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.AbnormalStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -19,7 +27,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running status writer: a Kafka Streams application of {@link StatusFoldTopology} with exactly-once
- * processing. {@link #close()} stops it; its store stays in the state directory for the next start.
+ * processing, the query API on {@code kdiag.http-port} and, when connected to Kubernetes, the projection of every
+ * snapshot to its Abnormal CR's status and the garbage collection of old CRs. {@link #close()} stops it; its stores
+ * stay in the state directory for the next start.
  */
 public final class StatusWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StatusWriter.class);
@@ -29,24 +39,64 @@ public final class StatusWriter implements AutoCloseable {
     private final KafkaStreams streams;
     private final KafkaStreamsMetrics metrics;
     private final CompletableFuture<KafkaStreams.State> stopped;
+    private final QueryServer http;
+    private final CrStatusWriter crWriter;
+    private final AbnormalReaper reaper;
+    private final KubernetesClient ownedClient;
 
-    private StatusWriter(KafkaStreams streams, KafkaStreamsMetrics metrics, CompletableFuture<KafkaStreams.State> stopped) {
+    private StatusWriter(KafkaStreams streams, KafkaStreamsMetrics metrics, CompletableFuture<KafkaStreams.State> stopped,
+            QueryServer http, CrStatusWriter crWriter, AbnormalReaper reaper, KubernetesClient ownedClient) {
         this.streams = streams;
         this.metrics = metrics;
         this.stopped = stopped;
+        this.http = http;
+        this.crWriter = crWriter;
+        this.reaper = reaper;
+        this.ownedClient = ownedClient;
     }
 
     /**
-     * Starts the application and returns once it is running.
+     * Starts the application and returns once it is running. Connects to Kubernetes as {@code kdiag.kubernetes} says.
      *
      * @param config the status writer's configuration
      * @param kafka Kafka client settings (bootstrap servers, TLS, SASL), passed through to Kafka Streams
-     * @param registry where Kafka Streams' metrics are published
-     * @throws IllegalStateException when it stops or fails before running, or is not running within 2 minutes
+     * @param registry where Kafka Streams' metrics and the status writer's own are published
+     * @throws IllegalStateException when it stops or fails before running, or is not running within 2 minutes, or
+     *         the query port cannot be opened
      */
     public static StatusWriter start(StatusWriterConfig config, Map<String, Object> kafka, MeterRegistry registry) {
+        KubernetesClient client = KubernetesConnection.connect(config.kubernetes());
+        try {
+            return start(config, kafka, registry, client, true);
+        } catch (RuntimeException e) {
+            if (client != null) {
+                client.close();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Starts the application with the given Kubernetes client, whatever {@code kdiag.kubernetes} says; {@code null}
+     * means no cluster. The client stays open when the writer is closed.
+     *
+     * @see #start(StatusWriterConfig, Map, MeterRegistry)
+     */
+    public static StatusWriter start(StatusWriterConfig config, Map<String, Object> kafka, MeterRegistry registry,
+            KubernetesClient client) {
+        return start(config, kafka, registry, client, false);
+    }
+
+    private static StatusWriter start(StatusWriterConfig config, Map<String, Object> kafka, MeterRegistry registry,
+            KubernetesClient client, boolean ownsClient) {
         Topics topics = config.topics();
-        KafkaStreams streams = new KafkaStreams(StatusFoldTopology.build(topics), streamsProperties(config, kafka, topics));
+        AtomicReference<StatusQueries> queries = new AtomicReference<>();
+        CrStatusWriter crWriter = client == null ? null
+                : new CrStatusWriter(client, config.statusWritesPerSecond(), registry, () -> queries.get().list(null));
+        Consumer<AbnormalStatus> onSnapshot = crWriter == null ? snapshot -> {
+        } : crWriter::offer;
+        KafkaStreams streams = new KafkaStreams(StatusFoldTopology.build(topics, onSnapshot), streamsProperties(config, kafka, topics));
+        queries.set(StatusQueries.of(streams));
         CompletableFuture<Void> running = new CompletableFuture<>();
         CompletableFuture<KafkaStreams.State> stopped = new CompletableFuture<>();
         streams.setStateListener((now, before) -> {
@@ -61,9 +111,19 @@ public final class StatusWriter implements AutoCloseable {
             LOG.error("status writer stopping: stream thread failed", e);
             return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
+        QueryServer http;
+        try {
+            http = QueryServer.start("0.0.0.0", config.httpPort(), queries.get(), streams::state);
+        } catch (IOException e) {
+            streams.close();
+            throw new IllegalStateException("cannot serve the query API on port " + config.httpPort() + " ("
+                    + StatusWriterConfig.HTTP_PORT.name() + "): " + e.getMessage(), e);
+        }
         KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(streams);
         metrics.bindTo(registry);
-        StatusWriter writer = new StatusWriter(streams, metrics, stopped);
+        AbnormalReaper reaper = client == null ? null : new AbnormalReaper(client, config.abnormalTtl(), config.minimumAbnormalTtl(),
+                config.maximumAbnormalsPerNode(), Clock.systemUTC(), registry);
+        StatusWriter writer = new StatusWriter(streams, metrics, stopped, http, crWriter, reaper, ownsClient ? client : null);
         try {
             streams.start();
             running.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -82,8 +142,13 @@ public final class StatusWriter implements AutoCloseable {
             writer.close();
             throw e;
         }
-        LOG.info("status writer running applicationId={} events={} status={}", config.applicationId(),
-                topics.diagnosisEvents().name(), topics.abnormalStatus().name());
+        if (crWriter != null) {
+            crWriter.start();
+            reaper.start();
+        }
+        LOG.info("status writer running applicationId={} events={} status={} httpPort={} kubernetes={}", config.applicationId(),
+                topics.diagnosisEvents().name(), topics.abnormalStatus().name(), http.port(),
+                client == null ? "off" : client.getMasterUrl());
         return writer;
     }
 
@@ -104,12 +169,32 @@ public final class StatusWriter implements AutoCloseable {
         return stopped;
     }
 
-    /** Stops processing, committing what was folded; waits up to 30 seconds. */
+    /** Port of the query API, useful when {@code kdiag.http-port} was 0. */
+    public int httpPort() {
+        return http.port();
+    }
+
+    /**
+     * Stops processing, committing what was folded (up to 30 seconds), then writes the CR statuses still queued (up
+     * to 10 seconds) and closes the query API.
+     */
     @Override
     public void close() {
+        if (reaper != null) {
+            reaper.close();
+        }
         metrics.close();
-        if (!streams.close(CLOSE_TIMEOUT)) {
+        // leaving the group lets the next instance (a restart, a new pod) take the partitions over at once instead
+        // of after the session timeout
+        if (!streams.close(CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP).withTimeout(CLOSE_TIMEOUT))) {
             LOG.warn("status writer did not stop within {} s", CLOSE_TIMEOUT.toSeconds());
+        }
+        if (crWriter != null) {
+            crWriter.close();
+        }
+        http.close();
+        if (ownedClient != null) {
+            ownedClient.close();
         }
     }
 }

@@ -1,7 +1,10 @@
 package io.kdiag.statuswriter;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import io.kdiag.common.config.CommonKeys;
@@ -19,9 +22,26 @@ import io.kdiag.schemas.Topics;
  * @param createTopics whether {@link Main} creates missing topics at start
  * @param replicationFactor replication factor of created topics and of the Streams internal topics
  * @param metricsPort port of the Prometheus endpoint
+ * @param httpPort port of the query API (0 picks a free one)
+ * @param kubernetes whether to project snapshots to Abnormal CRs and reap old CRs
+ * @param statusWritesPerSecond most CR status writes per second
+ * @param abnormalTtl age after which any Abnormal CR is deleted
+ * @param minimumAbnormalTtl how long a finished Abnormal CR is kept at least after it finished
+ * @param maximumAbnormalsPerNode most Abnormal CRs kept per node; the oldest beyond it are deleted
  */
 public record StatusWriterConfig(Path stateDir, String applicationId, String topicPrefix, int partitions,
-        boolean createTopics, short replicationFactor, int metricsPort) {
+        boolean createTopics, short replicationFactor, int metricsPort, int httpPort, KubernetesMode kubernetes,
+        int statusWritesPerSecond, Duration abnormalTtl, Duration minimumAbnormalTtl, int maximumAbnormalsPerNode) {
+
+    /** Whether the status writer talks to a Kubernetes API server. */
+    public enum KubernetesMode {
+        /** Connect when running in a pod or when {@code KUBECONFIG} is set. */
+        AUTO,
+        /** Always connect (kubeconfig, in-cluster service account or the default {@code ~/.kube/config}). */
+        ON,
+        /** Never connect: snapshots go only to the status topic and the query API. */
+        OFF
+    }
 
     /** Where Kafka Streams keeps the fold store. */
     public static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser/status-writer",
@@ -29,6 +49,25 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
     /** The Kafka Streams application id. */
     public static final ConfigKey<String> APPLICATION_ID = ConfigKey.string("kdiag.application-id", "kdiag-status-writer",
             "Kafka Streams application id: the consumer group, transactional id prefix and internal topic prefix.");
+    /** Port of the query API. */
+    public static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8091, 0, 65_535,
+            "Port of the query API (GET /api/v1/abnormals..., /healthz, /readyz); 0 picks a free one.");
+    /** Whether to write Abnormal CRs. */
+    public static final ConfigKey<KubernetesMode> KUBERNETES = new ConfigKey<>("kdiag.kubernetes", StatusWriterConfig::mode, "auto",
+            "auto | on | off: project every snapshot to its Abnormal CR's status and delete old CRs. auto connects when "
+                    + "running in a pod or when KUBECONFIG is set.");
+    /** Rate limit of CR status writes. */
+    public static final ConfigKey<Integer> STATUS_WRITES_PER_SECOND = ConfigKey.integer("kdiag.status-writes-per-second", 20, 1, 10_000,
+            "Most Abnormal status writes per second; snapshots of one abnormal that arrive faster are coalesced.");
+    /** Age after which an Abnormal CR is deleted. */
+    public static final ConfigKey<Duration> ABNORMAL_TTL = ConfigKey.duration("kdiag.abnormal-ttl", "240h",
+            "Abnormal CRs older than this are deleted (their history stays in Kafka); the reaper runs every ttl/4.");
+    /** How long a finished Abnormal CR is kept at least. */
+    public static final ConfigKey<Duration> MINIMUM_ABNORMAL_TTL = ConfigKey.duration("kdiag.minimum-abnormal-ttl", "30m",
+            "Succeeded or Failed Abnormal CRs are deleted this long after they finished.");
+    /** Most Abnormal CRs kept per node. */
+    public static final ConfigKey<Integer> MAXIMUM_ABNORMALS_PER_NODE = ConfigKey.integer("kdiag.maximum-abnormals-per-node", 20, 1,
+            1_000_000, "Most Abnormal CRs kept per node (spec.nodeName); the oldest beyond it are deleted.");
 
     /** Reads and validates every key; a bad value throws a {@link io.kdiag.common.config.ConfigException} naming it. */
     public static StatusWriterConfig from(ConfigSource source) {
@@ -39,16 +78,39 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
                 source.get(CommonKeys.PARTITIONS),
                 source.get(CommonKeys.CREATE_TOPICS),
                 source.get(CommonKeys.REPLICATION_FACTOR).shortValue(),
-                source.get(CommonKeys.METRICS_PORT));
+                source.get(CommonKeys.METRICS_PORT),
+                source.get(HTTP_PORT),
+                source.get(KUBERNETES),
+                source.get(STATUS_WRITES_PER_SECOND),
+                source.get(ABNORMAL_TTL),
+                source.get(MINIMUM_ABNORMAL_TTL),
+                source.get(MAXIMUM_ABNORMALS_PER_NODE));
+    }
+
+    /** A configuration with every other setting at its default and metrics on a free port, for tests. */
+    static StatusWriterConfig of(Path stateDir, String applicationId, String topicPrefix, int httpPort, KubernetesMode kubernetes) {
+        StatusWriterConfig defaults = from(ConfigSource.of(Map.of(), Map.of()));
+        return new StatusWriterConfig(stateDir, applicationId, topicPrefix, defaults.partitions(), defaults.createTopics(),
+                defaults.replicationFactor(), 0, httpPort, kubernetes, defaults.statusWritesPerSecond(), defaults.abnormalTtl(),
+                defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode());
     }
 
     /** Every key the status writer reads, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
-        return Stream.concat(Stream.of(STATE_DIR, APPLICATION_ID), CommonKeys.ALL.stream()).toList();
+        return Stream.concat(Stream.of(STATE_DIR, APPLICATION_ID, HTTP_PORT, KUBERNETES, STATUS_WRITES_PER_SECOND, ABNORMAL_TTL,
+                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE), CommonKeys.ALL.stream()).toList();
     }
 
     /** The topic catalogue under this prefix. */
     public Topics topics() {
         return new Topics(topicPrefix);
+    }
+
+    private static KubernetesMode mode(String text) {
+        try {
+            return KubernetesMode.valueOf(text.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("must be auto, on or off");
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.kdiag.statuswriter;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,6 +61,12 @@ final class Events {
         e.stageFinished(Stage.Diagnosis, StageOutcome.Succeeded, POD_DISK_USAGE_DIAGNOSER);
         e.stageFinished(Stage.Recovery, StageOutcome.Skipped, null);
         return e.all();
+    }
+
+    /** The same events moved in time so that the first one happens at {@code start}. */
+    static List<DiagnosisEvent> startingAt(Instant start, List<DiagnosisEvent> events) {
+        Duration shift = Duration.between(events.get(0).getTime(), start);
+        return events.stream().map(e -> DiagnosisEvent.newBuilder(e).setTime(e.getTime().plus(shift)).build()).toList();
     }
 
     /** Every event so far. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -12,6 +13,8 @@ import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Phase;
+import io.kdiag.schemas.avro.Stage;
+import io.kdiag.schemas.avro.StageStarted;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
@@ -19,6 +22,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,7 +41,7 @@ class StatusFoldTopologyTest {
 
     @BeforeEach
     void startDriver() {
-        StatusWriterConfig config = new StatusWriterConfig(stateDir, "status-writer-test", TOPICS.prefix(), 3, false, (short) 1, 0);
+        StatusWriterConfig config = StatusWriterConfig.of(stateDir, "status-writer-test", TOPICS.prefix(), 0, StatusWriterConfig.KubernetesMode.OFF);
         Properties props = StatusWriter.streamsProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"), TOPICS);
         driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS), props);
         events = driver.createInputTopic(TOPICS.diagnosisEvents().name(), new StringSerializer(),
@@ -139,6 +143,29 @@ class StatusFoldTopologyTest {
         assertThat(status.isEmpty()).isTrue();
         assertThat(store().get("uid-1")).isNull();
         assertThat(metric("invalid-events-total")).isEqualTo(1.0);
+    }
+
+    @Test
+    void shouldKeepSummariesOfTheLatestEventsOfEachAbnormal() {
+        Events many = new Events("uid-many");
+        many.accepted();
+        for (int i = 0; i < StatusFoldProcessor.HISTORY_LIMIT + 100; i++) {
+            many.add(new StageStarted(Stage.InformationCollection));
+        }
+        many.all().forEach(this::send);
+        Events.seedRun("uid-few").forEach(this::send);
+
+        assertThat(historySeqs("uid-many")).hasSize(StatusFoldProcessor.HISTORY_LIMIT).startsWith(101L).endsWith(600L);
+        assertThat(historySeqs("uid-few")).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+    }
+
+    private List<Long> historySeqs(String uid) {
+        KeyValueStore<HistoryKey, Map<String, Object>> history = driver.getKeyValueStore(StatusFoldTopology.HISTORY_STORE_NAME);
+        List<Long> seqs = new ArrayList<>();
+        try (KeyValueIterator<HistoryKey, Map<String, Object>> it = history.range(HistoryKey.first(uid), HistoryKey.last(uid))) {
+            it.forEachRemaining(kv -> seqs.add(((Number) kv.value.get("seq")).longValue()));
+        }
+        return seqs;
     }
 
     private void send(DiagnosisEvent event) {

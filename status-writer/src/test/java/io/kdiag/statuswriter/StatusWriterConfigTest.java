@@ -4,13 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Predicate;
 
 import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.statuswriter.StatusWriterConfig.KubernetesMode;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +30,34 @@ class StatusWriterConfigTest {
         assertThat(config.createTopics()).isTrue();
         assertThat(config.metricsPort()).isEqualTo(10357);
         assertThat(config.topics().diagnosisEvents().name()).isEqualTo("kdiag.diagnosis-events");
+        assertThat(config.httpPort()).isEqualTo(8091);
+        assertThat(config.kubernetes()).isEqualTo(KubernetesMode.AUTO);
+        assertThat(config.statusWritesPerSecond()).isEqualTo(20);
+        assertThat(config.abnormalTtl()).isEqualTo(Duration.ofHours(240));
+        assertThat(config.minimumAbnormalTtl()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(config.maximumAbnormalsPerNode()).isEqualTo(20);
+    }
+
+    @Test
+    void shouldReadTheKubernetesModeAndRejectOthers() {
+        assertThat(StatusWriterConfig.from(ConfigSource.of(Map.of("kdiag.kubernetes", "Off"), Map.of())).kubernetes())
+                .isEqualTo(KubernetesMode.OFF);
+        assertThatThrownBy(() -> StatusWriterConfig.from(ConfigSource.of(Map.of(), Map.of("KDIAG_KUBERNETES", "maybe"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("KDIAG_KUBERNETES");
+    }
+
+    @Test
+    void shouldConnectInAutoModeOnlyInAPodOrWithAKubeconfig() {
+        Predicate<Path> tokenPresent = path -> path.equals(KubernetesConnection.SERVICE_ACCOUNT_TOKEN);
+        Predicate<Path> noToken = path -> false;
+
+        assertThat(KubernetesConnection.connects(KubernetesMode.AUTO, Map.of(), tokenPresent)).isFalse();
+        assertThat(KubernetesConnection.connects(KubernetesMode.AUTO, Map.of("KUBERNETES_SERVICE_HOST", "10.0.0.1"), tokenPresent)).isTrue();
+        assertThat(KubernetesConnection.connects(KubernetesMode.AUTO, Map.of("KUBERNETES_SERVICE_HOST", "10.0.0.1"), noToken)).isFalse();
+        assertThat(KubernetesConnection.connects(KubernetesMode.AUTO, Map.of("KUBECONFIG", "/home/me/.kube/config"), noToken)).isTrue();
+        assertThat(KubernetesConnection.connects(KubernetesMode.ON, Map.of(), noToken)).isTrue();
+        assertThat(KubernetesConnection.connects(KubernetesMode.OFF, Map.of("KUBECONFIG", "/k"), tokenPresent)).isFalse();
     }
 
     @Test
@@ -52,13 +83,17 @@ class StatusWriterConfigTest {
     @Test
     void shouldListItsOwnAndTheCommonKeys() {
         assertThat(StatusWriterConfig.keys()).extracting(ConfigKey::name)
-                .startsWith("kdiag.state-dir", "kdiag.application-id")
+                .startsWith("kdiag.state-dir", "kdiag.application-id", "kdiag.http-port", "kdiag.kubernetes",
+                        "kdiag.status-writes-per-second", "kdiag.abnormal-ttl", "kdiag.minimum-abnormal-ttl",
+                        "kdiag.maximum-abnormals-per-node")
                 .containsAll(CommonKeys.ALL.stream().map(ConfigKey::name).toList());
     }
 
     @Test
     void shouldRunExactlyOnceWithTheConfiguredReplicationFactor() {
-        StatusWriterConfig config = new StatusWriterConfig(Path.of("/tmp/sw"), "app", "p.", 3, false, (short) 3, 0);
+        StatusWriterConfig defaults = StatusWriterConfig.of(Path.of("/tmp/sw"), "app", "p.", 0, KubernetesMode.OFF);
+        StatusWriterConfig config = new StatusWriterConfig(defaults.stateDir(), defaults.applicationId(), defaults.topicPrefix(), 3,
+                false, (short) 3, 0, 0, KubernetesMode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20);
 
         Properties props = StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092"), config.topics());
 

@@ -3,9 +3,14 @@ package io.kdiag.statuswriter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -13,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.StatusProjection;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.DeadLetterHeaders;
 import io.kdiag.schemas.Topic;
@@ -39,6 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class StatusWriterIT {
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
+    private static final String NAMESPACE = "default";
+    private static final String NAME = "pod-disk-usage-diagnosis";
     private static TestKafka kafka;
 
     @TempDir
@@ -99,6 +108,66 @@ class StatusWriterIT {
         }
     }
 
+    @Test
+    void shouldLeaveTheCrStatusEqualToTheFoldAfterARestartMidStream() {
+        // a run of now: the CR reaper, which runs at every start, must not take the CR for an old one
+        List<DiagnosisEvent> run = Events.startingAt(Instant.now(), Events.seedRun("uid-cr"));
+
+        try (MockCluster cluster = new MockCluster(); Scenario scenario = new Scenario("it-cr");
+                KafkaProducer<String, byte[]> producer = producer()) {
+            cluster.create(NAMESPACE, NAME, "uid-cr");
+            try (StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, new SimpleMeterRegistry(), cluster.client)) {
+                run.subList(0, 6).forEach(event -> scenario.send(producer, event));
+                await().atMost(TIMEOUT).untilAsserted(() -> assertThat(cluster.get(NAMESPACE, NAME).getStatus())
+                        .isNotNull().extracting(s -> s.phase).isEqualTo("Diagnosing"));
+            }
+            List<DiagnosisEvent> rest = new ArrayList<>(run.subList(6, run.size()));
+            Collections.reverse(rest);
+            rest.forEach(event -> scenario.send(producer, event));
+            scenario.send(producer, run.get(2));
+
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            try (StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, registry, cluster.client)) {
+                Map<String, Object> expected = tree(StatusProjection.status(Events.foldInOrder(run)));
+                await().atMost(TIMEOUT).untilAsserted(() ->
+                        assertThat(tree(cluster.get(NAMESPACE, NAME).getStatus())).isEqualTo(expected));
+                assertThat(registry.find(CrStatusWriter.METRIC).tag("result", "written").counter()).isNotNull();
+            }
+        }
+    }
+
+    @Test
+    void shouldServeTheListTheAbnormalAndItsHistoryOverHttp() throws Exception {
+        List<DiagnosisEvent> run = Events.seedRun("uid-http");
+        HttpClient http = HttpClient.newHttpClient();
+
+        try (Scenario scenario = new Scenario("it-http");
+                StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, new SimpleMeterRegistry());
+                KafkaProducer<String, byte[]> producer = producer()) {
+            run.forEach(event -> scenario.send(producer, event));
+            String one = "http://127.0.0.1:" + writer.httpPort() + "/api/v1/namespaces/" + NAMESPACE + "/abnormals/" + NAME;
+
+            await().atMost(TIMEOUT).untilAsserted(() -> assertThat(get(http, one))
+                    .isEqualTo(tree(StatusProjection.abnormal(Events.foldInOrder(run)))));
+            Map<String, Object> list = get(http, "http://127.0.0.1:" + writer.httpPort() + "/api/v1/abnormals?namespace=" + NAMESPACE);
+            assertThat(list.get("items")).asList().singleElement().isEqualTo(tree(StatusProjection.abnormal(Events.foldInOrder(run))));
+            Map<String, Object> history = get(http, one + "/history");
+            assertThat(history).containsEntry("uid", "uid-http");
+            assertThat(history.get("events")).asList().hasSize(run.size());
+            assertThat(get(http, "http://127.0.0.1:" + writer.httpPort() + "/readyz")).containsEntry("status", "ok");
+        }
+    }
+
+    private static Map<String, Object> get(HttpClient http, String uri) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(uri)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return ApiSerialization.jsonObject(response.body());
+    }
+
+    private static Map<String, Object> tree(Object value) {
+        return ApiSerialization.jsonObject(ApiSerialization.json(value));
+    }
+
     private static KafkaProducer<String, byte[]> producer() {
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
                 new StringSerializer(), new ByteArraySerializer());
@@ -117,7 +186,7 @@ class StatusWriterIT {
             topics = new Topics(prefix);
             client = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
             TopicAdmin.ensureTopics(client, topics, 3, (short) 1);
-            config = new StatusWriterConfig(stateDir.resolve(name), prefix + "status-writer", prefix, 3, true, (short) 1, 0);
+            config = StatusWriterConfig.of(stateDir.resolve(name), prefix + "status-writer", prefix, 0, StatusWriterConfig.KubernetesMode.OFF);
             Topic<String, AbnormalStatus> status = topics.abnormalStatus();
             statusConsumer = consumer(status.name(), status.keySerde(), status.valueSerde());
         }

@@ -63,6 +63,26 @@ class SignalRecovererTest {
     }
 
     @Test
+    void shouldTakeTheSpecContextBeforeTheStatusContext() throws Exception {
+        Process sleep = new ProcessBuilder("sleep", "300").start();
+        try {
+            AbnormalSpec spec = new AbnormalSpec();
+            spec.context = Map.of("signalRecovery", List.of(Map.of("pid", sleep.pid(), "signal", 0)));
+            WorkContext ctx = new WorkContext("u", "ns", "n", "node", spec, Map.of("signalRecovery", List.of(Map.of("pid", 1, "signal", 9))),
+                    TestNodes.at(HostPaths.of(Path.of("/")), ProcessHandle.current().pid()));
+
+            WorkResult result = recoverer.run(ctx);
+
+            assertThat(result.succeeded()).as(result.toString()).isTrue();
+            assertThat(result.contextUpdates().get("signalRecoveryResult"))
+                    .isEqualTo(List.of(Map.of("pid", sleep.pid(), "signal", 0L, "sent", true)));
+            assertThat(sleep.isAlive()).isTrue();
+        } finally {
+            sleep.destroyForcibly();
+        }
+    }
+
+    @Test
     void shouldNameTheMissingInput() throws Exception {
         WorkResult result = recoverer.run(new WorkContext("u", "ns", "n", "node", new AbnormalSpec(), Map.of(),
                 TestNodes.at(HostPaths.of(Path.of("/")), 1)));

@@ -1,0 +1,362 @@
+package io.kdiag.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.kdiag.api.Annotations;
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.StatusProjection;
+import io.kdiag.api.v1.Abnormal;
+import io.kdiag.client.KdiagClient;
+import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.stageworkers.FileArtifactStore;
+import io.kdiag.stageworkers.WorkerCatalog;
+import io.kdiag.stageworkers.WorkerRunner;
+import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.NodeServices;
+import io.kdiag.stageworkers.spi.PodSource;
+import io.kdiag.stageworkers.spi.StageWorker;
+import io.kdiag.statuswriter.FoldState;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code kdiag replay}: rebuild every status from the recorded events and compare, restore, or re-diagnose. */
+@Command(name = "replay", mixinStandardHelpOptions = true,
+        description = {"Rebuild every abnormal's status from the diagnosis-events topic, folding the events exactly as the "
+                + "status writer does, and compare it with the status topic and, when a cluster is configured, with the "
+                + "Abnormal resources. Prints the differences (NAME, UID, SOURCE, FIELD, CURRENT, REPLAYED) and a summary.",
+            "--restore writes the replayed statuses to the resources (status subresource), creating missing ones "
+                + "annotated with " + Annotations.UID + " so they are not run again (e.g. after an etcd restore).",
+            "--rediagnose DIAGNOSER runs a built-in diagnoser again on every abnormal since --since whose information "
+                + "collection succeeded, on the context as it stood right after collection, and lists where its verdict "
+                + "(identified or not, context keys written) differs from the recorded one. Recoverers are never run."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:no differences", "1:an error", "2:invalid usage", "3:differences were found (also with --restore)"})
+final class ReplayCommand implements Callable<Integer> {
+    /** The agent's defaults for a worker call (kdiag.processor-timeout, kdiag.max-context-bytes). */
+    private static final Duration WORKER_TIMEOUT = Duration.ofSeconds(60);
+    private static final int MAX_CONTEXT_BYTES = 524_288;
+    private static final int CELL = 60;
+
+    @ParentCommand
+    Kdiag kdiag;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--restore", description = "Write the replayed statuses to the Abnormal resources; create missing ones.")
+    boolean restore;
+
+    @Option(names = "--kubeconfig", paramLabel = "FILE",
+            description = "Cluster to compare with (default: $KUBECONFIG, ~/.kube/config or in-cluster, when there is one).")
+    File kubeconfig;
+
+    @Option(names = "--rediagnose", paramLabel = "DIAGNOSER", description = "Built-in diagnoser to run again, e.g. process-match-diagnoser.")
+    String rediagnose;
+
+    @Option(names = "--since", paramLabel = "DURATION", defaultValue = "24h", converter = DurationConverter.class,
+            description = "With --rediagnose: abnormals accepted within this long (24h, 90m, 7d, PT2H; default: ${DEFAULT-VALUE}).")
+    Duration since;
+
+    @Option(names = "--context-override", paramLabel = "KEY=JSON",
+            description = "With --rediagnose: set spec.context KEY to this JSON value (a plain string if not JSON), "
+                    + "e.g. processMatch={\"commandPattern\":\"^java \"}. Repeatable.")
+    Map<String, String> contextOverrides = new LinkedHashMap<>();
+
+    @Option(names = "--host-root", paramLabel = "DIR",
+            description = "With --rediagnose: where host paths are found (default: $KDIAG_HOST_ROOT or /).")
+    Path hostRoot;
+
+    /** Abnormals that differ somewhere; decides the exit code. */
+    private int differing;
+
+    @Override
+    public Integer call() throws Exception {
+        CommandLine cmd = spec.commandLine();
+        if (rediagnose != null && restore) {
+            throw new CommandLine.ParameterException(cmd, "--restore and --rediagnose cannot be combined");
+        }
+        boolean rediagnoseOnly = cmd.getParseResult().hasMatchedOption("--since")
+                || cmd.getParseResult().hasMatchedOption("--context-override") || cmd.getParseResult().hasMatchedOption("--host-root");
+        if (rediagnose == null && rediagnoseOnly) {
+            throw new CommandLine.ParameterException(cmd, "--since, --context-override and --host-root go with --rediagnose");
+        }
+        try (KdiagClient client = kdiag.client()) {
+            return rediagnose != null ? rediagnose(client) : replay(client);
+        }
+    }
+
+    private int replay(KdiagClient client) {
+        PrintWriter out = spec.commandLine().getOut();
+        EventLog log = EventLog.read(client);
+        Map<String, AbnormalStatus> current = client.statuses();
+        Map<String, AbnormalStatus> replayed = new LinkedHashMap<>();
+        int incomplete = 0;
+        for (Map.Entry<String, FoldState> e : log.folds().entrySet()) {
+            if (e.getValue().current() == null) {
+                incomplete++;
+            } else {
+                replayed.put(e.getKey(), e.getValue().current());
+            }
+        }
+
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"NAME", "UID", "SOURCE", "FIELD", "CURRENT", "REPLAYED"});
+        int topicIdentical = 0;
+        int topicDiffering = 0;
+        for (Map.Entry<String, AbnormalStatus> e : replayed.entrySet()) {
+            AbnormalStatus now = current.get(e.getKey());
+            List<StatusDiff.FieldDiff> diffs = now == null
+                    ? List.of(new StatusDiff.FieldDiff("(status)", "<missing>", e.getValue().getPhase().name()))
+                    : StatusDiff.snapshots(now, e.getValue());
+            if (diffs.isEmpty()) {
+                topicIdentical++;
+            } else {
+                topicDiffering++;
+                diffs.forEach(d -> rows.add(row(e.getValue(), "topic", d)));
+            }
+        }
+        int withoutEvents = 0;
+        for (AbnormalStatus now : current.values()) {
+            if (!log.folds().containsKey(now.getUid())) {
+                withoutEvents++;
+                rows.add(row(now, "topic", new StatusDiff.FieldDiff("(events)", now.getPhase().name(), "<no events>")));
+            }
+        }
+        differing = topicDiffering + withoutEvents;
+
+        List<String> summary = new ArrayList<>();
+        summary.add(String.format("Replayed %d abnormals from %d events%s.", replayed.size(), log.count(),
+                incomplete == 0 ? ""
+                        : String.format(" (%d more have no Accepted event: past retention or corrupt)", incomplete)));
+        summary.add(String.format("Status topic: %d identical, %d differ, %d have no recorded events.",
+                topicIdentical, topicDiffering, withoutEvents));
+
+        try (KubernetesClient kube = kubernetes()) {
+            if (kube != null) {
+                compareResources(kube, replayed, rows, summary);
+            } else if (restore) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--restore needs a cluster: give --kubeconfig (or set $KUBECONFIG)");
+            } else {
+                summary.add("Resources: not compared (no cluster configured; --kubeconfig gives one).");
+            }
+        }
+
+        if (rows.size() == 1) {
+            out.println("No differences.");
+        } else {
+            out.print(StatusPrinter.columns(rows));
+        }
+        out.println();
+        summary.forEach(out::println);
+        return differing == 0 ? 0 : Kdiag.DIFFERENCES;
+    }
+
+    /** Compares (and with --restore, writes) the newest replayed run of each name with the resource of that name. */
+    private void compareResources(KubernetesClient kube, Map<String, AbnormalStatus> replayed, List<String[]> rows, List<String> summary) {
+        Map<String, Abnormal> byName = new HashMap<>();
+        for (Abnormal abnormal : kube.resources(Abnormal.class).inAnyNamespace().list().getItems()) {
+            byName.put(abnormal.getMetadata().getNamespace() + "/" + abnormal.getMetadata().getName(), abnormal);
+        }
+        Map<String, AbnormalStatus> newest = new LinkedHashMap<>();
+        replayed.values().stream()
+                .sorted(Comparator.comparing((AbnormalStatus s) -> s.getStartTime() == null ? Instant.EPOCH : s.getStartTime()))
+                .forEach(s -> newest.put(s.getNamespace() + "/" + s.getName(), s));
+        int same = 0;
+        int differ = 0;
+        int missing = 0;
+        int otherRun = 0;
+        int restored = 0;
+        int created = 0;
+        for (Map.Entry<String, AbnormalStatus> e : newest.entrySet()) {
+            AbnormalStatus status = e.getValue();
+            Abnormal resource = byName.get(e.getKey());
+            if (resource == null) {
+                missing++;
+                rows.add(row(status, "cr", new StatusDiff.FieldDiff("(resource)", "<missing>", status.getPhase().name())));
+                if (restore) {
+                    resource = createResource(kube, status);
+                    created++;
+                    writeStatus(kube, resource, status);
+                    restored++;
+                }
+                continue;
+            }
+            if (!status.getUid().equals(Annotations.runUid(resource))) {
+                // the resource belongs to another run of that name, one with no recorded events; leave it alone
+                otherRun++;
+                rows.add(row(status, "cr", new StatusDiff.FieldDiff("(uid)", Annotations.runUid(resource), status.getUid())));
+                continue;
+            }
+            List<StatusDiff.FieldDiff> diffs = StatusDiff.resources(resource.getStatus(), StatusProjection.status(status));
+            if (diffs.isEmpty()) {
+                same++;
+                continue;
+            }
+            differ++;
+            diffs.forEach(d -> rows.add(row(status, "cr", d)));
+            if (restore) {
+                writeStatus(kube, resource, status);
+                restored++;
+            }
+        }
+        differing += differ + missing + otherRun;
+        summary.add(String.format("Resources: %d identical, %d differ, %d missing, %d belong to another run.", same, differ, missing, otherRun));
+        if (restore) {
+            summary.add(String.format("Restored %d resources (%d created).", restored, created));
+        }
+    }
+
+    private static Abnormal createResource(KubernetesClient kube, AbnormalStatus status) {
+        Map<String, String> annotations = new LinkedHashMap<>();
+        annotations.put(Annotations.UID, status.getUid());
+        annotations.put(Annotations.ORIGIN, status.getOrigin().name());
+        Abnormal abnormal = new Abnormal();
+        abnormal.setMetadata(new ObjectMetaBuilder()
+                .withNamespace(status.getNamespace())
+                .withName(status.getName())
+                .withLabels(status.getLabels().isEmpty() ? null : Map.copyOf(status.getLabels()))
+                .withAnnotations(annotations)
+                .build());
+        abnormal.setSpec(ApiSerialization.spec(status.getSpec()));
+        return kube.resources(Abnormal.class).inNamespace(status.getNamespace()).resource(abnormal).create();
+    }
+
+    private static void writeStatus(KubernetesClient kube, Abnormal resource, AbnormalStatus status) {
+        resource.setStatus(StatusProjection.status(status));
+        kube.resources(Abnormal.class).inNamespace(status.getNamespace()).resource(resource).updateStatus();
+    }
+
+    private int rediagnose(KdiagClient client) throws InterruptedException, IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        StageWorker worker = WorkerCatalog.builtIns().find(rediagnose)
+                .orElseThrow(() -> new IllegalArgumentException("no built-in diagnoser named " + rediagnose));
+        Map<String, Object> overrides = new LinkedHashMap<>();
+        contextOverrides.forEach((key, value) -> overrides.put(key, jsonOrString(value)));
+        Path artifacts = Files.createTempDirectory("kdiag-rediagnose");
+        try (WorkerRunner runner = new WorkerRunner(WORKER_TIMEOUT, MAX_CONTEXT_BYTES)) {
+            NodeServices node = new NodeServices(HostPaths.of(hostRoot()), ProcessHandle.current().pid(), PodSource.NONE,
+                    new FileArtifactStore(artifacts, Clock.systemUTC()));
+            Rediagnosis rediagnosis = new Rediagnosis(worker, runner, node, overrides);
+            Instant from = Instant.now().minus(since).truncatedTo(ChronoUnit.SECONDS);
+            Rediagnosis.Outcome outcome = rediagnosis.run(EventLog.read(client), from);
+
+            if (outcome.differing().isEmpty()) {
+                out.println("No verdict differs.");
+            } else {
+                List<String[]> rows = new ArrayList<>();
+                rows.add(new String[] {"NAME", "UID", "RECORDED", "REDIAGNOSED"});
+                for (Rediagnosis.Finding f : outcome.differing()) {
+                    rows.add(new String[] {f.status().getNamespace() + "/" + f.status().getName(), shortUid(f.status().getUid()),
+                            f.recorded().describe(), f.rediagnosed().describe()});
+                }
+                out.print(StatusPrinter.columns(rows));
+            }
+            out.println();
+            out.printf("Re-ran %s on %d of %d abnormals accepted since %s (the rest had no successful information "
+                            + "collection): %d verdicts differ.%n", worker.name(), outcome.rediagnosed(), outcome.considered(),
+                    StatusProjection.time(from), outcome.differing().size());
+            return outcome.differing().isEmpty() ? 0 : Kdiag.DIFFERENCES;
+        } finally {
+            deleteRecursively(artifacts);
+        }
+    }
+
+    private Path hostRoot() {
+        if (hostRoot != null) {
+            return hostRoot;
+        }
+        return Path.of(System.getenv().getOrDefault("KDIAG_HOST_ROOT", "/"));
+    }
+
+    /** The cluster to compare with: --kubeconfig, else the usual places when one is configured; null when none is. */
+    private KubernetesClient kubernetes() {
+        if (kubeconfig != null) {
+            if (!kubeconfig.isFile()) {
+                throw new IllegalArgumentException("--kubeconfig " + kubeconfig + ": no such file");
+            }
+            return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfig)).build();
+        }
+        boolean configured = System.getenv("KUBECONFIG") != null || System.getenv("KUBERNETES_SERVICE_HOST") != null
+                || Files.isRegularFile(Path.of(System.getProperty("user.home"), ".kube", "config"));
+        return configured ? new KubernetesClientBuilder().build() : null;
+    }
+
+    /** A JSON value ({@code {...}}, {@code [...]}, {@code 15}, {@code "x"}, {@code true}), else the text itself. */
+    static Object jsonOrString(String value) {
+        try {
+            return ApiSerialization.jsonObject("{\"v\":" + value + "}").get("v");
+        } catch (RuntimeException e) {
+            return value;
+        }
+    }
+
+    private static String[] row(AbnormalStatus status, String source, StatusDiff.FieldDiff diff) {
+        return new String[] {status.getNamespace() + "/" + status.getName(), shortUid(status.getUid()), source, diff.field(),
+                StatusDiff.cell(diff.current(), CELL), StatusDiff.cell(diff.replayed(), CELL)};
+    }
+
+    private static String shortUid(String uid) {
+        return uid.length() > 8 ? uid.substring(0, 8) : uid;
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** Durations as people write them: {@code 90s}, {@code 30m}, {@code 24h}, {@code 7d}, or ISO-8601 ({@code PT2H}). */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String text) {
+            String t = text.trim().toLowerCase(Locale.ROOT);
+            try {
+                if (t.startsWith("p")) {
+                    return Duration.parse(t.toUpperCase(Locale.ROOT));
+                }
+                long n = Long.parseLong(t.substring(0, t.length() - 1));
+                Duration d = switch (t.charAt(t.length() - 1)) {
+                    case 's' -> Duration.ofSeconds(n);
+                    case 'm' -> Duration.ofMinutes(n);
+                    case 'h' -> Duration.ofHours(n);
+                    case 'd' -> Duration.ofDays(n);
+                    default -> null;
+                };
+                if (d != null && !d.isNegative()) {
+                    return d;
+                }
+            } catch (RuntimeException e) {
+                // fall through to the message below
+            }
+            throw new CommandLine.TypeConversionException("'" + text + "' is not a duration (e.g. 90s, 30m, 24h, 7d, PT2H)");
+        }
+    }
+}

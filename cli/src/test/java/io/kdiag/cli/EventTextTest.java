@@ -1,0 +1,65 @@
+package io.kdiag.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.util.List;
+
+import io.kdiag.schemas.avro.AbnormalFailed;
+import io.kdiag.schemas.avro.CommandFinished;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.Stage;
+import org.junit.jupiter.api.Test;
+
+class EventTextTest {
+    private static final String SPEC = "{\"nodeName\":\"node-1\"}";
+
+    @Test
+    void shouldDescribeEachEventOnOneWatchLine() {
+        List<DiagnosisEvent> events = new Events("u1").accepted("x", SPEC).collected(1_000, "[]")
+                .diagnosed(2_000, "process-match-diagnoser", false, null, "NoMatchingProcess").list();
+        EventText.Describer describer = new EventText.Describer();
+
+        List<String> lines = events.stream().map(e -> EventText.watchLine(describer.describe(e), ZoneOffset.UTC)).toList();
+
+        assertThat(lines).containsExactly(
+                "12:01:00  -                      abnormal  accepted on node node-1 (origin IngestTopic)",
+                "12:01:01  InformationCollection  stage  started",
+                "12:01:01  InformationCollection  process-collector  started",
+                "12:01:01  InformationCollection  process-collector  succeeded (120 ms)",
+                "12:01:01  InformationCollection  stage  succeeded (130 ms)",
+                "12:01:02  Diagnosis              stage  started",
+                "12:01:02  Diagnosis              process-match-diagnoser  failed: NoMatchingProcess (3 ms)",
+                "12:01:02  Diagnosis              stage  failed: DiagnosisFailed: no diagnoser succeeded (5 ms)");
+    }
+
+    @Test
+    void shouldTabulateTheHistoryWithStepAndStageDurations() {
+        List<DiagnosisEvent> events = new Events("u1").accepted("x", SPEC).collected(1_000, "[]")
+                .at(1_500, new CommandFinished(Stage.InformationCollection, List.of("dd", "if=/dev/zero"), "", "",
+                        "CommandNotAllowed: dd is not in the allowlist", 0L))
+                .at(61_200, new AbnormalFailed("AgentRestarted", "agent restarted while the abnormal was running"))
+                .list();
+
+        String table = EventText.historyTable(events, ZoneOffset.UTC);
+
+        assertThat(table.lines().findFirst()).hasValueSatisfying(header ->
+                assertThat(header.split(" +")).containsExactly("SEQ", "TIME", "STAGE", "STEP", "TOOK", "WHAT"));
+        assertThat(table).contains("3     12:01:01.121   InformationCollection   process-collector         120 ms   succeeded\n")
+                .contains("4     12:01:01.130   InformationCollection   stage                     130 ms   succeeded\n")
+                .contains("5     12:01:01.500   InformationCollection   command dd if=/dev/zero   0 ms     "
+                        + "failed: CommandNotAllowed: dd is not in the allowlist\n")
+                .contains("6     12:02:01.200   -                       abnormal                           "
+                        + "failed: AgentRestarted: agent restarted while the abnormal was running\n")
+                .endsWith("7 events over 1m01s\n");
+    }
+
+    @Test
+    void shouldWriteDurationsTheWayPeopleReadThem() {
+        assertThat(EventText.duration(Duration.ofMillis(120))).isEqualTo("120 ms");
+        assertThat(EventText.duration(Duration.ofMillis(4_250))).isEqualTo("4.3 s");
+        assertThat(EventText.duration(Duration.ofSeconds(185))).isEqualTo("3m05s");
+        assertThat(EventText.duration(Duration.ofMinutes(130))).isEqualTo("2h10m");
+    }
+}

@@ -1,0 +1,147 @@
+package io.kdiag.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.v1.Abnormal;
+import io.kdiag.client.examples.PublishAndAwait;
+import io.kdiag.client.examples.ReadHistory;
+import io.kdiag.client.examples.WatchLive;
+import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.Phase;
+import io.kdiag.testkit.TestKafka;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The client and its examples against a real broker, with a stand-in playing the pipeline on the topics. */
+class KdiagClientIT {
+    private static final String NODE = "client-it-node";
+    private static final Topics TOPICS = Topics.withDefaultPrefix();
+
+    static TestKafka kafka;
+    static Map<String, Object> settings;
+    static PipelineStandIn pipeline;
+    static KdiagClient kdiag;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = TestKafka.start();
+        settings = Map.of("bootstrap.servers", kafka.bootstrapServers());
+        try (Admin admin = Admin.create(settings)) {
+            admin.createTopics(TOPICS.specs(12).stream()
+                    .map(s -> new NewTopic(s.name(), s.partitions(), (short) 1).configs(s.config())).toList())
+                    .all().get(30, TimeUnit.SECONDS);
+        }
+        pipeline = new PipelineStandIn(settings, TOPICS);
+        kdiag = KdiagClient.builder().kafka(settings).build();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (kdiag != null) {
+            kdiag.close();
+        }
+        if (pipeline != null) {
+            pipeline.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    private static Abnormal abnormal(String name) {
+        return ApiSerialization.abnormal("""
+                apiVersion: diagnosis.netease.com/v1
+                kind: Abnormal
+                metadata: {name: %s, namespace: team-a}
+                spec:
+                  nodeName: %s
+                  assignedInformationCollectors: [{name: process-collector, namespace: kube-diagnoser}]
+                """.formatted(name, NODE));
+    }
+
+    @Test
+    void shouldPublishKeyedByNodeAndAwaitTheFinalStatus() {
+        AbnormalStatus status = PublishAndAwait.run(kdiag, abnormal("publish-await"));
+
+        assertThat(status.getPhase()).isEqualTo(Phase.Succeeded);
+        assertThat(status.getName()).isEqualTo("publish-await");
+        assertThat(status.getNamespace()).isEqualTo("team-a");
+        assertThat(pipeline.ingestKeys).contains(NODE).doesNotContainNull();
+    }
+
+    @Test
+    void shouldReadEachSeqOfTheHistoryOnceInOrder() {
+        AbnormalStatus status = PublishAndAwait.run(kdiag, abnormal("history"));
+
+        List<String> lines = ReadHistory.run(kdiag, status.getUid());
+
+        assertThat(lines).extracting(l -> l.split(" ")[0]).containsExactly("0", "1", "2", "3", "4", "5", "6", "7");
+        assertThat(lines.get(0)).endsWith("Accepted");
+        assertThat(kdiag.history(status.getUid(), NODE)).isEqualTo(kdiag.history(status.getUid()));
+        assertThat(kdiag.history(status.getUid(), "some-other-node")).isEmpty();
+    }
+
+    @Test
+    void shouldFollowEventsThatAreWrittenAfterTheWatchStarted() throws Exception {
+        Abnormal abnormal = abnormal("watched");
+        String uid = UUID.randomUUID().toString();
+        abnormal.getMetadata().setUid(uid);
+        List<DiagnosisEvent> seen = new CopyOnWriteArrayList<>();
+        CompletableFuture<Boolean> watching = CompletableFuture.supplyAsync(() -> {
+            try {
+                return WatchLive.run(kdiag, uid, seen::add, Duration.ofSeconds(60));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        kdiag.publish(abnormal);
+
+        assertThat(watching.get(90, TimeUnit.SECONDS)).isTrue();
+        assertThat(seen).extracting(DiagnosisEvent::getSeq).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L);
+    }
+
+    @Test
+    void shouldListStatusesAndFindTheNewestByName() {
+        String first = PublishAndAwait.run(kdiag, abnormal("twice")).getUid();
+        String second = PublishAndAwait.run(kdiag, abnormal("twice")).getUid();
+
+        assertThat(kdiag.statuses()).containsKeys(first, second);
+        Optional<AbnormalStatus> newest = kdiag.awaitStatus(s -> s.getName().equals("twice"), Duration.ofSeconds(5));
+        assertThat(newest).map(AbnormalStatus::getUid).contains(second);
+    }
+
+    @Test
+    void shouldWaitForAStatusThatAppearsLater() throws Exception {
+        CompletableFuture<Optional<AbnormalStatus>> found = CompletableFuture.supplyAsync(
+                () -> kdiag.awaitStatus(s -> s.getName().equals("later"), Duration.ofSeconds(60)));
+
+        kdiag.publish(abnormal("later"));
+
+        assertThat(found.get(90, TimeUnit.SECONDS)).map(AbnormalStatus::getName).contains("later");
+    }
+
+    @Test
+    void shouldSayWhichTopicIsMissingInsteadOfCreatingIt() {
+        try (KdiagClient wrongPrefix = KdiagClient.builder().kafka(settings).topicPrefix("nope.").build()) {
+            assertThatThrownBy(wrongPrefix::statuses).isInstanceOf(KdiagException.class)
+                    .hasMessageContaining("topic nope.abnormal-status does not exist");
+        }
+    }
+}

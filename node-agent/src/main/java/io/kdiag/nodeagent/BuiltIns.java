@@ -1,0 +1,88 @@
+package io.kdiag.nodeagent;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.function.Supplier;
+
+import io.kdiag.schemas.avro.Origin;
+import io.kdiag.schemas.avro.Stage;
+import io.kdiag.stageworkers.WorkerCatalog;
+import io.kdiag.stageworkers.WorkerRunner;
+import io.kdiag.stageworkers.spi.StageWorker;
+import io.kdiag.stageworkers.spi.WorkContext;
+import io.kdiag.stageworkers.spi.WorkResult;
+
+/**
+ * The agent's in-process workers and the one way to run them, whether a stage or the HTTP endpoint asks: the policy
+ * is checked first (the processor grant, and the targets of the signal recoverer), then the worker runs with its
+ * timeout.
+ */
+final class BuiltIns {
+    /** The built-in recoverer whose {@code signalRecovery} targets the policy checks before it runs. */
+    static final String SIGNAL_RECOVERER = "signal-recoverer";
+    /** Its input key. */
+    static final String SIGNAL_RECOVERY = "signalRecovery";
+
+    private final String namespace;
+    private final List<StageWorker> workers;
+    private final WorkerCatalog catalog;
+    private final WorkerRunner runner;
+    private final Supplier<Policy> policy;
+
+    BuiltIns(String namespace, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy) {
+        this.namespace = namespace;
+        this.workers = List.copyOf(workers);
+        this.catalog = new WorkerCatalog(workers);
+        this.runner = runner;
+        this.policy = policy;
+    }
+
+    /** The workers registered through {@code META-INF/services/io.kdiag.stageworkers.spi.StageWorker}. */
+    static List<StageWorker> fromClassPath() {
+        return ServiceLoader.load(StageWorker.class, BuiltIns.class.getClassLoader()).stream().map(ServiceLoader.Provider::get).toList();
+    }
+
+    /** Namespace of references to built-ins ({@code kdiag.builtin-namespace}). */
+    String namespace() {
+        return namespace;
+    }
+
+    /** The built-in a reference names, if it names one. */
+    Optional<StageWorker> find(String referenceNamespace, String name) {
+        return namespace.equals(referenceNamespace) ? catalog.find(name) : Optional.empty();
+    }
+
+    /** Every built-in of a stage, in class-path order. */
+    List<StageWorker> of(Stage stage) {
+        return workers.stream().filter(w -> w.stage() == stage).toList();
+    }
+
+    /**
+     * Runs a built-in for an abnormal of {@code origin}; never throws for the worker's faults.
+     *
+     * @param grantChecked whether the caller already checked the processor grant (a registration that points at this
+     *        agent was checked under its own name)
+     * @throws InterruptedException if the calling thread is interrupted
+     */
+    WorkResult run(StageWorker worker, Stage stage, WorkContext ctx, Origin origin, boolean grantChecked) throws InterruptedException {
+        if (worker.stage() != stage) {
+            return WorkResult.failed("WrongStage", "processor " + namespace + "/" + worker.name() + " runs in stage " + worker.stage()
+                    + ", not " + stage);
+        }
+        Policy current = policy.get();
+        if (!grantChecked) {
+            String refused = current.processor(ctx.namespace(), origin, namespace, worker.name());
+            if (refused != null) {
+                return WorkResult.failed("Forbidden", refused);
+            }
+        }
+        if (worker.name().equals(SIGNAL_RECOVERER)) {
+            String refused = current.signals(ctx.lookup(SIGNAL_RECOVERY), ctx.agentPid());
+            if (refused != null) {
+                return WorkResult.failed("Forbidden", refused);
+            }
+        }
+        return runner.run(worker, ctx);
+    }
+}

@@ -1,0 +1,112 @@
+package io.kdiag.nodeagent;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.kdiag.api.v1.ProfilerSpec;
+import io.kdiag.stageworkers.spi.Artifact;
+import io.kdiag.stageworkers.spi.ProfilerEngine;
+import io.kdiag.stageworkers.spi.WorkContext;
+
+/**
+ * The profiler engines on the class path, by language, and which abnormal each served profile belongs to, so its
+ * expiry can be reported. An engine call gets its timeout plus a grace period to return before it is abandoned.
+ */
+final class Profilers implements AutoCloseable {
+    /** Seconds a profile may take when the spec gives none. */
+    static final int DEFAULT_TIMEOUT_SECONDS = 30;
+    /** Seconds a profile is served when the spec gives none. */
+    static final int DEFAULT_EXPIRATION_SECONDS = 7200;
+    /** Beyond the sampling window: engines launch jcmd two or three times and give themselves 15 s for it. */
+    private static final Duration GRACE = Duration.ofSeconds(20);
+
+    /** The profile of one abnormal's profiler, served until it expires. */
+    record Owner(String uid, String profilerName) {
+    }
+
+    /** The outcome of one profiler: the artifact, or why there is none. */
+    record Outcome(Artifact artifact, String error) {
+    }
+
+    private final Map<String, ProfilerEngine> engines = new LinkedHashMap<>();
+    private final Map<String, Owner> owners = new ConcurrentHashMap<>();
+    private final ExecutorService executor;
+
+    Profilers(List<ProfilerEngine> engines) {
+        for (ProfilerEngine engine : engines) {
+            this.engines.putIfAbsent(engine.language(), engine);
+        }
+        AtomicInteger threads = new AtomicInteger();
+        this.executor = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "kdiag-profiler-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The engines registered through {@code META-INF/services/io.kdiag.stageworkers.spi.ProfilerEngine}. */
+    static Profilers fromClassPath() {
+        return new Profilers(ServiceLoader.load(ProfilerEngine.class, Profilers.class.getClassLoader()).stream()
+                .map(ServiceLoader.Provider::get).toList());
+    }
+
+    /** The language of a profiler spec: the one of {@code go}, {@code java}, {@code python} that is set. */
+    static String language(ProfilerSpec spec) {
+        return spec.go != null ? "go" : spec.java != null ? "java" : spec.python != null ? "python" : "unknown";
+    }
+
+    /**
+     * Takes a profile; never throws for the engine's faults.
+     *
+     * @throws InterruptedException if the calling thread is interrupted; the engine call is cancelled
+     */
+    Outcome run(ProfilerSpec spec, WorkContext ctx, Duration timeout, Duration expiration) throws InterruptedException {
+        String language = language(spec);
+        ProfilerEngine engine = engines.get(language);
+        if (engine == null) {
+            return new Outcome(null, "profiler " + spec.name + ": " + language + " profiling is not available in this agent"
+                    + " (no profiler engine for " + language + " is installed)");
+        }
+        Future<Artifact> call = executor.submit(() -> engine.profile(spec, ctx, timeout, expiration));
+        try {
+            Artifact artifact = call.get(timeout.plus(GRACE).toMillis(), TimeUnit.MILLISECONDS);
+            if (artifact == null) {
+                return new Outcome(null, "profiler " + spec.name + ": the " + language + " engine returned no result");
+            }
+            owners.put(artifact.id(), new Owner(ctx.uid(), spec.name));
+            return new Outcome(artifact, null);
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            return new Outcome(null, "profiler " + spec.name + " did not finish within " + timeout.toSeconds() + " s");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            return new Outcome(null, "profiler " + spec.name + ": " + (cause.getMessage() == null
+                    ? cause.getClass().getSimpleName() : cause.getMessage()));
+        } catch (InterruptedException e) {
+            call.cancel(true);
+            throw e;
+        }
+    }
+
+    /** Whose profile an expired artifact was; empty for other artifacts. Each artifact answers once. */
+    Optional<Owner> expired(Artifact artifact) {
+        return Optional.ofNullable(owners.remove(artifact.id()));
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,452 @@
+package io.kdiag.sourcebridge;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+import io.kdiag.schemas.DeadLetterHeaders;
+import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.AbnormalRequest;
+import io.kdiag.schemas.avro.Origin;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single path into {@code kdiag.abnormals}: one transactional producer, on one thread, for every source. Each
+ * transaction holds the forwarded requests, the dead letters of refused ingest records, the consumed ingest offsets and
+ * the dedup entries written to the state topic, so a crash at any point forwards each abnormal once: what committed is
+ * remembered, what did not is read or submitted again.
+ *
+ * <p>Every request passes the {@link RequestValidator}; then a uid forwarded before is a duplicate, a repeat key forwarded
+ * less than the repeat interval ago is suppressed, and automatic sources are held to the storm limits. Sources call
+ * {@link #submit} from any thread; the future completes once the transaction holding the verdict committed.
+ */
+public final class Gate implements AutoCloseable {
+    /** Ingest records by {@code result} and {@code reason}. */
+    static final String INGEST_METRIC = "kdiag.bridge.ingest.records";
+    /** Suppressed matches: Prometheus {@code kdiag_bridge_suppressed_total{source,reason}}. */
+    static final String SUPPRESSED_METRIC = "kdiag.bridge.suppressed";
+    /** Forwarded abnormals by {@code source}. */
+    static final String FORWARDED_METRIC = "kdiag.bridge.forwarded";
+    /** Refused submissions by {@code source} and {@code reason}. */
+    static final String REFUSED_METRIC = "kdiag.bridge.refused";
+    static final String INGEST_SOURCE = "ingest";
+    /** Consumer group of every bridge replica on the ingest topic. */
+    static final String GROUP_ID = "kdiag-source-bridge";
+    private static final Logger LOG = LoggerFactory.getLogger(Gate.class);
+    private static final Duration POLL = Duration.ofMillis(100);
+    private static final Duration CLOSE = Duration.ofSeconds(10);
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final int MAX_BATCH = 500;
+
+    private final Topics topics;
+    private final Producer<byte[], byte[]> producer;
+    private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
+    private final BridgeState state;
+    private final StormLimiter storm;
+    private final Duration repeatInterval;
+    private final Consumer<AbnormalRequest> mirror;
+    private final MeterRegistry registry;
+    private final Clock clock;
+    private final IngestDecoder decoder = new IngestDecoder();
+    private final RequestValidator validator = new RequestValidator();
+    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private final CompletableFuture<Void> consuming = new CompletableFuture<>();
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    private Gate(Topics topics, Producer<byte[], byte[]> producer, org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
+            BridgeState state, GateOptions options, Consumer<AbnormalRequest> mirror, MeterRegistry registry) {
+        this.topics = topics;
+        this.producer = producer;
+        this.consumer = consumer;
+        this.state = state;
+        this.storm = new StormLimiter(options.stormPerNodePerMinute(), options.stormClusterPerMinute(), System::nanoTime);
+        this.repeatInterval = options.repeatInterval();
+        this.mirror = mirror;
+        this.registry = registry;
+        this.clock = Clock.systemUTC();
+        this.thread = new Thread(this::run, "kdiag-gate");
+        registry.counter(INGEST_METRIC, "result", "forwarded", "reason", "none"); // a baseline for rate()
+    }
+
+    /**
+     * Opens the transactional producer, loads the bridge state, and starts the gate thread; with {@code ingest} it also
+     * consumes the open ingest topic, and returns once it has its first partition assignment.
+     *
+     * @param topics the topic catalogue
+     * @param kafka Kafka client settings; transaction, group and serializer settings are the gate's own
+     * @param transactionalId unique per running instance (the bridge replica, or the node for a log source)
+     * @param options dedup and storm settings
+     * @param ingest whether to forward {@code abnormal-requests}
+     * @param mirror called on the gate thread with each committed request that asked for a CR; must not block
+     * @param registry where the counters go
+     * @throws IllegalStateException if Kafka could not be reached within two minutes
+     */
+    public static Gate start(Topics topics, Map<String, Object> kafka, String transactionalId, GateOptions options, boolean ingest,
+            Consumer<AbnormalRequest> mirror, MeterRegistry registry) {
+        Map<String, Object> producerSettings = new HashMap<>(kafka);
+        producerSettings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        producerSettings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerSettings, new ByteArraySerializer(), new ByteArraySerializer());
+        KafkaConsumer<byte[], byte[]> consumer = null;
+        Gate gate;
+        try {
+            // fences a previous instance and aborts its open transaction, so the state read next is complete
+            producer.initTransactions();
+            BridgeState state = BridgeState.load(kafka, BridgeState.topicName(topics.prefix()), options.stateScope(),
+                    options.replicationFactor());
+            if (ingest) {
+                Map<String, Object> consumerSettings = new HashMap<>(kafka);
+                consumerSettings.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP_ID);
+                consumerSettings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+                consumerSettings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+                // a request published before the bridge's first start is still a request
+                consumerSettings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+                consumer = new KafkaConsumer<>(consumerSettings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            }
+            gate = new Gate(topics, producer, consumer, state, options, mirror, registry);
+        } catch (RuntimeException e) {
+            if (consumer != null) {
+                consumer.close();
+            }
+            producer.close(CLOSE);
+            throw e;
+        }
+        gate.thread.start();
+        try {
+            gate.consuming.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return gate;
+        } catch (ExecutionException e) {
+            gate.close();
+            throw new IllegalStateException("the gate could not start: " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            gate.close();
+            throw new IllegalStateException("the gate got no partitions of " + topics.abnormalRequests().name()
+                    + " within " + START_TIMEOUT.toSeconds() + " s", e);
+        } catch (InterruptedException e) {
+            gate.close();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting the gate", e);
+        }
+    }
+
+    /** Queues a submission; the future completes with its verdict once committed, or exceptionally if the gate stopped. */
+    public CompletableFuture<Verdict> submit(Submission submission) {
+        Pending pending = new Pending(submission, new CompletableFuture<>());
+        if (!running) {
+            pending.verdict.completeExceptionally(new IllegalStateException("the gate is stopped"));
+            return pending.verdict;
+        }
+        queue.add(pending);
+        return pending.verdict;
+    }
+
+    /** Completes when the gate thread ended: normally after {@link #close()}, exceptionally on a fatal error. */
+    public CompletableFuture<Void> stopped() {
+        return stopped;
+    }
+
+    /** Stops after the transaction in hand and closes the Kafka clients. */
+    @Override
+    public void close() {
+        running = false;
+        if (consumer != null) {
+            consumer.wakeup();
+        }
+        if (thread.isAlive() && thread != Thread.currentThread()) {
+            try {
+                thread.join(STOP_TIMEOUT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void run() {
+        Throwable failure = null;
+        try {
+            if (consumer != null) {
+                consumer.subscribe(List.of(topics.abnormalRequests().name()), new ConsumerRebalanceListener() {
+                    @Override
+                    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                        // nothing pending: every batch is committed before the next poll
+                    }
+
+                    @Override
+                    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                        LOG.info("reading {} partition(s) of {}", partitions.size(), topics.abnormalRequests().name());
+                        consuming.complete(null);
+                    }
+                });
+            } else {
+                consuming.complete(null);
+            }
+            List<Pending> retry = new ArrayList<>();
+            while (running) {
+                ConsumerRecords<byte[], byte[]> records = consumer != null ? consumer.poll(POLL) : ConsumerRecords.empty();
+                List<Pending> batch = retry;
+                if (consumer == null && batch.isEmpty()) {
+                    Pending first = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS);
+                    if (first != null) {
+                        batch.add(first);
+                    }
+                }
+                queue.drainTo(batch, MAX_BATCH);
+                retry = new ArrayList<>();
+                if (!records.isEmpty() || !batch.isEmpty()) {
+                    if (!transact(records, batch)) {
+                        retry = batch;
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            if (running) {
+                failure = e;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        } finally {
+            running = false;
+            if (consumer != null) {
+                closeQuietly(consumer::close, "consumer");
+            }
+            closeQuietly(() -> producer.close(CLOSE), "producer");
+            List<Pending> left = new ArrayList<>();
+            queue.drainTo(left);
+            IllegalStateException gone = new IllegalStateException("the gate stopped before this submission was handled");
+            left.forEach(p -> p.verdict.completeExceptionally(gone));
+            if (failure == null) {
+                LOG.info("gate stopped");
+                stopped.complete(null);
+            } else {
+                LOG.error("gate failed and stopped: {}", failure.toString(), failure);
+                consuming.completeExceptionally(failure);
+                stopped.completeExceptionally(failure);
+            }
+        }
+    }
+
+    /** One transaction; false if it was aborted (the ingest batch is rewound, the submissions are to be retried). */
+    private boolean transact(ConsumerRecords<byte[], byte[]> records, List<Pending> batch) {
+        Transaction tx = new Transaction();
+        producer.beginTransaction();
+        try {
+            for (ConsumerRecord<byte[], byte[]> record : records) {
+                ingest(record, tx);
+            }
+            for (Pending pending : batch) {
+                Submission s = pending.submission;
+                Verdict verdict;
+                try {
+                    verdict = pass(s.request(), s.repeatKey(), s.stormLimited(), tx);
+                } catch (Refusal refusal) {
+                    verdict = Verdict.refused(refusal);
+                } catch (RuntimeException e) {
+                    LOG.error("cannot process a submission source={} name={}", s.source(), s.request().getName(), e);
+                    verdict = Verdict.refused(new Refusal(Refusal.Kind.INTERNAL, "the bridge failed on this abnormal: " + e));
+                }
+                tx.verdicts.put(pending, verdict);
+            }
+            if (!records.isEmpty()) {
+                producer.sendOffsetsToTransaction(nextOffsets(records), consumer.groupMetadata());
+            }
+            producer.commitTransaction();
+        } catch (ProducerFencedException | OutOfOrderSequenceException | UnsupportedVersionException
+                 | AuthorizationException | AuthenticationException e) {
+            throw e; // another instance took over, or the cluster refuses us: nothing to retry
+        } catch (KafkaException e) {
+            LOG.warn("transaction aborted, trying again: {}", e.toString());
+            producer.abortTransaction();
+            tx.stormTaken.forEach(storm::refund);
+            rewind(records);
+            return false;
+        }
+        // everything below happens only once committed, so a retried batch is neither counted nor mirrored twice
+        state.committed(tx.stateWrites);
+        tx.ingestOutcomes.forEach((outcome, n) -> {
+            registry.counter(INGEST_METRIC, "result", outcome.result(), "reason", outcome.reason()).increment(n);
+            if ("suppressed".equals(outcome.result())) {
+                registry.counter(SUPPRESSED_METRIC, "source", INGEST_SOURCE, "reason", outcome.reason()).increment(n);
+            }
+        });
+        for (Map.Entry<Pending, Verdict> entry : tx.verdicts.entrySet()) {
+            count(entry.getKey().submission.source(), entry.getValue());
+            if (entry.getValue().outcome() == Verdict.Outcome.REFUSED) {
+                LOG.info("refused source={} name={} reason={} message={}", entry.getKey().submission.source(),
+                        entry.getKey().submission.request().getName(), entry.getValue().reason(), entry.getValue().message());
+            }
+        }
+        for (AbnormalRequest request : tx.mirrored) {
+            try {
+                mirror.accept(request);
+            } catch (RuntimeException e) {
+                LOG.warn("cannot mirror uid={} as a CR: {}", request.getUid(), e.toString());
+            }
+        }
+        tx.verdicts.forEach((pending, verdict) -> pending.verdict.complete(verdict));
+        return true;
+    }
+
+    private void count(String source, Verdict verdict) {
+        switch (verdict.outcome()) {
+            case FORWARDED -> registry.counter(FORWARDED_METRIC, "source", source).increment();
+            case REFUSED -> registry.counter(REFUSED_METRIC, "source", source, "reason", verdict.reason()).increment();
+            default -> registry.counter(SUPPRESSED_METRIC, "source", source, "reason", verdict.outcome().suppressionTag()).increment();
+        }
+    }
+
+    /** An ingest record: forwarded (unless a duplicate) or dead-lettered with the reason. */
+    private void ingest(ConsumerRecord<byte[], byte[]> record, Transaction tx) {
+        IngestDecoder.Position position =
+                new IngestDecoder.Position(record.topic(), record.partition(), record.offset(), record.timestamp());
+        Refusal refusal;
+        try {
+            AbnormalRequest request = decoder.decode(position, record.value());
+            Verdict verdict = pass(request, null, false, tx);
+            tx.ingestOutcomes.merge(verdict.outcome() == Verdict.Outcome.FORWARDED ? new IngestOutcome("forwarded", "none")
+                    : new IngestOutcome("suppressed", verdict.outcome().suppressionTag()), 1, Integer::sum);
+            return;
+        } catch (Refusal e) {
+            refusal = e;
+        } catch (RuntimeException e) {
+            // a defect here must not turn one record into a poison pill that stops all ingest
+            LOG.error("cannot process {}-{}@{}", record.topic(), record.partition(), record.offset(), e);
+            refusal = new Refusal(Refusal.Kind.INTERNAL, "the bridge failed on this record: " + e);
+        }
+        LOG.info("dead-lettering {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), refusal.getMessage());
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(DeadLetterHeaders.SOURCE_TOPIC, utf8(record.topic()));
+        headers.add(DeadLetterHeaders.SOURCE_PARTITION, utf8(String.valueOf(record.partition())));
+        headers.add(DeadLetterHeaders.SOURCE_OFFSET, utf8(String.valueOf(record.offset())));
+        headers.add(DeadLetterHeaders.REASON, utf8(refusal.getMessage()));
+        producer.send(new ProducerRecord<>(topics.deadLetters().name(), null, record.key(), record.value(), headers));
+        tx.ingestOutcomes.merge(new IngestOutcome("dead-lettered", refusal.kind().tag()), 1, Integer::sum);
+    }
+
+    /** Validates, de-duplicates and limits one request, and sends it with its state entries if it passes. */
+    private Verdict pass(AbnormalRequest raw, String repeatKey, boolean stormLimited, Transaction tx) throws Refusal {
+        AbnormalRequest request = validator.validate(raw);
+        String uidKey = "uid/" + request.getUid();
+        if (tx.stateWrites.containsKey(uidKey) || state.lastForwarded(uidKey) != null) {
+            return Verdict.suppressed(Verdict.Outcome.DUPLICATE);
+        }
+        long now = clock.millis();
+        if (repeatKey != null) {
+            Long last = tx.stateWrites.containsKey(repeatKey) ? tx.stateWrites.get(repeatKey) : state.lastForwarded(repeatKey);
+            if (last != null && now - last < repeatInterval.toMillis()) {
+                return Verdict.suppressed(Verdict.Outcome.REPEAT_INTERVAL);
+            }
+        }
+        if (stormLimited) {
+            Verdict.Outcome storming = storm.tryAcquire(request.getNodeName());
+            if (storming != Verdict.Outcome.FORWARDED) {
+                return Verdict.suppressed(storming);
+            }
+            tx.stormTaken.add(request.getNodeName());
+        }
+        String abnormals = topics.abnormals().name();
+        producer.send(new ProducerRecord<>(abnormals,
+                topics.abnormals().keySerde().serializer().serialize(abnormals, request.getNodeName()),
+                topics.abnormals().valueSerde().serializer().serialize(abnormals, request)));
+        remember(uidKey, now, tx);
+        if (repeatKey != null) {
+            remember(repeatKey, now, tx);
+        }
+        if (request.getOrigin() != Origin.CustomResource && mirror != null) {
+            tx.mirrored.add(request);
+        }
+        return Verdict.FORWARDED;
+    }
+
+    private void remember(String key, long now, Transaction tx) {
+        tx.stateWrites.put(key, now);
+        producer.send(new ProducerRecord<>(state.topic(), state.recordKey(key), BridgeState.recordValue(now)));
+    }
+
+    private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(ConsumerRecords<byte[], byte[]> records) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition partition : records.partitions()) {
+            List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
+            ConsumerRecord<byte[], byte[]> last = batch.get(batch.size() - 1);
+            offsets.put(partition, new OffsetAndMetadata(last.offset() + 1, last.leaderEpoch(), ""));
+        }
+        return offsets;
+    }
+
+    /** Puts the consumer back at the start of an aborted batch, for the partitions it still owns. */
+    private void rewind(ConsumerRecords<byte[], byte[]> records) {
+        for (TopicPartition partition : records.partitions()) {
+            if (consumer.assignment().contains(partition)) {
+                consumer.seek(partition, records.records(partition).get(0).offset());
+            }
+        }
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void closeQuietly(Runnable close, String what) {
+        try {
+            close.run();
+        } catch (RuntimeException e) {
+            LOG.warn("closing the {} failed: {}", what, e.toString());
+        }
+    }
+
+    private record Pending(Submission submission, CompletableFuture<Verdict> verdict) {
+    }
+
+    /** What one transaction produced, applied only once it committed. */
+    private static final class Transaction {
+        final Map<String, Long> stateWrites = new HashMap<>();
+        final Map<Pending, Verdict> verdicts = new LinkedHashMap<>();
+        final Map<IngestOutcome, Integer> ingestOutcomes = new HashMap<>();
+        final List<String> stormTaken = new ArrayList<>();
+        final List<AbnormalRequest> mirrored = new ArrayList<>();
+    }
+
+    /** Metric tags of an ingest record's fate; reasons are {@link Refusal.Kind} or suppression tags, bounded sets. */
+    private record IngestOutcome(String result, String reason) {
+    }
+}

@@ -1,0 +1,332 @@
+package io.kdiag.sourcebridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.kdiag.api.Annotations;
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.v1.Abnormal;
+import io.kdiag.api.v1.AbnormalSpec;
+import io.kdiag.api.v1.AbnormalStatus;
+import io.kdiag.api.v1.PodReference;
+import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.AbnormalRequest;
+import io.kdiag.schemas.avro.Origin;
+import io.kdiag.testkit.TestKafka;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every cluster source end to end: fabric8's CRUD mock API server with the CRDs registered, and a real broker. */
+class BridgeClusterIT {
+    private static final int PARTITIONS = 3;
+    private static final String NS = "kube-diagnoser";
+    private static TestKafka kafka;
+    private static int run;
+    private KubernetesMockServer server;
+    private KubernetesClient client;
+    private String prefix;
+    private Topics topics;
+
+    @BeforeAll
+    static void startKafka() {
+        kafka = TestKafka.start();
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        kafka.close();
+    }
+
+    @BeforeEach
+    void startCluster() throws IOException {
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        server.init();
+        client = server.createClient();
+        try (Stream<Path> files = Files.list(Path.of("../deploy/base/crds"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yml")).toList()) {
+                CustomResourceDefinition crd = client.apiextensions().v1().customResourceDefinitions().load(file.toFile()).item();
+                client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+            }
+        }
+        prefix = "cluster" + (++run) + ".";
+        topics = new Topics(prefix);
+        TopicAdmin.ensureTopics(Map.of("bootstrap.servers", kafka.bootstrapServers()), topics, PARTITIONS, (short) 1);
+    }
+
+    @AfterEach
+    void stopCluster() {
+        client.close();
+        server.destroy();
+    }
+
+    private SourceBridge start(SimpleMeterRegistry registry, String... settings) {
+        Map<String, String> properties = new HashMap<>(Map.of("kdiag.topic-prefix", prefix, "kdiag.http-port", "0"));
+        for (int i = 0; i < settings.length; i += 2) {
+            properties.put(settings[i], settings[i + 1]);
+        }
+        return SourceBridge.start(SourceBridgeConfig.from(ConfigSource.of(properties, Map.of())),
+                Map.of("bootstrap.servers", kafka.bootstrapServers()), registry, client);
+    }
+
+    private List<AbnormalRequest> awaitForwarded(int count) {
+        return Committed.awaitAtLeast(kafka.bootstrapServers(), topics.abnormals().name(), PARTITIONS, count);
+    }
+
+    private List<AbnormalRequest> awaitSteady(int count) {
+        return Committed.awaitSteady(kafka.bootstrapServers(), topics.abnormals().name(), PARTITIONS, count);
+    }
+
+    private Abnormal abnormal(String namespace, String name, String node, PodReference pod, Map<String, String> annotations) {
+        Abnormal abnormal = new Abnormal();
+        abnormal.getMetadata().setNamespace(namespace);
+        abnormal.getMetadata().setName(name);
+        abnormal.getMetadata().setAnnotations(annotations);
+        AbnormalSpec spec = new AbnormalSpec();
+        spec.nodeName = node;
+        spec.podReference = pod;
+        spec.skipRecovery = true;
+        abnormal.setSpec(spec);
+        return client.resource(abnormal).create();
+    }
+
+    private void rule(String name, String spec) {
+        GenericKubernetesResource rule = new GenericKubernetesResourceBuilder().withApiVersion(Abnormal.API_VERSION).withKind("AbnormalSource")
+                .withNewMetadata().withNamespace(NS).withName(name).endMetadata()
+                .addToAdditionalProperties("spec", ApiSerialization.jsonObject(spec)).build();
+        client.genericKubernetesResources(RuleBook.ABNORMAL_SOURCES).inNamespace(NS).resource(rule).create();
+    }
+
+    private void event(String name, String reason, String host, int count) {
+        client.v1().events().inNamespace("default").resource(new EventBuilder().withNewMetadata().withName(name).endMetadata()
+                .withReason(reason).withType("Warning").withMessage(reason + " happened").withCount(count)
+                .withNewInvolvedObject().withKind("Pod").withNamespace("default").withName("web-0").endInvolvedObject()
+                .withNewSource().withComponent("kubelet").withHost(host).endSource().build()).create();
+    }
+
+    private Abnormal get(String namespace, String name) {
+        return client.resources(Abnormal.class).inNamespace(namespace).withName(name).get();
+    }
+
+    @Test
+    void shouldForwardNewAbnormalCrsByNodeOnceAndFailThoseWithoutANode() {
+        client.pods().inNamespace("default").resource(new PodBuilder().withNewMetadata().withName("web-0").endMetadata()
+                .withNewSpec().withNodeName("node-p").endSpec().build()).create();
+        PodReference web0 = new PodReference();
+        web0.name = "web-0";
+        PodReference ghost = new PodReference();
+        ghost.name = "ghost";
+        Abnormal byNode = abnormal("default", "by-node", "node-1", null, null);
+        Abnormal byPod = abnormal("default", "by-pod", null, web0, null);
+        abnormal("default", "nowhere", null, null, null);
+        abnormal("default", "ghost-pod", null, ghost, null);
+        abnormal(NS, "mirrored", "node-1", null, Map.of(Annotations.UID, "already-running"));
+        Abnormal done = abnormal("default", "done", "node-1", null, null);
+        AbnormalStatus succeeded = new AbnormalStatus();
+        succeeded.phase = "Succeeded";
+        done.setStatus(succeeded);
+        client.resource(done).patchStatus();
+
+        try (SourceBridge bridge = start(new SimpleMeterRegistry())) {
+            List<AbnormalRequest> forwarded = awaitForwarded(2);
+            assertThat(forwarded).extracting(AbnormalRequest::getUid)
+                    .containsExactlyInAnyOrder(byNode.getMetadata().getUid(), byPod.getMetadata().getUid());
+            assertThat(forwarded).extracting(AbnormalRequest::getNodeName).containsExactlyInAnyOrder("node-1", "node-p");
+            assertThat(forwarded).extracting(AbnormalRequest::getOrigin).containsOnly(Origin.CustomResource);
+            await().atMost(Committed.WAIT).untilAsserted(() -> {
+                assertThat(get("default", "nowhere").getStatus()).extracting(s -> s.phase, s -> s.reason)
+                        .containsExactly("Failed", "NodeNotFound");
+                assertThat(get("default", "ghost-pod").getStatus()).extracting(s -> s.phase, s -> s.reason)
+                        .containsExactly("Failed", "PodNotFound");
+                assertThat(get("default", "ghost-pod").getStatus().message).contains("default/ghost");
+            });
+        }
+        // a restart relists every Abnormal: none runs a second time, and no CR is mirrored for CRs
+        try (SourceBridge again = start(new SimpleMeterRegistry())) {
+            awaitSteady(2);
+            assertThat(client.resources(Abnormal.class).inAnyNamespace().list().getItems()).hasSize(6);
+        }
+    }
+
+    @Test
+    void shouldTurnMatchingEventsIntoAbnormalsWithTheirCrsAndReportBrokenRules() {
+        rule("unhealthy-source", """
+                {"sourceTemplate": {"type": "KubernetesEvent", "kubernetesEventTemplate": {"regexp": {"reason": "Unhealthy",
+                   "source": {"component": "kubelet"}}}},
+                 "assignedInformationCollectors": [{"namespace": "kube-diagnoser", "name": "pod-collector"}]}""");
+        rule("broken", """
+                {"sourceTemplate": {"type": "KubernetesEvent", "kubernetesEventTemplate": {"regexp": {"reason": "Back(Off"}}}}""");
+        event("web-0.unhealthy", "Unhealthy", "node-1", 1);
+        event("web-0.backoff", "BackOff", "node-1", 1);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+        try (SourceBridge bridge = start(registry)) {
+            AbnormalRequest request = awaitForwarded(1).get(0);
+            assertThat(request.getName()).isEqualTo("kubernetes-event.default.web-0.unhealthy");
+            assertThat(request.getNamespace()).isEqualTo(NS);
+            assertThat(request.getNodeName()).isEqualTo("node-1");
+            assertThat(request.getOrigin()).isEqualTo(Origin.KubernetesEvent);
+            assertThat(ApiSerialization.spec(request.getSpec()).assignedInformationCollectors).extracting(n -> n.name)
+                    .containsExactly("pod-collector");
+            await().atMost(Committed.WAIT).untilAsserted(() -> {
+                Abnormal cr = get(NS, "kubernetes-event.default.web-0.unhealthy");
+                assertThat(cr).isNotNull();
+                assertThat(cr.getMetadata().getAnnotations()).containsEntry(Annotations.UID, request.getUid())
+                        .containsEntry(Annotations.ORIGIN, "KubernetesEvent");
+                GenericKubernetesResource broken = client.genericKubernetesResources(RuleBook.ABNORMAL_SOURCES)
+                        .inNamespace(NS).withName("broken").get();
+                assertThat(broken.getMetadata().getAnnotations().get(SourceRule.RULE_ERROR))
+                        .startsWith("spec.sourceTemplate.kubernetesEventTemplate.regexp.reason is not a valid regular expression");
+                GenericKubernetesResource used = client.genericKubernetesResources(RuleBook.ABNORMAL_SOURCES)
+                        .inNamespace(NS).withName("unhealthy-source").get();
+                assertThat(used.getAdditionalProperties().get("status")).isEqualTo(Map.of("lastAbnormal", request.getName()));
+            });
+            // the same event seen again (count 2) within the repeat interval starts nothing more
+            client.v1().events().inNamespace("default").withName("web-0.unhealthy").edit(e -> {
+                e.setCount(2);
+                return e;
+            });
+            await().atMost(Committed.WAIT).until(() -> registry.find(Gate.SUPPRESSED_METRIC)
+                    .tags("source", EventSource.SOURCE, "reason", "repeat-interval").counter() != null);
+            awaitSteady(1);
+        }
+    }
+
+    @Test
+    void shouldForwardFiringAlertsOfEitherShapeAndIgnoreResolvedOnes() throws Exception {
+        rule("pod-not-ready-source", """
+                {"sourceTemplate": {"type": "PrometheusAlert", "prometheusAlertTemplate": {
+                   "regexp": {"alertName": "KubePodNotReady"}, "nodeNameReferenceLabel": "node"}}}""");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+        try (SourceBridge bridge = start(registry)) {
+            await().atMost(Committed.WAIT).until(() -> post(bridge, "/healthz", null).statusCode() == 200);
+            HttpResponse<String> webhook = post(bridge, "/webhook", AlertPayloadTest.WEBHOOK_V4.replace("0001-01-01T00:00:00Z", ""));
+            assertThat(webhook.statusCode()).isEqualTo(200);
+            assertThat(ApiSerialization.jsonObject(webhook.body())).containsEntry("alerts", 2).containsEntry("forwarded", 1)
+                    .containsEntry("resolved", 1);
+            AbnormalRequest request = awaitForwarded(1).get(0);
+            assertThat(request.getName()).isEqualTo("prometheus-alert.kubepodnotready.c0ffee0");
+            assertThat(request.getNodeName()).isEqualTo("node-1");
+            assertThat(request.getOrigin()).isEqualTo(Origin.PrometheusAlert);
+            assertThat(ApiSerialization.spec(request.getSpec()).prometheusAlert.labels).containsEntry("alertname", "KubePodNotReady");
+
+            // the v1 list on the original path: a firing alert with a node, one without, one resolved
+            HttpResponse<String> v1 = post(bridge, "/api/v1/alerts", """
+                    [{"labels": {"alertname": "KubePodNotReady", "node": "node-2"}, "startsAt": "2026-03-01T11:40:00Z"},
+                     {"labels": {"alertname": "KubePodNotReady"}},
+                     {"labels": {"alertname": "KubePodNotReady", "node": "node-3"}, "endsAt": "2020-01-01T00:00:00Z"}]""");
+            assertThat(ApiSerialization.jsonObject(v1.body())).containsEntry("forwarded", 1).containsEntry("unmatched", 1)
+                    .containsEntry("resolved", 1);
+            // Alertmanager repeating the same firing alert: within the repeat interval, nothing new
+            HttpResponse<String> repeat = post(bridge, "/api/v2/alerts", AlertPayloadTest.WEBHOOK_V4);
+            assertThat(ApiSerialization.jsonObject(repeat.body())).containsEntry("duplicate", 1);
+
+            HttpResponse<String> malformed = post(bridge, "/api/v1/alerts", "[{\"labels\": {\"alertname\": 7}}]");
+            assertThat(malformed.statusCode()).isEqualTo(400);
+            assertThat(malformed.body()).contains("MalformedAlerts").contains("[0].labels.alertname must be a string");
+            assertThat(post(bridge, "/api/v1/alerts", "not json").statusCode()).isEqualTo(400);
+            assertThat(awaitSteady(2)).extracting(AbnormalRequest::getNodeName).containsExactlyInAnyOrder("node-1", "node-2");
+        }
+    }
+
+    @Test
+    void shouldMirrorAnIngestAbnormalAsACrWithoutRunningItTwice() throws Exception {
+        try (SourceBridge bridge = start(new SimpleMeterRegistry());
+             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", kafka.bootstrapServers()),
+                     new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topics.abnormalRequests().name(),
+                    Samples.jsonRequest("disk-full", "node-4").getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+
+            AbnormalRequest request = awaitForwarded(1).get(0);
+            await().atMost(Committed.WAIT).untilAsserted(() -> assertThat(get("default", "disk-full")).isNotNull()
+                    .extracting(a -> a.getMetadata().getAnnotations())
+                    .isEqualTo(Map.of(Annotations.UID, request.getUid(), Annotations.ORIGIN, "IngestTopic")));
+            assertThat(get("default", "disk-full").getSpec().nodeName).isEqualTo("node-4");
+            awaitSteady(1);
+        }
+    }
+
+    @Test
+    void shouldForwardEachEventOfAStormOnceAcrossARestart() throws Exception {
+        rule("warnings", """
+                {"sourceTemplate": {"type": "KubernetesEvent", "kubernetesEventTemplate": {"regexp": {"type": "Warning"}}}}""");
+        int total = 60;
+        for (int i = 0; i < total / 2; i++) {
+            event("storm-" + i, "BackOff", "node-" + (i % 4), 1);
+        }
+        String[] settings = {"kdiag.storm.per-node-per-minute", "1000", "kdiag.storm.cluster-per-minute", "1000"};
+        try (SourceBridge first = start(new SimpleMeterRegistry(), settings)) {
+            Thread more = new Thread(() -> {
+                for (int i = total / 2; i < total; i++) {
+                    event("storm-" + i, "BackOff", "node-" + (i % 4), 1);
+                }
+            });
+            more.start();
+            awaitForwarded(total / 3);
+            more.join(); // the mock API server does not survive writes racing a closing watch
+            first.close(); // in the middle of the storm: events are still being matched and forwarded
+        }
+        try (SourceBridge second = start(new SimpleMeterRegistry(), settings)) {
+            List<AbnormalRequest> all = awaitSteady(total);
+            List<String> names = new ArrayList<>(all.stream().map(AbnormalRequest::getName).toList());
+            assertThat(names).doesNotHaveDuplicates().hasSize(total);
+        }
+    }
+
+    @Test
+    void shouldSuppressAStormBeyondThePerNodeLimitAndCountIt() {
+        rule("warnings", """
+                {"sourceTemplate": {"type": "KubernetesEvent", "kubernetesEventTemplate": {"regexp": {"type": "Warning"}}}}""");
+        for (int i = 0; i < 5; i++) {
+            event("burst-" + i, "BackOff", "node-1", 1);
+        }
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+        try (SourceBridge bridge = start(registry, "kdiag.storm.per-node-per-minute", "2")) {
+            awaitSteady(2);
+            await().atMost(Committed.WAIT).until(() -> registry.find(Gate.SUPPRESSED_METRIC)
+                    .tags("source", EventSource.SOURCE, "reason", "storm-node").counter() != null
+                    && registry.find(Gate.SUPPRESSED_METRIC).tags("reason", "storm-node").counter().count() == 3);
+        }
+    }
+
+    private static HttpResponse<String> post(SourceBridge bridge, String path, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.httpPort() + path));
+        request = body == null ? request.GET() : request.POST(HttpRequest.BodyPublishers.ofString(body));
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,176 @@
+package io.kdiag.statuswriter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.StatusProjection;
+import io.kdiag.api.v1.Abnormal;
+import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.Phase;
+import io.kdiag.schemas.avro.Stage;
+import io.kdiag.statuswriter.CrStatusWriter.Result;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class CrStatusWriterTest {
+    private static final String NAMESPACE = "default";
+    private static final String NAME = "pod-disk-usage-diagnosis";
+
+    private MockCluster cluster;
+    private SimpleMeterRegistry registry;
+    private List<AbnormalStatus> local;
+    private CrStatusWriter writer;
+
+    @BeforeEach
+    void startCluster() {
+        cluster = new MockCluster();
+        registry = new SimpleMeterRegistry();
+        local = new ArrayList<>();
+        writer = new CrStatusWriter(cluster.client, 1_000, registry, () -> List.copyOf(local));
+    }
+
+    @AfterEach
+    void stop() {
+        writer.close();
+        cluster.close();
+    }
+
+    @Test
+    void shouldWriteTheProjectionOfTheSnapshotToTheStatusSubresource() {
+        cluster.create(NAMESPACE, NAME, "uid-1");
+        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("uid-1"));
+
+        assertThat(writer.write(snapshot)).isEqualTo(Result.WRITTEN);
+
+        Abnormal cr = cluster.get(NAMESPACE, NAME);
+        assertThat(tree(cr.getStatus())).isEqualTo(tree(StatusProjection.status(snapshot)));
+        assertThat(cr.getStatus().phase).isEqualTo("Succeeded");
+        assertThat(cr.getMetadata().getGeneration()).isEqualTo(1L);
+        assertThat(writes("written")).isEqualTo(1.0);
+        assertThat(writer.write(snapshot)).isEqualTo(Result.UNCHANGED);
+    }
+
+    @Test
+    void shouldWriteToACrThatRunsUnderItsOwnUid() {
+        Abnormal created = cluster.create(NAMESPACE, NAME, null);
+        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun(created.getMetadata().getUid()));
+
+        assertThat(writer.write(snapshot)).isEqualTo(Result.WRITTEN);
+
+        assertThat(cluster.get(NAMESPACE, NAME).getStatus().phase).isEqualTo("Succeeded");
+    }
+
+    @Test
+    void shouldRemoveWhatTheFoldRemovedFromTheStatus() {
+        cluster.create(NAMESPACE, NAME, "uid-1");
+        Events events = new Events("uid-1");
+        events.accepted();
+        events.processorFinished(Stage.InformationCollection, Events.POD_COLLECTOR, "{\"kept\":1,\"dropped\":2}");
+        writer.write(Events.foldInOrder(events.all()));
+        events.processorFinished(Stage.InformationCollection, Events.POD_COLLECTOR, null, "dropped");
+
+        assertThat(writer.write(Events.foldInOrder(events.all()))).isEqualTo(Result.WRITTEN);
+
+        assertThat(cluster.get(NAMESPACE, NAME).getStatus().context).containsOnlyKeys("kept");
+    }
+
+    @Test
+    void shouldReadAgainAndRetryOnConflict() {
+        cluster.create(NAMESPACE, NAME, "uid-1");
+        cluster.failStatusWrites(2, 409);
+        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("uid-1"));
+
+        assertThat(writer.write(snapshot)).isEqualTo(Result.WRITTEN);
+
+        assertThat(tree(cluster.get(NAMESPACE, NAME).getStatus())).isEqualTo(tree(StatusProjection.status(snapshot)));
+        assertThat(writes("conflict")).isEqualTo(2.0);
+        assertThat(writes("written")).isEqualTo(1.0);
+    }
+
+    @Test
+    void shouldSkipAnAbnormalWhoseCrWasDeleted() {
+        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("uid-1"));
+
+        assertThat(writer.write(snapshot)).isEqualTo(Result.NOT_FOUND);
+
+        assertThat(writes("not-found")).isEqualTo(1.0);
+        assertThat(cluster.get(NAMESPACE, NAME)).isNull();
+    }
+
+    @Test
+    void shouldLeaveTheCrOfAnotherRunAlone() {
+        cluster.create(NAMESPACE, NAME, "uid-of-a-later-run");
+
+        assertThat(writer.write(Events.foldInOrder(Events.seedRun("uid-1")))).isEqualTo(Result.UID_MISMATCH);
+
+        assertThat(cluster.get(NAMESPACE, NAME).getStatus()).isNull();
+        assertThat(writes("uid-mismatch")).isEqualTo(1.0);
+    }
+
+    @Test
+    void shouldWriteOnlyTheLatestOfManyQueuedSnapshots() {
+        cluster.create(NAMESPACE, NAME, "uid-1");
+        List<DiagnosisEvent> run = Events.seedRun("uid-1");
+        for (int i = 1; i <= run.size(); i++) {
+            writer.offer(Events.foldInOrder(run.subList(0, i)));
+        }
+        // an older snapshot arriving late never replaces a newer queued one
+        writer.offer(Events.foldInOrder(run.subList(0, 3)));
+        AbnormalStatus last = Events.foldInOrder(run);
+        local.add(last);
+
+        writer.start();
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(tree(cluster.get(NAMESPACE, NAME).getStatus())).isEqualTo(tree(StatusProjection.status(last))));
+        writer.close();
+        assertThat(writes("written")).isEqualTo(1.0);
+    }
+
+    @Test
+    void shouldCatchUpStaleCrsFromTheLocalSnapshotsAtStart() {
+        cluster.create(NAMESPACE, NAME, "uid-1");
+        cluster.create(NAMESPACE, "other", "uid-2");
+        local.add(Events.foldInOrder(Events.seedRun("uid-1")));
+
+        writer.start();
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(cluster.get(NAMESPACE, NAME).getStatus()).isNotNull()
+                        .extracting(s -> s.phase).isEqualTo(Phase.Succeeded.name()));
+        assertThat(cluster.get(NAMESPACE, "other").getStatus()).isNull();
+    }
+
+    @Test
+    void shouldRetryAFailedWriteAfterABackOff() {
+        cluster.create(NAMESPACE, NAME, "uid-1");
+        cluster.failStatusWrites(1, 403);
+        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("uid-1"));
+        local.add(snapshot);
+
+        writer.offer(snapshot);
+        writer.start();
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(writes("written")).isEqualTo(1.0));
+        assertThat(writes("error")).isEqualTo(1.0);
+        assertThat(cluster.get(NAMESPACE, NAME).getStatus().phase).isEqualTo("Succeeded");
+    }
+
+    private double writes(String result) {
+        var counter = registry.find(CrStatusWriter.METRIC).tag("result", result).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private static Map<String, Object> tree(Object value) {
+        return ApiSerialization.jsonObject(ApiSerialization.json(value));
+    }
+}
