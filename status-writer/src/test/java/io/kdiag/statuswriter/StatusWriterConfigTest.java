@@ -106,11 +106,4 @@ class StatusWriterConfigTest {
                 .containsEntry(DeadLetterDeserializationHandler.DEAD_LETTER_TOPIC_CONFIG, "p.dead-letters");
     }
 
-    @Test
-    void shouldReadTheConfigFileArgument() {
-        assertThat(Main.configFile(new String[] {"--config", "/etc/kdiag.properties"})).isEqualTo(Path.of("/etc/kdiag.properties"));
-        assertThat(Main.configFile(new String[] {"--config=/etc/kdiag.properties"})).isEqualTo(Path.of("/etc/kdiag.properties"));
-        assertThat(Main.configFile(new String[0])).isNull();
-        assertThatThrownBy(() -> Main.configFile(new String[] {"--verbose"})).hasMessageContaining("usage");
-    }
 }

@@ -1,0 +1,142 @@
+package io.kdiag.bench;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+import io.kdiag.schemas.AvroSerde;
+import io.kdiag.schemas.avro.AbnormalRequest;
+import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.Phase;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * End-to-end latency: an AbnormalRequest published to the ingest topic at a fixed rate, spread round-robin over the
+ * simulated nodes, until its final status (Succeeded or Failed) is read from {@code kdiag.abnormal-status}. Latency
+ * counts from the moment the request was due, so a publisher that falls behind does not hide the wait.
+ */
+final class Latency {
+    private final Pipeline pipeline;
+    private final Map<String, Object> kafka;
+    private final Report report;
+    private final AvroSerde<AbnormalRequest> requests = AvroSerde.of(AbnormalRequest.class);
+    private final AvroSerde<AbnormalStatus> statuses = AvroSerde.of(AbnormalStatus.class);
+    private final AtomicLong runs = new AtomicLong();
+
+    Latency(Pipeline pipeline, Map<String, Object> kafka, Report report) {
+        this.pipeline = pipeline;
+        this.kafka = kafka;
+        this.report = report;
+    }
+
+    /** Runs {@code rate} abnormals/s for {@code seconds} over the first {@code nodes} nodes; reports the distribution. */
+    void run(SampleRecords.Work work, int rate, int nodes, int seconds, Duration drain) throws InterruptedException {
+        pipeline.agents(nodes);
+        long run = runs.incrementAndGet();
+        Map<String, Long> due = new ConcurrentHashMap<>();
+        Histogram micros = new Histogram(3_600_000_000L, 3);
+        AtomicLong failed = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread reader = new Thread(() -> read(due, micros, failed, stop), "bench-status-reader");
+        KafkaConsumer<String, byte[]> probe = consumer();
+        List<TopicPartition> partitions = partitions(probe, pipeline.topics().abnormalStatus().name());
+        probe.close();
+        reader.start();
+        Thread.sleep(1000); // the reader is positioned at the end before the first request
+        int total = rate * seconds;
+        long period = 1_000_000_000L / rate;
+        Map<String, Object> props = new HashMap<>(kafka);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+            long start = System.nanoTime();
+            for (int i = 0; i < total; i++) {
+                long at = start + i * period;
+                long wait = at - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+                String node = Pipeline.node(i % nodes);
+                String uid = "lat-" + run + "-" + i;
+                due.put(uid, at);
+                producer.send(new ProducerRecord<>(pipeline.topics().abnormalRequests().name(), node,
+                        requests.encode(SampleRecords.request(uid, node, work))));
+            }
+            producer.flush();
+        }
+        long deadline = System.nanoTime() + drain.toNanos();
+        while (!due.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        stop.set(true);
+        reader.join();
+        String label = String.format("%s %d/s, %d nodes, %d s", work == SampleRecords.Work.NOOP ? "no-op" : "process-collector",
+                rate, nodes, seconds);
+        boolean target = work == SampleRecords.Work.NOOP && rate == 500;
+        double p99 = micros.getValueAtPercentile(99) / 1000.0;
+        report.add("2 e2e", label, Report.latency(micros), target ? "p99 <= 150 ms at 500/s" : "",
+                target ? due.isEmpty() && p99 <= 150 : null);
+        if (!due.isEmpty() || failed.get() > 0) {
+            report.note(String.format("    %s: %d of %d not final within the drain of %d s; %d ended Failed", label, due.size(), total,
+                    drain.toSeconds(), failed.get()));
+        }
+        if (partitions.isEmpty()) {
+            throw new IllegalStateException("no partitions of the status topic");
+        }
+    }
+
+    private void read(Map<String, Long> due, Histogram micros, AtomicLong failed, AtomicBoolean stop) {
+        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
+            List<TopicPartition> partitions = partitions(consumer, pipeline.topics().abnormalStatus().name());
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position);
+            while (!stop.get()) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(20))) {
+                    Long at = due.get(record.key());
+                    if (at == null) {
+                        continue;
+                    }
+                    AbnormalStatus status = statuses.decode(record.value());
+                    if (status.getPhase() == Phase.Succeeded || status.getPhase() == Phase.Failed) {
+                        micros.recordValue(Math.max(0, (System.nanoTime() - at) / 1000));
+                        due.remove(record.key());
+                        if (status.getPhase() == Phase.Failed) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private KafkaConsumer<String, byte[]> consumer() {
+        Map<String, Object> props = new HashMap<>(kafka);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+            partitions.add(new TopicPartition(topic, info.partition()));
+        }
+        return partitions;
+    }
+}
