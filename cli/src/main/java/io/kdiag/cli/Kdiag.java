@@ -38,7 +38,12 @@ public final class Kdiag {
 
     /** Runs the command line and exits with its code. */
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        CommandLine commandLine = commandLine();
+        int exitCode = commandLine.execute(args);
+        // picocli's writers buffer; System.exit would drop what they hold
+        commandLine.getOut().flush();
+        commandLine.getErr().flush();
+        System.exit(exitCode);
     }
 
     /** The command line with kubectl-like error reporting: one {@code error: ...} line on stderr, exit code 1. */

@@ -49,8 +49,6 @@ final class LocalStack implements AutoCloseable {
      * @param statusWriter the status writer's HTTP (queries)
      */
     record Ports(int kafka, int metrics, int agent, int bridge, int statusWriter) {
-        /** The ports of DESIGN §3.6, for a stack others connect to. */
-        static final Ports STANDARD = new Ports(19092, 10357, 8090, 8089, 8091);
         /** Free ports, for a stack nobody else needs to find. */
         static final Ports ANY = new Ports(0, 0, 0, 0, 0);
     }

@@ -23,14 +23,23 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--metrics-port", defaultValue = "10357", description = "Prometheus /metrics port (default: ${DEFAULT-VALUE}).")
     int metricsPort;
 
+    @Option(names = "--agent-port", defaultValue = "8090",
+            description = "The agent's HTTP port: profiles, artifacts, built-ins (default: ${DEFAULT-VALUE}).")
+    int agentPort;
+
+    @Option(names = "--bridge-port", defaultValue = "8089", description = "The bridge's Alertmanager webhook port (default: ${DEFAULT-VALUE}).")
+    int bridgePort;
+
+    @Option(names = "--status-port", defaultValue = "8091", description = "The status writer's query port (default: ${DEFAULT-VALUE}).")
+    int statusPort;
+
     @Override
     public Integer call() throws Exception {
         Path home = kdiag.home();
         Files.createDirectories(home);
         CountDownLatch stopped = new CountDownLatch(1);
         try (LocalStack stack = LocalStack.start(home.resolve("data"),
-                new LocalStack.Ports(port, metricsPort, LocalStack.Ports.STANDARD.agent(), LocalStack.Ports.STANDARD.bridge(),
-                        LocalStack.Ports.STANDARD.statusWriter()))) {
+                new LocalStack.Ports(port, metricsPort, agentPort, bridgePort, statusPort))) {
             new StackFile(stack.bootstrapServers(), stack.nodeName(), stack.topics().prefix()).write(home);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 StackFile.delete(home);

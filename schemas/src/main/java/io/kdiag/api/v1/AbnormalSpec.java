@@ -12,7 +12,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "has(self.nodeName) || has(self.podReference)", message = "either nodeName or podReference is required")
 public class AbnormalSpec {
-    /** Where the fault came from: {@code Custom} (the default), {@code KubernetesEvent} or {@code PrometheusAlert}. */
+    /** Where the fault came from: {@code Custom} (the default), {@code KubernetesEvent}, {@code PrometheusAlert} or {@code Log}. */
     public String source;
     /** The alert, when {@code source} is {@code PrometheusAlert}. */
     public PrometheusAlert prometheusAlert;

@@ -9,7 +9,7 @@ public class ProfilerStatus {
     public String name;
     /** The stage it ran in. */
     public String type;
-    /** {@code host:port/path} of the result, or {@code expired} once it was deleted. */
+    /** URL of the result served by the agent ({@code http://<node>:8090/artifacts/...}), or {@code expired} once it was deleted. */
     public String endpoint;
     /** Why it failed. */
     public String error;

@@ -1,0 +1,178 @@
+package io.kdiag.bench;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.locks.LockSupport;
+
+import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.schemas.AvroSerde;
+import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.AbnormalRequest;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Sections 5 and 6: the agent as a JVM of its own. Footprint: RSS and CPU idle and under load, per set of JVM flags.
+ * Scale: one agent's consumed records and CPU while abnormals for random nodes of a 50-, 500- and 5,000-node cluster
+ * arrive at a fixed cluster rate; it reads only its partition, so its cost follows the records there, not the size.
+ */
+final class AgentFootprint {
+    /** JVM flag sets tried, in order; the last is the candidate for the DaemonSet. */
+    static final Map<String, List<String>> VARIANTS = new java.util.LinkedHashMap<>();
+
+    static {
+        VARIANTS.put("default (no flags)", List.of());
+        VARIANTS.put("-Xmx64m -XX:+UseSerialGC", List.of("-Xmx64m", "-XX:+UseSerialGC"));
+        VARIANTS.put("+ -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m",
+                List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=32m"));
+        VARIANTS.put("+ -Xss512k -XX:MaxMetaspaceSize=64m -XX:-UsePerfData -Xshare:auto",
+                List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=32m",
+                        "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-XX:-UsePerfData", "-Xshare:auto"));
+    }
+
+    private static final long MIB = 1024 * 1024;
+
+    private final Map<String, Object> kafka;
+    private final String bootstrap;
+    private final Path dir;
+    private final Report report;
+    private final AvroSerde<AbnormalRequest> serde = AvroSerde.of(AbnormalRequest.class);
+
+    AgentFootprint(Map<String, Object> kafka, Path dir, Report report) {
+        this.kafka = kafka;
+        this.bootstrap = String.valueOf(kafka.get("bootstrap.servers"));
+        this.dir = dir;
+        this.report = report;
+    }
+
+    /** Section 5: each variant idle for {@code idleSeconds}, then under {@code loadRate} abnormals/s of its own. */
+    void footprint(int idleSeconds, int loadSeconds, int loadRate) throws Exception {
+        Topics topics = new Topics("foot.");
+        TopicAdmin.ensureTopics(kafka, topics, Pipeline.PARTITIONS, (short) 1);
+        int v = 0;
+        for (Map.Entry<String, List<String>> variant : VARIANTS.entrySet()) {
+            String node = "foot-" + v++;
+            try (AgentProcess agent = AgentProcess.start(variant.getValue(), node, bootstrap, "foot.", dir.resolve(node))) {
+                Thread.sleep(5000); // start-up compilation and class loading settle
+                long[] maxRss = {0};
+                ProcStats before = agent.stats();
+                long start = System.nanoTime();
+                sample(agent, idleSeconds * 1000L, maxRss, null);
+                ProcStats idle = agent.stats();
+                double idleCpu = ProcStats.coreShare(before, idle, System.nanoTime() - start);
+                report.add("5 agent", "idle " + idleSeconds + " s: " + variant.getKey(),
+                        String.format("RSS %s (max %s), CPU %.2f%% of a core", Report.mib(idle.rssBytes()), Report.mib(maxRss[0]), idleCpu * 100),
+                        "<= 96 MiB, < 1%", idle.rssBytes() <= 96 * MIB && maxRss[0] <= 96 * MIB && idleCpu < 0.01);
+                maxRss[0] = 0;
+                long loadStart = System.nanoTime();
+                try (KafkaProducer<String, byte[]> producer = producer()) {
+                    int[] sent = {0};
+                    long period = 1_000_000_000L / loadRate;
+                    Runnable load = () -> {
+                        long due = loadStart + sent[0] * period;
+                        if (System.nanoTime() >= due) {
+                            String uid = "foot-" + node + "-" + sent[0]++;
+                            producer.send(new ProducerRecord<>(topics.abnormals().name(), node,
+                                    serde.encode(SampleRecords.request(uid, node, SampleRecords.Work.NOOP))));
+                        }
+                    };
+                    sample(agent, loadSeconds * 1000L, maxRss, load);
+                }
+                ProcStats loaded = agent.stats();
+                double loadCpu = ProcStats.coreShare(idle, loaded, System.nanoTime() - loadStart);
+                report.add("5 agent", "load " + loadRate + " no-op abnormals/s, " + loadSeconds + " s: " + variant.getKey(),
+                        String.format("RSS %s (max %s), CPU %.1f%% of a core", Report.mib(loaded.rssBytes()), Report.mib(maxRss[0]), loadCpu * 100),
+                        "", null);
+            }
+        }
+    }
+
+    /** Samples RSS every 100 ms for {@code millis}, running {@code work} (if any) in between. */
+    private static void sample(AgentProcess agent, long millis, long[] maxRss, Runnable work) throws Exception {
+        long end = System.nanoTime() + millis * 1_000_000;
+        long nextSample = 0;
+        while (System.nanoTime() < end) {
+            if (System.nanoTime() >= nextSample) {
+                maxRss[0] = Math.max(maxRss[0], agent.stats().rssBytes());
+                nextSample = System.nanoTime() + 100_000_000L;
+            }
+            if (work != null) {
+                work.run();
+                LockSupport.parkNanos(1_000_000);
+            } else {
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    /** Section 6: one agent (with {@code flags}) under abnormals for random nodes of clusters of these sizes. */
+    void scale(List<String> flags, int[] clusterSizes, int clusterRate, int seconds) throws Exception {
+        Topics topics = new Topics("sim.");
+        TopicAdmin.ensureTopics(kafka, topics, Pipeline.PARTITIONS, (short) 1);
+        String node = "node-00000";
+        int partition = TopicAdmin.partitionFor(node, Pipeline.PARTITIONS);
+        TopicPartition tp = new TopicPartition(topics.abnormals().name(), partition);
+        Random random = new Random(5000);
+        try (AgentProcess agent = AgentProcess.start(flags, node, bootstrap, "sim.", dir.resolve("sim-" + node));
+             KafkaProducer<String, byte[]> producer = producer();
+             Admin admin = Admin.create(kafka)) {
+            Thread.sleep(5000);
+            long committedBefore = committed(admin, node, tp);
+            for (int size : clusterSizes) {
+                long inPartition = 0;
+                long own = 0;
+                int total = clusterRate * seconds;
+                long period = 1_000_000_000L / clusterRate;
+                ProcStats before = agent.stats();
+                long start = System.nanoTime();
+                for (int i = 0; i < total; i++) {
+                    long wait = start + i * period - System.nanoTime();
+                    if (wait > 0) {
+                        LockSupport.parkNanos(wait);
+                    }
+                    String target = String.format("node-%05d", random.nextInt(size));
+                    if (TopicAdmin.partitionFor(target, Pipeline.PARTITIONS) == partition) {
+                        inPartition++;
+                        own += target.equals(node) ? 1 : 0;
+                    }
+                    producer.send(new ProducerRecord<>(topics.abnormals().name(), target,
+                            serde.encode(SampleRecords.request("sim-" + size + "-" + i, target, SampleRecords.Work.NOOP))));
+                }
+                producer.flush();
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                long committed = committed(admin, node, tp);
+                while (committed - committedBefore < inPartition && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                    committed = committed(admin, node, tp);
+                }
+                long nanos = System.nanoTime() - start;
+                ProcStats after = agent.stats();
+                long consumed = committed - committedBefore;
+                committedBefore = committed;
+                double cpuSeconds = (after.cpuTicks() - before.cpuTicks()) / (double) ProcStats.TICKS_PER_SECOND;
+                report.add("6 scale", String.format("%,d-node cluster, %d abnormals/s for %d s", size, clusterRate, seconds),
+                        String.format("consumed %d (own %d) = %.1f rec/s; CPU %.1f%% of a core, %.2f ms/record; RSS %s",
+                                consumed, own, consumed / (nanos / 1e9), cpuSeconds / (nanos / 1e9) * 100,
+                                consumed == 0 ? 0 : cpuSeconds * 1000 / consumed, Report.mib(after.rssBytes())),
+                        String.format("partition share %d of %d (1/%d expected)", inPartition, total, Pipeline.PARTITIONS), null);
+            }
+        }
+    }
+
+    private static long committed(Admin admin, String node, TopicPartition tp) throws Exception {
+        OffsetAndMetadata offset = admin.listConsumerGroupOffsets("kdiag-node-agent-" + node).partitionsToOffsetAndMetadata().get().get(tp);
+        return offset == null ? 0 : offset.offset();
+    }
+
+    private KafkaProducer<String, byte[]> producer() {
+        return new KafkaProducer<>(new HashMap<>(kafka), new StringSerializer(), new ByteArraySerializer());
+    }
+}

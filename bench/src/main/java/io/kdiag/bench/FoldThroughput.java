@@ -1,0 +1,155 @@
+package io.kdiag.bench;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.schemas.AvroSerde;
+import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.statuswriter.BenchAccess;
+import io.kdiag.statuswriter.FoldState;
+import io.kdiag.statuswriter.StatusWriter;
+import io.kdiag.statuswriter.StatusWriterConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The status fold against a plain Kafka Streams aggregate of the same records, in the same run, with the same
+ * settings (exactly_once_v2, persistent cached RocksDB store, same value format): events/s from RUNNING until the
+ * application's committed offsets reach the end of its input. The aggregate reads a copy of the events keyed by uid
+ * (groupByKey without a repartition); the fold reads them keyed by node as deployed and keeps its history store too.
+ */
+final class FoldThroughput {
+    static final String FOLD_PREFIX = "fold.";
+    static final String PLAIN_INPUT = "fold-plain.events";
+    static final String PLAIN_OUTPUT = "fold-plain.status";
+
+    private FoldThroughput() {
+    }
+
+    /** Produces {@code abnormals} typical abnormals (13 events each) over 500 nodes to both inputs; returns the event count. */
+    static long produce(Map<String, Object> kafka, int abnormals) throws Exception {
+        Topics topics = new Topics(FOLD_PREFIX);
+        TopicAdmin.ensureTopics(kafka, topics, Pipeline.PARTITIONS, (short) 1);
+        try (Admin admin = Admin.create(kafka)) {
+            admin.createTopics(Set.of(new NewTopic(PLAIN_INPUT, Pipeline.PARTITIONS, (short) 1),
+                    new NewTopic(PLAIN_OUTPUT, Pipeline.PARTITIONS, (short) 1))).all().get();
+        }
+        AvroSerde<DiagnosisEvent> serde = AvroSerde.of(DiagnosisEvent.class);
+        Random random = new Random(42);
+        long events = 0;
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(new HashMap<>(kafka), new StringSerializer(), new ByteArraySerializer())) {
+            for (int a = 0; a < abnormals; a++) {
+                String node = "node-" + random.nextInt(500);
+                String uid = String.format("fold-%08d-0000-0000-0000-000000000000", a);
+                for (DiagnosisEvent event : SampleRecords.typicalEvents(uid, node)) {
+                    byte[] value = serde.encode(event);
+                    producer.send(new ProducerRecord<>(topics.diagnosisEvents().name(), node, value));
+                    producer.send(new ProducerRecord<>(PLAIN_INPUT, uid, value));
+                    events++;
+                }
+            }
+            producer.flush();
+        }
+        return events;
+    }
+
+    /** Runs the status writer, then the plain aggregate, over the produced events; reports both and their ratio. */
+    static void run(Map<String, Object> kafka, Path dir, Report report, long events) throws Exception {
+        Topics topics = new Topics(FOLD_PREFIX);
+        StatusWriterConfig config = StatusWriterConfig.from(Pipeline.config(dir.resolve("fold-status-writer"),
+                Map.of("KDIAG_TOPIC_PREFIX", FOLD_PREFIX, "KDIAG_APPLICATION_ID", "bench-fold")));
+        double fold;
+        long start;
+        try (StatusWriter writer = StatusWriter.start(config, kafka, new SimpleMeterRegistry(), null)) {
+            start = System.nanoTime();
+            awaitConsumed(kafka, "bench-fold", topics.diagnosisEvents().name(), Duration.ofMinutes(5));
+            fold = events / ((System.nanoTime() - start) / 1e9);
+        }
+        StatusWriterConfig plainConfig = StatusWriterConfig.from(Pipeline.config(dir.resolve("fold-plain"),
+                Map.of("KDIAG_TOPIC_PREFIX", FOLD_PREFIX, "KDIAG_APPLICATION_ID", "bench-plain")));
+        Properties props = BenchAccess.streamsProperties(plainConfig, kafka, topics);
+        StreamsBuilder builder = new StreamsBuilder();
+        AvroSerde<DiagnosisEvent> eventSerde = AvroSerde.of(DiagnosisEvent.class);
+        builder.stream(PLAIN_INPUT, Consumed.with(Serdes.String(), eventSerde))
+                .groupByKey()
+                .aggregate(FoldState::empty, (uid, event, state) -> {
+                    state.offer(event, FoldState.MAX_PENDING);
+                    return state;
+                }, Materialized.<String, FoldState, KeyValueStore<Bytes, byte[]>>as("plain-fold-store")
+                        .withKeySerde(Serdes.String()).withValueSerde(BenchAccess.foldStateSerde()))
+                .toStream()
+                .mapValues(FoldState::current)
+                .to(PLAIN_OUTPUT, Produced.with(Serdes.String(), AvroSerde.of(AbnormalStatus.class)));
+        double plain;
+        try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
+            CompletableFuture<Void> running = new CompletableFuture<>();
+            streams.setStateListener((now, before) -> {
+                if (now == KafkaStreams.State.RUNNING) {
+                    running.complete(null);
+                }
+            });
+            streams.start();
+            running.get(2, TimeUnit.MINUTES);
+            start = System.nanoTime();
+            awaitConsumed(kafka, "bench-plain", PLAIN_INPUT, Duration.ofMinutes(5));
+            plain = events / ((System.nanoTime() - start) / 1e9);
+        }
+        report.add("3 fold", "status fold (StatusWriter, " + events + " events, " + props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG) + ")",
+                Report.rate(fold, "events"), "", null);
+        report.add("3 fold", "plain groupByKey().aggregate (same records, settings, store format)", Report.rate(plain, "events"), "", null);
+        report.add("3 fold", "fold / plain aggregate", Report.ratio(fold / plain), ">= 0.8", fold / plain >= 0.8);
+    }
+
+    /** Waits until the group's committed offsets reach the end of every partition of {@code topic}. */
+    static void awaitConsumed(Map<String, Object> kafka, String group, String topic, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Admin admin = Admin.create(kafka)) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+                    .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest).all().get();
+            while (System.nanoTime() < deadline) {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                boolean done = ends.entrySet().stream().allMatch(e -> {
+                    OffsetAndMetadata c = committed.get(e.getKey());
+                    // under exactly-once the committed offset passes the transaction marker: >= the end seen before
+                    return e.getValue().offset() == 0 || c != null && c.offset() >= e.getValue().offset();
+                });
+                if (done) {
+                    return;
+                }
+                Thread.sleep(50);
+            }
+        }
+        throw new IllegalStateException("group " + group + " did not consume " + topic + " within " + timeout);
+    }
+}
