@@ -150,7 +150,7 @@ public final class NodeAgent implements AutoCloseable {
     }
 
     /** Starts the agent with the cluster seen through {@code client}, which stays the caller's to close. */
-    static NodeAgent start(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry, KubernetesClient client) {
+    public static NodeAgent start(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry, KubernetesClient client) {
         return start(config, kafka, registry, Cluster.with(client, config.nodeName()));
     }
 

@@ -245,6 +245,7 @@ final class StageRunner {
             WorkResult result = execute(stage, processor);
             Duration duration = Duration.ofNanos(System.nanoTime() - start);
             metrics.processor(stage, processor, duration);
+            WorkResult produced = result;
             if (result.succeeded()) {
                 result = fit(stage, processor, result, duration);
             }
@@ -255,9 +256,10 @@ final class StageRunner {
                 failures.add(name(processor) + ": " + result.reason() + ": " + result.message());
                 return false;
             }
-            // the JSON form, as any later reader of the events sees it
-            context.putAll(ApiSerialization.jsonObject(ApiSerialization.json(result.contextUpdates())));
-            result.removedKeys().forEach(context::remove);
+            // Later processors get the whole output in its JSON form; only the event (and so the status) refers to
+            // artifacts for values too large for a record.
+            context.putAll(ApiSerialization.jsonObject(ApiSerialization.json(produced.contextUpdates())));
+            produced.removedKeys().forEach(context::remove);
             return true;
         }
 

@@ -61,7 +61,7 @@ public final class SourceBridge implements AutoCloseable {
     }
 
     /** Starts the bridge on a given cluster, or none with {@code null}; the caller keeps owning the client. */
-    static SourceBridge start(SourceBridgeConfig config, Map<String, Object> kafka, MeterRegistry registry, KubernetesClient client) {
+    public static SourceBridge start(SourceBridgeConfig config, Map<String, Object> kafka, MeterRegistry registry, KubernetesClient client) {
         Topics topics = new Topics(config.topicPrefix());
         Deque<AutoCloseable> parts = new ArrayDeque<>();
         CrMirror mirror = client == null ? null : new CrMirror(client, registry);

@@ -150,9 +150,12 @@ final class StatusFold {
 
     private static void setCondition(List<Condition> conditions, String type, boolean ok, Instant time, StageFinished stage) {
         String status = ok ? "True" : "False";
+        // a condition explains only a failure, as the seed's status shows; the history keeps every stage's message
+        String reason = ok ? null : stage.getReason();
+        String message = ok ? null : stage.getMessage();
         Condition condition = conditions.stream().filter(c -> c.getType().equals(type)).findFirst().orElse(null);
         if (condition == null) {
-            conditions.add(new Condition(type, status, time, stage.getReason(), stage.getMessage()));
+            conditions.add(new Condition(type, status, time, reason, message));
             conditions.sort(Comparator.comparingInt(c -> CONDITION_ORDER.indexOf(c.getType())));
             return;
         }
@@ -160,7 +163,7 @@ final class StatusFold {
             condition.setLastTransitionTime(time);
         }
         condition.setStatus(status);
-        condition.setReason(stage.getReason());
-        condition.setMessage(stage.getMessage());
+        condition.setReason(reason);
+        condition.setMessage(message);
     }
 }

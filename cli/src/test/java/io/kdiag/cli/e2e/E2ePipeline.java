@@ -1,5 +1,6 @@
 package io.kdiag.cli.e2e;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -9,8 +10,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,15 +22,12 @@ import java.util.stream.Stream;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodList;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.MockResponse;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.TopicAdmin;
@@ -47,34 +43,29 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * The whole pipeline against a mock Kubernetes API: a broker, a CRUD-mode API server with the CRDs of
- * {@code deploy/base/crds}, and the source bridge, one node agent and the status writer connected to it. The bridge
- * and the agent connect through their public entry points ({@code kdiag.kubernetes=on}) to a kubeconfig naming the
- * mock server; the status writer gets a client.
+ * {@code deploy/base/crds}, and the source bridge, one node agent and the status writer sharing one client of it.
  *
- * <p>The CRUD mock matches field selectors against a resource's name and namespace only, so the agent's pod list
- * ({@code fieldSelector=spec.nodeName=<node>}) would come back empty: {@link NodeSelectingDispatcher} answers it.
+ * <p>The CRUD mock cannot select pods by {@code spec.nodeName} (see {@link NodeSelectorDroppingDispatcher}): tests create
+ * only pods of the agent's node.
  */
 final class E2ePipeline implements AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(45);
     private static final Topics TOPICS = Topics.withDefaultPrefix();
     private static final String ABNORMAL_API = "diagnosis.netease.com/v1";
-    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
     private final Path state;
     private final TestKafka kafka;
     private final KubernetesMockServer server;
     private final KubernetesClient kube;
-    private final Path kubeconfig;
     private StatusWriter writer;
     private SourceBridge bridge;
     private NodeAgent agent;
 
-    private E2ePipeline(Path state, TestKafka kafka, KubernetesMockServer server, KubernetesClient kube, Path kubeconfig) {
+    private E2ePipeline(Path state, TestKafka kafka, KubernetesMockServer server, KubernetesClient kube) {
         this.state = state;
         this.kafka = kafka;
         this.server = server;
         this.kube = kube;
-        this.kubeconfig = kubeconfig;
     }
 
     /** Starts the broker and the API server with the CRDs registered; the components start with {@link #start}. */
@@ -82,7 +73,7 @@ final class E2ePipeline implements AutoCloseable {
         TestKafka kafka = TestKafka.start();
         TopicAdmin.ensureTopics(Map.of("bootstrap.servers", kafka.bootstrapServers()), TOPICS, 12, (short) 1);
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new NodeSelectingDispatcher(), false);
+                new NodeSelectorDroppingDispatcher(), false);
         server.init();
         KubernetesClient kube = server.createClient();
         try (Stream<Path> crds = Files.list(Path.of("..", "deploy", "base", "crds"))) {
@@ -90,16 +81,7 @@ final class E2ePipeline implements AutoCloseable {
                 kube.apiextensions().v1().customResourceDefinitions().load(crd.toFile()).create();
             }
         }
-        Path kubeconfig = state.resolve("kubeconfig");
-        Files.writeString(kubeconfig, """
-                apiVersion: v1
-                kind: Config
-                clusters: [{name: mock, cluster: {server: "%s"}}]
-                users: [{name: mock, user: {token: e2e}}]
-                contexts: [{name: mock, context: {cluster: mock, user: mock, namespace: default}}]
-                current-context: mock
-                """.formatted(server.url("/")));
-        return new E2ePipeline(state, kafka, server, kube, kubeconfig);
+        return new E2ePipeline(state, kafka, server, kube);
     }
 
     /** A client of the mock API server. */
@@ -122,21 +104,10 @@ final class E2ePipeline implements AutoCloseable {
         env.put("KDIAG_NODE_NAME", node);
         env.put("KDIAG_HOST_ROOT", hostRoot.toString());
         env.put("KDIAG_HTTP_PORT", "0");
-        env.put("KDIAG_KUBERNETES", "on");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         writer = StatusWriter.start(StatusWriterConfig.from(config(env, "status-writer")), settings, registry, kube);
-        // the bridge and the agent build their own clients (fabric8 auto-configuration), from this kubeconfig
-        String previous = System.setProperty(Config.KUBERNETES_KUBECONFIG_FILE, kubeconfig.toString());
-        try {
-            bridge = SourceBridge.start(SourceBridgeConfig.from(config(env, "bridge")), settings, registry);
-            agent = NodeAgent.start(NodeAgentConfig.from(config(env, "agent")), settings, registry);
-        } finally {
-            if (previous == null) {
-                System.clearProperty(Config.KUBERNETES_KUBECONFIG_FILE);
-            } else {
-                System.setProperty(Config.KUBERNETES_KUBECONFIG_FILE, previous);
-            }
-        }
+        bridge = SourceBridge.start(SourceBridgeConfig.from(config(env, "bridge")), settings, registry, kube);
+        agent = NodeAgent.start(NodeAgentConfig.from(config(env, "agent")), settings, registry, kube);
         HttpClient http = HttpClient.newHttpClient();
         URI readyz = URI.create("http://127.0.0.1:" + agent.httpPort() + "/readyz");
         await().atMost(WAIT).until(() -> http.send(HttpRequest.newBuilder(readyz).build(),
@@ -168,6 +139,19 @@ final class E2ePipeline implements AutoCloseable {
         return kube.genericKubernetesResources(ABNORMAL_API, "Abnormal").inNamespace(namespace).withName(name).get();
     }
 
+    /** A JSON object of a resource read generically. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> map(Object value) {
+        assertThat(value).isInstanceOf(Map.class);
+        return (Map<String, Object>) value;
+    }
+
+    /** A JSON array of a resource read generically. */
+    static List<Object> list(Object value) {
+        assertThat(value).isInstanceOf(List.class);
+        return List.copyOf((List<?>) value);
+    }
+
     /** A test resource of this package's folder, {@code e2e/}. */
     static InputStream resource(String name) {
         InputStream in = E2ePipeline.class.getResourceAsStream("/e2e/" + name);
@@ -187,35 +171,28 @@ final class E2ePipeline implements AutoCloseable {
     }
 
     /**
-     * The CRUD mock with pod lists selected by {@code spec.nodeName}, as the API server selects them. Watches get
-     * every pod: tests create their pods before the agent lists them, so no other node's pod is ever watched.
+     * The CRUD mock answering the agent's pod informer: the mock matches field selectors against a resource's name and
+     * namespace only, so {@code fieldSelector=spec.nodeName=<node>} would select nothing. The selector is dropped
+     * (the mock's watch would send every pod anyway), and tests create only pods of the agent's node.
      */
-    private static final class NodeSelectingDispatcher extends KubernetesCrudDispatcher {
-        private static final Pattern NODE_SELECTOR = Pattern.compile("fieldSelector=spec\\.nodeName(?:%3D|=)([^&]*)");
+    private static final class NodeSelectorDroppingDispatcher extends KubernetesCrudDispatcher {
+        private static final Pattern NODE_SELECTOR = Pattern.compile("fieldSelector=spec\\.nodeName(?:%3D|=)[^&]*");
 
         @Override
         public MockResponse handleGet(String path) {
-            Matcher selector = NODE_SELECTOR.matcher(path);
-            if (!selector.find()) {
-                return super.handleGet(path);
-            }
-            String node = URLDecoder.decode(selector.group(1), StandardCharsets.UTF_8);
-            MockResponse response = super.handleGet(withoutSelector(selector));
-            if (response.code() != 200) {
-                return response;
-            }
-            PodList pods = SERIALIZATION.unmarshal(response.getBody().readUtf8(), PodList.class);
-            pods.getItems().removeIf(pod -> !node.equals(pod.getSpec().getNodeName()));
-            return response.setBody(SERIALIZATION.asJson(pods));
+            return super.handleGet(withoutNodeSelector(path));
         }
 
         @Override
         public MockResponse handleWatch(String path) {
-            Matcher selector = NODE_SELECTOR.matcher(path);
-            return super.handleWatch(selector.find() ? withoutSelector(selector) : path);
+            return super.handleWatch(withoutNodeSelector(path));
         }
 
-        private static String withoutSelector(Matcher selector) {
+        private static String withoutNodeSelector(String path) {
+            Matcher selector = NODE_SELECTOR.matcher(path);
+            if (!selector.find()) {
+                return path;
+            }
             return selector.replaceFirst("").replace("?&", "?").replace("&&", "&").replaceFirst("[?&]$", "");
         }
     }

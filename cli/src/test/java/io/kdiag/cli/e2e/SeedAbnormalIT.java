@@ -1,5 +1,7 @@
 package io.kdiag.cli.e2e;
 
+import static io.kdiag.cli.e2e.E2ePipeline.list;
+import static io.kdiag.cli.e2e.E2ePipeline.map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -30,8 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SeedAbnormalIT {
     private static final String NODE = "10.177.16.22";
-    /** A node whose pods the agent must not see. */
-    private static final String OTHER_NODE = "10.177.16.23";
     private static final String SEED = "seed-abnormal.yaml";
     private static final String SEED_WITH_STATUS = "seed-abnormal-with-status.yaml";
     private static final String KUBELET_PODS = "/var/lib/kubelet/pods/";
@@ -49,10 +49,9 @@ class SeedAbnormalIT {
     static void startPipeline() throws IOException {
         pipeline = E2ePipeline.cluster(state);
         List<Pod> created = pipeline.createPods(List.of(
-                pod("kube-system", "kube-flannel-ds-amd64-qdjtb", "kube-flannel-ds-amd64-", "DaemonSet", "kube-flannel-ds-amd64", NODE),
-                pod("default", "web-0", "web-", "StatefulSet", "web", NODE),
-                pod("default", "cache-7c9f8d6b5-x2lq4", "cache-7c9f8d6b5-", "ReplicaSet", "cache-7c9f8d6b5", NODE),
-                pod("default", "web-1", "web-", "StatefulSet", "web", OTHER_NODE)));
+                pod("kube-system", "kube-flannel-ds-amd64-qdjtb", "kube-flannel-ds-amd64-", "DaemonSet", "kube-flannel-ds-amd64"),
+                pod("default", "web-0", "web-", "StatefulSet", "web"),
+                pod("default", "cache-7c9f8d6b5-x2lq4", "cache-7c9f8d6b5-", "ReplicaSet", "cache-7c9f8d6b5")));
         created.forEach(p -> UIDS.put(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p.getMetadata().getUid()));
         // sizes far apart, so the order holds whatever blocks the file system rounds to
         BYTES.put("default/web-0", 3 << 20);
@@ -74,8 +73,8 @@ class SeedAbnormalIT {
         }
     }
 
-    /** A running pod with the metadata fields of the seed's (a controller's pod). */
-    private static Pod pod(String namespace, String name, String generateName, String ownerKind, String owner, String node) {
+    /** A running pod of {@link #NODE} with the metadata fields of the seed's (a controller's pod). */
+    private static Pod pod(String namespace, String name, String generateName, String ownerKind, String owner) {
         return pipeline.kube().getKubernetesSerialization().unmarshal("""
                 apiVersion: v1
                 kind: Pod
@@ -93,7 +92,7 @@ class SeedAbnormalIT {
                   phase: Running
                   containerStatuses:
                   - {name: main, ready: true, restartCount: 0, image: "registry.k8s.io/pause:3.9", imageID: "", containerID: "containerd://%s"}
-                """.formatted(name, namespace, generateName, owner, ownerKind, owner, node, Integer.toHexString(name.hashCode())), Pod.class);
+                """.formatted(name, namespace, generateName, owner, ownerKind, owner, NODE, Integer.toHexString(name.hashCode())), Pod.class);
     }
 
     @Test
@@ -126,7 +125,7 @@ class SeedAbnormalIT {
         assertThat(list(status.get("conditions"))).allSatisfy(c -> assertThat(Instant.parse((String) map(c).get("lastTransitionTime")))
                 .isAfterOrEqualTo(Instant.parse((String) status.get("startTime"))));
 
-        List<Map<String, Object>> usages = list(map(status.get("context")).get("podDiskUsageDiagnosis")).stream().map(SeedAbnormalIT::map).toList();
+        List<Map<String, Object>> usages = list(map(status.get("context")).get("podDiskUsageDiagnosis")).stream().map(E2ePipeline::map).toList();
         assertThat(usages).extracting(u -> map(u.get("metadata")).get("namespace") + "/" + map(u.get("metadata")).get("name"))
                 .containsExactlyElementsOf(BYTES.keySet());
         assertThat(usages).extracting(u -> ((Number) u.get("diskUsage")).longValue()).isSortedAccordingTo((a, b) -> Long.compare(b, a));
@@ -177,16 +176,5 @@ class SeedAbnormalIT {
             return "number";
         }
         return value == null ? "null" : value.getClass().getSimpleName();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Object value) {
-        assertThat(value).isInstanceOf(Map.class);
-        return (Map<String, Object>) value;
-    }
-
-    private static List<Object> list(Object value) {
-        assertThat(value).isInstanceOf(List.class);
-        return new ArrayList<>((List<?>) value);
     }
 }
