@@ -57,6 +57,7 @@ final class AgentFootprint {
     void footprint(int idleSeconds, int loadSeconds, int loadRate) throws Exception {
         Topics topics = new Topics("foot.");
         TopicAdmin.ensureTopics(kafka, topics, Pipeline.PARTITIONS, (short) 1);
+        Leaders.await(kafka, List.of(topics.abnormals().name(), topics.diagnosisEvents().name()));
         int v = 0;
         for (Map.Entry<String, List<String>> variant : VARIANTS.entrySet()) {
             String node = "foot-" + v++;
@@ -117,6 +118,7 @@ final class AgentFootprint {
     void scale(List<String> flags, int[] clusterSizes, int clusterRate, int seconds) throws Exception {
         Topics topics = new Topics("sim.");
         TopicAdmin.ensureTopics(kafka, topics, Pipeline.PARTITIONS, (short) 1);
+        Leaders.await(kafka, List.of(topics.abnormals().name(), topics.diagnosisEvents().name()));
         String node = "node-00000";
         int partition = TopicAdmin.partitionFor(node, Pipeline.PARTITIONS);
         TopicPartition tp = new TopicPartition(topics.abnormals().name(), partition);

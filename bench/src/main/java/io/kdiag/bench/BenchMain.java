@@ -89,7 +89,8 @@ public final class BenchMain {
     /** Rates × processors over 24 nodes, and the node count at 500/s (12 and 48 nodes). */
     private static void latency(Latency latency, boolean quick) throws InterruptedException {
         int seconds = quick ? 5 : 15;
-        Duration drain = Duration.ofSeconds(quick ? 20 : 30);
+        // long enough for a saturated run to drain, so the next run does not start behind its backlog
+        Duration drain = Duration.ofSeconds(quick ? 90 : 180);
         latency.run(SampleRecords.Work.NOOP, 500, 12, seconds, drain);
         for (int rate : new int[] {50, 200, 500}) {
             latency.run(SampleRecords.Work.NOOP, rate, 24, seconds, drain);

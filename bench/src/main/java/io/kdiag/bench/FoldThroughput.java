@@ -63,6 +63,7 @@ final class FoldThroughput {
             admin.createTopics(Set.of(new NewTopic(PLAIN_INPUT, Pipeline.PARTITIONS, (short) 1),
                     new NewTopic(PLAIN_OUTPUT, Pipeline.PARTITIONS, (short) 1))).all().get();
         }
+        Leaders.await(kafka, List.of(topics.diagnosisEvents().name(), PLAIN_INPUT, PLAIN_OUTPUT));
         AvroSerde<DiagnosisEvent> serde = AvroSerde.of(DiagnosisEvent.class);
         Random random = new Random(42);
         long events = 0;

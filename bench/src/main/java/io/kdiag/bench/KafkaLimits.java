@@ -55,6 +55,7 @@ final class KafkaLimits {
             try (Admin admin = Admin.create(kafka)) {
                 admin.createTopics(Set.of(new NewTopic(topic, Pipeline.PARTITIONS, (short) 1))).all().get();
             }
+            Leaders.await(kafka, List.of(topic));
             Map<String, Object> props = new HashMap<>(kafka);
             props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
             props.put(ProducerConfig.ACKS_CONFIG, "all");

@@ -54,14 +54,16 @@ final class Latency {
         Histogram micros = new Histogram(3_600_000_000L, 3);
         AtomicLong failed = new AtomicLong();
         AtomicBoolean stop = new AtomicBoolean();
-        Thread reader = new Thread(() -> read(due, micros, failed, stop), "bench-status-reader");
+        AtomicLong lastFinal = new AtomicLong();
+        Thread reader = new Thread(() -> read(due, micros, failed, lastFinal, stop), "bench-status-reader");
         reader.start();
         Thread.sleep(1000); // the reader is positioned at the end before the first request
         int total = rate * seconds;
         long period = 1_000_000_000L / rate;
         Map<String, Object> props = new HashMap<>(kafka);
+        long start;
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
-            long start = System.nanoTime();
+            start = System.nanoTime();
             for (int i = 0; i < total; i++) {
                 long at = start + i * period;
                 long wait = at - System.nanoTime();
@@ -86,15 +88,16 @@ final class Latency {
                 rate, nodes, seconds);
         boolean target = work == SampleRecords.Work.NOOP && rate == 500;
         double p99 = micros.getValueAtPercentile(99) / 1000.0;
-        report.add("2 e2e", label, Report.latency(micros), target ? "p99 <= 150 ms at 500/s" : "",
-                target ? due.isEmpty() && p99 <= 150 : null);
+        double completed = micros.getTotalCount() / Math.max(1e-9, (lastFinal.get() - start) / 1e9);
+        report.add("2 e2e", label, Report.latency(micros) + ", " + Report.rate(completed, "final"),
+                target ? "p99 <= 150 ms at 500/s" : "offered " + rate + "/s", target ? due.isEmpty() && p99 <= 150 : null);
         if (!due.isEmpty() || failed.get() > 0) {
             report.note(String.format("    %s: %d of %d not final within the drain of %d s; %d ended Failed", label, due.size(), total,
                     drain.toSeconds(), failed.get()));
         }
     }
 
-    private void read(Map<String, Long> due, Histogram micros, AtomicLong failed, AtomicBoolean stop) {
+    private void read(Map<String, Long> due, Histogram micros, AtomicLong failed, AtomicLong lastFinal, AtomicBoolean stop) {
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
             List<TopicPartition> partitions = partitions(consumer, pipeline.topics().abnormalStatus().name());
             consumer.assign(partitions);
@@ -110,6 +113,7 @@ final class Latency {
                     if (status.getPhase() == Phase.Succeeded || status.getPhase() == Phase.Failed) {
                         micros.recordValue(Math.max(0, (System.nanoTime() - at) / 1000));
                         due.remove(record.key());
+                        lastFinal.set(System.nanoTime());
                         if (status.getPhase() == Phase.Failed) {
                             failed.incrementAndGet();
                         }

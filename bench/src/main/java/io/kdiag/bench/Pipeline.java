@@ -35,6 +35,12 @@ final class Pipeline implements AutoCloseable {
         this.kafka = kafka;
         this.dir = dir;
         TopicAdmin.ensureTopics(kafka, topics, PARTITIONS, (short) 1);
+        try {
+            Leaders.await(kafka, List.of(topics.abnormalRequests().name(), topics.abnormals().name(), topics.diagnosisEvents().name(),
+                    topics.abnormalStatus().name()));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
         statusWriter = StatusWriter.start(StatusWriterConfig.from(config(dir.resolve("status-writer"), Map.of())), kafka,
                 new SimpleMeterRegistry(), null);
         bridge = SourceBridge.start(SourceBridgeConfig.from(config(dir.resolve("bridge"), Map.of())), kafka, new SimpleMeterRegistry());

@@ -94,6 +94,9 @@ public final class NodeAgent implements AutoCloseable {
     private volatile TopicPartition partition;
     private Thread loop;
     private volatile boolean closing;
+    /** Offset after the last record handled, and the last one committed; both used on the consumer thread only. */
+    private long done = -1;
+    private long committed = -1;
 
     private NodeAgent(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry, Cluster cluster) throws IOException {
         this.config = config;
@@ -242,6 +245,7 @@ public final class NodeAgent implements AutoCloseable {
                         break;
                     }
                 }
+                commitDone();
             }
         } catch (WakeupException | InterruptException | InterruptedException e) {
             // closing
@@ -298,7 +302,7 @@ public final class NodeAgent implements AutoCloseable {
     private boolean handle(ConsumerRecord<String, byte[]> record) throws InterruptedException {
         if (!config.nodeName().equals(record.key())) {
             LOG.debug("abnormal skipped node={} key={} offset={} reason={}", config.nodeName(), record.key(), record.offset(), "OtherNode");
-            commit(record);
+            markDone(record);
             return true;
         }
         AbnormalRequest request;
@@ -306,11 +310,11 @@ public final class NodeAgent implements AutoCloseable {
             request = topics.abnormals().valueSerde().deserializer().deserialize(record.topic(), record.value());
         } catch (SerializationException e) {
             deadLetter(record, e.getMessage());
-            commit(record);
+            markDone(record);
             return true;
         }
         if (request == null) {
-            commit(record);
+            markDone(record);
             return true;
         }
         String uid = request.getUid();
@@ -334,7 +338,9 @@ public final class NodeAgent implements AutoCloseable {
             LOG.warn("events not delivered uid={} node={}", uid, config.nodeName(), e);
             return false;
         }
-        commit(record);
+        markDone(record);
+        // an abnormal ran: make its end durable now rather than at the end of the batch
+        commitDone();
         return true;
     }
 
@@ -369,8 +375,20 @@ public final class NodeAgent implements AutoCloseable {
         }
     }
 
-    private void commit(ConsumerRecord<String, byte[]> record) {
-        consumer.commitSync(Map.of(partition, new OffsetAndMetadata(record.offset() + 1)));
+    /** Notes that everything up to this record is done; {@link #commitDone()} commits it. */
+    private void markDone(ConsumerRecord<String, byte[]> record) {
+        done = record.offset() + 1;
+    }
+
+    /**
+     * Commits the offset after the last record done, if it moved. Records of other nodes are only marked, and committed
+     * once per poll: a synchronous commit per skipped record would cost a round trip each.
+     */
+    private void commitDone() {
+        if (done > committed) {
+            consumer.commitSync(Map.of(partition, new OffsetAndMetadata(done)));
+            committed = done;
+        }
     }
 
     /** Stops consuming (an abnormal in the middle is interrupted and ended at the next start), then closes the clients. */

@@ -47,6 +47,8 @@ final class AlertReceiver implements AutoCloseable {
     static final Set<String> ALERT_PATHS = Set.of("/api/v1/alerts", "/api/v2/alerts", "/webhook");
     private static final Logger LOG = LoggerFactory.getLogger(AlertReceiver.class);
     private static final int MAX_BODY = 2 * 1024 * 1024;
+    /** How much of an oversized body is read and thrown away so that its sender sees the 413. */
+    private static final long MAX_DRAIN = 64L * 1024 * 1024;
     private static final Duration COMMIT_WAIT = Duration.ofSeconds(30);
 
     private final HttpServer server;
@@ -112,10 +114,18 @@ final class AlertReceiver implements AutoCloseable {
         byte[] body;
         try (InputStream in = exchange.getRequestBody()) {
             body = in.readNBytes(MAX_BODY + 1);
-        }
-        if (body.length > MAX_BODY) {
-            respond(exchange, 413, "text/plain", "the body is over " + MAX_BODY + " bytes\n");
-            return;
+            if (body.length > MAX_BODY) {
+                // a client still sending never reads the answer: take what is left (within reason), then hang up
+                byte[] buffer = new byte[64 * 1024];
+                long drained = 0;
+                for (int n = in.read(buffer); n >= 0 && drained < MAX_DRAIN; n = in.read(buffer)) {
+                    drained += n;
+                }
+                exchange.getResponseHeaders().add("Connection", "close");
+                respond(exchange, 413, "application/json", ApiSerialization.json(Map.of("reason", "PayloadTooLarge",
+                        "message", "the body is over " + MAX_BODY + " bytes")));
+                return;
+            }
         }
         List<AlertPayload.Alert> alerts;
         try {

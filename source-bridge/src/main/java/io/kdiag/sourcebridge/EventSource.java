@@ -1,12 +1,15 @@
 package io.kdiag.sourcebridge;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.function.BiFunction;
 
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
 import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -118,9 +121,9 @@ final class EventSource implements AutoCloseable {
         String eventName = event.getMetadata().getName();
         AbnormalSpec spec = rule.get().abnormalSpec(node);
         spec.source = SourceRule.EVENT;
-        Event copy = ApiSerialization.convert(event, Event.class);
-        copy.getMetadata().setManagedFields(null);
-        spec.kubernetesEvent = copy;
+        // a shallow copy without managedFields; the informer's object itself must not change
+        spec.kubernetesEvent = new EventBuilder(event).editMetadata().withManagedFields((List<ManagedFieldsEntry>) null)
+                .endMetadata().build();
         if (aboutPod) {
             PodReference pod = new PodReference();
             pod.namespace = involved.getNamespace();
