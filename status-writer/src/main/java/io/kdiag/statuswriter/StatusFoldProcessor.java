@@ -1,5 +1,8 @@
 package io.kdiag.statuswriter;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -8,10 +11,12 @@ import io.kdiag.schemas.avro.DiagnosisEvent;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsMetrics;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
@@ -19,8 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Folds each event into its abnormal's {@link FoldState} and forwards the snapshot, keyed by uid, whenever it
- * changed. Keeps a summary of each of an abnormal's latest {@link #HISTORY_LIMIT} events in the history store, for
+ * Folds each event into its abnormal's {@link FoldState} and marks the abnormal dirty when its snapshot changed; a
+ * wall-clock punctuation every flush interval forwards the current snapshot, keyed by uid, of each dirty abnormal
+ * and clears its mark. So an abnormal whose events arrive in a burst costs one snapshot per interval rather than one
+ * per event. The dirty marks live in a changelogged store of the same exactly-once task: a crash between a change
+ * and its forward leaves the mark in the restored store, and the next punctuation forwards the snapshot. Keeps a summary of each of an abnormal's latest {@link #HISTORY_LIMIT} events in the history store, for
  * the query API; the full history stays on the events topic. Counts duplicates, buffer overflows and invalid events as Kafka Streams metrics (group
  * {@code stream-kdiag-status-fold-metrics}), which reach Micrometer with the rest.
  */
@@ -32,19 +40,26 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
 
     private final String storeName;
     private final String historyStoreName;
+    private final String dirtyStoreName;
+    private final Duration flushInterval;
     private ProcessorContext<String, AbnormalStatus> context;
     private KeyValueStore<String, FoldState> store;
     private KeyValueStore<HistoryKey, Map<String, Object>> history;
+    private KeyValueStore<String, Long> dirty;
     private Sensor duplicates;
     private Sensor overflows;
     private Sensor invalid;
 
-    /** The supplier, carrying the stores so {@code process()} connects them. */
-    static ProcessorSupplier<String, DiagnosisEvent, String, AbnormalStatus> supplier(String storeName, String historyStoreName) {
+    /**
+     * The supplier, carrying the stores so {@code process()} connects them. The dirty store maps the uid of each
+     * abnormal whose snapshot changed since its last forward to the lastSeq it changed to.
+     */
+    static ProcessorSupplier<String, DiagnosisEvent, String, AbnormalStatus> supplier(String storeName, String historyStoreName,
+            String dirtyStoreName, Duration flushInterval) {
         return new ProcessorSupplier<>() {
             @Override
             public Processor<String, DiagnosisEvent, String, AbnormalStatus> get() {
-                return new StatusFoldProcessor(storeName, historyStoreName);
+                return new StatusFoldProcessor(storeName, historyStoreName, dirtyStoreName, flushInterval);
             }
 
             @Override
@@ -53,14 +68,19 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
                         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(storeName), Serdes.String(),
                                 new FoldStateSerde()).withCachingEnabled(),
                         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(historyStoreName), HistoryKey.SERDE,
-                                EventSummary.SERDE).withCachingEnabled());
+                                EventSummary.SERDE).withCachingEnabled(),
+                        // cached: a mark set and cleared between two commits never reaches the changelog
+                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(dirtyStoreName), Serdes.String(),
+                                Serdes.Long()).withCachingEnabled());
             }
         };
     }
 
-    private StatusFoldProcessor(String storeName, String historyStoreName) {
+    private StatusFoldProcessor(String storeName, String historyStoreName, String dirtyStoreName, Duration flushInterval) {
         this.storeName = storeName;
         this.historyStoreName = historyStoreName;
+        this.dirtyStoreName = dirtyStoreName;
+        this.flushInterval = flushInterval;
     }
 
     @Override
@@ -68,11 +88,13 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
         this.context = context;
         this.store = context.getStateStore(storeName);
         this.history = context.getStateStore(historyStoreName);
+        this.dirty = context.getStateStore(dirtyStoreName);
         StreamsMetrics metrics = context.metrics();
         String task = context.taskId().toString();
         duplicates = metrics.addRateTotalSensor(METRICS_SCOPE, task, "duplicate-events", Sensor.RecordingLevel.INFO);
         overflows = metrics.addRateTotalSensor(METRICS_SCOPE, task, "buffer-overflows", Sensor.RecordingLevel.INFO);
         invalid = metrics.addRateTotalSensor(METRICS_SCOPE, task, "invalid-events", Sensor.RecordingLevel.INFO);
+        context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, this::flush);
     }
 
     @Override
@@ -108,8 +130,26 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
             }
             case APPLIED -> {
                 store.put(uid, state);
-                context.forward(record.withKey(uid).withValue(state.current()));
+                dirty.put(uid, state.lastSeq());
             }
+        }
+    }
+
+    /** Forwards the current snapshot of every dirty abnormal and clears its mark, in the task's transaction. */
+    private void flush(long now) {
+        List<String> uids = new ArrayList<>();
+        try (KeyValueIterator<String, Long> it = dirty.all()) {
+            it.forEachRemaining(kv -> uids.add(kv.key));
+        }
+        for (String uid : uids) {
+            FoldState state = store.get(uid);
+            if (state != null && state.current() != null) {
+                context.forward(new Record<>(uid, state.current(), now));
+            } else {
+                // a mark is set with a snapshot only; forwarding nothing beats failing the task on every restart
+                LOG.warn("dirty mark dropped: no snapshot uid={}", uid);
+            }
+            dirty.delete(uid);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.kdiag.statuswriter;
 
+import java.time.Duration;
 import java.util.function.Consumer;
 
 import io.kdiag.schemas.Topic;
@@ -22,27 +23,33 @@ public final class StatusFoldTopology {
     public static final String STORE_NAME = "status-fold-store";
     /** Name of the persistent store of event summaries, keyed by abnormal uid and seq (the query API's history). */
     public static final String HISTORY_STORE_NAME = "status-history-store";
+    /** Name of the persistent store of the uids whose snapshot changed since it was last published. */
+    public static final String DIRTY_STORE_NAME = "status-dirty-store";
 
     private StatusFoldTopology() {
     }
 
-    /** The topology over the catalogue's topics and serdes. */
-    public static Topology build(Topics topics) {
-        return build(topics, snapshot -> {
+    /**
+     * The topology over the catalogue's topics and serdes.
+     *
+     * @param flushInterval how often (wall-clock) the latest snapshot of each abnormal changed since is published
+     */
+    public static Topology build(Topics topics, Duration flushInterval) {
+        return build(topics, flushInterval, snapshot -> {
         });
     }
 
     /**
-     * The topology, also handing every new snapshot to {@code onSnapshot} on the stream thread (which must not
+     * The topology, also handing every published snapshot to {@code onSnapshot} on the stream thread (which must not
      * block). Under exactly-once a snapshot can be handed over again when a transaction is retried; it is the same
      * snapshot, since the fold is a pure function of the events.
      */
-    static Topology build(Topics topics, Consumer<AbnormalStatus> onSnapshot) {
+    static Topology build(Topics topics, Duration flushInterval, Consumer<AbnormalStatus> onSnapshot) {
         Topic<String, DiagnosisEvent> events = topics.diagnosisEvents();
         Topic<String, AbnormalStatus> status = topics.abnormalStatus();
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(events.name(), Consumed.with(events.keySerde(), events.valueSerde()).withName("diagnosis-events"))
-                .process(StatusFoldProcessor.supplier(STORE_NAME, HISTORY_STORE_NAME), Named.as("status-fold"))
+                .process(StatusFoldProcessor.supplier(STORE_NAME, HISTORY_STORE_NAME, DIRTY_STORE_NAME, flushInterval), Named.as("status-fold"))
                 .peek((uid, snapshot) -> onSnapshot.accept(snapshot), Named.as("status-projection"))
                 .to(status.name(), Produced.with(status.keySerde(), status.valueSerde()).withName("abnormal-status"));
         return builder.build();

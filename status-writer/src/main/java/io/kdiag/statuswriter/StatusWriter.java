@@ -95,7 +95,7 @@ public final class StatusWriter implements AutoCloseable {
                 : new CrStatusWriter(client, config.statusWritesPerSecond(), registry, () -> queries.get().list(null));
         Consumer<AbnormalStatus> onSnapshot = crWriter == null ? snapshot -> {
         } : crWriter::offer;
-        KafkaStreams streams = new KafkaStreams(StatusFoldTopology.build(topics, onSnapshot), streamsProperties(config, kafka, topics));
+        KafkaStreams streams = new KafkaStreams(StatusFoldTopology.build(topics, config.statusFlushInterval(), onSnapshot), streamsProperties(config, kafka, topics));
         queries.set(StatusQueries.of(streams));
         CompletableFuture<Void> running = new CompletableFuture<>();
         CompletableFuture<KafkaStreams.State> stopped = new CompletableFuture<>();

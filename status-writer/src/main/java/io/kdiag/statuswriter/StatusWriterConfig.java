@@ -28,10 +28,12 @@ import io.kdiag.schemas.Topics;
  * @param abnormalTtl age after which any Abnormal CR is deleted
  * @param minimumAbnormalTtl how long a finished Abnormal CR is kept at least after it finished
  * @param maximumAbnormalsPerNode most Abnormal CRs kept per node; the oldest beyond it are deleted
+ * @param statusFlushInterval how often the latest snapshot of each changed abnormal is published
  */
 public record StatusWriterConfig(Path stateDir, String applicationId, String topicPrefix, int partitions,
         boolean createTopics, short replicationFactor, int metricsPort, int httpPort, KubernetesMode kubernetes,
-        int statusWritesPerSecond, Duration abnormalTtl, Duration minimumAbnormalTtl, int maximumAbnormalsPerNode) {
+        int statusWritesPerSecond, Duration abnormalTtl, Duration minimumAbnormalTtl, int maximumAbnormalsPerNode,
+        Duration statusFlushInterval) {
 
     /** Whether the status writer talks to a Kubernetes API server. */
     public enum KubernetesMode {
@@ -68,6 +70,10 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
     /** Most Abnormal CRs kept per node. */
     public static final ConfigKey<Integer> MAXIMUM_ABNORMALS_PER_NODE = ConfigKey.integer("kdiag.maximum-abnormals-per-node", 20, 1,
             1_000_000, "Most Abnormal CRs kept per node (spec.nodeName); the oldest beyond it are deleted.");
+    /** How often changed snapshots are published. */
+    public static final ConfigKey<Duration> STATUS_FLUSH_INTERVAL = ConfigKey.duration("kdiag.status-flush-interval", "100ms",
+            "How often the latest snapshot of each abnormal that changed is published to the status topic (and its CR); "
+                    + "events of one abnormal within an interval yield one snapshot.");
 
     /** Reads and validates every key; a bad value throws a {@link io.kdiag.common.config.ConfigException} naming it. */
     public static StatusWriterConfig from(ConfigSource source) {
@@ -84,7 +90,8 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
                 source.get(STATUS_WRITES_PER_SECOND),
                 source.get(ABNORMAL_TTL),
                 source.get(MINIMUM_ABNORMAL_TTL),
-                source.get(MAXIMUM_ABNORMALS_PER_NODE));
+                source.get(MAXIMUM_ABNORMALS_PER_NODE),
+                source.get(STATUS_FLUSH_INTERVAL));
     }
 
     /** A configuration with every other setting at its default and metrics on a free port, for tests. */
@@ -92,13 +99,13 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
         StatusWriterConfig defaults = from(ConfigSource.of(Map.of(), Map.of()));
         return new StatusWriterConfig(stateDir, applicationId, topicPrefix, defaults.partitions(), defaults.createTopics(),
                 defaults.replicationFactor(), 0, httpPort, kubernetes, defaults.statusWritesPerSecond(), defaults.abnormalTtl(),
-                defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode());
+                defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode(), defaults.statusFlushInterval());
     }
 
     /** Every key the status writer reads, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         return Stream.concat(Stream.of(STATE_DIR, APPLICATION_ID, HTTP_PORT, KUBERNETES, STATUS_WRITES_PER_SECOND, ABNORMAL_TTL,
-                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE), CommonKeys.ALL.stream()).toList();
+                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL), CommonKeys.ALL.stream()).toList();
     }
 
     /** The topic catalogue under this prefix. */

@@ -49,7 +49,7 @@ class QueryServerTest {
     void start() throws IOException {
         StatusWriterConfig config = StatusWriterConfig.of(stateDir, "query-test", TOPICS.prefix(), 0, StatusWriterConfig.KubernetesMode.OFF);
         Properties props = StatusWriter.streamsProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"), TOPICS);
-        driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS), props);
+        driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS, config.statusFlushInterval()), props);
         events = driver.createInputTopic(TOPICS.diagnosisEvents().name(), new StringSerializer(),
                 TOPICS.diagnosisEvents().valueSerde().serializer());
         StatusQueries queries = new StatusQueries(

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.stream.Collectors;
 
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
@@ -38,12 +40,15 @@ class StatusFoldTopologyTest {
     private TopologyTestDriver driver;
     private TestInputTopic<String, DiagnosisEvent> events;
     private TestOutputTopic<String, AbnormalStatus> status;
+    private Duration flushInterval;
+    private final List<AbnormalStatus> handedOver = new ArrayList<>();
 
     @BeforeEach
     void startDriver() {
         StatusWriterConfig config = StatusWriterConfig.of(stateDir, "status-writer-test", TOPICS.prefix(), 0, StatusWriterConfig.KubernetesMode.OFF);
         Properties props = StatusWriter.streamsProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"), TOPICS);
-        driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS), props);
+        flushInterval = config.statusFlushInterval();
+        driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS, flushInterval, handedOver::add), props);
         events = driver.createInputTopic(TOPICS.diagnosisEvents().name(), new StringSerializer(),
                 TOPICS.diagnosisEvents().valueSerde().serializer());
         status = driver.createOutputTopic(TOPICS.abnormalStatus().name(), TOPICS.abnormalStatus().keySerde().deserializer(),
@@ -56,17 +61,39 @@ class StatusFoldTopologyTest {
     }
 
     @Test
-    void shouldPublishTheSnapshotAfterEachEventKeyedByUid() {
+    void shouldPublishOneSnapshotWithTheFinalStateForTheEventsOfOneInterval() {
         List<DiagnosisEvent> run = Events.seedRun("uid-1");
         run.forEach(this::send);
+        assertThat(status.isEmpty()).isTrue();
+
+        flush();
 
         List<KeyValue<String, AbnormalStatus>> snapshots = status.readKeyValuesToList();
-        assertThat(snapshots).extracting(kv -> kv.key).containsOnly("uid-1");
-        assertThat(snapshots).extracting(kv -> kv.value.getLastSeq()).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
-        AbnormalStatus last = snapshots.get(snapshots.size() - 1).value;
+        assertThat(snapshots).hasSize(1);
+        assertThat(snapshots.get(0).key).isEqualTo("uid-1");
+        AbnormalStatus last = snapshots.get(0).value;
         assertThat(last).isEqualTo(Events.foldInOrder(run));
+        assertThat(last.getLastSeq()).isEqualTo(10L);
         assertThat(last.getPhase()).isEqualTo(Phase.Succeeded);
         assertThat(store().get("uid-1").current()).isEqualTo(last);
+        assertThat(handedOver).containsExactly(last);
+        assertThat(dirty().get("uid-1")).isNull();
+
+        flush();
+        assertThat(status.isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldPublishAgainOnlyAfterAnotherChange() {
+        List<DiagnosisEvent> run = Events.seedRun("uid-1");
+        send(run.get(0));
+        flush();
+        send(run.get(1));
+        send(run.get(2));
+        flush();
+
+        assertThat(status.readValuesToList()).extracting(AbnormalStatus::getLastSeq).containsExactly(0L, 2L);
+        assertThat(handedOver).extracting(AbnormalStatus::getLastSeq).containsExactly(0L, 2L);
     }
 
     @Test
@@ -74,10 +101,12 @@ class StatusFoldTopologyTest {
         List<DiagnosisEvent> run = Events.seedRun("uid-1");
         send(run.get(0));
         send(run.get(1));
+        flush();
         status.readKeyValuesToList();
 
         send(run.get(1));
         send(run.get(0));
+        flush();
 
         assertThat(status.isEmpty()).isTrue();
         assertThat(store().get("uid-1").lastSeq()).isEqualTo(1);
@@ -90,13 +119,16 @@ class StatusFoldTopologyTest {
         send(run.get(3));
         send(run.get(1));
         send(run.get(2));
+        flush();
         assertThat(status.isEmpty()).isTrue();
         assertThat(store().get("uid-1").pending()).hasSize(3);
 
         send(run.get(0));
+        flush();
         assertThat(status.readValuesToList()).extracting(AbnormalStatus::getLastSeq).containsExactly(3L);
 
         List.of(10, 9, 8, 7, 6, 5, 4).forEach(i -> send(run.get(i)));
+        flush();
         List<AbnormalStatus> snapshots = status.readValuesToList();
         assertThat(snapshots).hasSize(1);
         assertThat(snapshots.get(0)).isEqualTo(Events.foldInOrder(run));
@@ -111,11 +143,43 @@ class StatusFoldTopologyTest {
             send(second.get(i));
             send(first.get(i));
         }
+        flush();
 
-        Map<String, AbnormalStatus> latest = status.readKeyValuesToMap();
+        List<KeyValue<String, AbnormalStatus>> snapshots = status.readKeyValuesToList();
+        assertThat(snapshots).hasSize(2);
+        Map<String, AbnormalStatus> latest = snapshots.stream().collect(Collectors.toMap(kv -> kv.key, kv -> kv.value));
         assertThat(latest).containsOnlyKeys("uid-1", "uid-2");
         assertThat(latest.get("uid-1")).isEqualTo(Events.foldInOrder(first));
         assertThat(latest.get("uid-2")).isEqualTo(Events.foldInOrder(second));
+    }
+
+    @Test
+    void shouldPublishAnAbnormalLeftDirtyAtTheNextPunctuation() {
+        // the stores as restored from their changelogs after a crash between a change and its publication
+        List<DiagnosisEvent> run = Events.seedRun("uid-1");
+        FoldState folded = FoldState.empty();
+        run.forEach(event -> folded.offer(event, FoldState.MAX_PENDING));
+        store().put("uid-1", folded);
+        dirty().put("uid-1", folded.lastSeq());
+
+        flush();
+
+        assertThat(status.readKeyValuesToList()).singleElement()
+                .satisfies(kv -> assertThat(kv.key).isEqualTo("uid-1"))
+                .satisfies(kv -> assertThat(kv.value).isEqualTo(Events.foldInOrder(run)));
+        assertThat(dirty().get("uid-1")).isNull();
+    }
+
+    @Test
+    void shouldDropADirtyMarkWithoutSnapshotAndKeepPublishing() {
+        dirty().put("uid-gone", 3L);
+        List<DiagnosisEvent> run = Events.seedRun("uid-1");
+        send(run.get(0));
+
+        flush();
+
+        assertThat(status.readKeyValuesToList()).extracting(kv -> kv.key).containsExactly("uid-1");
+        assertThat(dirty().get("uid-gone")).isNull();
     }
 
     @Test
@@ -128,8 +192,9 @@ class StatusFoldTopologyTest {
         send(run.get(0));
         raw.pipeInput(Events.NODE, "not avro".getBytes(StandardCharsets.UTF_8));
         send(run.get(1));
+        flush();
 
-        assertThat(status.readValuesToList()).extracting(AbnormalStatus::getLastSeq).containsExactly(0L, 1L);
+        assertThat(status.readValuesToList()).extracting(AbnormalStatus::getLastSeq).containsExactly(1L);
         assertThat(metric("dropped-records-total")).isEqualTo(1.0);
     }
 
@@ -139,6 +204,7 @@ class StatusFoldTopologyTest {
         DiagnosisEvent bogusStart = DiagnosisEvent.newBuilder(run.get(1)).setSeq(0L).build();
 
         send(bogusStart);
+        flush();
 
         assertThat(status.isEmpty()).isTrue();
         assertThat(store().get("uid-1")).isNull();
@@ -172,8 +238,17 @@ class StatusFoldTopologyTest {
         events.pipeInput(event.getNodeName(), event);
     }
 
+    /** Lets wall-clock time pass one flush interval, which runs the publishing punctuation. */
+    private void flush() {
+        driver.advanceWallClockTime(flushInterval);
+    }
+
     private KeyValueStore<String, FoldState> store() {
         return driver.getKeyValueStore(StatusFoldTopology.STORE_NAME);
+    }
+
+    private KeyValueStore<String, Long> dirty() {
+        return driver.getKeyValueStore(StatusFoldTopology.DIRTY_STORE_NAME);
     }
 
     private double metric(String name) {

@@ -36,6 +36,7 @@ class StatusWriterConfigTest {
         assertThat(config.abnormalTtl()).isEqualTo(Duration.ofHours(240));
         assertThat(config.minimumAbnormalTtl()).isEqualTo(Duration.ofMinutes(30));
         assertThat(config.maximumAbnormalsPerNode()).isEqualTo(20);
+        assertThat(config.statusFlushInterval()).isEqualTo(Duration.ofMillis(100));
     }
 
     @Test
@@ -85,7 +86,7 @@ class StatusWriterConfigTest {
         assertThat(StatusWriterConfig.keys()).extracting(ConfigKey::name)
                 .startsWith("kdiag.state-dir", "kdiag.application-id", "kdiag.http-port", "kdiag.kubernetes",
                         "kdiag.status-writes-per-second", "kdiag.abnormal-ttl", "kdiag.minimum-abnormal-ttl",
-                        "kdiag.maximum-abnormals-per-node")
+                        "kdiag.maximum-abnormals-per-node", "kdiag.status-flush-interval")
                 .containsAll(CommonKeys.ALL.stream().map(ConfigKey::name).toList());
     }
 
@@ -93,7 +94,8 @@ class StatusWriterConfigTest {
     void shouldRunExactlyOnceWithTheConfiguredReplicationFactor() {
         StatusWriterConfig defaults = StatusWriterConfig.of(Path.of("/tmp/sw"), "app", "p.", 0, KubernetesMode.OFF);
         StatusWriterConfig config = new StatusWriterConfig(defaults.stateDir(), defaults.applicationId(), defaults.topicPrefix(), 3,
-                false, (short) 3, 0, 0, KubernetesMode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20);
+                false, (short) 3, 0, 0, KubernetesMode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20,
+                defaults.statusFlushInterval());
 
         Properties props = StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092"), config.topics());
 
