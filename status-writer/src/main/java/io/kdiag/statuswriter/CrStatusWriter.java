@@ -1,6 +1,7 @@
 package io.kdiag.statuswriter;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -17,6 +18,7 @@ import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.StatusProjection;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.Origin;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -33,8 +35,11 @@ import org.slf4j.LoggerFactory;
  * back-off unless a newer snapshot replaced it. When the map overflows, or at start, a resync lists the CRs and
  * queues every local snapshot whose CR shows something else.
  *
+ * <p>A recent abnormal that did not start as a CR and has none gets one created, annotated with its run uid, as the
+ * bridge would have done: the bridge creates it only after its transaction commits, so a bridge crash can lose it.
+ *
  * <p>Counts {@code kdiag_status_writes_total{result}}: written, unchanged, conflict (per 409), not-found,
- * uid-mismatch, dropped (map full; the resync catches up), error.
+ * uid-mismatch, dropped (map full; the resync catches up), error, created.
  */
 final class CrStatusWriter implements AutoCloseable {
     static final String METRIC = "kdiag.status.writes";
@@ -56,6 +61,7 @@ final class CrStatusWriter implements AutoCloseable {
     }
 
     private final KubernetesClient client;
+    private final Duration recreateWindow;
     private final Supplier<List<AbnormalStatus>> localSnapshots;
     private final long intervalNanos;
     private final MeterRegistry registry;
@@ -68,10 +74,13 @@ final class CrStatusWriter implements AutoCloseable {
     private Duration backoff = MIN_BACKOFF;
 
     /**
+     * @param recreateWindow how recent an abnormal that did not start as a CR must be for its missing CR to be created
      * @param localSnapshots every snapshot this instance holds, for resyncs; throws while the stores are not queryable
      */
-    CrStatusWriter(KubernetesClient client, int writesPerSecond, MeterRegistry registry, Supplier<List<AbnormalStatus>> localSnapshots) {
+    CrStatusWriter(KubernetesClient client, int writesPerSecond, Duration recreateWindow, MeterRegistry registry,
+                   Supplier<List<AbnormalStatus>> localSnapshots) {
         this.client = client;
+        this.recreateWindow = recreateWindow;
         this.localSnapshots = localSnapshots;
         this.intervalNanos = Duration.ofSeconds(1).toNanos() / writesPerSecond;
         this.registry = registry;
@@ -177,8 +186,12 @@ final class CrStatusWriter implements AutoCloseable {
             for (int attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
                 Abnormal cr = client.resources(Abnormal.class).inNamespace(namespace).withName(name).get();
                 if (cr == null) {
-                    LOG.debug("status not written: abnormal deleted namespace={} name={} uid={}", namespace, name, snapshot.getUid());
-                    return counted(Result.NOT_FOUND);
+                    if (!lostByTheBridge(snapshot)) {
+                        LOG.debug("status not written: abnormal deleted namespace={} name={} uid={}", namespace, name, snapshot.getUid());
+                        return counted(Result.NOT_FOUND);
+                    }
+                    create(snapshot);
+                    continue;
                 }
                 if (!snapshot.getUid().equals(Annotations.runUid(cr))) {
                     LOG.debug("status not written: abnormal belongs to another run namespace={} name={} uid={} crUid={}",
@@ -214,6 +227,34 @@ final class CrStatusWriter implements AutoCloseable {
             LOG.warn("status not written namespace={} name={} uid={} code={} reason={}", namespace, name, snapshot.getUid(),
                     e.getCode(), e.getMessage());
             return counted(Result.ERROR);
+        }
+    }
+
+    /**
+     * Whether the missing CR is one the bridge should have created and may have lost: the abnormal did not start as a
+     * CR (the bridge creates one after forwarding it, and a crash between the two loses it) and is recent enough that
+     * garbage collection cannot have deleted it. A CR a user deleted later is not brought back once that window passed.
+     */
+    private boolean lostByTheBridge(AbnormalStatus snapshot) {
+        Origin origin = snapshot.getOrigin();
+        return origin != Origin.CustomResource && origin != Origin.Unknown && snapshot.getStartTime() != null
+                && snapshot.getStartTime().isAfter(Instant.now().minus(recreateWindow));
+    }
+
+    /** Creates the CR of an abnormal that did not start as one, as the bridge does; an existing one is left alone. */
+    private void create(AbnormalStatus snapshot) {
+        Abnormal abnormal = StatusProjection.abnormal(snapshot);
+        abnormal.getMetadata().setUid(null);
+        abnormal.getMetadata().setAnnotations(Map.of(Annotations.UID, snapshot.getUid(), Annotations.ORIGIN, snapshot.getOrigin().name()));
+        abnormal.setStatus(null);
+        try {
+            client.resource(abnormal).create();
+            count("created");
+            LOG.info("abnormal resource created namespace={} name={} uid={}", snapshot.getNamespace(), snapshot.getName(), snapshot.getUid());
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
         }
     }
 

@@ -92,7 +92,8 @@ public final class StatusWriter implements AutoCloseable {
         Topics topics = config.topics();
         AtomicReference<StatusQueries> queries = new AtomicReference<>();
         CrStatusWriter crWriter = client == null ? null
-                : new CrStatusWriter(client, config.statusWritesPerSecond(), registry, () -> queries.get().list(null));
+                : new CrStatusWriter(client, config.statusWritesPerSecond(), config.minimumAbnormalTtl(), registry,
+                        () -> queries.get().list(null));
         Consumer<AbnormalStatus> onSnapshot = crWriter == null ? snapshot -> {
         } : crWriter::offer;
         KafkaStreams streams = new KafkaStreams(StatusFoldTopology.build(topics, config.statusFlushInterval(), onSnapshot), streamsProperties(config, kafka, topics));

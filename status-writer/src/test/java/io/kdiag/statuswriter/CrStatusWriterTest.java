@@ -4,15 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.StatusProjection;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Phase;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.statuswriter.CrStatusWriter.Result;
@@ -35,7 +38,7 @@ class CrStatusWriterTest {
         cluster = new MockCluster();
         registry = new SimpleMeterRegistry();
         local = new ArrayList<>();
-        writer = new CrStatusWriter(cluster.client, 1_000, registry, () -> List.copyOf(local));
+        writer = new CrStatusWriter(cluster.client, 1_000, Duration.ofMinutes(30), registry, () -> List.copyOf(local));
     }
 
     @AfterEach
@@ -103,6 +106,32 @@ class CrStatusWriterTest {
         assertThat(writer.write(snapshot)).isEqualTo(Result.NOT_FOUND);
 
         assertThat(writes("not-found")).isEqualTo(1.0);
+        assertThat(cluster.get(NAMESPACE, NAME)).isNull();
+    }
+
+    @Test
+    void shouldCreateTheMissingCrOfARecentAbnormalThatDidNotStartAsOne() {
+        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("uid-1"));
+        snapshot.setOrigin(Origin.IngestTopic);
+        snapshot.setStartTime(Instant.now());
+
+        assertThat(writer.write(snapshot)).isEqualTo(Result.WRITTEN);
+
+        Abnormal cr = cluster.get(NAMESPACE, NAME);
+        assertThat(Annotations.runUid(cr)).isEqualTo("uid-1");
+        assertThat(cr.getMetadata().getAnnotations()).containsEntry(Annotations.ORIGIN, "IngestTopic");
+        assertThat(cr.getStatus().phase).isEqualTo("Succeeded");
+        assertThat(writes("created")).isEqualTo(1.0);
+    }
+
+    @Test
+    void shouldNotBringBackAnOldAbnormalsCr() {
+        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("uid-1"));
+        snapshot.setOrigin(Origin.IngestTopic);
+        snapshot.setStartTime(Instant.now().minus(Duration.ofHours(1)));
+
+        assertThat(writer.write(snapshot)).isEqualTo(Result.NOT_FOUND);
+
         assertThat(cluster.get(NAMESPACE, NAME)).isNull();
     }
 
