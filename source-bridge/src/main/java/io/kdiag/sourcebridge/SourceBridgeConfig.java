@@ -19,10 +19,7 @@ public final class SourceBridgeConfig {
     private static final String STATE_SCOPE = "bridge/";
 
     private final String topicPrefix;
-    private final int partitions;
-    private final boolean createTopics;
     private final int replicationFactor;
-    private final int metricsPort;
     private final String transactionalId;
     private final ClusterAccess.Mode kubernetes;
     private final int httpPort;
@@ -33,10 +30,7 @@ public final class SourceBridgeConfig {
 
     private SourceBridgeConfig(ConfigSource source) {
         this.topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
-        this.partitions = source.get(CommonKeys.PARTITIONS);
-        this.createTopics = source.get(CommonKeys.CREATE_TOPICS);
         this.replicationFactor = source.get(CommonKeys.REPLICATION_FACTOR);
-        this.metricsPort = source.get(CommonKeys.METRICS_PORT);
         this.transactionalId = source.get(TRANSACTIONAL_ID).strip();
         if (transactionalId.isEmpty()) {
             throw new ConfigException("invalid " + TRANSACTIONAL_ID.name() + ": must not be blank");
@@ -77,22 +71,6 @@ public final class SourceBridgeConfig {
 
     String topicPrefix() {
         return topicPrefix;
-    }
-
-    int partitions() {
-        return partitions;
-    }
-
-    boolean createTopics() {
-        return createTopics;
-    }
-
-    int replicationFactor() {
-        return replicationFactor;
-    }
-
-    int metricsPort() {
-        return metricsPort;
     }
 
     String transactionalId() {

@@ -33,8 +33,6 @@ public final class LogSourceConfig {
             "Port of GET /metrics of the log source (the node agent in the same pod has 10357); 0 picks a free one.");
 
     private final String topicPrefix;
-    private final int partitions;
-    private final boolean createTopics;
     private final int replicationFactor;
     private final String nodeName;
     private final Path hostRoot;
@@ -43,14 +41,11 @@ public final class LogSourceConfig {
     private final LogTemplates templates;
     private final String journalctl;
     private final Duration poll;
-    private final int metricsPort;
     private final ClusterAccess.Mode kubernetes;
     private final GateOptions gateOptions;
 
     private LogSourceConfig(ConfigSource source) {
         this.topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
-        this.partitions = source.get(CommonKeys.PARTITIONS);
-        this.createTopics = source.get(CommonKeys.CREATE_TOPICS);
         this.replicationFactor = source.get(CommonKeys.REPLICATION_FACTOR);
         this.nodeName = source.get(NODE_NAME).strip();
         if (nodeName.isEmpty()) {
@@ -72,7 +67,6 @@ public final class LogSourceConfig {
         this.templates = templateFile.isEmpty() ? LogTemplates.none(namespace) : LogTemplates.read(Path.of(templateFile), namespace);
         this.journalctl = source.get(JOURNALCTL);
         this.poll = source.get(POLL);
-        this.metricsPort = source.get(METRICS_PORT);
         this.kubernetes = source.get(ClusterAccess.KUBERNETES);
         this.gateOptions = new GateOptions(source.get(GateKeys.REPEAT_INTERVAL), source.get(GateKeys.STORM_PER_NODE),
                 source.get(GateKeys.STORM_CLUSTER), "log/" + nodeName + "/", (short) replicationFactor);
@@ -101,18 +95,6 @@ public final class LogSourceConfig {
         return topicPrefix;
     }
 
-    int partitions() {
-        return partitions;
-    }
-
-    boolean createTopics() {
-        return createTopics;
-    }
-
-    int replicationFactor() {
-        return replicationFactor;
-    }
-
     String nodeName() {
         return nodeName;
     }
@@ -139,10 +121,6 @@ public final class LogSourceConfig {
 
     Duration poll() {
         return poll;
-    }
-
-    int metricsPort() {
-        return metricsPort;
     }
 
     ClusterAccess.Mode kubernetes() {
