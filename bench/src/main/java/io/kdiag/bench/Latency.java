@@ -1,9 +1,11 @@
 package io.kdiag.bench;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -52,10 +54,11 @@ final class Latency {
         long run = runs.incrementAndGet();
         Map<String, Long> due = new ConcurrentHashMap<>();
         Histogram micros = new Histogram(3_600_000_000L, 3);
+        Breakdown parts = new Breakdown();
         AtomicLong failed = new AtomicLong();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong lastFinal = new AtomicLong();
-        Thread reader = new Thread(() -> read(due, micros, failed, lastFinal, stop), "bench-status-reader");
+        Thread reader = new Thread(() -> read(due, micros, parts, failed, lastFinal, stop), "bench-status-reader");
         reader.start();
         Thread.sleep(1000); // the reader is positioned at the end before the first request
         int total = rate * seconds;
@@ -91,13 +94,15 @@ final class Latency {
         double completed = micros.getTotalCount() / Math.max(1e-9, (lastFinal.get() - start) / 1e9);
         report.add("2 e2e", label, Report.latency(micros) + ", " + Report.rate(completed, "final"),
                 target ? "p99 <= 150 ms at 500/s" : "offered " + rate + "/s", target ? due.isEmpty() && p99 <= 150 : null);
+        report.note("    " + label + " where the time went (p50 / p99 ms): " + parts);
         if (!due.isEmpty() || failed.get() > 0) {
             report.note(String.format("    %s: %d of %d not final within the drain of %d s; %d ended Failed", label, due.size(), total,
                     drain.toSeconds(), failed.get()));
         }
     }
 
-    private void read(Map<String, Long> due, Histogram micros, AtomicLong failed, AtomicLong lastFinal, AtomicBoolean stop) {
+    private void read(Map<String, Long> due, Histogram micros, Breakdown parts, AtomicLong failed, AtomicLong lastFinal,
+            AtomicBoolean stop) {
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
             List<TopicPartition> partitions = partitions(consumer, pipeline.topics().abnormalStatus().name());
             consumer.assign(partitions);
@@ -111,7 +116,9 @@ final class Latency {
                     }
                     AbnormalStatus status = statuses.decode(record.value());
                     if (status.getPhase() == Phase.Succeeded || status.getPhase() == Phase.Failed) {
-                        micros.recordValue(Math.max(0, (System.nanoTime() - at) / 1000));
+                        long now = System.nanoTime();
+                        micros.recordValue(Math.max(0, (now - at) / 1000));
+                        parts.record(at, now, status, record.timestamp());
                         due.remove(record.key());
                         lastFinal.set(System.nanoTime());
                         if (status.getPhase() == Phase.Failed) {
@@ -120,6 +127,45 @@ final class Latency {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Splits each latency at the instants the pipeline records: the agent's Accepted event (startTime) and last event
+     * (updatedAt), and the status record's timestamp (when the fold published it). All clocks are this JVM's.
+     */
+    private static final class Breakdown {
+        private final Histogram toAccepted = new Histogram(3_600_000_000L, 3);
+        private final Histogram agentRun = new Histogram(3_600_000_000L, 3);
+        private final Histogram toPublished = new Histogram(3_600_000_000L, 3);
+        private final Histogram toRead = new Histogram(3_600_000_000L, 3);
+        private final long nanoOffset = System.currentTimeMillis() * 1000 - System.nanoTime() / 1000;
+
+        /** {@code due} and {@code read} in nanoTime; the rest in epoch time. */
+        void record(long due, long read, AbnormalStatus status, long publishedMillis) {
+            long dueMicros = due / 1000 + nanoOffset;
+            long readMicros = read / 1000 + nanoOffset;
+            long accepted = micros(status.getStartTime());
+            long last = micros(status.getUpdatedAt());
+            long published = publishedMillis * 1000;
+            toAccepted.recordValue(Math.max(0, accepted - dueMicros));
+            agentRun.recordValue(Math.max(0, last - accepted));
+            toPublished.recordValue(Math.max(0, published - last));
+            toRead.recordValue(Math.max(0, readMicros - published));
+        }
+
+        private static long micros(Instant instant) {
+            return instant.getEpochSecond() * 1_000_000 + instant.getNano() / 1000;
+        }
+
+        private static String p(Histogram h) {
+            return String.format(Locale.ROOT, "%.0f / %.0f", h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0);
+        }
+
+        @Override
+        public String toString() {
+            return "due→Accepted (bridge, agent queue) " + p(toAccepted) + "; agent run " + p(agentRun)
+                    + "; last event→status published (fold) " + p(toPublished) + "; published→read (commit) " + p(toRead);
         }
     }
 

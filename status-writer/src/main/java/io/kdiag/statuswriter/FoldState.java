@@ -1,6 +1,8 @@
 package io.kdiag.statuswriter;
 
+import java.util.ArrayDeque;
 import java.util.Collection;
+import java.util.Deque;
 import java.util.List;
 import java.util.TreeMap;
 
@@ -8,13 +10,18 @@ import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 
 /**
- * What the fold keeps per abnormal: the snapshot so far and the events that arrived ahead of their turn. Feeding it
- * any permutation of an abnormal's events, with duplicates, ends in the same snapshot as folding them in seq order.
- * Public so that replay can fold recorded events exactly as the status writer does.
+ * What the fold keeps per abnormal: the snapshot so far, the events that arrived ahead of their turn, and a summary
+ * of each of the latest {@link #HISTORY_LIMIT} events folded in (the query API's history). Feeding it any
+ * permutation of an abnormal's events, with duplicates, ends in the same snapshot and history as folding them in seq
+ * order. The history lives here rather than in a store of its own so that an event costs one store write and, per
+ * commit, one changelog record per abnormal instead of one per event. Public so that replay can fold recorded events
+ * exactly as the status writer does.
  */
 public final class FoldState {
     /** Out-of-order events kept per abnormal. */
     public static final int MAX_PENDING = 1_000;
+    /** Event summaries kept per abnormal. */
+    static final int HISTORY_LIMIT = 500;
 
     /** What {@link #offer} did with an event. */
     public enum Outcome {
@@ -30,15 +37,18 @@ public final class FoldState {
 
     private AbnormalStatus current;
     private final TreeMap<Long, DiagnosisEvent> pending = new TreeMap<>();
+    /** In their binary form: each is written once and read only by the history query, not decoded per event. */
+    private final Deque<byte[]> history;
 
-    FoldState(AbnormalStatus current, Collection<DiagnosisEvent> pending) {
+    FoldState(AbnormalStatus current, Collection<DiagnosisEvent> pending, Collection<byte[]> history) {
         this.current = current;
         pending.forEach(e -> this.pending.put(e.getSeq(), e));
+        this.history = new ArrayDeque<>(history);
     }
 
     /** The state before any event of an abnormal. */
     public static FoldState empty() {
-        return new FoldState(null, List.of());
+        return new FoldState(null, List.of(), List.of());
     }
 
     /** The snapshot so far; {@code null} until the Accepted event was folded in. */
@@ -49,6 +59,16 @@ public final class FoldState {
     /** Buffered events in seq order. */
     Collection<DiagnosisEvent> pending() {
         return pending.values();
+    }
+
+    /** Summaries of the latest {@link #HISTORY_LIMIT} events folded in, in seq order. */
+    List<EventSummary> history() {
+        return history.stream().map(EventSummary::decode).toList();
+    }
+
+    /** The same summaries, {@link EventSummary#encode() encoded}. */
+    Collection<byte[]> encodedHistory() {
+        return history;
     }
 
     /** Seq of the last event folded in; -1 before Accepted. */
@@ -69,11 +89,19 @@ public final class FoldState {
         if (seq > lastSeq() + 1) {
             return buffer(event, maxPending);
         }
-        current = StatusFold.apply(current, event);
+        apply(event);
         for (DiagnosisEvent next = pending.remove(lastSeq() + 1); next != null; next = pending.remove(lastSeq() + 1)) {
-            current = StatusFold.apply(current, next);
+            apply(next);
         }
         return Outcome.APPLIED;
+    }
+
+    private void apply(DiagnosisEvent event) {
+        current = StatusFold.apply(current, event);
+        if (history.size() == HISTORY_LIMIT) {
+            history.removeFirst();
+        }
+        history.addLast(EventSummary.of(event).encode());
     }
 
     private Outcome buffer(DiagnosisEvent event, int maxPending) {

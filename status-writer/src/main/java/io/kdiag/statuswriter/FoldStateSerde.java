@@ -3,6 +3,7 @@ package io.kdiag.statuswriter;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
@@ -15,12 +16,15 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * The store's value format: a version byte, the snapshot (length-prefixed, length -1 for none) and the count of
- * buffered events followed by each one length-prefixed. Snapshot and events are in the topics' own single-object
- * encoding, so the store reads every released schema version as the topics do.
+ * The store's value format: a version byte, the snapshot (length-prefixed, length -1 for none), the count of
+ * buffered events followed by each one length-prefixed, and the count of event summaries followed by each one
+ * length-prefixed. Snapshot and events are in the topics' own single-object encoding, so the store reads every
+ * released schema version as the topics do. Version 1, written before the history moved into the fold state, has no
+ * summaries and reads as an empty history.
  */
 final class FoldStateSerde implements Serde<FoldState>, Serializer<FoldState>, Deserializer<FoldState> {
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
+    private static final byte VERSION_WITHOUT_HISTORY = 1;
     private static final AvroSerde<AbnormalStatus> STATUS = AvroSerde.of(AbnormalStatus.class);
     private static final AvroSerde<DiagnosisEvent> EVENT = AvroSerde.of(DiagnosisEvent.class);
 
@@ -31,7 +35,9 @@ final class FoldStateSerde implements Serde<FoldState>, Serializer<FoldState>, D
         }
         byte[] status = state.current() == null ? null : STATUS.encode(state.current());
         List<byte[]> events = state.pending().stream().map(EVENT::encode).toList();
-        int size = 1 + 4 + (status == null ? 0 : status.length) + 4 + events.stream().mapToInt(e -> 4 + e.length).sum();
+        Collection<byte[]> summaries = state.encodedHistory();
+        int size = 1 + 4 + (status == null ? 0 : status.length) + 4 + events.stream().mapToInt(e -> 4 + e.length).sum()
+                + 4 + summaries.stream().mapToInt(e -> 4 + e.length).sum();
         ByteBuffer buffer = ByteBuffer.allocate(size).put(VERSION);
         if (status == null) {
             buffer.putInt(-1);
@@ -40,6 +46,8 @@ final class FoldStateSerde implements Serde<FoldState>, Serializer<FoldState>, D
         }
         buffer.putInt(events.size());
         events.forEach(e -> buffer.putInt(e.length).put(e));
+        buffer.putInt(summaries.size());
+        summaries.forEach(e -> buffer.putInt(e.length).put(e));
         return buffer.array();
     }
 
@@ -51,7 +59,7 @@ final class FoldStateSerde implements Serde<FoldState>, Serializer<FoldState>, D
         try {
             ByteBuffer buffer = ByteBuffer.wrap(data);
             byte version = buffer.get();
-            if (version != VERSION) {
+            if (version != VERSION && version != VERSION_WITHOUT_HISTORY) {
                 throw new SerializationException("unknown fold state version " + version);
             }
             int statusLength = buffer.getInt();
@@ -61,7 +69,12 @@ final class FoldStateSerde implements Serde<FoldState>, Serializer<FoldState>, D
             for (int i = 0; i < count; i++) {
                 pending.add(EVENT.decode(bytes(buffer, buffer.getInt())));
             }
-            return new FoldState(status, pending);
+            int summaries = version == VERSION_WITHOUT_HISTORY ? 0 : buffer.getInt();
+            List<byte[]> history = new ArrayList<>(summaries);
+            for (int i = 0; i < summaries; i++) {
+                history.add(bytes(buffer, buffer.getInt()));
+            }
+            return new FoldState(status, pending, history);
         } catch (BufferUnderflowException | IllegalArgumentException e) {
             throw new SerializationException("truncated fold state", e);
         }

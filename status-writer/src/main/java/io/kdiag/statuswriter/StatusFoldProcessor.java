@@ -2,8 +2,8 @@ package io.kdiag.statuswriter;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import io.kdiag.schemas.avro.AbnormalStatus;
@@ -27,39 +27,38 @@ import org.slf4j.LoggerFactory;
  * Folds each event into its abnormal's {@link FoldState} and marks the abnormal dirty when its snapshot changed; a
  * wall-clock punctuation every flush interval forwards the current snapshot, keyed by uid, of each dirty abnormal
  * and clears its mark. So an abnormal whose events arrive in a burst costs one snapshot per interval rather than one
- * per event. The dirty marks live in a changelogged store of the same exactly-once task: a crash between a change
- * and its forward leaves the mark in the restored store, and the next punctuation forwards the snapshot. Keeps a summary of each of an abnormal's latest {@link #HISTORY_LIMIT} events in the history store, for
- * the query API; the full history stays on the events topic. Counts duplicates, buffer overflows and invalid events as Kafka Streams metrics (group
+ * per event. A snapshot that reached Succeeded or Failed is forwarded at once instead: the final status is what
+ * users wait for, and an abnormal has one. The dirty marks live in a changelogged store of the same exactly-once
+ * task: a crash between a change and its forward leaves the mark in the restored store, and the next punctuation
+ * forwards the snapshot. Counts duplicates, buffer overflows and invalid events as Kafka Streams metrics (group
  * {@code stream-kdiag-status-fold-metrics}), which reach Micrometer with the rest.
  */
 final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, String, AbnormalStatus> {
     private static final String METRICS_SCOPE = "kdiag-status-fold";
     private static final Logger LOG = LoggerFactory.getLogger(StatusFoldProcessor.class);
-    /** Event summaries kept per abnormal. */
-    static final int HISTORY_LIMIT = 500;
 
     private final String storeName;
-    private final String historyStoreName;
     private final String dirtyStoreName;
     private final Duration flushInterval;
     private ProcessorContext<String, AbnormalStatus> context;
     private KeyValueStore<String, FoldState> store;
-    private KeyValueStore<HistoryKey, Map<String, Object>> history;
     private KeyValueStore<String, Long> dirty;
+    /** The uids this instance marked since the last flush: a mark costs one store write per interval, not per event. */
+    private final Set<String> marked = new HashSet<>();
     private Sensor duplicates;
     private Sensor overflows;
     private Sensor invalid;
 
     /**
      * The supplier, carrying the stores so {@code process()} connects them. The dirty store maps the uid of each
-     * abnormal whose snapshot changed since its last forward to the lastSeq it changed to.
+     * abnormal whose snapshot changed since its last forward to the lastSeq of its first change since then.
      */
-    static ProcessorSupplier<String, DiagnosisEvent, String, AbnormalStatus> supplier(String storeName, String historyStoreName,
-            String dirtyStoreName, Duration flushInterval) {
+    static ProcessorSupplier<String, DiagnosisEvent, String, AbnormalStatus> supplier(String storeName, String dirtyStoreName,
+            Duration flushInterval) {
         return new ProcessorSupplier<>() {
             @Override
             public Processor<String, DiagnosisEvent, String, AbnormalStatus> get() {
-                return new StatusFoldProcessor(storeName, historyStoreName, dirtyStoreName, flushInterval);
+                return new StatusFoldProcessor(storeName, dirtyStoreName, flushInterval);
             }
 
             @Override
@@ -67,8 +66,6 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
                 return Set.of(
                         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(storeName), Serdes.String(),
                                 new FoldStateSerde()).withCachingEnabled(),
-                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(historyStoreName), HistoryKey.SERDE,
-                                EventSummary.SERDE).withCachingEnabled(),
                         // cached: a mark set and cleared between two commits never reaches the changelog
                         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(dirtyStoreName), Serdes.String(),
                                 Serdes.Long()).withCachingEnabled());
@@ -76,9 +73,8 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
         };
     }
 
-    private StatusFoldProcessor(String storeName, String historyStoreName, String dirtyStoreName, Duration flushInterval) {
+    private StatusFoldProcessor(String storeName, String dirtyStoreName, Duration flushInterval) {
         this.storeName = storeName;
-        this.historyStoreName = historyStoreName;
         this.dirtyStoreName = dirtyStoreName;
         this.flushInterval = flushInterval;
     }
@@ -87,7 +83,6 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
     public void init(ProcessorContext<String, AbnormalStatus> context) {
         this.context = context;
         this.store = context.getStateStore(storeName);
-        this.history = context.getStateStore(historyStoreName);
         this.dirty = context.getStateStore(dirtyStoreName);
         StreamsMetrics metrics = context.metrics();
         String task = context.taskId().toString();
@@ -116,9 +111,6 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
             invalid.record();
             return;
         }
-        if (outcome != FoldState.Outcome.DUPLICATE) {
-            remember(event, state.lastSeq());
-        }
         switch (outcome) {
             case DUPLICATE -> duplicates.record();
             case BUFFERED -> store.put(uid, state);
@@ -130,7 +122,15 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
             }
             case APPLIED -> {
                 store.put(uid, state);
-                dirty.put(uid, state.lastSeq());
+                if (StatusFold.isTerminal(state.current().getPhase())) {
+                    context.forward(new Record<>(uid, state.current(), context.currentSystemTimeMs()));
+                    // a mark restored after a crash stays until the next flush, which publishes this snapshot again
+                    if (marked.remove(uid)) {
+                        dirty.delete(uid);
+                    }
+                } else if (marked.add(uid)) {
+                    dirty.put(uid, state.lastSeq());
+                }
             }
         }
     }
@@ -151,19 +151,7 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
             }
             dirty.delete(uid);
         }
-    }
-
-    /** Keeps the summary of an event among the latest {@link #HISTORY_LIMIT}, by seq, of its abnormal. */
-    private void remember(DiagnosisEvent event, long lastSeq) {
-        long seq = event.getSeq();
-        if (seq <= lastSeq - HISTORY_LIMIT) {
-            return; // arrived after HISTORY_LIMIT later events were folded: already out of the window
-        }
-        String uid = event.getAbnormalUid();
-        history.put(new HistoryKey(uid, seq), EventSummary.of(event));
-        if (seq >= HISTORY_LIMIT) {
-            history.delete(new HistoryKey(uid, seq - HISTORY_LIMIT));
-        }
+        marked.clear();
     }
 
     @Override

@@ -21,8 +21,6 @@ import org.apache.kafka.streams.kstream.Produced;
 public final class StatusFoldTopology {
     /** Name of the persistent store of fold states, keyed by abnormal uid. */
     public static final String STORE_NAME = "status-fold-store";
-    /** Name of the persistent store of event summaries, keyed by abnormal uid and seq (the query API's history). */
-    public static final String HISTORY_STORE_NAME = "status-history-store";
     /** Name of the persistent store of the uids whose snapshot changed since it was last published. */
     public static final String DIRTY_STORE_NAME = "status-dirty-store";
 
@@ -49,7 +47,7 @@ public final class StatusFoldTopology {
         Topic<String, AbnormalStatus> status = topics.abnormalStatus();
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(events.name(), Consumed.with(events.keySerde(), events.valueSerde()).withName("diagnosis-events"))
-                .process(StatusFoldProcessor.supplier(STORE_NAME, HISTORY_STORE_NAME, DIRTY_STORE_NAME, flushInterval), Named.as("status-fold"))
+                .process(StatusFoldProcessor.supplier(STORE_NAME, DIRTY_STORE_NAME, flushInterval), Named.as("status-fold"))
                 .peek((uid, snapshot) -> onSnapshot.accept(snapshot), Named.as("status-projection"))
                 .to(status.name(), Produced.with(status.keySerde(), status.valueSerde()).withName("abnormal-status"));
         return builder.build();

@@ -30,21 +30,15 @@ final class StatusQueries {
             .thenComparing(AbnormalStatus::getUid);
 
     private final Supplier<ReadOnlyKeyValueStore<String, FoldState>> folds;
-    private final Supplier<ReadOnlyKeyValueStore<HistoryKey, Map<String, Object>>> history;
 
-    StatusQueries(Supplier<ReadOnlyKeyValueStore<String, FoldState>> folds,
-            Supplier<ReadOnlyKeyValueStore<HistoryKey, Map<String, Object>>> history) {
+    StatusQueries(Supplier<ReadOnlyKeyValueStore<String, FoldState>> folds) {
         this.folds = folds;
-        this.history = history;
     }
 
     /** Interactive queries on the running application's local stores. */
     static StatusQueries of(KafkaStreams streams) {
-        return new StatusQueries(
-                () -> streams.store(StoreQueryParameters.fromNameAndType(StatusFoldTopology.STORE_NAME,
-                        QueryableStoreTypes.<String, FoldState>keyValueStore())),
-                () -> streams.store(StoreQueryParameters.fromNameAndType(StatusFoldTopology.HISTORY_STORE_NAME,
-                        QueryableStoreTypes.<HistoryKey, Map<String, Object>>keyValueStore())));
+        return new StatusQueries(() -> streams.store(StoreQueryParameters.fromNameAndType(StatusFoldTopology.STORE_NAME,
+                QueryableStoreTypes.<String, FoldState>keyValueStore())));
     }
 
     /** Every accepted abnormal, of one namespace when {@code namespace} is not null, by namespace, name and start. */
@@ -62,11 +56,8 @@ final class StatusQueries {
 
     /** Summaries of the abnormal's latest events in seq order; empty when none are kept. */
     List<Map<String, Object>> history(String uid) {
-        List<Map<String, Object>> events = new ArrayList<>();
-        try (KeyValueIterator<HistoryKey, Map<String, Object>> it = history.get().range(HistoryKey.first(uid), HistoryKey.last(uid))) {
-            it.forEachRemaining(kv -> events.add(kv.value));
-        }
-        return events;
+        FoldState state = folds.get().get(uid);
+        return state == null ? List.of() : state.history().stream().map(EventSummary::toMap).toList();
     }
 
     private List<AbnormalStatus> snapshots(Predicate<AbnormalStatus> filter) {

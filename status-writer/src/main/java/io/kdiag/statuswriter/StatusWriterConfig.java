@@ -73,7 +73,7 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
     /** How often changed snapshots are published. */
     public static final ConfigKey<Duration> STATUS_FLUSH_INTERVAL = ConfigKey.duration("kdiag.status-flush-interval", "100ms",
             "How often the latest snapshot of each abnormal that changed is published to the status topic (and its CR); "
-                    + "events of one abnormal within an interval yield one snapshot.");
+                    + "events of one abnormal within an interval yield one snapshot. A final snapshot (Succeeded, Failed) is published at once.");
 
     /** Reads and validates every key; a bad value throws a {@link io.kdiag.common.config.ConfigException} naming it. */
     public static StatusWriterConfig from(ConfigSource source) {

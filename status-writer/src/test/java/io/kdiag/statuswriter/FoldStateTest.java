@@ -45,6 +45,7 @@ class FoldStateTest {
 
             assertThat(state.current()).as("run %d, arrivals %s", run, seqs(arrivals)).isEqualTo(expected);
             assertThat(state.pending()).isEmpty();
+            assertThat(state.history()).extracting(EventSummary::seq).containsExactlyElementsOf(seqs(inOrder));
         }
     }
 
@@ -120,7 +121,24 @@ class FoldStateTest {
 
         assertThat(copy.current()).isEqualTo(state.current());
         assertThat(copy.pending()).containsExactlyElementsOf(state.pending());
+        assertThat(copy.history()).containsExactlyElementsOf(state.history()).hasSize(2);
         assertThat(SERDE.deserialize("store", SERDE.serialize("store", FoldState.empty())).current()).isNull();
+    }
+
+    @Test
+    void shouldReadAValueWrittenBeforeTheHistoryMovedIntoTheState() {
+        FoldState state = FoldState.empty();
+        state.offer(Events.seedRun("uid-1").get(0), 10);
+        byte[] bytes = SERDE.serialize("store", state);
+        // version 1 ended after the buffered events: drop the summaries' count and the one summary
+        byte[] summary = state.history().iterator().next().encode();
+        byte[] v1 = Arrays.copyOf(bytes, bytes.length - 4 - 4 - summary.length);
+        v1[0] = 1;
+
+        FoldState read = SERDE.deserialize("store", v1);
+
+        assertThat(read.current()).isEqualTo(state.current());
+        assertThat(read.history()).isEmpty();
     }
 
     @Test

@@ -52,9 +52,7 @@ class QueryServerTest {
         driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS, config.statusFlushInterval()), props);
         events = driver.createInputTopic(TOPICS.diagnosisEvents().name(), new StringSerializer(),
                 TOPICS.diagnosisEvents().valueSerde().serializer());
-        StatusQueries queries = new StatusQueries(
-                () -> this.<String, FoldState>store(StatusFoldTopology.STORE_NAME),
-                () -> this.<HistoryKey, Map<String, Object>>store(StatusFoldTopology.HISTORY_STORE_NAME));
+        StatusQueries queries = new StatusQueries(() -> this.<String, FoldState>store(StatusFoldTopology.STORE_NAME));
         server = QueryServer.start("127.0.0.1", 0, queries, state::get);
     }
 

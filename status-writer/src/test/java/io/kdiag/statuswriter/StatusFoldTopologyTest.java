@@ -61,12 +61,23 @@ class StatusFoldTopologyTest {
     }
 
     @Test
-    void shouldPublishOneSnapshotWithTheFinalStateForTheEventsOfOneInterval() {
+    void shouldPublishOneSnapshotWithTheStateAtTheEndOfAnInterval() {
         List<DiagnosisEvent> run = Events.seedRun("uid-1");
-        run.forEach(this::send);
+        run.subList(0, 5).forEach(this::send);
         assertThat(status.isEmpty()).isTrue();
 
         flush();
+
+        assertThat(status.readValuesToList()).containsExactly(Events.foldInOrder(run.subList(0, 5)));
+        assertThat(dirty().get("uid-1")).isNull();
+        flush();
+        assertThat(status.isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldPublishTheFinalSnapshotWithoutWaitingForTheInterval() {
+        List<DiagnosisEvent> run = Events.seedRun("uid-1");
+        run.forEach(this::send);
 
         List<KeyValue<String, AbnormalStatus>> snapshots = status.readKeyValuesToList();
         assertThat(snapshots).hasSize(1);
@@ -215,23 +226,18 @@ class StatusFoldTopologyTest {
     void shouldKeepSummariesOfTheLatestEventsOfEachAbnormal() {
         Events many = new Events("uid-many");
         many.accepted();
-        for (int i = 0; i < StatusFoldProcessor.HISTORY_LIMIT + 100; i++) {
+        for (int i = 0; i < FoldState.HISTORY_LIMIT + 100; i++) {
             many.add(new StageStarted(Stage.InformationCollection));
         }
         many.all().forEach(this::send);
         Events.seedRun("uid-few").forEach(this::send);
 
-        assertThat(historySeqs("uid-many")).hasSize(StatusFoldProcessor.HISTORY_LIMIT).startsWith(101L).endsWith(600L);
+        assertThat(historySeqs("uid-many")).hasSize(FoldState.HISTORY_LIMIT).startsWith(101L).endsWith(600L);
         assertThat(historySeqs("uid-few")).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
     }
 
     private List<Long> historySeqs(String uid) {
-        KeyValueStore<HistoryKey, Map<String, Object>> history = driver.getKeyValueStore(StatusFoldTopology.HISTORY_STORE_NAME);
-        List<Long> seqs = new ArrayList<>();
-        try (KeyValueIterator<HistoryKey, Map<String, Object>> it = history.range(HistoryKey.first(uid), HistoryKey.last(uid))) {
-            it.forEachRemaining(kv -> seqs.add(((Number) kv.value.get("seq")).longValue()));
-        }
-        return seqs;
+        return store().get(uid).history().stream().map(EventSummary::seq).toList();
     }
 
     private void send(DiagnosisEvent event) {
