@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.kdiag.api.ApiSerialization;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.Accepted;
@@ -115,10 +114,10 @@ final class StatusFold {
         if (processor.getContextUpdates() == null && processor.getRemovedContextKeys().isEmpty()) {
             return context;
         }
-        Map<String, Object> merged = ApiSerialization.jsonObject(context);
-        merged.putAll(ApiSerialization.jsonObject(processor.getContextUpdates()));
+        Map<String, String> merged = TopLevelJson.members(context);
+        merged.putAll(TopLevelJson.members(processor.getContextUpdates()));
         processor.getRemovedContextKeys().forEach(merged::remove);
-        return ApiSerialization.json(merged);
+        return TopLevelJson.write(merged);
     }
 
     private static void stageFinished(AbnormalStatus next, StageFinished stage, Instant time) {
