@@ -103,13 +103,21 @@ final class Latency {
 
     private void read(Map<String, Long> due, Histogram micros, Breakdown parts, AtomicLong failed, AtomicLong lastFinal,
             AtomicBoolean stop) {
+        String statusTopic = pipeline.topics().abnormalStatus().name();
+        // the bridge's output too: its records' timestamps say when the bridge passed each request on
+        Map<String, Long> bridged = new HashMap<>();
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
-            List<TopicPartition> partitions = partitions(consumer, pipeline.topics().abnormalStatus().name());
+            List<TopicPartition> partitions = new ArrayList<>(partitions(consumer, statusTopic));
+            partitions.addAll(partitions(consumer, pipeline.topics().abnormals().name()));
             consumer.assign(partitions);
             consumer.seekToEnd(partitions);
             partitions.forEach(consumer::position);
             while (!stop.get()) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(20))) {
+                    if (!record.topic().equals(statusTopic)) {
+                        bridged.put(requests.decode(record.value()).getUid(), record.timestamp());
+                        continue;
+                    }
                     Long at = due.get(record.key());
                     if (at == null) {
                         continue;
@@ -118,7 +126,7 @@ final class Latency {
                     if (status.getPhase() == Phase.Succeeded || status.getPhase() == Phase.Failed) {
                         long now = System.nanoTime();
                         micros.recordValue(Math.max(0, (now - at) / 1000));
-                        parts.record(at, now, status, record.timestamp());
+                        parts.record(at, bridged.getOrDefault(record.key(), -1L), now, status, record.timestamp());
                         due.remove(record.key());
                         lastFinal.set(System.nanoTime());
                         if (status.getPhase() == Phase.Failed) {
@@ -131,24 +139,28 @@ final class Latency {
     }
 
     /**
-     * Splits each latency at the instants the pipeline records: the agent's Accepted event (startTime) and last event
-     * (updatedAt), and the status record's timestamp (when the fold published it). All clocks are this JVM's.
+     * Splits each latency at the instants the pipeline records: the bridge's output record's timestamp (when it
+     * sent the abnormal on), the agent's Accepted event (startTime) and last event (updatedAt), and the status
+     * record's timestamp (when the fold published it). All clocks are this JVM's.
      */
     private static final class Breakdown {
+        private final Histogram toBridged = new Histogram(3_600_000_000L, 3);
         private final Histogram toAccepted = new Histogram(3_600_000_000L, 3);
         private final Histogram agentRun = new Histogram(3_600_000_000L, 3);
         private final Histogram toPublished = new Histogram(3_600_000_000L, 3);
         private final Histogram toRead = new Histogram(3_600_000_000L, 3);
         private final long nanoOffset = System.currentTimeMillis() * 1000 - System.nanoTime() / 1000;
 
-        /** {@code due} and {@code read} in nanoTime; the rest in epoch time. */
-        void record(long due, long read, AbnormalStatus status, long publishedMillis) {
+        /** {@code due} and {@code read} in nanoTime; the rest in epoch time; {@code bridgedMillis} -1 when not seen. */
+        void record(long due, long bridgedMillis, long read, AbnormalStatus status, long publishedMillis) {
             long dueMicros = due / 1000 + nanoOffset;
             long readMicros = read / 1000 + nanoOffset;
+            long bridged = bridgedMillis < 0 ? dueMicros : bridgedMillis * 1000;
             long accepted = micros(status.getStartTime());
             long last = micros(status.getUpdatedAt());
             long published = publishedMillis * 1000;
-            toAccepted.recordValue(Math.max(0, accepted - dueMicros));
+            toBridged.recordValue(Math.max(0, bridged - dueMicros));
+            toAccepted.recordValue(Math.max(0, accepted - bridged));
             agentRun.recordValue(Math.max(0, last - accepted));
             toPublished.recordValue(Math.max(0, published - last));
             toRead.recordValue(Math.max(0, readMicros - published));
@@ -164,7 +176,8 @@ final class Latency {
 
         @Override
         public String toString() {
-            return "due→Accepted (bridge, agent queue) " + p(toAccepted) + "; agent run " + p(agentRun)
+            return "due→bridged (publish, bridge) " + p(toBridged) + "; bridged→Accepted (bridge commit, agent fetch and queue) "
+                    + p(toAccepted) + "; agent run " + p(agentRun)
                     + "; last event→status published (fold) " + p(toPublished) + "; published→read (commit) " + p(toRead);
         }
     }
