@@ -2,8 +2,9 @@ package io.kdiag.statuswriter;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import io.kdiag.schemas.avro.AbnormalStatus;
@@ -43,8 +44,13 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
     private ProcessorContext<String, AbnormalStatus> context;
     private KeyValueStore<String, FoldState> store;
     private KeyValueStore<String, Long> dirty;
-    /** The uids this instance marked since the last flush: a mark costs one store write per interval, not per event. */
-    private final Set<String> marked = new HashSet<>();
+    /**
+     * The latest snapshot of each abnormal this instance marked since the last flush: a mark costs one store write
+     * per interval rather than one per event, and the flush publishes from here without reading the store.
+     */
+    private final Map<String, AbnormalStatus> changed = new HashMap<>();
+    /** Whether the marks found in the dirty store at start (left by a crash) were published. */
+    private boolean restoredMarksPublished;
     private Sensor duplicates;
     private Sensor overflows;
     private Sensor invalid;
@@ -125,10 +131,10 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
                 if (StatusFold.isTerminal(state.current().getPhase())) {
                     context.forward(new Record<>(uid, state.current(), context.currentSystemTimeMs()));
                     // a mark restored after a crash stays until the next flush, which publishes this snapshot again
-                    if (marked.remove(uid)) {
+                    if (changed.remove(uid) != null) {
                         dirty.delete(uid);
                     }
-                } else if (marked.add(uid)) {
+                } else if (changed.put(uid, state.current()) == null) {
                     dirty.put(uid, state.lastSeq());
                 }
             }
@@ -137,10 +143,24 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
 
     /** Forwards the current snapshot of every dirty abnormal and clears its mark, in the task's transaction. */
     private void flush(long now) {
+        if (!restoredMarksPublished) {
+            publishRestoredMarks(now);
+            restoredMarksPublished = true;
+        }
+        changed.forEach((uid, snapshot) -> {
+            context.forward(new Record<>(uid, snapshot, now));
+            dirty.delete(uid);
+        });
+        changed.clear();
+    }
+
+    /** The marks in the store that this instance did not set: left by a crash between a change and its publication. */
+    private void publishRestoredMarks(long now) {
         List<String> uids = new ArrayList<>();
         try (KeyValueIterator<String, Long> it = dirty.all()) {
             it.forEachRemaining(kv -> uids.add(kv.key));
         }
+        uids.removeAll(changed.keySet());
         for (String uid : uids) {
             FoldState state = store.get(uid);
             if (state != null && state.current() != null) {
@@ -151,7 +171,6 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
             }
             dirty.delete(uid);
         }
-        marked.clear();
     }
 
     @Override
