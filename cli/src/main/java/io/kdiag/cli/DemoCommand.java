@@ -1,6 +1,7 @@
 package io.kdiag.cli;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,6 +14,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -58,25 +65,35 @@ final class DemoCommand implements Callable<Integer> {
         Path data = home.resolve("demo-" + ProcessHandle.current().pid());
         Process runaway = new ProcessBuilder("bash", "-c", "exec -a " + RUNAWAY_PROCESS_NAME + " sleep 600")
                 .redirectErrorStream(true).start();
-        Process busyJvm = startBusyJvm();
         List<String[]> summary = new ArrayList<>();
         boolean allAsExpected = true;
+        ExecutorService waiting = Executors.newCachedThreadPool(r -> {
+            Thread thread = new Thread(r, "kdiag-demo-wait");
+            thread.setDaemon(true);
+            return thread;
+        });
+        // fabric8's YAML parsing takes a second or two to warm up: done while the stack starts, it costs no time
+        CompletableFuture<List<Abnormal>> examplesRead = CompletableFuture.supplyAsync(
+                () -> read(files, LocalStack.configuredNodeName()), waiting);
+        Process busyJvm = null;
         try (LocalStack stack = LocalStack.start(data, LocalStack.Ports.ANY);
              KdiagClient client = KdiagClient.builder().bootstrapServers(stack.bootstrapServers())
                      .topicPrefix(stack.topics().prefix()).build()) {
+            busyJvm = startBusyJvm();
             System.out.printf("Embedded stack up: Kafka %s, node %s, %d examples (runaway stand-in pid %d, busy JVM pid %d)%n%n",
                     stack.bootstrapServers(), stack.nodeName(), files.size(), runaway.pid(), busyJvm.pid());
-            List<Abnormal> abnormals = new ArrayList<>();
-            List<String> uids = new ArrayList<>();
-            for (Path file : files) {
-                Abnormal abnormal = AbnormalFiles.read(file, stack.nodeName());
+            List<Abnormal> abnormals = result(examplesRead);
+            List<Future<Optional<AbnormalStatus>>> finalStatuses = new ArrayList<>();
+            for (Abnormal abnormal : abnormals) {
                 targetBusyJvm(abnormal, busyJvm.pid());
-                abnormals.add(abnormal);
-                uids.add(client.publish(abnormal));
+                String uid = client.publish(abnormal);
+                // the examples run one after another on the agent; waiting for all at once lets a status be read
+                // while the next example still runs
+                finalStatuses.add(waiting.submit(() -> client.awaitFinalStatus(uid, Duration.ofSeconds(timeoutSeconds))));
             }
             for (int i = 0; i < files.size(); i++) {
                 String expected = AbnormalFiles.expectedPhase(abnormals.get(i));
-                Optional<AbnormalStatus> status = client.awaitFinalStatus(uids.get(i), Duration.ofSeconds(timeoutSeconds));
+                Optional<AbnormalStatus> status = result(finalStatuses.get(i));
                 String phase = status.map(s -> s.getPhase().name()).orElse("<timed out>");
                 boolean asExpected = phase.equals(expected);
                 System.out.printf("# %s (expects %s)%n", files.get(i), expected);
@@ -92,7 +109,10 @@ final class DemoCommand implements Callable<Integer> {
             System.out.printf("Runaway stand-in pid %d: %s%n", runaway.pid(),
                     stopped ? "stopped by signal-recoverer (exit " + runaway.exitValue() + ")" : "still running; stopping it now");
             runaway.destroyForcibly();
-            busyJvm.destroyForcibly();
+            if (busyJvm != null) {
+                busyJvm.destroyForcibly();
+            }
+            waiting.shutdownNow();
             deleteRecursively(data);
         }
         summary.add(0, new String[] {"EXAMPLE", "PHASE", "EXPECTED", "RESULT"});
@@ -103,11 +123,48 @@ final class DemoCommand implements Callable<Integer> {
         return allAsExpected ? 0 : 1;
     }
 
-    /** A JVM spinning in {@link BusyJvm#computeDemoWorkload}, for examples/05 to profile. */
+    private static List<Abnormal> read(List<Path> files, String node) {
+        List<Abnormal> abnormals = new ArrayList<>();
+        for (Path file : files) {
+            try {
+                abnormals.add(AbnormalFiles.read(file, node));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+            }
+        }
+        return abnormals;
+    }
+
+    /** What a wait returned, or what it threw. */
+    private static <T> T result(Future<T> wait) throws Exception {
+        try {
+            return wait.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof CompletionException wrapped ? wrapped.getCause() : e.getCause();
+            throw cause instanceof Exception failure ? failure : e;
+        }
+    }
+
+    /**
+     * A JVM spinning in {@link BusyJvm#computeDemoWorkload}, for examples/05 to profile. It runs at the lowest priority
+     * ({@code nice}, where there is one): it still spins whenever a core is free, as while it is profiled, but on a small
+     * machine it does not take a core from the examples before it.
+     */
     private static Process startBusyJvm() throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-Xmx32m", "-cp", System.getProperty("java.class.path"), BusyJvm.class.getName())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        // a JVM that only spins needs neither the optimizing compiler nor a parallel collector, and starts faster without
+        List<String> command = List.of(java, "-Xmx32m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), BusyJvm.class.getName());
+        try {
+            // nice execs the command, so the pid stays the JVM's
+            return busyJvm(Stream.concat(Stream.of("nice", "-n", "19"), command.stream()).toList());
+        } catch (IOException e) {
+            return busyJvm(command);
+        }
+    }
+
+    private static Process busyJvm(List<String> command) throws IOException {
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
     /** Points the Java profilers of an example marked {@code kdiag.io/demo-pid: busy-jvm} at the busy JVM. */

@@ -4,9 +4,15 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 
 import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigSource;
@@ -54,21 +60,25 @@ final class LocalStack implements AutoCloseable {
     }
 
     private LocalStack(Path dataDir, Ports ports) throws IOException {
+        long begin = System.nanoTime();
         EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), ports.kafka(), Map.of());
         started.push(kafka);
+        LOG.info("local stack component done action=start component=kafka ms={}", millisSince(begin));
         bootstrapServers = kafka.bootstrapServers();
         metrics = MetricsServer.start("0.0.0.0", ports.metrics());
         started.push(metrics);
 
         Map<String, String> env = new HashMap<>(System.getenv());
-        env.putIfAbsent("KDIAG_NODE_NAME", localNodeName());
+        env.put("KDIAG_NODE_NAME", configuredNodeName());
         env.putIfAbsent("KDIAG_COMMAND_ALLOWLIST", LOCAL_COMMAND_ALLOWLIST);
         env.putIfAbsent("KDIAG_HOST_ROOT", "/");
         env.putIfAbsent("KDIAG_ADVERTISE_ADDRESS", "127.0.0.1");
         // profiles here live for seconds, not hours: notice their expiry promptly
-        env.putIfAbsent("KDIAG_ARTIFACT_SWEEP_INTERVAL", "1s");
+        env.putIfAbsent("KDIAG_ARTIFACT_SWEEP_INTERVAL", "200ms");
         // the local stack is a stand-alone pipeline: it talks to a cluster only when asked to
         env.putIfAbsent("KDIAG_KUBERNETES", "off");
+        // one node needs one partition; every further one costs the status writer a task with three RocksDB stores
+        env.putIfAbsent("KDIAG_PARTITIONS", "1");
         env.put("KDIAG_REPLICATION_FACTOR", "1");
         ConfigSource base = ConfigSource.of(Map.of(), env);
         NodeAgentConfig agentConfig = NodeAgentConfig.from(component(env, dataDir.resolve("agent"), ports.agent()));
@@ -76,17 +86,78 @@ final class LocalStack implements AutoCloseable {
         topics = new Topics(base.get(CommonKeys.TOPIC_PREFIX));
         Map<String, Object> client = new HashMap<>(base.kafkaProperties());
         client.put("bootstrap.servers", bootstrapServers);
+        // a consumer's close waits for its fetch in flight, which an idle broker holds for up to this long (500 ms by
+        // default); the local stack stops in a fraction of a second with a shorter wait, at the cost of a few empty fetches
+        client.putIfAbsent("fetch.max.wait.ms", 100);
+        long topicsBegin = System.nanoTime();
         TopicAdmin.ensureTopics(client, topics, base.get(CommonKeys.PARTITIONS), (short) 1);
+        LOG.info("local stack component done action=start component=topics ms={}", millisSince(topicsBegin));
 
-        started.push(StatusWriter.start(
+        // the three components only share the broker: starting them side by side overlaps their waits on it
+        Map<String, CompletableFuture<? extends AutoCloseable>> starting = new LinkedHashMap<>();
+        starting.put("status-writer", inThread("start", "status-writer", () -> StatusWriter.start(
                 StatusWriterConfig.from(component(env, dataDir.resolve("status-writer"), ports.statusWriter())), client,
-                metrics.registry()));
-        NodeAgent agent = NodeAgent.start(agentConfig, client, metrics.registry());
-        started.push(agent);
-        agentHttpPort = agent.httpPort();
-        started.push(SourceBridge.start(SourceBridgeConfig.from(component(env, dataDir.resolve("bridge"), ports.bridge())),
-                client, metrics.registry()));
-        LOG.info("local stack started bootstrapServers={} node={} dataDir={}", bootstrapServers, nodeName, dataDir);
+                metrics.registry())));
+        CompletableFuture<NodeAgent> agent = inThread("start", "node-agent",
+                () -> NodeAgent.start(agentConfig, client, metrics.registry()));
+        starting.put("node-agent", agent);
+        starting.put("source-bridge", inThread("start", "source-bridge", () -> SourceBridge.start(
+                SourceBridgeConfig.from(component(env, dataDir.resolve("bridge"), ports.bridge())), client, metrics.registry())));
+        Map<String, AutoCloseable> running = new LinkedHashMap<>();
+        RuntimeException failure = null;
+        for (Map.Entry<String, CompletableFuture<? extends AutoCloseable>> component : starting.entrySet()) {
+            try {
+                running.put(component.getKey(), component.getValue().join());
+            } catch (CompletionException e) {
+                failure = failure == null ? unwrap(e) : failure;
+            }
+        }
+        started.push(() -> closeSideBySide(running));
+        if (failure != null) {
+            close();
+            throw failure;
+        }
+        agentHttpPort = agent.join().httpPort();
+        LOG.info("local stack started bootstrapServers={} node={} dataDir={} ms={}", bootstrapServers, nodeName, dataDir,
+                millisSince(begin));
+    }
+
+    /** Runs {@code work} (the {@code action} of a {@code component}) in a thread of its own and logs how long it took. */
+    private static <T> CompletableFuture<T> inThread(String action, String component, Supplier<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            long begin = System.nanoTime();
+            try {
+                result.complete(work.get());
+                LOG.info("local stack component done action={} component={} ms={}", action, component, millisSince(begin));
+            } catch (RuntimeException | Error e) {
+                result.completeExceptionally(e);
+            }
+        }, "kdiag-" + action + "-" + component);
+        thread.start();
+        return result;
+    }
+
+    /** Stops the components at the same time: each stops on its own, only the broker has to outlive them all. */
+    private static void closeSideBySide(Map<String, AutoCloseable> components) {
+        List<CompletableFuture<Object>> stopping = new ArrayList<>();
+        components.forEach((name, component) -> stopping.add(inThread("stop", name, () -> {
+            try {
+                component.close();
+            } catch (Exception e) {
+                LOG.warn("stopping a component failed component={}", name, e);
+            }
+            return null;
+        })));
+        stopping.forEach(CompletableFuture::join);
+    }
+
+    private static RuntimeException unwrap(CompletionException e) {
+        return e.getCause() instanceof RuntimeException r ? r : e;
+    }
+
+    private static long millisSince(long nanos) {
+        return (System.nanoTime() - nanos) / 1_000_000;
     }
 
     /** Starts the stack with its data under {@code dataDir}. */
@@ -122,6 +193,11 @@ final class LocalStack implements AutoCloseable {
         return agentHttpPort;
     }
 
+    /** The node the stack's agent runs as: {@code KDIAG_NODE_NAME}, else this host's name. */
+    static String configuredNodeName() {
+        return System.getenv().getOrDefault("KDIAG_NODE_NAME", localNodeName());
+    }
+
     static String localNodeName() {
         try {
             return InetAddress.getLocalHost().getHostName();
@@ -130,9 +206,13 @@ final class LocalStack implements AutoCloseable {
         }
     }
 
-    /** Stops the components in reverse order of their start. */
+    /** Stops the components, then the metrics server, then the broker; a second call does nothing. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (started.isEmpty()) {
+            return;
+        }
+        long begin = System.nanoTime();
         while (!started.isEmpty()) {
             AutoCloseable component = started.pop();
             try {
@@ -141,5 +221,6 @@ final class LocalStack implements AutoCloseable {
                 LOG.warn("stopping a component failed component={}", component.getClass().getSimpleName(), e);
             }
         }
+        LOG.info("local stack stopped ms={}", millisSince(begin));
     }
 }

@@ -24,7 +24,8 @@ import org.apache.kafka.common.utils.Time;
  * its data in a folder of its own. Started on an existing folder it keeps the topics and records it had.
  *
  * <p>Settings that a one-node cluster needs (replication factor 1 for the internal topics, no initial rebalance
- * delay) are set here; without them consumer groups and transactions hang.
+ * delay) are set here; without them consumer groups and transactions hang. Broker heartbeats are frequent, so a start
+ * or a stop waits half a second for one instead of two.
  */
 public final class EmbeddedKafka implements AutoCloseable {
     private final KafkaRaftServer server;
@@ -74,6 +75,10 @@ public final class EmbeddedKafka implements AutoCloseable {
             p.put("share.coordinator.state.topic.replication.factor", "1");
             p.put("share.coordinator.state.topic.min.isr", "1");
             p.put("group.initial.rebalance.delay.ms", "0");
+            // the broker is unfenced (serves clients) on its first heartbeat after catching up, one interval later, and
+            // a controlled shutdown waits for a heartbeat too: 2 s each by default. Not much shorter: the controller
+            // drops a heartbeat that waited half an interval in its queue, which a busy machine can take.
+            p.put("broker.heartbeat.interval.ms", "500");
             p.put("auto.create.topics.enable", "false");
             p.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
             p.putAll(overrides);
