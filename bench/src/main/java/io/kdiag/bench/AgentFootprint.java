@@ -20,12 +20,17 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Sections 5 and 6: the agent as a JVM of its own. Footprint: RSS and CPU idle and under load, per set of JVM flags.
+ * Sections 5 and 6: the agent as a JVM of its own. Footprint: RSS and CPU idle (once start-up has settled), under load
+ * (its first seconds, then the next as many) and idle again after it, per set of JVM flags.
  * Scale: one agent's consumed records and CPU while abnormals for random nodes of a 50-, 500- and 5,000-node cluster
  * arrive at a fixed cluster rate; it reads only its partition, so its cost follows the records there, not the size.
  */
 final class AgentFootprint {
-    /** JVM flag sets tried, in order; the last is the candidate for the DaemonSet. */
+    /** The node agent's JVM flags, as JDK_JAVA_OPTIONS of deploy/base/node-agent.yml sets them. */
+    static final List<String> DAEMONSET_FLAGS = List.of("-Xms8m", "-Xmx128m", "-Xmn4m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=32m");
+
+    /** JVM flag sets tried, in order; the last is the DaemonSet's. */
     static final Map<String, List<String>> VARIANTS = new java.util.LinkedHashMap<>();
 
     static {
@@ -33,11 +38,11 @@ final class AgentFootprint {
         VARIANTS.put("-Xmx64m -XX:+UseSerialGC", List.of("-Xmx64m", "-XX:+UseSerialGC"));
         VARIANTS.put("+ -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m",
                 List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=32m"));
-        VARIANTS.put("+ -Xss512k -XX:MaxMetaspaceSize=64m -XX:-UsePerfData -Xshare:auto",
-                List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=32m",
-                        "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-XX:-UsePerfData", "-Xshare:auto"));
+        VARIANTS.put("DaemonSet: " + String.join(" ", DAEMONSET_FLAGS), DAEMONSET_FLAGS);
     }
 
+    /** Time after the agent is ready before idle is measured: start-up compilation and class loading end well before. */
+    private static final long SETTLE_MILLIS = 20_000;
     private static final long MIB = 1024 * 1024;
 
     private final Map<String, Object> kafka;
@@ -53,7 +58,7 @@ final class AgentFootprint {
         this.report = report;
     }
 
-    /** Section 5: each variant idle for {@code idleSeconds}, then under {@code loadRate} abnormals/s of its own. */
+    /** Section 5: each variant idle for {@code idleSeconds}, then under {@code loadRate} abnormals/s for twice {@code loadSeconds}. */
     void footprint(int idleSeconds, int loadSeconds, int loadRate) throws Exception {
         Topics topics = new Topics("foot.");
         TopicAdmin.ensureTopics(kafka, topics, Pipeline.PARTITIONS, (short) 1);
@@ -62,7 +67,7 @@ final class AgentFootprint {
         for (Map.Entry<String, List<String>> variant : VARIANTS.entrySet()) {
             String node = "foot-" + v++;
             try (AgentProcess agent = AgentProcess.start(variant.getValue(), node, bootstrap, "foot.", dir.resolve(node))) {
-                Thread.sleep(5000); // start-up compilation and class loading settle
+                Thread.sleep(SETTLE_MILLIS);
                 long[] maxRss = {0};
                 ProcStats before = agent.stats();
                 long start = System.nanoTime();
@@ -85,12 +90,33 @@ final class AgentFootprint {
                                     serde.encode(SampleRecords.request(uid, node, SampleRecords.Work.NOOP))));
                         }
                     };
+                    // the first window includes the first abnormal's class loading and the compilation of the hot path
                     sample(agent, loadSeconds * 1000L, maxRss, load);
+                    ProcStats warm = agent.stats();
+                    long steadyStart = System.nanoTime();
+                    report.add("5 agent", "load " + loadRate + " no-op abnormals/s, first " + loadSeconds + " s: " + variant.getKey(),
+                            String.format("RSS %s (max %s), CPU %.1f%% of a core", Report.mib(warm.rssBytes()), Report.mib(maxRss[0]),
+                                    ProcStats.coreShare(idle, warm, steadyStart - loadStart) * 100),
+                            "", null);
+                    maxRss[0] = 0;
+                    sample(agent, loadSeconds * 1000L, maxRss, load);
+                    ProcStats loaded = agent.stats();
+                    double loadCpu = ProcStats.coreShare(warm, loaded, System.nanoTime() - steadyStart);
+                    report.add("5 agent", "load " + loadRate + " no-op abnormals/s, next " + loadSeconds + " s: " + variant.getKey(),
+                            String.format("RSS %s (max %s), CPU %.1f%% of a core = %.2f ms per abnormal", Report.mib(loaded.rssBytes()),
+                                    Report.mib(maxRss[0]), loadCpu * 100, loadCpu * 1000 / loadRate),
+                            "", null);
                 }
-                ProcStats loaded = agent.stats();
-                double loadCpu = ProcStats.coreShare(idle, loaded, System.nanoTime() - loadStart);
-                report.add("5 agent", "load " + loadRate + " no-op abnormals/s, " + loadSeconds + " s: " + variant.getKey(),
-                        String.format("RSS %s (max %s), CPU %.1f%% of a core", Report.mib(loaded.rssBytes()), Report.mib(maxRss[0]), loadCpu * 100),
+                // what stays once abnormals have run: the classes and compiled code of the hot path, the heap it grew to
+                Thread.sleep(5000);
+                maxRss[0] = 0;
+                ProcStats rested = agent.stats();
+                long restStart = System.nanoTime();
+                sample(agent, loadSeconds * 1000L, maxRss, null);
+                ProcStats after = agent.stats();
+                report.add("5 agent", "idle " + loadSeconds + " s after the load: " + variant.getKey(),
+                        String.format("RSS %s (max %s), CPU %.2f%% of a core", Report.mib(after.rssBytes()), Report.mib(maxRss[0]),
+                                ProcStats.coreShare(rested, after, System.nanoTime() - restStart) * 100),
                         "", null);
             }
         }

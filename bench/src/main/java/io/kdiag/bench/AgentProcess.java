@@ -34,7 +34,8 @@ final class AgentProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("agent.log").toFile());
         Map<String, String> env = builder.environment();
-        env.keySet().removeIf(k -> k.startsWith("KDIAG_") || k.equals("JAVA_TOOL_OPTIONS"));
+        // only the given flags: neither the environment's JVM options nor its KDIAG_* settings
+        env.keySet().removeIf(k -> k.startsWith("KDIAG_") || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS"));
         env.put("KDIAG_NODE_NAME", node);
         env.put("KDIAG_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
         env.put("KDIAG_TOPIC_PREFIX", topicPrefix);

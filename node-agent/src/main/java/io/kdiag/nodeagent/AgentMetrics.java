@@ -1,6 +1,8 @@
 package io.kdiag.nodeagent;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -16,7 +18,8 @@ import io.micrometer.core.instrument.Timer;
  * The agent's meters, named here only. They follow the original's per-stage counters ({@code *_sync_success_count},
  * {@code *_command_executor_fail_count}, …) as labelled Prometheus counters: {@code kdiag_agent_stage_sync_total},
  * {@code kdiag_agent_command_executor_total}, {@code kdiag_agent_profiler_total}; plus stage and processor duration
- * histograms and two gauges.
+ * histograms and two gauges. Meters are looked up once per tag set and kept: building and registering one per event
+ * cost more than the event.
  */
 final class AgentMetrics {
     static final String STAGE_SYNC = "kdiag.agent.stage.sync";
@@ -30,6 +33,12 @@ final class AgentMetrics {
     private final MeterRegistry registry;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong partitionLag = new AtomicLong();
+    private final Map<Key, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<Key, Timer> timers = new ConcurrentHashMap<>();
+
+    /** A meter's name and tags: {@code tag} is the result or the processor, {@code null} for none. */
+    private record Key(String name, Stage stage, String tag) {
+    }
 
     AgentMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -56,35 +65,37 @@ final class AgentMetrics {
     }
 
     private void sync(Stage stage, String result) {
-        Counter.builder(STAGE_SYNC).description("Stages run, by result")
-                .tag("stage", stage.name()).tag("result", result)
-                .register(registry).increment();
+        counter(STAGE_SYNC, "Stages run, by result", stage, result).increment();
     }
 
     void stageDuration(Stage stage, Duration duration) {
-        Timer.builder(STAGE_DURATION).description("Time stages took")
+        timers.computeIfAbsent(new Key(STAGE_DURATION, stage, null), k -> Timer.builder(STAGE_DURATION).description("Time stages took")
                 .tag("stage", stage.name())
                 .publishPercentileHistogram()
-                .register(registry).record(duration);
+                .register(registry)).record(duration);
     }
 
     void command(Stage stage, boolean succeeded) {
-        Counter.builder(COMMAND_EXECUTOR).description("Commands of spec.commandExecutors, by result")
-                .tag("stage", stage.name()).tag("result", succeeded ? "success" : "fail")
-                .register(registry).increment();
+        counter(COMMAND_EXECUTOR, "Commands of spec.commandExecutors, by result", stage, succeeded ? "success" : "fail").increment();
     }
 
     void profiler(Stage stage, boolean succeeded) {
-        Counter.builder(PROFILER).description("Profilers of spec.profilers, by result")
-                .tag("stage", stage.name()).tag("result", succeeded ? "success" : "fail")
-                .register(registry).increment();
+        counter(PROFILER, "Profilers of spec.profilers, by result", stage, succeeded ? "success" : "fail").increment();
+    }
+
+    private Counter counter(String name, String description, Stage stage, String result) {
+        return counters.computeIfAbsent(new Key(name, stage, result), k -> Counter.builder(name).description(description)
+                .tag("stage", stage.name()).tag("result", result)
+                .register(registry));
     }
 
     void processor(Stage stage, NamespacedName processor, Duration duration) {
-        Timer.builder(PROCESSOR_DURATION).description("Time processor calls took")
-                .tag("stage", stage.name()).tag("processor", processor.getNamespace() + "/" + processor.getName())
+        String name = processor.getNamespace() + "/" + processor.getName();
+        timers.computeIfAbsent(new Key(PROCESSOR_DURATION, stage, name), k -> Timer.builder(PROCESSOR_DURATION)
+                .description("Time processor calls took")
+                .tag("stage", stage.name()).tag("processor", name)
                 .publishPercentileHistogram()
-                .register(registry).record(duration);
+                .register(registry)).record(duration);
     }
 
     AtomicInteger inFlight() {

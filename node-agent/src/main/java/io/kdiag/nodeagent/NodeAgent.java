@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.Queue;
 import java.util.UUID;
@@ -64,7 +65,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class NodeAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
-    private static final Duration POLL = Duration.ofMillis(500);
+    /**
+     * How long a poll waits for records: it returns as soon as one arrives, so this only bounds how often an idle agent
+     * wakes up (and reports expired profiles, which can wait that long).
+     */
+    private static final Duration POLL = Duration.ofSeconds(5);
+    /** How long the broker holds a fetch that finds no record (Kafka's default: 500 ms), for the same reason. */
+    private static final int IDLE_FETCH_WAIT_MS = 5000;
+    /** Pause before a record whose events could not be delivered is read again. */
+    private static final Duration RETRY_PAUSE = Duration.ofMillis(500);
     private static final Duration PARTITIONS_WAIT = Duration.ofSeconds(60);
     /** Hard cap of one in-process worker's context output; what exceeds kdiag.max-context-bytes becomes an artifact. */
     private static final int MAX_WORKER_OUTPUT_BYTES = 64 * 1024 * 1024;
@@ -90,7 +99,7 @@ public final class NodeAgent implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final Queue<Expiry> expired = new ConcurrentLinkedQueue<>();
     private final Clock clock = Clock.systemUTC();
-    private KafkaConsumer<String, byte[]> consumer;
+    private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile TopicPartition partition;
     private Thread loop;
     private volatile boolean closing;
@@ -104,10 +113,7 @@ public final class NodeAgent implements AutoCloseable {
         this.cluster = cluster;
         this.policy = config.policyFile() == null ? PolicyHolder.fixed(config.commandAllowlist()) : PolicyHolder.of(config.policyFile());
         this.journal = Journal.open(config.stateDir());
-        Map<String, Object> producerProps = new HashMap<>(kafka);
-        producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
-        producerProps.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "kdiag-node-agent-" + config.nodeName());
+        Map<String, Object> producerProps = producerProperties(kafka, config.nodeName());
         int maxRequestSize = Integer.parseInt(String.valueOf(producerProps.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576)));
         this.producer = new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer());
         this.workers = new WorkerRunner(config.processorTimeout(), MAX_WORKER_OUTPUT_BYTES);
@@ -202,14 +208,33 @@ public final class NodeAgent implements AutoCloseable {
         }
     }
 
-    private void startConsuming(Map<String, Object> kafka) {
+    /** The event producer's settings: the user's Kafka settings, with what the agent's guarantees need. */
+    static Map<String, Object> producerProperties(Map<String, Object> kafka, String nodeName) {
         Map<String, Object> props = new HashMap<>(kafka);
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "kdiag-node-agent-" + config.nodeName());
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "kdiag-node-agent-" + nodeName);
+        // an abnormal waits for acknowledgements two or three times (a recoverer's start, its end): a linger would add
+        // to each, and an abnormal's events are sent while earlier ones are in flight, so they are batched anyway
+        props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
+        return props;
+    }
+
+    /** The consumer's settings: the user's Kafka settings, with the node's group, manual commits and committed reads. */
+    static Map<String, Object> consumerProperties(Map<String, Object> kafka, String nodeName) {
+        Map<String, Object> props = new HashMap<>(kafka);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "kdiag-node-agent-" + nodeName);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "kdiag-node-agent-" + config.nodeName());
+        props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "kdiag-node-agent-" + nodeName);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10);
+        props.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, IDLE_FETCH_WAIT_MS);
+        return props;
+    }
+
+    private void startConsuming(Map<String, Object> kafka) {
+        Map<String, Object> props = consumerProperties(kafka, config.nodeName());
         consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
         String topic = topics.abnormals().name();
         List<PartitionInfo> partitions = List.of();
@@ -233,7 +258,15 @@ public final class NodeAgent implements AutoCloseable {
         try {
             while (!closing) {
                 reportExpired();
-                ConsumerRecords<String, byte[]> records = consumer.poll(POLL);
+                ConsumerRecords<String, byte[]> records;
+                try {
+                    records = consumer.poll(POLL);
+                } catch (WakeupException e) {
+                    if (closing) {
+                        throw e;
+                    }
+                    continue; // woken to report an expired profile without waiting out the poll
+                }
                 updateLag();
                 for (ConsumerRecord<String, byte[]> record : records) {
                     boolean handled = handle(record);
@@ -241,7 +274,7 @@ public final class NodeAgent implements AutoCloseable {
                     if (!handled) {
                         // the events could not be delivered; read the record again after a pause
                         consumer.seek(partition, record.offset());
-                        TimeUnit.MILLISECONDS.sleep(POLL.toMillis());
+                        TimeUnit.MILLISECONDS.sleep(RETRY_PAUSE.toMillis());
                         break;
                     }
                 }
@@ -252,8 +285,9 @@ public final class NodeAgent implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("node agent stopped consuming node={}", config.nodeName(), e);
         } finally {
-            // an interrupt meant "stop now"; it must not also break the consumer's close
+            // an interrupt meant "stop now"; it must not also break the last commit or the consumer's close
             Thread.interrupted();
+            commitLast();
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
         }
     }
@@ -262,11 +296,20 @@ public final class NodeAgent implements AutoCloseable {
         consumer.currentLag(partition).ifPresent(metrics::partitionLag);
     }
 
-    /** Deletes expired artifacts; the profiles among them are reported by the consumer thread, which owns the events. */
+    /**
+     * Deletes expired artifacts; the profiles among them are reported by the consumer thread, which owns the events,
+     * and which is woken from its poll for it.
+     */
     private void expireArtifacts() {
         try {
+            boolean profileExpired = false;
             for (Artifact artifact : artifactStore.expire()) {
-                profilers.expired(artifact).ifPresent(owner -> expired.add(new Expiry(owner.uid(), owner.profilerName(), -1)));
+                Optional<Profilers.Owner> owner = profilers.expired(artifact);
+                owner.ifPresent(o -> expired.add(new Expiry(o.uid(), o.profilerName(), -1)));
+                profileExpired |= owner.isPresent();
+            }
+            if (profileExpired && consumer != null) {
+                consumer.wakeup();
             }
         } catch (IOException | RuntimeException e) {
             LOG.warn("expired artifacts not deleted node={} reason={}", config.nodeName(), e.toString());
@@ -339,7 +382,7 @@ public final class NodeAgent implements AutoCloseable {
             return false;
         }
         markDone(record);
-        // an abnormal ran: make its end durable now rather than at the end of the batch
+        // an abnormal ran: commit now rather than at the end of the batch
         commitDone();
         return true;
     }
@@ -381,13 +424,38 @@ public final class NodeAgent implements AutoCloseable {
     }
 
     /**
-     * Commits the offset after the last record done, if it moved. Records of other nodes are only marked, and committed
-     * once per poll: a synchronous commit per skipped record would cost a round trip each.
+     * Commits the offset after the last record done, if it moved, without waiting for the broker: the journal already
+     * keeps a finished abnormal from running again, so a commit lost in a crash only makes the agent skip the record
+     * as a duplicate. A failed commit is made good by the next one, or by {@link #commitLast()}. Records of other
+     * nodes are only marked, and committed once per poll.
      */
     private void commitDone() {
         if (done > committed) {
-            consumer.commitSync(Map.of(partition, new OffsetAndMetadata(done)));
+            long offset = done;
+            consumer.commitAsync(Map.of(partition, new OffsetAndMetadata(offset)), (offsets, error) -> {
+                if (error != null) {
+                    LOG.warn("offset not committed node={} offset={} reason={}", config.nodeName(), offset, error.toString());
+                }
+            });
             committed = done;
+        }
+    }
+
+    /** On the way out: commits the offset after the last record done and waits for it, so a restart reads nothing twice. */
+    private void commitLast() {
+        if (done < 0) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> last = Map.of(partition, new OffsetAndMetadata(done));
+        try {
+            try {
+                consumer.commitSync(last, Duration.ofSeconds(5));
+            } catch (WakeupException e) {
+                // the wake-up of close() arrived after the last poll; it is spent now
+                consumer.commitSync(last, Duration.ofSeconds(5));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("last offset not committed node={} offset={} reason={}", config.nodeName(), done, e.toString());
         }
     }
 

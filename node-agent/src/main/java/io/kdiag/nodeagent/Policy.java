@@ -24,10 +24,14 @@ final class Policy {
     static final List<Integer> DEFAULT_SIGNALS = List.of(1, 2, 9, 15);
     /** Cap of each of a command's stdout and stderr without a policy file. */
     static final int DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
-    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
     private static final Set<String> TOP_KEYS = Set.of("commandAllowlist", "allowedSignals", "maxTimeoutSeconds", "maxOutputBytes", "grants");
     private static final Set<String> GRANT_KEYS = Set.of("namespaces", "origins", "processors", "commands", "profilers");
     private static final Set<String> LANGUAGES = Set.of("go", "java", "python");
+
+    /** The YAML/JSON reader, loaded with the first policy file: the defaults need none of its classes. */
+    private static final class Parser {
+        static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+    }
 
     /** One grant: abnormals from these namespaces and origins may use these processors, commands and profilers. */
     record Grant(List<String> namespaces, List<String> origins, List<String> processors, List<String> commands, List<String> profilers) {
@@ -72,7 +76,7 @@ final class Policy {
     static Policy parse(String text, String source) {
         Map<String, Object> doc;
         try {
-            doc = SERIALIZATION.unmarshal(text, new TypeReference<Map<String, Object>>() {
+            doc = Parser.SERIALIZATION.unmarshal(text, new TypeReference<Map<String, Object>>() {
             });
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("not a YAML or JSON object: " + e.getMessage(), e);

@@ -14,6 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import io.kdiag.api.v1.ProfilerSpec;
 import io.kdiag.stageworkers.spi.Artifact;
@@ -23,6 +24,9 @@ import io.kdiag.stageworkers.spi.WorkContext;
 /**
  * The profiler engines on the class path, by language, and which abnormal each served profile belongs to, so its
  * expiry can be reported. An engine call gets its timeout plus a grace period to return before it is abandoned.
+ *
+ * <p>The engines and the thread pool are created at the first profile: an engine may hold an HTTP client with its
+ * TLS context and selector thread, several MiB an agent that never profiles need not carry.
  */
 final class Profilers implements AutoCloseable {
     /** Seconds a profile may take when the spec gives none. */
@@ -40,26 +44,53 @@ final class Profilers implements AutoCloseable {
     record Outcome(Artifact artifact, String error) {
     }
 
-    private final Map<String, ProfilerEngine> engines = new LinkedHashMap<>();
+    private final Supplier<List<ProfilerEngine>> found;
     private final Map<String, Owner> owners = new ConcurrentHashMap<>();
-    private final ExecutorService executor;
+    private Map<String, ProfilerEngine> engines;
+    private ExecutorService executor;
+    private boolean closed;
 
     Profilers(List<ProfilerEngine> engines) {
-        for (ProfilerEngine engine : engines) {
-            this.engines.putIfAbsent(engine.language(), engine);
-        }
-        AtomicInteger threads = new AtomicInteger();
-        this.executor = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "kdiag-profiler-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this(() -> engines);
     }
 
-    /** The engines registered through {@code META-INF/services/io.kdiag.stageworkers.spi.ProfilerEngine}. */
+    /** {@code found} is asked once, at the first profile. */
+    Profilers(Supplier<List<ProfilerEngine>> found) {
+        this.found = found;
+    }
+
+    /** The engines registered through {@code META-INF/services/io.kdiag.stageworkers.spi.ProfilerEngine}, created at the first profile. */
     static Profilers fromClassPath() {
-        return new Profilers(ServiceLoader.load(ProfilerEngine.class, Profilers.class.getClassLoader()).stream()
+        return new Profilers(() -> ServiceLoader.load(ProfilerEngine.class, Profilers.class.getClassLoader()).stream()
                 .map(ServiceLoader.Provider::get).toList());
+    }
+
+    /** The engines by language, created at the first call. */
+    private synchronized Map<String, ProfilerEngine> engines() {
+        if (engines == null) {
+            Map<String, ProfilerEngine> byLanguage = new LinkedHashMap<>();
+            for (ProfilerEngine engine : found.get()) {
+                byLanguage.putIfAbsent(engine.language(), engine);
+            }
+            engines = byLanguage;
+        }
+        return engines;
+    }
+
+    /** The pool engine calls run in, created at the first call. */
+    private synchronized ExecutorService executor() {
+        if (closed) {
+            throw new IllegalStateException("the profilers are closed");
+        }
+        if (executor == null) {
+            AtomicInteger threads = new AtomicInteger();
+            executor = Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "kdiag-profiler-" + threads.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return executor;
     }
 
     /** The language of a profiler spec: the one of {@code go}, {@code java}, {@code python} that is set. */
@@ -74,12 +105,12 @@ final class Profilers implements AutoCloseable {
      */
     Outcome run(ProfilerSpec spec, WorkContext ctx, Duration timeout, Duration expiration) throws InterruptedException {
         String language = language(spec);
-        ProfilerEngine engine = engines.get(language);
+        ProfilerEngine engine = engines().get(language);
         if (engine == null) {
             return new Outcome(null, "profiler " + spec.name + ": " + language + " profiling is not available in this agent"
                     + " (no profiler engine for " + language + " is installed)");
         }
-        Future<Artifact> call = executor.submit(() -> engine.profile(spec, ctx, timeout, expiration));
+        Future<Artifact> call = executor().submit(() -> engine.profile(spec, ctx, timeout, expiration));
         try {
             Artifact artifact = call.get(timeout.plus(GRACE).toMillis(), TimeUnit.MILLISECONDS);
             if (artifact == null) {
@@ -106,7 +137,10 @@ final class Profilers implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        executor.shutdownNow();
+    public synchronized void close() {
+        closed = true;
+        if (executor != null) {
+            executor.shutdownNow();
+        }
     }
 }

@@ -44,10 +44,18 @@ final class RemoteProcessor {
     /** The fields a processor must return unchanged, with how to read each from the Abnormal. */
     private static final Map<String, Function<Abnormal, Object>> FIXED = fixedFields();
 
-    private final HttpClient client = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .proxy(ProxySelector.of(null))
-            .build();
+    /** Created at the first call: a client brings a TLS context and a selector thread, unused without registered processors. */
+    private HttpClient client;
+
+    private synchronized HttpClient client() {
+        if (client == null) {
+            client = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .proxy(ProxySelector.of(null))
+                    .build();
+        }
+        return client;
+    }
 
     /**
      * Sends {@code abnormal} to {@code url}; never throws for the processor's faults.
@@ -64,7 +72,7 @@ final class RemoteProcessor {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         headers.forEach(builder::header);
         HttpRequest request = builder.build();
-        CompletableFuture<HttpResponse<CappedBody.Result>> exchange = client.sendAsync(request,
+        CompletableFuture<HttpResponse<CappedBody.Result>> exchange = client().sendAsync(request,
                 info -> new CappedBody(info.statusCode() == 200 ? MAX_RESPONSE_BYTES : EXCERPT_BYTES, info.statusCode() == 200));
         HttpResponse<CappedBody.Result> response;
         try {

@@ -77,6 +77,10 @@ final class StageRunner {
     record Limits(int maxContextBytes, int maxEventBytes) {
     }
 
+    /** What a processor's result becomes after {@code fit}: {@code updatesJson} is its updates' JSON when it succeeded. */
+    private record Fitted(WorkResult result, String updatesJson) {
+    }
+
     private final String nodeName;
     private final BuiltIns builtIns;
     private final Registrations registrations;
@@ -245,11 +249,16 @@ final class StageRunner {
             WorkResult result = execute(stage, processor);
             Duration duration = Duration.ofNanos(System.nanoTime() - start);
             metrics.processor(stage, processor, duration);
-            WorkResult produced = result;
+            String producedJson = null;
+            String updatesJson = null;
             if (result.succeeded()) {
-                result = fit(stage, processor, result, duration);
+                // serialized once: for the size checks, the event and the context
+                producedJson = ApiSerialization.json(result.contextUpdates());
+                Fitted fitted = fit(stage, processor, result, producedJson, duration);
+                result = fitted.result();
+                updatesJson = fitted.updatesJson();
             }
-            events.emit(finishedEvent(stage, processor, result, duration));
+            events.emit(finishedEvent(stage, processor, result, updatesJson, duration));
             LOG.info("processor finished uid={} node={} stage={} processor={} succeeded={} reason={}",
                     request.getUid(), nodeName, stage, name(processor), result.succeeded(), result.reason());
             if (!result.succeeded()) {
@@ -258,17 +267,19 @@ final class StageRunner {
             }
             // Later processors get the whole output in its JSON form; only the event (and so the status) refers to
             // artifacts for values too large for a record.
-            context.putAll(ApiSerialization.jsonObject(ApiSerialization.json(produced.contextUpdates())));
-            produced.removedKeys().forEach(context::remove);
+            context.putAll(ApiSerialization.jsonObject(producedJson));
+            result.removedKeys().forEach(context::remove);
             return true;
         }
 
-        private ProcessorFinished finishedEvent(Stage stage, NamespacedName processor, WorkResult result, Duration duration) {
+        /** {@code updatesJson}: the JSON of the context updates, for a succeeded result. */
+        private ProcessorFinished finishedEvent(Stage stage, NamespacedName processor, WorkResult result, String updatesJson,
+                                                Duration duration) {
             return ProcessorFinished.newBuilder()
                     .setStage(stage)
                     .setProcessor(processor)
                     .setSucceeded(result.succeeded())
-                    .setContextUpdates(result.succeeded() ? ApiSerialization.json(result.contextUpdates()) : null)
+                    .setContextUpdates(result.succeeded() ? updatesJson : null)
                     .setRemovedContextKeys(List.copyOf(result.removedKeys()))
                     .setReason(result.reason())
                     .setMessage(result.message() == null ? null : truncate(result.message()))
@@ -278,38 +289,39 @@ final class StageRunner {
 
         /**
          * Moves context values into artifacts, largest first, until the updates are within {@code maxContextBytes} and
-         * their event within the record size Kafka takes.
+         * their event within the record size Kafka takes; {@code producedJson} is the JSON of the result's updates.
          */
-        private WorkResult fit(Stage stage, NamespacedName processor, WorkResult result, Duration duration) {
+        private Fitted fit(Stage stage, NamespacedName processor, WorkResult result, String producedJson, Duration duration) {
+            if (fits(stage, processor, result, producedJson, duration)) {
+                return new Fitted(result, producedJson);
+            }
             Map<String, Object> updates = new LinkedHashMap<>(result.contextUpdates());
             Map<String, String> json = new LinkedHashMap<>();
             updates.forEach((key, value) -> json.put(key, ApiSerialization.json(value)));
             List<String> largestFirst = json.keySet().stream()
                     .sorted(Comparator.comparingInt((String key) -> json.get(key).length()).reversed()).toList();
             for (String key : largestFirst) {
-                if (fits(stage, processor, updates, result.removedKeys(), duration)) {
-                    break;
-                }
                 try {
                     updates.put(key, artifacts.offload(key, json.get(key)));
                 } catch (IOException | RuntimeException e) {
-                    return WorkResult.failed("OutputTooLarge", "processor " + name(processor) + " produced more context than "
-                            + limits.maxContextBytes() + " bytes and it cannot be stored as an artifact: " + e.getMessage());
+                    return new Fitted(WorkResult.failed("OutputTooLarge", "processor " + name(processor) + " produced more context than "
+                            + limits.maxContextBytes() + " bytes and it cannot be stored as an artifact: " + e.getMessage()), null);
                 }
                 LOG.info("context value stored as an artifact uid={} node={} processor={} key={} bytes={}",
                         request.getUid(), nodeName, name(processor), key, json.get(key).length());
+                String updatesJson = ApiSerialization.json(updates);
+                if (fits(stage, processor, result, updatesJson, duration)) {
+                    return new Fitted(WorkResult.succeeded(updates, result.removedKeys()), updatesJson);
+                }
             }
-            if (!fits(stage, processor, updates, result.removedKeys(), duration)) {
-                return WorkResult.failed("OutputTooLarge", "processor " + name(processor) + " produced " + updates.size()
-                        + " context keys, too many for one event even with every value stored as an artifact");
-            }
-            return WorkResult.succeeded(updates, result.removedKeys());
+            return new Fitted(WorkResult.failed("OutputTooLarge", "processor " + name(processor) + " produced " + updates.size()
+                    + " context keys, too many for one event even with every value stored as an artifact"), null);
         }
 
-        private boolean fits(Stage stage, NamespacedName processor, Map<String, Object> updates, Set<String> removed, Duration duration) {
-            WorkResult candidate = WorkResult.succeeded(updates, removed);
-            return ApiSerialization.json(updates).getBytes(StandardCharsets.UTF_8).length <= limits.maxContextBytes()
-                    && events.encodedSize(finishedEvent(stage, processor, candidate, duration)) <= limits.maxEventBytes();
+        /** Whether updates of this JSON, with the removals of {@code result}, are small enough for the context and an event. */
+        private boolean fits(Stage stage, NamespacedName processor, WorkResult result, String updatesJson, Duration duration) {
+            return updatesJson.getBytes(StandardCharsets.UTF_8).length <= limits.maxContextBytes()
+                    && events.encodedSize(finishedEvent(stage, processor, result, updatesJson, duration)) <= limits.maxEventBytes();
         }
 
         private WorkResult execute(Stage stage, NamespacedName processor) throws InterruptedException {
