@@ -288,7 +288,12 @@ public final class NodeAgent implements AutoCloseable {
             // an interrupt meant "stop now"; it must not also break the last commit or the consumer's close
             Thread.interrupted();
             commitLast();
-            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+            try {
+                consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+            } catch (InterruptException e) {
+                // close() stopped waiting for this thread and interrupted it again; the consumer is closed all the same
+                LOG.debug("consumer closed while interrupted node={}", config.nodeName());
+            }
         }
     }
 
