@@ -132,9 +132,7 @@ final class FoldThroughput {
     private static Run runFold(Map<String, Object> kafka, Path dir, int round, long events) throws Exception {
         Topics topics = new Topics(FOLD_PREFIX);
         String applicationId = "bench-fold-" + round;
-        StatusWriterConfig config = StatusWriterConfig.from(Pipeline.config(dir.resolve(applicationId),
-                Map.of("KDIAG_TOPIC_PREFIX", FOLD_PREFIX, "KDIAG_APPLICATION_ID", applicationId)));
-        try (StatusWriter writer = StatusWriter.start(config, kafka, new SimpleMeterRegistry(), null)) {
+        try (StatusWriter writer = StatusWriter.start(config(dir, applicationId), kafka, new SimpleMeterRegistry(), null)) {
             return measure(kafka, applicationId, topics.diagnosisEvents().name(), events);
         }
     }
@@ -142,9 +140,7 @@ final class FoldThroughput {
     private static Run runPlain(Map<String, Object> kafka, Path dir, int round, long events) throws Exception {
         Topics topics = new Topics(FOLD_PREFIX);
         String applicationId = "bench-plain-" + round;
-        StatusWriterConfig plainConfig = StatusWriterConfig.from(Pipeline.config(dir.resolve(applicationId),
-                Map.of("KDIAG_TOPIC_PREFIX", FOLD_PREFIX, "KDIAG_APPLICATION_ID", applicationId)));
-        Properties props = BenchAccess.streamsProperties(plainConfig, kafka, topics);
+        Properties props = BenchAccess.streamsProperties(config(dir, applicationId), kafka, topics);
         StreamsBuilder builder = new StreamsBuilder();
         AvroSerde<DiagnosisEvent> eventSerde = AvroSerde.of(DiagnosisEvent.class);
         builder.stream(PLAIN_INPUT, Consumed.with(Serdes.String(), eventSerde))
@@ -168,6 +164,12 @@ final class FoldThroughput {
             running.get(2, TimeUnit.MINUTES);
             return measure(kafka, applicationId, PLAIN_INPUT, events);
         }
+    }
+
+    /** The status writer's configuration, as deployed, for an application reading the fold topics. */
+    private static StatusWriterConfig config(Path dir, String applicationId) {
+        return StatusWriterConfig.from(Pipeline.config(dir.resolve(applicationId),
+                Map.of("KDIAG_TOPIC_PREFIX", FOLD_PREFIX, "KDIAG_APPLICATION_ID", applicationId)));
     }
 
     /** Times a running application from now until it consumed {@code topic}; its stream thread's CPU over that time. */

@@ -8,8 +8,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +43,8 @@ record EventSummary(long seq, Instant time, String type, String origin, String s
     private static final byte VERSION = 1;
     private static final String SUCCEEDED = "Succeeded";
     private static final String FAILED = "Failed";
+    private static final DateTimeFormatter RFC3339_MILLIS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
 
     /** The summary of an event. */
     static EventSummary of(DiagnosisEvent event) {
@@ -114,9 +116,7 @@ record EventSummary(long seq, Instant time, String type, String origin, String s
     }
 
     static String rfc3339Millis(Instant instant) {
-        LocalDateTime t = LocalDateTime.ofEpochSecond(instant.getEpochSecond(), instant.getNano(), ZoneOffset.UTC);
-        return String.format("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.getYear(), t.getMonthValue(), t.getDayOfMonth(),
-                t.getHour(), t.getMinute(), t.getSecond(), t.getNano() / 1_000_000);
+        return RFC3339_MILLIS.format(instant);
     }
 
     /**
