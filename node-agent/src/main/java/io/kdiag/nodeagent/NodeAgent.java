@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.common.kafka.TopicAdmin;
-import io.kdiag.schemas.DeadLetterHeaders;
+import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -99,6 +99,7 @@ public final class NodeAgent implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final Queue<Expiry> expired = new ConcurrentLinkedQueue<>();
     private final Clock clock = Clock.systemUTC();
+    private final int maxRecordBytes;
     private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile TopicPartition partition;
     private Thread loop;
@@ -115,6 +116,7 @@ public final class NodeAgent implements AutoCloseable {
         this.journal = Journal.open(config.stateDir());
         Map<String, Object> producerProps = producerProperties(kafka, config.nodeName());
         int maxRequestSize = Integer.parseInt(String.valueOf(producerProps.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576)));
+        this.maxRecordBytes = DeadLetters.maxRecordBytes(producerProps);
         this.producer = new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer());
         this.workers = new WorkerRunner(config.processorTimeout(), MAX_WORKER_OUTPUT_BYTES);
         this.metrics = new AgentMetrics(registry);
@@ -378,6 +380,13 @@ public final class NodeAgent implements AutoCloseable {
                 metrics.inFlight().incrementAndGet();
                 try {
                     stages.run(request, events(uid, 0));
+                } catch (RuntimeException e) {
+                    // a defect must not make one abnormal a record that stops this node's agent for good
+                    LOG.error("abnormal failed on an agent defect uid={} node={}", uid, config.nodeName(), e);
+                    Journal.Entry entry = journal.entry(uid).orElse(null);
+                    if (entry != null && !entry.finished()) {
+                        stages.endInterrupted(entry, events(uid, entry.lastSeq()), "AgentError", "the agent failed (" + e + ")");
+                    }
                 } finally {
                     metrics.inFlight().decrementAndGet();
                 }
@@ -410,12 +419,9 @@ public final class NodeAgent implements AutoCloseable {
 
     private void deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
         LOG.warn("abnormal unreadable node={} offset={} reason={}", config.nodeName(), record.offset(), reason);
-        ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(topics.deadLetters().name(),
-                record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8), record.value());
-        letter.headers().add(DeadLetterHeaders.SOURCE_TOPIC, record.topic().getBytes(StandardCharsets.UTF_8));
-        letter.headers().add(DeadLetterHeaders.SOURCE_PARTITION, String.valueOf(record.partition()).getBytes(StandardCharsets.UTF_8));
-        letter.headers().add(DeadLetterHeaders.SOURCE_OFFSET, String.valueOf(record.offset()).getBytes(StandardCharsets.UTF_8));
-        letter.headers().add(DeadLetterHeaders.REASON, String.valueOf(reason).getBytes(StandardCharsets.UTF_8));
+        ProducerRecord<byte[], byte[]> letter = DeadLetters.of(topics.deadLetters().name(),
+                new DeadLetters.Source(record.topic(), record.partition(), record.offset()),
+                record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8), record.value(), reason, maxRecordBytes);
         try {
             producer.send(letter).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {

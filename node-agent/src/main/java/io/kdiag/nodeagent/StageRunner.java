@@ -167,10 +167,16 @@ final class StageRunner {
      * the next, so the fold sees no gap either way (it keeps the first copy of a seq and nothing moves a terminal phase).
      */
     void endInterrupted(Journal.Entry entry, AbnormalEvents events, String cause) throws InterruptedException, EventSink.DeliveryException {
+        endInterrupted(entry, events, "AgentRestarted", cause);
+    }
+
+    /** As {@link #endInterrupted(Journal.Entry, AbnormalEvents, String)}, with the reason when no recoverer was running. */
+    void endInterrupted(Journal.Entry entry, AbnormalEvents events, String reason, String cause)
+            throws InterruptedException, EventSink.DeliveryException {
         AbnormalFailed failed = entry.runningRecoverer() != null
                 ? new AbnormalFailed("RecoveryInterrupted",
                         cause + " while recoverer " + entry.runningRecoverer() + " was running; it is not run again")
-                : new AbnormalFailed("AgentRestarted", cause + " while the abnormal was running; it is not run again");
+                : new AbnormalFailed(reason, cause + " while the abnormal was running; it is not run again");
         events.emit(failed);
         events.emit(failed);
         events.finish();

@@ -1,23 +1,25 @@
 package io.kdiag.sourcebridge;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
-import io.kdiag.schemas.DeadLetterHeaders;
+import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
@@ -25,22 +27,23 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -74,6 +77,8 @@ public final class Gate implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_BATCH = 500;
+    /** Longest pause between attempts at a transaction that keeps aborting (the broker is away, say). */
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
     private final Topics topics;
     private final Producer<byte[], byte[]> producer;
@@ -84,6 +89,12 @@ public final class Gate implements AutoCloseable {
     private final Consumer<AbnormalRequest> mirror;
     private final MeterRegistry registry;
     private final Clock clock;
+    private final int maxRecordBytes;
+    /**
+     * Ingest records (by position) and submissions that Kafka refused for their size, with how often: each refusal
+     * makes the next attempt write less of them, down to a bare dead letter, so the batch behind them moves on.
+     */
+    private final Map<Object, Integer> oversized = new HashMap<>();
     private final IngestDecoder decoder = new IngestDecoder();
     private final RequestValidator validator = new RequestValidator();
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -93,7 +104,7 @@ public final class Gate implements AutoCloseable {
     private volatile boolean running = true;
 
     private Gate(Topics topics, Producer<byte[], byte[]> producer, org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
-            BridgeState state, GateOptions options, Consumer<AbnormalRequest> mirror, MeterRegistry registry) {
+            BridgeState state, GateOptions options, Consumer<AbnormalRequest> mirror, MeterRegistry registry, int maxRecordBytes) {
         this.topics = topics;
         this.producer = producer;
         this.consumer = consumer;
@@ -103,6 +114,7 @@ public final class Gate implements AutoCloseable {
         this.mirror = mirror;
         this.registry = registry;
         this.clock = Clock.systemUTC();
+        this.maxRecordBytes = maxRecordBytes;
         this.thread = new Thread(this::run, "kdiag-gate");
         registry.counter(INGEST_METRIC, "result", "forwarded", "reason", "none"); // a baseline for rate()
     }
@@ -142,7 +154,7 @@ public final class Gate implements AutoCloseable {
                 consumerSettings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
                 consumer = new KafkaConsumer<>(consumerSettings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             }
-            gate = new Gate(topics, producer, consumer, state, options, mirror, registry);
+            gate = new Gate(topics, producer, consumer, state, options, mirror, registry, DeadLetters.maxRecordBytes(producerSettings));
         } catch (RuntimeException e) {
             if (consumer != null) {
                 consumer.close();
@@ -220,8 +232,13 @@ public final class Gate implements AutoCloseable {
                 consuming.complete(null);
             }
             List<Pending> retry = new ArrayList<>();
+            int aborts = 0;
+            boolean isolating = false;
             while (running) {
-                ConsumerRecords<byte[], byte[]> records = consumer != null ? consumer.poll(POLL) : ConsumerRecords.empty();
+                List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+                if (consumer != null) {
+                    consumer.poll(POLL).forEach(records::add);
+                }
                 List<Pending> batch = retry;
                 if (consumer == null && batch.isEmpty()) {
                     Pending first = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS);
@@ -232,8 +249,16 @@ public final class Gate implements AutoCloseable {
                 queue.drainTo(batch, MAX_BATCH);
                 retry = new ArrayList<>();
                 if (!records.isEmpty() || !batch.isEmpty()) {
-                    if (!transact(records, batch)) {
+                    Outcome outcome = isolating ? transactOneByOne(records, batch) : transact(records, batch);
+                    isolating = outcome == Outcome.REFUSED_FOR_SIZE;
+                    if (outcome == Outcome.COMMITTED) {
+                        aborts = 0;
+                    } else {
                         retry = batch;
+                        aborts++;
+                        if (outcome == Outcome.ABORTED) {
+                            backOff(aborts);
+                        }
                     }
                 }
             }
@@ -266,18 +291,75 @@ public final class Gate implements AutoCloseable {
         }
     }
 
-    /** One transaction; false if it was aborted (the ingest batch is rewound, the submissions are to be retried). */
-    private boolean transact(ConsumerRecords<byte[], byte[]> records, List<Pending> batch) {
+    /**
+     * After the {@code aborts}-th abort in a row: a pause growing from 100 ms to {@link #MAX_BACKOFF}, so a broker that
+     * is away is not hammered, and a refusal that no retry can mend is at least not retried at full speed.
+     */
+    private static void backOff(int aborts) throws InterruptedException {
+        long pause = Math.min(MAX_BACKOFF.toMillis(), 100L << Math.min(aborts - 1, 10));
+        TimeUnit.MILLISECONDS.sleep(pause);
+    }
+
+    /**
+     * After a transaction was refused for a record's size, the same records one per transaction: in a transaction of one
+     * record or submission, a size refusal can only be its own (in a larger one, Kafka fails the records it had not yet
+     * sent with the same error). A refused one is tried again at once with less of it written, until it passes.
+     */
+    private Outcome transactOneByOne(List<ConsumerRecord<byte[], byte[]>> records, List<Pending> batch) {
+        List<ConsumerRecord<byte[], byte[]>> left = new ArrayList<>(records);
+        while (!left.isEmpty()) {
+            Outcome outcome = transact(left.subList(0, 1), List.of());
+            if (outcome == Outcome.ABORTED) {
+                rewind(left);
+                return outcome;
+            }
+            if (outcome == Outcome.COMMITTED) {
+                left.remove(0);
+            }
+        }
+        for (Pending pending : batch) {
+            Outcome outcome;
+            do {
+                outcome = transact(List.of(), List.of(pending));
+            } while (outcome == Outcome.REFUSED_FOR_SIZE);
+            if (outcome == Outcome.ABORTED) {
+                // the submissions handled already have their verdicts; the retry list may hold them again harmlessly
+                batch.removeIf(p -> p.verdict.isDone());
+                return outcome;
+            }
+        }
+        return Outcome.COMMITTED;
+    }
+
+    /** How a transaction ended. */
+    private enum Outcome {
+        COMMITTED,
+        /** Aborted; the ingest records are rewound and the submissions are to be tried again. */
+        ABORTED,
+        /** Aborted because Kafka refused a record for its size: to be tried again one by one. */
+        REFUSED_FOR_SIZE
+    }
+
+    /** One transaction; on abort the ingest records are rewound and the submissions are to be tried again. */
+    private Outcome transact(List<ConsumerRecord<byte[], byte[]>> records, List<Pending> batch) {
         Transaction tx = new Transaction();
         producer.beginTransaction();
         try {
             for (ConsumerRecord<byte[], byte[]> record : records) {
+                tx.current = position(record);
+                tx.handled.add(tx.current);
                 ingest(record, tx);
             }
             for (Pending pending : batch) {
+                tx.current = pending;
+                tx.handled.add(pending);
                 Submission s = pending.submission;
                 Verdict verdict;
                 try {
+                    Integer refusedBefore = oversized.get(pending);
+                    if (refusedBefore != null) {
+                        throw new Refusal(Refusal.Kind.UNWRITABLE, "Kafka refused the abnormal as too large a record to write");
+                    }
                     verdict = pass(s.request(), s.repeatKey(), s.stormLimited(), tx);
                 } catch (Refusal refusal) {
                     verdict = Verdict.refused(refusal);
@@ -299,9 +381,10 @@ public final class Gate implements AutoCloseable {
             producer.abortTransaction();
             tx.stormTaken.forEach(storm::refund);
             rewind(records);
-            return false;
+            return refusedForSize(tx) ? Outcome.REFUSED_FOR_SIZE : Outcome.ABORTED;
         }
         // everything below happens only once committed, so a retried batch is neither counted nor mirrored twice
+        tx.handled.forEach(oversized::remove);
         state.committed(tx.stateWrites);
         tx.ingestOutcomes.forEach((outcome, n) -> {
             registry.counter(INGEST_METRIC, "result", outcome.result(), "reason", outcome.reason()).increment(n);
@@ -324,7 +407,7 @@ public final class Gate implements AutoCloseable {
             }
         }
         tx.verdicts.forEach((pending, verdict) -> pending.verdict.complete(verdict));
-        return true;
+        return Outcome.COMMITTED;
     }
 
     private void count(String source, Verdict verdict) {
@@ -335,12 +418,55 @@ public final class Gate implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether Kafka refused a record of an aborted transaction for its size. In a transaction of one ingest record or
+     * submission the refused record is known, and the next attempt writes less of it.
+     */
+    private boolean refusedForSize(Transaction tx) {
+        boolean refused = false;
+        for (Sent sent : tx.sends) {
+            if (sent.future().isDone()) {
+                try {
+                    sent.future().get();
+                } catch (ExecutionException e) {
+                    refused |= e.getCause() instanceof RecordTooLargeException || e.getCause() instanceof RecordBatchTooLargeException;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                } catch (RuntimeException e) {
+                    // cancelled: not a size refusal
+                }
+            }
+        }
+        Set<Object> owners = new HashSet<>();
+        tx.sends.forEach(sent -> owners.add(sent.owner()));
+        if (refused && owners.size() == 1) {
+            Object owner = owners.iterator().next();
+            int refusals = oversized.merge(owner, 1, Integer::sum);
+            LOG.warn("Kafka refused a record of {} as too large ({} time(s)); writing less of it next", owner, refusals);
+        }
+        return refused;
+    }
+
+    private void send(ProducerRecord<byte[], byte[]> record, Transaction tx) {
+        tx.sends.add(new Sent(tx.current, producer.send(record)));
+    }
+
+    private static IngestPosition position(ConsumerRecord<byte[], byte[]> record) {
+        return new IngestPosition(record.topic(), record.partition(), record.offset());
+    }
+
     /** An ingest record: forwarded (unless a duplicate) or dead-lettered with the reason. */
     private void ingest(ConsumerRecord<byte[], byte[]> record, Transaction tx) {
         IngestDecoder.Position position =
                 new IngestDecoder.Position(record.topic(), record.partition(), record.offset(), record.timestamp());
         Refusal refusal;
+        int refusedBefore = oversized.getOrDefault(tx.current, 0);
         try {
+            if (refusedBefore > 0) {
+                throw new Refusal(Refusal.Kind.UNWRITABLE, "Kafka refused the record as too large to forward or to copy whole ("
+                        + (record.value() == null ? 0 : record.value().length) + " bytes)");
+            }
             AbnormalRequest request = decoder.decode(position, record.value());
             Verdict verdict = pass(request, null, false, tx);
             tx.ingestOutcomes.merge(verdict.outcome() == Verdict.Outcome.FORWARDED ? new IngestOutcome("forwarded", "none")
@@ -354,12 +480,21 @@ public final class Gate implements AutoCloseable {
             refusal = new Refusal(Refusal.Kind.INTERNAL, "the bridge failed on this record: " + e);
         }
         LOG.info("dead-lettering {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), refusal.getMessage());
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(DeadLetterHeaders.SOURCE_TOPIC, utf8(record.topic()));
-        headers.add(DeadLetterHeaders.SOURCE_PARTITION, utf8(String.valueOf(record.partition())));
-        headers.add(DeadLetterHeaders.SOURCE_OFFSET, utf8(String.valueOf(record.offset())));
-        headers.add(DeadLetterHeaders.REASON, utf8(refusal.getMessage()));
-        producer.send(new ProducerRecord<>(topics.deadLetters().name(), null, record.key(), record.value(), headers));
+        if (refusedBefore > 2) {
+            // even a dead letter of headers only was refused (a dead-letter topic limited to a few KiB?): say so loudly
+            LOG.error("dropping {}-{}@{} ({} bytes): Kafka refused every form of its dead letter; reason: {}", record.topic(),
+                    record.partition(), record.offset(), record.value() == null ? 0 : record.value().length, refusal.getMessage());
+            tx.ingestOutcomes.merge(new IngestOutcome("dropped", refusal.kind().tag()), 1, Integer::sum);
+            return;
+        }
+        // after one size refusal only the start of the original is kept, after two nothing of it but its size and hash
+        int budget = switch (refusedBefore) {
+            case 0 -> maxRecordBytes;
+            case 1 -> DeadLetters.PREFIX_ONLY_BYTES;
+            default -> DeadLetters.HEADERS_ONLY_BYTES;
+        };
+        send(DeadLetters.of(topics.deadLetters().name(), new DeadLetters.Source(record.topic(), record.partition(), record.offset()),
+                record.key(), record.value(), refusal.getMessage(), budget), tx);
         tx.ingestOutcomes.merge(new IngestOutcome("dead-lettered", refusal.kind().tag()), 1, Integer::sum);
     }
 
@@ -385,9 +520,9 @@ public final class Gate implements AutoCloseable {
             tx.stormTaken.add(request.getNodeName());
         }
         String abnormals = topics.abnormals().name();
-        producer.send(new ProducerRecord<>(abnormals,
+        send(new ProducerRecord<>(abnormals,
                 topics.abnormals().keySerde().serializer().serialize(abnormals, request.getNodeName()),
-                topics.abnormals().valueSerde().serializer().serialize(abnormals, request)));
+                topics.abnormals().valueSerde().serializer().serialize(abnormals, request)), tx);
         remember(uidKey, now, tx);
         if (repeatKey != null) {
             remember(repeatKey, now, tx);
@@ -400,30 +535,30 @@ public final class Gate implements AutoCloseable {
 
     private void remember(String key, long now, Transaction tx) {
         tx.stateWrites.put(key, now);
-        producer.send(new ProducerRecord<>(state.topic(), state.recordKey(key), BridgeState.recordValue(now)));
+        send(new ProducerRecord<>(state.topic(), state.recordKey(key), BridgeState.recordValue(now)), tx);
     }
 
-    private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(ConsumerRecords<byte[], byte[]> records) {
+    /** The offset after the last of {@code records} in each partition (records come in offset order per partition). */
+    private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(List<ConsumerRecord<byte[], byte[]>> records) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (TopicPartition partition : records.partitions()) {
-            List<ConsumerRecord<byte[], byte[]>> batch = records.records(partition);
-            ConsumerRecord<byte[], byte[]> last = batch.get(batch.size() - 1);
-            offsets.put(partition, new OffsetAndMetadata(last.offset() + 1, last.leaderEpoch(), ""));
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            offsets.put(new TopicPartition(record.topic(), record.partition()),
+                    new OffsetAndMetadata(record.offset() + 1, record.leaderEpoch(), ""));
         }
         return offsets;
     }
 
-    /** Puts the consumer back at the start of an aborted batch, for the partitions it still owns. */
-    private void rewind(ConsumerRecords<byte[], byte[]> records) {
-        for (TopicPartition partition : records.partitions()) {
-            if (consumer.assignment().contains(partition)) {
-                consumer.seek(partition, records.records(partition).get(0).offset());
-            }
+    /** Puts the consumer back at the first of {@code records} in each partition it still owns. */
+    private void rewind(List<ConsumerRecord<byte[], byte[]>> records) {
+        Map<TopicPartition, Long> first = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            first.putIfAbsent(new TopicPartition(record.topic(), record.partition()), record.offset());
         }
-    }
-
-    private static byte[] utf8(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
+        first.forEach((partition, offset) -> {
+            if (consumer.assignment().contains(partition)) {
+                consumer.seek(partition, offset);
+            }
+        });
     }
 
     private static void closeQuietly(Runnable close, String what) {
@@ -435,6 +570,33 @@ public final class Gate implements AutoCloseable {
     }
 
     private record Pending(Submission submission, CompletableFuture<Verdict> verdict) {
+        // identity, not value equality: the same submission twice is two abnormals to judge
+        @Override
+        public boolean equals(Object other) {
+            return this == other;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(this);
+        }
+
+        @Override
+        public String toString() {
+            return "submission " + submission.source() + "/" + submission.request().getName();
+        }
+    }
+
+    /** Where an ingest record was read. */
+    private record IngestPosition(String topic, int partition, long offset) {
+        @Override
+        public String toString() {
+            return topic + "-" + partition + "@" + offset;
+        }
+    }
+
+    /** A record sent in a transaction, and the ingest record or submission it was sent for. */
+    private record Sent(Object owner, Future<RecordMetadata> future) {
     }
 
     /** What one transaction produced, applied only once it committed. */
@@ -444,6 +606,10 @@ public final class Gate implements AutoCloseable {
         final Map<IngestOutcome, Integer> ingestOutcomes = new HashMap<>();
         final List<String> stormTaken = new ArrayList<>();
         final List<AbnormalRequest> mirrored = new ArrayList<>();
+        final List<Sent> sends = new ArrayList<>();
+        final List<Object> handled = new ArrayList<>();
+        /** The ingest position or submission being handled, which the records sent now are for. */
+        Object current;
     }
 
     /** Metric tags of an ingest record's fate; reasons are {@link Refusal.Kind} or suppression tags, bounded sets. */

@@ -27,6 +27,8 @@ final class Refusal extends Exception {
         BAD_SPEC("bad-spec", "InvalidSpec"),
         /** A spec over the size cap. */
         TOO_LARGE("too-large", "SpecTooLarge"),
+        /** A request or record that Kafka refused to take because of its size: no retry can succeed. */
+        UNWRITABLE("unwritable", "RecordTooLarge"),
         /** A defect of the bridge itself, caught so that one record never stops the stream. */
         INTERNAL("internal", "InternalError");
 

@@ -11,6 +11,7 @@ import java.util.stream.IntStream;
 import io.kdiag.schemas.AvroSerde;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -22,9 +23,9 @@ final class Committed {
     private Committed() {
     }
 
-    /** Every request committed to {@code topic} so far, read from the start up to the last stable offset. */
-    static List<AbnormalRequest> requests(String bootstrap, String topic, int partitions) {
-        List<AbnormalRequest> requests = new ArrayList<>();
+    /** Every record committed to {@code topic} so far, read from the start up to the last stable offset. */
+    static List<ConsumerRecord<byte[], byte[]>> records(String bootstrap, String topic, int partitions) {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
@@ -33,14 +34,21 @@ final class Committed {
             consumer.seekToBeginning(all);
             Map<TopicPartition, Long> end = consumer.endOffsets(all);
             while (all.stream().anyMatch(partition -> consumer.position(partition) < end.get(partition))) {
-                consumer.poll(Duration.ofMillis(100)).forEach(r -> {
-                    AbnormalRequest request = AvroSerde.of(AbnormalRequest.class).decode(r.value());
-                    if (!new String(r.key(), java.nio.charset.StandardCharsets.UTF_8).equals(request.getNodeName())) {
-                        throw new AssertionError("record key " + new String(r.key()) + " is not the node of " + request);
-                    }
-                    requests.add(request);
-                });
+                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
             }
+        }
+        return records;
+    }
+
+    /** Every request committed to {@code topic} so far, checked to be keyed by its node. */
+    static List<AbnormalRequest> requests(String bootstrap, String topic, int partitions) {
+        List<AbnormalRequest> requests = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : records(bootstrap, topic, partitions)) {
+            AbnormalRequest request = AvroSerde.of(AbnormalRequest.class).decode(r.value());
+            if (!new String(r.key(), java.nio.charset.StandardCharsets.UTF_8).equals(request.getNodeName())) {
+                throw new AssertionError("record key " + new String(r.key()) + " is not the node of " + request);
+            }
+            requests.add(request);
         }
         return requests;
     }

@@ -1,21 +1,21 @@
 package io.kdiag.statuswriter;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
-import io.kdiag.schemas.DeadLetterHeaders;
+import io.kdiag.schemas.DeadLetters;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Skips a record that cannot be decoded instead of stopping the application: logs it, and copies it unchanged to
- * the dead-letter topic with headers naming its source and the reason. Kafka Streams counts the skip in its
+ * Skips a record that cannot be decoded instead of stopping the application: logs it, and copies it (cut to fit, see
+ * {@link DeadLetters}) to the dead-letter topic with headers naming its source and the reason. Kafka Streams counts the skip in its
  * {@code dropped-records-total} task metric.
  */
 public final class DeadLetterDeserializationHandler implements DeserializationExceptionHandler {
@@ -24,6 +24,7 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterDeserializationHandler.class);
 
     private String deadLetterTopic;
+    private int maxRecordBytes = DeadLetters.DEFAULT_MAX_RECORD_BYTES;
 
     /** Created by Kafka Streams from {@code default.deserialization.exception.handler}. */
     public DeadLetterDeserializationHandler() {
@@ -33,6 +34,9 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
     public void configure(Map<String, ?> configs) {
         Object topic = configs.get(DEAD_LETTER_TOPIC_CONFIG);
         deadLetterTopic = topic == null ? null : topic.toString();
+        Object producerMax = configs.get(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+        maxRecordBytes = DeadLetters.maxRecordBytes(producerMax == null ? configs
+                : Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, producerMax));
     }
 
     @Override
@@ -42,15 +46,8 @@ public final class DeadLetterDeserializationHandler implements DeserializationEx
         if (deadLetterTopic == null) {
             return Response.resume();
         }
-        RecordHeaders headers = new RecordHeaders(record.headers().toArray());
-        headers.add(DeadLetterHeaders.SOURCE_TOPIC, utf8(record.topic()));
-        headers.add(DeadLetterHeaders.SOURCE_PARTITION, utf8(String.valueOf(record.partition())));
-        headers.add(DeadLetterHeaders.SOURCE_OFFSET, utf8(String.valueOf(record.offset())));
-        headers.add(DeadLetterHeaders.REASON, utf8(String.valueOf(exception.getMessage())));
-        return Response.resume(List.of(new ProducerRecord<>(deadLetterTopic, null, record.key(), record.value(), headers)));
-    }
-
-    private static byte[] utf8(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
+        return Response.resume(List.of(DeadLetters.of(deadLetterTopic, new DeadLetters.Source(record.topic(), record.partition(),
+                record.offset()), record.key(), record.value(), String.valueOf(exception.getMessage()),
+                maxRecordBytes, new RecordHeaders(record.headers().toArray()))));
     }
 }
