@@ -15,12 +15,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.model.FoldState;
 import io.kdiag.schemas.AvroSerde;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.statuswriter.BenchAccess;
-import io.kdiag.statuswriter.FoldState;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.statuswriter.StatusWriterConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -5,9 +5,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.kdiag.model.FoldState;
 import io.kdiag.schemas.AvroSerde;
 import io.kdiag.schemas.avro.DiagnosisEvent;
-import io.kdiag.statuswriter.FoldState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;

@@ -3,6 +3,8 @@ package io.kdiag.statuswriter;
 import java.util.Map;
 import java.util.Properties;
 
+import io.kdiag.model.FoldState;
+import io.kdiag.model.FoldStateSerde;
 import io.kdiag.schemas.Topics;
 import org.apache.kafka.common.serialization.Serde;
 

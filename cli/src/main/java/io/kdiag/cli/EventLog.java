@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import io.kdiag.client.KdiagClient;
+import io.kdiag.model.FoldState;
 import io.kdiag.schemas.avro.DiagnosisEvent;
-import io.kdiag.statuswriter.FoldState;
 
 /**
  * Every recorded event, read once: per abnormal the fold of its events in the order they were recorded (exactly what

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.api.StatusProjection;
 import io.kdiag.client.KdiagClient;
+import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

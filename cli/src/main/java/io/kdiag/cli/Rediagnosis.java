@@ -11,6 +11,7 @@ import java.util.TreeSet;
 
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
+import io.kdiag.model.FoldState;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.Accepted;
 import io.kdiag.schemas.avro.DiagnosisEvent;
@@ -23,7 +24,6 @@ import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
-import io.kdiag.statuswriter.FoldState;
 
 /**
  * Runs one diagnoser again on recorded abnormals: the context is rebuilt as it stood when information collection

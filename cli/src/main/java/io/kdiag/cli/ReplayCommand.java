@@ -19,15 +19,16 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.api.StatusProjection;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.client.KdiagClient;
+import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kubernetes.AbnormalResources;
+import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.model.FoldState;
+import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.stageworkers.FileArtifactStore;
 import io.kdiag.stageworkers.WorkerCatalog;
@@ -36,7 +37,6 @@ import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.PodSource;
 import io.kdiag.stageworkers.spi.StageWorker;
-import io.kdiag.statuswriter.FoldState;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -158,7 +158,7 @@ final class ReplayCommand implements Callable<Integer> {
 
         try (KubernetesClient kube = kubernetes()) {
             if (kube != null) {
-                compareResources(kube, replayed, rows, summary);
+                compareResources(new AbnormalResources(kube), replayed, rows, summary);
             } else if (restore) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                         "--restore needs a cluster: give --kubeconfig (or set $KUBECONFIG)");
@@ -178,9 +178,10 @@ final class ReplayCommand implements Callable<Integer> {
     }
 
     /** Compares (and with --restore, writes) the newest replayed run of each name with the resource of that name. */
-    private void compareResources(KubernetesClient kube, Map<String, AbnormalStatus> replayed, List<String[]> rows, List<String> summary) {
+    private void compareResources(AbnormalResources resources, Map<String, AbnormalStatus> replayed, List<String[]> rows,
+            List<String> summary) {
         Map<String, Abnormal> byName = new HashMap<>();
-        for (Abnormal abnormal : kube.resources(Abnormal.class).inAnyNamespace().list().getItems()) {
+        for (Abnormal abnormal : resources.list()) {
             byName.put(abnormal.getMetadata().getNamespace() + "/" + abnormal.getMetadata().getName(), abnormal);
         }
         Map<String, AbnormalStatus> newest = new LinkedHashMap<>();
@@ -200,10 +201,13 @@ final class ReplayCommand implements Callable<Integer> {
                 missing++;
                 rows.add(row(status, "cr", new StatusDiff.FieldDiff("(resource)", "<missing>", status.getPhase().name())));
                 if (restore) {
-                    resource = createResource(kube, status);
-                    created++;
-                    writeStatus(kube, resource, status);
-                    restored++;
+                    if (resources.create(status.getNamespace(), status.getName(), status.getLabels(),
+                            ApiSerialization.spec(status.getSpec()), status.getUid(), status.getOrigin())) {
+                        created++;
+                    }
+                    if (restore(resources, status)) {
+                        restored++;
+                    }
                 }
                 continue;
             }
@@ -220,8 +224,7 @@ final class ReplayCommand implements Callable<Integer> {
             }
             differ++;
             diffs.forEach(d -> rows.add(row(status, "cr", d)));
-            if (restore) {
-                writeStatus(kube, resource, status);
+            if (restore && restore(resources, status)) {
                 restored++;
             }
         }
@@ -232,24 +235,16 @@ final class ReplayCommand implements Callable<Integer> {
         }
     }
 
-    private static Abnormal createResource(KubernetesClient kube, AbnormalStatus status) {
-        Map<String, String> annotations = new LinkedHashMap<>();
-        annotations.put(Annotations.UID, status.getUid());
-        annotations.put(Annotations.ORIGIN, status.getOrigin().name());
-        Abnormal abnormal = new Abnormal();
-        abnormal.setMetadata(new ObjectMetaBuilder()
-                .withNamespace(status.getNamespace())
-                .withName(status.getName())
-                .withLabels(status.getLabels().isEmpty() ? null : Map.copyOf(status.getLabels()))
-                .withAnnotations(annotations)
-                .build());
-        abnormal.setSpec(ApiSerialization.spec(status.getSpec()));
-        return kube.resources(Abnormal.class).inNamespace(status.getNamespace()).resource(abnormal).create();
-    }
-
-    private static void writeStatus(KubernetesClient kube, Abnormal resource, AbnormalStatus status) {
-        resource.setStatus(StatusProjection.status(status));
-        kube.resources(Abnormal.class).inNamespace(status.getNamespace()).resource(resource).updateStatus();
+    /** Writes a replayed status to its resource, as the status writer would; false if the write did not happen. */
+    private boolean restore(AbnormalResources resources, AbnormalStatus status) {
+        AbnormalResources.Write write = resources.writeStatus(status.getNamespace(), status.getName(), status.getUid(),
+                StatusProjection.status(status), null);
+        if (write.result() != AbnormalResources.Result.WRITTEN && write.result() != AbnormalResources.Result.UNCHANGED) {
+            spec.commandLine().getErr().printf("warning: %s/%s not restored: %s%n", status.getNamespace(), status.getName(),
+                    write.result());
+            return false;
+        }
+        return true;
     }
 
     private int rediagnose(KdiagClient client) throws InterruptedException, IOException {
@@ -294,17 +289,14 @@ final class ReplayCommand implements Callable<Integer> {
         return Path.of(System.getenv().getOrDefault("KDIAG_HOST_ROOT", "/"));
     }
 
-    /** The cluster to compare with: --kubeconfig, else the usual places when one is configured; null when none is. */
+    /** The cluster to compare with: --kubeconfig, else as {@code kdiag.kubernetes} decides (auto by default); null for none. */
     private KubernetesClient kubernetes() {
         if (kubeconfig != null) {
-            if (!kubeconfig.isFile()) {
-                throw new IllegalArgumentException("--kubeconfig " + kubeconfig + ": no such file");
-            }
-            return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfig)).build();
+            return KubernetesConnection.fromKubeconfig(kubeconfig.toPath());
         }
-        boolean configured = System.getenv("KUBECONFIG") != null || System.getenv("KUBERNETES_SERVICE_HOST") != null
-                || Files.isRegularFile(Path.of(System.getProperty("user.home"), ".kube", "config"));
-        return configured ? new KubernetesClientBuilder().build() : null;
+        Map<String, String> environment = System.getenv();
+        KubernetesConnection.Mode mode = ConfigSource.of(Map.of(), environment).get(KubernetesConnection.KUBERNETES);
+        return KubernetesConnection.connect(mode, "kdiag replay").orElse(null);
     }
 
     /** A JSON value ({@code {...}}, {@code [...]}, {@code 15}, {@code "x"}, {@code true}), else the text itself. */

@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.api.StatusProjection;
 import io.kdiag.api.v1.Abnormal;
+import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalStatus;
 
 /** Renders statuses the way kubectl does: YAML of the whole object, or a table. */

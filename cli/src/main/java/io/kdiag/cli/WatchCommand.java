@@ -4,17 +4,18 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.Callable;
 
 import io.kdiag.client.EventWatch;
 import io.kdiag.client.KdiagClient;
 import io.kdiag.client.KdiagException;
+import io.kdiag.model.FoldState;
+import io.kdiag.model.Phases;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.Phase;
-import io.kdiag.statuswriter.FoldState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -81,7 +82,7 @@ final class WatchCommand implements Callable<Integer> {
                 out.println(EventText.watchLine(describer.describe(event), zone));
                 out.flush();
                 fold.offer(event, FoldState.MAX_PENDING);
-                if (fold.current() != null && KdiagClient.isFinal(fold.current().getPhase())) {
+                if (fold.current() != null && Phases.isFinal(fold.current().getPhase())) {
                     last.set(fold.current());
                     ended.countDown();
                 }

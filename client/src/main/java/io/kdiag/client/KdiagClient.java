@@ -22,6 +22,8 @@ import java.util.function.Predicate;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
+import io.kdiag.model.Phases;
+import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.AvroSerde;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -58,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Statuses are the Avro snapshots of {@code kdiag.abnormal-status} ({@link AbnormalStatus}: uid, name, node, phase,
- * conditions, context as JSON, ...); {@link io.kdiag.api.StatusProjection} turns one into the Abnormal's {@code .status}
+ * conditions, context as JSON, ...); {@link StatusProjection} turns one into the Abnormal's {@code .status}
  * as Kubernetes shows it. Events are the {@link DiagnosisEvent}s of {@code kdiag.diagnosis-events}, the history the
  * statuses are folded from.
  *
@@ -97,11 +99,6 @@ public final class KdiagClient implements AutoCloseable {
     /** The Kubernetes client given to the builder, if any. */
     public Optional<KubernetesClient> kubernetes() {
         return Optional.ofNullable(kubernetes);
-    }
-
-    /** Whether a phase is final: {@code Succeeded} or {@code Failed}. */
-    public static boolean isFinal(Phase phase) {
-        return phase == Phase.Succeeded || phase == Phase.Failed;
     }
 
     /**
@@ -203,7 +200,7 @@ public final class KdiagClient implements AutoCloseable {
                     AbnormalStatus status = decode(statusSerde, record);
                     if (status != null) {
                         onSnapshot.accept(status);
-                        if (isFinal(status.getPhase())) {
+                        if (Phases.isFinal(status.getPhase())) {
                             return Optional.of(status);
                         }
                     }

@@ -8,11 +8,14 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
+import io.kdiag.model.StatusFold;
+import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 
 /**
  * The events of one abnormal: numbers them without gaps, journals each seq before sending it, and marks the abnormal
- * finished once every event is acknowledged.
+ * finished once every event is acknowledged. It keeps what it sent, so the status so far is the same fold of the same
+ * events that the status writer makes.
  */
 final class AbnormalEvents {
     private final String uid;
@@ -21,6 +24,7 @@ final class AbnormalEvents {
     private final Journal journal;
     private final Clock clock;
     private final List<CompletableFuture<Void>> pending = new ArrayList<>();
+    private final List<DiagnosisEvent> sent = new ArrayList<>();
     private long nextSeq;
 
     AbnormalEvents(String uid, String nodeName, long firstSeq, EventSink sink, Journal journal, Clock clock) {
@@ -44,15 +48,25 @@ final class AbnormalEvents {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the journal " + journal, e);
         }
-        CompletableFuture<Void> acked = sink.send(DiagnosisEvent.newBuilder()
+        DiagnosisEvent event = DiagnosisEvent.newBuilder()
                 .setAbnormalUid(uid)
                 .setSeq(seq)
                 .setNodeName(nodeName)
                 .setTime(clock.instant())
                 .setPayload(payload)
-                .build());
+                .build();
+        CompletableFuture<Void> acked = sink.send(event);
         pending.add(acked);
+        sent.add(event);
         return acked;
+    }
+
+    /**
+     * The status the events sent so far fold into, as the status writer will fold them; {@code null} before the first.
+     * Only a run that began with {@code Accepted} has one.
+     */
+    AbnormalStatus status() {
+        return StatusFold.fold(sent);
     }
 
     /** The encoded size the next event would have with this payload, to keep records under Kafka's limit. */

@@ -1,9 +1,6 @@
 package io.kdiag.nodeagent;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -11,7 +8,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.kdiag.api.v1.Diagnoser;
@@ -29,25 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Cluster implements PodSource, Registrations, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
-    private static final Path SERVICE_ACCOUNT_TOKEN = Path.of("/var/run/secrets/kubernetes.io/serviceaccount/token");
-
-    /** {@code kdiag.kubernetes}: whether the agent connects to a cluster. */
-    enum Mode {
-        /** Connect when running in a pod or given a kubeconfig. */
-        AUTO,
-        /** Never connect. */
-        OFF,
-        /** Connect, and fail to start without a cluster. */
-        ON;
-
-        static Mode parse(String text) {
-            try {
-                return valueOf(text.strip().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("must be auto, off or on");
-            }
-        }
-    }
 
     private final KubernetesClient client;
     private final boolean ownsClient;
@@ -65,44 +42,14 @@ final class Cluster implements PodSource, Registrations, AutoCloseable {
                 Stage.Recovery, start(client.resources(Recoverer.class).inAnyNamespace().runnableInformer(0), "recoverers"));
     }
 
-    /**
-     * Connects as {@code mode} says: {@code null} without a cluster.
-     *
-     * @throws IllegalStateException when {@code mode} is {@code ON} and no client can be built
-     */
-    static Cluster connect(Mode mode, String nodeName) {
-        if (mode == Mode.OFF || mode == Mode.AUTO && !configured()) {
-            LOG.info("not connected to a cluster node={} kubernetes={}", nodeName, mode);
-            return null;
-        }
-        KubernetesClient client;
-        try {
-            client = new KubernetesClientBuilder().build();
-        } catch (RuntimeException e) {
-            if (mode == Mode.ON) {
-                throw new IllegalStateException("kdiag.kubernetes=on but no Kubernetes client can be built: " + e.getMessage(), e);
-            }
-            LOG.warn("not connected to a cluster node={} reason={}", nodeName, e.getMessage());
-            return null;
-        }
+    /** A view through a client this view owns and closes. */
+    static Cluster owning(KubernetesClient client, String nodeName) {
         return new Cluster(client, true, nodeName);
     }
 
     /** A view through a given client, which stays the caller's to close. */
     static Cluster with(KubernetesClient client, String nodeName) {
         return new Cluster(client, false, nodeName);
-    }
-
-    /** Whether there is in-cluster configuration or a kubeconfig to use. */
-    private static boolean configured() {
-        if (System.getenv("KUBERNETES_SERVICE_HOST") != null && Files.exists(SERVICE_ACCOUNT_TOKEN)) {
-            return true;
-        }
-        String kubeconfig = System.getenv("KUBECONFIG");
-        if (kubeconfig != null && !kubeconfig.isBlank()) {
-            return true;
-        }
-        return Files.exists(Path.of(System.getProperty("user.home"), ".kube", "config"));
     }
 
     private static <T extends HasMetadata> SharedIndexInformer<T> start(SharedIndexInformer<T> informer, String what) {

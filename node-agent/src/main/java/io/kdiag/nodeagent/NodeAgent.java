@@ -9,9 +9,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.Queue;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -19,15 +19,16 @@ import java.util.concurrent.TimeUnit;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.ProfilerExpired;
-import io.kdiag.stageworkers.spi.Artifact;
 import io.kdiag.stageworkers.FileArtifactStore;
 import io.kdiag.stageworkers.WorkerRunner;
+import io.kdiag.stageworkers.spi.Artifact;
 import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.PodSource;
@@ -133,7 +134,7 @@ public final class NodeAgent implements AutoCloseable {
         this.stages = new StageRunner(config.nodeName(), builtIns, registrations, new RemoteProcessor(),
                 URI.create("http://127.0.0.1:" + http.port() + "/"), token, policy, node, profilers,
                 new Artifacts(artifactStore, baseUrl, config.artifactTtl()),
-                new StageRunner.Limits(config.maxContextBytes(), maxRequestSize - RECORD_OVERHEAD_BYTES), metrics, clock);
+                new StageRunner.Limits(config.maxContextBytes(), maxRequestSize - RECORD_OVERHEAD_BYTES), metrics);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kdiag-node-agent-housekeeping");
             t.setDaemon(true);
@@ -157,7 +158,8 @@ public final class NodeAgent implements AutoCloseable {
      *         cluster) cannot be reached
      */
     public static NodeAgent start(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry) {
-        return start(config, kafka, registry, Cluster.connect(config.kubernetes(), config.nodeName()));
+        return start(config, kafka, registry, KubernetesConnection.connect(config.kubernetes(), "node-agent")
+                .map(client -> Cluster.owning(client, config.nodeName())).orElse(null));
     }
 
     /** Starts the agent with the cluster seen through {@code client}, which stays the caller's to close. */

@@ -9,6 +9,7 @@ import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.stageworkers.CommandExecutor;
 
 /** The node agent's configuration, read once and validated at start; an invalid value names its key. */
@@ -29,9 +30,6 @@ public final class NodeAgentConfig {
     static final ConfigKey<Integer> MAX_CONTEXT_BYTES = ConfigKey.integer("kdiag.max-context-bytes", 524_288, 1024, 64 * 1024 * 1024,
             "Largest context output (as JSON) of one processor call kept in its event; beyond it the largest values are stored "
                     + "as artifacts served on the HTTP port and the context holds {artifact, bytes, contentType} instead.");
-    static final ConfigKey<Cluster.Mode> KUBERNETES = new ConfigKey<>("kdiag.kubernetes", Cluster.Mode::parse, "auto",
-            "Whether to connect to a Kubernetes cluster (pods on this node, processor registrations): auto (when in a pod or "
-                    + "given a kubeconfig), off, or on (required: the agent does not start without one).");
     static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8090, 0, 65_535,
             "Port of the agent's HTTP server: health, readiness, processor listings, built-ins over the original protocol, "
                     + "artifacts. 0 picks a free port.");
@@ -55,7 +53,7 @@ public final class NodeAgentConfig {
     private final Path stateDir;
     private final Duration processorTimeout;
     private final int maxContextBytes;
-    private final Cluster.Mode kubernetes;
+    private final KubernetesConnection.Mode kubernetes;
     private final int httpPort;
     private final String advertiseAddress;
     private final String policyFile;
@@ -79,7 +77,7 @@ public final class NodeAgentConfig {
         stateDir = source.get(STATE_DIR);
         processorTimeout = source.get(PROCESSOR_TIMEOUT);
         maxContextBytes = source.get(MAX_CONTEXT_BYTES);
-        kubernetes = source.get(KUBERNETES);
+        kubernetes = source.get(KubernetesConnection.KUBERNETES);
         httpPort = source.get(HTTP_PORT);
         advertiseAddress = source.get(ADVERTISE_ADDRESS).strip();
         policyFile = source.get(POLICY_FILE).strip();
@@ -105,7 +103,7 @@ public final class NodeAgentConfig {
     /** Every key the agent reads, its own and the common ones, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, COMMAND_ALLOWLIST, BUILTIN_NAMESPACE, STATE_DIR,
-                PROCESSOR_TIMEOUT, MAX_CONTEXT_BYTES, KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL,
+                PROCESSOR_TIMEOUT, MAX_CONTEXT_BYTES, KubernetesConnection.KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL,
                 ARTIFACT_TTL, ARTIFACT_SWEEP_INTERVAL));
         keys.addAll(CommonKeys.ALL);
         return List.copyOf(keys);
@@ -147,7 +145,7 @@ public final class NodeAgentConfig {
     }
 
     /** Whether to connect to a cluster ({@code kdiag.kubernetes}). */
-    Cluster.Mode kubernetes() {
+    KubernetesConnection.Mode kubernetes() {
         return kubernetes;
     }
 

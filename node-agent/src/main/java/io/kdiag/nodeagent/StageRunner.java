@@ -4,29 +4,24 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.api.StatusProjection;
 import io.kdiag.api.v1.Abnormal;
-import io.kdiag.api.v1.AbnormalCondition;
 import io.kdiag.api.v1.AbnormalSpec;
-import io.kdiag.api.v1.AbnormalStatus;
 import io.kdiag.api.v1.CommandExecutorSpec;
 import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.api.v1.ProfilerSpec;
+import io.kdiag.model.StageDefinition;
+import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Accepted;
@@ -93,7 +88,6 @@ final class StageRunner {
     private final Artifacts artifacts;
     private final Limits limits;
     private final AgentMetrics metrics;
-    private final Clock clock;
 
     /**
      * @param ownServer base URL of this agent's HTTP server, for registrations without an external address
@@ -101,7 +95,7 @@ final class StageRunner {
      */
     StageRunner(String nodeName, BuiltIns builtIns, Registrations registrations, RemoteProcessor remote, URI ownServer,
                 String selfToken, Supplier<Policy> policy, NodeServices node, Profilers profilers, Artifacts artifacts, Limits limits,
-                AgentMetrics metrics, Clock clock) {
+                AgentMetrics metrics) {
         this.nodeName = nodeName;
         this.builtIns = builtIns;
         this.registrations = registrations;
@@ -114,13 +108,11 @@ final class StageRunner {
         this.artifacts = artifacts;
         this.limits = limits;
         this.metrics = metrics;
-        this.clock = clock;
     }
 
     /** Runs the abnormal from {@code Accepted} to its end and returns once every event is acknowledged. */
     void run(AbnormalRequest request, AbnormalEvents events) throws InterruptedException, EventSink.DeliveryException {
         String uid = request.getUid();
-        Instant accepted = clock.instant();
         events.emit(Accepted.newBuilder()
                 .setNamespace(request.getNamespace())
                 .setName(request.getName())
@@ -141,8 +133,9 @@ final class StageRunner {
             LOG.info("abnormal failed uid={} node={} reason={}", uid, nodeName, "InvalidSpec");
             return;
         }
-        Run run = new Run(request, spec, events, accepted);
-        for (Stage stage : Stage.values()) {
+        Run run = new Run(request, spec, events);
+        for (StageDefinition definition : StageDefinition.values()) {
+            Stage stage = definition.stage();
             long start = System.nanoTime();
             boolean carryOn = false;
             try {
@@ -188,18 +181,14 @@ final class StageRunner {
         private final AbnormalRequest request;
         private final AbnormalSpec spec;
         private final AbnormalEvents events;
-        private final Instant accepted;
+        /** Every output in full, including values whose event refers to an artifact: later processors get them whole. */
         private final Map<String, Object> context = new LinkedHashMap<>();
-        private final List<AbnormalCondition> conditions = new ArrayList<>();
         private final List<Stage> finished = new ArrayList<>();
-        private Boolean identifiable;
-        private io.kdiag.api.v1.NamespacedName diagnoser;
 
-        Run(AbnormalRequest request, AbnormalSpec spec, AbnormalEvents events, Instant accepted) {
+        Run(AbnormalRequest request, AbnormalSpec spec, AbnormalEvents events) {
             this.request = request;
             this.spec = spec;
             this.events = events;
-            this.accepted = accepted;
         }
 
         boolean finished(Stage stage) {
@@ -209,16 +198,16 @@ final class StageRunner {
         /** Runs one stage; {@code false} when it failed and nothing more runs. */
         boolean stage(Stage stage) throws InterruptedException, EventSink.DeliveryException {
             events.emit(new StageStarted(stage));
-            String skipFlag = skipFlag(stage);
-            if (skipFlag != null) {
-                finish(stage, StageOutcome.Skipped, null, null, skipFlag + " is set");
+            StageDefinition definition = StageDefinition.of(stage);
+            if (definition.skipped(spec)) {
+                finish(stage, StageOutcome.Skipped, null, null, definition.skipFlag() + " is set");
                 return true;
             }
             runCommands(stage);
             runProfilers(stage);
-            List<io.kdiag.api.v1.NamespacedName> assigned = assigned(stage);
+            List<io.kdiag.api.v1.NamespacedName> assigned = definition.assigned(spec);
             if (assigned.isEmpty()) {
-                finish(stage, StageOutcome.Skipped, null, null, "no " + kind(stage) + " is assigned");
+                finish(stage, StageOutcome.Skipped, null, null, "no " + definition.noun() + " is assigned");
                 return true;
             }
             boolean anySucceeded = false;
@@ -236,8 +225,8 @@ final class StageRunner {
                 }
             }
             if (!anySucceeded) {
-                finish(stage, StageOutcome.Failed, null, failedReason(stage),
-                        truncate("no " + kind(stage) + " succeeded: " + String.join("; ", failures)));
+                finish(stage, StageOutcome.Failed, null, definition.failedReason(),
+                        truncate("no " + definition.noun() + " succeeded: " + String.join("; ", failures)));
                 return false;
             }
             finish(stage, StageOutcome.Succeeded, winner, null, null);
@@ -339,7 +328,7 @@ final class StageRunner {
             Optional<ProcessorSpec> registered = registrations.find(stage, processor.getNamespace(), processor.getName());
             if (registered.isEmpty()) {
                 return WorkResult.failed("ProcessorNotFound", "processor " + name(processor) + " is neither a built-in of this agent"
-                        + " (namespace " + builtIns.namespace() + ") nor a registered " + StatusProjection.processorType(stage));
+                        + " (namespace " + builtIns.namespace() + ") nor a registered " + StageDefinition.of(stage).processorType());
             }
             Policy current = policy.get();
             String refused = current.processor(request.getNamespace(), request.getOrigin(), processor.getNamespace(), processor.getName());
@@ -356,31 +345,16 @@ final class StageRunner {
             Map<String, String> headers = url.getHost().equals(ownServer.getHost()) && url.getPort() == ownServer.getPort()
                     ? Map.of(AgentHttpServer.TOKEN_HEADER, selfToken, AgentHttpServer.ORIGIN_HEADER, request.getOrigin().name())
                     : Map.of();
-            return remote.call(url, timeout, snapshot(stage), headers);
+            return remote.call(url, timeout, snapshot(), headers);
         }
 
-        /** The Abnormal as the original protocol sends it: metadata, spec, and the status so far. */
-        private Abnormal snapshot(Stage stage) {
-            Abnormal abnormal = new Abnormal();
-            abnormal.setMetadata(new ObjectMetaBuilder()
-                    .withNamespace(request.getNamespace())
-                    .withName(request.getName())
-                    .withUid(request.getUid())
-                    .withLabels(request.getLabels().isEmpty() ? null : Map.copyOf(request.getLabels()))
-                    .build());
-            abnormal.setSpec(spec);
-            AbnormalStatus status = new AbnormalStatus();
-            status.phase = switch (stage) {
-                case InformationCollection -> "InformationCollecting";
-                case Diagnosis -> "Diagnosing";
-                case Recovery -> "Recovering";
-            };
-            status.startTime = StatusProjection.time(accepted);
-            status.conditions = conditions.isEmpty() ? null : List.copyOf(conditions);
-            status.identifiable = identifiable;
-            status.diagnoser = diagnoser;
-            status.context = new LinkedHashMap<>(context);
-            abnormal.setStatus(status);
+        /**
+         * The Abnormal as the original protocol sends it: metadata, spec, and the status so far, which is the fold of
+         * the events sent so far, with the context in full.
+         */
+        private Abnormal snapshot() {
+            Abnormal abnormal = StatusProjection.abnormal(events.status());
+            abnormal.getStatus().context = new LinkedHashMap<>(context);
             return abnormal;
         }
 
@@ -389,7 +363,7 @@ final class StageRunner {
                 return;
             }
             for (CommandExecutorSpec command : spec.commandExecutors) {
-                if (StatusProjection.stageOf(command.type) != stage) {
+                if (StageDefinition.ofProcessorType(command.type).map(StageDefinition::stage).orElse(null) != stage) {
                     continue;
                 }
                 Policy current = policy.get();
@@ -421,7 +395,7 @@ final class StageRunner {
                 return;
             }
             for (ProfilerSpec profiler : spec.profilers) {
-                if (StatusProjection.stageOf(profiler.type) != stage) {
+                if (StageDefinition.ofProcessorType(profiler.type).map(StageDefinition::stage).orElse(null) != stage) {
                     continue;
                 }
                 Policy current = policy.get();
@@ -452,48 +426,8 @@ final class StageRunner {
             events.emit(new StageFinished(stage, outcome, processor, reason, message));
             finished.add(stage);
             metrics.stage(stage, outcome);
-            if (outcome != StageOutcome.Failed) {
-                AbnormalCondition condition = new AbnormalCondition();
-                condition.type = switch (stage) {
-                    case InformationCollection -> "InformationCollected";
-                    case Diagnosis -> "Identified";
-                    case Recovery -> "Recovered";
-                };
-                condition.status = "True";
-                condition.lastTransitionTime = StatusProjection.time(clock.instant());
-                conditions.add(condition);
-                if (stage == Stage.Diagnosis) {
-                    identifiable = true;
-                    diagnoser = processor == null ? null : new io.kdiag.api.v1.NamespacedName(processor.getNamespace(), processor.getName());
-                }
-            }
             LOG.info("stage finished uid={} node={} stage={} outcome={} processor={}",
                     request.getUid(), nodeName, stage, outcome, processor == null ? null : name(processor));
-        }
-
-        private String skipFlag(Stage stage) {
-            Boolean skip = switch (stage) {
-                case InformationCollection -> spec.skipInformationCollection;
-                case Diagnosis -> spec.skipDiagnosis;
-                case Recovery -> spec.skipRecovery;
-            };
-            if (!Boolean.TRUE.equals(skip)) {
-                return null;
-            }
-            return switch (stage) {
-                case InformationCollection -> "skipInformationCollection";
-                case Diagnosis -> "skipDiagnosis";
-                case Recovery -> "skipRecovery";
-            };
-        }
-
-        private List<io.kdiag.api.v1.NamespacedName> assigned(Stage stage) {
-            List<io.kdiag.api.v1.NamespacedName> list = switch (stage) {
-                case InformationCollection -> spec.assignedInformationCollectors;
-                case Diagnosis -> spec.assignedDiagnosers;
-                case Recovery -> spec.assignedRecoverers;
-            };
-            return list == null ? List.of() : list;
         }
     }
 
@@ -535,23 +469,6 @@ final class StageRunner {
 
     private static String truncate(String message) {
         return message.length() <= MAX_MESSAGE_CHARS ? message : message.substring(0, MAX_MESSAGE_CHARS) + " [truncated]";
-    }
-
-    private static String kind(Stage stage) {
-        return switch (stage) {
-            case InformationCollection -> "information collector";
-            case Diagnosis -> "diagnoser";
-            case Recovery -> "recoverer";
-        };
-    }
-
-    /** The original's Warning event names, as reasons. */
-    private static String failedReason(Stage stage) {
-        return switch (stage) {
-            case InformationCollection -> "FailedCollect";
-            case Diagnosis -> "FailedIdentify";
-            case Recovery -> "FailedRecover";
-        };
     }
 
     private static String name(NamespacedName processor) {

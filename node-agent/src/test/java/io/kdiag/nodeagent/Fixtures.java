@@ -53,7 +53,7 @@ final class Fixtures {
         return new StageRunner("node-a", new BuiltIns(BUILTIN, workers, runner, policy), Registrations.NONE, new RemoteProcessor(),
                 java.net.URI.create("http://127.0.0.1:1/"), "token", policy, node, new Profilers(List.of()),
                 new Artifacts(node.artifacts(), "http://agent.test:8090", java.time.Duration.ofHours(1)),
-                new StageRunner.Limits(1024, 100_000), new AgentMetrics(registry), java.time.Clock.systemUTC());
+                new StageRunner.Limits(1024, 100_000), new AgentMetrics(registry));
     }
 
     static NamespacedName ref(String name) {

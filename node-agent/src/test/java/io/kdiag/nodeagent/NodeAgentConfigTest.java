@@ -10,6 +10,7 @@ import java.util.Map;
 import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kubernetes.KubernetesConnection;
 import org.junit.jupiter.api.Test;
 
 class NodeAgentConfigTest {
@@ -27,7 +28,7 @@ class NodeAgentConfigTest {
         assertThat(config.maxContextBytes()).isEqualTo(524_288);
         assertThat(config.topicPrefix()).isEqualTo("kdiag.");
         assertThat(config.partitions()).isEqualTo(12);
-        assertThat(config.kubernetes()).isEqualTo(Cluster.Mode.AUTO);
+        assertThat(config.kubernetes()).isEqualTo(KubernetesConnection.Mode.AUTO);
         assertThat(config.httpPort()).isEqualTo(8090);
         assertThat(config.policyFile()).isNull();
         assertThat(config.policyReloadInterval()).isEqualTo(Duration.ofSeconds(5));
@@ -40,12 +41,12 @@ class NodeAgentConfigTest {
         NodeAgentConfig config = NodeAgentConfig.from(ConfigSource.of(Map.of("kdiag.node-name", "n", "kdiag.kubernetes", "Off",
                 "kdiag.http-port", "0", "kdiag.policy-file", "/etc/kdiag/policy.yaml", "kdiag.advertise-address", "10.1.2.3"), Map.of()));
 
-        assertThat(config.kubernetes()).isEqualTo(Cluster.Mode.OFF);
+        assertThat(config.kubernetes()).isEqualTo(KubernetesConnection.Mode.OFF);
         assertThat(config.httpPort()).isZero();
         assertThat(config.policyFile()).isEqualTo(Path.of("/etc/kdiag/policy.yaml"));
         assertThat(config.advertiseAddress()).isEqualTo("10.1.2.3");
         assertThatThrownBy(() -> NodeAgentConfig.from(ConfigSource.of(Map.of("kdiag.node-name", "n", "kdiag.kubernetes", "maybe"), Map.of())))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("kdiag.kubernetes").hasMessageContaining("auto, off or on");
+                .isInstanceOf(ConfigException.class).hasMessageContaining("kdiag.kubernetes").hasMessageContaining("auto, on or off");
     }
 
     @Test

@@ -77,7 +77,7 @@ class StageRunnerTest {
         StageRunner runner = new StageRunner("node-a", new BuiltIns(Fixtures.BUILTIN, List.of(catalog), workers, policy), registrations,
                 new RemoteProcessor(), ownServer, "token", policy, node, Profilers.fromClassPath(),
                 new Artifacts(node.artifacts(), "http://agent.test:8090", Duration.ofHours(1)), limits,
-                new AgentMetrics(registry), Clock.systemUTC());
+                new AgentMetrics(registry));
         runner.run(request, new AbnormalEvents(request.getUid(), "node-a", 0, sink, journal, Clock.systemUTC()));
     }
 

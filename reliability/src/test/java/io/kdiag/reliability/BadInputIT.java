@@ -58,6 +58,7 @@ import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.sourcebridge.log.LogSource;
 import io.kdiag.sourcebridge.log.LogSourceConfig;
 import io.kdiag.statuswriter.StatusWriter;
+import io.kdiag.testkit.MockCluster;
 import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -118,10 +119,10 @@ class BadInputIT {
         kafka = TestKafka.start();
         String servers = kafka.bootstrapServers();
         TopicAdmin.ensureTopics(Components.kafka(servers), topics, 12, (short) 1);
-        cluster = new MockCluster(dir.resolve("cluster"));
+        cluster = new MockCluster();
         kube = cluster.client();
         // the bridge and the agent connect on their own (kdiag.kubernetes=on), as in a pod, through this kubeconfig
-        System.setProperty("kubeconfig", cluster.kubeconfig().toString());
+        System.setProperty("kubeconfig", cluster.writeKubeconfig(dir.resolve("cluster")).toString());
         garbageProcessor = startGarbageProcessor();
         Diagnoser registration = new Diagnoser();
         registration.setMetadata(new ObjectMetaBuilder().withNamespace("team").withName("garbage-diagnoser").build());

@@ -23,11 +23,13 @@ import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.client.KdiagClient;
 import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.model.Phases;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.sourcebridge.Main;
 import io.kdiag.statuswriter.StatusWriter;
+import io.kdiag.testkit.MockCluster;
 import io.kdiag.testkit.TestKafka;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -93,14 +95,14 @@ class BridgeKillIT {
         System.setProperty(SideEffects.ENV, sideEffects.toString());
         ExecutorService publisher = Executors.newSingleThreadExecutor();
         try (TestKafka kafka = TestKafka.start();
-             MockCluster cluster = new MockCluster(dir.resolve(burst ? "burst-cluster" : "cluster"));
+             MockCluster cluster = new MockCluster();
              Children children = new Children(dir)) {
             String servers = kafka.bootstrapServers();
             Topics topics = Topics.withDefaultPrefix();
             TopicAdmin.ensureTopics(Components.kafka(servers), topics, 12, (short) 1);
             KubernetesClient kube = cluster.client();
             Map<String, String> env = new HashMap<>(Map.of("KDIAG_KAFKA_BOOTSTRAP_SERVERS", servers, "KDIAG_KUBERNETES", "on",
-                    "KUBECONFIG", cluster.kubeconfig().toString(), "KDIAG_HTTP_PORT", "0", "KDIAG_METRICS_PORT", "0",
+                    "KUBECONFIG", cluster.writeKubeconfig(dir.resolve(burst ? "burst-cluster" : "cluster")).toString(), "KDIAG_HTTP_PORT", "0", "KDIAG_METRICS_PORT", "0",
                     "KDIAG_CREATE_TOPICS", "false", "KDIAG_KAFKA_SESSION_TIMEOUT_MS", "6000"));
             try (StatusWriter writer = Components.writer(servers, dir.resolve(burst ? "burst-writer" : "writer"), kube);
                  NodeAgent agent = Components.agent(servers, dir.resolve(burst ? "burst-agent" : "agent"), NODE);
@@ -134,7 +136,7 @@ class BridgeKillIT {
                 storm.get(90, TimeUnit.SECONDS);
 
                 Map<String, AbnormalStatus> statuses = await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
-                        .until(client::statuses, s -> s.values().stream().filter(st -> KdiagClient.isFinal(st.getPhase())).count() >= STORM);
+                        .until(client::statuses, s -> s.values().stream().filter(st -> Phases.isFinal(st.getPhase())).count() >= STORM);
                 Map<String, List<String>> uidsByName = statuses.values().stream().collect(Collectors.groupingBy(AbnormalStatus::getName,
                         Collectors.mapping(AbnormalStatus::getUid, Collectors.toList())));
                 assertThat(uidsByName.keySet()).containsExactlyInAnyOrderElementsOf(

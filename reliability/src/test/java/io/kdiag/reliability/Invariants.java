@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.kdiag.client.KdiagClient;
+import io.kdiag.model.Phases;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Phase;
@@ -29,7 +30,7 @@ final class Invariants {
     /** Waits until every abnormal's status on the status topic is final and returns the statuses. */
     static Map<String, AbnormalStatus> awaitFinal(KdiagClient client, Collection<String> uids, Duration timeout) {
         return await().atMost(timeout).pollInterval(Duration.ofMillis(500)).until(client::statuses,
-                statuses -> uids.stream().allMatch(uid -> statuses.containsKey(uid) && KdiagClient.isFinal(statuses.get(uid).getPhase())));
+                statuses -> uids.stream().allMatch(uid -> statuses.containsKey(uid) && Phases.isFinal(statuses.get(uid).getPhase())));
     }
 
     /**

@@ -10,12 +10,12 @@ import java.util.Map;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.api.StatusProjection;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.client.KdiagClient;
+import io.kdiag.model.FoldState;
+import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
-import io.kdiag.statuswriter.FoldState;
 
 /**
  * What {@code kdiag replay} does, as assertions: every status rebuilt from the diagnosis-events topic with the status

@@ -11,6 +11,7 @@ import java.util.Map;
 
 import io.kdiag.client.KdiagClient;
 import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.model.Phases;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.schemas.Topics;
 import io.kdiag.sourcebridge.SourceBridge;
@@ -69,7 +70,7 @@ class StatusWriterKillIT {
                 for (int finals : KILLS_AT) {
                     Process writer = children.start(Main.class, "status-writer", env);
                     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> client.statuses().values()
-                            .stream().filter(s -> KdiagClient.isFinal(s.getPhase())).count() >= finals);
+                            .stream().filter(s -> Phases.isFinal(s.getPhase())).count() >= finals);
                     Children.kill(writer);
                     kills++;
                 }

@@ -13,7 +13,7 @@ import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalSpec;
-import io.kdiag.api.v1.AbnormalStatus;
+import io.kdiag.common.kubernetes.AbnormalResources;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
 import org.slf4j.Logger;
@@ -31,6 +31,7 @@ final class AbnormalInformer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AbnormalInformer.class);
 
     private final KubernetesClient client;
+    private final AbnormalResources resources;
     private final Gate gate;
     private final PodNodes pods;
     private final Executor followUps;
@@ -38,6 +39,7 @@ final class AbnormalInformer implements AutoCloseable {
 
     AbnormalInformer(KubernetesClient client, Gate gate, Executor followUps) {
         this.client = client;
+        this.resources = new AbnormalResources(client);
         this.gate = gate;
         this.pods = new PodNodes(client);
         this.followUps = followUps;
@@ -132,14 +134,7 @@ final class AbnormalInformer implements AutoCloseable {
         String name = abnormal.getMetadata().getName();
         LOG.info("marking the Abnormal failed namespace={} name={} reason={} message={}", namespace, name, reason, message);
         try {
-            client.resources(Abnormal.class).inNamespace(namespace).withName(name).editStatus(current -> {
-                AbnormalStatus status = current.getStatus() != null ? current.getStatus() : new AbnormalStatus();
-                status.phase = "Failed";
-                status.reason = reason;
-                status.message = message;
-                current.setStatus(status);
-                return current;
-            });
+            resources.failUnstarted(namespace, name, reason, message);
         } catch (KubernetesClientException e) {
             LOG.warn("cannot write the status of namespace={} name={}: {}", namespace, name, e.getMessage());
         }

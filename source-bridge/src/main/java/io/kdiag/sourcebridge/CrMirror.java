@@ -1,18 +1,15 @@
 package io.kdiag.sourcebridge;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.api.v1.Abnormal;
+import io.kdiag.common.kubernetes.AbnormalResources;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -26,16 +23,14 @@ import org.slf4j.LoggerFactory;
 public final class CrMirror implements Consumer<AbnormalRequest>, AutoCloseable {
     static final String METRIC = "kdiag.bridge.mirrored";
     private static final Logger LOG = LoggerFactory.getLogger(CrMirror.class);
-    private static final int CONFLICT = 409;
-
-    private final KubernetesClient client;
+    private final AbnormalResources resources;
     private final MeterRegistry registry;
     // the gate thread must never wait for the API server
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "kdiag-cr-mirror"));
 
     /** A mirror creating CRs through {@code client}, counting them in {@code registry}. */
     public CrMirror(KubernetesClient client, MeterRegistry registry) {
-        this.client = client;
+        this.resources = new AbnormalResources(client);
         this.registry = registry;
     }
 
@@ -46,26 +41,14 @@ public final class CrMirror implements Consumer<AbnormalRequest>, AutoCloseable 
     }
 
     private void create(AbnormalRequest request) {
-        Abnormal abnormal = new Abnormal();
-        Map<String, String> annotations = new LinkedHashMap<>();
-        annotations.put(Annotations.UID, request.getUid());
-        annotations.put(Annotations.ORIGIN, request.getOrigin().name());
-        abnormal.setMetadata(new ObjectMetaBuilder().withNamespace(request.getNamespace()).withName(request.getName())
-                .withLabels(request.getLabels().isEmpty() ? null : new LinkedHashMap<>(request.getLabels()))
-                .withAnnotations(annotations).build());
-        abnormal.setSpec(ApiSerialization.spec(request.getSpec()));
         String result;
         try {
-            client.resource(abnormal).create();
-            result = "created";
+            result = resources.create(request.getNamespace(), request.getName(), request.getLabels(),
+                    ApiSerialization.spec(request.getSpec()), request.getUid(), request.getOrigin()) ? "created" : "exists";
         } catch (KubernetesClientException e) {
-            if (e.getCode() == CONFLICT) {
-                result = "exists";
-            } else {
-                result = "failed";
-                LOG.warn("cannot create the Abnormal CR namespace={} name={} uid={} code={}: {}", request.getNamespace(),
-                        request.getName(), request.getUid(), e.getCode(), e.getMessage());
-            }
+            result = "failed";
+            LOG.warn("cannot create the Abnormal CR namespace={} name={} uid={} code={}: {}", request.getNamespace(),
+                    request.getName(), request.getUid(), e.getCode(), e.getMessage());
         }
         registry.counter(METRIC, "result", result).increment();
     }

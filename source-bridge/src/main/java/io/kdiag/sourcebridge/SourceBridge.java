@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.function.BiFunction;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -44,7 +45,7 @@ public final class SourceBridge implements AutoCloseable {
      * @throws IllegalStateException if the bridge could not start
      */
     public static SourceBridge start(SourceBridgeConfig config, Map<String, Object> kafka, MeterRegistry registry) {
-        KubernetesClient client = ClusterAccess.connect(config.kubernetes());
+        KubernetesClient client = KubernetesConnection.connect(config.kubernetes(), "source-bridge").orElse(null);
         SourceBridge bridge;
         try {
             bridge = start(config, kafka, registry, client);

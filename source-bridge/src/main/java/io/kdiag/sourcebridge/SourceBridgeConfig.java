@@ -8,6 +8,7 @@ import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kubernetes.KubernetesConnection;
 
 /** The source bridge's typed configuration; Kafka client settings pass through separately ({@code kdiag.kafka.*}). */
 public final class SourceBridgeConfig {
@@ -21,7 +22,7 @@ public final class SourceBridgeConfig {
     private final String topicPrefix;
     private final int replicationFactor;
     private final String transactionalId;
-    private final ClusterAccess.Mode kubernetes;
+    private final KubernetesConnection.Mode kubernetes;
     private final int httpPort;
     private final Duration repeatInterval;
     private final int stormPerNode;
@@ -35,7 +36,7 @@ public final class SourceBridgeConfig {
         if (transactionalId.isEmpty()) {
             throw new ConfigException("invalid " + TRANSACTIONAL_ID.name() + ": must not be blank");
         }
-        this.kubernetes = source.get(ClusterAccess.KUBERNETES);
+        this.kubernetes = source.get(KubernetesConnection.KUBERNETES);
         this.httpPort = source.get(HTTP_PORT);
         this.repeatInterval = source.get(GateKeys.REPEAT_INTERVAL);
         this.stormPerNode = source.get(GateKeys.STORM_PER_NODE);
@@ -60,7 +61,7 @@ public final class SourceBridgeConfig {
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(CommonKeys.ALL);
         keys.add(TRANSACTIONAL_ID);
-        keys.add(ClusterAccess.KUBERNETES);
+        keys.add(KubernetesConnection.KUBERNETES);
         keys.add(HTTP_PORT);
         keys.add(GateKeys.REPEAT_INTERVAL);
         keys.add(GateKeys.STORM_PER_NODE);
@@ -77,7 +78,7 @@ public final class SourceBridgeConfig {
         return transactionalId;
     }
 
-    ClusterAccess.Mode kubernetes() {
+    KubernetesConnection.Mode kubernetes() {
         return kubernetes;
     }
 

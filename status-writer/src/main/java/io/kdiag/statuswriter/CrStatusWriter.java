@@ -8,15 +8,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.Supplier;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.api.StatusProjection;
 import io.kdiag.api.v1.Abnormal;
+import io.kdiag.common.kubernetes.AbnormalResources;
+import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.Origin;
 import io.micrometer.core.instrument.Counter;
@@ -45,7 +45,6 @@ final class CrStatusWriter implements AutoCloseable {
     static final String METRIC = "kdiag.status.writes";
     /** Abnormals waiting for a write; beyond it snapshots are dropped and a resync is due. */
     static final int MAX_QUEUED = 10_000;
-    private static final int MAX_CONFLICTS = 5;
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration MIN_BACKOFF = Duration.ofSeconds(1);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
@@ -60,7 +59,7 @@ final class CrStatusWriter implements AutoCloseable {
         }
     }
 
-    private final KubernetesClient client;
+    private final AbnormalResources resources;
     private final Duration recreateWindow;
     private final Supplier<List<AbnormalStatus>> localSnapshots;
     private final long intervalNanos;
@@ -79,7 +78,7 @@ final class CrStatusWriter implements AutoCloseable {
      */
     CrStatusWriter(KubernetesClient client, int writesPerSecond, Duration recreateWindow, MeterRegistry registry,
                    Supplier<List<AbnormalStatus>> localSnapshots) {
-        this.client = client;
+        this.resources = new AbnormalResources(client);
         this.recreateWindow = recreateWindow;
         this.localSnapshots = localSnapshots;
         this.intervalNanos = Duration.ofSeconds(1).toNanos() / writesPerSecond;
@@ -181,49 +180,35 @@ final class CrStatusWriter implements AutoCloseable {
     Result write(AbnormalStatus snapshot) {
         String namespace = snapshot.getNamespace();
         String name = snapshot.getName();
-        io.kdiag.api.v1.AbnormalStatus status = StatusProjection.status(snapshot);
         try {
-            for (int attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
-                Abnormal cr = client.resources(Abnormal.class).inNamespace(namespace).withName(name).get();
-                if (cr == null) {
-                    if (!lostByTheBridge(snapshot)) {
-                        LOG.debug("status not written: abnormal deleted namespace={} name={} uid={}", namespace, name, snapshot.getUid());
-                        return counted(Result.NOT_FOUND);
-                    }
-                    create(snapshot);
-                    continue;
-                }
-                if (!snapshot.getUid().equals(Annotations.runUid(cr))) {
-                    LOG.debug("status not written: abnormal belongs to another run namespace={} name={} uid={} crUid={}",
-                            namespace, name, snapshot.getUid(), Annotations.runUid(cr));
-                    return counted(Result.UID_MISMATCH);
-                }
-                if (sameStatus(cr.getStatus(), status)) {
-                    return counted(Result.UNCHANGED);
-                }
-                cr.setStatus(status);
-                try {
-                    // a PUT under the resourceVersion just read: replaces the whole status, so fields and context
-                    // keys the fold removed disappear too, and a concurrent write makes it fail with 409
-                    client.resource(cr).lockResourceVersion(cr.getMetadata().getResourceVersion()).replaceStatus();
-                    LOG.debug("status written namespace={} name={} uid={} lastSeq={} phase={}", namespace, name,
-                            snapshot.getUid(), snapshot.getLastSeq(), status.phase);
-                    return counted(Result.WRITTEN);
-                } catch (KubernetesClientException e) {
-                    if (e.getCode() != 409) {
-                        throw e;
-                    }
-                    count("conflict");
-                }
+            AbnormalResources.Write write = resources.writeStatus(namespace, name, snapshot.getUid(), StatusProjection.status(snapshot),
+                    lostByTheBridge(snapshot) ? () -> create(snapshot) : null);
+            for (int i = 0; i < write.conflicts(); i++) {
+                count("conflict");
             }
-            LOG.warn("status not written: still conflicting after {} attempts namespace={} name={} uid={}", MAX_CONFLICTS,
-                    namespace, name, snapshot.getUid());
-            return counted(Result.ERROR);
+            return switch (write.result()) {
+                case WRITTEN -> {
+                    LOG.debug("status written namespace={} name={} uid={} lastSeq={} phase={}", namespace, name, snapshot.getUid(),
+                            snapshot.getLastSeq(), snapshot.getPhase());
+                    yield counted(Result.WRITTEN);
+                }
+                case UNCHANGED -> counted(Result.UNCHANGED);
+                case NOT_FOUND -> {
+                    LOG.debug("status not written: abnormal deleted namespace={} name={} uid={}", namespace, name, snapshot.getUid());
+                    yield counted(Result.NOT_FOUND);
+                }
+                case UID_MISMATCH -> {
+                    LOG.debug("status not written: abnormal belongs to another run namespace={} name={} uid={}", namespace, name,
+                            snapshot.getUid());
+                    yield counted(Result.UID_MISMATCH);
+                }
+                case CONFLICTED -> {
+                    LOG.warn("status not written: still conflicting after {} attempts namespace={} name={} uid={}", write.conflicts(),
+                            namespace, name, snapshot.getUid());
+                    yield counted(Result.ERROR);
+                }
+            };
         } catch (KubernetesClientException e) {
-            if (e.getCode() == 404) {
-                LOG.debug("status not written: abnormal deleted namespace={} name={} uid={}", namespace, name, snapshot.getUid());
-                return counted(Result.NOT_FOUND);
-            }
             LOG.warn("status not written namespace={} name={} uid={} code={} reason={}", namespace, name, snapshot.getUid(),
                     e.getCode(), e.getMessage());
             return counted(Result.ERROR);
@@ -243,18 +228,10 @@ final class CrStatusWriter implements AutoCloseable {
 
     /** Creates the CR of an abnormal that did not start as one, as the bridge does; an existing one is left alone. */
     private void create(AbnormalStatus snapshot) {
-        Abnormal abnormal = StatusProjection.abnormal(snapshot);
-        abnormal.getMetadata().setUid(null);
-        abnormal.getMetadata().setAnnotations(Map.of(Annotations.UID, snapshot.getUid(), Annotations.ORIGIN, snapshot.getOrigin().name()));
-        abnormal.setStatus(null);
-        try {
-            client.resource(abnormal).create();
+        if (resources.create(snapshot.getNamespace(), snapshot.getName(), snapshot.getLabels(), ApiSerialization.spec(snapshot.getSpec()),
+                snapshot.getUid(), snapshot.getOrigin())) {
             count("created");
             LOG.info("abnormal resource created namespace={} name={} uid={}", snapshot.getNamespace(), snapshot.getName(), snapshot.getUid());
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 409) {
-                throw e;
-            }
         }
     }
 
@@ -264,7 +241,7 @@ final class CrStatusWriter implements AutoCloseable {
         List<Abnormal> crs;
         try {
             snapshots = localSnapshots.get();
-            crs = client.resources(Abnormal.class).inAnyNamespace().list().getItems();
+            crs = resources.list();
         } catch (RuntimeException e) {
             LOG.warn("status resync skipped reason={}", e.toString());
             return;
@@ -276,20 +253,12 @@ final class CrStatusWriter implements AutoCloseable {
             Abnormal cr = byRun.get(snapshot.getUid());
             if (cr != null && cr.getMetadata().getNamespace().equals(snapshot.getNamespace())
                     && cr.getMetadata().getName().equals(snapshot.getName())
-                    && !sameStatus(cr.getStatus(), StatusProjection.status(snapshot))) {
+                    && !AbnormalResources.sameStatus(cr.getStatus(), StatusProjection.status(snapshot))) {
                 offer(snapshot);
                 stale++;
             }
         }
         LOG.info("status resync done abnormals={} crs={} stale={}", snapshots.size(), crs.size(), stale);
-    }
-
-    /** Compares as JSON trees, since the API server may order context keys differently. */
-    private static boolean sameStatus(io.kdiag.api.v1.AbnormalStatus a, io.kdiag.api.v1.AbnormalStatus b) {
-        if (a == null || b == null) {
-            return a == b;
-        }
-        return Objects.equals(ApiSerialization.jsonObject(ApiSerialization.json(a)), ApiSerialization.jsonObject(ApiSerialization.json(b)));
     }
 
     private Result counted(Result result) {

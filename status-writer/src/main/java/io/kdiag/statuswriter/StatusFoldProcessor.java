@@ -7,6 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import io.kdiag.model.FoldState;
+import io.kdiag.model.FoldStateSerde;
+import io.kdiag.model.Phases;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import org.apache.kafka.common.metrics.Sensor;
@@ -128,7 +131,7 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
             }
             case APPLIED -> {
                 store.put(uid, state);
-                if (StatusFold.isTerminal(state.current().getPhase())) {
+                if (Phases.isFinal(state.current().getPhase())) {
                     context.forward(new Record<>(uid, state.current(), context.currentSystemTimeMs()));
                     // a mark restored after a crash stays until the next flush, which publishes this snapshot again
                     if (changed.remove(uid) != null) {

@@ -9,6 +9,8 @@ import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
+import io.kdiag.model.EventSummary;
+import io.kdiag.model.FoldState;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -65,7 +66,7 @@ public final class StatusWriter implements AutoCloseable {
      *         the query port cannot be opened
      */
     public static StatusWriter start(StatusWriterConfig config, Map<String, Object> kafka, MeterRegistry registry) {
-        KubernetesClient client = KubernetesConnection.connect(config.kubernetes());
+        KubernetesClient client = KubernetesConnection.connect(config.kubernetes(), "status-writer").orElse(null);
         try {
             return start(config, kafka, registry, client, true);
         } catch (RuntimeException e) {

@@ -3,13 +3,13 @@ package io.kdiag.statuswriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
 import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Topics;
 
 /**
@@ -31,19 +31,9 @@ import io.kdiag.schemas.Topics;
  * @param statusFlushInterval how often the latest snapshot of each changed abnormal is published
  */
 public record StatusWriterConfig(Path stateDir, String applicationId, String topicPrefix, int partitions,
-        boolean createTopics, short replicationFactor, int metricsPort, int httpPort, KubernetesMode kubernetes,
+        boolean createTopics, short replicationFactor, int metricsPort, int httpPort, KubernetesConnection.Mode kubernetes,
         int statusWritesPerSecond, Duration abnormalTtl, Duration minimumAbnormalTtl, int maximumAbnormalsPerNode,
         Duration statusFlushInterval) {
-
-    /** Whether the status writer talks to a Kubernetes API server. */
-    public enum KubernetesMode {
-        /** Connect when running in a pod or when {@code KUBECONFIG} is set. */
-        AUTO,
-        /** Always connect (kubeconfig, in-cluster service account or the default {@code ~/.kube/config}). */
-        ON,
-        /** Never connect: snapshots go only to the status topic and the query API. */
-        OFF
-    }
 
     /** Where Kafka Streams keeps the fold store. */
     public static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser/status-writer",
@@ -54,10 +44,6 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
     /** Port of the query API. */
     public static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8091, 0, 65_535,
             "Port of the query API (GET /api/v1/abnormals..., /healthz, /readyz); 0 picks a free one.");
-    /** Whether to write Abnormal CRs. */
-    public static final ConfigKey<KubernetesMode> KUBERNETES = new ConfigKey<>("kdiag.kubernetes", StatusWriterConfig::mode, "auto",
-            "auto | on | off: project every snapshot to its Abnormal CR's status and delete old CRs. auto connects when "
-                    + "running in a pod or when KUBECONFIG is set.");
     /** Rate limit of CR status writes. */
     public static final ConfigKey<Integer> STATUS_WRITES_PER_SECOND = ConfigKey.integer("kdiag.status-writes-per-second", 20, 1, 10_000,
             "Most Abnormal status writes per second; snapshots of one abnormal that arrive faster are coalesced.");
@@ -86,7 +72,7 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
                 source.get(CommonKeys.REPLICATION_FACTOR).shortValue(),
                 source.get(CommonKeys.METRICS_PORT),
                 source.get(HTTP_PORT),
-                source.get(KUBERNETES),
+                source.get(KubernetesConnection.KUBERNETES),
                 source.get(STATUS_WRITES_PER_SECOND),
                 source.get(ABNORMAL_TTL),
                 source.get(MINIMUM_ABNORMAL_TTL),
@@ -95,7 +81,7 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
     }
 
     /** A configuration with every other setting at its default and metrics on a free port, for tests. */
-    static StatusWriterConfig of(Path stateDir, String applicationId, String topicPrefix, int httpPort, KubernetesMode kubernetes) {
+    static StatusWriterConfig of(Path stateDir, String applicationId, String topicPrefix, int httpPort, KubernetesConnection.Mode kubernetes) {
         StatusWriterConfig defaults = from(ConfigSource.of(Map.of(), Map.of()));
         return new StatusWriterConfig(stateDir, applicationId, topicPrefix, defaults.partitions(), defaults.createTopics(),
                 defaults.replicationFactor(), 0, httpPort, kubernetes, defaults.statusWritesPerSecond(), defaults.abnormalTtl(),
@@ -104,20 +90,12 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
 
     /** Every key the status writer reads, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
-        return Stream.concat(Stream.of(STATE_DIR, APPLICATION_ID, HTTP_PORT, KUBERNETES, STATUS_WRITES_PER_SECOND, ABNORMAL_TTL,
+        return Stream.concat(Stream.of(STATE_DIR, APPLICATION_ID, HTTP_PORT, KubernetesConnection.KUBERNETES, STATUS_WRITES_PER_SECOND, ABNORMAL_TTL,
                 MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL), CommonKeys.ALL.stream()).toList();
     }
 
     /** The topic catalogue under this prefix. */
     public Topics topics() {
         return new Topics(topicPrefix);
-    }
-
-    private static KubernetesMode mode(String text) {
-        try {
-            return KubernetesMode.valueOf(text.strip().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("must be auto, on or off");
-        }
     }
 }

@@ -14,6 +14,7 @@ import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalCondition;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.AbnormalStatus;
+import io.kdiag.testkit.MockCluster;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -71,20 +72,20 @@ class AbnormalReaperTest {
     @Test
     void shouldDeleteTheSelectedCrsFromTheCluster() {
         try (MockCluster cluster = new MockCluster()) {
-            cluster.create("default", "kept", "uid-kept");
-            cluster.create("default", "finished", "uid-finished");
-            Abnormal finished = cluster.get("default", "finished");
+            cluster.createAbnormal("default", "kept", "uid-kept");
+            cluster.createAbnormal("default", "finished", "uid-finished");
+            Abnormal finished = cluster.abnormal("default", "finished");
             AbnormalStatus status = status("Succeeded", NOW.minus(Duration.ofHours(2)), NOW.minus(Duration.ofHours(1)));
             finished.setStatus(status);
-            cluster.client.resource(finished).replaceStatus();
-            Abnormal kept = cluster.get("default", "kept");
+            cluster.client().resource(finished).replaceStatus();
+            Abnormal kept = cluster.abnormal("default", "kept");
             kept.setStatus(status("Diagnosing", NOW.minus(Duration.ofHours(2)), null));
-            cluster.client.resource(kept).replaceStatus();
+            cluster.client().resource(kept).replaceStatus();
 
-            new AbnormalReaper(cluster.client, TTL, MINIMUM_TTL, 20, Clock.fixed(NOW, ZoneOffset.UTC), registry).reapOnce();
+            new AbnormalReaper(cluster.client(), TTL, MINIMUM_TTL, 20, Clock.fixed(NOW, ZoneOffset.UTC), registry).reapOnce();
 
-            assertThat(cluster.get("default", "finished")).isNull();
-            assertThat(cluster.get("default", "kept")).isNotNull();
+            assertThat(cluster.abnormal("default", "finished")).isNull();
+            assertThat(cluster.abnormal("default", "kept")).isNotNull();
             assertThat(registry.find(AbnormalReaper.METRIC).tag("result", "deleted").counter().count()).isEqualTo(1.0);
         }
     }

@@ -11,14 +11,17 @@ import java.util.Map;
 
 import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.api.StatusProjection;
 import io.kdiag.api.v1.Abnormal;
+import io.kdiag.model.StatusFold;
+import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Phase;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.statuswriter.CrStatusWriter.Result;
+import io.kdiag.testkit.Events;
+import io.kdiag.testkit.MockCluster;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,7 +41,7 @@ class CrStatusWriterTest {
         cluster = new MockCluster();
         registry = new SimpleMeterRegistry();
         local = new ArrayList<>();
-        writer = new CrStatusWriter(cluster.client, 1_000, Duration.ofMinutes(30), registry, () -> List.copyOf(local));
+        writer = new CrStatusWriter(cluster.client(), 1_000, Duration.ofMinutes(30), registry, () -> List.copyOf(local));
     }
 
     @AfterEach
@@ -49,12 +52,12 @@ class CrStatusWriterTest {
 
     @Test
     void shouldWriteTheProjectionOfTheSnapshotToTheStatusSubresource() {
-        cluster.create(NAMESPACE, NAME, "uid-1");
-        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("uid-1"));
+        cluster.createAbnormal(NAMESPACE, NAME, "uid-1");
+        AbnormalStatus snapshot = StatusFold.fold(Events.seedRun("uid-1"));
 
         assertThat(writer.write(snapshot)).isEqualTo(Result.WRITTEN);
 
-        Abnormal cr = cluster.get(NAMESPACE, NAME);
+        Abnormal cr = cluster.abnormal(NAMESPACE, NAME);
         assertThat(tree(cr.getStatus())).isEqualTo(tree(StatusProjection.status(snapshot)));
         assertThat(cr.getStatus().phase).isEqualTo("Succeeded");
         assertThat(cr.getMetadata().getGeneration()).isEqualTo(1L);
@@ -64,60 +67,60 @@ class CrStatusWriterTest {
 
     @Test
     void shouldWriteToACrThatRunsUnderItsOwnUid() {
-        Abnormal created = cluster.create(NAMESPACE, NAME, null);
-        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun(created.getMetadata().getUid()));
+        Abnormal created = cluster.createAbnormal(NAMESPACE, NAME, null);
+        AbnormalStatus snapshot = StatusFold.fold(Events.seedRun(created.getMetadata().getUid()));
 
         assertThat(writer.write(snapshot)).isEqualTo(Result.WRITTEN);
 
-        assertThat(cluster.get(NAMESPACE, NAME).getStatus().phase).isEqualTo("Succeeded");
+        assertThat(cluster.abnormal(NAMESPACE, NAME).getStatus().phase).isEqualTo("Succeeded");
     }
 
     @Test
     void shouldRemoveWhatTheFoldRemovedFromTheStatus() {
-        cluster.create(NAMESPACE, NAME, "uid-1");
+        cluster.createAbnormal(NAMESPACE, NAME, "uid-1");
         Events events = new Events("uid-1");
         events.accepted();
         events.processorFinished(Stage.InformationCollection, Events.POD_COLLECTOR, "{\"kept\":1,\"dropped\":2}");
-        writer.write(Events.foldInOrder(events.all()));
+        writer.write(StatusFold.fold(events.all()));
         events.processorFinished(Stage.InformationCollection, Events.POD_COLLECTOR, null, "dropped");
 
-        assertThat(writer.write(Events.foldInOrder(events.all()))).isEqualTo(Result.WRITTEN);
+        assertThat(writer.write(StatusFold.fold(events.all()))).isEqualTo(Result.WRITTEN);
 
-        assertThat(cluster.get(NAMESPACE, NAME).getStatus().context).containsOnlyKeys("kept");
+        assertThat(cluster.abnormal(NAMESPACE, NAME).getStatus().context).containsOnlyKeys("kept");
     }
 
     @Test
     void shouldReadAgainAndRetryOnConflict() {
-        cluster.create(NAMESPACE, NAME, "uid-1");
+        cluster.createAbnormal(NAMESPACE, NAME, "uid-1");
         cluster.failStatusWrites(2, 409);
-        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("uid-1"));
+        AbnormalStatus snapshot = StatusFold.fold(Events.seedRun("uid-1"));
 
         assertThat(writer.write(snapshot)).isEqualTo(Result.WRITTEN);
 
-        assertThat(tree(cluster.get(NAMESPACE, NAME).getStatus())).isEqualTo(tree(StatusProjection.status(snapshot)));
+        assertThat(tree(cluster.abnormal(NAMESPACE, NAME).getStatus())).isEqualTo(tree(StatusProjection.status(snapshot)));
         assertThat(writes("conflict")).isEqualTo(2.0);
         assertThat(writes("written")).isEqualTo(1.0);
     }
 
     @Test
     void shouldSkipAnAbnormalWhoseCrWasDeleted() {
-        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("uid-1"));
+        AbnormalStatus snapshot = StatusFold.fold(Events.seedRun("uid-1"));
 
         assertThat(writer.write(snapshot)).isEqualTo(Result.NOT_FOUND);
 
         assertThat(writes("not-found")).isEqualTo(1.0);
-        assertThat(cluster.get(NAMESPACE, NAME)).isNull();
+        assertThat(cluster.abnormal(NAMESPACE, NAME)).isNull();
     }
 
     @Test
     void shouldCreateTheMissingCrOfARecentAbnormalThatDidNotStartAsOne() {
-        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("uid-1"));
+        AbnormalStatus snapshot = StatusFold.fold(Events.seedRun("uid-1"));
         snapshot.setOrigin(Origin.IngestTopic);
         snapshot.setStartTime(Instant.now());
 
         assertThat(writer.write(snapshot)).isEqualTo(Result.WRITTEN);
 
-        Abnormal cr = cluster.get(NAMESPACE, NAME);
+        Abnormal cr = cluster.abnormal(NAMESPACE, NAME);
         assertThat(Annotations.runUid(cr)).isEqualTo("uid-1");
         assertThat(cr.getMetadata().getAnnotations()).containsEntry(Annotations.ORIGIN, "IngestTopic");
         assertThat(cr.getStatus().phase).isEqualTo("Succeeded");
@@ -126,64 +129,64 @@ class CrStatusWriterTest {
 
     @Test
     void shouldNotBringBackAnOldAbnormalsCr() {
-        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("uid-1"));
+        AbnormalStatus snapshot = StatusFold.fold(Events.seedRun("uid-1"));
         snapshot.setOrigin(Origin.IngestTopic);
         snapshot.setStartTime(Instant.now().minus(Duration.ofHours(1)));
 
         assertThat(writer.write(snapshot)).isEqualTo(Result.NOT_FOUND);
 
-        assertThat(cluster.get(NAMESPACE, NAME)).isNull();
+        assertThat(cluster.abnormal(NAMESPACE, NAME)).isNull();
     }
 
     @Test
     void shouldLeaveTheCrOfAnotherRunAlone() {
-        cluster.create(NAMESPACE, NAME, "uid-of-a-later-run");
+        cluster.createAbnormal(NAMESPACE, NAME, "uid-of-a-later-run");
 
-        assertThat(writer.write(Events.foldInOrder(Events.seedRun("uid-1")))).isEqualTo(Result.UID_MISMATCH);
+        assertThat(writer.write(StatusFold.fold(Events.seedRun("uid-1")))).isEqualTo(Result.UID_MISMATCH);
 
-        assertThat(cluster.get(NAMESPACE, NAME).getStatus()).isNull();
+        assertThat(cluster.abnormal(NAMESPACE, NAME).getStatus()).isNull();
         assertThat(writes("uid-mismatch")).isEqualTo(1.0);
     }
 
     @Test
     void shouldWriteOnlyTheLatestOfManyQueuedSnapshots() {
-        cluster.create(NAMESPACE, NAME, "uid-1");
+        cluster.createAbnormal(NAMESPACE, NAME, "uid-1");
         List<DiagnosisEvent> run = Events.seedRun("uid-1");
         for (int i = 1; i <= run.size(); i++) {
-            writer.offer(Events.foldInOrder(run.subList(0, i)));
+            writer.offer(StatusFold.fold(run.subList(0, i)));
         }
         // an older snapshot arriving late never replaces a newer queued one
-        writer.offer(Events.foldInOrder(run.subList(0, 3)));
-        AbnormalStatus last = Events.foldInOrder(run);
+        writer.offer(StatusFold.fold(run.subList(0, 3)));
+        AbnormalStatus last = StatusFold.fold(run);
         local.add(last);
 
         writer.start();
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(tree(cluster.get(NAMESPACE, NAME).getStatus())).isEqualTo(tree(StatusProjection.status(last))));
+                assertThat(tree(cluster.abnormal(NAMESPACE, NAME).getStatus())).isEqualTo(tree(StatusProjection.status(last))));
         writer.close();
         assertThat(writes("written")).isEqualTo(1.0);
     }
 
     @Test
     void shouldCatchUpStaleCrsFromTheLocalSnapshotsAtStart() {
-        cluster.create(NAMESPACE, NAME, "uid-1");
-        cluster.create(NAMESPACE, "other", "uid-2");
-        local.add(Events.foldInOrder(Events.seedRun("uid-1")));
+        cluster.createAbnormal(NAMESPACE, NAME, "uid-1");
+        cluster.createAbnormal(NAMESPACE, "other", "uid-2");
+        local.add(StatusFold.fold(Events.seedRun("uid-1")));
 
         writer.start();
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                assertThat(cluster.get(NAMESPACE, NAME).getStatus()).isNotNull()
+                assertThat(cluster.abnormal(NAMESPACE, NAME).getStatus()).isNotNull()
                         .extracting(s -> s.phase).isEqualTo(Phase.Succeeded.name()));
-        assertThat(cluster.get(NAMESPACE, "other").getStatus()).isNull();
+        assertThat(cluster.abnormal(NAMESPACE, "other").getStatus()).isNull();
     }
 
     @Test
     void shouldRetryAFailedWriteAfterABackOff() {
-        cluster.create(NAMESPACE, NAME, "uid-1");
+        cluster.createAbnormal(NAMESPACE, NAME, "uid-1");
         cluster.failStatusWrites(1, 403);
-        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("uid-1"));
+        AbnormalStatus snapshot = StatusFold.fold(Events.seedRun("uid-1"));
         local.add(snapshot);
 
         writer.offer(snapshot);
@@ -191,7 +194,7 @@ class CrStatusWriterTest {
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(writes("written")).isEqualTo(1.0));
         assertThat(writes("error")).isEqualTo(1.0);
-        assertThat(cluster.get(NAMESPACE, NAME).getStatus().phase).isEqualTo("Succeeded");
+        assertThat(cluster.abnormal(NAMESPACE, NAME).getStatus().phase).isEqualTo("Succeeded");
     }
 
     private double writes(String result) {

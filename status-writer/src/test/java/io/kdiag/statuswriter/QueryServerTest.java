@@ -15,9 +15,13 @@ import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.api.StatusProjection;
+import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.model.FoldState;
+import io.kdiag.model.StatusFold;
+import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.testkit.Events;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -47,7 +51,7 @@ class QueryServerTest {
 
     @BeforeEach
     void start() throws IOException {
-        StatusWriterConfig config = StatusWriterConfig.of(stateDir, "query-test", TOPICS.prefix(), 0, StatusWriterConfig.KubernetesMode.OFF);
+        StatusWriterConfig config = StatusWriterConfig.of(stateDir, "query-test", TOPICS.prefix(), 0, KubernetesConnection.Mode.OFF);
         Properties props = StatusWriter.streamsProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"), TOPICS);
         driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS, config.statusFlushInterval()), props);
         events = driver.createInputTopic(TOPICS.diagnosisEvents().name(), new StringSerializer(),
@@ -73,7 +77,7 @@ class QueryServerTest {
         assertThat(all.statusCode()).isEqualTo(200);
         assertThat(all.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(json(all.body())).isEqualTo(Map.of("items",
-                List.of(json(ApiSerialization.json(StatusProjection.abnormal(Events.foldInOrder(run)))))));
+                List.of(json(ApiSerialization.json(StatusProjection.abnormal(StatusFold.fold(run)))))));
         assertThat(json(get("/api/v1/abnormals?namespace=default").body()).get("items")).asList().hasSize(1);
         assertThat(json(otherNamespace.body())).isEqualTo(Map.of("items", List.of()));
     }
@@ -93,7 +97,7 @@ class QueryServerTest {
         assertThat(abnormal).containsEntry("apiVersion", "diagnosis.netease.com/v1").containsEntry("kind", "Abnormal");
         assertThat(abnormal.get("metadata")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
                 .containsEntry("uid", "uid-new").containsEntry("namespace", "default");
-        assertThat(abnormal).isEqualTo(json(ApiSerialization.json(StatusProjection.abnormal(Events.foldInOrder(later.subList(0, 4))))));
+        assertThat(abnormal).isEqualTo(json(ApiSerialization.json(StatusProjection.abnormal(StatusFold.fold(later.subList(0, 4))))));
         assertThat(json(get("/api/v1/abnormals").body()).get("items")).asList().hasSize(2);
     }
 

@@ -11,12 +11,17 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
 
+import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.model.EventSummary;
+import io.kdiag.model.FoldState;
+import io.kdiag.model.StatusFold;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Phase;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageStarted;
+import io.kdiag.testkit.Events;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
@@ -45,7 +50,7 @@ class StatusFoldTopologyTest {
 
     @BeforeEach
     void startDriver() {
-        StatusWriterConfig config = StatusWriterConfig.of(stateDir, "status-writer-test", TOPICS.prefix(), 0, StatusWriterConfig.KubernetesMode.OFF);
+        StatusWriterConfig config = StatusWriterConfig.of(stateDir, "status-writer-test", TOPICS.prefix(), 0, KubernetesConnection.Mode.OFF);
         Properties props = StatusWriter.streamsProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"), TOPICS);
         flushInterval = config.statusFlushInterval();
         driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS, flushInterval, handedOver::add), props);
@@ -68,7 +73,7 @@ class StatusFoldTopologyTest {
 
         flush();
 
-        assertThat(status.readValuesToList()).containsExactly(Events.foldInOrder(run.subList(0, 5)));
+        assertThat(status.readValuesToList()).containsExactly(StatusFold.fold(run.subList(0, 5)));
         assertThat(dirty().get("uid-1")).isNull();
         flush();
         assertThat(status.isEmpty()).isTrue();
@@ -83,7 +88,7 @@ class StatusFoldTopologyTest {
         assertThat(snapshots).hasSize(1);
         assertThat(snapshots.get(0).key).isEqualTo("uid-1");
         AbnormalStatus last = snapshots.get(0).value;
-        assertThat(last).isEqualTo(Events.foldInOrder(run));
+        assertThat(last).isEqualTo(StatusFold.fold(run));
         assertThat(last.getLastSeq()).isEqualTo(10L);
         assertThat(last.getPhase()).isEqualTo(Phase.Succeeded);
         assertThat(store().get("uid-1").current()).isEqualTo(last);
@@ -142,7 +147,7 @@ class StatusFoldTopologyTest {
         flush();
         List<AbnormalStatus> snapshots = status.readValuesToList();
         assertThat(snapshots).hasSize(1);
-        assertThat(snapshots.get(0)).isEqualTo(Events.foldInOrder(run));
+        assertThat(snapshots.get(0)).isEqualTo(StatusFold.fold(run));
         assertThat(store().get("uid-1").pending()).isEmpty();
     }
 
@@ -160,8 +165,8 @@ class StatusFoldTopologyTest {
         assertThat(snapshots).hasSize(2);
         Map<String, AbnormalStatus> latest = snapshots.stream().collect(Collectors.toMap(kv -> kv.key, kv -> kv.value));
         assertThat(latest).containsOnlyKeys("uid-1", "uid-2");
-        assertThat(latest.get("uid-1")).isEqualTo(Events.foldInOrder(first));
-        assertThat(latest.get("uid-2")).isEqualTo(Events.foldInOrder(second));
+        assertThat(latest.get("uid-1")).isEqualTo(StatusFold.fold(first));
+        assertThat(latest.get("uid-2")).isEqualTo(StatusFold.fold(second));
     }
 
     @Test
@@ -177,7 +182,7 @@ class StatusFoldTopologyTest {
 
         assertThat(status.readKeyValuesToList()).singleElement()
                 .satisfies(kv -> assertThat(kv.key).isEqualTo("uid-1"))
-                .satisfies(kv -> assertThat(kv.value).isEqualTo(Events.foldInOrder(run)));
+                .satisfies(kv -> assertThat(kv.value).isEqualTo(StatusFold.fold(run)));
         assertThat(dirty().get("uid-1")).isNull();
     }
 

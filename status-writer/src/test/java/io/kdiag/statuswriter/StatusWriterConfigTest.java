@@ -7,13 +7,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
-import java.util.function.Predicate;
 
 import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
-import io.kdiag.statuswriter.StatusWriterConfig.KubernetesMode;
+import io.kdiag.common.kubernetes.KubernetesConnection.Mode;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 
@@ -31,7 +30,7 @@ class StatusWriterConfigTest {
         assertThat(config.metricsPort()).isEqualTo(10357);
         assertThat(config.topics().diagnosisEvents().name()).isEqualTo("kdiag.diagnosis-events");
         assertThat(config.httpPort()).isEqualTo(8091);
-        assertThat(config.kubernetes()).isEqualTo(KubernetesMode.AUTO);
+        assertThat(config.kubernetes()).isEqualTo(Mode.AUTO);
         assertThat(config.statusWritesPerSecond()).isEqualTo(20);
         assertThat(config.abnormalTtl()).isEqualTo(Duration.ofHours(240));
         assertThat(config.minimumAbnormalTtl()).isEqualTo(Duration.ofMinutes(30));
@@ -42,23 +41,10 @@ class StatusWriterConfigTest {
     @Test
     void shouldReadTheKubernetesModeAndRejectOthers() {
         assertThat(StatusWriterConfig.from(ConfigSource.of(Map.of("kdiag.kubernetes", "Off"), Map.of())).kubernetes())
-                .isEqualTo(KubernetesMode.OFF);
+                .isEqualTo(Mode.OFF);
         assertThatThrownBy(() -> StatusWriterConfig.from(ConfigSource.of(Map.of(), Map.of("KDIAG_KUBERNETES", "maybe"))))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("KDIAG_KUBERNETES");
-    }
-
-    @Test
-    void shouldConnectInAutoModeOnlyInAPodOrWithAKubeconfig() {
-        Predicate<Path> tokenPresent = path -> path.equals(KubernetesConnection.SERVICE_ACCOUNT_TOKEN);
-        Predicate<Path> noToken = path -> false;
-
-        assertThat(KubernetesConnection.connects(KubernetesMode.AUTO, Map.of(), tokenPresent)).isFalse();
-        assertThat(KubernetesConnection.connects(KubernetesMode.AUTO, Map.of("KUBERNETES_SERVICE_HOST", "10.0.0.1"), tokenPresent)).isTrue();
-        assertThat(KubernetesConnection.connects(KubernetesMode.AUTO, Map.of("KUBERNETES_SERVICE_HOST", "10.0.0.1"), noToken)).isFalse();
-        assertThat(KubernetesConnection.connects(KubernetesMode.AUTO, Map.of("KUBECONFIG", "/home/me/.kube/config"), noToken)).isTrue();
-        assertThat(KubernetesConnection.connects(KubernetesMode.ON, Map.of(), noToken)).isTrue();
-        assertThat(KubernetesConnection.connects(KubernetesMode.OFF, Map.of("KUBECONFIG", "/k"), tokenPresent)).isFalse();
     }
 
     @Test
@@ -92,9 +78,9 @@ class StatusWriterConfigTest {
 
     @Test
     void shouldRunExactlyOnceWithTheConfiguredReplicationFactor() {
-        StatusWriterConfig defaults = StatusWriterConfig.of(Path.of("/tmp/sw"), "app", "p.", 0, KubernetesMode.OFF);
+        StatusWriterConfig defaults = StatusWriterConfig.of(Path.of("/tmp/sw"), "app", "p.", 0, Mode.OFF);
         StatusWriterConfig config = new StatusWriterConfig(defaults.stateDir(), defaults.applicationId(), defaults.topicPrefix(), 3,
-                false, (short) 3, 0, 0, KubernetesMode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20,
+                false, (short) 3, 0, 0, Mode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20,
                 defaults.statusFlushInterval());
 
         Properties props = StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092"), config.topics());

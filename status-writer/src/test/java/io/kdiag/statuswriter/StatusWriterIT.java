@@ -19,14 +19,18 @@ import java.util.Map;
 import java.util.UUID;
 
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.api.StatusProjection;
 import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.model.StatusFold;
+import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.DeadLetterHeaders;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Phase;
+import io.kdiag.testkit.Events;
+import io.kdiag.testkit.MockCluster;
 import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -37,8 +41,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,7 +81,7 @@ class StatusWriterIT {
             scenario.send(producer, run.get(3));
 
             AbnormalStatus last = scenario.awaitSnapshot("uid-fold", run.size() - 1);
-            assertThat(last).isEqualTo(Events.foldInOrder(run));
+            assertThat(last).isEqualTo(StatusFold.fold(run));
             assertThat(last.getPhase()).isEqualTo(Phase.Succeeded);
             ConsumerRecord<byte[], byte[]> dead = scenario.awaitDeadLetter();
             assertThat(new String(dead.value(), StandardCharsets.UTF_8)).isEqualTo("not avro");
@@ -103,7 +107,7 @@ class StatusWriterIT {
             scenario.send(producer, run.get(2));
 
             try (StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, new SimpleMeterRegistry())) {
-                assertThat(scenario.awaitSnapshot("uid-restart", run.size() - 1)).isEqualTo(Events.foldInOrder(run));
+                assertThat(scenario.awaitSnapshot("uid-restart", run.size() - 1)).isEqualTo(StatusFold.fold(run));
             }
         }
     }
@@ -115,10 +119,10 @@ class StatusWriterIT {
 
         try (MockCluster cluster = new MockCluster(); Scenario scenario = new Scenario("it-cr");
                 KafkaProducer<String, byte[]> producer = producer()) {
-            cluster.create(NAMESPACE, NAME, "uid-cr");
-            try (StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, new SimpleMeterRegistry(), cluster.client)) {
+            cluster.createAbnormal(NAMESPACE, NAME, "uid-cr");
+            try (StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, new SimpleMeterRegistry(), cluster.client())) {
                 run.subList(0, 6).forEach(event -> scenario.send(producer, event));
-                await().atMost(TIMEOUT).untilAsserted(() -> assertThat(cluster.get(NAMESPACE, NAME).getStatus())
+                await().atMost(TIMEOUT).untilAsserted(() -> assertThat(cluster.abnormal(NAMESPACE, NAME).getStatus())
                         .isNotNull().extracting(s -> s.phase).isEqualTo("Diagnosing"));
             }
             List<DiagnosisEvent> rest = new ArrayList<>(run.subList(6, run.size()));
@@ -127,10 +131,10 @@ class StatusWriterIT {
             scenario.send(producer, run.get(2));
 
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            try (StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, registry, cluster.client)) {
-                Map<String, Object> expected = tree(StatusProjection.status(Events.foldInOrder(run)));
+            try (StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, registry, cluster.client())) {
+                Map<String, Object> expected = tree(StatusProjection.status(StatusFold.fold(run)));
                 await().atMost(TIMEOUT).untilAsserted(() ->
-                        assertThat(tree(cluster.get(NAMESPACE, NAME).getStatus())).isEqualTo(expected));
+                        assertThat(tree(cluster.abnormal(NAMESPACE, NAME).getStatus())).isEqualTo(expected));
                 assertThat(registry.find(CrStatusWriter.METRIC).tag("result", "written").counter()).isNotNull();
             }
         }
@@ -148,9 +152,9 @@ class StatusWriterIT {
             String one = "http://127.0.0.1:" + writer.httpPort() + "/api/v1/namespaces/" + NAMESPACE + "/abnormals/" + NAME;
 
             await().atMost(TIMEOUT).untilAsserted(() -> assertThat(get(http, one))
-                    .isEqualTo(tree(StatusProjection.abnormal(Events.foldInOrder(run)))));
+                    .isEqualTo(tree(StatusProjection.abnormal(StatusFold.fold(run)))));
             Map<String, Object> list = get(http, "http://127.0.0.1:" + writer.httpPort() + "/api/v1/abnormals?namespace=" + NAMESPACE);
-            assertThat(list.get("items")).asList().singleElement().isEqualTo(tree(StatusProjection.abnormal(Events.foldInOrder(run))));
+            assertThat(list.get("items")).asList().singleElement().isEqualTo(tree(StatusProjection.abnormal(StatusFold.fold(run))));
             Map<String, Object> history = get(http, one + "/history");
             assertThat(history).containsEntry("uid", "uid-http");
             assertThat(history.get("events")).asList().hasSize(run.size());
@@ -186,7 +190,7 @@ class StatusWriterIT {
             topics = new Topics(prefix);
             client = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
             TopicAdmin.ensureTopics(client, topics, 3, (short) 1);
-            config = StatusWriterConfig.of(stateDir.resolve(name), prefix + "status-writer", prefix, 0, StatusWriterConfig.KubernetesMode.OFF);
+            config = StatusWriterConfig.of(stateDir.resolve(name), prefix + "status-writer", prefix, 0, KubernetesConnection.Mode.OFF);
             Topic<String, AbnormalStatus> status = topics.abnormalStatus();
             statusConsumer = consumer(status.name(), status.keySerde(), status.valueSerde());
         }

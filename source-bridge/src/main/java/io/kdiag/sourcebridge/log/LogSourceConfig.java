@@ -9,7 +9,7 @@ import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
-import io.kdiag.sourcebridge.ClusterAccess;
+import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.sourcebridge.GateKeys;
 import io.kdiag.sourcebridge.GateOptions;
 
@@ -41,7 +41,7 @@ public final class LogSourceConfig {
     private final LogTemplates templates;
     private final String journalctl;
     private final Duration poll;
-    private final ClusterAccess.Mode kubernetes;
+    private final KubernetesConnection.Mode kubernetes;
     private final GateOptions gateOptions;
 
     private LogSourceConfig(ConfigSource source) {
@@ -67,7 +67,7 @@ public final class LogSourceConfig {
         this.templates = templateFile.isEmpty() ? LogTemplates.none(namespace) : LogTemplates.read(Path.of(templateFile), namespace);
         this.journalctl = source.get(JOURNALCTL);
         this.poll = source.get(POLL);
-        this.kubernetes = source.get(ClusterAccess.KUBERNETES);
+        this.kubernetes = source.get(KubernetesConnection.KUBERNETES);
         this.gateOptions = new GateOptions(source.get(GateKeys.REPEAT_INTERVAL), source.get(GateKeys.STORM_PER_NODE),
                 source.get(GateKeys.STORM_CLUSTER), "log/" + nodeName + "/", (short) replicationFactor);
     }
@@ -86,7 +86,7 @@ public final class LogSourceConfig {
         List<ConfigKey<?>> keys = new ArrayList<>(List.of(CommonKeys.TOPIC_PREFIX, CommonKeys.PARTITIONS, CommonKeys.CREATE_TOPICS,
                 CommonKeys.REPLICATION_FACTOR));
         keys.addAll(List.of(NODE_NAME, HOST_ROOT, STATE_DIR, MONITORS, TEMPLATES, JOURNALCTL, POLL, METRICS_PORT,
-                ClusterAccess.KUBERNETES, GateKeys.REPEAT_INTERVAL, GateKeys.STORM_PER_NODE, GateKeys.STORM_CLUSTER,
+                KubernetesConnection.KUBERNETES, GateKeys.REPEAT_INTERVAL, GateKeys.STORM_PER_NODE, GateKeys.STORM_CLUSTER,
                 GateKeys.ABNORMAL_NAMESPACE));
         return List.copyOf(keys);
     }
@@ -123,7 +123,7 @@ public final class LogSourceConfig {
         return poll;
     }
 
-    ClusterAccess.Mode kubernetes() {
+    KubernetesConnection.Mode kubernetes() {
         return kubernetes;
     }
 

@@ -2,7 +2,7 @@ package io.kdiag.sourcebridge.log;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.common.Launcher;
-import io.kdiag.sourcebridge.ClusterAccess;
+import io.kdiag.common.kubernetes.KubernetesConnection;
 
 /**
  * Runs the log source in the agent pod: {@code log-source [--config FILE]}, configured by {@code KDIAG_*} variables.
@@ -16,7 +16,7 @@ public final class LogSourceMain {
     public static void main(String[] args) {
         Launcher.run("log-source", args, LogSourceConfig.METRICS_PORT, (source, kafka, registry) -> {
             LogSourceConfig config = LogSourceConfig.from(source);
-            KubernetesClient client = ClusterAccess.connect(config.kubernetes());
+            KubernetesClient client = KubernetesConnection.connect(config.kubernetes(), "log-source").orElse(null);
             LogSource logSource = LogSource.start(config, kafka, registry, client);
             return Launcher.Running.of(() -> {
                 logSource.close();

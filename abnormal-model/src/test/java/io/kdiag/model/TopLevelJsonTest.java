@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.model;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

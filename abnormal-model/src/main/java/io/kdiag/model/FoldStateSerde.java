@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.model;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -22,7 +22,7 @@ import org.apache.kafka.common.serialization.Serializer;
  * released schema version as the topics do. Version 1, written before the history moved into the fold state, has no
  * summaries and reads as an empty history.
  */
-final class FoldStateSerde implements Serde<FoldState>, Serializer<FoldState>, Deserializer<FoldState> {
+public final class FoldStateSerde implements Serde<FoldState>, Serializer<FoldState>, Deserializer<FoldState> {
     private static final byte VERSION = 2;
     private static final byte VERSION_WITHOUT_HISTORY = 1;
     private static final AvroSerde<AbnormalStatus> STATUS = AvroSerde.of(AbnormalStatus.class);

@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.model;
 
 import java.util.ArrayDeque;
 import java.util.Collection;
@@ -14,14 +14,13 @@ import io.kdiag.schemas.avro.DiagnosisEvent;
  * of each of the latest {@link #HISTORY_LIMIT} events folded in (the query API's history). Feeding it any
  * permutation of an abnormal's events, with duplicates, ends in the same snapshot and history as folding them in seq
  * order. The history lives here rather than in a store of its own so that an event costs one store write and, per
- * commit, one changelog record per abnormal instead of one per event. Public so that replay can fold recorded events
- * exactly as the status writer does.
+ * commit, one changelog record per abnormal instead of one per event. The status writer, replay and the agent all fold through it.
  */
 public final class FoldState {
     /** Out-of-order events kept per abnormal. */
     public static final int MAX_PENDING = 1_000;
     /** Event summaries kept per abnormal. */
-    static final int HISTORY_LIMIT = 500;
+    public static final int HISTORY_LIMIT = 500;
 
     /** What {@link #offer} did with an event. */
     public enum Outcome {
@@ -57,12 +56,12 @@ public final class FoldState {
     }
 
     /** Buffered events in seq order. */
-    Collection<DiagnosisEvent> pending() {
+    public Collection<DiagnosisEvent> pending() {
         return pending.values();
     }
 
     /** Summaries of the latest {@link #HISTORY_LIMIT} events folded in, in seq order. */
-    List<EventSummary> history() {
+    public List<EventSummary> history() {
         return history.stream().map(EventSummary::decode).toList();
     }
 
@@ -72,7 +71,7 @@ public final class FoldState {
     }
 
     /** Seq of the last event folded in; -1 before Accepted. */
-    long lastSeq() {
+    public long lastSeq() {
         return current == null ? -1 : current.getLastSeq();
     }
 

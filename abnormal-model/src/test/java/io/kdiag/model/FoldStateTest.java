@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -16,6 +16,7 @@ import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.schemas.avro.StageStarted;
+import io.kdiag.testkit.Events;
 import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +28,7 @@ class FoldStateTest {
         Random random = new Random(20200813L);
         for (int run = 0; run < 500; run++) {
             List<DiagnosisEvent> inOrder = randomRun(random, "uid-" + run);
-            AbnormalStatus expected = Events.foldInOrder(inOrder);
+            AbnormalStatus expected = StatusFold.fold(inOrder);
 
             List<DiagnosisEvent> arrivals = new ArrayList<>(inOrder);
             int duplicates = random.nextInt(inOrder.size() + 1);

@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.model;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -37,7 +37,7 @@ import org.apache.kafka.common.errors.SerializationException;
  * @param processor {@code namespace/name}
  * @param outcome {@code Succeeded}, {@code Failed} or {@code Skipped}
  */
-record EventSummary(long seq, Instant time, String type, String origin, String stage, String processor, String outcome,
+public record EventSummary(long seq, Instant time, String type, String origin, String stage, String processor, String outcome,
         String reason, String message, Long durationMillis, List<String> command, String profiler, String endpoint) {
 
     private static final byte VERSION = 1;
@@ -97,7 +97,7 @@ record EventSummary(long seq, Instant time, String type, String origin, String s
      * {@code stage}, {@code processor}, {@code outcome}, {@code reason}, {@code message}, {@code durationMillis},
      * {@code command}, {@code profiler}, {@code endpoint}, {@code origin}.
      */
-    Map<String, Object> toMap() {
+    public Map<String, Object> toMap() {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("seq", seq);
         map.put("time", rfc3339Millis(time));

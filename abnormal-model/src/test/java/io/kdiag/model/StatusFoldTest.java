@@ -1,7 +1,7 @@
-package io.kdiag.statuswriter;
+package io.kdiag.model;
 
-import static io.kdiag.statuswriter.Events.POD_DISK_USAGE_DIAGNOSER;
-import static io.kdiag.statuswriter.Events.START;
+import static io.kdiag.testkit.Events.POD_DISK_USAGE_DIAGNOSER;
+import static io.kdiag.testkit.Events.START;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.api.StatusProjection;
+import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.Condition;
@@ -22,6 +22,7 @@ import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.schemas.avro.StageStarted;
+import io.kdiag.testkit.Events;
 import org.junit.jupiter.api.Test;
 
 class StatusFoldTest {
@@ -277,7 +278,7 @@ class StatusFoldTest {
 
     @Test
     void shouldProjectTheSeedRunLikeTheSeedStatus() {
-        AbnormalStatus snapshot = Events.foldInOrder(Events.seedRun("seed"));
+        AbnormalStatus snapshot = StatusFold.fold(Events.seedRun("seed"));
         io.kdiag.api.v1.AbnormalStatus projected = StatusProjection.status(snapshot);
 
         assertThat(projected.phase).isEqualTo("Succeeded");

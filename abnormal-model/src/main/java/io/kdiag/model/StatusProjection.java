@@ -1,4 +1,4 @@
-package io.kdiag.api;
+package io.kdiag.model;
 
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -7,13 +7,13 @@ import java.util.List;
 import java.util.Map;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalCondition;
 import io.kdiag.api.v1.AbnormalStatus;
 import io.kdiag.api.v1.CommandExecutorStatus;
 import io.kdiag.api.v1.NamespacedName;
 import io.kdiag.api.v1.ProfilerStatus;
-import io.kdiag.schemas.avro.Stage;
 
 /**
  * The Abnormal a status snapshot describes, in the shape a user reads with {@code kubectl get abnormal -o yaml}.
@@ -42,7 +42,7 @@ public final class StatusProjection {
         AbnormalStatus status = new AbnormalStatus();
         status.identifiable = snapshot.getIdentifiable();
         status.recoverable = snapshot.getRecoverable();
-        status.phase = snapshot.getPhase() == io.kdiag.schemas.avro.Phase.Unknown ? "" : snapshot.getPhase().name();
+        status.phase = Phases.apiName(snapshot.getPhase());
         status.conditions = nullIfEmpty(snapshot.getConditions().stream().map(StatusProjection::condition).toList());
         status.message = snapshot.getMessage();
         status.reason = snapshot.getReason();
@@ -52,7 +52,7 @@ public final class StatusProjection {
         status.commandExecutors = nullIfEmpty(snapshot.getCommandExecutors().stream().map(c -> {
             CommandExecutorStatus result = new CommandExecutorStatus();
             result.command = List.copyOf(c.getCommand());
-            result.type = processorType(c.getStage());
+            result.type = StageDefinition.of(c.getStage()).processorType();
             result.stdout = c.getStdout();
             result.stderr = c.getStderr();
             result.error = c.getError();
@@ -61,7 +61,7 @@ public final class StatusProjection {
         status.profilers = nullIfEmpty(snapshot.getProfilers().stream().map(p -> {
             ProfilerStatus result = new ProfilerStatus();
             result.name = p.getName();
-            result.type = processorType(p.getStage());
+            result.type = StageDefinition.of(p.getStage()).processorType();
             result.endpoint = p.getEndpoint();
             result.error = p.getError();
             return result;
@@ -69,28 +69,6 @@ public final class StatusProjection {
         Map<String, Object> context = ApiSerialization.jsonObject(snapshot.getContext());
         status.context = context.isEmpty() ? null : context;
         return status;
-    }
-
-    /** The {@code type} of commands and profilers that run in a stage, as the API names it. */
-    public static String processorType(Stage stage) {
-        return switch (stage) {
-            case InformationCollection -> "InformationCollector";
-            case Diagnosis -> "Diagnoser";
-            case Recovery -> "Recoverer";
-        };
-    }
-
-    /** The stage a command or profiler {@code type} runs in; {@code null} for an unknown type. */
-    public static Stage stageOf(String processorType) {
-        if (processorType == null) {
-            return null;
-        }
-        return switch (processorType) {
-            case "InformationCollector" -> Stage.InformationCollection;
-            case "Diagnoser" -> Stage.Diagnosis;
-            case "Recoverer" -> Stage.Recovery;
-            default -> null;
-        };
     }
 
     /** RFC 3339 at second precision, as Kubernetes writes times. */

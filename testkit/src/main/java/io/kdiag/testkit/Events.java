@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.testkit;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 import io.kdiag.schemas.avro.AbnormalFailed;
-import io.kdiag.schemas.avro.Accepted;
 import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.Accepted;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.NamespacedName;
@@ -23,17 +23,17 @@ import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.schemas.avro.StageStarted;
 
 /** Builds one abnormal's events with consecutive seqs, one second apart, as an agent would write them. */
-final class Events {
-    static final Instant START = Instant.parse("2020-08-13T07:44:42Z");
-    static final String NODE = "10.177.16.22";
-    static final NamespacedName POD_COLLECTOR = new NamespacedName("kube-diagnoser", "pod-collector");
-    static final NamespacedName POD_DISK_USAGE_DIAGNOSER = new NamespacedName("kube-diagnoser", "pod-disk-usage-diagnoser");
-    static final String SEED_SPEC = """
+public final class Events {
+    public static final Instant START = Instant.parse("2020-08-13T07:44:42Z");
+    public static final String NODE = "10.177.16.22";
+    public static final NamespacedName POD_COLLECTOR = new NamespacedName("kube-diagnoser", "pod-collector");
+    public static final NamespacedName POD_DISK_USAGE_DIAGNOSER = new NamespacedName("kube-diagnoser", "pod-disk-usage-diagnoser");
+    public static final String SEED_SPEC = """
             {"source":"Custom","nodeName":"10.177.16.22",\
             "assignedInformationCollectors":[{"name":"pod-collector","namespace":"kube-diagnoser"}],\
             "assignedDiagnosers":[{"name":"pod-disk-usage-diagnoser","namespace":"kube-diagnoser"}],\
             "skipInformationCollection":false,"skipDiagnosis":false,"skipRecovery":true}""";
-    static final String POD_DISK_USAGE = """
+    public static final String POD_DISK_USAGE = """
             {"podDiskUsageDiagnosis":[{"diskUsage":77824,\
             "metadata":{"name":"kube-flannel-ds-amd64-qdjtb","namespace":"kube-system",\
             "uid":"2bfed5a3-67fd-4721-99ae-6d584150c891","labels":{"app":"flannel","tier":"node"}},\
@@ -42,12 +42,12 @@ final class Events {
     private final String uid;
     private final List<DiagnosisEvent> all = new ArrayList<>();
 
-    Events(String uid) {
+    public Events(String uid) {
         this.uid = uid;
     }
 
     /** The seed's run: collection and diagnosis succeed, recovery is skipped. */
-    static List<DiagnosisEvent> seedRun(String uid) {
+    public static List<DiagnosisEvent> seedRun(String uid) {
         Events e = new Events(uid);
         e.accepted();
         e.add(new StageStarted(Stage.InformationCollection));
@@ -64,59 +64,50 @@ final class Events {
     }
 
     /** The same events moved in time so that the first one happens at {@code start}. */
-    static List<DiagnosisEvent> startingAt(Instant start, List<DiagnosisEvent> events) {
+    public static List<DiagnosisEvent> startingAt(Instant start, List<DiagnosisEvent> events) {
         Duration shift = Duration.between(events.get(0).getTime(), start);
         return events.stream().map(e -> DiagnosisEvent.newBuilder(e).setTime(e.getTime().plus(shift)).build()).toList();
     }
 
     /** Every event so far. */
-    List<DiagnosisEvent> all() {
+    public List<DiagnosisEvent> all() {
         return List.copyOf(all);
     }
 
-    DiagnosisEvent accepted() {
+    public DiagnosisEvent accepted() {
         return add(new Accepted("default", "pod-disk-usage-diagnosis", Origin.CustomResource, SEED_SPEC, Map.of("team", "sre")));
     }
 
-    DiagnosisEvent processorFinished(Stage stage, NamespacedName processor, String contextUpdates, String... removedKeys) {
+    public DiagnosisEvent processorFinished(Stage stage, NamespacedName processor, String contextUpdates, String... removedKeys) {
         return add(new ProcessorFinished(stage, processor, true, contextUpdates, List.of(removedKeys), null, null, 10L));
     }
 
-    DiagnosisEvent command(Stage stage, String... command) {
+    public DiagnosisEvent command(Stage stage, String... command) {
         return add(new CommandFinished(stage, List.of(command), "out", "", null, 5L));
     }
 
-    DiagnosisEvent profiler(String name, String endpoint) {
+    public DiagnosisEvent profiler(String name, String endpoint) {
         return add(new ProfilerFinished(Stage.InformationCollection, name, endpoint, null));
     }
 
-    DiagnosisEvent profilerExpired(String name) {
+    public DiagnosisEvent profilerExpired(String name) {
         return add(new ProfilerExpired(name));
     }
 
-    DiagnosisEvent stageFinished(Stage stage, StageOutcome outcome, NamespacedName processor) {
+    public DiagnosisEvent stageFinished(Stage stage, StageOutcome outcome, NamespacedName processor) {
         boolean failed = outcome == StageOutcome.Failed;
         return add(new StageFinished(stage, outcome, processor, failed ? "NoProcessorSucceeded" : null,
                 failed ? "every processor of " + stage + " failed" : null));
     }
 
-    DiagnosisEvent abnormalFailed(String reason, String message) {
+    public DiagnosisEvent abnormalFailed(String reason, String message) {
         return add(new AbnormalFailed(reason, message));
     }
 
-    DiagnosisEvent add(Object payload) {
+    public DiagnosisEvent add(Object payload) {
         long seq = all.size();
         DiagnosisEvent event = new DiagnosisEvent(uid, seq, NODE, START.plusSeconds(seq), payload);
         all.add(event);
         return event;
-    }
-
-    /** Folds the events in order, as the reference result. */
-    static AbnormalStatus foldInOrder(List<DiagnosisEvent> events) {
-        AbnormalStatus status = null;
-        for (DiagnosisEvent event : events) {
-            status = StatusFold.apply(status, event);
-        }
-        return status;
     }
 }

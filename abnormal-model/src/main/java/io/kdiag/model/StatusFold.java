@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.model;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,14 +26,9 @@ import io.kdiag.schemas.avro.StageOutcome;
  * The status of an abnormal as a pure function of its events: {@link #apply} folds the next in-order event into the
  * snapshot. Ordering and duplicates are {@link FoldState}'s business; this class assumes it gets seq lastSeq + 1.
  */
-final class StatusFold {
-    static final String INFORMATION_COLLECTED = "InformationCollected";
-    static final String IDENTIFIED = "Identified";
-    static final String RECOVERED = "Recovered";
-    static final String EXPIRED = "expired";
-
-    /** Conditions are listed in the order the stages run, whatever order they were set in. */
-    private static final List<String> CONDITION_ORDER = List.of(INFORMATION_COLLECTED, IDENTIFIED, RECOVERED);
+public final class StatusFold {
+    /** The endpoint of a profile after its expiry. */
+    public static final String EXPIRED = "expired";
 
     private StatusFold() {
     }
@@ -46,7 +41,7 @@ final class StatusFold {
      * @return a new snapshot; {@code current} is left untouched
      * @throws IllegalArgumentException when {@code current} is null and the event is not an {@link Accepted}
      */
-    static AbnormalStatus apply(AbnormalStatus current, DiagnosisEvent event) {
+    public static AbnormalStatus apply(AbnormalStatus current, DiagnosisEvent event) {
         Object payload = event.getPayload();
         if (current == null) {
             if (payload instanceof Accepted accepted) {
@@ -70,7 +65,7 @@ final class StatusFold {
             next.getProfilers().stream()
                     .filter(p -> p.getName().equals(expired.getName()))
                     .forEach(p -> p.setEndpoint(EXPIRED));
-        } else if (isTerminal(current.getPhase())) {
+        } else if (Phases.isFinal(current.getPhase())) {
             // a finished abnormal keeps its outcome; only command and profiler results still arrive
             return next;
         } else if (payload instanceof ProcessorFinished processor) {
@@ -86,8 +81,13 @@ final class StatusFold {
         return next;
     }
 
-    static boolean isTerminal(Phase phase) {
-        return phase == Phase.Succeeded || phase == Phase.Failed;
+    /** The snapshot after events already in seq order, from the first ({@code Accepted}); {@code null} for none. */
+    public static AbnormalStatus fold(Iterable<DiagnosisEvent> inOrder) {
+        AbnormalStatus status = null;
+        for (DiagnosisEvent event : inOrder) {
+            status = apply(status, event);
+        }
+        return status;
     }
 
     private static AbnormalStatus accepted(DiagnosisEvent event, Accepted accepted) {
@@ -122,19 +122,16 @@ final class StatusFold {
 
     private static void stageFinished(AbnormalStatus next, StageFinished stage, Instant time) {
         boolean ok = stage.getOutcome() != StageOutcome.Failed;
-        switch (stage.getStage()) {
-            case InformationCollection -> {
-                setCondition(next.getConditions(), INFORMATION_COLLECTED, ok, time, stage);
-                next.setPhase(Phase.Diagnosing);
-            }
-            case Diagnosis -> {
-                setCondition(next.getConditions(), IDENTIFIED, ok, time, stage);
+        StageDefinition definition = StageDefinition.of(stage.getStage());
+        setCondition(next.getConditions(), definition, ok, time, stage);
+        switch (definition) {
+            case INFORMATION_COLLECTION -> next.setPhase(StageDefinition.DIAGNOSIS.runningPhase());
+            case DIAGNOSIS -> {
                 next.setIdentifiable(ok);
                 next.setDiagnoser(ok ? stage.getProcessor() : null);
-                next.setPhase(Phase.Recovering);
+                next.setPhase(StageDefinition.RECOVERY.runningPhase());
             }
-            case Recovery -> {
-                setCondition(next.getConditions(), RECOVERED, ok, time, stage);
+            case RECOVERY -> {
                 next.setRecoverable(ok);
                 next.setRecoverer(ok ? stage.getProcessor() : null);
                 next.setPhase(Phase.Succeeded);
@@ -147,7 +144,9 @@ final class StatusFold {
         }
     }
 
-    private static void setCondition(List<Condition> conditions, String type, boolean ok, Instant time, StageFinished stage) {
+    private static void setCondition(List<Condition> conditions, StageDefinition definition, boolean ok, Instant time,
+            StageFinished stage) {
+        String type = definition.conditionType();
         String status = ok ? "True" : "False";
         // a condition explains only a failure, as the seed's status shows; the history keeps every stage's message
         String reason = ok ? null : stage.getReason();
@@ -155,7 +154,8 @@ final class StatusFold {
         Condition condition = conditions.stream().filter(c -> c.getType().equals(type)).findFirst().orElse(null);
         if (condition == null) {
             conditions.add(new Condition(type, status, time, reason, message));
-            conditions.sort(Comparator.comparingInt(c -> CONDITION_ORDER.indexOf(c.getType())));
+            // listed in the order the stages run, whatever order they were set in
+            conditions.sort(Comparator.comparingInt(c -> conditionRank(c.getType())));
             return;
         }
         if (!condition.getStatus().equals(status)) {
@@ -164,5 +164,14 @@ final class StatusFold {
         condition.setStatus(status);
         condition.setReason(reason);
         condition.setMessage(message);
+    }
+
+    private static int conditionRank(String type) {
+        for (StageDefinition definition : StageDefinition.values()) {
+            if (definition.conditionType().equals(type)) {
+                return definition.ordinal();
+            }
+        }
+        return StageDefinition.values().length;
     }
 }
