@@ -146,7 +146,7 @@ final class AgentFootprint {
         TopicAdmin.ensureTopics(kafka, topics, Pipeline.PARTITIONS, (short) 1);
         Leaders.await(kafka, List.of(topics.abnormals().name(), topics.diagnosisEvents().name()));
         String node = "node-00000";
-        int partition = TopicAdmin.partitionFor(node, Pipeline.PARTITIONS);
+        int partition = Topics.partitionFor(node, Pipeline.PARTITIONS);
         TopicPartition tp = new TopicPartition(topics.abnormals().name(), partition);
         Random random = new Random(5000);
         try (AgentProcess agent = AgentProcess.start(flags, node, bootstrap, "sim.", dir.resolve("sim-" + node));
@@ -167,7 +167,7 @@ final class AgentFootprint {
                         LockSupport.parkNanos(wait);
                     }
                     String target = String.format("node-%05d", random.nextInt(size));
-                    if (TopicAdmin.partitionFor(target, Pipeline.PARTITIONS) == partition) {
+                    if (Topics.partitionFor(target, Pipeline.PARTITIONS) == partition) {
                         inPartition++;
                         own += target.equals(node) ? 1 : 0;
                     }

@@ -14,7 +14,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -24,6 +23,7 @@ import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.client.KdiagClient;
+import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.AbnormalResources;
 import io.kdiag.common.kubernetes.KubernetesConnection;
@@ -329,26 +329,11 @@ final class ReplayCommand implements Callable<Integer> {
     static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
         @Override
         public Duration convert(String text) {
-            String t = text.trim().toLowerCase(Locale.ROOT);
             try {
-                if (t.startsWith("p")) {
-                    return Duration.parse(t.toUpperCase(Locale.ROOT));
-                }
-                long n = Long.parseLong(t.substring(0, t.length() - 1));
-                Duration d = switch (t.charAt(t.length() - 1)) {
-                    case 's' -> Duration.ofSeconds(n);
-                    case 'm' -> Duration.ofMinutes(n);
-                    case 'h' -> Duration.ofHours(n);
-                    case 'd' -> Duration.ofDays(n);
-                    default -> null;
-                };
-                if (d != null && !d.isNegative()) {
-                    return d;
-                }
-            } catch (RuntimeException e) {
-                // fall through to the message below
+                return ConfigKey.parseDuration(text);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("'" + text + "' is not a duration (e.g. 90s, 30m, 24h, 7d, PT2H)");
             }
-            throw new CommandLine.TypeConversionException("'" + text + "' is not a duration (e.g. 90s, 30m, 24h, 7d, PT2H)");
         }
     }
 }

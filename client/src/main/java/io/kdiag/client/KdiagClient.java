@@ -1,6 +1,5 @@
 package io.kdiag.client;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,7 +29,6 @@ import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Origin;
-import io.kdiag.schemas.avro.Phase;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -43,7 +41,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -188,7 +185,7 @@ public final class KdiagClient implements AutoCloseable {
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
             String topic = topics.abnormalStatus().name();
             // the status topic is keyed by uid with Kafka's default partitioner
-            TopicPartition partition = new TopicPartition(topic, partitionFor(uid, partitions(consumer, topic).size()));
+            TopicPartition partition = new TopicPartition(topic, Topics.partitionFor(uid, partitions(consumer, topic).size()));
             consumer.assign(List.of(partition));
             consumer.seekToBeginning(List.of(partition));
             long deadline = System.nanoTime() + timeout.toNanos();
@@ -365,7 +362,7 @@ public final class KdiagClient implements AutoCloseable {
         String topic = topics.diagnosisEvents().name();
         List<PartitionInfo> partitions = partitions(consumer, topic);
         if (nodeName != null) {
-            return List.of(new TopicPartition(topic, partitionFor(nodeName, partitions.size())));
+            return List.of(new TopicPartition(topic, Topics.partitionFor(nodeName, partitions.size())));
         }
         return partitions.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
     }
@@ -412,11 +409,6 @@ public final class KdiagClient implements AutoCloseable {
                     record.offset(), e.getMessage());
             return null;
         }
-    }
-
-    /** The partition Kafka's default partitioner gives a key (murmur2 of its UTF-8 bytes), as every producer uses. */
-    static int partitionFor(String key, int partitions) {
-        return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
     /** Closes the producer, if one was opened; a Kubernetes client given to the builder stays open (it is the caller's). */

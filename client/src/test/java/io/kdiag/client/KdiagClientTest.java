@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
+import io.kdiag.schemas.Topics;
 import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -80,7 +81,7 @@ class KdiagClientTest {
     @Test
     void shouldPartitionKeysAsKafkasDefaultPartitioner() {
         for (String key : new String[] {"node-1", "worker-7.example.com", "8f1c0e1e-3f0b-4b6e-9a43-1c1ab0f0c0de"}) {
-            assertThat(KdiagClient.partitionFor(key, 12))
+            assertThat(Topics.partitionFor(key, 12))
                     .isEqualTo(BuiltInPartitioner.partitionForKey(key.getBytes(java.nio.charset.StandardCharsets.UTF_8), 12));
         }
     }

@@ -30,6 +30,8 @@ import io.kdiag.api.v1.Diagnoser;
 import io.kdiag.api.v1.InformationCollector;
 import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.api.v1.Recoverer;
+import io.kdiag.common.http.HttpResponses;
+import io.kdiag.model.StageDefinition;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.spi.Artifact;
@@ -56,8 +58,6 @@ final class AgentHttpServer implements AutoCloseable {
     /** Header carrying the origin of the abnormal in the agent's calls to itself. */
     static final String ORIGIN_HEADER = "X-Kdiag-Origin";
     private static final Logger LOG = LoggerFactory.getLogger(AgentHttpServer.class);
-    private static final Map<Stage, String> KIND_PATHS = Map.of(
-            Stage.InformationCollection, "informationcollector", Stage.Diagnosis, "diagnoser", Stage.Recovery, "recoverer");
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -110,7 +110,7 @@ final class AgentHttpServer implements AutoCloseable {
 
     /** The URL path of a built-in: its kind's path and its name without dashes ({@code /informationcollector/processcollector}). */
     static String path(StageWorker worker) {
-        return "/" + KIND_PATHS.get(worker.stage()) + "/" + worker.name().replace("-", "").toLowerCase(Locale.ROOT);
+        return "/" + StageDefinition.of(worker.stage()).path() + "/" + worker.name().replace("-", "").toLowerCase(Locale.ROOT);
     }
 
     private void handle(HttpExchange exchange) throws IOException {
@@ -118,22 +118,22 @@ final class AgentHttpServer implements AutoCloseable {
             String path = exchange.getRequestURI().getPath();
             String method = exchange.getRequestMethod();
             if (path.equals("/healthz")) {
-                send(exchange, 200, "text/plain", "OK");
+                HttpResponses.send(exchange, 200, "text/plain", "OK");
             } else if (path.equals("/readyz")) {
                 boolean isReady = ready.getAsBoolean();
-                send(exchange, isReady ? 200 : 503, "text/plain", isReady ? "OK" : "not ready");
+                HttpResponses.send(exchange, isReady ? 200 : 503, "text/plain", isReady ? "OK" : "not ready");
             } else if (path.startsWith("/artifacts/")) {
                 artifact(exchange, method, path);
             } else {
                 String[] parts = path.replaceFirst("^/", "").split("/", -1);
                 Stage stage = stageOf(parts[0]);
                 if (stage == null || parts.length > 2) {
-                    send(exchange, 404, "text/plain", "not found: " + path);
+                    HttpResponses.send(exchange, 404, "text/plain", "not found: " + path);
                 } else if (parts.length == 1 || parts[1].isEmpty()) {
                     if (!method.equals("GET")) {
-                        send(exchange, 405, "text/plain", "method " + method + " not allowed; use GET");
+                        HttpResponses.send(exchange, 405, "text/plain", "method " + method + " not allowed; use GET");
                     } else {
-                        send(exchange, 200, "application/json", ApiSerialization.json(listing(stage)));
+                        HttpResponses.send(exchange, 200, "application/json", ApiSerialization.json(listing(stage)));
                     }
                 } else {
                     builtIn(exchange, method, stage, parts[1]);
@@ -145,7 +145,12 @@ final class AgentHttpServer implements AutoCloseable {
     }
 
     private static Stage stageOf(String kindPath) {
-        return KIND_PATHS.entrySet().stream().filter(e -> e.getValue().equals(kindPath)).map(Map.Entry::getKey).findFirst().orElse(null);
+        for (StageDefinition definition : StageDefinition.values()) {
+            if (definition.path().equals(kindPath)) {
+                return definition.stage();
+            }
+        }
+        return null;
     }
 
     private List<HasMetadata> listing(Stage stage) {
@@ -168,13 +173,13 @@ final class AgentHttpServer implements AutoCloseable {
     }
 
     private void builtIn(HttpExchange exchange, String method, Stage stage, String name) throws IOException {
-        Optional<StageWorker> worker = builtIns.of(stage).stream().filter(w -> path(w).equals("/" + KIND_PATHS.get(stage) + "/" + name)).findFirst();
+        Optional<StageWorker> worker = builtIns.of(stage).stream().filter(w -> path(w).equals("/" + StageDefinition.of(stage).path() + "/" + name)).findFirst();
         if (worker.isEmpty()) {
-            send(exchange, 404, "text/plain", "no built-in " + KIND_PATHS.get(stage) + " " + name);
+            HttpResponses.send(exchange, 404, "text/plain", "no built-in " + StageDefinition.of(stage).path() + " " + name);
             return;
         }
         if (!method.equals("POST")) {
-            send(exchange, 405, "text/plain", "method " + method + " not allowed; POST an Abnormal");
+            HttpResponses.send(exchange, 405, "text/plain", "method " + method + " not allowed; POST an Abnormal");
             return;
         }
         byte[] body;
@@ -182,7 +187,7 @@ final class AgentHttpServer implements AutoCloseable {
             body = in.readNBytes(RemoteProcessor.MAX_RESPONSE_BYTES + 1);
         }
         if (body.length > RemoteProcessor.MAX_RESPONSE_BYTES) {
-            send(exchange, 413, "text/plain", "the body is larger than " + RemoteProcessor.MAX_RESPONSE_BYTES + " bytes");
+            HttpResponses.send(exchange, 413, "text/plain", "the body is larger than " + RemoteProcessor.MAX_RESPONSE_BYTES + " bytes");
             return;
         }
         String text = new String(body, StandardCharsets.UTF_8);
@@ -190,7 +195,7 @@ final class AgentHttpServer implements AutoCloseable {
         try {
             json = ApiSerialization.jsonObject(text);
         } catch (RuntimeException e) {
-            send(exchange, 400, "text/plain", "unreadable body: " + e.getMessage());
+            HttpResponses.send(exchange, 400, "text/plain", "unreadable body: " + e.getMessage());
             return;
         }
         Abnormal abnormal;
@@ -200,7 +205,7 @@ final class AgentHttpServer implements AutoCloseable {
             abnormal = null;
         }
         if (abnormal == null || abnormal.getSpec() == null || abnormal.getMetadata() == null) {
-            send(exchange, 406, "text/plain", "the body is not an Abnormal");
+            HttpResponses.send(exchange, 406, "text/plain", "the body is not an Abnormal");
             return;
         }
         boolean fromAgent = token.equals(exchange.getRequestHeaders().getFirst(TOKEN_HEADER));
@@ -213,11 +218,11 @@ final class AgentHttpServer implements AutoCloseable {
             result = builtIns.run(worker.get(), stage, ctx, origin, fromAgent);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            send(exchange, 500, "text/plain", "Interrupted: the agent is stopping");
+            HttpResponses.send(exchange, 500, "text/plain", "Interrupted: the agent is stopping");
             return;
         }
         if (!result.succeeded()) {
-            send(exchange, 500, "text/plain", result.reason() + ": " + result.message());
+            HttpResponses.send(exchange, 500, "text/plain", result.reason() + ": " + result.message());
             return;
         }
         Map<String, Object> context = status.context == null ? new LinkedHashMap<>() : new LinkedHashMap<>(status.context);
@@ -225,7 +230,7 @@ final class AgentHttpServer implements AutoCloseable {
         result.removedKeys().forEach(context::remove);
         status.context = context;
         abnormal.setStatus(status);
-        send(exchange, 200, "application/json", ApiSerialization.json(abnormal));
+        HttpResponses.send(exchange, 200, "application/json", ApiSerialization.json(abnormal));
     }
 
     private static Origin origin(String name) {
@@ -238,28 +243,19 @@ final class AgentHttpServer implements AutoCloseable {
 
     private void artifact(HttpExchange exchange, String method, String path) throws IOException {
         if (!method.equals("GET")) {
-            send(exchange, 405, "text/plain", "method " + method + " not allowed; use GET");
+            HttpResponses.send(exchange, 405, "text/plain", "method " + method + " not allowed; use GET");
             return;
         }
         String[] parts = path.substring("/artifacts/".length()).split("/", -1);
         Optional<Artifact> artifact = parts.length == 2 ? artifacts.get(parts[0]).filter(a -> a.fileName().equals(parts[1])) : Optional.empty();
         if (artifact.isEmpty() || !Files.exists(artifact.get().file())) {
-            send(exchange, 404, "text/plain", "expired or unknown artifact " + path);
+            HttpResponses.send(exchange, 404, "text/plain", "expired or unknown artifact " + path);
             return;
         }
         exchange.getResponseHeaders().set("Content-Type", artifact.get().contentType());
         exchange.sendResponseHeaders(200, Files.size(artifact.get().file()));
         try (OutputStream out = exchange.getResponseBody()) {
             Files.copy(artifact.get().file(), out);
-        }
-    }
-
-    private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", contentType + "; charset=utf-8");
-        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
         }
     }
 

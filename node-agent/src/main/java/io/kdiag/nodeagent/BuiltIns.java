@@ -2,7 +2,6 @@ package io.kdiag.nodeagent;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.ServiceLoader;
 import java.util.function.Supplier;
 
 import io.kdiag.schemas.avro.Origin;
@@ -25,22 +24,15 @@ final class BuiltIns {
     static final String SIGNAL_RECOVERY = "signalRecovery";
 
     private final String namespace;
-    private final List<StageWorker> workers;
     private final WorkerCatalog catalog;
     private final WorkerRunner runner;
     private final Supplier<Policy> policy;
 
-    BuiltIns(String namespace, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy) {
+    BuiltIns(String namespace, WorkerCatalog catalog, WorkerRunner runner, Supplier<Policy> policy) {
         this.namespace = namespace;
-        this.workers = List.copyOf(workers);
-        this.catalog = new WorkerCatalog(workers);
+        this.catalog = catalog;
         this.runner = runner;
         this.policy = policy;
-    }
-
-    /** The workers registered through {@code META-INF/services/io.kdiag.stageworkers.spi.StageWorker}. */
-    static List<StageWorker> fromClassPath() {
-        return ServiceLoader.load(StageWorker.class, BuiltIns.class.getClassLoader()).stream().map(ServiceLoader.Provider::get).toList();
     }
 
     /** Namespace of references to built-ins ({@code kdiag.builtin-namespace}). */
@@ -55,7 +47,7 @@ final class BuiltIns {
 
     /** Every built-in of a stage, in class-path order. */
     List<StageWorker> of(Stage stage) {
-        return workers.stream().filter(w -> w.stage() == stage).toList();
+        return catalog.ofStage(stage);
     }
 
     /**

@@ -18,7 +18,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.Topic;
@@ -27,6 +26,7 @@ import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.ProfilerExpired;
 import io.kdiag.stageworkers.FileArtifactStore;
+import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.Artifact;
 import io.kdiag.stageworkers.spi.HostPaths;
@@ -125,7 +125,7 @@ public final class NodeAgent implements AutoCloseable {
         NodeServices node = new NodeServices(HostPaths.of(config.hostRoot()), ProcessHandle.current().pid(),
                 cluster == null ? PodSource.NONE : cluster, artifactStore);
         Registrations registrations = cluster == null ? Registrations.NONE : cluster;
-        BuiltIns builtIns = new BuiltIns(config.builtinNamespace(), BuiltIns.fromClassPath(), workers, policy);
+        BuiltIns builtIns = new BuiltIns(config.builtinNamespace(), WorkerCatalog.builtIns(), workers, policy);
         String token = UUID.randomUUID().toString();
         this.http = AgentHttpServer.start(config.httpPort(), builtIns, registrations, node, config.nodeName(), this::ready, token);
         String advertised = config.advertiseAddress();
@@ -249,7 +249,7 @@ public final class NodeAgent implements AutoCloseable {
         if (partitions.isEmpty()) {
             throw new IllegalStateException("topic " + topic + " does not exist");
         }
-        partition = new TopicPartition(topic, TopicAdmin.partitionFor(config.nodeName(), partitions.size()));
+        partition = new TopicPartition(topic, Topics.partitionFor(config.nodeName(), partitions.size()));
         consumer.assign(List.of(partition));
         // resolves the committed offset now, so consuming has begun when start returns
         long position = consumer.position(partition, PARTITIONS_WAIT);

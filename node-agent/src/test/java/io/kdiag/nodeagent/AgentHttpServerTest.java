@@ -31,6 +31,7 @@ import io.kdiag.api.v1.Diagnoser;
 import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.FileArtifactStore;
+import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.Artifact;
 import io.kdiag.stageworkers.spi.HostPaths;
@@ -78,10 +79,10 @@ class AgentHttpServerTest {
     void start() throws Exception {
         store = new FileArtifactStore(dir.resolve("artifacts"), clock);
         NodeServices node = new NodeServices(HostPaths.of(dir), 4242, PodSource.NONE, store);
-        BuiltIns builtIns = new BuiltIns("kube-diagnoser", List.of(
+        BuiltIns builtIns = new BuiltIns("kube-diagnoser", new WorkerCatalog(List.of(
                 worker("fake-diagnoser", Stage.Diagnosis, calls, ctx -> WorkResult.succeeded(
                         Map.of("diagnosis", ctx.lookup("input")), Set.of("processInformation"))),
-                worker("broken-collector", Stage.InformationCollection, calls, ctx -> WorkResult.failed("Broken", "it broke"))),
+                worker("broken-collector", Stage.InformationCollection, calls, ctx -> WorkResult.failed("Broken", "it broke")))),
                 workers, () -> policy.get());
         Diagnoser registered = new Diagnoser();
         registered.setMetadata(new ObjectMetaBuilder().withNamespace("team").withName("remote").build());

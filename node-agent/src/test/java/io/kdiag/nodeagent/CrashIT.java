@@ -136,7 +136,7 @@ class CrashIT {
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         try (KafkaConsumer<String, DiagnosisEvent> reader = new KafkaConsumer<>(props,
                 TOPICS.diagnosisEvents().keySerde().deserializer(), TOPICS.diagnosisEvents().valueSerde().deserializer())) {
-            TopicPartition partition = new TopicPartition(TOPICS.diagnosisEvents().name(), TopicAdmin.partitionFor(node, PARTITIONS));
+            TopicPartition partition = new TopicPartition(TOPICS.diagnosisEvents().name(), Topics.partitionFor(node, PARTITIONS));
             reader.assign(List.of(partition));
             reader.seekToBeginning(List.of(partition));
             await().atMost(Duration.ofSeconds(90)).until(() -> {

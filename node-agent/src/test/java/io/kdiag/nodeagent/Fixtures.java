@@ -50,7 +50,7 @@ final class Fixtures {
     static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, io.kdiag.stageworkers.WorkerRunner runner,
                                    io.micrometer.core.instrument.MeterRegistry registry) {
         java.util.function.Supplier<Policy> policy = () -> Policy.defaults(List.of("echo", "sh"));
-        return new StageRunner("node-a", new BuiltIns(BUILTIN, workers, runner, policy), Registrations.NONE, new RemoteProcessor(),
+        return new StageRunner("node-a", new BuiltIns(BUILTIN, new io.kdiag.stageworkers.WorkerCatalog(workers), runner, policy), Registrations.NONE, new RemoteProcessor(),
                 java.net.URI.create("http://127.0.0.1:1/"), "token", policy, node, new Profilers(List.of()),
                 new Artifacts(node.artifacts(), "http://agent.test:8090", java.time.Duration.ofHours(1)),
                 new StageRunner.Limits(1024, 100_000), new AgentMetrics(registry));

@@ -30,29 +30,28 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
-import io.kdiag.api.v1.Diagnoser;
-import io.kdiag.api.v1.ProcessorSpec;
-import io.kdiag.api.v1.ProfilerSpec;
-import io.kdiag.schemas.avro.ProfilerExpired;
-import io.kdiag.schemas.avro.ProfilerFinished;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.CommandExecutorSpec;
+import io.kdiag.api.v1.Diagnoser;
 import io.kdiag.api.v1.NamespacedName;
+import io.kdiag.api.v1.ProcessorSpec;
+import io.kdiag.api.v1.ProfilerSpec;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.ProcessorFinished;
+import io.kdiag.schemas.avro.ProfilerExpired;
+import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.testkit.TestKafka;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.assertj.core.api.InstanceOfAssertFactories;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -61,6 +60,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -168,7 +168,7 @@ class NodeAgentIT {
     @Test
     void shouldRunItsNodesAbnormalsOnceAndSkipOtherNodes() throws Exception {
         String other = IntStream.range(0, 10_000).mapToObj(i -> "other-" + i)
-                .filter(n -> TopicAdmin.partitionFor(n, PARTITIONS) == TopicAdmin.partitionFor(node, PARTITIONS))
+                .filter(n -> Topics.partitionFor(n, PARTITIONS) == Topics.partitionFor(node, PARTITIONS))
                 .findFirst().orElseThrow();
         Process harmless = child("sleep", "300");
         AbnormalSpec spec = new AbnormalSpec();
@@ -362,7 +362,7 @@ class NodeAgentIT {
     }
 
     private void awaitCommittedToEnd() {
-        TopicPartition partition = new TopicPartition(TOPICS.abnormals().name(), TopicAdmin.partitionFor(node, PARTITIONS));
+        TopicPartition partition = new TopicPartition(TOPICS.abnormals().name(), Topics.partitionFor(node, PARTITIONS));
         try (Admin admin = Admin.create(clientProps())) {
             await().atMost(WAIT).until(() -> {
                 long end = admin.listOffsets(Map.of(partition, OffsetSpec.latest())).partitionResult(partition).get().offset();

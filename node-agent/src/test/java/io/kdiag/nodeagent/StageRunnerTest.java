@@ -32,6 +32,7 @@ import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
+import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
@@ -74,7 +75,7 @@ class StageRunnerTest {
     }
 
     private void run(io.kdiag.schemas.avro.AbnormalRequest request, StageWorker... catalog) throws Exception {
-        StageRunner runner = new StageRunner("node-a", new BuiltIns(Fixtures.BUILTIN, List.of(catalog), workers, policy), registrations,
+        StageRunner runner = new StageRunner("node-a", new BuiltIns(Fixtures.BUILTIN, new WorkerCatalog(List.of(catalog)), workers, policy), registrations,
                 new RemoteProcessor(), ownServer, "token", policy, node, Profilers.fromClassPath(),
                 new Artifacts(node.artifacts(), "http://agent.test:8090", Duration.ofHours(1)), limits,
                 new AgentMetrics(registry));

@@ -1,5 +1,6 @@
 package io.kdiag.schemas;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -9,6 +10,7 @@ import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * The topic catalogue: every topic of the pipeline, with its key and value serdes. Names carry a configurable prefix
@@ -79,6 +81,14 @@ public final class Topics {
     /** Records that could not be processed, as they were, with headers naming where they came from and why. */
     public Topic<byte[], byte[]> deadLetters() {
         return deadLetters;
+    }
+
+    /**
+     * The partition of a keyed record on a topic of {@code partitions}: Kafka's default partitioner (murmur2 of the
+     * UTF-8 key), which every producer in every language uses, so any of them keying by node reaches that node's agent.
+     */
+    public static int partitionFor(String key, int partitions) {
+        return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
     /** Every topic with the settings it is created with. */

@@ -2,7 +2,6 @@ package io.kdiag.sourcebridge;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -28,6 +27,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.PodReference;
+import io.kdiag.common.http.HttpResponses;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -96,12 +96,12 @@ final class AlertReceiver implements AutoCloseable {
             String path = exchange.getRequestURI().getPath();
             String method = exchange.getRequestMethod();
             if ("/healthz".equals(path)) {
-                respond(exchange, 200, "text/plain", "ok\n");
+                HttpResponses.send(exchange, 200, "text/plain", "ok\n");
             } else if (!ALERT_PATHS.contains(path)) {
-                respond(exchange, 404, "text/plain", "no such endpoint: " + path + "\n");
+                HttpResponses.send(exchange, 404, "text/plain", "no such endpoint: " + path + "\n");
             } else if (!"POST".equals(method)) {
                 exchange.getResponseHeaders().add("Allow", "POST");
-                respond(exchange, 405, "text/plain", "use POST on " + path + "\n");
+                HttpResponses.send(exchange, 405, "text/plain", "use POST on " + path + "\n");
             } else {
                 receive(exchange);
             }
@@ -122,7 +122,7 @@ final class AlertReceiver implements AutoCloseable {
                     drained += n;
                 }
                 exchange.getResponseHeaders().add("Connection", "close");
-                respond(exchange, 413, "application/json", ApiSerialization.json(Map.of("reason", "PayloadTooLarge",
+                HttpResponses.send(exchange, 413, "application/json", ApiSerialization.json(Map.of("reason", "PayloadTooLarge",
                         "message", "the body is over " + MAX_BODY + " bytes")));
                 return;
             }
@@ -133,7 +133,7 @@ final class AlertReceiver implements AutoCloseable {
         } catch (AlertPayload.Malformed e) {
             registry.counter(EventSource.UNFORWARDED_METRIC, "source", SOURCE, "reason", "malformed").increment();
             LOG.info("refusing an alert payload: {}", e.getMessage());
-            respond(exchange, 400, "application/json", ApiSerialization.json(Map.of("reason", "MalformedAlerts", "message", e.getMessage())));
+            HttpResponses.send(exchange, 400, "application/json", ApiSerialization.json(Map.of("reason", "MalformedAlerts", "message", e.getMessage())));
             return;
         }
         Map<String, Integer> counts = new LinkedHashMap<>();
@@ -153,16 +153,16 @@ final class AlertReceiver implements AutoCloseable {
             }
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("alerts were not committed: {}", e.toString());
-            respond(exchange, 503, "application/json", ApiSerialization.json(Map.of("reason", "Unavailable",
+            HttpResponses.send(exchange, 503, "application/json", ApiSerialization.json(Map.of("reason", "Unavailable",
                     "message", "the bridge could not forward the alerts now; send them again")));
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            respond(exchange, 503, "text/plain", "interrupted\n");
+            HttpResponses.send(exchange, 503, "text/plain", "interrupted\n");
             return;
         }
         outcomes.forEach((outcome, n) -> counts.put(outcome.name().toLowerCase(Locale.ROOT).replace('_', '-'), n));
-        respond(exchange, 200, "application/json", ApiSerialization.json(counts));
+        HttpResponses.send(exchange, 200, "application/json", ApiSerialization.json(counts));
     }
 
     /** Submits a firing alert that a rule matches; returns why it was not submitted, or {@code null} if it was. */
@@ -233,15 +233,6 @@ final class AlertReceiver implements AutoCloseable {
 
     private static String blankToNull(String value) {
         return value == null || value.isBlank() ? null : value;
-    }
-
-    private static void respond(HttpExchange exchange, int status, String type, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", type);
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
     }
 
     @Override

@@ -72,7 +72,7 @@ class SourceBridgeIT {
                 AbnormalRequest request = AvroSerde.of(AbnormalRequest.class).decode(record.value());
                 assertThat(record.partition()).as("partition of %s", key(record))
                         .isEqualTo(Utils.toPositive(Utils.murmur2(record.key())) % PARTITIONS)
-                        .isEqualTo(TopicAdmin.partitionFor(request.getNodeName(), PARTITIONS));
+                        .isEqualTo(Topics.partitionFor(request.getNodeName(), PARTITIONS));
                 assertThat(request.getNodeName()).isEqualTo(key(record));
                 assertThat(request.getOrigin()).isEqualTo(Origin.IngestTopic);
                 AbnormalSpec spec = ApiSerialization.spec(request.getSpec());

@@ -2,10 +2,12 @@ package io.kdiag.stageworkers;
 
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
 
+import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.spi.StageWorker;
 
 /** The workers an agent can run, by name. An object rather than static state, so tests hand it the workers they need. */
@@ -30,6 +32,11 @@ public final class WorkerCatalog {
         return new WorkerCatalog(ServiceLoader.load(StageWorker.class, WorkerCatalog.class.getClassLoader()).stream()
                 .map(ServiceLoader.Provider::get)
                 .toList());
+    }
+
+    /** Every worker of a stage, in the order they were given (class-path order for {@link #builtIns()}). */
+    public List<StageWorker> ofStage(Stage stage) {
+        return byName.values().stream().filter(w -> w.stage() == stage).toList();
     }
 
     /** The worker with this name. */

@@ -1,7 +1,6 @@
 package io.kdiag.statuswriter;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +17,7 @@ import java.util.stream.Collectors;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.kdiag.api.ApiSerialization;
+import io.kdiag.common.http.HttpResponses;
 import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import org.apache.kafka.streams.KafkaStreams;
@@ -81,15 +81,10 @@ final class QueryServer implements AutoCloseable {
                 LOG.warn("query failed path={} reason={}", exchange.getRequestURI().getRawPath(), e.toString());
                 response = error(500, "InternalError", String.valueOf(e.getMessage()));
             }
-            byte[] body = response.json.getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "application/json");
             if (response.status == 405) {
                 exchange.getResponseHeaders().set("Allow", "GET");
             }
-            exchange.sendResponseHeaders(response.status, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
+            HttpResponses.send(exchange, response.status, "application/json", response.json);
         }
     }
 

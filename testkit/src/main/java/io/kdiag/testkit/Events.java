@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 
 import io.kdiag.schemas.avro.AbnormalFailed;
-import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.Accepted;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.DiagnosisEvent;

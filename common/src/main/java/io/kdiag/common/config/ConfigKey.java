@@ -79,7 +79,13 @@ public record ConfigKey<T>(String name, Function<String, T> parser, String defau
                 defaultValue, doc);
     }
 
-    static Duration parseDuration(String text) {
+    /**
+     * A positive duration as people write it: {@code 500ms}, {@code 30s}, {@code 5m}, {@code 6h}, {@code 7d}, or
+     * ISO-8601 ({@code PT30S}); the one parser of durations for configuration and command lines alike.
+     *
+     * @throws IllegalArgumentException when it is none
+     */
+    public static Duration parseDuration(String text) {
         String t = text.strip().toLowerCase(Locale.ROOT);
         Duration value;
         if (t.startsWith("p")) {

@@ -39,10 +39,4 @@ public final class TopicAdmin {
             throw new IllegalStateException("interrupted while creating topics", e);
         }
     }
-
-    /** The partition of a node's records: Kafka's default for a keyed record (murmur2 of the UTF-8 key). */
-    public static int partitionFor(String nodeName, int partitions) {
-        byte[] key = nodeName.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        return org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(key)) % partitions;
-    }
 }
