@@ -4,9 +4,9 @@
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY . .
-RUN mvn -B -DskipTests package -pl cli -am \
+RUN mvn -B -DskipTests package -pl all-in-one -am \
  && mkdir -p /opt/kdiag/lib \
- && cp cli/target/kdiag-cli.jar cli/target/lib/*.jar /opt/kdiag/lib/
+ && cp all-in-one/target/kdiag.jar all-in-one/target/lib/*.jar /opt/kdiag/lib/
 
 # The JDK, not a JRE: the Java profiler runs jcmd.
 FROM eclipse-temurin:17-jdk
@@ -21,4 +21,4 @@ COPY --from=build /opt/kdiag/lib /opt/kdiag/lib
 # Non-root by default (bridge, status writer); the containers of the agent pod run it as root.
 USER 10001:10001
 EXPOSE 8089 8090 8091 10357
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-cp", "/opt/kdiag/lib/*", "io.kdiag.cli.Kdiag"]
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-cp", "/opt/kdiag/lib/*", "io.kdiag.allinone.Kdiag"]

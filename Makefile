@@ -6,7 +6,7 @@ KUBECTL ?= kubectl
 
 .PHONY: build test image deploy
 
-## build: compile and package every module, skipping the tests (./kdiag runs from cli/target)
+## build: compile and package every module, skipping the tests (./kdiag runs from all-in-one/target)
 build:
 	$(MVN) -DskipTests package
 

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Section 8: wall time of {@code ./kdiag demo} on the built CLI ({@code cli/target}), run by the {@code kdiag} script as a
+ * Section 8: wall time of {@code ./kdiag demo} on the built CLI ({@code all-in-one/target}), run by the {@code kdiag} script as a
  * user runs it (its JVM options and class-data archive) but without its build step, with the time each line of its
  * output appeared, which splits it into JVM and stack start, each example, and the end. The archive is recorded first
  * if the CLI was built since, outside the measured time: it is part of the build.
@@ -19,7 +19,7 @@ final class DemoTiming {
     }
 
     static void run(Path repo, Path home, Report report) throws Exception {
-        Path jar = repo.resolve("cli/target/kdiag-cli.jar");
+        Path jar = repo.resolve("all-in-one/target/kdiag.jar");
         if (!Files.exists(jar)) {
             report.note("8 demo: skipped, " + jar + " is not built");
             return;

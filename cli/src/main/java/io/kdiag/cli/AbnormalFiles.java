@@ -9,7 +9,7 @@ import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 
 /** Reads Abnormal manifests. */
-final class AbnormalFiles {
+public final class AbnormalFiles {
     /** Annotation of an example: the phase it must end in (default Succeeded). */
     static final String EXPECTED_PHASE = Annotations.EXPECTED_PHASE;
 
@@ -17,7 +17,7 @@ final class AbnormalFiles {
     }
 
     /** Reads one Abnormal; a missing node is filled in with {@code defaultNode} when there is one. */
-    static Abnormal read(Path file, String defaultNode) throws IOException {
+    public static Abnormal read(Path file, String defaultNode) throws IOException {
         Abnormal abnormal;
         try {
             abnormal = ApiSerialization.abnormal(Files.readString(file));
@@ -39,7 +39,7 @@ final class AbnormalFiles {
         return abnormal;
     }
 
-    static String expectedPhase(Abnormal abnormal) {
+    public static String expectedPhase(Abnormal abnormal) {
         var annotations = abnormal.getMetadata().getAnnotations();
         return annotations == null ? "Succeeded" : annotations.getOrDefault(EXPECTED_PHASE, "Succeeded");
     }

@@ -20,8 +20,8 @@ import io.kdiag.schemas.avro.ProfilerExpired;
 import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
-import io.kdiag.schemas.avro.StageStarted;
 import io.kdiag.schemas.avro.StageOutcome;
+import io.kdiag.schemas.avro.StageStarted;
 
 /** Diagnosis events as a person reads them: one line each for {@code watch}, a table for {@code history}. */
 final class EventText {

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
         description = "List abnormals, or show one, from the status topic (the system of record).")
 final class GetCommand implements Callable<Integer> {
     @ParentCommand
-    Kdiag kdiag;
+    KdiagCommand kdiag;
 
     @Parameters(index = "0", paramLabel = "KIND", description = "abnormals (or abnormal, abn).")
     String kind;

@@ -12,9 +12,8 @@ import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -27,16 +26,13 @@ import picocli.CommandLine.Spec;
         exitCodeList = {"0:printed", "1:not found, or an error", "2:invalid usage"})
 final class HistoryCommand implements Callable<Integer> {
     @ParentCommand
-    Kdiag kdiag;
+    KdiagCommand kdiag;
 
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "NAME", description = "The abnormal's name.")
-    String name;
-
-    @Option(names = {"-n", "--namespace"}, defaultValue = "default", description = "Its namespace (default: ${DEFAULT-VALUE}).")
-    String namespace;
+    @Mixin
+    AbnormalName abnormal;
 
     /** Where times are shown; the machine's zone. */
     ZoneId zone = ZoneId.systemDefault();
@@ -46,14 +42,14 @@ final class HistoryCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (KdiagClient client = kdiag.client()) {
-            Optional<AbnormalStatus> found = Abnormals.newest(client, namespace, name, Duration.ZERO);
+            Optional<AbnormalStatus> found = abnormal.newest(client, Duration.ZERO);
             if (found.isEmpty()) {
-                err.printf("Error from server (NotFound): abnormals \"%s\" not found in namespace %s%n", name, namespace);
+                err.printf("Error from server (NotFound): abnormals \"%s\" not found in namespace %s%n", abnormal.name, abnormal.namespace);
                 return 1;
             }
             AbnormalStatus status = found.get();
             List<DiagnosisEvent> events = client.history(status.getUid(), status.getNodeName());
-            out.printf("abnormal %s/%s (uid %s) on node %s, started %s, %s%n%n", namespace, name, status.getUid(),
+            out.printf("abnormal %s/%s (uid %s) on node %s, started %s, %s%n%n", abnormal.namespace, abnormal.name, status.getUid(),
                     status.getNodeName(), status.getStartTime() == null ? "<unknown>" : StatusProjection.time(status.getStartTime()),
                     status.getPhase());
             if (events.isEmpty()) {

@@ -63,7 +63,7 @@ final class ReplayCommand implements Callable<Integer> {
     private static final int CELL = 60;
 
     @ParentCommand
-    Kdiag kdiag;
+    KdiagCommand kdiag;
 
     @Spec
     CommandSpec spec;
@@ -174,7 +174,7 @@ final class ReplayCommand implements Callable<Integer> {
         }
         out.println();
         summary.forEach(out::println);
-        return differing == 0 ? 0 : Kdiag.DIFFERENCES;
+        return differing == 0 ? 0 : KdiagCommand.DIFFERENCES;
     }
 
     /** Compares (and with --restore, writes) the newest replayed run of each name with the resource of that name. */
@@ -276,7 +276,7 @@ final class ReplayCommand implements Callable<Integer> {
             out.printf("Re-ran %s on %d of %d abnormals accepted since %s (the rest had no successful information "
                             + "collection): %d verdicts differ.%n", worker.name(), outcome.rediagnosed(), outcome.considered(),
                     StatusProjection.time(from), outcome.differing().size());
-            return outcome.differing().isEmpty() ? 0 : Kdiag.DIFFERENCES;
+            return outcome.differing().isEmpty() ? 0 : KdiagCommand.DIFFERENCES;
         } finally {
             deleteRecursively(artifacts);
         }

@@ -16,10 +16,10 @@ import java.util.Properties;
  * @param nodeName the node the local agent serves
  * @param topicPrefix prefix of the topic names
  */
-record StackFile(String bootstrapServers, String nodeName, String topicPrefix) {
+public record StackFile(String bootstrapServers, String nodeName, String topicPrefix) {
     static final String NAME = "stack.properties";
 
-    void write(Path home) {
+    public void write(Path home) {
         Properties p = new Properties();
         p.setProperty("bootstrap.servers", bootstrapServers);
         p.setProperty("node.name", nodeName);
@@ -45,7 +45,7 @@ record StackFile(String bootstrapServers, String nodeName, String topicPrefix) {
         return new StackFile(p.getProperty("bootstrap.servers"), p.getProperty("node.name"), p.getProperty("topic.prefix"));
     }
 
-    static void delete(Path home) {
+    public static void delete(Path home) {
         try {
             Files.deleteIfExists(home.resolve(NAME));
         } catch (IOException e) {

@@ -14,12 +14,12 @@ import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalStatus;
 
 /** Renders statuses the way kubectl does: YAML of the whole object, or a table. */
-final class StatusPrinter {
+public final class StatusPrinter {
     private StatusPrinter() {
     }
 
     /** The Abnormal with its status, as {@code kubectl get abnormal -o yaml} would print it. */
-    static String yaml(AbnormalStatus snapshot) {
+    public static String yaml(AbnormalStatus snapshot) {
         return ApiSerialization.yaml(StatusProjection.abnormal(snapshot));
     }
 
@@ -27,7 +27,7 @@ final class StatusPrinter {
      * The same YAML with long context lists cut to their first {@code keep} items and a line saying how many were left
      * out, so a terminal shows the shape without hundreds of process entries.
      */
-    static String condensedYaml(AbnormalStatus snapshot, int keep) {
+    public static String condensedYaml(AbnormalStatus snapshot, int keep) {
         Abnormal abnormal = StatusProjection.abnormal(snapshot);
         if (abnormal.getStatus().context != null) {
             Map<String, Object> context = new LinkedHashMap<>();
@@ -66,7 +66,7 @@ final class StatusPrinter {
     }
 
     /** Left-aligned columns separated by three spaces, like kubectl. */
-    static String columns(List<String[]> rows) {
+    public static String columns(List<String[]> rows) {
         int[] width = new int[rows.get(0).length];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {

@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
                 + "the exit code is 0 for Succeeded, 1 for Failed, 2 when the timeout passed first.")
 final class SubmitCommand implements Callable<Integer> {
     @ParentCommand
-    Kdiag kdiag;
+    KdiagCommand kdiag;
 
     @Parameters(paramLabel = "FILE", description = "Abnormal manifest (YAML or JSON).")
     Path file;
@@ -44,7 +44,7 @@ final class SubmitCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Kdiag.Connection connection = kdiag.connection();
+        KdiagCommand.Connection connection = kdiag.connection();
         Abnormal abnormal = AbnormalFiles.read(file, node != null ? node : connection.localNode());
         try (KdiagClient client = connection.client()) {
             String uid = client.publish(abnormal);

@@ -17,9 +17,9 @@ import io.kdiag.model.Phases;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.Phase;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -35,16 +35,13 @@ import picocli.CommandLine.Spec;
             "2:invalid usage, or the timeout passed first"})
 final class WatchCommand implements Callable<Integer> {
     @ParentCommand
-    Kdiag kdiag;
+    KdiagCommand kdiag;
 
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "NAME", description = "The abnormal's name.")
-    String name;
-
-    @Option(names = {"-n", "--namespace"}, defaultValue = "default", description = "Its namespace (default: ${DEFAULT-VALUE}).")
-    String namespace;
+    @Mixin
+    AbnormalName abnormal;
 
     @Option(names = "--timeout", defaultValue = "0",
             description = "Seconds to wait for the abnormal to appear and end; 0 waits as long as it takes (default).")
@@ -59,19 +56,19 @@ final class WatchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         long deadline = timeoutSeconds == 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         try (KdiagClient client = kdiag.client()) {
-            Optional<AbnormalStatus> found = Abnormals.newest(client, namespace, name, Duration.ZERO);
+            Optional<AbnormalStatus> found = abnormal.newest(client, Duration.ZERO);
             if (found.isEmpty()) {
-                err.printf("waiting for abnormal %s/%s to appear...%n", namespace, name);
+                err.printf("waiting for abnormal %s/%s to appear...%n", abnormal.namespace, abnormal.name);
                 err.flush();
-                found = Abnormals.newest(client, namespace, name, remaining(deadline));
+                found = abnormal.newest(client, remaining(deadline));
             }
             if (found.isEmpty()) {
                 err.printf("Error from server (NotFound): abnormals \"%s\" not found in namespace %s (waited %d s)%n",
-                        name, namespace, timeoutSeconds);
+                        abnormal.name, abnormal.namespace, timeoutSeconds);
                 return 1;
             }
             AbnormalStatus status = found.get();
-            out.printf("abnormal %s/%s (uid %s) on node %s%n", namespace, name, status.getUid(), status.getNodeName());
+            out.printf("abnormal %s/%s (uid %s) on node %s%n", abnormal.namespace, abnormal.name, status.getUid(), status.getNodeName());
             out.flush();
 
             FoldState fold = FoldState.empty();
@@ -93,7 +90,7 @@ final class WatchCommand implements Callable<Integer> {
                         throw new KdiagException("the watch stopped: " + (failure == null ? "closed" : failure.getMessage()), failure);
                     }
                     if (System.nanoTime() >= deadline) {
-                        err.printf("abnormal %s/%s did not end within %d s%n", namespace, name, timeoutSeconds);
+                        err.printf("abnormal %s/%s did not end within %d s%n", abnormal.namespace, abnormal.name, timeoutSeconds);
                         return 2;
                     }
                 }

@@ -43,7 +43,7 @@ class ReplayCommandTest {
 
     private static String run(String... args) {
         StringWriter err = new StringWriter();
-        int exit = Kdiag.commandLine().setErr(new PrintWriter(err, true)).setOut(new PrintWriter(new StringWriter()))
+        int exit = KdiagCommand.commandLine().setErr(new PrintWriter(err, true)).setOut(new PrintWriter(new StringWriter()))
                 .execute(args);
         assertThat(exit).isEqualTo(2);
         return err.toString();

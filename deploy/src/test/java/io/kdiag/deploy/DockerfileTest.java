@@ -49,11 +49,11 @@ class DockerfileTest {
         assertThat(from).hasSize(2);
         assertThat(from.get(0)).matches("FROM maven:[^ ]*eclipse-temurin-17 AS build");
         assertThat(from.get(1)).isEqualTo("FROM eclipse-temurin:17-jdk");
-        assertThat(String.join("\n", lines)).contains("mvn -B -DskipTests package -pl cli -am");
+        assertThat(String.join("\n", lines)).contains("mvn -B -DskipTests package -pl all-in-one -am");
         assertThat(lines).contains("COPY --from=build /opt/kdiag/lib /opt/kdiag/lib");
         String entrypoint = lines.stream().filter(l -> l.startsWith("ENTRYPOINT ")).reduce((a, b) -> b).orElseThrow();
-        assertThat(entrypoint).startsWith("ENTRYPOINT [\"java\"").contains("\"/opt/kdiag/lib/*\"", "\"io.kdiag.cli.Kdiag\"");
-        assertThat(Repo.path("cli/src/main/java/io/kdiag/cli/Kdiag.java")).exists();
+        assertThat(entrypoint).startsWith("ENTRYPOINT [\"java\"").contains("\"/opt/kdiag/lib/*\"", "\"io.kdiag.allinone.Kdiag\"");
+        assertThat(Repo.path("all-in-one/src/main/java/io/kdiag/allinone/Kdiag.java")).exists();
         String user = lines.stream().filter(l -> l.startsWith("USER ")).reduce((a, b) -> b).orElseThrow();
         assertThat(user).as("non-root unless a manifest asks for root").doesNotContain(" 0").doesNotContain("root");
     }

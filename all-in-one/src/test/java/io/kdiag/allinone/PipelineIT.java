@@ -1,4 +1,4 @@
-package io.kdiag.cli;
+package io.kdiag.allinone;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -28,6 +28,7 @@ import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalStatus;
+import io.kdiag.cli.KdiagCommand;
 import io.kdiag.client.KdiagClient;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.TopicAdmin;
@@ -244,7 +245,7 @@ class PipelineIT {
 
         Run same = kdiag("replay", "--rediagnose", "process-match-diagnoser", "--since", "1h");
 
-        assertThat(same.exit()).as(same.err()).isEqualTo(Kdiag.DIFFERENCES);
+        assertThat(same.exit()).as(same.err()).isEqualTo(KdiagCommand.DIFFERENCES);
         assertThat(same.out()).doesNotContain("default/rd-identified").doesNotContain("default/rd-unidentified")
                 .containsPattern("default/rd-not-run +\\S+ +not run +identified: processMatchDiagnosis, signalRecovery")
                 .contains("Re-ran process-match-diagnoser on");
@@ -252,7 +253,7 @@ class PipelineIT {
         Run changed = kdiag("replay", "--rediagnose", "process-match-diagnoser", "--since", "1h",
                 "--context-override", "processMatch={\"commandPattern\":\"^no-such-process$\"}");
 
-        assertThat(changed.exit()).as(changed.err()).isEqualTo(Kdiag.DIFFERENCES);
+        assertThat(changed.exit()).as(changed.err()).isEqualTo(KdiagCommand.DIFFERENCES);
         assertThat(changed.out())
                 .containsPattern("default/rd-identified +\\S+ +identified: processMatchDiagnosis, signalRecovery +not identified \\(NoMatchingProcess\\)")
                 .containsPattern("default/rd-not-run +\\S+ +not run +not identified \\(NoMatchingProcess\\)")
@@ -285,7 +286,7 @@ class PipelineIT {
 
             Run before = kdiag("replay", "--kubeconfig", kubeconfig.toString());
 
-            assertThat(before.exit()).as(before.err()).isEqualTo(Kdiag.DIFFERENCES);
+            assertThat(before.exit()).as(before.err()).isEqualTo(KdiagCommand.DIFFERENCES);
             assertThat(before.out()).containsPattern("default/replayed +\\S+ +cr +\\(resource\\) +<missing> +Succeeded")
                     .doesNotContainPattern(" topic ")
                     .containsPattern("Status topic: \\d+ identical, 0 differ, 0 have no recorded events.")
@@ -308,7 +309,7 @@ class PipelineIT {
 
             Run drift = kdiag("replay", "--kubeconfig", kubeconfig.toString());
 
-            assertThat(drift.exit()).isEqualTo(Kdiag.DIFFERENCES);
+            assertThat(drift.exit()).isEqualTo(KdiagCommand.DIFFERENCES);
             assertThat(drift.out()).containsPattern("default/replayed +\\S+ +topic +phase +Failed +Succeeded")
                     .containsPattern("default/replayed +\\S+ +cr +phase +Failed +Succeeded")
                     .containsPattern("Status topic: \\d+ identical, 1 differ")

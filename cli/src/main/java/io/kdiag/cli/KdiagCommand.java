@@ -2,6 +2,7 @@ package io.kdiag.cli;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import io.kdiag.client.KdiagClient;
@@ -12,21 +13,22 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The {@code kdiag} command. */
+/**
+ * The {@code kdiag} command and its commands that talk to an installation through Kafka (and, where asked, the
+ * Kubernetes API). The program that runs it adds the commands that run components themselves (the all-in-one stack).
+ */
 @Command(name = "kdiag", mixinStandardHelpOptions = true, version = "kdiag 0.1.0",
         description = "Kube Diagnoser: discover, diagnose and recover faults on Kubernetes nodes.",
-        subcommands = {DemoCommand.class, UpCommand.class, SubmitCommand.class, GetCommand.class, WatchCommand.class,
-                HistoryCommand.class, ReplayCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:success (submit --wait, watch: the abnormal Succeeded; replay: no differences)",
             "1:error: not found, Kafka or the API server unreachable, invalid input (submit --wait, watch: the abnormal Failed)",
             "2:invalid usage (submit --wait, watch: the timeout passed first)",
             "3:replay: differences were found"})
-public final class Kdiag {
-    private static final Logger LOG = LoggerFactory.getLogger(Kdiag.class);
+public final class KdiagCommand {
+    private static final Logger LOG = LoggerFactory.getLogger(KdiagCommand.class);
     /** Exit code of a replay that found differences. */
-    static final int DIFFERENCES = 3;
+    public static final int DIFFERENCES = 3;
     /** How long a Kafka call may block before the CLI gives up: long enough for a slow broker, short for a person. */
     private static final int KAFKA_API_TIMEOUT_MS = 15_000;
 
@@ -36,20 +38,19 @@ public final class Kdiag {
     @Option(names = {"--bootstrap-server"}, description = "Kafka bootstrap servers (default: the running 'kdiag up', or $KDIAG_KAFKA_BOOTSTRAP_SERVERS).")
     String bootstrapServers;
 
-    /** Runs the command line and exits with its code. */
-    public static void main(String[] args) {
-        CommandLine commandLine = commandLine();
-        int exitCode = commandLine.execute(args);
-        // picocli's writers buffer; System.exit would drop what they hold
-        commandLine.getOut().flush();
-        commandLine.getErr().flush();
-        System.exit(exitCode);
-    }
-
-    /** The command line with kubectl-like error reporting: one {@code error: ...} line on stderr, exit code 1. */
-    static CommandLine commandLine() {
-        CommandLine commandLine = new CommandLine(new Kdiag()).setCaseInsensitiveEnumValuesAllowed(true);
-        DeployableCommand.register(commandLine);
+    /**
+     * The command line with kubectl-like error reporting (one {@code error: ...} line on stderr, exit code 1): first the
+     * given commands, then those of an installation (submit, get, watch, history, replay).
+     */
+    public static CommandLine commandLine(Object... firstCommands) {
+        CommandLine commandLine = new CommandLine(new KdiagCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        for (Object command : firstCommands) {
+            commandLine.addSubcommand(command);
+        }
+        for (Object command : List.of(new SubmitCommand(), new GetCommand(), new WatchCommand(), new HistoryCommand(),
+                new ReplayCommand())) {
+            commandLine.addSubcommand(command);
+        }
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             LOG.warn("command failed command={}", cmd.getCommandName(), e);
             cmd.getErr().println("error: " + message(e));
@@ -71,7 +72,8 @@ public final class Kdiag {
         return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
     }
 
-    Path home() {
+    /** The folder of local data: {@code --home}, else {@code $KDIAG_HOME}, else {@code ./.kdiag}. */
+    public Path home() {
         if (home != null) {
             return home;
         }
@@ -80,7 +82,7 @@ public final class Kdiag {
     }
 
     /** How to reach Kafka: the flag, then the environment, then the running local stack. */
-    Connection connection() {
+    public Connection connection() {
         Map<String, Object> kafka = new HashMap<>(io.kdiag.common.config.ConfigSource.fromEnvironment(null).kafkaProperties());
         StackFile stack = StackFile.read(home());
         String prefix = System.getenv().getOrDefault("KDIAG_TOPIC_PREFIX", stack != null ? stack.topicPrefix() : Topics.DEFAULT_PREFIX);
@@ -99,7 +101,7 @@ public final class Kdiag {
     }
 
     /** A client for the connection's Kafka and topics. */
-    KdiagClient client() {
+    public KdiagClient client() {
         return connection().client();
     }
 
@@ -110,8 +112,9 @@ public final class Kdiag {
      * @param topics the topic catalogue
      * @param localNode node name of the local stack's agent
      */
-    record Connection(Map<String, Object> kafka, Topics topics, String localNode) {
-        KdiagClient client() {
+    public record Connection(Map<String, Object> kafka, Topics topics, String localNode) {
+        /** A client of this Kafka and these topics. */
+        public KdiagClient client() {
             return KdiagClient.builder().kafka(kafka).topicPrefix(topics.prefix()).build();
         }
     }

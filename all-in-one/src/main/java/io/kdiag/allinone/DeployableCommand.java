@@ -1,4 +1,4 @@
-package io.kdiag.cli;
+package io.kdiag.allinone;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,7 @@
-package io.kdiag.cli.e2e;
+package io.kdiag.allinone.e2e;
 
-import static io.kdiag.cli.e2e.E2ePipeline.list;
-import static io.kdiag.cli.e2e.E2ePipeline.map;
+import static io.kdiag.allinone.e2e.E2ePipeline.list;
+import static io.kdiag.allinone.e2e.E2ePipeline.map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.kdiag.cli;
+package io.kdiag.allinone;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,6 +24,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import io.kdiag.api.v1.Abnormal;
+import io.kdiag.cli.AbnormalFiles;
+import io.kdiag.cli.KdiagCommand;
+import io.kdiag.cli.StatusPrinter;
 import io.kdiag.client.KdiagClient;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.ProfilerResult;
@@ -46,7 +49,7 @@ final class DemoCommand implements Callable<Integer> {
     private static final String EXPIRED = "expired";
 
     @ParentCommand
-    Kdiag kdiag;
+    KdiagCommand kdiag;
 
     @Option(names = "--examples", defaultValue = "examples", description = "Folder of example manifests (default: ${DEFAULT-VALUE}).")
     Path examples;

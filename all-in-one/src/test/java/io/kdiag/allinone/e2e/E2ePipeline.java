@@ -1,4 +1,4 @@
-package io.kdiag.cli.e2e;
+package io.kdiag.allinone.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -1,4 +1,4 @@
-package io.kdiag.cli;
+package io.kdiag.allinone;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,10 +1,12 @@
-package io.kdiag.cli;
+package io.kdiag.allinone;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import io.kdiag.cli.KdiagCommand;
+import io.kdiag.cli.StackFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -15,7 +17,7 @@ import picocli.CommandLine.ParentCommand;
                 + "Data is kept under <home>/data across restarts.")
 final class UpCommand implements Callable<Integer> {
     @ParentCommand
-    Kdiag kdiag;
+    KdiagCommand kdiag;
 
     @Option(names = "--port", defaultValue = "19092", description = "Kafka port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
     int port;

@@ -1,4 +1,4 @@
-package io.kdiag.cli;
+package io.kdiag.allinone;
 
 import java.io.IOException;
 import java.net.InetAddress;

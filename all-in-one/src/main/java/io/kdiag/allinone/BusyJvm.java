@@ -1,4 +1,4 @@
-package io.kdiag.cli;
+package io.kdiag.allinone;
 
 /**
  * The JVM {@code kdiag demo} profiles: it keeps one core busy in a method whose name shows up in the flame graph,
