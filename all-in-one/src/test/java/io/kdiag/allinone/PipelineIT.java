@@ -3,10 +3,8 @@ package io.kdiag.allinone;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,10 +18,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
@@ -43,6 +37,7 @@ import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.sourcebridge.SourceBridgeConfig;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.statuswriter.StatusWriterConfig;
+import io.kdiag.testkit.MockCluster;
 import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -267,22 +262,9 @@ class PipelineIT {
     @Test
     void shouldReplayEveryStatusAsFoldedAndRestoreTheResources() throws Exception {
         io.kdiag.schemas.avro.AbnormalStatus replayed = run(abnormal("replayed", "^" + MARKER + " ", true));
-        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(), false);
-        server.init();
-        try (KubernetesClient kube = server.createClient()) {
-            try (InputStream crd = Files.newInputStream(Path.of("../deploy/base/crds/abnormals.diagnosis.netease.com-v1.yml"))) {
-                kube.apiextensions().v1().customResourceDefinitions().load(crd).create();
-            }
-            Path kubeconfig = state.resolve("kubeconfig");
-            Files.writeString(kubeconfig, """
-                    apiVersion: v1
-                    kind: Config
-                    clusters: [{name: mock, cluster: {server: "%s"}}]
-                    users: [{name: mock, user: {token: it}}]
-                    contexts: [{name: mock, context: {cluster: mock, user: mock, namespace: default}}]
-                    current-context: mock
-                    """.formatted(server.url("/")));
+        try (MockCluster cluster = new MockCluster()) {
+            KubernetesClient kube = cluster.client();
+            Path kubeconfig = cluster.writeKubeconfig(state);
 
             Run before = kdiag("replay", "--kubeconfig", kubeconfig.toString());
 
@@ -321,8 +303,6 @@ class PipelineIT {
 
             assertThat(after.exit()).as(after.out()).isZero();
             assertThat(after.out()).startsWith("No differences.");
-        } finally {
-            server.destroy();
         }
     }
 
