@@ -333,8 +333,8 @@ class KafkaAclsIT {
                 {"templates": {"OOMKilling": {"assignedInformationCollectors": [{"namespace": "kube-diagnoser", "name": "reliability-collector"}],
                  "skipDiagnosis": true, "skipRecovery": true}}}""");
 
-        try (StatusWriter writer = Components.writer(settings(Role.STATUS_WRITER), dir.resolve("writer"), null);
-             NodeAgent agent = Components.agent(settings(Role.NODE_AGENT), dir.resolve("agent"), NODE, "kdiag.policy-file", policy.toString());
+        StatusWriter writer = Components.writer(settings(Role.STATUS_WRITER), dir.resolve("writer"), null);
+        try (NodeAgent agent = Components.agent(settings(Role.NODE_AGENT), dir.resolve("agent"), NODE, "kdiag.policy-file", policy.toString());
              SourceBridge bridge = Components.bridge(settings(Role.SOURCE_BRIDGE), new SimpleMeterRegistry());
              LogSource logSource = LogSource.start(LogSourceConfig.from(ConfigSource.of(Map.of("kdiag.node-name", NODE,
                      "kdiag.host-root", dir.resolve("host").toString(), "kdiag.log.state-dir", dir.resolve("log-state").toString(),
@@ -350,6 +350,10 @@ class KafkaAclsIT {
             AbnormalStatus status = cli.awaitFinalStatus(submitted, WAIT).orElseThrow(() -> new AssertionError("no final status for the CLI's abnormal"));
             assertThat(status.getPhase()).isEqualTo(Phase.Succeeded);
             assertThat(cli.history(submitted)).isNotEmpty();
+
+            // a restarted status writer finds its internal topics, group and transactional ids as it left them
+            writer.close();
+            writer = Components.writer(settings(Role.STATUS_WRITER), dir.resolve("writer"), null);
 
             // a producer that may only write the ingest topic, and a reader that may only read
             String published = ingest.publish(Components.abnormal("acl-ingest", NODE, false));
@@ -377,6 +381,8 @@ class KafkaAclsIT {
             }
             await().atMost(WAIT).untilAsserted(() -> assertThat(deadLetterSources()).containsAll(Set.of(TOPICS.abnormalRequests().name(),
                     TOPICS.abnormals().name(), TOPICS.diagnosisEvents().name())));
+        } finally {
+            writer.close();
         }
     }
 
