@@ -90,6 +90,9 @@ class KafkaAclsIT {
     /** A grant left over from an earlier setup, which {@link KafkaAcls#apply} must remove. */
     private static final AclBinding STALE = new AclBinding(new ResourcePattern(ResourceType.TOPIC, TOPICS.abnormals().name(),
             PatternType.LITERAL), new AccessControlEntry(Role.NODE_AGENT.defaultPrincipal(), "*", AclOperation.WRITE, AclPermissionType.ALLOW));
+    /** An operator's denial for the same principal, which {@link KafkaAcls#apply} must keep. */
+    private static final AclBinding DENIAL = new AclBinding(new ResourcePattern(ResourceType.GROUP, "kdiag-other", PatternType.LITERAL),
+            new AccessControlEntry(Role.NODE_AGENT.defaultPrincipal(), "*", AclOperation.READ, AclPermissionType.DENY));
 
     @TempDir
     static Path dir;
@@ -126,13 +129,14 @@ class KafkaAclsIT {
             TopicAdmin.ensureTopics(adminSettings(), TOPICS, 3, (short) 1);
             admin.createTopics(List.of(new NewTopic(TOPICS.prefix() + KafkaAcls.BRIDGE_STATE_TOPIC, 1, (short) 1)
                     .configs(Map.of("cleanup.policy", "compact,delete")))).all().get(30, TimeUnit.SECONDS);
-            admin.createAcls(List.of(STALE)).all().get(30, TimeUnit.SECONDS);
+            admin.createAcls(List.of(STALE, DENIAL)).all().get(30, TimeUnit.SECONDS);
             // ACLs reach the broker's authoriser through the metadata log; describeAcls answers from the same image
-            await().atMost(WAIT).until(() -> admin.describeAcls(AclBindingFilter.ANY).values().get(30, TimeUnit.SECONDS).contains(STALE));
+            await().atMost(WAIT).until(() -> admin.describeAcls(AclBindingFilter.ANY).values().get(30, TimeUnit.SECONDS)
+                    .containsAll(List.of(STALE, DENIAL)));
 
             applied = KafkaAcls.apply(admin, ACLS.defaultBindings(), Duration.ofSeconds(30));
             await().atMost(WAIT).until(() -> new HashSet<>(admin.describeAcls(AclBindingFilter.ANY).values().get(30, TimeUnit.SECONDS))
-                    .equals(new HashSet<>(ACLS.defaultBindings())));
+                    .equals(expectedAcls()));
         }
         // every probe below reads one record, so an allowed read is seen as a record rather than as the absence of an error
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(adminSettings(), new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -148,6 +152,13 @@ class KafkaAclsIT {
                 }
             });
         }
+    }
+
+    /** The set, and the operator's denial that applying it keeps. */
+    private static Set<AclBinding> expectedAcls() {
+        Set<AclBinding> expected = new HashSet<>(ACLS.defaultBindings());
+        expected.add(DENIAL);
+        return expected;
     }
 
     @AfterAll
@@ -223,12 +234,12 @@ class KafkaAclsIT {
     }
 
     @Test
-    void shouldApplyExactlyTheSetAndRemoveStaleGrantsOfTheSamePrincipals() throws Exception {
+    void shouldApplyExactlyTheSetRemovingStaleGrantsButNoDenialOfTheSamePrincipals() throws Exception {
         assertThat(applied.deleted()).containsExactly(STALE);
         assertThat(applied.created()).containsExactlyInAnyOrderElementsOf(ACLS.defaultBindings());
         try (Admin admin = Admin.create(adminSettings())) {
             assertThat(admin.describeAcls(AclBindingFilter.ANY).values().get(30, TimeUnit.SECONDS))
-                    .containsExactlyInAnyOrderElementsOf(ACLS.defaultBindings());
+                    .containsExactlyInAnyOrderElementsOf(expectedAcls());
             KafkaAcls.Applied again = KafkaAcls.apply(admin, ACLS.defaultBindings(), Duration.ofSeconds(30));
             assertThat(again.created()).isEmpty();
             assertThat(again.deleted()).isEmpty();
@@ -272,7 +283,7 @@ class KafkaAclsIT {
         assertThat(initTransactionsRefused(Role.LOG_SOURCE, KafkaAcls.DEFAULT_BRIDGE_TRANSACTIONAL_ID)).isTrue();
         assertThat(initTransactionsRefused(Role.NODE_AGENT, KafkaAcls.LOG_SOURCE_TRANSACTIONAL_ID_PREFIX + NODE)).isTrue();
         assertThat(initTransactionsRefused(Role.SOURCE_BRIDGE, KafkaAcls.DEFAULT_STATUS_WRITER_APPLICATION_ID + "-x-1")).isTrue();
-        assertThat(initTransactionsRefused(Role.LOG_SOURCE, KafkaAcls.LOG_SOURCE_TRANSACTIONAL_ID_PREFIX + NODE)).isFalse();
+        assertThat(initTransactionsRefused(Role.LOG_SOURCE, KafkaAcls.LOG_SOURCE_TRANSACTIONAL_ID_PREFIX + "another-node")).isFalse();
 
         // an agent may read kdiag.abnormals, but not as the bridge's group (or any group but its own)
         Map<String, Object> settings = settings(Role.NODE_AGENT);

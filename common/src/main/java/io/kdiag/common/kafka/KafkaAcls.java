@@ -226,15 +226,15 @@ public final class KafkaAcls {
      * What {@link #apply} changed.
      *
      * @param created bindings that were missing and were created
-     * @param deleted bindings of the same principals that were not in the set and were deleted
+     * @param deleted grants (ALLOW) of the same principals that were not in the set and were deleted
      */
     public record Applied(List<AclBinding> created, List<AclBinding> deleted) {
     }
 
     /**
-     * Makes the ACLs of the principals named in {@code bindings} exactly {@code bindings}: creates the missing ones and
-     * deletes every other ACL of those principals (a grant left from an older topic prefix, say). ACLs of other
-     * principals are not touched. Needs Alter and Describe on the cluster.
+     * Makes the grants of the principals named in {@code bindings} exactly {@code bindings}: creates the missing ones and
+     * deletes every other ALLOW of those principals (a grant left from an older topic prefix, say). DENY entries, which
+     * only take rights away, and ACLs of other principals are not touched. Needs Alter and Describe on the cluster.
      *
      * @throws IllegalStateException if Kafka refuses or does not answer within {@code timeout}
      */
@@ -250,7 +250,9 @@ public final class KafkaAcls {
                         .values().get(timeout.toMillis(), TimeUnit.MILLISECONDS));
             }
             List<AclBinding> missing = wanted.stream().filter(b -> !existing.contains(b)).toList();
-            List<AclBinding> extra = existing.stream().filter(b -> !wanted.contains(b)).toList();
+            // a DENY only ever takes rights away: it is the operator's, and stays
+            List<AclBinding> extra = existing.stream()
+                    .filter(b -> b.entry().permissionType() == AclPermissionType.ALLOW && !wanted.contains(b)).toList();
             if (!missing.isEmpty()) {
                 admin.createAcls(missing).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             }
