@@ -38,23 +38,38 @@ final class Components {
 
     /** A node agent without a cluster; {@code settings} are {@code kdiag.*} key/value pairs that override. */
     static NodeAgent agent(String bootstrapServers, Path stateDir, String node, String... settings) {
+        return agent(kafka(bootstrapServers), stateDir, node, settings);
+    }
+
+    /** A node agent without a cluster, with these Kafka client settings (SASL, say). */
+    static NodeAgent agent(Map<String, Object> kafka, Path stateDir, String node, String... settings) {
         return NodeAgent.start(NodeAgentConfig.from(config(Map.of("kdiag.node-name", node, "kdiag.state-dir", stateDir.toString(),
                 "kdiag.kubernetes", "off", "kdiag.http-port", "0", "kdiag.advertise-address", "127.0.0.1"), settings)),
-                kafka(bootstrapServers), new SimpleMeterRegistry());
+                kafka, new SimpleMeterRegistry());
     }
 
     /** A source bridge without a cluster, storm limits out of the way. */
     static SourceBridge bridge(String bootstrapServers, MeterRegistry registry, String... settings) {
+        return bridge(kafka(bootstrapServers), registry, settings);
+    }
+
+    /** A source bridge without a cluster, with these Kafka client settings. */
+    static SourceBridge bridge(Map<String, Object> kafka, MeterRegistry registry, String... settings) {
         return SourceBridge.start(SourceBridgeConfig.from(config(Map.of("kdiag.kubernetes", "off", "kdiag.http-port", "0",
                 "kdiag.storm.per-node-per-minute", "100000", "kdiag.storm.cluster-per-minute", "100000"), settings)),
-                kafka(bootstrapServers), registry);
+                kafka, registry);
     }
 
     /** A status writer writing to {@code kube}'s Abnormal resources, or to none with {@code null}. */
     static StatusWriter writer(String bootstrapServers, Path stateDir, KubernetesClient kube, String... settings) {
+        return writer(kafka(bootstrapServers), stateDir, kube, settings);
+    }
+
+    /** A status writer with these Kafka client settings. */
+    static StatusWriter writer(Map<String, Object> kafka, Path stateDir, KubernetesClient kube, String... settings) {
         return StatusWriter.start(StatusWriterConfig.from(config(Map.of("kdiag.state-dir", stateDir.toString(),
                 "kdiag.http-port", "0", "kdiag.kubernetes", kube == null ? "off" : "on",
-                "kdiag.status-writes-per-second", "500"), settings)), kafka(bootstrapServers), new SimpleMeterRegistry(), kube);
+                "kdiag.status-writes-per-second", "500"), settings)), kafka, new SimpleMeterRegistry(), kube);
     }
 
     /** An Abnormal for {@code node} running the side-effect collector, then (unless {@code recover} is false) the recoverer. */

@@ -1,0 +1,272 @@
+package io.kdiag.common.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.kdiag.schemas.Topics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AccessControlEntryFilter;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclBindingFilter;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourcePatternFilter;
+import org.apache.kafka.common.resource.ResourceType;
+
+/**
+ * The Kafka ACLs of the pipeline, in one place (DESIGN §6): one principal per role, each allowed exactly what its code
+ * does and nothing else. Only the source bridge and the log sources (the same validating gate) write
+ * {@code <prefix>abnormals}; only agents write {@code <prefix>diagnosis-events}; only the status writer writes
+ * {@code <prefix>abnormal-status}; ingest producers write {@code <prefix>abnormal-requests} only.
+ *
+ * <p>The group and transactional ids below are the ones the components use. They do not carry the topic prefix; the
+ * bridge's transactional id and the status writer's application id are configurable, so they are parameters here.
+ * {@code KafkaAclsIT} (module reliability) runs every component under its principal with exactly this set, so a
+ * component that starts using another resource fails there.
+ *
+ * <p>Every binding allows, from any host. Read and Write imply Describe, so Describe is never listed.
+ */
+public final class KafkaAcls {
+    /** Consumer group of the bridge replicas on the ingest topic. */
+    public static final String BRIDGE_GROUP = "kdiag-source-bridge";
+    /** Default transactional id of the bridge ({@code kdiag.transactional-id}); the manifests use the pod name, which starts with it. */
+    public static final String DEFAULT_BRIDGE_TRANSACTIONAL_ID = "kdiag-source-bridge";
+    /** Transactional ids of the log sources: this, then the node name. */
+    public static final String LOG_SOURCE_TRANSACTIONAL_ID_PREFIX = "kdiag-log-source-";
+    /** Consumer groups of the agents: this, then the node name. */
+    public static final String NODE_AGENT_GROUP_PREFIX = "kdiag-node-agent-";
+    /** Default Kafka Streams application id of the status writer ({@code kdiag.application-id}). */
+    public static final String DEFAULT_STATUS_WRITER_APPLICATION_ID = "kdiag-status-writer";
+    /** The bridge's dedup state topic, after the topic prefix. */
+    public static final String BRIDGE_STATE_TOPIC = "bridge-state";
+
+    /** Who talks to Kafka, each with the user name the shipped manifests give it. */
+    public enum Role {
+        /** The source bridge: the gate into {@code abnormals}, reading the open ingest topic. */
+        SOURCE_BRIDGE("kdiag-source-bridge"),
+        /** A node's log source: the same gate, for its own node's log lines, without the ingest topic. */
+        LOG_SOURCE("kdiag-log-source"),
+        /** The node agents: read their node's partition of {@code abnormals}, write the events. */
+        NODE_AGENT("kdiag-node-agent"),
+        /** The status writer: the Kafka Streams fold of the events into statuses. */
+        STATUS_WRITER("kdiag-status-writer"),
+        /** Dashboards and scripts that only read statuses and histories ({@code kdiag get}, {@code history}, {@code watch}, {@code replay}). */
+        READER("kdiag-reader"),
+        /** Producers of the open ingest topic. */
+        INGEST("kdiag-ingest"),
+        /** A person with the CLI: submits to the ingest topic and reads statuses and histories. */
+        CLI("kdiag-cli");
+
+        private final String defaultUser;
+
+        Role(String defaultUser) {
+            this.defaultUser = defaultUser;
+        }
+
+        /** The user name of this role in the shipped manifests (the Strimzi {@code KafkaUser}). */
+        public String defaultUser() {
+            return defaultUser;
+        }
+
+        /** {@code User:<default user>}. */
+        public String defaultPrincipal() {
+            return "User:" + defaultUser;
+        }
+    }
+
+    /** How {@link #format} orders bindings: by principal, then resource, then operation. */
+    private static final Comparator<AclBinding> ORDER = Comparator.comparing((AclBinding b) -> b.entry().principal())
+            .thenComparing(b -> b.pattern().resourceType())
+            .thenComparing(b -> b.pattern().name())
+            .thenComparing(b -> b.pattern().patternType())
+            .thenComparing(b -> b.entry().operation());
+
+    private final Topics topics;
+    private final String bridgeTransactionalIdPrefix;
+    private final String statusWriterApplicationId;
+
+    /**
+     * The ACLs for a topic prefix and the components' configurable ids.
+     *
+     * @param topicPrefix {@code kdiag.topic-prefix}
+     * @param bridgeTransactionalIdPrefix what every bridge replica's {@code kdiag.transactional-id} starts with
+     * @param statusWriterApplicationId the status writer's {@code kdiag.application-id}
+     */
+    public KafkaAcls(String topicPrefix, String bridgeTransactionalIdPrefix, String statusWriterApplicationId) {
+        this.topics = new Topics(Objects.requireNonNull(topicPrefix, "topicPrefix"));
+        this.bridgeTransactionalIdPrefix = requireNotBlank(bridgeTransactionalIdPrefix, "bridgeTransactionalIdPrefix");
+        this.statusWriterApplicationId = requireNotBlank(statusWriterApplicationId, "statusWriterApplicationId");
+    }
+
+    /** The ACLs for a topic prefix, with the default bridge transactional id and status writer application id. */
+    public static KafkaAcls forPrefix(String topicPrefix) {
+        return new KafkaAcls(topicPrefix, DEFAULT_BRIDGE_TRANSACTIONAL_ID, DEFAULT_STATUS_WRITER_APPLICATION_ID);
+    }
+
+    private static String requireNotBlank(String value, String name) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(name + " must not be blank");
+        }
+        return value;
+    }
+
+    /** The bindings of one role, for {@code principal} ({@code User:name}). */
+    public List<AclBinding> bindings(Role role, String principal) {
+        Objects.requireNonNull(principal, "principal");
+        String bridgeState = topics.prefix() + BRIDGE_STATE_TOPIC;
+        List<AclBinding> out = new ArrayList<>();
+        switch (role) {
+            case SOURCE_BRIDGE -> {
+                topic(out, principal, topics.abnormalRequests().name(), AclOperation.READ);
+                topic(out, principal, topics.abnormals().name(), AclOperation.WRITE);
+                topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
+                // created by the bridge where missing, read whole at start, written in each transaction
+                topic(out, principal, bridgeState, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
+                add(out, principal, ResourceType.GROUP, BRIDGE_GROUP, PatternType.LITERAL, AclOperation.READ);
+                add(out, principal, ResourceType.TRANSACTIONAL_ID, bridgeTransactionalIdPrefix, PatternType.PREFIXED, AclOperation.WRITE);
+            }
+            case LOG_SOURCE -> {
+                topic(out, principal, topics.abnormals().name(), AclOperation.WRITE);
+                topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
+                topic(out, principal, bridgeState, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
+                add(out, principal, ResourceType.TRANSACTIONAL_ID, LOG_SOURCE_TRANSACTIONAL_ID_PREFIX, PatternType.PREFIXED,
+                        AclOperation.WRITE);
+            }
+            case NODE_AGENT -> {
+                topic(out, principal, topics.abnormals().name(), AclOperation.READ);
+                topic(out, principal, topics.diagnosisEvents().name(), AclOperation.WRITE);
+                topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
+                add(out, principal, ResourceType.GROUP, NODE_AGENT_GROUP_PREFIX, PatternType.PREFIXED, AclOperation.READ);
+            }
+            case STATUS_WRITER -> {
+                topic(out, principal, topics.diagnosisEvents().name(), AclOperation.READ);
+                topic(out, principal, topics.abnormalStatus().name(), AclOperation.WRITE);
+                topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
+                // Kafka Streams' internal topics (<application id>-<store>-changelog): created, written, restored from. The topology has
+                // no repartition topic, so no Delete (purging) is needed; KafkaAclsIT restarts the writer on exactly these
+                add(out, principal, ResourceType.TOPIC, statusWriterApplicationId + "-", PatternType.PREFIXED, AclOperation.CREATE,
+                        AclOperation.READ, AclOperation.WRITE);
+                add(out, principal, ResourceType.GROUP, statusWriterApplicationId, PatternType.LITERAL, AclOperation.READ);
+                // exactly-once v2: <application id>-<process id>-<thread>
+                add(out, principal, ResourceType.TRANSACTIONAL_ID, statusWriterApplicationId + "-", PatternType.PREFIXED,
+                        AclOperation.WRITE);
+            }
+            case READER -> {
+                topic(out, principal, topics.abnormalStatus().name(), AclOperation.READ);
+                topic(out, principal, topics.diagnosisEvents().name(), AclOperation.READ);
+            }
+            case INGEST -> topic(out, principal, topics.abnormalRequests().name(), AclOperation.WRITE);
+            case CLI -> {
+                out.addAll(bindings(Role.INGEST, principal));
+                out.addAll(bindings(Role.READER, principal));
+            }
+            default -> throw new IllegalArgumentException("unknown role " + role);
+        }
+        return List.copyOf(out);
+    }
+
+    /** The bindings of every role, each for the principal given; roles not in the map get none. */
+    public List<AclBinding> bindings(Map<Role, String> principals) {
+        Set<AclBinding> out = new LinkedHashSet<>();
+        principals.forEach((role, principal) -> out.addAll(bindings(role, principal)));
+        return List.copyOf(out);
+    }
+
+    /** The bindings of every role for its default user ({@link Role#defaultPrincipal()}), as the manifests ship them. */
+    public List<AclBinding> defaultBindings() {
+        Map<Role, String> principals = new EnumMap<>(Role.class);
+        for (Role role : Role.values()) {
+            principals.put(role, role.defaultPrincipal());
+        }
+        return bindings(principals);
+    }
+
+    private static void topic(List<AclBinding> out, String principal, String topic, AclOperation... operations) {
+        add(out, principal, ResourceType.TOPIC, topic, PatternType.LITERAL, operations);
+    }
+
+    private static void add(List<AclBinding> out, String principal, ResourceType type, String name, PatternType pattern,
+            AclOperation... operations) {
+        for (AclOperation operation : operations) {
+            out.add(new AclBinding(new ResourcePattern(type, name, pattern),
+                    new AccessControlEntry(principal, "*", operation, AclPermissionType.ALLOW)));
+        }
+    }
+
+    /**
+     * One line per binding, sorted: {@code principal operation resource-type pattern-type name}, as {@code kdiag acls}
+     * prints them.
+     */
+    public static String format(Collection<AclBinding> bindings) {
+        StringBuilder out = new StringBuilder();
+        bindings.stream().sorted(ORDER).forEach(b -> out.append(b.entry().principal()).append(' ')
+                .append(b.entry().permissionType()).append(' ')
+                .append(b.entry().operation()).append(' ')
+                .append(b.pattern().resourceType()).append(' ')
+                .append(b.pattern().patternType()).append(' ')
+                .append(b.pattern().name()).append('\n'));
+        return out.toString();
+    }
+
+    /**
+     * What {@link #apply} changed.
+     *
+     * @param created bindings that were missing and were created
+     * @param deleted grants (ALLOW) of the same principals that were not in the set and were deleted
+     */
+    public record Applied(List<AclBinding> created, List<AclBinding> deleted) {
+    }
+
+    /**
+     * Makes the grants of the principals named in {@code bindings} exactly {@code bindings}: creates the missing ones and
+     * deletes every other ALLOW of those principals (a grant left from an older topic prefix, say). DENY entries, which
+     * only take rights away, and ACLs of other principals are not touched. Needs Alter and Describe on the cluster.
+     *
+     * @throws IllegalStateException if Kafka refuses or does not answer within {@code timeout}
+     */
+    public static Applied apply(Admin admin, Collection<AclBinding> bindings, Duration timeout) {
+        Set<AclBinding> wanted = new LinkedHashSet<>(bindings);
+        Set<String> principals = new LinkedHashSet<>();
+        wanted.forEach(b -> principals.add(b.entry().principal()));
+        try {
+            Set<AclBinding> existing = new LinkedHashSet<>();
+            for (String principal : principals) {
+                existing.addAll(admin.describeAcls(new AclBindingFilter(ResourcePatternFilter.ANY,
+                        new AccessControlEntryFilter(principal, null, AclOperation.ANY, AclPermissionType.ANY)))
+                        .values().get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+            }
+            List<AclBinding> missing = wanted.stream().filter(b -> !existing.contains(b)).toList();
+            // a DENY only ever takes rights away: it is the operator's, and stays
+            List<AclBinding> extra = existing.stream()
+                    .filter(b -> b.entry().permissionType() == AclPermissionType.ALLOW && !wanted.contains(b)).toList();
+            if (!missing.isEmpty()) {
+                admin.createAcls(missing).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            if (!extra.isEmpty()) {
+                admin.deleteAcls(extra.stream().map(AclBinding::toFilter).toList()).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            return new Applied(missing, extra);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot apply the ACLs: " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Kafka did not answer within " + timeout.toSeconds() + " s while applying the ACLs", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while applying the ACLs", e);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package io.kdiag.common.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import io.kdiag.common.kafka.KafkaAcls.Role;
+import io.kdiag.schemas.Topics;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourceType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class KafkaAclsTest {
+
+    /** Whether the bindings let {@code principal} do {@code operation} on the resource, as the standard authoriser decides. */
+    static boolean allows(Collection<AclBinding> bindings, String principal, ResourceType type, String name, AclOperation operation) {
+        return bindings.stream().anyMatch(b -> b.entry().principal().equals(principal)
+                && b.entry().permissionType() == AclPermissionType.ALLOW
+                && b.pattern().resourceType() == type
+                && matches(b.pattern().patternType(), b.pattern().name(), name)
+                && implies(b.entry().operation(), operation));
+    }
+
+    private static boolean matches(PatternType pattern, String patternName, String name) {
+        return switch (pattern) {
+            case LITERAL -> patternName.equals(name) || patternName.equals("*");
+            case PREFIXED -> name.startsWith(patternName);
+            default -> throw new AssertionError("unexpected pattern type " + pattern);
+        };
+    }
+
+    /** Kafka's rule: Read, Write, Delete and Alter imply Describe; All implies everything. */
+    private static boolean implies(AclOperation granted, AclOperation wanted) {
+        return granted == wanted || granted == AclOperation.ALL
+                || wanted == AclOperation.DESCRIBE && Set.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE,
+                AclOperation.ALTER).contains(granted);
+    }
+
+    private static Set<String> principalsAllowed(Collection<AclBinding> bindings, String topic, AclOperation operation) {
+        return Stream.of(Role.values()).map(Role::defaultPrincipal)
+                .filter(p -> allows(bindings, p, ResourceType.TOPIC, topic, operation))
+                .collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    private static Set<String> principals(Role... roles) {
+        return Stream.of(roles).map(Role::defaultPrincipal).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    @ParameterizedTest(name = "prefix {0}")
+    @ValueSource(strings = {"kdiag.", "prod-eu."})
+    void shouldLetEachTopicBeWrittenOnlyByItsWriters(String prefix) {
+        List<AclBinding> acls = KafkaAcls.forPrefix(prefix).defaultBindings();
+        Topics topics = new Topics(prefix);
+
+        assertThat(principalsAllowed(acls, topics.abnormals().name(), AclOperation.WRITE))
+                .isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE));
+        assertThat(principalsAllowed(acls, topics.diagnosisEvents().name(), AclOperation.WRITE)).isEqualTo(principals(Role.NODE_AGENT));
+        assertThat(principalsAllowed(acls, topics.abnormalStatus().name(), AclOperation.WRITE)).isEqualTo(principals(Role.STATUS_WRITER));
+        assertThat(principalsAllowed(acls, topics.abnormalRequests().name(), AclOperation.WRITE)).isEqualTo(principals(Role.INGEST, Role.CLI));
+        assertThat(principalsAllowed(acls, topics.deadLetters().name(), AclOperation.WRITE))
+                .isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE, Role.NODE_AGENT, Role.STATUS_WRITER));
+        assertThat(principalsAllowed(acls, prefix + "bridge-state", AclOperation.WRITE)).isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE));
+        // nobody may create or delete the catalogue topics, nor change their settings
+        for (Topics.TopicSpec spec : topics.specs(12)) {
+            for (AclOperation op : List.of(AclOperation.CREATE, AclOperation.DELETE, AclOperation.ALTER, AclOperation.ALTER_CONFIGS)) {
+                assertThat(principalsAllowed(acls, spec.name(), op)).as(op + " " + spec.name()).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void shouldLetEachTopicBeReadOnlyByItsReaders() {
+        List<AclBinding> acls = KafkaAcls.forPrefix("kdiag.").defaultBindings();
+        Topics topics = new Topics("kdiag.");
+
+        assertThat(principalsAllowed(acls, topics.abnormalRequests().name(), AclOperation.READ)).isEqualTo(principals(Role.SOURCE_BRIDGE));
+        assertThat(principalsAllowed(acls, topics.abnormals().name(), AclOperation.READ)).isEqualTo(principals(Role.NODE_AGENT));
+        assertThat(principalsAllowed(acls, topics.diagnosisEvents().name(), AclOperation.READ))
+                .isEqualTo(principals(Role.STATUS_WRITER, Role.READER, Role.CLI));
+        assertThat(principalsAllowed(acls, topics.abnormalStatus().name(), AclOperation.READ)).isEqualTo(principals(Role.READER, Role.CLI));
+        // dead letters may hold what a producer should not have sent: for operators, not for the pipeline's principals
+        assertThat(principalsAllowed(acls, topics.deadLetters().name(), AclOperation.READ)).isEmpty();
+    }
+
+    @Test
+    void shouldGiveGroupsAndTransactionalIdsOnlyToTheirComponents() {
+        List<AclBinding> acls = KafkaAcls.forPrefix("kdiag.").defaultBindings();
+        String bridge = Role.SOURCE_BRIDGE.defaultPrincipal();
+        String log = Role.LOG_SOURCE.defaultPrincipal();
+        String agent = Role.NODE_AGENT.defaultPrincipal();
+        String writer = Role.STATUS_WRITER.defaultPrincipal();
+
+        // a replica's transactional id is its pod name, kdiag-source-bridge-<hash>-<hash>
+        assertThat(allows(acls, bridge, ResourceType.TRANSACTIONAL_ID, "kdiag-source-bridge-7d9f8-x2x4q", AclOperation.WRITE)).isTrue();
+        assertThat(allows(acls, bridge, ResourceType.TRANSACTIONAL_ID, "kdiag-log-source-node-1", AclOperation.WRITE)).isFalse();
+        assertThat(allows(acls, log, ResourceType.TRANSACTIONAL_ID, "kdiag-log-source-node-1", AclOperation.WRITE)).isTrue();
+        assertThat(allows(acls, log, ResourceType.TRANSACTIONAL_ID, "kdiag-source-bridge", AclOperation.WRITE)).isFalse();
+        assertThat(allows(acls, writer, ResourceType.TRANSACTIONAL_ID, "kdiag-status-writer-3f1c-1", AclOperation.WRITE)).isTrue();
+        assertThat(allows(acls, writer, ResourceType.TRANSACTIONAL_ID, "kdiag-source-bridge", AclOperation.WRITE)).isFalse();
+        assertThat(allows(acls, agent, ResourceType.TRANSACTIONAL_ID, "kdiag-source-bridge", AclOperation.WRITE)).isFalse();
+
+        assertThat(allows(acls, bridge, ResourceType.GROUP, "kdiag-source-bridge", AclOperation.READ)).isTrue();
+        assertThat(allows(acls, agent, ResourceType.GROUP, "kdiag-node-agent-node-1", AclOperation.READ)).isTrue();
+        assertThat(allows(acls, agent, ResourceType.GROUP, "kdiag-source-bridge", AclOperation.READ)).isFalse();
+        assertThat(allows(acls, writer, ResourceType.GROUP, "kdiag-status-writer", AclOperation.READ)).isTrue();
+        assertThat(allows(acls, writer, ResourceType.TOPIC, "kdiag-status-writer-status-store-changelog", AclOperation.CREATE)).isTrue();
+        for (Role role : List.of(Role.READER, Role.INGEST, Role.CLI, Role.LOG_SOURCE)) {
+            assertThat(acls).as(role + " joins no group").noneMatch(b -> b.entry().principal().equals(role.defaultPrincipal())
+                    && b.pattern().resourceType() == ResourceType.GROUP);
+        }
+    }
+
+    @Test
+    void shouldFollowTheConfiguredBridgeTransactionalIdAndApplicationId() {
+        List<AclBinding> acls = new KafkaAcls("kdiag.", "bridge-eu", "writer-eu").defaultBindings();
+
+        assertThat(allows(acls, Role.SOURCE_BRIDGE.defaultPrincipal(), ResourceType.TRANSACTIONAL_ID, "bridge-eu-0", AclOperation.WRITE)).isTrue();
+        assertThat(allows(acls, Role.SOURCE_BRIDGE.defaultPrincipal(), ResourceType.TRANSACTIONAL_ID, "kdiag-source-bridge", AclOperation.WRITE))
+                .isFalse();
+        assertThat(allows(acls, Role.STATUS_WRITER.defaultPrincipal(), ResourceType.GROUP, "writer-eu", AclOperation.READ)).isTrue();
+        assertThat(allows(acls, Role.STATUS_WRITER.defaultPrincipal(), ResourceType.TOPIC, "writer-eu-store-changelog", AclOperation.WRITE)).isTrue();
+        assertThat(allows(acls, Role.STATUS_WRITER.defaultPrincipal(), ResourceType.GROUP, "kdiag-status-writer", AclOperation.READ)).isFalse();
+        assertThatThrownBy(() -> new KafkaAcls("kdiag.", " ", "writer")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void shouldGrantNoWildcardNoClusterRightAndNoDenial() {
+        List<AclBinding> acls = KafkaAcls.forPrefix("kdiag.").defaultBindings();
+
+        assertThat(acls).isNotEmpty().doesNotHaveDuplicates().allSatisfy(b -> {
+            assertThat(b.pattern().name()).isNotEqualTo("*");
+            assertThat(b.pattern().resourceType()).isNotEqualTo(ResourceType.CLUSTER);
+            assertThat(b.entry().operation()).isNotIn(AclOperation.ALL, AclOperation.ALTER, AclOperation.ALTER_CONFIGS,
+                    AclOperation.CLUSTER_ACTION, AclOperation.IDEMPOTENT_WRITE);
+            assertThat(b.entry().permissionType()).isEqualTo(AclPermissionType.ALLOW);
+            assertThat(b.entry().host()).isEqualTo("*");
+        });
+    }
+
+    @Test
+    void shouldGiveTheCliExactlyTheIngestAndReaderRights() {
+        KafkaAcls acls = KafkaAcls.forPrefix("kdiag.");
+
+        assertThat(acls.bindings(Role.CLI, "User:alice")).containsExactlyInAnyOrderElementsOf(
+                Stream.concat(acls.bindings(Role.INGEST, "User:alice").stream(), acls.bindings(Role.READER, "User:alice").stream()).toList());
+        assertThat(acls.bindings(Role.INGEST, "User:ingest")).hasSize(1);
+    }
+
+    @Test
+    void shouldBindEachRoleToThePrincipalGiven() {
+        List<AclBinding> acls = KafkaAcls.forPrefix("kdiag.").bindings(Map.of(Role.NODE_AGENT, "User:agents", Role.READER, "User:grafana"));
+
+        assertThat(acls).extracting(b -> b.entry().principal()).containsOnly("User:agents", "User:grafana");
+        assertThat(allows(acls, "User:agents", ResourceType.TOPIC, "kdiag.diagnosis-events", AclOperation.WRITE)).isTrue();
+    }
+
+    @Test
+    void shouldFormatOneSortedLinePerBinding() {
+        List<AclBinding> acls = KafkaAcls.forPrefix("kdiag.").bindings(Role.INGEST, "User:kdiag-ingest");
+
+        assertThat(KafkaAcls.format(acls)).isEqualTo("User:kdiag-ingest ALLOW WRITE TOPIC LITERAL kdiag.abnormal-requests\n");
+        String all = KafkaAcls.format(KafkaAcls.forPrefix("kdiag.").defaultBindings());
+        List<String> lines = all.lines().toList();
+        assertThat(lines).hasSize(KafkaAcls.forPrefix("kdiag.").defaultBindings().size());
+        assertThat(lines.get(0)).startsWith("User:kdiag-cli ");
+        assertThat(lines.get(lines.size() - 1)).startsWith("User:kdiag-status-writer ");
+    }
+}
