@@ -26,6 +26,7 @@ import io.kdiag.common.kafka.KafkaAcls;
 import io.kdiag.common.kafka.KafkaAcls.Role;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.embedded.EmbeddedKafka;
+import io.kdiag.model.Phases;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.schemas.DeadLetterHeaders;
 import io.kdiag.schemas.Topics;
@@ -376,7 +377,7 @@ class KafkaAclsIT {
             await().atMost(WAIT).until(() -> Files.list(dir.resolve("log-state")).anyMatch(f -> f.toString().endsWith(".checkpoint")));
             Files.writeString(log, "Mar  1 12:00:00 " + NODE + " kernel: [ 1234.567890] Out of memory: Killed process 1234 (java)\n",
                     StandardOpenOption.APPEND);
-            AbnormalStatus fromLog = reader.awaitStatus(s -> s.getOrigin() == Origin.Log && KdiagClient.isFinal(s.getPhase()), WAIT)
+            AbnormalStatus fromLog = reader.awaitStatus(s -> s.getOrigin() == Origin.Log && Phases.isFinal(s.getPhase()), WAIT)
                     .orElseThrow(() -> new AssertionError("no final status for the log source's abnormal"));
             assertThat(fromLog.getPhase()).isEqualTo(Phase.Succeeded);
 
