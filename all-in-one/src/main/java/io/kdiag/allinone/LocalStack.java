@@ -9,6 +9,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -200,7 +201,8 @@ final class LocalStack implements AutoCloseable {
 
     static String localNodeName() {
         try {
-            return InetAddress.getLocalHost().getHostName();
+            // node names are DNS-1123 names: a host named "Laptop" serves node "laptop"
+            return InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT);
         } catch (IOException e) {
             return "localhost";
         }

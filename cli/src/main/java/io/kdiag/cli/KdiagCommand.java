@@ -29,6 +29,8 @@ public final class KdiagCommand {
     private static final Logger LOG = LoggerFactory.getLogger(KdiagCommand.class);
     /** Exit code of a replay that found differences. */
     public static final int DIFFERENCES = 3;
+    /** Exit code of {@code submit --wait} and {@code watch} when their timeout passed first (picocli's usage code). */
+    static final int TIMED_OUT = 2;
     /** How long a Kafka call may block before the CLI gives up: long enough for a slow broker, short for a person. */
     private static final int KAFKA_API_TIMEOUT_MS = 15_000;
 
@@ -48,7 +50,7 @@ public final class KdiagCommand {
             commandLine.addSubcommand(command);
         }
         for (Object command : List.of(new SubmitCommand(), new GetCommand(), new WatchCommand(), new HistoryCommand(),
-                new ReplayCommand())) {
+                new ReplayCommand(), new StackCommand())) {
             commandLine.addSubcommand(command);
         }
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {

@@ -57,7 +57,7 @@ final class SubmitCommand implements Callable<Integer> {
             Optional<AbnormalStatus> status = client.awaitFinalStatus(uid, Duration.ofSeconds(timeoutSeconds));
             if (status.isEmpty()) {
                 err.printf("abnormal %s did not finish within %d s%n", ref, timeoutSeconds);
-                return 2;
+                return KdiagCommand.TIMED_OUT;
             }
             out.print(StatusPrinter.yaml(status.get()));
             return status.get().getPhase() == Phase.Succeeded ? 0 : 1;

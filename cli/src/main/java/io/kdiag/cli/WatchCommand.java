@@ -63,9 +63,10 @@ final class WatchCommand implements Callable<Integer> {
                 found = abnormal.newest(client, remaining(deadline));
             }
             if (found.isEmpty()) {
+                // the timeout passed first, as when it ends before the abnormal does
                 err.printf("Error from server (NotFound): abnormals \"%s\" not found in namespace %s (waited %d s)%n",
                         abnormal.name, abnormal.namespace, timeoutSeconds);
-                return 1;
+                return KdiagCommand.TIMED_OUT;
             }
             AbnormalStatus status = found.get();
             out.printf("abnormal %s/%s (uid %s) on node %s%n", abnormal.namespace, abnormal.name, status.getUid(), status.getNodeName());
@@ -91,7 +92,7 @@ final class WatchCommand implements Callable<Integer> {
                     }
                     if (System.nanoTime() >= deadline) {
                         err.printf("abnormal %s/%s did not end within %d s%n", abnormal.namespace, abnormal.name, timeoutSeconds);
-                        return 2;
+                        return KdiagCommand.TIMED_OUT;
                     }
                 }
             }
