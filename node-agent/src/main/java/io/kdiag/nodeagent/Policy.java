@@ -13,9 +13,11 @@ import io.kdiag.schemas.avro.Origin;
 import tools.jackson.core.type.TypeReference;
 
 /**
- * What privileged work the agent may do for an abnormal (DESIGN §6): which processors, commands and profilers each
- * namespace and origin may use, which executables commands may run, which signals may be sent, and caps on timeouts
- * and output. Immutable; {@link PolicyHolder} swaps in a new one when the policy file changes.
+ * What privileged work the agent may do for an abnormal. The agent runs commands, profiles processes and sends signals
+ * as root on its node for whoever could create an abnormal (a namespace's users, an alert, a log line), so the policy
+ * says which processors, commands and profilers each namespace and origin may use, which executables commands may
+ * run, which signals may be sent, and caps timeouts and output. Immutable; {@link PolicyHolder} swaps in a new one
+ * when the policy file changes.
  *
  * <p>Every check returns {@code null} when allowed, else a message naming the rule that refused.
  */

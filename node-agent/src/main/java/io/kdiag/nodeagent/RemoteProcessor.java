@@ -31,9 +31,10 @@ import io.kdiag.api.v1.AbnormalStatus;
 import io.kdiag.stageworkers.spi.WorkResult;
 
 /**
- * Calls a processor over the original KubeDiag protocol (reference §1.5): {@code POST} the whole Abnormal as JSON,
- * expect 200 and the Abnormal back, at most 2 MiB, with nothing but {@code status.context} changed. The context
- * entries that differ become the result's updates, the keys that disappeared its removals.
+ * Calls a processor over KubeDiag's own protocol, unchanged so that processors written for KubeDiag keep working:
+ * {@code POST} the whole Abnormal as JSON, expect 200 and the Abnormal back, at most 2 MiB, with nothing but
+ * {@code status.context} changed. The context entries that differ become the result's updates, the keys that
+ * disappeared its removals.
  */
 final class RemoteProcessor {
     /** Largest response body read (the original's {@code MaxDataSize}). */
