@@ -18,6 +18,9 @@ import io.kdiag.schemas.avro.DiagnosisEvent;
  * events that the status writer makes.
  */
 final class AbnormalEvents {
+    /** Longest failure message kept in an event. */
+    private static final int MAX_MESSAGE_CHARS = 4096;
+
     private final String uid;
     private final String nodeName;
     private final EventSink sink;
@@ -34,6 +37,11 @@ final class AbnormalEvents {
         this.sink = sink;
         this.journal = journal;
         this.clock = clock;
+    }
+
+    /** A message cut to the length an event keeps. */
+    static String truncate(String message) {
+        return message.length() <= MAX_MESSAGE_CHARS ? message : message.substring(0, MAX_MESSAGE_CHARS) + " [truncated]";
     }
 
     String uid() {

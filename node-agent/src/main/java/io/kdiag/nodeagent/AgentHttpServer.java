@@ -53,10 +53,6 @@ import org.slf4j.LoggerFactory;
  * per-process token and the origin of their abnormal, whose grant the agent already checked.
  */
 final class AgentHttpServer implements AutoCloseable {
-    /** Header carrying the per-process token of the agent's calls to itself. */
-    static final String TOKEN_HEADER = "X-Kdiag-Agent-Token";
-    /** Header carrying the origin of the abnormal in the agent's calls to itself. */
-    static final String ORIGIN_HEADER = "X-Kdiag-Origin";
     private static final Logger LOG = LoggerFactory.getLogger(AgentHttpServer.class);
 
     private final HttpServer server;
@@ -93,7 +89,7 @@ final class AgentHttpServer implements AutoCloseable {
      * Listens on {@code port} of every interface (0 picks a free port).
      *
      * @param ready whether the agent is ready (consumer assigned, informers synced)
-     * @param token what the agent's own calls carry in {@link #TOKEN_HEADER}
+     * @param token what the agent's own calls carry in {@link RemoteProcessor#TOKEN_HEADER}
      */
     static AgentHttpServer start(int port, BuiltIns builtIns, Registrations registrations, NodeServices node, String nodeName,
                                  BooleanSupplier ready, String token) throws IOException {
@@ -208,8 +204,8 @@ final class AgentHttpServer implements AutoCloseable {
             HttpResponses.send(exchange, 406, "text/plain", "the body is not an Abnormal");
             return;
         }
-        boolean fromAgent = token.equals(exchange.getRequestHeaders().getFirst(TOKEN_HEADER));
-        Origin origin = fromAgent ? origin(exchange.getRequestHeaders().getFirst(ORIGIN_HEADER)) : Origin.Unknown;
+        boolean fromAgent = token.equals(exchange.getRequestHeaders().getFirst(RemoteProcessor.TOKEN_HEADER));
+        Origin origin = fromAgent ? origin(exchange.getRequestHeaders().getFirst(RemoteProcessor.ORIGIN_HEADER)) : Origin.Unknown;
         AbnormalStatus status = abnormal.getStatus() == null ? new AbnormalStatus() : abnormal.getStatus();
         WorkContext ctx = new WorkContext(String.valueOf(abnormal.getMetadata().getUid()), abnormal.getMetadata().getNamespace(),
                 abnormal.getMetadata().getName(), nodeName, abnormal.getSpec(), status.context, node);

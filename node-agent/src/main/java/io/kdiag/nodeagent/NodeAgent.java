@@ -131,10 +131,12 @@ public final class NodeAgent implements AutoCloseable {
         String advertised = config.advertiseAddress();
         String baseUrl = "http://" + (advertised.contains(":") ? "[" + advertised + "]" : advertised) + ":" + http.port();
         this.profilers = Profilers.fromClassPath();
-        this.stages = new StageRunner(config.nodeName(), builtIns, registrations, new RemoteProcessor(),
-                URI.create("http://127.0.0.1:" + http.port() + "/"), token, policy, node, profilers,
-                new Artifacts(artifactStore, baseUrl, config.artifactTtl()),
-                new StageRunner.Limits(config.maxContextBytes(), maxRequestSize - RECORD_OVERHEAD_BYTES), metrics);
+        Artifacts artifacts = new Artifacts(artifactStore, baseUrl, config.artifactTtl());
+        OutputLimits limits = new OutputLimits(config.maxContextBytes(), maxRequestSize - RECORD_OVERHEAD_BYTES);
+        RemoteProcessor remote = new RemoteProcessor(URI.create("http://127.0.0.1:" + http.port() + "/"), token);
+        this.stages = new StageRunner(config.nodeName(), node, new Processors(builtIns, registrations, remote, policy),
+                new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, artifacts, metrics),
+                new ContextFitter(artifacts, limits), metrics);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kdiag-node-agent-housekeeping");
             t.setDaemon(true);

@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.net.ConnectException;
 import java.net.ProxySelector;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -28,6 +29,8 @@ import java.util.function.Function;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalStatus;
+import io.kdiag.api.v1.ProcessorSpec;
+import io.kdiag.schemas.avro.Origin;
 import io.kdiag.stageworkers.spi.WorkResult;
 
 /**
@@ -41,12 +44,29 @@ final class RemoteProcessor {
     static final int MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
     /** Largest part of an error response put in a message. */
     static final int EXCERPT_BYTES = 512;
+    /** Seconds a call may take when its registration gives none (the original's default). */
+    static final int DEFAULT_TIMEOUT_SECONDS = 30;
+    /** Header carrying the per-process token of the agent's calls to itself. */
+    static final String TOKEN_HEADER = "X-Kdiag-Agent-Token";
+    /** Header carrying the origin of the abnormal in the agent's calls to itself. */
+    static final String ORIGIN_HEADER = "X-Kdiag-Origin";
 
     /** The fields a processor must return unchanged, with how to read each from the Abnormal. */
     private static final Map<String, Function<Abnormal, Object>> FIXED = fixedFields();
 
+    private final URI ownServer;
+    private final String selfToken;
     /** Created at the first call: a client brings a TLS context and a selector thread, unused without registered processors. */
     private HttpClient client;
+
+    /**
+     * @param ownServer base URL of this agent's HTTP server, for registrations without an address of their own
+     * @param selfToken what the agent's calls to itself carry in {@link #TOKEN_HEADER}
+     */
+    RemoteProcessor(URI ownServer, String selfToken) {
+        this.ownServer = ownServer;
+        this.selfToken = selfToken;
+    }
 
     private synchronized HttpClient client() {
         if (client == null) {
@@ -59,19 +79,60 @@ final class RemoteProcessor {
     }
 
     /**
-     * Sends {@code abnormal} to {@code url}; never throws for the processor's faults.
+     * The URL of a registration: {@code externalIP}/{@code externalPort} (v0.1.6), else {@code ip}/{@code port}
+     * (v0.1.0–v0.1.5), else this agent's own server; scheme {@code http} unless given.
+     *
+     * @throws IllegalArgumentException if the registration does not make a valid http or https URL
+     */
+    URI url(ProcessorSpec registration) {
+        String path = registration.path == null || registration.path.isEmpty() ? "/"
+                : registration.path.startsWith("/") ? registration.path : "/" + registration.path;
+        String scheme = registration.scheme == null || registration.scheme.isBlank() ? "http" : registration.scheme;
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new IllegalArgumentException("scheme " + scheme + " is neither http nor https");
+        }
+        String host;
+        int port;
+        if (registration.externalIP != null && registration.externalPort != null) {
+            host = registration.externalIP;
+            port = registration.externalPort;
+        } else if (registration.ip != null && !registration.ip.isBlank() && registration.port != null) {
+            host = registration.ip;
+            try {
+                port = registration.port.getIntVal() != null ? registration.port.getIntVal() : Integer.parseInt(registration.port.getStrVal().strip());
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("port " + registration.port.getStrVal() + " is not a number");
+            }
+        } else {
+            return ownServer.resolve(path);
+        }
+        if (port < 1 || port > 65_535) {
+            throw new IllegalArgumentException("port " + port + " is not between 1 and 65535");
+        }
+        try {
+            return new URI(scheme, null, host, port, path, null, null);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("not a valid URL: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Sends {@code abnormal} to {@code url}; never throws for the processor's faults. A call to this agent's own server
+     * carries the token and {@code origin}, so the built-in it reaches is not checked again as origin {@code Unknown}.
      *
      * @param timeout for the whole exchange, body included
-     * @param headers extra request headers (the agent's calls to itself identify themselves)
+     * @param origin the origin of the abnormal
      * @throws InterruptedException if the calling thread is interrupted; the exchange is abandoned
      */
-    WorkResult call(URI url, Duration timeout, Abnormal abnormal, Map<String, String> headers) throws InterruptedException {
+    WorkResult call(URI url, Duration timeout, Abnormal abnormal, Origin origin) throws InterruptedException {
         byte[] body = ApiSerialization.json(abnormal).getBytes(StandardCharsets.UTF_8);
         HttpRequest.Builder builder = HttpRequest.newBuilder(url)
                 .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        headers.forEach(builder::header);
+        if (url.getHost().equals(ownServer.getHost()) && url.getPort() == ownServer.getPort()) {
+            builder.header(TOKEN_HEADER, selfToken).header(ORIGIN_HEADER, origin.name());
+        }
         HttpRequest request = builder.build();
         CompletableFuture<HttpResponse<CappedBody.Result>> exchange = client().sendAsync(request,
                 info -> new CappedBody(info.statusCode() == 200 ? MAX_RESPONSE_BYTES : EXCERPT_BYTES, info.statusCode() == 200));

@@ -185,9 +185,9 @@ class AgentHttpServerTest {
 
         HttpResponse<String> stranger = post("/diagnoser/fakediagnoser", abnormalJson());
         HttpResponse<String> forged = post("/diagnoser/fakediagnoser", abnormalJson(),
-                AgentHttpServer.TOKEN_HEADER, "guess", AgentHttpServer.ORIGIN_HEADER, "CustomResource");
+                RemoteProcessor.TOKEN_HEADER, "guess", RemoteProcessor.ORIGIN_HEADER, "CustomResource");
         HttpResponse<String> agent = post("/diagnoser/fakediagnoser", abnormalJson(),
-                AgentHttpServer.TOKEN_HEADER, "secret", AgentHttpServer.ORIGIN_HEADER, "CustomResource");
+                RemoteProcessor.TOKEN_HEADER, "secret", RemoteProcessor.ORIGIN_HEADER, "CustomResource");
 
         assertThat(stranger.statusCode()).isEqualTo(500);
         assertThat(stranger.body()).startsWith("Forbidden: no grant of policy p.yaml allows processor kube-diagnoser/fake-diagnoser")

@@ -1,15 +1,14 @@
 package io.kdiag.nodeagent;
 
-import io.kdiag.stageworkers.FileArtifactStore;
-import io.kdiag.stageworkers.spi.HostPaths;
-import io.kdiag.stageworkers.spi.NodeServices;
-import io.kdiag.stageworkers.spi.PodSource;
+import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
@@ -25,9 +24,16 @@ import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageStarted;
+import io.kdiag.stageworkers.FileArtifactStore;
+import io.kdiag.stageworkers.WorkerCatalog;
+import io.kdiag.stageworkers.WorkerRunner;
+import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.NodeServices;
+import io.kdiag.stageworkers.spi.PodSource;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
+import io.micrometer.core.instrument.MeterRegistry;
 
 /** Builders and fakes shared by the agent's tests. */
 final class Fixtures {
@@ -47,13 +53,24 @@ final class Fixtures {
     }
 
     /** A stage runner of these workers under the default policy (commands echo and sh), without a cluster. */
-    static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, io.kdiag.stageworkers.WorkerRunner runner,
-                                   io.micrometer.core.instrument.MeterRegistry registry) {
-        java.util.function.Supplier<Policy> policy = () -> Policy.defaults(List.of("echo", "sh"));
-        return new StageRunner("node-a", new BuiltIns(BUILTIN, new io.kdiag.stageworkers.WorkerCatalog(workers), runner, policy), Registrations.NONE, new RemoteProcessor(),
-                java.net.URI.create("http://127.0.0.1:1/"), "token", policy, node, new Profilers(List.of()),
-                new Artifacts(node.artifacts(), "http://agent.test:8090", java.time.Duration.ofHours(1)),
-                new StageRunner.Limits(1024, 100_000), new AgentMetrics(registry));
+    static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, MeterRegistry registry) {
+        return stageRunner(node, workers, runner, () -> Policy.defaults(List.of("echo", "sh")), Registrations.NONE,
+                URI.create("http://127.0.0.1:1/"), new Profilers(List.of()), new OutputLimits(1024, 100_000), registry);
+    }
+
+    /**
+     * A stage runner of these built-ins and registrations; its artifacts are served at {@code http://agent.test:8090}
+     * and its calls to {@code ownServer} carry the token {@code token}.
+     */
+    static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy,
+                                   Registrations registrations, URI ownServer, Profilers profilers, OutputLimits limits,
+                                   MeterRegistry registry) {
+        AgentMetrics metrics = new AgentMetrics(registry);
+        Artifacts artifacts = new Artifacts(node.artifacts(), "http://agent.test:8090", Duration.ofHours(1));
+        BuiltIns builtIns = new BuiltIns(BUILTIN, new WorkerCatalog(workers), runner, policy);
+        return new StageRunner("node-a", node, new Processors(builtIns, registrations, new RemoteProcessor(ownServer, "token"), policy),
+                new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, artifacts, metrics),
+                new ContextFitter(artifacts, limits), metrics);
     }
 
     static NamespacedName ref(String name) {

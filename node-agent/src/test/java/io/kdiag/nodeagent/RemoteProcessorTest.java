@@ -21,6 +21,7 @@ import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.AbnormalStatus;
+import io.kdiag.schemas.avro.Origin;
 import io.kdiag.stageworkers.spi.WorkResult;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
 
 /** A JDK HTTP server in the test plays the processor, speaking the original protocol. */
 class RemoteProcessorTest {
-    private final RemoteProcessor remote = new RemoteProcessor();
+    private final RemoteProcessor remote = new RemoteProcessor(URI.create("http://127.0.0.1:1/"), "token");
     private final CountDownLatch release = new CountDownLatch(1);
     private HttpServer server;
     private volatile Function<Abnormal, Reply> behaviour;
@@ -86,7 +87,7 @@ class RemoteProcessorTest {
 
     private WorkResult call(Function<Abnormal, Reply> processor) throws InterruptedException {
         behaviour = processor;
-        return remote.call(url(), Duration.ofSeconds(5), abnormal(), Map.of());
+        return remote.call(url(), Duration.ofSeconds(5), abnormal(), Origin.CustomResource);
     }
 
     @Test
@@ -154,7 +155,7 @@ class RemoteProcessorTest {
             return Reply.json(a);
         };
 
-        WorkResult result = remote.call(url(), Duration.ofMillis(300), abnormal(), Map.of());
+        WorkResult result = remote.call(url(), Duration.ofMillis(300), abnormal(), Origin.CustomResource);
 
         assertThat(result.reason()).isEqualTo("Timeout");
         assertThat(result.message()).contains("did not answer within");
@@ -178,7 +179,7 @@ class RemoteProcessorTest {
     void shouldReportAProcessorThatCannotBeReached() throws Exception {
         server.stop(0);
 
-        WorkResult result = remote.call(url(), Duration.ofSeconds(5), abnormal(), Map.of());
+        WorkResult result = remote.call(url(), Duration.ofSeconds(5), abnormal(), Origin.CustomResource);
 
         assertThat(result.reason()).isEqualTo("RemoteError");
     }

@@ -32,7 +32,6 @@ import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
-import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
@@ -56,7 +55,7 @@ class StageRunnerTest {
     private Registrations registrations = Registrations.NONE;
     private NodeServices node;
     private URI ownServer = URI.create("http://127.0.0.1:1/");
-    private StageRunner.Limits limits = new StageRunner.Limits(1024, 100_000);
+    private OutputLimits limits = new OutputLimits(1024, 100_000);
 
     @BeforeEach
     void open() throws Exception {
@@ -75,10 +74,8 @@ class StageRunnerTest {
     }
 
     private void run(io.kdiag.schemas.avro.AbnormalRequest request, StageWorker... catalog) throws Exception {
-        StageRunner runner = new StageRunner("node-a", new BuiltIns(Fixtures.BUILTIN, new WorkerCatalog(List.of(catalog)), workers, policy), registrations,
-                new RemoteProcessor(), ownServer, "token", policy, node, Profilers.fromClassPath(),
-                new Artifacts(node.artifacts(), "http://agent.test:8090", Duration.ofHours(1)), limits,
-                new AgentMetrics(registry));
+        StageRunner runner = Fixtures.stageRunner(node, List.of(catalog), workers, policy, registrations, ownServer,
+                Profilers.fromClassPath(), limits, registry);
         runner.run(request, new AbnormalEvents(request.getUid(), "node-a", 0, sink, journal, Clock.systemUTC()));
     }
 
@@ -247,7 +244,7 @@ class StageRunnerTest {
 
     @Test
     void shouldKeepEveryEventUnderTheLargestRecord() throws Exception {
-        limits = new StageRunner.Limits(1_000_000, 20_000);
+        limits = new OutputLimits(1_000_000, 20_000);
         Map<String, Object> many = new LinkedHashMap<>();
         for (int i = 0; i < 30; i++) {
             many.put("key" + i, "v".repeat(1000));
@@ -343,8 +340,8 @@ class StageRunnerTest {
         server.createContext("/", exchange -> {
             Map<String, String> headers = new LinkedHashMap<>();
             headers.put("path", exchange.getRequestURI().getPath());
-            headers.put("token", exchange.getRequestHeaders().getFirst(AgentHttpServer.TOKEN_HEADER));
-            headers.put("origin", exchange.getRequestHeaders().getFirst(AgentHttpServer.ORIGIN_HEADER));
+            headers.put("token", exchange.getRequestHeaders().getFirst(RemoteProcessor.TOKEN_HEADER));
+            headers.put("origin", exchange.getRequestHeaders().getFirst(RemoteProcessor.ORIGIN_HEADER));
             synchronized (seenHeaders) {
                 seenHeaders.add(headers);
             }
