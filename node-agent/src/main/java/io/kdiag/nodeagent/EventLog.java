@@ -1,0 +1,31 @@
+package io.kdiag.nodeagent;
+
+import java.time.Clock;
+
+/** Where each abnormal's events go, and the journal that numbers them: opens the events of one abnormal. */
+final class EventLog {
+    private final String nodeName;
+    private final EventSink sink;
+    private final Journal journal;
+    private final Clock clock;
+
+    EventLog(String nodeName, EventSink sink, Journal journal, Clock clock) {
+        this.nodeName = nodeName;
+        this.sink = sink;
+        this.journal = journal;
+        this.clock = clock;
+    }
+
+    /** The events of {@code uid}, numbered from {@code firstSeq}. */
+    AbnormalEvents events(String uid, long firstSeq) {
+        return new AbnormalEvents(uid, nodeName, firstSeq, sink, journal, clock);
+    }
+
+    Journal journal() {
+        return journal;
+    }
+
+    String nodeName() {
+        return nodeName;
+    }
+}
