@@ -56,13 +56,7 @@ final class AbnormalEvents {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the journal " + journal, e);
         }
-        DiagnosisEvent event = DiagnosisEvent.newBuilder()
-                .setAbnormalUid(uid)
-                .setSeq(seq)
-                .setNodeName(nodeName)
-                .setTime(clock.instant())
-                .setPayload(payload)
-                .build();
+        DiagnosisEvent event = event(seq, payload);
         CompletableFuture<Void> acked = sink.send(event);
         pending.add(acked);
         sent.add(event);
@@ -79,18 +73,21 @@ final class AbnormalEvents {
 
     /** The encoded size the next event would have with this payload, to keep records under Kafka's limit. */
     int encodedSize(Object payload) {
-        DiagnosisEvent event = DiagnosisEvent.newBuilder()
+        try {
+            return event(nextSeq, payload).toByteBuffer().remaining();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode an event of abnormal " + uid, e);
+        }
+    }
+
+    private DiagnosisEvent event(long seq, Object payload) {
+        return DiagnosisEvent.newBuilder()
                 .setAbnormalUid(uid)
-                .setSeq(nextSeq)
+                .setSeq(seq)
                 .setNodeName(nodeName)
                 .setTime(clock.instant())
                 .setPayload(payload)
                 .build();
-        try {
-            return event.toByteBuffer().remaining();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot encode an event of abnormal " + uid, e);
-        }
     }
 
     /** Waits for every event sent so far, then records the abnormal as finished: it will never run again. */

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
@@ -35,9 +36,14 @@ final class AbnormalRun {
         this.node = node;
     }
 
-    /** Whether a command or profiler of this {@code type} (a processor type, e.g. {@code Diagnoser}) runs in {@code stage}. */
-    static boolean runsIn(String type, Stage stage) {
-        return StageDefinition.ofProcessorType(type).map(StageDefinition::stage).orElse(null) == stage;
+    /**
+     * The commands or profilers of the spec that run in {@code stage}, in order: those whose {@code type} (a processor
+     * type, e.g. {@code Diagnoser}) is the stage's.
+     */
+    static <T> List<T> inStage(List<T> specs, Function<T, String> type, Stage stage) {
+        return specs == null ? List.of() : specs.stream()
+                .filter(spec -> StageDefinition.ofProcessorType(type.apply(spec)).map(StageDefinition::stage).orElse(null) == stage)
+                .toList();
     }
 
     AbnormalRequest request() {

@@ -32,15 +32,8 @@ public final class StageCommands {
     }
 
     void run(Stage stage, AbnormalRun run) throws InterruptedException {
-        List<CommandExecutorSpec> commands = run.spec().commandExecutors;
-        if (commands == null) {
-            return;
-        }
         AbnormalRequest request = run.request();
-        for (CommandExecutorSpec command : commands) {
-            if (!AbnormalRun.runsIn(command.type, stage)) {
-                continue;
-            }
+        for (CommandExecutorSpec command : AbnormalRun.inStage(run.spec().commandExecutors, c -> c.type, stage)) {
             Policy current = policy.get();
             String executable = command.command == null || command.command.isEmpty() ? null : command.command.get(0);
             String refused = current.command(request.getNamespace(), request.getOrigin(), executable);

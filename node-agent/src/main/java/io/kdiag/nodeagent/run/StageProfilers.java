@@ -1,7 +1,6 @@
 package io.kdiag.nodeagent.run;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.function.Supplier;
 
 import io.kdiag.api.v1.ProfilerSpec;
@@ -35,15 +34,8 @@ public final class StageProfilers {
     }
 
     void run(Stage stage, AbnormalRun run) throws InterruptedException {
-        List<ProfilerSpec> specs = run.spec().profilers;
-        if (specs == null) {
-            return;
-        }
         AbnormalRequest request = run.request();
-        for (ProfilerSpec profiler : specs) {
-            if (!AbnormalRun.runsIn(profiler.type, stage)) {
-                continue;
-            }
+        for (ProfilerSpec profiler : AbnormalRun.inStage(run.spec().profilers, p -> p.type, stage)) {
             Policy current = policy.get();
             String language = Profilers.language(profiler);
             String refused = current.profiler(request.getNamespace(), request.getOrigin(), language);
