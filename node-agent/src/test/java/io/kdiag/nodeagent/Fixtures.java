@@ -1,14 +1,8 @@
 package io.kdiag.nodeagent;
 
-import io.kdiag.stageworkers.FileArtifactStore;
-import io.kdiag.stageworkers.spi.HostPaths;
-import io.kdiag.stageworkers.spi.NodeServices;
-import io.kdiag.stageworkers.spi.PodSource;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 import io.kdiag.api.ApiSerialization;
@@ -17,7 +11,6 @@ import io.kdiag.api.v1.NamespacedName;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.CommandFinished;
-import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProcessorStarted;
@@ -29,67 +22,34 @@ import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
 
-/** Builders and fakes shared by the agent's tests. */
-final class Fixtures {
-    static final String BUILTIN = "kube-diagnoser";
+/** Builders shared by the agent's tests in every package. */
+public final class Fixtures {
+    /** The namespace of the built-ins in the agents the tests build. */
+    public static final String BUILTIN = "kube-diagnoser";
 
     private Fixtures() {
     }
 
-    /** A node without a cluster, its artifacts in a temporary folder. */
-    static NodeServices node(HostPaths host, long agentPid) {
-        try {
-            return new NodeServices(host, agentPid, PodSource.NONE,
-                    new FileArtifactStore(java.nio.file.Files.createTempDirectory("kdiag-artifacts-"), java.time.Clock.systemUTC()));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    /** A stage runner of these workers under the default policy (commands echo and sh), without a cluster. */
-    static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, io.kdiag.stageworkers.WorkerRunner runner,
-                                   io.micrometer.core.instrument.MeterRegistry registry) {
-        java.util.function.Supplier<Policy> policy = () -> Policy.defaults(List.of("echo", "sh"));
-        return new StageRunner("node-a", new BuiltIns(BUILTIN, new io.kdiag.stageworkers.WorkerCatalog(workers), runner, policy), Registrations.NONE, new RemoteProcessor(),
-                java.net.URI.create("http://127.0.0.1:1/"), "token", policy, node, new Profilers(List.of()),
-                new Artifacts(node.artifacts(), "http://agent.test:8090", java.time.Duration.ofHours(1)),
-                new StageRunner.Limits(1024, 100_000), new AgentMetrics(registry));
-    }
-
-    static NamespacedName ref(String name) {
+    /** A reference to the built-in {@code name}. */
+    public static NamespacedName ref(String name) {
         return new NamespacedName(BUILTIN, name);
     }
 
-    static AbnormalRequest request(String uid, String node, AbnormalSpec spec) {
+    /** A request from a custom resource {@code default/abnormal-<uid>}. */
+    public static AbnormalRequest request(String uid, String node, AbnormalSpec spec) {
         return request(uid, node, ApiSerialization.json(spec));
     }
 
-    static AbnormalRequest request(String uid, String node, String specJson) {
+    /** As {@link #request(String, String, AbnormalSpec)}, with the spec as JSON (which need not be valid). */
+    public static AbnormalRequest request(String uid, String node, String specJson) {
         return AbnormalRequest.newBuilder()
                 .setUid(uid).setNamespace("default").setName("abnormal-" + uid).setNodeName(node)
                 .setOrigin(Origin.CustomResource).setRequestedAt(Instant.now()).setSpec(specJson).setLabels(Map.of())
                 .build();
     }
 
-    /** A sink that keeps what it is sent and acknowledges it at once, unless told to fail. */
-    static final class ListSink implements EventSink {
-        final List<DiagnosisEvent> events = new ArrayList<>();
-        Function<DiagnosisEvent, Throwable> failure = e -> null;
-
-        @Override
-        public synchronized CompletableFuture<Void> send(DiagnosisEvent event) {
-            events.add(event);
-            Throwable error = failure.apply(event);
-            return error == null ? CompletableFuture.completedFuture(null) : CompletableFuture.failedFuture(error);
-        }
-
-        synchronized List<String> described() {
-            return events.stream().map(e -> describe(e.getPayload())).toList();
-        }
-    }
-
     /** A worker whose behaviour the test gives, recording each call in {@code calls}. */
-    static StageWorker worker(String name, Stage stage, List<String> calls, Function<WorkContext, WorkResult> body) {
+    public static StageWorker worker(String name, Stage stage, List<String> calls, Function<WorkContext, WorkResult> body) {
         return new StageWorker() {
             @Override
             public String name() {
@@ -112,7 +72,7 @@ final class Fixtures {
     }
 
     /** A compact description of an event payload, for sequence assertions. */
-    static String describe(Object payload) {
+    public static String describe(Object payload) {
         if (payload instanceof StageStarted s) {
             return "StageStarted " + s.getStage();
         } else if (payload instanceof ProcessorStarted p) {

@@ -1,0 +1,103 @@
+package io.kdiag.nodeagent.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.kdiag.nodeagent.run.EventSink;
+import io.kdiag.schemas.DeadLetters;
+import io.kdiag.schemas.Topic;
+import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's one Kafka producer, idempotent and acknowledged by every replica: diagnosis events, keyed by the node,
+ * and the dead letters of records that cannot be read.
+ */
+public final class AgentProducer implements EventSink, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentProducer.class);
+    /** Room left in a record for its key, headers and batch framing. */
+    private static final int RECORD_OVERHEAD_BYTES = 4096;
+
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final Topics topics;
+    private final String nodeName;
+    private final byte[] key;
+    private final int maxEventBytes;
+    private final int maxRecordBytes;
+
+    private AgentProducer(Map<String, Object> settings, Topics topics, String nodeName) {
+        int maxRequestSize = Integer.parseInt(String.valueOf(settings.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576)));
+        this.maxEventBytes = maxRequestSize - RECORD_OVERHEAD_BYTES;
+        this.maxRecordBytes = DeadLetters.maxRecordBytes(settings);
+        this.producer = new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer());
+        this.topics = topics;
+        this.nodeName = nodeName;
+        this.key = nodeName.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A producer with the user's Kafka settings and what the agent's guarantees need. */
+    public static AgentProducer create(Map<String, Object> kafka, String nodeName, Topics topics) {
+        return new AgentProducer(properties(kafka, nodeName), topics, nodeName);
+    }
+
+    /** The producer's settings: the user's Kafka settings, with what the agent's guarantees need. */
+    static Map<String, Object> properties(Map<String, Object> kafka, String nodeName) {
+        Map<String, Object> props = new HashMap<>(kafka);
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "kdiag-node-agent-" + nodeName);
+        // an abnormal waits for acknowledgements two or three times (a recoverer's start, its end): a linger would add
+        // to each, and an abnormal's events are sent while earlier ones are in flight, so they are batched anyway
+        props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
+        return props;
+    }
+
+    /** The largest encoded event a record takes: {@code max.request.size} less room for key, headers and framing. */
+    public int maxEventBytes() {
+        return maxEventBytes;
+    }
+
+    @Override
+    public CompletableFuture<Void> send(DiagnosisEvent event) {
+        Topic<String, DiagnosisEvent> topic = topics.diagnosisEvents();
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        producer.send(new ProducerRecord<>(topic.name(), key, topic.valueSerde().serializer().serialize(topic.name(), event)),
+                (metadata, error) -> {
+                    if (error == null) {
+                        acked.complete(null);
+                    } else {
+                        acked.completeExceptionally(error);
+                    }
+                });
+        return acked;
+    }
+
+    /** Sends an unreadable record to the dead-letter topic and waits for it; a failure is logged, not thrown. */
+    void deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
+        LOG.warn("abnormal unreadable node={} offset={} reason={}", nodeName, record.offset(), reason);
+        ProducerRecord<byte[], byte[]> letter = DeadLetters.of(topics.deadLetters().name(),
+                new DeadLetters.Source(record.topic(), record.partition(), record.offset()),
+                record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8), record.value(), reason, maxRecordBytes);
+        try {
+            producer.send(letter).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.error("dead letter not delivered node={} offset={}", nodeName, record.offset(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,265 @@
+package io.kdiag.nodeagent.kafka;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.kdiag.nodeagent.run.AgentMetrics;
+import io.kdiag.nodeagent.run.ProfileExpiry;
+import io.kdiag.nodeagent.run.RequestHandler;
+import io.kdiag.schemas.Topic;
+import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.AbnormalRequest;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads this node's partition of {@code kdiag.abnormals} on a thread of its own and hands each of the node's requests
+ * to the {@link RequestHandler}, one at a time; between polls it sends the reports of expired profiles. An abnormal's
+ * offset is committed once it ended, so committing offset N + 1 always means every abnormal up to N ended.
+ */
+public final class PartitionConsumer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionConsumer.class);
+    /**
+     * How long a poll waits for records: it returns as soon as one arrives, so this only bounds how often an idle agent
+     * wakes up (and reports expired profiles, which can wait that long).
+     */
+    private static final Duration POLL = Duration.ofSeconds(5);
+    /** How long the broker holds a fetch that finds no record (Kafka's default: 500 ms), for the same reason. */
+    private static final int IDLE_FETCH_WAIT_MS = 5000;
+    /** Pause before a record whose events could not be delivered is read again. */
+    private static final Duration RETRY_PAUSE = Duration.ofMillis(500);
+    private static final Duration PARTITIONS_WAIT = Duration.ofSeconds(60);
+
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final TopicPartition partition;
+    private final Topic<String, AbnormalRequest> abnormals;
+    private final String nodeName;
+    private final RequestHandler requests;
+    private final ProfileExpiry expiry;
+    private final AgentProducer producer;
+    private final AgentMetrics metrics;
+    private final Thread loop;
+    private volatile boolean closing;
+    /** Offset after the last record handled, and the last one committed; both used on the consumer thread only. */
+    private long done = -1;
+    private long committed = -1;
+
+    private PartitionConsumer(KafkaConsumer<String, byte[]> consumer, TopicPartition partition, Topic<String, AbnormalRequest> abnormals,
+                              String nodeName, RequestHandler requests, ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics) {
+        this.consumer = consumer;
+        this.partition = partition;
+        this.abnormals = abnormals;
+        this.nodeName = nodeName;
+        this.requests = requests;
+        this.expiry = expiry;
+        this.producer = producer;
+        this.metrics = metrics;
+        this.loop = new Thread(this::consume, "kdiag-node-agent");
+    }
+
+    /**
+     * Assigns this node's partition and starts consuming it from its committed offset (the earliest when there is none).
+     *
+     * @param producer where unreadable records go as dead letters
+     * @return the consumer, once consuming has begun
+     * @throws IllegalStateException if the topic does not exist
+     */
+    public static PartitionConsumer start(Map<String, Object> kafka, String nodeName, Topics topics, RequestHandler requests,
+                                   ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics) {
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(properties(kafka, nodeName), new StringDeserializer(),
+                new ByteArrayDeserializer());
+        try {
+            String topic = topics.abnormals().name();
+            List<PartitionInfo> partitions = List.of();
+            long deadline = System.nanoTime() + PARTITIONS_WAIT.toNanos();
+            while (partitions.isEmpty() && System.nanoTime() < deadline) {
+                partitions = consumer.partitionsFor(topic, PARTITIONS_WAIT);
+            }
+            if (partitions.isEmpty()) {
+                throw new IllegalStateException("topic " + topic + " does not exist");
+            }
+            TopicPartition partition = new TopicPartition(topic, Topics.partitionFor(nodeName, partitions.size()));
+            consumer.assign(List.of(partition));
+            // resolves the committed offset now, so consuming has begun when start returns
+            long position = consumer.position(partition, PARTITIONS_WAIT);
+            LOG.info("node agent consuming node={} partition={} offset={}", nodeName, partition, position);
+            PartitionConsumer started = new PartitionConsumer(consumer, partition, topics.abnormals(), nodeName, requests, expiry,
+                    producer, metrics);
+            started.loop.start();
+            return started;
+        } catch (RuntimeException e) {
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+            throw e;
+        }
+    }
+
+    /** The consumer's settings: the user's Kafka settings, with the node's group, manual commits and committed reads. */
+    static Map<String, Object> properties(Map<String, Object> kafka, String nodeName) {
+        Map<String, Object> props = new HashMap<>(kafka);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "kdiag-node-agent-" + nodeName);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "kdiag-node-agent-" + nodeName);
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10);
+        props.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, IDLE_FETCH_WAIT_MS);
+        return props;
+    }
+
+    /** Whether it is still consuming: not closed, and its thread did not stop. */
+    public boolean consuming() {
+        return !closing && loop.isAlive();
+    }
+
+    /** Ends the current poll early, so expired profiles are reported without waiting it out. */
+    public void wakeUp() {
+        consumer.wakeup();
+    }
+
+    private void consume() {
+        try {
+            while (!closing) {
+                expiry.reportExpired();
+                ConsumerRecords<String, byte[]> records;
+                try {
+                    records = consumer.poll(POLL);
+                } catch (WakeupException e) {
+                    if (closing) {
+                        throw e;
+                    }
+                    continue; // woken to report an expired profile without waiting out the poll
+                }
+                updateLag();
+                for (ConsumerRecord<String, byte[]> record : records) {
+                    boolean handled = handle(record);
+                    updateLag();
+                    if (!handled) {
+                        // the events could not be delivered; read the record again after a pause
+                        consumer.seek(partition, record.offset());
+                        TimeUnit.MILLISECONDS.sleep(RETRY_PAUSE.toMillis());
+                        break;
+                    }
+                }
+                commitDone();
+            }
+        } catch (WakeupException | InterruptException | InterruptedException e) {
+            // closing
+        } catch (RuntimeException e) {
+            LOG.error("node agent stopped consuming node={}", nodeName, e);
+        } finally {
+            // an interrupt meant "stop now"; it must not also break the last commit or the consumer's close
+            Thread.interrupted();
+            commitLast();
+            try {
+                consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+            } catch (InterruptException e) {
+                // close() stopped waiting for this thread and interrupted it again; the consumer is closed all the same
+                LOG.debug("consumer closed while interrupted node={}", nodeName);
+            }
+        }
+    }
+
+    private void updateLag() {
+        consumer.currentLag(partition).ifPresent(metrics::partitionLag);
+    }
+
+    /** Handles one record; {@code false} when its events could not be delivered and it must be read again. */
+    private boolean handle(ConsumerRecord<String, byte[]> record) throws InterruptedException {
+        if (!nodeName.equals(record.key())) {
+            LOG.debug("abnormal skipped node={} key={} offset={} reason={}", nodeName, record.key(), record.offset(), "OtherNode");
+            markDone(record);
+            return true;
+        }
+        AbnormalRequest request;
+        try {
+            request = abnormals.valueSerde().deserializer().deserialize(record.topic(), record.value());
+        } catch (SerializationException e) {
+            producer.deadLetter(record, e.getMessage());
+            markDone(record);
+            return true;
+        }
+        if (request == null) {
+            markDone(record);
+            return true;
+        }
+        if (!requests.handle(request)) {
+            return false;
+        }
+        markDone(record);
+        // an abnormal ran: commit now rather than at the end of the batch
+        commitDone();
+        return true;
+    }
+
+    /** Notes that everything up to this record is done; {@link #commitDone()} commits it. */
+    private void markDone(ConsumerRecord<String, byte[]> record) {
+        done = record.offset() + 1;
+    }
+
+    /**
+     * Commits the offset after the last record done, if it moved, without waiting for the broker: the journal already
+     * keeps a finished abnormal from running again, so a commit lost in a crash only makes the agent skip the record
+     * as a duplicate. A failed commit is made good by the next one, or by {@link #commitLast()}. Records of other
+     * nodes are only marked, and committed once per poll.
+     */
+    private void commitDone() {
+        if (done > committed) {
+            long offset = done;
+            consumer.commitAsync(Map.of(partition, new OffsetAndMetadata(offset)), (offsets, error) -> {
+                if (error != null) {
+                    LOG.warn("offset not committed node={} offset={} reason={}", nodeName, offset, error.toString());
+                }
+            });
+            committed = done;
+        }
+    }
+
+    /** On the way out: commits the offset after the last record done and waits for it, so a restart reads nothing twice. */
+    private void commitLast() {
+        if (done < 0) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> last = Map.of(partition, new OffsetAndMetadata(done));
+        try {
+            try {
+                consumer.commitSync(last, Duration.ofSeconds(5));
+            } catch (WakeupException e) {
+                // the wake-up of close() arrived after the last poll; it is spent now
+                consumer.commitSync(last, Duration.ofSeconds(5));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("last offset not committed node={} offset={} reason={}", nodeName, done, e.toString());
+        }
+    }
+
+    /** Stops consuming: an abnormal in the middle is interrupted, and ended at the next start. */
+    @Override
+    public void close() {
+        closing = true;
+        consumer.wakeup();
+        try {
+            loop.join(TimeUnit.SECONDS.toMillis(2));
+            // still busy with an abnormal: interrupt it; the next start ends it with AbnormalFailed
+            loop.interrupt();
+            loop.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.kdiag.nodeagent.processors;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import io.kdiag.nodeagent.policy.Policy;
+import io.kdiag.schemas.avro.Origin;
+import io.kdiag.schemas.avro.Stage;
+import io.kdiag.stageworkers.WorkerCatalog;
+import io.kdiag.stageworkers.WorkerRunner;
+import io.kdiag.stageworkers.spi.StageWorker;
+import io.kdiag.stageworkers.spi.WorkContext;
+import io.kdiag.stageworkers.spi.WorkResult;
+
+/**
+ * The agent's in-process workers and the one way to run them, whether a stage or the HTTP endpoint asks: the policy
+ * is checked first (the processor grant, and the targets of the signal recoverer), then the worker runs with its
+ * timeout.
+ */
+public final class BuiltIns {
+    /** The built-in recoverer whose {@code signalRecovery} targets the policy checks before it runs. */
+    static final String SIGNAL_RECOVERER = "signal-recoverer";
+    /** Its input key. */
+    static final String SIGNAL_RECOVERY = "signalRecovery";
+
+    private final String namespace;
+    private final WorkerCatalog catalog;
+    private final WorkerRunner runner;
+    private final Supplier<Policy> policy;
+
+    /**
+     * @param namespace the namespace of references to built-ins ({@code kdiag.builtin-namespace})
+     * @param runner runs a worker with its timeout and output cap
+     */
+    public BuiltIns(String namespace, WorkerCatalog catalog, WorkerRunner runner, Supplier<Policy> policy) {
+        this.namespace = namespace;
+        this.catalog = catalog;
+        this.runner = runner;
+        this.policy = policy;
+    }
+
+    /** Namespace of references to built-ins ({@code kdiag.builtin-namespace}). */
+    public String namespace() {
+        return namespace;
+    }
+
+    /** The built-in a reference names, if it names one. */
+    Optional<StageWorker> find(String referenceNamespace, String name) {
+        return namespace.equals(referenceNamespace) ? catalog.find(name) : Optional.empty();
+    }
+
+    /** Every built-in of a stage, in class-path order. */
+    public List<StageWorker> of(Stage stage) {
+        return catalog.ofStage(stage);
+    }
+
+    /**
+     * Runs a built-in for an abnormal of {@code origin}; never throws for the worker's faults.
+     *
+     * @param grantChecked whether the caller already checked the processor grant (a registration that points at this
+     *        agent was checked under its own name)
+     * @throws InterruptedException if the calling thread is interrupted
+     */
+    public WorkResult run(StageWorker worker, Stage stage, WorkContext ctx, Origin origin, boolean grantChecked) throws InterruptedException {
+        if (worker.stage() != stage) {
+            return WorkResult.failed("WrongStage", "processor " + namespace + "/" + worker.name() + " runs in stage " + worker.stage()
+                    + ", not " + stage);
+        }
+        Policy current = policy.get();
+        if (!grantChecked) {
+            String refused = current.processor(ctx.namespace(), origin, namespace, worker.name());
+            if (refused != null) {
+                return WorkResult.failed("Forbidden", refused);
+            }
+        }
+        if (worker.name().equals(SIGNAL_RECOVERER)) {
+            String refused = current.signals(ctx.lookup(SIGNAL_RECOVERY), ctx.agentPid());
+            if (refused != null) {
+                return WorkResult.failed("Forbidden", refused);
+            }
+        }
+        return runner.run(worker, ctx);
+    }
+}

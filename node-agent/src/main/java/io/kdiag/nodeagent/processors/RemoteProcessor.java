@@ -1,0 +1,307 @@
+package io.kdiag.nodeagent.processors;
+
+import java.io.ByteArrayOutputStream;
+import java.net.ConnectException;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.v1.Abnormal;
+import io.kdiag.api.v1.AbnormalStatus;
+import io.kdiag.api.v1.ProcessorSpec;
+import io.kdiag.schemas.avro.Origin;
+import io.kdiag.stageworkers.spi.WorkResult;
+
+/**
+ * Calls a processor over KubeDiag's own protocol, unchanged so that processors written for KubeDiag keep working:
+ * {@code POST} the whole Abnormal as JSON, expect 200 and the Abnormal back, at most 2 MiB, with nothing but
+ * {@code status.context} changed. The context entries that differ become the result's updates, the keys that
+ * disappeared its removals.
+ */
+public final class RemoteProcessor {
+    /** Largest response body read (the original's {@code MaxDataSize}). */
+    public static final int MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+    /** Largest part of an error response put in a message. */
+    static final int EXCERPT_BYTES = 512;
+    /** Seconds a call may take when its registration gives none (the original's default). */
+    static final int DEFAULT_TIMEOUT_SECONDS = 30;
+    /** Header carrying the per-process token of the agent's calls to itself. */
+    public static final String TOKEN_HEADER = "X-Kdiag-Agent-Token";
+    /** Header carrying the origin of the abnormal in the agent's calls to itself. */
+    public static final String ORIGIN_HEADER = "X-Kdiag-Origin";
+
+    /** The fields a processor must return unchanged, with how to read each from the Abnormal. */
+    private static final Map<String, Function<Abnormal, Object>> FIXED = fixedFields();
+
+    private final URI ownServer;
+    private final String selfToken;
+    /** Created at the first call: a client brings a TLS context and a selector thread, unused without registered processors. */
+    private HttpClient client;
+
+    /**
+     * @param ownServer base URL of this agent's HTTP server, for registrations without an address of their own
+     * @param selfToken what the agent's calls to itself carry in {@link #TOKEN_HEADER}
+     */
+    public RemoteProcessor(URI ownServer, String selfToken) {
+        this.ownServer = ownServer;
+        this.selfToken = selfToken;
+    }
+
+    private synchronized HttpClient client() {
+        if (client == null) {
+            client = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .proxy(ProxySelector.of(null))
+                    .build();
+        }
+        return client;
+    }
+
+    /**
+     * The URL of a registration: {@code externalIP}/{@code externalPort} (v0.1.6), else {@code ip}/{@code port}
+     * (v0.1.0–v0.1.5), else this agent's own server; scheme {@code http} unless given.
+     *
+     * @throws IllegalArgumentException if the registration does not make a valid http or https URL
+     */
+    URI url(ProcessorSpec registration) {
+        String path = registration.path == null || registration.path.isEmpty() ? "/"
+                : registration.path.startsWith("/") ? registration.path : "/" + registration.path;
+        String scheme = registration.scheme == null || registration.scheme.isBlank() ? "http" : registration.scheme;
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new IllegalArgumentException("scheme " + scheme + " is neither http nor https");
+        }
+        String host;
+        int port;
+        if (registration.externalIP != null && registration.externalPort != null) {
+            host = registration.externalIP;
+            port = registration.externalPort;
+        } else if (registration.ip != null && !registration.ip.isBlank() && registration.port != null) {
+            host = registration.ip;
+            try {
+                port = registration.port.getIntVal() != null ? registration.port.getIntVal() : Integer.parseInt(registration.port.getStrVal().strip());
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("port " + registration.port.getStrVal() + " is not a number");
+            }
+        } else {
+            return ownServer.resolve(path);
+        }
+        if (port < 1 || port > 65_535) {
+            throw new IllegalArgumentException("port " + port + " is not between 1 and 65535");
+        }
+        try {
+            return new URI(scheme, null, host, port, path, null, null);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("not a valid URL: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Sends {@code abnormal} to {@code url}; never throws for the processor's faults. A call to this agent's own server
+     * carries the token and {@code origin}, so the built-in it reaches is not checked again as origin {@code Unknown}.
+     *
+     * @param timeout for the whole exchange, body included
+     * @param origin the origin of the abnormal
+     * @throws InterruptedException if the calling thread is interrupted; the exchange is abandoned
+     */
+    WorkResult call(URI url, Duration timeout, Abnormal abnormal, Origin origin) throws InterruptedException {
+        byte[] body = ApiSerialization.json(abnormal).getBytes(StandardCharsets.UTF_8);
+        HttpRequest.Builder builder = HttpRequest.newBuilder(url)
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (url.getHost().equals(ownServer.getHost()) && url.getPort() == ownServer.getPort()) {
+            builder.header(TOKEN_HEADER, selfToken).header(ORIGIN_HEADER, origin.name());
+        }
+        HttpRequest request = builder.build();
+        CompletableFuture<HttpResponse<CappedBody.Result>> exchange = client().sendAsync(request,
+                info -> new CappedBody(info.statusCode() == 200 ? MAX_RESPONSE_BYTES : EXCERPT_BYTES, info.statusCode() == 200));
+        HttpResponse<CappedBody.Result> response;
+        try {
+            response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            exchange.cancel(true);
+            return timedOut(url, timeout);
+        } catch (InterruptedException e) {
+            exchange.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (causedBy(cause, HttpTimeoutException.class)) {
+                return timedOut(url, timeout);
+            }
+            if (causedBy(cause, CappedBody.TooLarge.class)) {
+                return WorkResult.failed("ResponseTooLarge", "processor " + url + " answered more than " + MAX_RESPONSE_BYTES
+                        + " bytes, the limit of the protocol");
+            }
+            String what = cause instanceof ConnectException ? "cannot connect" : "request failed";
+            return WorkResult.failed("RemoteError", "processor " + url + ": " + what + ": "
+                    + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()));
+        }
+        CappedBody.Result result = response.body();
+        if (response.statusCode() != 200) {
+            return WorkResult.failed("RemoteError", "processor " + url + " answered " + response.statusCode() + ": "
+                    + new String(result.bytes(), StandardCharsets.UTF_8).strip() + (result.truncated() ? " [truncated]" : ""));
+        }
+        return compare(url, abnormal, new String(result.bytes(), StandardCharsets.UTF_8));
+    }
+
+    private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static WorkResult timedOut(URI url, Duration timeout) {
+        return WorkResult.failed("Timeout", "processor " + url + " did not answer within " + timeout.toSeconds() + " s");
+    }
+
+    /** Checks the answer against what was sent and turns its context into updates and removals. */
+    static WorkResult compare(URI url, Abnormal sent, String answer) {
+        Abnormal returned;
+        try {
+            returned = ApiSerialization.abnormal(answer);
+        } catch (RuntimeException e) {
+            return WorkResult.failed("InvalidResponse", "processor " + url + " did not answer an Abnormal: " + e.getMessage());
+        }
+        if (returned == null || returned.getStatus() == null) {
+            return WorkResult.failed("InvalidResponse", "processor " + url + " answered an Abnormal without a status");
+        }
+        for (Map.Entry<String, Function<Abnormal, Object>> field : FIXED.entrySet()) {
+            if (!Objects.equals(tree(field.getValue().apply(sent)), tree(field.getValue().apply(returned)))) {
+                return WorkResult.failed("InvalidResponse", "processor " + url + " changed " + field.getKey()
+                        + "; only status.context may change");
+            }
+        }
+        Map<String, Object> before = context(sent.getStatus());
+        Map<String, Object> after = context(returned.getStatus());
+        Map<String, Object> updates = new LinkedHashMap<>();
+        after.forEach((key, value) -> {
+            if (!before.containsKey(key) || !Objects.equals(before.get(key), value)) {
+                updates.put(key, value);
+            }
+        });
+        Set<String> removed = new LinkedHashSet<>(before.keySet());
+        removed.removeAll(after.keySet());
+        return WorkResult.succeeded(updates, removed);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> context(AbnormalStatus status) {
+        Object tree = status == null || status.context == null ? null : tree(status.context);
+        return tree == null ? new LinkedHashMap<>() : (Map<String, Object>) tree;
+    }
+
+    /** A value as a plain tree of maps, lists and scalars, so key order and model classes do not matter. */
+    private static Object tree(Object value) {
+        return value == null ? null : ApiSerialization.convert(value, Object.class);
+    }
+
+    private static Map<String, Function<Abnormal, Object>> fixedFields() {
+        Map<String, Function<Abnormal, Object>> fields = new LinkedHashMap<>();
+        fields.put("spec", Abnormal::getSpec);
+        fields.put("status.phase", a -> a.getStatus() == null ? null : a.getStatus().phase);
+        fields.put("status.conditions", a -> a.getStatus() == null || a.getStatus().conditions == null
+                ? null : List.copyOf(a.getStatus().conditions));
+        fields.put("status.identifiable", a -> a.getStatus() == null ? null : a.getStatus().identifiable);
+        fields.put("status.recoverable", a -> a.getStatus() == null ? null : a.getStatus().recoverable);
+        fields.put("status.message", a -> a.getStatus() == null ? null : a.getStatus().message);
+        fields.put("status.reason", a -> a.getStatus() == null ? null : a.getStatus().reason);
+        fields.put("status.startTime", a -> a.getStatus() == null ? null : a.getStatus().startTime);
+        fields.put("status.diagnoser", a -> a.getStatus() == null ? null : a.getStatus().diagnoser);
+        fields.put("status.recoverer", a -> a.getStatus() == null ? null : a.getStatus().recoverer);
+        return fields;
+    }
+
+    /** Collects a response body up to a cap: beyond it, a 200 fails with {@link TooLarge}, an error is truncated. */
+    private static final class CappedBody implements HttpResponse.BodySubscriber<CappedBody.Result> {
+        record Result(byte[] bytes, boolean truncated) {
+        }
+
+        static final class TooLarge extends RuntimeException {
+            private static final long serialVersionUID = 1L;
+
+            TooLarge() {
+                super("response too large", null, false, false);
+            }
+        }
+
+        private final int cap;
+        private final boolean failWhenTooLarge;
+        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        private final CompletableFuture<Result> result = new CompletableFuture<>();
+        private Flow.Subscription subscription;
+
+        CappedBody(int cap, boolean failWhenTooLarge) {
+            this.cap = cap;
+            this.failWhenTooLarge = failWhenTooLarge;
+        }
+
+        @Override
+        public CompletionStage<Result> getBody() {
+            return result;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            s.request(1);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> buffers) {
+            for (ByteBuffer buffer : buffers) {
+                int room = cap - kept.size();
+                if (buffer.remaining() > room) {
+                    byte[] part = new byte[room];
+                    buffer.get(part);
+                    kept.write(part, 0, part.length);
+                    subscription.cancel();
+                    if (failWhenTooLarge) {
+                        result.completeExceptionally(new TooLarge());
+                    } else {
+                        result.complete(new Result(kept.toByteArray(), true));
+                    }
+                    return;
+                }
+                byte[] bytes = new byte[buffer.remaining()];
+                buffer.get(bytes);
+                kept.write(bytes, 0, bytes.length);
+            }
+            subscription.request(1);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            result.completeExceptionally(error);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(new Result(kept.toByteArray(), false));
+        }
+    }
+}

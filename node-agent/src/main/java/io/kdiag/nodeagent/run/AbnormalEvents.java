@@ -1,0 +1,114 @@
+package io.kdiag.nodeagent.run;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import io.kdiag.model.StatusFold;
+import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.DiagnosisEvent;
+
+/**
+ * The events of one abnormal: numbers them without gaps, journals each seq before sending it, and marks the abnormal
+ * finished once every event is acknowledged. It keeps what it sent, so the status so far is the same fold of the same
+ * events that the status writer makes.
+ */
+final class AbnormalEvents {
+    /** Longest failure message kept in an event. */
+    private static final int MAX_MESSAGE_CHARS = 4096;
+
+    private final String uid;
+    private final String nodeName;
+    private final EventSink sink;
+    private final Journal journal;
+    private final Clock clock;
+    private final List<CompletableFuture<Void>> pending = new ArrayList<>();
+    private final List<DiagnosisEvent> sent = new ArrayList<>();
+    private long nextSeq;
+
+    AbnormalEvents(String uid, String nodeName, long firstSeq, EventSink sink, Journal journal, Clock clock) {
+        this.uid = uid;
+        this.nodeName = nodeName;
+        this.nextSeq = firstSeq;
+        this.sink = sink;
+        this.journal = journal;
+        this.clock = clock;
+    }
+
+    /** A message cut to the length an event keeps. */
+    static String truncate(String message) {
+        return message.length() <= MAX_MESSAGE_CHARS ? message : message.substring(0, MAX_MESSAGE_CHARS) + " [truncated]";
+    }
+
+    String uid() {
+        return uid;
+    }
+
+    /** Sends the next event; the future completes when Kafka acknowledged it. */
+    CompletableFuture<Void> emit(Object payload) {
+        long seq = nextSeq++;
+        try {
+            journal.reserve(uid, seq, payload);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the journal " + journal, e);
+        }
+        DiagnosisEvent event = event(seq, payload);
+        CompletableFuture<Void> acked = sink.send(event);
+        pending.add(acked);
+        sent.add(event);
+        return acked;
+    }
+
+    /**
+     * The status the events sent so far fold into, as the status writer will fold them; {@code null} before the first.
+     * Only a run that began with {@code Accepted} has one.
+     */
+    AbnormalStatus status() {
+        return StatusFold.fold(sent);
+    }
+
+    /** The encoded size the next event would have with this payload, to keep records under Kafka's limit. */
+    int encodedSize(Object payload) {
+        try {
+            return event(nextSeq, payload).toByteBuffer().remaining();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode an event of abnormal " + uid, e);
+        }
+    }
+
+    private DiagnosisEvent event(long seq, Object payload) {
+        return DiagnosisEvent.newBuilder()
+                .setAbnormalUid(uid)
+                .setSeq(seq)
+                .setNodeName(nodeName)
+                .setTime(clock.instant())
+                .setPayload(payload)
+                .build();
+    }
+
+    /** Waits for every event sent so far, then records the abnormal as finished: it will never run again. */
+    void finish() throws InterruptedException, EventSink.DeliveryException {
+        for (CompletableFuture<Void> acked : pending) {
+            awaitAck(acked);
+        }
+        pending.clear();
+        try {
+            journal.finish(uid);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the journal " + journal, e);
+        }
+    }
+
+    /** Waits until Kafka acknowledged an event this sent. */
+    void awaitAck(CompletableFuture<Void> acked) throws InterruptedException, EventSink.DeliveryException {
+        try {
+            acked.get();
+        } catch (ExecutionException e) {
+            throw new EventSink.DeliveryException("cannot deliver an event of abnormal " + uid + ": " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package io.kdiag.nodeagent.run;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.kdiag.schemas.avro.NamespacedName;
+import io.kdiag.schemas.avro.Stage;
+import io.kdiag.schemas.avro.StageOutcome;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * The agent's meters, named here only. They follow the original's per-stage counters ({@code *_sync_success_count},
+ * {@code *_command_executor_fail_count}, …) as labelled Prometheus counters: {@code kdiag_agent_stage_sync_total},
+ * {@code kdiag_agent_command_executor_total}, {@code kdiag_agent_profiler_total}; plus stage and processor duration
+ * histograms and two gauges. Meters are looked up once per tag set and kept: building and registering one per event
+ * cost more than the event.
+ */
+public final class AgentMetrics {
+    static final String STAGE_SYNC = "kdiag.agent.stage.sync";
+    static final String COMMAND_EXECUTOR = "kdiag.agent.command.executor";
+    static final String PROFILER = "kdiag.agent.profiler";
+    static final String STAGE_DURATION = "kdiag.agent.stage.duration";
+    static final String PROCESSOR_DURATION = "kdiag.agent.processor.duration";
+    static final String IN_FLIGHT = "kdiag.agent.abnormals.in.flight";
+    static final String PARTITION_LAG = "kdiag.agent.partition.lag";
+
+    private final MeterRegistry registry;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong partitionLag = new AtomicLong();
+    private final Map<Key, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<Key, Timer> timers = new ConcurrentHashMap<>();
+
+    /** A meter's name and tags: {@code tag} is the result or the processor, {@code null} for none. */
+    private record Key(String name, Stage stage, String tag) {
+    }
+
+    /** Registers the gauges in {@code registry}; the other meters follow at their first use. */
+    public AgentMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        Gauge.builder(IN_FLIGHT, inFlight, AtomicInteger::get)
+                .description("Abnormals this agent is running now")
+                .register(registry);
+        Gauge.builder(PARTITION_LAG, partitionLag, AtomicLong::get)
+                .description("Records of this node's partition of the abnormals topic not yet handled (end offset - position)")
+                .register(registry);
+    }
+
+    /** A stage ended with this outcome: {@code success}, {@code skip} or {@code fail}. */
+    void stage(Stage stage, StageOutcome outcome) {
+        sync(stage, switch (outcome) {
+            case Succeeded -> "success";
+            case Skipped -> "skip";
+            case Failed -> "fail";
+        });
+    }
+
+    /** A stage was cut short (interrupted, events not delivered): {@code error}. */
+    void stageError(Stage stage) {
+        sync(stage, "error");
+    }
+
+    private void sync(Stage stage, String result) {
+        counter(STAGE_SYNC, "Stages run, by result", stage, result).increment();
+    }
+
+    /** A stage took this long. */
+    void stageDuration(Stage stage, Duration duration) {
+        timers.computeIfAbsent(new Key(STAGE_DURATION, stage, null), k -> Timer.builder(STAGE_DURATION).description("Time stages took")
+                .tag("stage", stage.name())
+                .publishPercentileHistogram()
+                .register(registry)).record(duration);
+    }
+
+    /** A command of {@code spec.commandExecutors} ended: {@code success} or {@code fail}. */
+    void command(Stage stage, boolean succeeded) {
+        counter(COMMAND_EXECUTOR, "Commands of spec.commandExecutors, by result", stage, succeeded ? "success" : "fail").increment();
+    }
+
+    /** A profiler of {@code spec.profilers} ended: {@code success} or {@code fail}. */
+    void profiler(Stage stage, boolean succeeded) {
+        counter(PROFILER, "Profilers of spec.profilers, by result", stage, succeeded ? "success" : "fail").increment();
+    }
+
+    private Counter counter(String name, String description, Stage stage, String result) {
+        return counters.computeIfAbsent(new Key(name, stage, result), k -> Counter.builder(name).description(description)
+                .tag("stage", stage.name()).tag("result", result)
+                .register(registry));
+    }
+
+    /** A processor call took this long. */
+    void processor(Stage stage, NamespacedName processor, Duration duration) {
+        String name = processor.getNamespace() + "/" + processor.getName();
+        timers.computeIfAbsent(new Key(PROCESSOR_DURATION, stage, name), k -> Timer.builder(PROCESSOR_DURATION)
+                .description("Time processor calls took")
+                .tag("stage", stage.name()).tag("processor", name)
+                .publishPercentileHistogram()
+                .register(registry)).record(duration);
+    }
+
+    /** The abnormals running now. */
+    AtomicInteger inFlight() {
+        return inFlight;
+    }
+
+    /** Records of the node's partition not yet handled. */
+    public void partitionLag(long lag) {
+        partitionLag.set(lag);
+    }
+}

@@ -1,0 +1,74 @@
+package io.kdiag.nodeagent.run;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToIntFunction;
+
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.nodeagent.processors.Artifacts;
+import io.kdiag.stageworkers.spi.WorkResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes a processor's context updates fit the limits: values move into artifacts, largest first, until the updates
+ * are within {@code maxContextBytes} as JSON and their event within the record size Kafka takes.
+ */
+public final class ContextFitter {
+    private static final Logger LOG = LoggerFactory.getLogger(ContextFitter.class);
+
+    /** What a processor's result becomes: {@code updatesJson} is its updates' JSON when it succeeded. */
+    record Fitted(WorkResult result, String updatesJson) {
+    }
+
+    private final Artifacts artifacts;
+    private final OutputLimits limits;
+
+    /** {@code artifacts}: where values that do not fit go. */
+    public ContextFitter(Artifacts artifacts, OutputLimits limits) {
+        this.artifacts = artifacts;
+        this.limits = limits;
+    }
+
+    /**
+     * @param processor {@code namespace/name} of the processor that produced {@code result}, a succeeded one
+     * @param producedJson the JSON of the result's updates
+     * @param eventBytes the encoded size of the result's event with updates of the given JSON
+     */
+    Fitted fit(AbnormalRun run, String processor, WorkResult result, String producedJson, ToIntFunction<String> eventBytes) {
+        if (fits(producedJson, eventBytes)) {
+            return new Fitted(result, producedJson);
+        }
+        Map<String, Object> updates = new LinkedHashMap<>(result.contextUpdates());
+        Map<String, String> json = new LinkedHashMap<>();
+        updates.forEach((key, value) -> json.put(key, ApiSerialization.json(value)));
+        List<String> largestFirst = json.keySet().stream()
+                .sorted(Comparator.comparingInt((String key) -> json.get(key).length()).reversed()).toList();
+        for (String key : largestFirst) {
+            try {
+                updates.put(key, artifacts.offload(key, json.get(key)));
+            } catch (IOException | RuntimeException e) {
+                return new Fitted(WorkResult.failed("OutputTooLarge", "processor " + processor + " produced more context than "
+                        + limits.maxContextBytes() + " bytes and it cannot be stored as an artifact: " + e.getMessage()), null);
+            }
+            LOG.info("context value stored as an artifact uid={} node={} processor={} key={} bytes={}",
+                    run.uid(), run.nodeName(), processor, key, json.get(key).length());
+            String updatesJson = ApiSerialization.json(updates);
+            if (fits(updatesJson, eventBytes)) {
+                return new Fitted(WorkResult.succeeded(updates, result.removedKeys()), updatesJson);
+            }
+        }
+        return new Fitted(WorkResult.failed("OutputTooLarge", "processor " + processor + " produced " + updates.size()
+                + " context keys, too many for one event even with every value stored as an artifact"), null);
+    }
+
+    /** Whether updates of this JSON are small enough for the context and their event. */
+    private boolean fits(String updatesJson, ToIntFunction<String> eventBytes) {
+        return updatesJson.getBytes(StandardCharsets.UTF_8).length <= limits.maxContextBytes()
+                && eventBytes.applyAsInt(updatesJson) <= limits.maxEventBytes();
+    }
+}

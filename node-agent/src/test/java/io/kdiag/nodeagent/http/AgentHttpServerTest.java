@@ -1,0 +1,218 @@
+package io.kdiag.nodeagent.http;
+
+import static io.kdiag.nodeagent.Fixtures.worker;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.v1.Abnormal;
+import io.kdiag.api.v1.AbnormalSpec;
+import io.kdiag.api.v1.AbnormalStatus;
+import io.kdiag.api.v1.Diagnoser;
+import io.kdiag.api.v1.ProcessorSpec;
+import io.kdiag.nodeagent.policy.Policy;
+import io.kdiag.nodeagent.processors.BuiltIns;
+import io.kdiag.nodeagent.processors.Registrations;
+import io.kdiag.nodeagent.processors.RemoteProcessor;
+import io.kdiag.schemas.avro.Stage;
+import io.kdiag.stageworkers.FileArtifactStore;
+import io.kdiag.stageworkers.WorkerCatalog;
+import io.kdiag.stageworkers.WorkerRunner;
+import io.kdiag.stageworkers.spi.Artifact;
+import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.NodeServices;
+import io.kdiag.stageworkers.spi.PodSource;
+import io.kdiag.stageworkers.spi.WorkResult;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AgentHttpServerTest {
+    @TempDir
+    Path dir;
+    private final List<String> calls = new ArrayList<>();
+    private final AtomicBoolean ready = new AtomicBoolean();
+    private final MutableClock clock = new MutableClock();
+    private final HttpClient client = HttpClient.newHttpClient();
+    private final WorkerRunner workers = new WorkerRunner(Duration.ofSeconds(5), 1_000_000);
+    private Supplier<Policy> policy = () -> Policy.defaults(List.of());
+    private FileArtifactStore store;
+    private AgentHttpServer server;
+
+    /** A clock the test moves forward, to expire artifacts. */
+    private static final class MutableClock extends Clock {
+        private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        store = new FileArtifactStore(dir.resolve("artifacts"), clock);
+        NodeServices node = new NodeServices(HostPaths.of(dir), 4242, PodSource.NONE, store);
+        BuiltIns builtIns = new BuiltIns("kube-diagnoser", new WorkerCatalog(List.of(
+                worker("fake-diagnoser", Stage.Diagnosis, calls, ctx -> WorkResult.succeeded(
+                        Map.of("diagnosis", ctx.lookup("input")), Set.of("processInformation"))),
+                worker("broken-collector", Stage.InformationCollection, calls, ctx -> WorkResult.failed("Broken", "it broke")))),
+                workers, () -> policy.get());
+        Diagnoser registered = new Diagnoser();
+        registered.setMetadata(new ObjectMetaBuilder().withNamespace("team").withName("remote").build());
+        registered.setSpec(new ProcessorSpec());
+        registered.getSpec().externalIP = "10.0.0.1";
+        registered.getSpec().externalPort = 80;
+        Registrations registrations = new Registrations() {
+            @Override
+            public Optional<ProcessorSpec> find(Stage stage, String namespace, String name) {
+                return Optional.empty();
+            }
+
+            @Override
+            public List<HasMetadata> list(Stage stage) {
+                return stage == Stage.Diagnosis ? List.of(registered) : List.of();
+            }
+        };
+        server = AgentHttpServer.start(0, builtIns, registrations, node, "node-a", ready::get, "secret");
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        workers.close();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> post(String path, String body, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + server.port() + path);
+    }
+
+    private static String abnormalJson() {
+        Abnormal abnormal = new Abnormal();
+        abnormal.setMetadata(new ObjectMetaBuilder().withNamespace("default").withName("a").withUid("u1").build());
+        abnormal.setSpec(new AbnormalSpec());
+        abnormal.getSpec().context = Map.of("input", "from-spec");
+        abnormal.setStatus(new AbnormalStatus());
+        abnormal.getStatus().phase = "Diagnosing";
+        abnormal.getStatus().context = Map.of("processInformation", List.of(1), "kept", true);
+        return ApiSerialization.json(abnormal);
+    }
+
+    @Test
+    void shouldAnswerHealthAndReadiness() throws Exception {
+        assertThat(get("/healthz").body()).isEqualTo("OK");
+        assertThat(get("/readyz").statusCode()).isEqualTo(503);
+        ready.set(true);
+        assertThat(get("/readyz").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void shouldListBuiltInsAndRegisteredProcessors() throws Exception {
+        HttpResponse<String> diagnosers = get("/diagnoser");
+
+        assertThat(diagnosers.statusCode()).isEqualTo(200);
+        List<?> items = ApiSerialization.convert(ApiSerialization.jsonObject("{\"items\":" + diagnosers.body() + "}").get("items"), List.class);
+        assertThat(items).hasSize(2);
+        assertThat(diagnosers.body()).contains("\"name\":\"fake-diagnoser\"", "\"path\":\"/diagnoser/fakediagnoser\"",
+                "\"name\":\"remote\"", "\"externalIP\":\"10.0.0.1\"");
+        assertThat(get("/recoverer").body()).isEqualTo("[]");
+        assertThat(post("/diagnoser", "{}").statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void shouldRunABuiltInOverTheOriginalProtocol() throws Exception {
+        HttpResponse<String> ok = post("/diagnoser/fakediagnoser", abnormalJson());
+
+        assertThat(ok.statusCode()).isEqualTo(200);
+        Abnormal answered = ApiSerialization.abnormal(ok.body());
+        assertThat(answered.getStatus().context).isEqualTo(Map.of("kept", true, "diagnosis", "from-spec"));
+        assertThat(answered.getStatus().phase).isEqualTo("Diagnosing");
+        assertThat(answered.getMetadata().getUid()).isEqualTo("u1");
+    }
+
+    @Test
+    void shouldAnswerTheOriginalErrorCodes() throws Exception {
+        assertThat(get("/diagnoser/fakediagnoser").statusCode()).isEqualTo(405);
+        assertThat(post("/diagnoser/fakediagnoser", "{not json").statusCode()).isEqualTo(400);
+        assertThat(post("/diagnoser/fakediagnoser", "{\"kind\": \"Pod\", \"spec\": {}}").statusCode()).isEqualTo(406);
+        assertThat(post("/diagnoser/missing", abnormalJson()).statusCode()).isEqualTo(404);
+        HttpResponse<String> failed = post("/informationcollector/brokencollector", abnormalJson());
+        assertThat(failed.statusCode()).isEqualTo(500);
+        assertThat(failed.body()).isEqualTo("Broken: it broke");
+    }
+
+    @Test
+    void shouldApplyThePolicyToCallersAndTrustTheAgentsOwnToken() throws Exception {
+        policy = () -> Policy.parse("grants: [{origins: [CustomResource], processors: ['*']}]", "p.yaml");
+
+        HttpResponse<String> stranger = post("/diagnoser/fakediagnoser", abnormalJson());
+        HttpResponse<String> forged = post("/diagnoser/fakediagnoser", abnormalJson(),
+                RemoteProcessor.TOKEN_HEADER, "guess", RemoteProcessor.ORIGIN_HEADER, "CustomResource");
+        HttpResponse<String> agent = post("/diagnoser/fakediagnoser", abnormalJson(),
+                RemoteProcessor.TOKEN_HEADER, "secret", RemoteProcessor.ORIGIN_HEADER, "CustomResource");
+
+        assertThat(stranger.statusCode()).isEqualTo(500);
+        assertThat(stranger.body()).startsWith("Forbidden: no grant of policy p.yaml allows processor kube-diagnoser/fake-diagnoser")
+                .endsWith("origin Unknown");
+        assertThat(forged.statusCode()).isEqualTo(500);
+        assertThat(agent.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void shouldServeArtifactsUntilTheyExpire() throws Exception {
+        Artifact artifact = store.put("profile.html", "text/html", "<html/>".getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(1));
+
+        HttpResponse<String> served = get(artifact.path());
+        assertThat(served.statusCode()).isEqualTo(200);
+        assertThat(served.body()).isEqualTo("<html/>");
+        assertThat(served.headers().firstValue("Content-Type")).hasValue("text/html");
+        assertThat(get("/artifacts/" + artifact.id() + "/other.html").statusCode()).isEqualTo(404);
+
+        clock.now = clock.now.plus(Duration.ofMinutes(2));
+        assertThat(get(artifact.path()).statusCode()).isEqualTo(404);
+        assertThat(store.expire()).extracting(Artifact::id).containsExactly(artifact.id());
+        assertThat(get(artifact.path()).statusCode()).isEqualTo(404);
+    }
+}
