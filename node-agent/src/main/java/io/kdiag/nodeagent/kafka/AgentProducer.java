@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.kdiag.nodeagent.run.EventSink;
 import io.kdiag.schemas.DeadLetters;
@@ -16,6 +18,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,16 +87,28 @@ public final class AgentProducer implements EventSink, AutoCloseable {
     }
 
     /** Sends an unreadable record to the dead-letter topic and waits for it; a failure is logged, not thrown. */
-    void deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
+    void deadLetter(ConsumerRecord<String, byte[]> record, String reason) throws InterruptedException {
         LOG.warn("abnormal unreadable node={} offset={} reason={}", nodeName, record.offset(), reason);
-        ProducerRecord<byte[], byte[]> letter = DeadLetters.of(topics.deadLetters().name(),
-                new DeadLetters.Source(record.topic(), record.partition(), record.offset()),
-                record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8), record.value(), reason, maxRecordBytes);
-        try {
-            producer.send(letter).get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            LOG.error("dead letter not delivered node={} offset={}", nodeName, record.offset(), e);
+        // a copy Kafka refuses for its size is written again with less of the original: first its start, then nothing
+        for (int budget : new int[] {maxRecordBytes, DeadLetters.PREFIX_ONLY_BYTES, DeadLetters.HEADERS_ONLY_BYTES}) {
+            ProducerRecord<byte[], byte[]> letter = DeadLetters.of(topics.deadLetters().name(),
+                    new DeadLetters.Source(record.topic(), record.partition(), record.offset()),
+                    record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8), record.value(), reason, budget);
+            try {
+                producer.send(letter).get(30, TimeUnit.SECONDS);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RecordTooLargeException)) {
+                    LOG.error("dead letter not delivered node={} offset={}", nodeName, record.offset(), e.getCause());
+                    return;
+                }
+            } catch (TimeoutException e) {
+                LOG.error("dead letter not delivered within 30 s node={} offset={}", nodeName, record.offset());
+                return;
+            }
         }
+        LOG.error("dead letter refused by Kafka even without the original's value node={} offset={} bytes={}", nodeName,
+                record.offset(), record.value() == null ? 0 : record.value().length);
     }
 
     @Override
