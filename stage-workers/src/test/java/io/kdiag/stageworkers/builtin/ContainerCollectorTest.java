@@ -154,7 +154,7 @@ class ContainerCollectorTest {
 
     @Test
     void shouldGiveUpOnADaemonThatNeverAnswers() throws Exception {
-        try (FakeDocker docker = new FakeDocker(root.resolve("var/run/docker.sock"), null)) {
+        try (FakeDocker docker = new FakeDocker(root.resolve("var/run/docker.sock"), (String) null)) {
             WorkResult result = collect();
 
             assertThat(result.reason()).isEqualTo("ContainerRuntimeError");
