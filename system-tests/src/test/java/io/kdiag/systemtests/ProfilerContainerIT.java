@@ -101,12 +101,35 @@ class ProfilerContainerIT {
     }
 
     @Test
-    void shouldProfileTheJvmOfAnotherContainerFromTheAgentContainer() throws Exception {
-        // the bridge's JVM, by the pid the agent sees (the host's)
+    void shouldProfileARootJvmInAnotherContainerFromTheAgentContainer() throws Exception {
+        // a JVM of another container, as root like the agent: the attach socket is within the agent's reach
+        String jvm = stack.prefix + "-busy-jvm";
+        Podman.podman("run", "-d", "--name", jvm, "--label", Podman.RUN_LABEL, "--user", "0", "--entrypoint", "java",
+                "-v", Images.REPO.resolve("system-tests/src/test/jvm/Busy.java") + ":/Busy.java:ro", Images.project(), "/Busy.java");
+        try {
+            String pid = Podman.inspect(jvm, "{{.State.Pid}}");
+            // the source launcher compiles first: profile once the class runs
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!Podman.podman("exec", jvm, "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '").contains("Busy.java")
+                    || Podman.tryPodman("exec", jvm, "sh", "-c", "jcmd 1 Thread.print | grep -q Busy.spinHashes").exitCode() != 0) {
+                assertThat(System.nanoTime()).as("Busy runs").isLessThan(deadline);
+                Stack.sleep(500);
+            }
+            ProfilerResult result = profile("root-jvm", "java: {type: CPU, pid: " + pid + "}");
+            assertThat(result.getError()).isNull();
+            assertThat(fetch(result.getEndpoint())).contains("Java CPU profile of pid " + pid, "Busy.spinHashes");
+        } finally {
+            Podman.remove(jvm);
+        }
+    }
+
+    @Test
+    void shouldRefuseTheJvmOfAnotherUserInAnotherContainerWithAClearError() {
+        // the bridge's JVM runs as uid 10001; the agent is root without CAP_DAC_OVERRIDE (the DaemonSet's capabilities)
         String pid = Podman.inspect(stack.container(Stack.BRIDGE), "{{.State.Pid}}");
         ProfilerResult result = profile("bridge-jvm", "java: {type: CPU, pid: " + pid + "}");
-        assertThat(result.getError()).isNull();
-        String page = fetch(result.getEndpoint());
-        assertThat(page).contains("Java CPU profile of pid " + pid, "java.lang.Thread.run");
+        assertThat(result.getEndpoint()).isNull();
+        assertThat(result.getError()).contains("cannot attach to pid " + pid, "Permission denied",
+                "The JVM runs as uid 10001 and the agent as uid 0 without CAP_DAC_OVERRIDE");
     }
 }
