@@ -110,6 +110,24 @@ class PipelineContainerIT {
 
     @Test
     @Order(2)
+    void shouldExposeEveryCounterAndHistogramAtZeroBeforeTheFirstAbnormal() {
+        // read right after each component first became ready, before any test published anything
+        Map<String, List<String>> expected = Map.of(
+                Stack.AGENT, List.of("kdiag_agent_stage_sync_total{result=\"success\",stage=\"InformationCollection\"} 0.0",
+                        "kdiag_agent_command_executor_total{result=\"fail\",stage=\"Diagnosis\"} 0.0",
+                        "kdiag_agent_profiler_total{result=\"success\",stage=\"Recovery\"} 0.0",
+                        "kdiag_agent_stage_duration_seconds_count{stage=\"Recovery\"} 0"),
+                Stack.BRIDGE, List.of("kdiag_bridge_forwarded_total{source=\"ingest\"} 0.0",
+                        "kdiag_bridge_refused_total{reason=\"InvalidSpec\",source=\"custom-resource\"} 0.0",
+                        "kdiag_bridge_suppressed_total{reason=\"duplicate\",source=\"ingest\"} 0.0",
+                        "kdiag_bridge_ingest_records_total{reason=\"bad-spec\",result=\"dead-lettered\"} 0.0"),
+                Stack.STATUS_WRITER, List.of("kdiag_status_writes_total{result=\"written\"} 0.0",
+                        "kdiag_status_gc_total{result=\"deleted\"} 0.0"));
+        expected.forEach((workload, series) -> assertThat(stack.metricsAtStart.get(workload)).as(workload).contains(series));
+    }
+
+    @Test
+    @Order(3)
     void shouldRunTheAgentInTheHostPidNamespaceWithTheDaemonSetsMemoryLimitAndCapabilities() {
         String agent = stack.container(Stack.AGENT);
         assertThat(Podman.inspect(agent, "{{.HostConfig.PidMode}}")).isEqualTo("host");
@@ -128,7 +146,7 @@ class PipelineContainerIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     @SuppressWarnings("unchecked")
     void shouldCollectTheHostsProcessesAndTheEnginesContainersForAnAbnormalPublishedFromTheHost() {
         AbnormalStatus status = runToEnd(collect("collect-from-containers"));
@@ -158,7 +176,7 @@ class PipelineContainerIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void shouldLoseNothingWhenEachContainerRestarts() {
         KdiagClient client = stack.client();
         List<String> uids = new ArrayList<>();
