@@ -33,6 +33,10 @@ final class Images {
     static synchronized Podman.Result buildProject() {
         if (projectBuild == null) {
             projectBuild = Podman.run(List.of("make", "image", "ENGINE=podman"), Duration.ofMinutes(10), REPO);
+            if (projectBuild.exitCode() == 0) {
+                // the image an earlier run built, untagged by this one: only ours, never the machine's other images
+                Podman.tryPodman("image", "prune", "-f", "--filter", "label=org.opencontainers.image.title=kube-diagnoser");
+            }
         }
         return projectBuild;
     }
