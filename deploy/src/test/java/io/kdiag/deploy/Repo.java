@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** The repository the checks read: manifests, docs, the Dockerfile and the modules' sources. */
+/** The repository the checks read: manifests, docs, the Containerfile and the modules' sources. */
 final class Repo {
     /** The repository root (surefire passes it; the fallback serves a run from the deploy folder). */
     static final Path ROOT = Path.of(System.getProperty("kdiag.repo-root", "..")).toAbsolutePath().normalize();

@@ -210,10 +210,51 @@ public final class JavaProfiler implements ProfilerEngine {
         argv.addAll(List.of(command));
         Tool.Output output = Tool.run(argv, JCMD_TIMEOUT);
         if (output.exitCode() != 0) {
+            String cause = cause(output.text());
+            if (cause.contains("Permission denied")) {
+                throw new ProfilerException("jcmd " + command[0] + " cannot attach to pid " + pid + ": " + cause + ". "
+                        + attachPermission(pid));
+            }
             throw new ProfilerException("jcmd " + command[0] + " failed for pid " + pid + " (is it a JVM, run by the agent's "
-                    + "user or is the agent root?): " + cause(output.text()));
+                    + "user or is the agent root?): " + cause);
         }
         return output.text();
+    }
+
+    /**
+     * Why attaching was refused: the JVM's attach socket belongs to the JVM's user alone (mode 0600), so the agent must
+     * run as that user, or as root with {@code CAP_DAC_OVERRIDE} (which the DaemonSet does not grant).
+     */
+    static String attachPermission(long pid) {
+        long agentUid = -1;
+        long targetUid = -1;
+        boolean dacOverride = false;
+        try {
+            agentUid = effectiveUid(Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.UTF_8));
+            targetUid = effectiveUid(Files.readAllLines(Path.of("/proc/" + pid + "/status"), StandardCharsets.UTF_8));
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.UTF_8)) {
+                if (line.startsWith("CapEff:")) {
+                    dacOverride = (Long.parseUnsignedLong(line.substring(7).strip(), 16) & (1L << 1)) != 0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return "The JVM's attach socket is its own user's; the agent must run as that user or as root with CAP_DAC_OVERRIDE.";
+        }
+        if (targetUid != agentUid && !dacOverride) {
+            return "The JVM runs as uid " + targetUid + " and the agent as uid " + agentUid + " without CAP_DAC_OVERRIDE: the "
+                    + "JVM's attach socket is its user's alone (mode 0600). Profile JVMs that run as the agent's user, or "
+                    + "give the agent CAP_DAC_OVERRIDE.";
+        }
+        return "The agent runs as uid " + agentUid + " and the JVM as uid " + targetUid + ".";
+    }
+
+    private static long effectiveUid(List<String> status) {
+        for (String line : status) {
+            if (line.startsWith("Uid:")) {
+                return Long.parseLong(line.substring(4).strip().split("\\s+")[1]);
+            }
+        }
+        throw new IllegalStateException("no Uid line");
     }
 
     /** The line of jcmd's output that says what went wrong, rather than its whole stack trace. */

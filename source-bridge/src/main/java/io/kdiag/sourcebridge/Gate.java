@@ -3,6 +3,7 @@ package io.kdiag.sourcebridge;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,6 +24,7 @@ import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -116,7 +118,38 @@ public final class Gate implements AutoCloseable {
         this.clock = Clock.systemUTC();
         this.maxRecordBytes = maxRecordBytes;
         this.thread = new Thread(this::run, "kdiag-gate");
-        registry.counter(INGEST_METRIC, "result", "forwarded", "reason", "none"); // a baseline for rate()
+        registerMetrics(registry);
+    }
+
+    /**
+     * Every series the gate counts, at zero and with its help text from the start, so that rate() and the dashboard
+     * have a series before the first abnormal: each source by each fate, each ingest record fate by each reason.
+     */
+    private static void registerMetrics(MeterRegistry registry) {
+        List<String> sources = List.of(AbnormalInformer.SOURCE, EventSource.SOURCE, AlertReceiver.SOURCE, "log", INGEST_SOURCE);
+        List<String> suppressions = Arrays.stream(Verdict.Outcome.values()).map(Verdict.Outcome::suppressionTag)
+                .filter(java.util.Objects::nonNull).toList();
+        for (String source : sources) {
+            Counter.builder(FORWARDED_METRIC).description("Abnormals forwarded to the abnormals topic, by source")
+                    .tag("source", source).register(registry);
+            for (Refusal.Kind kind : Refusal.Kind.values()) {
+                Counter.builder(REFUSED_METRIC).description("Requests refused (invalid, unauthorised, node not found), by source and reason")
+                        .tag("source", source).tag("reason", new Refusal(kind, "").reason()).register(registry);
+            }
+            for (String tag : suppressions) {
+                Counter.builder(SUPPRESSED_METRIC).description("Requests suppressed (duplicates, repeats, storms), by source and reason")
+                        .tag("source", source).tag("reason", tag).register(registry);
+            }
+        }
+        String ingest = "Records of the ingest topic, by fate (forwarded, suppressed, dropped, dead-lettered) and reason";
+        Counter.builder(INGEST_METRIC).description(ingest).tag("result", "forwarded").tag("reason", "none").register(registry);
+        suppressions.forEach(tag -> Counter.builder(INGEST_METRIC).description(ingest).tag("result", "suppressed").tag("reason", tag)
+                .register(registry));
+        for (Refusal.Kind kind : Refusal.Kind.values()) {
+            for (String result : List.of("dropped", "dead-lettered")) {
+                Counter.builder(INGEST_METRIC).description(ingest).tag("result", result).tag("reason", kind.tag()).register(registry);
+            }
+        }
     }
 
     /**

@@ -155,8 +155,17 @@ final class AbnormalReaper implements AutoCloseable {
     }
 
     private void count(String result) {
-        Counter.builder(METRIC).description("Abnormal CRs garbage collected, by result").tag("result", result)
-                .register(registry).increment();
+        counter(registry, result).increment();
+    }
+
+    private static Counter counter(MeterRegistry registry, String result) {
+        return Counter.builder(METRIC).description("Abnormal CRs garbage collected, by result").tag("result", result).register(registry);
+    }
+
+    /** Both results at zero from the start (with or without a cluster). */
+    static void registerMetrics(MeterRegistry registry) {
+        counter(registry, "deleted");
+        counter(registry, "error");
     }
 
     /** Stops the rounds; one in progress is interrupted. */

@@ -267,8 +267,18 @@ final class CrStatusWriter implements AutoCloseable {
     }
 
     private void count(String result) {
-        Counter.builder(METRIC).description("Abnormal CR status writes, by result").tag("result", result)
-                .register(registry).increment();
+        counter(registry, result).increment();
+    }
+
+    private static Counter counter(MeterRegistry registry, String result) {
+        return Counter.builder(METRIC).description("Abnormal CR status writes, by result").tag("result", result).register(registry);
+    }
+
+    /** Every result at zero from the start (with or without a cluster), so rate() has a series before the first write. */
+    static void registerMetrics(MeterRegistry registry) {
+        for (Result result : Result.values()) {
+            counter(registry, result.tag());
+        }
     }
 
     /** Writes what is queued (for up to 10 seconds), then stops the thread. */

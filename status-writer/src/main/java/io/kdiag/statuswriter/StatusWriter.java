@@ -123,6 +123,8 @@ public final class StatusWriter implements AutoCloseable {
         }
         KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(streams);
         metrics.bindTo(registry);
+        CrStatusWriter.registerMetrics(registry);
+        AbnormalReaper.registerMetrics(registry);
         AbnormalReaper reaper = client == null ? null : new AbnormalReaper(client, config.abnormalTtl(), config.minimumAbnormalTtl(),
                 config.maximumAbnormalsPerNode(), Clock.systemUTC(), registry);
         StatusWriter writer = new StatusWriter(streams, metrics, stopped, http, crWriter, reaper, ownsClient ? client : null);

@@ -1,6 +1,7 @@
 package io.kdiag.nodeagent.run;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,6 +50,17 @@ public final class AgentMetrics {
         Gauge.builder(PARTITION_LAG, partitionLag, AtomicLong::get)
                 .description("Records of this node's partition of the abnormals topic not yet handled (end offset - position)")
                 .register(registry);
+        // every counter and stage histogram at zero from the start, so rate() has a series before the first abnormal
+        for (Stage stage : Stage.values()) {
+            for (String result : List.of("success", "skip", "fail", "error")) {
+                counter(STAGE_SYNC, "Stages run, by result", stage, result);
+            }
+            for (String result : List.of("success", "fail")) {
+                counter(COMMAND_EXECUTOR, "Commands of spec.commandExecutors, by result", stage, result);
+                counter(PROFILER, "Profilers of spec.profilers, by result", stage, result);
+            }
+            stageTimer(stage);
+        }
     }
 
     /** A stage ended with this outcome: {@code success}, {@code skip} or {@code fail}. */
@@ -71,10 +83,14 @@ public final class AgentMetrics {
 
     /** A stage took this long. */
     void stageDuration(Stage stage, Duration duration) {
-        timers.computeIfAbsent(new Key(STAGE_DURATION, stage, null), k -> Timer.builder(STAGE_DURATION).description("Time stages took")
+        stageTimer(stage).record(duration);
+    }
+
+    private Timer stageTimer(Stage stage) {
+        return timers.computeIfAbsent(new Key(STAGE_DURATION, stage, null), k -> Timer.builder(STAGE_DURATION).description("Time stages took")
                 .tag("stage", stage.name())
                 .publishPercentileHistogram()
-                .register(registry)).record(duration);
+                .register(registry));
     }
 
     /** A command of {@code spec.commandExecutors} ended: {@code success} or {@code fail}. */

@@ -20,10 +20,12 @@ import io.kdiag.stageworkers.spi.WorkResult;
  * {@code container-collector}: the containers of this node, into {@code containerInformation}, from whichever
  * runtime the node has. containerd: the runtime-v2 task state under {@code /run/containerd} (every task, with the
  * pod the CRI annotations name). Docker: {@code GET /containers/json} on {@code /var/run/docker.sock} (running
- * containers, as the original listed them; pod fields from the dockershim labels). When Docker answers, containerd's
- * {@code moby} namespace is skipped: it holds the same containers. Every entry has the fields {@code id, runtime,
- * namespace, name, podName, podNamespace, podUid, sandboxId, containerType, image, pid, state}; containerd entries
- * add {@code shimPid} and {@code address} when known, and {@code error} when the bundle was unreadable.
+ * containers, as the original listed them; pod fields from the dockershim labels; the pid from
+ * {@code GET /containers/<id>/json}, as the list does not carry it). When Docker answers, containerd's {@code moby}
+ * namespace is skipped: it holds the same containers. Every entry has the fields {@code id, runtime, namespace, name,
+ * podName, podNamespace, podUid, sandboxId, containerType, image, pid, state}; Docker entries add {@code labels};
+ * containerd entries add {@code shimPid} and {@code address} when known, and {@code error} when the bundle was
+ * unreadable.
  */
 public final class ContainerCollector implements StageWorker {
     /** The context key of the output. */
@@ -65,13 +67,14 @@ public final class ContainerCollector implements StageWorker {
         }
         List<Map<String, Object>> containers = new ArrayList<>();
         if (dockerSocket != null) {
+            DockerEngine engine = new DockerEngine(dockerSocket, dockerTimeout);
             List<Map<String, Object>> listed;
             try {
-                listed = new DockerEngine(dockerSocket, dockerTimeout).containers();
+                listed = engine.containers();
             } catch (IOException e) {
                 return WorkResult.failed("ContainerRuntimeError", "cannot list Docker containers on " + dockerSocket + ": " + e.getMessage());
             }
-            listed.forEach(c -> containers.add(docker(c)));
+            listed.forEach(c -> containers.add(docker(c, pid(engine, c.get("Id")))));
         }
         if (containerd) {
             for (ContainerdTasks.Task task : ContainerdTasks.read(host)) {
@@ -121,7 +124,21 @@ public final class ContainerCollector implements StageWorker {
         return Files.isDirectory(host.resolve("/proc/" + pid)) ? "running" : "stopped";
     }
 
-    private static Map<String, Object> docker(Map<String, Object> listed) {
+    /** The container's init process as the host sees it; null when it has none (not running) or is gone already. */
+    private static Long pid(DockerEngine engine, Object id) {
+        if (id == null) {
+            return null;
+        }
+        try {
+            Map<String, Object> inspected = engine.inspect(String.valueOf(id));
+            return inspected.get("State") instanceof Map<?, ?> state && state.get("Pid") instanceof Number pid && pid.longValue() > 0
+                    ? pid.longValue() : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static Map<String, Object> docker(Map<String, Object> listed, Long pid) {
         Map<?, ?> labels = listed.get("Labels") instanceof Map<?, ?> l ? l : Map.of();
         String id = string(listed.get("Id"));
         String dockerType = string(labels.get("io.kubernetes.docker.type"));
@@ -131,10 +148,13 @@ public final class ContainerCollector implements StageWorker {
             name = String.valueOf(names.get(0)).replaceFirst("^/", "");
         }
         String sandboxId = "sandbox".equals(type) ? id : string(labels.get("io.kubernetes.sandbox.id"));
-        // the list does not carry the pid; GET /containers/<id>/json would, one request per container
-        return entry(id, "docker", DOCKER_NAMESPACE, name, string(labels.get("io.kubernetes.pod.name")),
+        Map<String, Object> c = entry(id, "docker", DOCKER_NAMESPACE, name, string(labels.get("io.kubernetes.pod.name")),
                 string(labels.get("io.kubernetes.pod.namespace")), string(labels.get("io.kubernetes.pod.uid")), sandboxId,
-                type, string(listed.get("Image")), null, string(listed.get("State")));
+                type, string(listed.get("Image")), pid, string(listed.get("State")));
+        Map<String, Object> allLabels = new LinkedHashMap<>();
+        labels.forEach((k, v) -> allLabels.put(String.valueOf(k), string(v)));
+        c.put("labels", allLabels);
+        return c;
     }
 
     private static Map<String, Object> entry(String id, String runtime, String namespace, String name, String podName,

@@ -28,6 +28,8 @@ final class DockerEngine {
     private static final KubernetesSerialization JSON = new KubernetesSerialization();
     private static final TypeReference<List<Map<String, Object>>> LIST_OF_OBJECTS = new TypeReference<>() {
     };
+    private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() {
+    };
     private static final int MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
     private final Path socket;
@@ -45,6 +47,17 @@ final class DockerEngine {
             return JSON.unmarshal(body, LIST_OF_OBJECTS);
         } catch (RuntimeException e) {
             throw new IOException("Docker answered GET /containers/json with something other than a JSON list: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code GET /containers/<id>/json}: one container as the Engine API inspects it (its {@code State.Pid} among others). */
+    Map<String, Object> inspect(String id) throws IOException {
+        String path = "/containers/" + java.net.URLEncoder.encode(id, StandardCharsets.UTF_8) + "/json";
+        String body = get(path);
+        try {
+            return JSON.unmarshal(body, OBJECT);
+        } catch (RuntimeException e) {
+            throw new IOException("Docker answered GET " + path + " with something other than a JSON object: " + e.getMessage(), e);
         }
     }
 

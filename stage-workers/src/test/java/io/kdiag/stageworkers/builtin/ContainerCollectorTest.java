@@ -99,22 +99,33 @@ class ContainerCollectorTest {
     }
 
     @Test
-    void shouldListDockerContainersOverTheUnixSocketWithAChunkedAnswer() throws Exception {
-        try (FakeDocker docker = new FakeDocker(root.resolve("var/run/docker.sock"), FakeDocker.chunked(DOCKER_LIST, 100))) {
+    void shouldListDockerContainersOverTheUnixSocketWithAChunkedAnswerAndInspectEachForItsPid() throws Exception {
+        try (FakeDocker docker = new FakeDocker(root.resolve("var/run/docker.sock"), path -> switch (path) {
+            case "/containers/json" -> FakeDocker.chunked(DOCKER_LIST, 100);
+            case "/containers/8dfafdbc3a40/json" -> FakeDocker.withLength(200, "OK", "{\"Id\":\"8dfafdbc3a40\",\"State\":{\"Pid\":4242}}");
+            // a container that stopped between the list and the inspection has no process
+            case "/containers/a1b2c3/json" -> FakeDocker.withLength(200, "OK", "{\"State\":{\"Pid\":0}}");
+            default -> FakeDocker.withLength(404, "Not Found", "{\"message\":\"no such container\"}");
+        })) {
             List<Map<String, Object>> containers = containers(collect());
 
-            assertThat(docker.requests).singleElement().satisfies(r -> assertThat(r)
+            assertThat(docker.requests).first().satisfies(r -> assertThat(r)
                     .startsWith("GET /containers/json HTTP/1.1\r\n").contains("Connection: close\r\n"));
+            assertThat(docker.requests).extracting(r -> r.substring(0, r.indexOf(" HTTP/"))).containsExactly("GET /containers/json",
+                    "GET /containers/8dfafdbc3a40/json", "GET /containers/a1b2c3/json", "GET /containers/ffee/json");
             assertThat(containers).hasSize(3);
             assertThat(containers.get(0)).containsExactly(
                     entry("id", "8dfafdbc3a40"), entry("runtime", "docker"), entry("namespace", "moby"),
                     entry("name", "nginx"), entry("podName", "web-0"), entry("podNamespace", "default"),
                     entry("podUid", "uid-web"), entry("sandboxId", "a1b2c3"), entry("containerType", "container"),
-                    entry("image", "nginx:1.25"), entry("pid", null), entry("state", "running"));
+                    entry("image", "nginx:1.25"), entry("pid", 4242L), entry("state", "running"),
+                    entry("labels", Map.of("io.kubernetes.container.name", "nginx", "io.kubernetes.docker.type", "container",
+                            "io.kubernetes.pod.name", "web-0", "io.kubernetes.pod.namespace", "default",
+                            "io.kubernetes.pod.uid", "uid-web", "io.kubernetes.sandbox.id", "a1b2c3")));
             assertThat(containers.get(1)).containsEntry("containerType", "sandbox").containsEntry("sandboxId", "a1b2c3")
-                    .containsEntry("name", "POD");
+                    .containsEntry("name", "POD").containsEntry("pid", null);
             assertThat(containers.get(2)).containsEntry("name", "registry").containsEntry("podName", null)
-                    .containsEntry("containerType", null);
+                    .containsEntry("containerType", null).containsEntry("pid", null).containsEntry("labels", Map.of());
         }
     }
 
@@ -143,7 +154,7 @@ class ContainerCollectorTest {
 
     @Test
     void shouldGiveUpOnADaemonThatNeverAnswers() throws Exception {
-        try (FakeDocker docker = new FakeDocker(root.resolve("var/run/docker.sock"), null)) {
+        try (FakeDocker docker = new FakeDocker(root.resolve("var/run/docker.sock"), (String) null)) {
             WorkResult result = collect();
 
             assertThat(result.reason()).isEqualTo("ContainerRuntimeError");

@@ -11,8 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 
-/** A Docker Engine endpoint on a unix socket that answers every request with one canned HTTP response. */
+/** A Docker Engine endpoint on a unix socket that answers each request with a canned HTTP response for its path. */
 final class FakeDocker implements AutoCloseable {
     final List<String> requests = new CopyOnWriteArrayList<>();
     private final ServerSocketChannel server;
@@ -20,10 +21,15 @@ final class FakeDocker implements AutoCloseable {
 
     /** Serves {@code response} (a whole HTTP response, or {@code null} to never answer) on {@code socket}. */
     FakeDocker(Path socket, String response) throws IOException {
+        this(socket, path -> response);
+    }
+
+    /** Serves the response {@code byPath} gives for the requested path ({@code null}: never answer) on {@code socket}. */
+    FakeDocker(Path socket, Function<String, String> byPath) throws IOException {
         Files.createDirectories(socket.getParent());
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
-        thread = new Thread(() -> serve(response), "fake-docker");
+        thread = new Thread(() -> serve(byPath), "fake-docker");
         thread.setDaemon(true);
         thread.start();
     }
@@ -46,7 +52,7 @@ final class FakeDocker implements AutoCloseable {
                 + "\r\n\r\n" + new String(bytes, StandardCharsets.ISO_8859_1);
     }
 
-    private void serve(String response) {
+    private void serve(Function<String, String> byPath) {
         while (server.isOpen()) {
             try (SocketChannel client = server.accept()) {
                 ByteBuffer buffer = ByteBuffer.allocate(8192);
@@ -57,6 +63,8 @@ final class FakeDocker implements AutoCloseable {
                     buffer.clear();
                 }
                 requests.add(request.toString());
+                String[] requestLine = request.toString().split(" ", 3);
+                String response = byPath.apply(requestLine.length > 1 ? requestLine[1] : "");
                 if (response == null) {
                     // hold the connection open without answering until the client gives up
                     client.read(ByteBuffer.allocate(1));
