@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.statuswriter.kubernetes;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * <p>Counts {@code kdiag_status_writes_total{result}}: written, unchanged, conflict (per 409), not-found,
  * uid-mismatch, dropped (map full; the resync catches up), error, created.
  */
-final class CrStatusWriter implements AutoCloseable {
-    static final String METRIC = "kdiag.status.writes";
+public final class CrStatusWriter implements AutoCloseable {
+    /** CR status writes by {@code result}. */
+    public static final String METRIC = "kdiag.status.writes";
     /** Abnormals waiting for a write; beyond it snapshots are dropped and a resync is due. */
     static final int MAX_QUEUED = 10_000;
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(10);
@@ -73,10 +74,13 @@ final class CrStatusWriter implements AutoCloseable {
     private Duration backoff = MIN_BACKOFF;
 
     /**
+     * A writer to {@code client}'s cluster, at most {@code writesPerSecond} writes a second, counting them in
+     * {@code registry}.
+     *
      * @param recreateWindow how recent an abnormal that did not start as a CR must be for its missing CR to be created
      * @param localSnapshots every snapshot this instance holds, for resyncs; throws while the stores are not queryable
      */
-    CrStatusWriter(KubernetesClient client, int writesPerSecond, Duration recreateWindow, MeterRegistry registry,
+    public CrStatusWriter(KubernetesClient client, int writesPerSecond, Duration recreateWindow, MeterRegistry registry,
                    Supplier<List<AbnormalStatus>> localSnapshots) {
         this.resources = new AbnormalResources(client);
         this.recreateWindow = recreateWindow;
@@ -88,7 +92,7 @@ final class CrStatusWriter implements AutoCloseable {
     }
 
     /** Starts the writer thread, with a resync first so CRs missed while this instance was down catch up. */
-    void start() {
+    public void start() {
         synchronized (lock) {
             resyncDue = true;
         }
@@ -96,7 +100,7 @@ final class CrStatusWriter implements AutoCloseable {
     }
 
     /** Queues the snapshot for its CR, replacing an older queued one of the same abnormal. Never blocks for long. */
-    void offer(AbnormalStatus snapshot) {
+    public void offer(AbnormalStatus snapshot) {
         synchronized (lock) {
             AbnormalStatus waiting = queued.get(snapshot.getUid());
             if (waiting != null) {

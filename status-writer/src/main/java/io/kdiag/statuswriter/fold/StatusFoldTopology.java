@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.statuswriter.fold;
 
 import java.time.Duration;
 import java.util.function.Consumer;
@@ -42,7 +42,7 @@ public final class StatusFoldTopology {
      * block). Under exactly-once a snapshot can be handed over again when a transaction is retried; it is the same
      * snapshot, since the fold is a pure function of the events.
      */
-    static Topology build(Topics topics, Duration flushInterval, Consumer<AbnormalStatus> onSnapshot) {
+    public static Topology build(Topics topics, Duration flushInterval, Consumer<AbnormalStatus> onSnapshot) {
         Topic<String, DiagnosisEvent> events = topics.diagnosisEvents();
         Topic<String, AbnormalStatus> status = topics.abnormalStatus();
         StreamsBuilder builder = new StreamsBuilder();

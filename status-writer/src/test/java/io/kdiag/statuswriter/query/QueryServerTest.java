@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.statuswriter.query;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,12 +15,15 @@ import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.common.config.ConfigSource;
 import io.kdiag.model.FoldState;
 import io.kdiag.model.StatusFold;
 import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.statuswriter.StatusWriter;
+import io.kdiag.statuswriter.StatusWriterConfig;
+import io.kdiag.statuswriter.fold.StatusFoldTopology;
 import io.kdiag.testkit.Events;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -51,8 +54,9 @@ class QueryServerTest {
 
     @BeforeEach
     void start() throws IOException {
-        StatusWriterConfig config = StatusWriterConfig.of(stateDir, "query-test", TOPICS.prefix(), 0, KubernetesConnection.Mode.OFF);
-        Properties props = StatusWriter.streamsProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"), TOPICS);
+        StatusWriterConfig config = StatusWriterConfig.from(ConfigSource.of(Map.of("kdiag.state-dir", stateDir.toString(),
+                "kdiag.application-id", "query-test", "kdiag.topic-prefix", TOPICS.prefix()), Map.of()));
+        Properties props = StatusWriter.streamsProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"));
         driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS, config.statusFlushInterval()), props);
         events = driver.createInputTopic(TOPICS.diagnosisEvents().name(), new StringSerializer(),
                 TOPICS.diagnosisEvents().valueSerde().serializer());

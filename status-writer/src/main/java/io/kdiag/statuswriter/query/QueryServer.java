@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.statuswriter.query;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Errors are {@code {"reason":"CamelCase","message":"..."}} with 404, 405 or 503.
  */
-final class QueryServer implements AutoCloseable {
+public final class QueryServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueryServer.class);
     private static final String API = "/api/v1/";
 
@@ -52,7 +52,7 @@ final class QueryServer implements AutoCloseable {
     }
 
     /** Serves {@code queries} on {@code host:port}; port 0 picks a free one. */
-    static QueryServer start(String host, int port, StatusQueries queries, Supplier<KafkaStreams.State> state) throws IOException {
+    public static QueryServer start(String host, int port, StatusQueries queries, Supplier<KafkaStreams.State> state) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "kdiag-status-http");
@@ -66,7 +66,8 @@ final class QueryServer implements AutoCloseable {
         return query;
     }
 
-    int port() {
+    /** The port it serves on. */
+    public int port() {
         return server.getAddress().getPort();
     }
 

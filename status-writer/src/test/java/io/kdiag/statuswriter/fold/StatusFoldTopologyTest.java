@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.statuswriter.fold;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
 
-import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.common.config.ConfigSource;
 import io.kdiag.model.EventSummary;
 import io.kdiag.model.FoldState;
 import io.kdiag.model.StatusFold;
@@ -21,6 +21,8 @@ import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Phase;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageStarted;
+import io.kdiag.statuswriter.StatusWriter;
+import io.kdiag.statuswriter.StatusWriterConfig;
 import io.kdiag.testkit.Events;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -49,8 +51,9 @@ class StatusFoldTopologyTest {
 
     @BeforeEach
     void startDriver() {
-        StatusWriterConfig config = StatusWriterConfig.of(stateDir, "status-writer-test", TOPICS.prefix(), 0, KubernetesConnection.Mode.OFF);
-        Properties props = StatusWriter.streamsProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"), TOPICS);
+        StatusWriterConfig config = StatusWriterConfig.from(ConfigSource.of(Map.of("kdiag.state-dir", stateDir.toString(),
+                "kdiag.application-id", "status-writer-test", "kdiag.topic-prefix", TOPICS.prefix()), Map.of()));
+        Properties props = StatusWriter.streamsProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"));
         flushInterval = config.statusFlushInterval();
         driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS, flushInterval, handedOver::add), props);
         events = driver.createInputTopic(TOPICS.diagnosisEvents().name(), new StringSerializer(),

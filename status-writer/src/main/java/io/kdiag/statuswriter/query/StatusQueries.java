@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.statuswriter.query;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -12,6 +12,7 @@ import java.util.function.Supplier;
 import io.kdiag.model.EventSummary;
 import io.kdiag.model.FoldState;
 import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.statuswriter.fold.StatusFoldTopology;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -25,7 +26,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * {@link org.apache.kafka.streams.errors.InvalidStateStoreException} while the stores cannot be queried
  * (starting, rebalancing, stopped).
  */
-final class StatusQueries {
+public final class StatusQueries {
     private static final Comparator<AbnormalStatus> BY_NAME = Comparator.comparing(AbnormalStatus::getNamespace)
             .thenComparing(AbnormalStatus::getName)
             .thenComparing(StatusQueries::startTime)
@@ -38,13 +39,13 @@ final class StatusQueries {
     }
 
     /** Interactive queries on the running application's local stores. */
-    static StatusQueries of(KafkaStreams streams) {
+    public static StatusQueries of(KafkaStreams streams) {
         return new StatusQueries(() -> streams.store(StoreQueryParameters.fromNameAndType(StatusFoldTopology.STORE_NAME,
                 QueryableStoreTypes.<String, FoldState>keyValueStore())));
     }
 
     /** Every accepted abnormal, of one namespace when {@code namespace} is not null, by namespace, name and start. */
-    List<AbnormalStatus> list(String namespace) {
+    public List<AbnormalStatus> list(String namespace) {
         List<AbnormalStatus> snapshots = snapshots(s -> namespace == null || namespace.equals(s.getNamespace()));
         snapshots.sort(BY_NAME);
         return snapshots;

@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.statuswriter.kubernetes;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * condition transition, or at its start when it has no condition. Only the CR goes: the history stays in Kafka.
  * Counts {@code kdiag_status_gc_total{result=deleted|error}}.
  */
-final class AbnormalReaper implements AutoCloseable {
+public final class AbnormalReaper implements AutoCloseable {
     static final String METRIC = "kdiag.status.gc";
     private static final Logger LOG = LoggerFactory.getLogger(AbnormalReaper.class);
 
@@ -52,7 +52,8 @@ final class AbnormalReaper implements AutoCloseable {
         return t;
     });
 
-    AbnormalReaper(KubernetesClient client, Duration ttl, Duration minimumTtl, int maximumPerNode, Clock clock, MeterRegistry registry) {
+    /** A reaper of {@code client}'s Abnormal CRs with the limits above, counting its deletions in {@code registry}. */
+    public AbnormalReaper(KubernetesClient client, Duration ttl, Duration minimumTtl, int maximumPerNode, Clock clock, MeterRegistry registry) {
         this.client = client;
         this.ttl = ttl;
         this.minimumTtl = minimumTtl;
@@ -62,7 +63,7 @@ final class AbnormalReaper implements AutoCloseable {
     }
 
     /** Reaps now and then every ttl/4. */
-    void start() {
+    public void start() {
         long period = Math.max(1, ttl.dividedBy(4).toMillis());
         scheduler.scheduleAtFixedRate(this::reapOnce, 0, period, TimeUnit.MILLISECONDS);
     }

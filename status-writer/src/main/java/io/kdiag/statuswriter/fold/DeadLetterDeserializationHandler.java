@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.statuswriter.fold;
 
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.statuswriter.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.kdiag.statuswriter;
+package io.kdiag.statuswriter.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -19,7 +19,7 @@ import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Phase;
 import io.kdiag.schemas.avro.Stage;
-import io.kdiag.statuswriter.CrStatusWriter.Result;
+import io.kdiag.statuswriter.kubernetes.CrStatusWriter.Result;
 import io.kdiag.testkit.Events;
 import io.kdiag.testkit.MockCluster;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
