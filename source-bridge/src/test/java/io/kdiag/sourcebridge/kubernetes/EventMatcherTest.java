@@ -20,10 +20,7 @@ import org.junit.jupiter.api.Test;
 class EventMatcherTest {
     @Test
     void shouldBuildTheOriginalsEventAbnormalOnTheEventsNode() throws Exception {
-        RuleBook book = new RuleBook(null);
-        book.update(new GenericKubernetesResourceBuilder().withNewMetadata()
-                .withNamespace("kube-diagnoser").withName("unhealthy-source").endMetadata()
-                .addToAdditionalProperties("spec", eventRule("{\"reason\": \"Unhealthy\"}")).build());
+        RuleBook book = book("unhealthy-source", "{\"reason\": \"Unhealthy\"}");
         EventMatcher matcher = new EventMatcher(book, "kube-diagnoser", (ns, name) -> null, new SimpleMeterRegistry());
 
         RuleMatch match = matcher.match(UNHEALTHY).orElseThrow();
@@ -44,10 +41,7 @@ class EventMatcherTest {
 
     @Test
     void shouldTakeTheNodeFromTheInvolvedPodWhenTheEventHasNoHost() throws Exception {
-        RuleBook book = new RuleBook(null);
-        book.update(new GenericKubernetesResourceBuilder().withNewMetadata()
-                .withNamespace("kube-diagnoser").withName("backoff").endMetadata()
-                .addToAdditionalProperties("spec", eventRule("{\"reason\": \"BackOff\"}")).build());
+        RuleBook book = book("backoff", "{\"reason\": \"BackOff\"}");
         Event noHost = new EventBuilder(BACK_OFF).editSource().withHost(null).endSource().build();
         EventMatcher podOnNode7 = new EventMatcher(book, "kube-diagnoser", (ns, name) -> "web-1".equals(name) ? "node-7" : null,
                 new SimpleMeterRegistry());
@@ -55,5 +49,13 @@ class EventMatcherTest {
 
         assertThat(podOnNode7.match(noHost)).get().extracting(m -> m.submission().request().getNodeName()).isEqualTo("node-7");
         assertThat(podUnknown.match(noHost)).isEmpty();
+    }
+
+    /** A book of one KubernetesEvent rule {@code kube-diagnoser/<name>} with the given {@code regexp} object. */
+    private static RuleBook book(String name, String regexp) {
+        RuleBook book = new RuleBook(null);
+        book.update(new GenericKubernetesResourceBuilder().withNewMetadata().withNamespace("kube-diagnoser").withName(name)
+                .endMetadata().addToAdditionalProperties("spec", eventRule(regexp)).build());
+        return book;
     }
 }
