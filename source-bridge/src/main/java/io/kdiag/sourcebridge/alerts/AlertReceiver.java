@@ -140,7 +140,7 @@ public final class AlertReceiver implements AutoCloseable {
         try {
             alerts = AlertPayload.parse(new String(body, StandardCharsets.UTF_8), Instant.now());
         } catch (AlertPayload.Malformed e) {
-            registry.counter(BridgeMetrics.UNFORWARDED, "source", SOURCE, "reason", "malformed").increment();
+            BridgeMetrics.unforwarded(registry, SOURCE, "malformed");
             LOG.info("refusing an alert payload: {}", e.getMessage());
             HttpResponses.send(exchange, 400, "application/json", ApiSerialization.json(Map.of("reason", "MalformedAlerts", "message", e.getMessage())));
             return;
@@ -177,7 +177,7 @@ public final class AlertReceiver implements AutoCloseable {
     /** Submits a firing alert that a rule matches; returns why it was not submitted, or {@code null} if it was. */
     private String offer(AlertPayload.Alert alert, List<CompletableFuture<Verdict>> verdicts) {
         if (alert.resolved()) {
-            registry.counter(BridgeMetrics.UNFORWARDED, "source", SOURCE, "reason", "resolved").increment();
+            BridgeMetrics.unforwarded(registry, SOURCE, "resolved");
             return "resolved";
         }
         Optional<RuleMatch> match = match(alert);
@@ -198,7 +198,7 @@ public final class AlertReceiver implements AutoCloseable {
     Optional<RuleMatch> match(AlertPayload.Alert alert) {
         Optional<SourceRule> rule = rules.firstMatching(alert.alert());
         if (rule.isEmpty()) {
-            registry.counter(BridgeMetrics.UNFORWARDED, "source", SOURCE, "reason", "no-rule").increment();
+            BridgeMetrics.unforwarded(registry, SOURCE, "no-rule");
             return Optional.empty();
         }
         Map<String, String> labels = alert.alert().labels;
@@ -210,7 +210,7 @@ public final class AlertReceiver implements AutoCloseable {
             node = podNode.apply(podNamespace, podName);
         }
         if (node == null) {
-            registry.counter(BridgeMetrics.UNFORWARDED, "source", SOURCE, "reason", "no-node").increment();
+            BridgeMetrics.unforwarded(registry, SOURCE, "no-node");
             LOG.info("alert matched rule={} but names no node alertname={} fingerprint={}", rule.get().key(), alert.alertName(),
                     alert.fingerprint());
             return Optional.empty();

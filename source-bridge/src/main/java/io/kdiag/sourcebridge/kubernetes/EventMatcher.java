@@ -68,7 +68,7 @@ public final class EventMatcher {
             node = blankToNull(involved.getName());
         }
         if (node == null) {
-            registry.counter(BridgeMetrics.UNFORWARDED, "source", EventSource.SOURCE, "reason", "no-node").increment();
+            BridgeMetrics.unforwarded(registry, EventSource.SOURCE, "no-node");
             LOG.info("event matched rule={} but has no node namespace={} name={}", rule.get().key(),
                     event.getMetadata().getNamespace(), event.getMetadata().getName());
             return Optional.empty();
