@@ -16,11 +16,11 @@ import java.util.concurrent.TimeUnit;
 
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.model.FoldState;
+import io.kdiag.model.FoldStateSerde;
 import io.kdiag.schemas.AvroSerde;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
-import io.kdiag.statuswriter.BenchAccess;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.statuswriter.StatusWriterConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -138,9 +138,8 @@ final class FoldThroughput {
     }
 
     private static Run runPlain(Map<String, Object> kafka, Path dir, int round, long events) throws Exception {
-        Topics topics = new Topics(FOLD_PREFIX);
         String applicationId = "bench-plain-" + round;
-        Properties props = BenchAccess.streamsProperties(config(dir, applicationId), kafka, topics);
+        Properties props = StatusWriter.streamsProperties(config(dir, applicationId), kafka);
         StreamsBuilder builder = new StreamsBuilder();
         AvroSerde<DiagnosisEvent> eventSerde = AvroSerde.of(DiagnosisEvent.class);
         builder.stream(PLAIN_INPUT, Consumed.with(Serdes.String(), eventSerde))
@@ -149,7 +148,7 @@ final class FoldThroughput {
                     state.offer(event, FoldState.MAX_PENDING);
                     return state;
                 }, Materialized.<String, FoldState, KeyValueStore<Bytes, byte[]>>as("plain-fold-store")
-                        .withKeySerde(Serdes.String()).withValueSerde(BenchAccess.foldStateSerde()))
+                        .withKeySerde(Serdes.String()).withValueSerde(new FoldStateSerde()))
                 .toStream()
                 .mapValues(FoldState::current)
                 .to(PLAIN_OUTPUT, Produced.with(Serdes.String(), AvroSerde.of(AbnormalStatus.class)));

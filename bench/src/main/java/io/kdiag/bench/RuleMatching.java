@@ -6,7 +6,6 @@ import java.util.Random;
 import java.util.function.Function;
 
 import io.fabric8.kubernetes.api.model.Event;
-import io.kdiag.sourcebridge.BenchRules;
 
 /**
  * The bridge's Kubernetes Event matching against 100 AbnormalSource rules on one thread: first-match only (the rule

@@ -2,7 +2,6 @@ package io.kdiag.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kdiag.sourcebridge.BenchRules;
 import org.junit.jupiter.api.Test;
 
 class BenchRulesTest {

@@ -9,6 +9,8 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.sourcebridge.gate.GateKeys;
+import io.kdiag.sourcebridge.gate.GateOptions;
 
 /** The source bridge's typed configuration; Kafka client settings pass through separately ({@code kdiag.kafka.*}). */
 public final class SourceBridgeConfig {

@@ -39,6 +39,10 @@ import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
+import io.kdiag.sourcebridge.gate.BridgeMetrics;
+import io.kdiag.sourcebridge.kubernetes.EventSource;
+import io.kdiag.sourcebridge.rules.RuleBook;
+import io.kdiag.sourcebridge.rules.SourceRule;
 import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -219,7 +223,7 @@ class BridgeClusterIT {
                 e.setCount(2);
                 return e;
             });
-            await().atMost(Committed.WAIT).until(() -> registry.find(Gate.SUPPRESSED_METRIC)
+            await().atMost(Committed.WAIT).until(() -> registry.find(BridgeMetrics.SUPPRESSED)
                     .tags("source", EventSource.SOURCE, "reason", "repeat-interval").counter() != null);
             awaitSteady(1);
         }
@@ -234,7 +238,7 @@ class BridgeClusterIT {
 
         try (SourceBridge bridge = start(registry)) {
             await().atMost(Committed.WAIT).until(() -> post(bridge, "/healthz", null).statusCode() == 200);
-            HttpResponse<String> webhook = post(bridge, "/webhook", AlertPayloadTest.WEBHOOK_V4.replace("0001-01-01T00:00:00Z", ""));
+            HttpResponse<String> webhook = post(bridge, "/webhook", Samples.WEBHOOK_V4.replace("0001-01-01T00:00:00Z", ""));
             assertThat(webhook.statusCode()).isEqualTo(200);
             assertThat(ApiSerialization.jsonObject(webhook.body())).containsEntry("alerts", 2).containsEntry("forwarded", 1)
                     .containsEntry("resolved", 1);
@@ -252,7 +256,7 @@ class BridgeClusterIT {
             assertThat(ApiSerialization.jsonObject(v1.body())).containsEntry("forwarded", 1).containsEntry("unmatched", 1)
                     .containsEntry("resolved", 1);
             // Alertmanager repeating the same firing alert: within the repeat interval, nothing new
-            HttpResponse<String> repeat = post(bridge, "/api/v2/alerts", AlertPayloadTest.WEBHOOK_V4);
+            HttpResponse<String> repeat = post(bridge, "/api/v2/alerts", Samples.WEBHOOK_V4);
             assertThat(ApiSerialization.jsonObject(repeat.body())).containsEntry("duplicate", 1);
 
             HttpResponse<String> malformed = post(bridge, "/api/v1/alerts", "[{\"labels\": {\"alertname\": 7}}]");
@@ -318,9 +322,9 @@ class BridgeClusterIT {
 
         try (SourceBridge bridge = start(registry, "kdiag.storm.per-node-per-minute", "2")) {
             awaitSteady(2);
-            await().atMost(Committed.WAIT).until(() -> registry.find(Gate.SUPPRESSED_METRIC)
+            await().atMost(Committed.WAIT).until(() -> registry.find(BridgeMetrics.SUPPRESSED)
                     .tags("source", EventSource.SOURCE, "reason", "storm-node").counter() != null
-                    && registry.find(Gate.SUPPRESSED_METRIC).tags("reason", "storm-node").counter().count() == 3);
+                    && registry.find(BridgeMetrics.SUPPRESSED).tags("reason", "storm-node").counter().count() == 3);
         }
     }
 

@@ -17,6 +17,7 @@ import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.DeadLetterHeaders;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
+import io.kdiag.sourcebridge.gate.BridgeMetrics;
 import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
@@ -102,7 +103,7 @@ class PoisonRecordIT {
                 assertThat(keyLetter.key()).hasSize(1024);
                 assertThat(header(keyLetter, DeadLetterHeaders.ORIGINAL_KEY_BYTES)).isEqualTo("4096");
                 assertThat(header(keyLetter, DeadLetterHeaders.TRUNCATED)).isEqualTo("key");
-                assertThat(registry.get(Gate.INGEST_METRIC).tag("result", "dead-lettered").counters().stream()
+                assertThat(registry.get(BridgeMetrics.INGEST_RECORDS).tag("result", "dead-lettered").counters().stream()
                         .mapToDouble(c -> c.count()).sum()).isEqualTo(sizes.length + 1);
             }
         }

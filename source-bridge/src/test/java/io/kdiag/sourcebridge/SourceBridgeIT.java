@@ -20,6 +20,7 @@ import io.kdiag.schemas.DeadLetterHeaders;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
+import io.kdiag.sourcebridge.gate.BridgeMetrics;
 import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -87,8 +88,8 @@ class SourceBridgeIT {
                     "name 'Disk_Full' must be a DNS-1123 subdomain");
 
             await().atMost(WAIT).untilAsserted(() -> {
-                assertThat(registry.get(Gate.INGEST_METRIC).tag("result", "forwarded").counter().count()).isEqualTo(4);
-                assertThat(registry.get(Gate.INGEST_METRIC).tag("result", "dead-lettered").counters())
+                assertThat(registry.get(BridgeMetrics.INGEST_RECORDS).tag("result", "forwarded").counter().count()).isEqualTo(4);
+                assertThat(registry.get(BridgeMetrics.INGEST_RECORDS).tag("result", "dead-lettered").counters())
                         .extracting(c -> c.getId().getTag("reason") + "=" + (int) c.count())
                         .containsExactlyInAnyOrder("undecodable=1", "bad-avro=1", "no-node=1", "bad-name=1");
             });

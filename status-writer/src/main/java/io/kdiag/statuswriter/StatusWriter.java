@@ -16,6 +16,12 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.statuswriter.fold.DeadLetterDeserializationHandler;
+import io.kdiag.statuswriter.fold.StatusFoldTopology;
+import io.kdiag.statuswriter.kubernetes.AbnormalReaper;
+import io.kdiag.statuswriter.kubernetes.CrStatusWriter;
+import io.kdiag.statuswriter.query.QueryServer;
+import io.kdiag.statuswriter.query.StatusQueries;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import org.apache.kafka.streams.CloseOptions;
@@ -97,7 +103,7 @@ public final class StatusWriter implements AutoCloseable {
                         () -> queries.get().list(null));
         Consumer<AbnormalStatus> onSnapshot = crWriter == null ? snapshot -> {
         } : crWriter::offer;
-        KafkaStreams streams = new KafkaStreams(StatusFoldTopology.build(topics, config.statusFlushInterval(), onSnapshot), streamsProperties(config, kafka, topics));
+        KafkaStreams streams = new KafkaStreams(StatusFoldTopology.build(topics, config.statusFlushInterval(), onSnapshot), streamsProperties(config, kafka));
         queries.set(StatusQueries.of(streams));
         CompletableFuture<Void> running = new CompletableFuture<>();
         CompletableFuture<KafkaStreams.State> stopped = new CompletableFuture<>();
@@ -156,7 +162,11 @@ public final class StatusWriter implements AutoCloseable {
         return writer;
     }
 
-    static Properties streamsProperties(StatusWriterConfig config, Map<String, Object> kafka, Topics topics) {
+    /**
+     * The Kafka Streams settings the status writer runs with: {@code kafka} plus its application id, state directory,
+     * exactly-once processing and dead-letter handler.
+     */
+    public static Properties streamsProperties(StatusWriterConfig config, Map<String, Object> kafka) {
         Properties props = new Properties();
         props.putAll(kafka);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
@@ -167,7 +177,7 @@ public final class StatusWriter implements AutoCloseable {
         props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.replicationFactor());
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class);
-        props.put(DeadLetterDeserializationHandler.DEAD_LETTER_TOPIC_CONFIG, topics.deadLetters().name());
+        props.put(DeadLetterDeserializationHandler.DEAD_LETTER_TOPIC_CONFIG, config.topics().deadLetters().name());
         return props;
     }
 

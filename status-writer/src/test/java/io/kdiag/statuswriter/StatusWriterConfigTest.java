@@ -13,6 +13,7 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection.Mode;
+import io.kdiag.statuswriter.fold.DeadLetterDeserializationHandler;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 
@@ -83,7 +84,7 @@ class StatusWriterConfigTest {
                 false, (short) 3, 0, 0, Mode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20,
                 defaults.statusFlushInterval());
 
-        Properties props = StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092"), config.topics());
+        Properties props = StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092"));
 
         assertThat(props)
                 .containsEntry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2)

@@ -29,6 +29,7 @@ import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Phase;
+import io.kdiag.statuswriter.kubernetes.CrStatusWriter;
 import io.kdiag.testkit.Events;
 import io.kdiag.testkit.MockCluster;
 import io.kdiag.testkit.TestKafka;

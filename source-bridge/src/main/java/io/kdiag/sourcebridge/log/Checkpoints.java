@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Properties;
 
-import io.kdiag.sourcebridge.AbnormalNames;
+import io.kdiag.sourcebridge.request.AbnormalNames;
 
 /**
  * Where each follower keeps how far it has read (file inode and offset, kmsg boot id and sequence number, journal cursor),

@@ -12,10 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.json.JsonMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Follows the systemd journal through {@code journalctl -f -o json}, from the saved cursor

@@ -16,11 +16,12 @@ import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
-import io.kdiag.sourcebridge.AbnormalNames;
-import io.kdiag.sourcebridge.CrMirror;
-import io.kdiag.sourcebridge.Gate;
-import io.kdiag.sourcebridge.Submission;
-import io.kdiag.sourcebridge.Verdict;
+import io.kdiag.sourcebridge.gate.BridgeMetrics;
+import io.kdiag.sourcebridge.gate.Gate;
+import io.kdiag.sourcebridge.gate.Submission;
+import io.kdiag.sourcebridge.gate.Verdict;
+import io.kdiag.sourcebridge.kubernetes.CrMirror;
+import io.kdiag.sourcebridge.request.AbnormalNames;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * every line's uid, so lines are reported once across crashes and restarts.
  */
 public final class LogSource implements AutoCloseable, LineSink {
-    static final String SOURCE = "log";
+    static final String SOURCE = BridgeMetrics.SOURCE_LOG;
     private static final Logger LOG = LoggerFactory.getLogger(LogSource.class);
     private static final long COMMIT_WAIT_SECONDS = 60;
 

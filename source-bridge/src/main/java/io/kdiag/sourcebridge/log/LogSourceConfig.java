@@ -10,8 +10,8 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection;
-import io.kdiag.sourcebridge.GateKeys;
-import io.kdiag.sourcebridge.GateOptions;
+import io.kdiag.sourcebridge.gate.GateKeys;
+import io.kdiag.sourcebridge.gate.GateOptions;
 
 /** The log source's typed configuration; Kafka client settings pass through separately ({@code kdiag.kafka.*}). */
 public final class LogSourceConfig {

@@ -1,0 +1,67 @@
+package io.kdiag.bench;
+
+import java.util.List;
+import java.util.Map;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.kdiag.sourcebridge.kubernetes.EventMatcher;
+import io.kdiag.sourcebridge.rules.RuleBook;
+import io.kdiag.sourcebridge.rules.SourceRule;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/**
+ * The bridge's own rule matching for the benchmarks: a {@link RuleBook} of compiled AbnormalSource rules and the
+ * {@link EventMatcher} that turns a Kubernetes Event into a request, without a cluster.
+ */
+final class BenchRules {
+    private final RuleBook book = new RuleBook(null);
+    private final EventMatcher matcher = new EventMatcher(book, "kube-diagnoser", (namespace, name) -> null, new SimpleMeterRegistry());
+
+    /** {@code count} KubernetesEvent rules {@code rule-000}..., rule i matching reason {@code BenchReason<i>} from the kubelet. */
+    BenchRules(int count) {
+        for (int i = 0; i < count; i++) {
+            GenericKubernetesResource resource = new GenericKubernetesResource();
+            resource.setApiVersion("diagnosis.netease.com/v1");
+            resource.setKind("AbnormalSource");
+            resource.setMetadata(new ObjectMetaBuilder().withNamespace("kube-diagnoser").withName(String.format("rule-%03d", i)).build());
+            resource.setAdditionalProperty("spec", Map.of(
+                    "sourceTemplate", Map.of("type", "KubernetesEvent", "kubernetesEventTemplate", Map.of("regexp", Map.of(
+                            "reason", reason(i), "type", "Warning", "message", "probe failed",
+                            "source", Map.of("component", "kubelet")))),
+                    "assignedInformationCollectors", List.of(Map.of("namespace", "kube-diagnoser", "name", "process-collector"))));
+            book.update(resource);
+        }
+        if (book.size() != count) {
+            throw new IllegalStateException("only " + book.size() + " of " + count + " rules compiled");
+        }
+    }
+
+    /** The reason rule {@code i} matches. */
+    static String reason(int i) {
+        return String.format("BenchReason%03d", i);
+    }
+
+    /** A Warning event from the kubelet on {@code node} about a pod, with reason {@link #reason}(i). */
+    static Event event(int i, String node) {
+        return new EventBuilder()
+                .withNewMetadata().withNamespace("default").withName("pod-" + i + ".17a2b3c4d5e6f708").withUid("uid-" + i).endMetadata()
+                .withReason(reason(i)).withType("Warning").withMessage("Readiness probe failed: HTTP probe failed with statuscode: 503")
+                .withNewSource().withComponent("kubelet").withHost(node).endSource()
+                .withNewInvolvedObject().withKind("Pod").withNamespace("default").withName("pod-" + i).withUid("pod-uid-" + i).endInvolvedObject()
+                .withCount(1)
+                .build();
+    }
+
+    /** The first rule matching the event, as the bridge picks it; null when none does. */
+    String firstMatch(Event event) {
+        return book.firstMatching(event).map(SourceRule::key).orElse(null);
+    }
+
+    /** The bridge's whole per-event work before the gate: match, then build the request; null when nothing is forwarded. */
+    String request(Event event) {
+        return matcher.match(event).map(m -> m.submission().request().getName()).orElse(null);
+    }
+}

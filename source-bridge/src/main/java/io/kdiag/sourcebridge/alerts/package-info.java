@@ -1,0 +1,2 @@
+/** The Alertmanager endpoint: alert payloads, matched against the PrometheusAlert rules. */
+package io.kdiag.sourcebridge.alerts;

@@ -1,0 +1,186 @@
+package io.kdiag.statuswriter.query;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.common.http.HttpResponses;
+import io.kdiag.model.StatusProjection;
+import io.kdiag.schemas.avro.AbnormalStatus;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The query API on {@code kdiag.http-port} (default 8091), JSON only, GET only:
+ * <ul>
+ * <li>{@code /api/v1/abnormals[?namespace=NS]} → {@code {"items":[Abnormal...]}}</li>
+ * <li>{@code /api/v1/namespaces/NS/abnormals/NAME} → the Abnormal of the latest run of that name</li>
+ * <li>{@code /api/v1/namespaces/NS/abnormals/NAME/history} → {@code {"uid":..., "events":[summary...]}}</li>
+ * <li>{@code /healthz}; {@code /readyz} (200 once Kafka Streams is RUNNING)</li>
+ * </ul>
+ * Errors are {@code {"reason":"CamelCase","message":"..."}} with 404, 405 or 503.
+ */
+public final class QueryServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(QueryServer.class);
+    private static final String API = "/api/v1/";
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final StatusQueries queries;
+    private final Supplier<KafkaStreams.State> state;
+
+    private QueryServer(HttpServer server, ExecutorService executor, StatusQueries queries, Supplier<KafkaStreams.State> state) {
+        this.server = server;
+        this.executor = executor;
+        this.queries = queries;
+        this.state = state;
+    }
+
+    /** Serves {@code queries} on {@code host:port}; port 0 picks a free one. */
+    public static QueryServer start(String host, int port, StatusQueries queries, Supplier<KafkaStreams.State> state) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
+        ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "kdiag-status-http");
+            t.setDaemon(true);
+            return t;
+        });
+        QueryServer query = new QueryServer(server, executor, queries, state);
+        server.createContext("/", query::handle);
+        server.setExecutor(executor);
+        server.start();
+        return query;
+    }
+
+    /** The port it serves on. */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            Response response;
+            try {
+                response = route(exchange);
+            } catch (InvalidStateStoreException e) {
+                response = error(503, "Unavailable", "the status stores cannot be queried now (state " + state.get() + "); retry");
+            } catch (RuntimeException e) {
+                LOG.warn("query failed path={} reason={}", exchange.getRequestURI().getRawPath(), e.toString());
+                response = error(500, "InternalError", String.valueOf(e.getMessage()));
+            }
+            if (response.status == 405) {
+                exchange.getResponseHeaders().set("Allow", "GET");
+            }
+            HttpResponses.send(exchange, response.status, "application/json", response.json);
+        }
+    }
+
+    private Response route(HttpExchange exchange) {
+        String path = exchange.getRequestURI().getRawPath();
+        if (!exchange.getRequestMethod().equals("GET")) {
+            return error(405, "MethodNotAllowed", exchange.getRequestMethod() + " is not supported; the API is read-only (GET)");
+        }
+        if (path.equals("/healthz")) {
+            return new Response(200, "{\"status\":\"ok\"}");
+        }
+        if (path.equals("/readyz")) {
+            KafkaStreams.State now = state.get();
+            return now == KafkaStreams.State.RUNNING
+                    ? new Response(200, "{\"status\":\"ok\"}")
+                    : error(503, "NotReady", "Kafka Streams is " + now);
+        }
+        if (path.startsWith(API)) {
+            List<String> segments = Arrays.stream(path.substring(API.length()).split("/", -1))
+                    .map(s -> URLDecoder.decode(s, StandardCharsets.UTF_8)).toList();
+            if (segments.equals(List.of("abnormals"))) {
+                return list(query(exchange).get("namespace"));
+            }
+            if (segments.size() >= 4 && segments.size() <= 5 && segments.get(0).equals("namespaces")
+                    && segments.get(2).equals("abnormals") && segments.stream().noneMatch(String::isEmpty)) {
+                String namespace = segments.get(1);
+                String name = segments.get(3);
+                if (segments.size() == 4) {
+                    return one(namespace, name);
+                }
+                if (segments.get(4).equals("history")) {
+                    return history(namespace, name);
+                }
+            }
+        }
+        return error(404, "NotFound", "no such endpoint: " + path);
+    }
+
+    private Response list(String namespace) {
+        String items = queries.list(namespace).stream()
+                .map(s -> ApiSerialization.json(StatusProjection.abnormal(s)))
+                .collect(Collectors.joining(","));
+        return new Response(200, "{\"items\":[" + items + "]}");
+    }
+
+    private Response one(String namespace, String name) {
+        Optional<AbnormalStatus> newest = queries.newest(namespace, name);
+        return newest.map(s -> new Response(200, ApiSerialization.json(StatusProjection.abnormal(s))))
+                .orElseGet(() -> notFound(namespace, name));
+    }
+
+    private Response history(String namespace, String name) {
+        Optional<AbnormalStatus> newest = queries.newest(namespace, name);
+        if (newest.isEmpty()) {
+            return notFound(namespace, name);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("uid", newest.get().getUid());
+        body.put("events", queries.history(newest.get().getUid()));
+        return new Response(200, ApiSerialization.json(body));
+    }
+
+    private static Response notFound(String namespace, String name) {
+        return error(404, "NotFound", "abnormal " + namespace + "/" + name + " not found");
+    }
+
+    private static Map<String, String> query(HttpExchange exchange) {
+        String raw = exchange.getRequestURI().getRawQuery();
+        Map<String, String> params = new LinkedHashMap<>();
+        if (raw != null) {
+            for (String pair : raw.split("&")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    params.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return params;
+    }
+
+    private static Response error(int status, String reason, String message) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("reason", reason);
+        body.put("message", message);
+        return new Response(status, ApiSerialization.json(body));
+    }
+
+    /** Stops serving at once. */
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    private record Response(int status, String json) {
+    }
+}
