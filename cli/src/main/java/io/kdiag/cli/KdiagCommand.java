@@ -99,7 +99,7 @@ public final class KdiagCommand {
         }
         kafka.putIfAbsent("default.api.timeout.ms", KAFKA_API_TIMEOUT_MS);
         kafka.putIfAbsent("max.block.ms", KAFKA_API_TIMEOUT_MS);
-        return new Connection(kafka, new Topics(prefix), stack == null ? null : stack.nodeName());
+        return new Connection(kafka, Topics.reading(prefix, kafka), stack == null ? null : stack.nodeName());
     }
 
     /** A client for the connection's Kafka and topics. */

@@ -10,6 +10,9 @@ import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Stage;
+import io.kdiag.schemas.avro.StageFinished;
+import io.kdiag.schemas.avro.StageOutcome;
+import io.kdiag.schemas.avro.UnknownPayload;
 import org.junit.jupiter.api.Test;
 
 class EventTextTest {
@@ -53,6 +56,21 @@ class EventTextTest {
                 .contains("6     12:02:01.200   -                       abnormal                           "
                         + "failed: AgentRestarted: agent restarted while the abnormal was running\n")
                 .endsWith("7 events over 1m01s\n");
+    }
+
+    @Test
+    void shouldShowAnEventOfALaterVersionByItsTypeAndJson() {
+        List<DiagnosisEvent> events = new Events("u1").accepted("x", SPEC)
+                .at(500, new UnknownPayload("io.kdiag.schemas.avro.RecoveryVerified", "{\"verified\": true}"))
+                .at(600, new StageFinished(Stage.Unknown, StageOutcome.Unknown, null, null, null)).list();
+        EventText.Describer describer = new EventText.Describer();
+
+        List<String> lines = events.stream().map(e -> EventText.watchLine(describer.describe(e), ZoneOffset.UTC)).toList();
+
+        assertThat(lines).containsExactly(
+                "12:01:00  -                      abnormal  accepted on node node-1 (origin IngestTopic)",
+                "12:01:00  -                      RecoveryVerified  (written by a later version) {\"verified\": true}",
+                "12:01:00  Unknown                stage  unknown");
     }
 
     @Test

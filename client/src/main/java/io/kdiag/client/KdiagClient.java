@@ -23,7 +23,7 @@ import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.model.Phases;
 import io.kdiag.model.StatusProjection;
-import io.kdiag.schemas.AvroSerde;
+import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
@@ -72,14 +72,12 @@ public final class KdiagClient implements AutoCloseable {
     private final Map<String, Object> kafka;
     private final Topics topics;
     private final KubernetesClient kubernetes;
-    private final AvroSerde<AbnormalRequest> requestSerde = AvroSerde.of(AbnormalRequest.class);
-    private final AvroSerde<AbnormalStatus> statusSerde = AvroSerde.of(AbnormalStatus.class);
-    private final AvroSerde<DiagnosisEvent> eventSerde = AvroSerde.of(DiagnosisEvent.class);
     private KafkaProducer<String, byte[]> producer;
 
     private KdiagClient(Builder builder) {
         this.kafka = Map.copyOf(builder.kafka);
-        this.topics = new Topics(builder.topicPrefix);
+        // statuses and events of a later version read through the schemas topic
+        this.topics = Topics.reading(builder.topicPrefix, kafka);
         this.kubernetes = builder.kubernetes;
     }
 
@@ -131,9 +129,9 @@ public final class KdiagClient implements AutoCloseable {
                 .setLabels(new LinkedHashMap<>(labels))
                 .build();
         String topic = topics.abnormalRequests().name();
+        byte[] value = topics.abnormals().valueSerde().serializer().serialize(topic, request);
         try {
-            producer().send(new ProducerRecord<>(topic, request.getNodeName(), requestSerde.encode(request)))
-                    .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            producer().send(new ProducerRecord<>(topic, request.getNodeName(), value)).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new KdiagException("cannot publish to " + topic + ": " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
@@ -194,7 +192,7 @@ public final class KdiagClient implements AutoCloseable {
                     if (!uid.equals(record.key())) {
                         continue;
                     }
-                    AbnormalStatus status = decode(statusSerde, record);
+                    AbnormalStatus status = decode(topics.abnormalStatus(), record);
                     if (status != null) {
                         onSnapshot.accept(status);
                         if (Phases.isFinal(status.getPhase())) {
@@ -226,7 +224,7 @@ public final class KdiagClient implements AutoCloseable {
             }
             while (System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
-                    AbnormalStatus status = decode(statusSerde, record);
+                    AbnormalStatus status = decode(topics.abnormalStatus(), record);
                     if (status != null && match.test(status)) {
                         return Optional.of(status);
                     }
@@ -265,7 +263,7 @@ public final class KdiagClient implements AutoCloseable {
                 if (nodeName != null && !nodeName.equals(record.key())) {
                     return;
                 }
-                DiagnosisEvent event = decode(eventSerde, record);
+                DiagnosisEvent event = decode(topics.diagnosisEvents(), record);
                 if (event != null && uid.equals(event.getAbnormalUid())) {
                     bySeq.putIfAbsent(event.getSeq(), event);
                 }
@@ -282,7 +280,7 @@ public final class KdiagClient implements AutoCloseable {
     public void forEachEvent(Consumer<DiagnosisEvent> action) {
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
             scanToEnd(consumer, eventPartitions(consumer, null), record -> {
-                DiagnosisEvent event = decode(eventSerde, record);
+                DiagnosisEvent event = decode(topics.diagnosisEvents(), record);
                 if (event != null) {
                     action.accept(event);
                 }
@@ -319,7 +317,7 @@ public final class KdiagClient implements AutoCloseable {
             if (nodeName != null && !nodeName.equals(record.key())) {
                 return null;
             }
-            return decode(eventSerde, record);
+            return decode(topics.diagnosisEvents(), record);
         }, listener);
     }
 
@@ -376,7 +374,7 @@ public final class KdiagClient implements AutoCloseable {
                 latest.remove(record.key());
                 return;
             }
-            AbnormalStatus status = decode(statusSerde, record);
+            AbnormalStatus status = decode(topics.abnormalStatus(), record);
             if (status != null) {
                 latest.put(record.key(), status);
             }
@@ -398,12 +396,12 @@ public final class KdiagClient implements AutoCloseable {
     }
 
     /** Decodes a record; one that cannot be read is logged and skipped, so one bad record never hides the rest. */
-    static <T extends org.apache.avro.specific.SpecificRecord> T decode(AvroSerde<T> serde, ConsumerRecord<String, byte[]> record) {
+    static <T> T decode(Topic<String, T> topic, ConsumerRecord<String, byte[]> record) {
         if (record.value() == null) {
             return null;
         }
         try {
-            return serde.decode(record.value());
+            return topic.valueSerde().deserializer().deserialize(record.topic(), record.value());
         } catch (RuntimeException e) {
             LOG.warn("unreadable record skipped topic={} partition={} offset={} reason={}", record.topic(), record.partition(),
                     record.offset(), e.getMessage());

@@ -79,7 +79,7 @@ public final class NodeAgent implements AutoCloseable {
 
     private NodeAgent(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry, Cluster cluster) throws IOException {
         this.config = config;
-        this.topics = new Topics(config.topicPrefix());
+        this.topics = Topics.publishing(config.topicPrefix(), kafka);
         this.cluster = cluster;
         this.policy = config.policyFile() == null ? PolicyHolder.fixed(config.commandAllowlist()) : PolicyHolder.of(config.policyFile());
         this.journal = Journal.open(config.stateDir());
@@ -142,7 +142,7 @@ public final class NodeAgent implements AutoCloseable {
         NodeAgent agent;
         try {
             agent = new NodeAgent(config, kafka, registry, cluster);
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IOException | IllegalArgumentException | IllegalStateException e) {
             if (cluster != null) {
                 cluster.close();
             }

@@ -96,7 +96,7 @@ public final class StatusWriter implements AutoCloseable {
 
     private static StatusWriter start(StatusWriterConfig config, Map<String, Object> kafka, MeterRegistry registry,
             KubernetesClient client, boolean ownsClient) {
-        Topics topics = config.topics();
+        Topics topics = Topics.publishing(config.topicPrefix(), kafka);
         AtomicReference<StatusQueries> queries = new AtomicReference<>();
         CrStatusWriter crWriter = client == null ? null
                 : new CrStatusWriter(client, config.statusWritesPerSecond(), config.minimumAbnormalTtl(), registry,

@@ -155,10 +155,10 @@ public final class AgentHttpServer implements AutoCloseable {
     private List<HasMetadata> listing(Stage stage) {
         List<HasMetadata> items = new ArrayList<>();
         for (StageWorker worker : builtIns.of(stage)) {
-            CustomResource<ProcessorSpec, ?> resource = switch (stage) {
-                case InformationCollection -> new InformationCollector();
-                case Diagnosis -> new Diagnoser();
-                case Recovery -> new Recoverer();
+            CustomResource<ProcessorSpec, ?> resource = switch (StageDefinition.of(stage)) {
+                case INFORMATION_COLLECTION -> new InformationCollector();
+                case DIAGNOSIS -> new Diagnoser();
+                case RECOVERY -> new Recoverer();
             };
             resource.setMetadata(new ObjectMetaBuilder().withNamespace(builtIns.namespace()).withName(worker.name()).build());
             ProcessorSpec spec = new ProcessorSpec();

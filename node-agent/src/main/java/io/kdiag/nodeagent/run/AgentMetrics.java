@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.kdiag.model.StageDefinition;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageOutcome;
@@ -51,7 +52,8 @@ public final class AgentMetrics {
                 .description("Records of this node's partition of the abnormals topic not yet handled (end offset - position)")
                 .register(registry);
         // every counter and stage histogram at zero from the start, so rate() has a series before the first abnormal
-        for (Stage stage : Stage.values()) {
+        for (StageDefinition definition : StageDefinition.values()) {
+            Stage stage = definition.stage();
             for (String result : List.of("success", "skip", "fail", "error")) {
                 counter(STAGE_SYNC, "Stages run, by result", stage, result);
             }
@@ -69,6 +71,7 @@ public final class AgentMetrics {
             case Succeeded -> "success";
             case Skipped -> "skip";
             case Failed -> "fail";
+            case Unknown -> throw new IllegalArgumentException("an agent never ends a stage Unknown");
         });
     }
 
