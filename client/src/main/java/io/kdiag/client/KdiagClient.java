@@ -251,7 +251,7 @@ public final class KdiagClient implements AutoCloseable {
             String topic = topics.abnormals().name();
             List<TopicPartition> partitions = partitions(consumer, topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
             scanToEnd(consumer, partitions, record -> {
-                AbnormalRequest request = decode(requestSerde, record);
+                AbnormalRequest request = decode(topics.abnormals(), record);
                 if (request != null && request.getNamespace().equals(namespace) && request.getName().equals(name)) {
                     found.add(request);
                 }
