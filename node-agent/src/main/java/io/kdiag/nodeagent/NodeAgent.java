@@ -26,6 +26,7 @@ import io.kdiag.nodeagent.run.AgentMetrics;
 import io.kdiag.nodeagent.run.ContextFitter;
 import io.kdiag.nodeagent.run.EventLog;
 import io.kdiag.nodeagent.run.EventSink;
+import io.kdiag.nodeagent.run.EvidenceBudget;
 import io.kdiag.nodeagent.run.Journal;
 import io.kdiag.nodeagent.run.OutputLimits;
 import io.kdiag.nodeagent.run.ProfileExpiry;
@@ -97,12 +98,13 @@ public final class NodeAgent implements AutoCloseable {
         String advertised = config.advertiseAddress();
         String baseUrl = "http://" + (advertised.contains(":") ? "[" + advertised + "]" : advertised) + ":" + http.port();
         this.profilers = Profilers.fromClassPath();
-        Artifacts artifacts = new Artifacts(artifactStore, baseUrl, config.artifactTtl());
+        Artifacts artifacts = new Artifacts(baseUrl);
+        EvidenceBudget evidence = new EvidenceBudget(config.evidenceLimits(), config.stateDir().resolve("evidence-budget"), clock);
         OutputLimits limits = new OutputLimits(config.maxContextBytes(), producer.maxEventBytes());
         RemoteProcessor remote = new RemoteProcessor(URI.create("http://127.0.0.1:" + http.port() + "/"), token);
         StageRunner stages = new StageRunner(config.nodeName(), node, new Processors(builtIns, registrations, remote, policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, artifacts, metrics),
-                new ContextFitter(artifacts, limits), metrics);
+                new ContextFitter(producer, evidence, limits), metrics);
         EventLog events = new EventLog(config.nodeName(), producer, journal, clock);
         this.requests = new RequestHandler(stages, events, metrics);
         this.expiry = new ProfileExpiry(artifactStore, profilers, events);

@@ -25,6 +25,7 @@ import org.apache.kafka.common.utils.Utils;
  * abnormal-status    abnormal uid         → AbnormalStatus                  compacted snapshots
  * dead-letters       original key         → original bytes                  with source and reason headers
  * schemas            schema fingerprint   → schema JSON                     compacted; every writer's schemas
+ * evidence           value SHA-256        → a chunk of a large value        retention of the history (Evidence)
  * </pre>
  *
  * <p>A catalogue made with {@link #reading} or {@link #publishing} reads records of any version published to the
@@ -43,6 +44,7 @@ public final class Topics {
     private final Topic<String, AbnormalStatus> abnormalStatus;
     private final Topic<byte[], byte[]> deadLetters;
     private final Topic<String, String> schemas;
+    private final Topic<String, byte[]> evidence;
 
     /** The catalogue for a prefix, with the default single-object-encoding serdes reading the versions of this jar. */
     public Topics(String prefix) {
@@ -58,6 +60,7 @@ public final class Topics {
         abnormalStatus = new Topic<>(prefix + "abnormal-status", Serdes.String(), serde(AbnormalStatus.class, published));
         deadLetters = new Topic<>(prefix + "dead-letters", Serdes.ByteArray(), Serdes.ByteArray());
         schemas = new Topic<>(prefix + "schemas", Serdes.String(), Serdes.String());
+        evidence = new Topic<>(prefix + "evidence", Serdes.String(), Serdes.ByteArray());
     }
 
     private static <T extends SpecificRecord> AvroSerde<T> serde(Class<T> type, SchemaStore published) {
@@ -127,6 +130,11 @@ public final class Topics {
         return schemas;
     }
 
+    /** Context values too large for their event, in chunks keyed by the value's SHA-256 ({@link Evidence}). */
+    public Topic<String, byte[]> evidence() {
+        return evidence;
+    }
+
     /**
      * The partition of a keyed record on a topic of {@code partitions}: Kafka's default partitioner (murmur2 of the
      * UTF-8 key), which every producer in every language uses, so any of them keying by node reaches that node's agent.
@@ -144,7 +152,9 @@ public final class Topics {
                 new TopicSpec(diagnosisEvents.name(), nodePartitions, history),
                 new TopicSpec(abnormalStatus.name(), nodePartitions, Map.of("cleanup.policy", "compact")),
                 new TopicSpec(deadLetters.name(), 1, Map.of()),
-                new TopicSpec(schemas.name(), 1, Map.of("cleanup.policy", "compact")));
+                new TopicSpec(schemas.name(), 1, Map.of("cleanup.policy", "compact")),
+                // as long as the history that references it; never compacted: every chunk of a value has the same key
+                new TopicSpec(evidence.name(), nodePartitions, history));
     }
 
     /**

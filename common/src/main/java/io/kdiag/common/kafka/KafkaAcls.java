@@ -38,6 +38,9 @@ import org.apache.kafka.common.resource.ResourceType;
  * whoever may write that topic can make records of a version a reader has not seen decode under a schema of their
  * making. Only principals already trusted with the records they describe write it.
  *
+ * <p>Agents write {@code <prefix>evidence} (context values too large for their events); the status writer, which
+ * serves them over HTTP, and readers of the history read it.
+ *
  * <p>The group and transactional ids below are the ones the components use. They do not carry the topic prefix; the
  * bridge's transactional id and the status writer's application id are configurable, so they are parameters here.
  * {@code KafkaAclsIT} (module reliability) runs every component under its principal with exactly this set, so a
@@ -157,6 +160,7 @@ public final class KafkaAcls {
             }
             case NODE_AGENT -> {
                 topic(out, principal, schemas, AclOperation.READ, AclOperation.WRITE);
+                topic(out, principal, topics.evidence().name(), AclOperation.WRITE);
                 topic(out, principal, topics.abnormals().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
@@ -164,6 +168,7 @@ public final class KafkaAcls {
             }
             case STATUS_WRITER -> {
                 topic(out, principal, schemas, AclOperation.READ, AclOperation.WRITE);
+                topic(out, principal, topics.evidence().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.READ);
                 topic(out, principal, topics.abnormalStatus().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
@@ -178,6 +183,7 @@ public final class KafkaAcls {
             }
             case READER -> {
                 topic(out, principal, schemas, AclOperation.READ);
+                topic(out, principal, topics.evidence().name(), AclOperation.READ);
                 topic(out, principal, topics.abnormalStatus().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.READ);
             }
