@@ -13,6 +13,7 @@ import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.schemas.avro.UnknownPayload;
+import io.kdiag.testkit.RecordedEvents;
 import org.junit.jupiter.api.Test;
 
 class EventTextTest {
@@ -20,7 +21,7 @@ class EventTextTest {
 
     @Test
     void shouldDescribeEachEventOnOneWatchLine() {
-        List<DiagnosisEvent> events = new Events("u1").accepted("x", SPEC).collected(1_000, "[]")
+        List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("x", SPEC).collected(1_000, "[]")
                 .diagnosed(2_000, "process-match-diagnoser", false, null, "NoMatchingProcess").list();
         EventText.Describer describer = new EventText.Describer();
 
@@ -39,7 +40,7 @@ class EventTextTest {
 
     @Test
     void shouldTabulateTheHistoryWithStepAndStageDurations() {
-        List<DiagnosisEvent> events = new Events("u1").accepted("x", SPEC).collected(1_000, "[]")
+        List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("x", SPEC).collected(1_000, "[]")
                 .at(1_500, new CommandFinished(Stage.InformationCollection, List.of("dd", "if=/dev/zero"), "", "",
                         "CommandNotAllowed: dd is not in the allowlist", 0L))
                 .at(61_200, new AbnormalFailed("AgentRestarted", "agent restarted while the abnormal was running"))
@@ -60,7 +61,7 @@ class EventTextTest {
 
     @Test
     void shouldShowAnEventOfALaterVersionByItsTypeAndJson() {
-        List<DiagnosisEvent> events = new Events("u1").accepted("x", SPEC)
+        List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("x", SPEC)
                 .at(500, new UnknownPayload("io.kdiag.schemas.avro.RecoveryVerified", "{\"verified\": true}"))
                 .at(600, new StageFinished(Stage.Unknown, StageOutcome.Unknown, null, null, null)).list();
         EventText.Describer describer = new EventText.Describer();

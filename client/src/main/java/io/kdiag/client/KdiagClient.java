@@ -91,6 +91,11 @@ public final class KdiagClient implements AutoCloseable {
         return topics;
     }
 
+    /** The Kafka settings every consumer and producer of this client starts from. */
+    Map<String, Object> kafkaSettings() {
+        return kafka;
+    }
+
     /** The Kubernetes client given to the builder, if any. */
     public Optional<KubernetesClient> kubernetes() {
         return Optional.ofNullable(kubernetes);
