@@ -4,13 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
+import com.sun.net.httpserver.HttpServer;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.v1.Abnormal;
+import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.NamespacedName;
+import io.kdiag.schemas.avro.ProcessorFinished;
+import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.builtin.PodDiskUsageDiagnoser;
 import io.kdiag.stageworkers.builtin.ProcessMatchDiagnoser;
 import io.kdiag.stageworkers.builtin.SignalRecoverer;
@@ -85,8 +94,8 @@ class RediagnosisTest {
         String spec = "{\"nodeName\":\"node-1\",\"context\":{\"processMatch\":{\"commandPattern\":\"^nginx\"}}}";
         String kept = ApiSerialization.json(Map.of("processInformation", BIG.toContextValue()));
         List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("shop", spec).collected(1_000, "null").list().stream()
-                .map(e -> e.getPayload() instanceof io.kdiag.schemas.avro.ProcessorFinished p
-                        ? DiagnosisEvent.newBuilder(e).setPayload(io.kdiag.schemas.avro.ProcessorFinished.newBuilder(p).setContextUpdates(kept).build()).build()
+                .map(e -> e.getPayload() instanceof ProcessorFinished p
+                        ? DiagnosisEvent.newBuilder(e).setPayload(ProcessorFinished.newBuilder(p).setContextUpdates(kept).build()).build()
                         : e)
                 .toList();
 
@@ -123,8 +132,8 @@ class RediagnosisTest {
         String pods = "{\"nodeName\":\"node-1\"}";
         String podInformation = "[{\"metadata\":{\"name\":\"web\",\"namespace\":\"default\",\"uid\":\"2bfed5a3-67fd-4721-99ae-6d584150c891\"}}]";
         List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("disk", pods).collected(1_000, "[]").list().stream()
-                .map(e -> e.getPayload() instanceof io.kdiag.schemas.avro.ProcessorFinished p
-                        ? DiagnosisEvent.newBuilder(e).setPayload(io.kdiag.schemas.avro.ProcessorFinished.newBuilder(p)
+                .map(e -> e.getPayload() instanceof ProcessorFinished p
+                        ? DiagnosisEvent.newBuilder(e).setPayload(ProcessorFinished.newBuilder(p)
                                 .setContextUpdates("{\"podInformation\":" + podInformation + "}").build()).build()
                         : e)
                 .toList();
@@ -149,6 +158,58 @@ class RediagnosisTest {
             assertThat(outcome.rediagnosed()).isZero();
             assertThat(later.considered()).isZero();
         }
+    }
+
+    @Test
+    void shouldCallARegisteredDiagnoserOverKubeDiagsProtocolWithTheRecordedAbnormal() throws Exception {
+        List<String> received = new CopyOnWriteArrayList<>();
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/diagnose", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            received.add(body);
+            Abnormal abnormal = ApiSerialization.abnormal(body);
+            abnormal.getStatus().context.put("shopDiagnosis", Map.of("verdict", "leaking"));
+            byte[] answer = ApiSerialization.json(abnormal).getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        server.start();
+        try {
+            ProcessorSpec registration = new ProcessorSpec();
+            registration.ip = "127.0.0.1";
+            registration.port = new IntOrString(server.getAddress().getPort());
+            registration.path = "/diagnose";
+            String recordedOutput = "{\"shopDiagnosis\":{\"verdict\":\"fine\"}}";
+            List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("shop", SPEC).collected(1_000, PROCESSES)
+                    .diagnosed(2_000, "shop-diagnoser", true, recordedOutput, null).list().stream()
+                    .map(e -> e.getPayload() instanceof ProcessorFinished p && p.getStage() == Stage.Diagnosis
+                            ? DiagnosisEvent.newBuilder(e).setPayload(ProcessorFinished.newBuilder(p)
+                                    .setProcessor(new NamespacedName("team", "shop-diagnoser")).build()).build()
+                            : e)
+                    .toList();
+
+            try (Rediagnosis rediagnosis = Rediagnosis.registered("team/shop-diagnoser", registration, reference -> null, Map.of())) {
+                Rediagnosis.Finding finding = rediagnosis.rediagnose(events).orElseThrow();
+
+                assertThat(finding.recorded().describe()).isEqualTo("identified: shopDiagnosis");
+                assertThat(finding.valueChanges()).containsExactly("shopDiagnosis.verdict: \"fine\" → \"leaking\"");
+            }
+            Abnormal sent = ApiSerialization.abnormal(received.get(0));
+            assertThat(sent.getMetadata().getName()).isEqualTo("shop");
+            assertThat(sent.getStatus().context).containsKey("processInformation");
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void shouldRefuseARegistrationThatNamesTheAgentsOwnServer() {
+        ProcessorSpec registration = new ProcessorSpec();
+        registration.path = "/diagnoser/processmatchdiagnoser";
+
+        assertThatThrownBy(() -> Rediagnosis.registered("team/own", registration, reference -> null, Map.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has no address of its own");
     }
 
     @Test
