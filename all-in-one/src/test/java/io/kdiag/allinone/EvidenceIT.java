@@ -57,8 +57,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Evidence that lasts: an abnormal whose collected processes are several MiB keeps them on the evidence topic. After
  * its agent restarted with the node's local files gone, the history still replays to the same status, the status
- * writer still serves the evidence, and the abnormal re-diagnoses from the recorded evidence alone, with the value
- * diff: the built-in diagnoser with another pattern, and a registered diagnoser the recorded run never called.
+ * writer still serves the evidence, {@code kdiag context} reads it back, and the abnormal re-diagnoses from the
+ * recorded evidence alone, with the value diff: the built-in diagnoser with another pattern, and a registered diagnoser
+ * the recorded run never called.
  */
 class EvidenceIT {
     private static final String NODE = "evidence-node";
@@ -206,6 +207,14 @@ class EvidenceIT {
                 .build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(served.statusCode()).isEqualTo(200);
         assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(served.body()))).isEqualTo(reference.sha256());
+
+        // and read back by the CLI from Kafka, whole, though the diagnoser dropped it from the context
+        Run context = kdiag("context", "busy-node", "processInformation");
+        assertThat(context.exit()).as(context.err()).isZero();
+        assertThat(context.err()).contains("processInformation was removed from the context later; the value kube-diagnoser/process-collector wrote");
+        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(context.out().strip().getBytes(StandardCharsets.UTF_8))))
+                .isEqualTo(reference.sha256());
+        assertThat(ApiSerialization.jsonObject("{\"v\":" + context.out() + "}").get("v")).asList().hasSize(PROCESSES);
 
         // the same diagnoser on the recorded evidence with another pattern: the same verdict, other values
         Run pattern = kdiag("replay", "--rediagnose", "process-match-diagnoser", "--since", "1h",

@@ -42,7 +42,7 @@ public final class KdiagCommand {
 
     /**
      * The command line with kubectl-like error reporting (one {@code error: ...} line on stderr, exit code 1): first the
-     * given commands, then those of an installation (submit, get, watch, history, replay).
+     * given commands, then those of an installation (submit, get, watch, history, context, replay).
      */
     public static CommandLine commandLine(Object... firstCommands) {
         CommandLine commandLine = new CommandLine(new KdiagCommand()).setCaseInsensitiveEnumValuesAllowed(true);
@@ -50,7 +50,7 @@ public final class KdiagCommand {
             commandLine.addSubcommand(command);
         }
         for (Object command : List.of(new SubmitCommand(), new GetCommand(), new WatchCommand(), new HistoryCommand(),
-                new ReplayCommand(), new StackCommand())) {
+                new ContextCommand(), new ReplayCommand(), new StackCommand())) {
             commandLine.addSubcommand(command);
         }
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {

@@ -1,5 +1,6 @@
 package io.kdiag.client;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.model.Phases;
 import io.kdiag.model.StatusProjection;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -68,6 +70,7 @@ public final class KdiagClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KdiagClient.class);
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration EVIDENCE_TIMEOUT = Duration.ofSeconds(60);
 
     private final Map<String, Object> kafka;
     private final Topics topics;
@@ -89,11 +92,6 @@ public final class KdiagClient implements AutoCloseable {
     /** The topics this client reads and writes. */
     public Topics topics() {
         return topics;
-    }
-
-    /** The Kafka settings every consumer and producer of this client starts from. */
-    Map<String, Object> kafkaSettings() {
-        return kafka;
     }
 
     /** The Kubernetes client given to the builder, if any. */
@@ -264,6 +262,17 @@ public final class KdiagClient implements AutoCloseable {
         }
         found.sort(Comparator.comparing(AbnormalRequest::getRequestedAt));
         return found;
+    }
+
+    /**
+     * A context value the agent kept on the evidence topic because it was too large for its event, as the reference the
+     * context holds in its place names it ({@link Evidence.Reference#fromContextValue}): the value's JSON, checked
+     * chunk by chunk against the reference's key, place, size and SHA-256.
+     *
+     * @throws IOException if it cannot be read back (past the topic's retention, another topic) or does not match
+     */
+    public byte[] evidence(Evidence.Reference reference) throws IOException {
+        return new Evidence.Reader(kafka, topics.evidence().name(), EVIDENCE_TIMEOUT).readAll(reference);
     }
 
     /**

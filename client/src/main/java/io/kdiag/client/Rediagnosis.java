@@ -64,11 +64,10 @@ public final class Rediagnosis implements AutoCloseable {
     /** The agent's defaults for a call (kdiag.processor-timeout) and the output cap of a worker. */
     private static final Duration WORKER_TIMEOUT = Duration.ofSeconds(60);
     private static final int MAX_WORKER_OUTPUT_BYTES = 64 * 1024 * 1024;
-    private static final Duration EVIDENCE_TIMEOUT = Duration.ofSeconds(60);
     /** The reason a diagnoser gives when an input it needs is absent. */
     static final String MISSING_INPUT = "MissingInput";
 
-    /** Reads a value kept as evidence back ({@link Evidence.Reader#readAll}). */
+    /** Reads a value kept as evidence back ({@link KdiagClient#evidence}). */
     @FunctionalInterface
     interface EvidenceSource {
         byte[] read(Evidence.Reference reference) throws IOException;
@@ -167,7 +166,7 @@ public final class Rediagnosis implements AutoCloseable {
     }
 
     private static EvidenceSource evidence(KdiagClient client) {
-        return new Evidence.Reader(client.kafkaSettings(), client.topics().evidence().name(), EVIDENCE_TIMEOUT)::readAll;
+        return client::evidence;
     }
 
     /** Built-ins may not write artifacts here: a diagnoser has none to write, and nothing would serve them. */

@@ -414,7 +414,7 @@ class StageRunnerTest {
             server.stop(0);
         }
 
-        assertThat(sink.described()).contains("ProcessorFinished self ok", "StageFinished Diagnosis Succeeded self");
+        assertThat(sink.described()).as(payload(ProcessorFinished.class, 0).getMessage()).contains("ProcessorFinished self ok", "StageFinished Diagnosis Succeeded self");
         assertThat(ApiSerialization.jsonObject(payload(ProcessorFinished.class, 0).getContextUpdates())).isEqualTo(Map.of("self", "Diagnosing"));
         assertThat(seenHeaders).containsExactly(Map.of("path", "/self", "token", "token", "origin", "CustomResource"));
     }
