@@ -17,7 +17,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * {@link EventMatcher} that turns a Kubernetes Event into a request, without a cluster.
  */
 final class BenchRules {
-    private final RuleBook book = new RuleBook(null);
+    private final RuleBook book = new RuleBook(null, java.time.ZoneOffset.UTC);
     private final EventMatcher matcher = new EventMatcher(book, "kube-diagnoser", (namespace, name) -> null, new SimpleMeterRegistry());
 
     /** {@code count} KubernetesEvent rules {@code rule-000}..., rule i matching reason {@code BenchReason<i>} from the kubelet. */

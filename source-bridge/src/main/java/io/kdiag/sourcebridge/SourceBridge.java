@@ -90,7 +90,7 @@ public final class SourceBridge implements AutoCloseable {
             parts.push(gate);
             ExecutorService followUps = Executors.newSingleThreadExecutor(r -> new Thread(r, "kdiag-bridge-follow-ups"));
             parts.push(followUps::shutdownNow);
-            RuleBook rules = new RuleBook(client);
+            RuleBook rules = new RuleBook(client, config.templateTimeZone());
             BiFunction<String, String, String> podNode = (namespace, name) -> null;
             if (client != null) {
                 PodNodes pods = new PodNodes(client);

@@ -188,7 +188,7 @@ public final class AlertReceiver implements AutoCloseable {
         verdicts.add(verdict);
         verdict.thenAcceptAsync(v -> {
             if (v.outcome() == Verdict.Outcome.FORWARDED) {
-                rules.recordLastAbnormal(match.get().rule(), match.get().submission().request().getName());
+                rules.recordLastAbnormal(match.get().rule(), match.get().submission().request());
             }
         }, executor);
         return null;

@@ -79,7 +79,7 @@ public final class EventSource implements AutoCloseable {
         }
         match.ifPresent(m -> gate.submit(m.submission()).thenAcceptAsync(verdict -> {
             if (verdict.outcome() == Verdict.Outcome.FORWARDED) {
-                rules.recordLastAbnormal(m.rule(), m.submission().request().getName());
+                rules.recordLastAbnormal(m.rule(), m.submission().request());
             }
         }, followUps));
     }

@@ -53,7 +53,7 @@ class EventMatcherTest {
 
     /** A book of one KubernetesEvent rule {@code kube-diagnoser/<name>} with the given {@code regexp} object. */
     private static RuleBook book(String name, String regexp) {
-        RuleBook book = new RuleBook(null);
+        RuleBook book = new RuleBook(null, java.time.ZoneOffset.UTC);
         book.update(new GenericKubernetesResourceBuilder().withNewMetadata().withNamespace("kube-diagnoser").withName(name)
                 .endMetadata().addToAdditionalProperties("spec", eventRule(regexp)).build());
         return book;
