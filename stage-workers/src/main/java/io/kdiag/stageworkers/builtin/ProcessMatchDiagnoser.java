@@ -5,10 +5,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
 
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
@@ -17,7 +17,8 @@ import io.kdiag.stageworkers.spi.WorkResult;
 /**
  * {@code process-match-diagnoser}: identifies the fault when a process's command line matches a pattern. Input
  * {@code processMatch = {commandPattern, signal (default 15)}} and {@code processInformation} (from
- * process-collector); the pattern is searched (not anchored) in the command joined by spaces. PID 1 and the agent
+ * process-collector); the pattern, RE2 syntax (linear time in the text: a pattern from an abnormal cannot stall the
+ * agent), is searched (not anchored) in the command joined by spaces. PID 1 and the agent
  * never match. Output {@code processMatchDiagnosis} (the matching processes) and {@code signalRecovery}
  * ({@code [{pid, signal}]}, the input of signal-recoverer); {@code processInformation} is removed.
  */
@@ -77,7 +78,7 @@ public final class ProcessMatchDiagnoser implements StageWorker {
         } catch (Inputs.InputException e) {
             return WorkResult.failed(e.reason(), e.getMessage());
         } catch (PatternSyntaxException e) {
-            return WorkResult.failed("InvalidInput", PROCESS_MATCH + ".commandPattern is not a valid regular expression: " + e.getDescription());
+            return WorkResult.failed("InvalidInput", PROCESS_MATCH + ".commandPattern is not a valid RE2 regular expression: " + e.getMessage());
         }
     }
 }
