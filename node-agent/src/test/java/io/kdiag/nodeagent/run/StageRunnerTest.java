@@ -24,6 +24,8 @@ import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.CommandExecutorSpec;
 import io.kdiag.api.v1.NamespacedName;
 import io.kdiag.api.v1.ProfilerSpec;
+import io.kdiag.common.metrics.KubeDiagMetric;
+import io.kdiag.common.metrics.KubeDiagMetrics;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.nodeagent.processors.Registrations;
 import io.kdiag.nodeagent.processors.RemoteProcessor;
@@ -164,6 +166,11 @@ class StageRunnerTest {
         assertThat(payload(StageFinished.class, 0).getMessage())
                 .contains("kube-diagnoser/bad: Broken", "kube-diagnoser/worse: Gone");
         assertThat(registry.counter(AgentMetrics.STAGE_SYNC, "stage", "InformationCollection", "result", "fail").count()).isEqualTo(1);
+        // KubeDiag counted a failed stage as a sync success too
+        KubeDiagMetrics kubediag = KubeDiagMetrics.of(registry);
+        assertThat(kubediag.get(KubeDiagMetric.INFORMATION_MANAGER_SYNC_FAIL_COUNT)).isEqualTo(1);
+        assertThat(kubediag.get(KubeDiagMetric.INFORMATION_MANAGER_SYNC_SUCCESS_COUNT)).isEqualTo(1);
+        assertThat(kubediag.get(KubeDiagMetric.DIAGNOSER_CHAIN_SYNC_SUCCESS_COUNT)).isZero();
     }
 
     @Test
@@ -208,6 +215,11 @@ class StageRunnerTest {
                 "StageStarted Recovery", "CommandFinished Recovery echo", "StageFinished Recovery Skipped");
         assertThat(payload(StageFinished.class, 0).getMessage()).isEqualTo("skipInformationCollection is set");
         assertThat(registry.counter(AgentMetrics.STAGE_SYNC, "stage", "Recovery", "result", "skip").count()).isEqualTo(1);
+        KubeDiagMetrics kubediag = KubeDiagMetrics.of(registry);
+        assertThat(kubediag.get(KubeDiagMetric.INFORMATION_MANAGER_SYNC_SKIP_COUNT)).isEqualTo(1);
+        assertThat(kubediag.get(KubeDiagMetric.DIAGNOSER_CHAIN_SYNC_SKIP_COUNT)).isZero();
+        assertThat(kubediag.get(KubeDiagMetric.RECOVERER_CHAIN_SYNC_SKIP_COUNT)).isEqualTo(1);
+        assertThat(kubediag.get(KubeDiagMetric.RECOVERER_CHAIN_SYNC_SUCCESS_COUNT)).isEqualTo(1);
     }
 
     @Test
@@ -336,6 +348,7 @@ class StageRunnerTest {
         assertThat(java.nio.file.Files.readString(node.artifacts().get(id).orElseThrow().file())).contains("http://localhost:6060");
         assertThat(payload(ProfilerFinished.class, 1).getError()).isEqualTo("profiler broken: go.source is required");
         assertThat(registry.counter(AgentMetrics.PROFILER, "stage", "Diagnosis", "result", "success").count()).isEqualTo(1);
+        assertThat(KubeDiagMetrics.of(registry).get(KubeDiagMetric.DIAGNOSER_CHAIN_PROFILER_SUCCESS_COUNT)).isEqualTo(1);
     }
 
     @Test
@@ -432,6 +445,11 @@ class StageRunnerTest {
         assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "InformationCollection", "result", "fail").count()).isEqualTo(1);
         assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "InformationCollection", "result", "success").count()).isEqualTo(1);
         assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "Diagnosis", "result", "fail").count()).isEqualTo(1);
+        // KubeDiag counted a command that ran as a success, whatever its exit code; one refused as a failure
+        KubeDiagMetrics kubediag = KubeDiagMetrics.of(registry);
+        assertThat(kubediag.get(KubeDiagMetric.INFORMATION_MANAGER_COMMAND_EXECUTOR_SUCCESS_COUNT)).isEqualTo(1);
+        assertThat(kubediag.get(KubeDiagMetric.INFORMATION_MANAGER_COMMAND_EXECUTOR_FAIL_COUNT)).isEqualTo(1);
+        assertThat(kubediag.get(KubeDiagMetric.DIAGNOSER_CHAIN_COMMAND_EXECUTOR_SUCCESS_COUNT)).isEqualTo(1);
     }
 
     @Test
@@ -449,6 +467,7 @@ class StageRunnerTest {
         assertThat(payload(ProfilerFinished.class, 0).getError())
                 .isEqualTo("profiler heap: java profiling is not available in this agent (no profiler engine for java is installed)");
         assertThat(registry.counter(AgentMetrics.PROFILER, "stage", "Diagnosis", "result", "fail").count()).isEqualTo(1);
+        assertThat(KubeDiagMetrics.of(registry).get(KubeDiagMetric.DIAGNOSER_CHAIN_PROFILER_FAIL_COUNT)).isEqualTo(1);
     }
 
     @Test

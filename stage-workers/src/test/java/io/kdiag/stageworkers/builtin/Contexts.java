@@ -54,7 +54,7 @@ final class Contexts {
     }
 
     static CommandResult failed(List<String> command, String stderr) {
-        return new CommandResult(command, "", stderr, "exit code 1", CommandResult.Status.FAILED, 1);
+        return new CommandResult(command, "", stderr, "exit code 1", CommandResult.Status.EXITED_NON_ZERO, 1);
     }
 
     static CommandResult timedOut(List<String> command, int seconds) {
