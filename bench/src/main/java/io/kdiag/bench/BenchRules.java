@@ -1,5 +1,7 @@
 package io.kdiag.bench;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
@@ -8,10 +10,15 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.kdiag.schemas.DeadLetters;
+import io.kdiag.schemas.Topics;
+import io.kdiag.sourcebridge.gate.SourceDeadLetters;
 import io.kdiag.sourcebridge.kubernetes.EventMatcher;
 import io.kdiag.sourcebridge.rules.RuleBook;
 import io.kdiag.sourcebridge.rules.SourceRule;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The bridge's own rule matching for the benchmarks: a {@link RuleBook} of compiled AbnormalSource rules and the
@@ -19,7 +26,10 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  */
 final class BenchRules {
     private final RuleBook book = new RuleBook(null, ZoneOffset.UTC);
-    private final EventMatcher matcher = new EventMatcher(book, "kube-diagnoser", (namespace, name) -> null, new SimpleMeterRegistry());
+    /** Every bench event names its node, so nothing is dead-lettered: a producer keeping records in memory will do. */
+    private final EventMatcher matcher = new EventMatcher(book, "kube-diagnoser", (namespace, name) -> null,
+            new SourceDeadLetters(new Topics("bench."), () -> new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()),
+                    DeadLetters.DEFAULT_MAX_RECORD_BYTES, Duration.ofHours(6), new SimpleMeterRegistry(), Clock.systemUTC()));
 
     /** {@code count} KubernetesEvent rules {@code rule-000}..., rule i matching reason {@code BenchReason<i>} from the kubelet. */
     BenchRules(int count) {

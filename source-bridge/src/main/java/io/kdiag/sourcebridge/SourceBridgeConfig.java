@@ -113,6 +113,10 @@ public final class SourceBridgeConfig {
         return templateTimeZone;
     }
 
+    Duration repeatInterval() {
+        return repeatInterval;
+    }
+
     GateOptions gateOptions() {
         return new GateOptions(repeatInterval, stormPerNode, stormCluster, STATE_SCOPE, (short) replicationFactor);
     }
