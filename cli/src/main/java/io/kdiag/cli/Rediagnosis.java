@@ -150,7 +150,7 @@ final class Rediagnosis {
             spec.context = context;
         }
         WorkResult result = runner.run(diagnoser, new WorkContext(status.getUid(), status.getNamespace(), status.getName(),
-                status.getNodeName(), spec, ApiSerialization.jsonObject(status.getContext()), node));
+                status.getNodeName(), spec, ApiSerialization.jsonObject(status.getContext()), node), diagnoser.timeout());
         Verdict now = Verdict.of(result.succeeded(), result.contextUpdates().keySet(), result.reason());
         return Optional.of(new Finding(status, recorded(events, diagnoser.name()), now));
     }

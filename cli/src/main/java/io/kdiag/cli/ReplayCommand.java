@@ -57,8 +57,7 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:no differences", "1:an error", "2:invalid usage", "3:differences were found (also with --restore)"})
 final class ReplayCommand implements Callable<Integer> {
-    /** The agent's defaults for a worker call (kdiag.processor-timeout, kdiag.max-context-bytes). */
-    private static final Duration WORKER_TIMEOUT = Duration.ofSeconds(60);
+    /** The agent's default cap on a worker call's output (kdiag.max-context-bytes). */
     private static final int MAX_CONTEXT_BYTES = 524_288;
     private static final int CELL = 60;
 
@@ -254,7 +253,7 @@ final class ReplayCommand implements Callable<Integer> {
         Map<String, Object> overrides = new LinkedHashMap<>();
         contextOverrides.forEach((key, value) -> overrides.put(key, jsonOrString(value)));
         Path artifacts = Files.createTempDirectory("kdiag-rediagnose");
-        try (WorkerRunner runner = new WorkerRunner(WORKER_TIMEOUT, MAX_CONTEXT_BYTES)) {
+        try (WorkerRunner runner = new WorkerRunner(MAX_CONTEXT_BYTES)) {
             NodeServices node = new NodeServices(HostPaths.of(hostRoot()), ProcessHandle.current().pid(), PodSource.NONE,
                     new FileArtifactStore(artifacts, Clock.systemUTC()));
             Rediagnosis rediagnosis = new Rediagnosis(worker, runner, node, overrides);

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -35,7 +34,7 @@ class RediagnosisTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        runner = new WorkerRunner(Duration.ofSeconds(10), 1 << 20);
+        runner = new WorkerRunner(1 << 20);
         node = new NodeServices(HostPaths.of(dir), 1L << 40, PodSource.NONE, new FileArtifactStore(dir.resolve("a"), Clock.systemUTC()));
     }
 

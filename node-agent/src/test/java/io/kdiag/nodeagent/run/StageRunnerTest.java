@@ -2,6 +2,7 @@ package io.kdiag.nodeagent.run;
 
 import static io.kdiag.nodeagent.Fixtures.ref;
 import static io.kdiag.nodeagent.Fixtures.request;
+import static io.kdiag.nodeagent.Fixtures.withTimeout;
 import static io.kdiag.nodeagent.Fixtures.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -57,7 +58,7 @@ class StageRunnerTest {
     private final RunFixtures.ListSink sink = new RunFixtures.ListSink();
     private final List<String> calls = new ArrayList<>();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final WorkerRunner workers = new WorkerRunner(Duration.ofMillis(500), 64 * 1024 * 1024);
+    private final WorkerRunner workers = new WorkerRunner(64 * 1024 * 1024);
     private Journal journal;
     private Supplier<Policy> policy = () -> Policy.defaults(List.of("echo", "sh"));
     private Registrations registrations = Registrations.NONE;
@@ -382,9 +383,9 @@ class StageRunnerTest {
             selfSpec.path = "/self";
             registrations = new Registrations() {
                 @Override
-                public java.util.Optional<io.kdiag.api.v1.ProcessorSpec> find(Stage stage, String namespace, String name) {
-                    return stage == Stage.Diagnosis && namespace.equals("team") ? java.util.Optional.of(name.equals("remote") ? remoteSpec : selfSpec)
-                            : java.util.Optional.empty();
+                public java.util.Optional<Registered> find(Stage stage, String namespace, String name) {
+                    return stage == Stage.Diagnosis && namespace.equals("team")
+                            ? java.util.Optional.of(new Registered(name.equals("remote") ? remoteSpec : selfSpec, false)) : java.util.Optional.empty();
                 }
 
                 @Override
@@ -407,14 +408,14 @@ class StageRunnerTest {
     void shouldFailTimeoutsAndExceptionsWithoutStoppingOthers() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         run(spec(List.of(ref("slow"), ref("throws"), ref("big"), ref("good")), List.of(), List.of()),
-                worker("slow", Stage.InformationCollection, calls, ctx -> {
+                withTimeout(worker("slow", Stage.InformationCollection, calls, ctx -> {
                     try {
                         never.await();
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
                     return ok("k", 1);
-                }),
+                }), Duration.ofMillis(500)),
                 worker("throws", Stage.InformationCollection, calls, ctx -> {
                     throw new IllegalStateException("boom");
                 }),

@@ -1,5 +1,6 @@
 package io.kdiag.stageworkers.builtin;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +24,7 @@ import io.kdiag.stageworkers.spi.WorkResult;
  * ({@code [{pid, signal}]}, the input of signal-recoverer); {@code processInformation} is removed.
  */
 public final class ProcessMatchDiagnoser implements StageWorker {
+    private static final int CALL_TIMEOUT_SECONDS = 60;
     /** The context key of the input pattern. */
     public static final String PROCESS_MATCH = "processMatch";
     /** The context key of the matching processes. */
@@ -37,6 +39,12 @@ public final class ProcessMatchDiagnoser implements StageWorker {
     @Override
     public Stage stage() {
         return Stage.Diagnosis;
+    }
+
+    /** {@value #CALL_TIMEOUT_SECONDS} s, as KubeDiag v0.1.6's registrations of the diagnosers it had (it had no such built-in). */
+    @Override
+    public Duration timeout() {
+        return Duration.ofSeconds(CALL_TIMEOUT_SECONDS);
     }
 
     @Override
