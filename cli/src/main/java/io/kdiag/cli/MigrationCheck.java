@@ -259,7 +259,7 @@ final class MigrationCheck {
         Object label = alert.get("nodeNameReferenceLabel");
         if (!(label instanceof String l) || l.isBlank()) {
             findings.add(new Finding(path + ".nodeNameReferenceLabel", "empty: an alert it matches runs on the node of the pod its "
-                    + "namespace and pod labels name, else it is dead-lettered (NoNode); KubeDiag created no Abnormal for it either",
+                    + "namespace and pod labels name, else it is dead-lettered (NodeNotFound); KubeDiag created no Abnormal for it either",
                     false));
         }
         for (String field : List.of("labels", "annotations")) {

@@ -111,7 +111,7 @@ class MigrationCheckTest {
                         + "regexp: missing closing ): `(disk`): the bridge does not use the rule and marks it with annotation "
                         + "kdiag.io/rule-error (KubeDiag never matched it either)",
                 "spec.sourceTemplate.prometheusAlertTemplate.nodeNameReferenceLabel: empty: an alert it matches runs on the node of the "
-                        + "pod its namespace and pod labels name, else it is dead-lettered (NoNode); KubeDiag created no Abnormal for it either",
+                        + "pod its namespace and pod labels name, else it is dead-lettered (NodeNotFound); KubeDiag created no Abnormal for it either",
                 "spec.sourceTemplate.prometheusAlertTemplate.regexp.labels.app.kubernetes.io/name: not a Prometheus label name: no alert "
                         + "has it, so the rule never matches (KubeDiag could not even read the rule)",
                 "spec.sourceTemplate.prometheusAlertTemplate.regexp.endsAt: matched against the time as Go prints it (2021-03-01 08:10:12 "

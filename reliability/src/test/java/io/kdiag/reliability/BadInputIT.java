@@ -421,7 +421,7 @@ class BadInputIT {
                         {"sourceTemplate": {"type": "KubernetesEvent", "kubernetesEventTemplate": {"regexp": {"reason": "%s"}}}}"""
                         .formatted(garbage.pick(List.of("Back(Off", "[z-a]", "*x", "(?<n>a", "a{2,1}", "\\\\")));
                 case "unknown-field" -> """
-                        {"sourceTemplate": {"type": "KubernetesEvent", "kubernetesEventTemplate": {"regexp": {"firstTimestamp": "x"}}}}""";
+                        {"sourceTemplate": {"type": "KubernetesEvent", "kubernetesEventTemplate": {"regexp": {"firstSeen": "x"}}}}""";
                 case "wrong-type" -> """
                         {"sourceTemplate": {"type": "PrometheusAlert", "prometheusAlertTemplate": {"regexp": {"labels": "severity"}}}}""";
                 case "unknown-type" -> """

@@ -265,14 +265,14 @@ class BridgeClusterIT {
                      {"labels": {"alertname": "Watchdog"}}]""");
             assertThat(v1.statusCode()).isEqualTo(200);
             assertThat(ApiSerialization.jsonObject(v1.body())).containsEntry("alerts", 5).containsEntry("forwarded", 1)
-                    .containsEntry("no-node", 1).containsEntry("resolved", 1).containsEntry("malformed", 1).containsEntry("unmatched", 1);
+                    .containsEntry("no-node", 1).containsEntry("resolved", 1).containsEntry("invalid", 1).containsEntry("unmatched", 1);
             // Alertmanager repeating the same firing alert: within the repeat interval, nothing new
             HttpResponse<String> repeat = post(bridge, "/api/v2/alerts", Samples.WEBHOOK_V4);
             assertThat(ApiSerialization.jsonObject(repeat.body())).containsEntry("duplicate", 1);
 
             HttpResponse<String> mistyped = post(bridge, "/api/v1/alerts", "[{\"labels\": {\"alertname\": 7}}]");
             assertThat(mistyped.statusCode()).isEqualTo(200);
-            assertThat(ApiSerialization.jsonObject(mistyped.body())).containsEntry("alerts", 1).containsEntry("malformed", 1);
+            assertThat(ApiSerialization.jsonObject(mistyped.body())).containsEntry("alerts", 1).containsEntry("invalid", 1);
             HttpResponse<String> notJson = post(bridge, "/api/v1/alerts", "not json");
             assertThat(notJson.statusCode()).isEqualTo(400);
             assertThat(notJson.body()).contains("MalformedAlerts").contains("the body is not valid JSON");
@@ -282,10 +282,10 @@ class BridgeClusterIT {
             List<String> reasons = await().atMost(Committed.WAIT).until(() -> Committed.records(kafka.bootstrapServers(),
                     topics.deadLetters().name(), 1).stream().map(r -> new String(r.headers().lastHeader(DeadLetterHeaders.REASON).value(),
                     StandardCharsets.UTF_8)).toList(), r -> r.size() >= 3);
-            assertThat(reasons).hasSize(3).anySatisfy(r -> assertThat(r).startsWith("NoNode: alert KubePodNotReady (fingerprint ")
+            assertThat(reasons).hasSize(3).anySatisfy(r -> assertThat(r).startsWith("NodeNotFound: alert KubePodNotReady (fingerprint ")
                     .endsWith("matched the AbnormalSource kube-diagnoser/pod-not-ready-source but names no node: it has no label node, "
                             + "nor labels namespace and pod of a pod to take the node from"))
-                    .contains("MalformedAlert: [3].labels.alertname is required", "MalformedAlert: [0].labels.alertname must be a string, not a number");
+                    .contains("InvalidShape: [3].labels.alertname is required", "InvalidShape: [0].labels.alertname must be a string, not a number");
             // and KubeDiag's counters: one per request received, one per body read, one per abnormal created
             KubeDiagMetrics kubediag = KubeDiagMetrics.of(registry);
             assertThat(kubediag.get(KubeDiagMetric.PROMETHEUS_ALERT_RECEIVED_COUNT)).isEqualTo(5);

@@ -38,6 +38,7 @@ import io.kdiag.sourcebridge.gate.SourceDeadLetters;
 import io.kdiag.sourcebridge.gate.Submission;
 import io.kdiag.sourcebridge.gate.Verdict;
 import io.kdiag.sourcebridge.request.AbnormalNames;
+import io.kdiag.sourcebridge.request.Refusal;
 import io.kdiag.sourcebridge.rules.RuleBook;
 import io.kdiag.sourcebridge.rules.RuleMatch;
 import io.kdiag.sourcebridge.rules.SourceRule;
@@ -163,9 +164,9 @@ public final class AlertReceiver implements AutoCloseable {
         counts.put("alerts", payload.alerts().size() + payload.invalid().size());
         for (AlertPayload.Invalid invalid : payload.invalid()) {
             String json = ApiSerialization.json(invalid.entry());
-            deadLetters.report(SOURCE, SourceDeadLetters.Reason.MALFORMED_ALERT, AbnormalNames.hash(json, 16), invalid.entry(),
-                    invalid.message());
-            counts.merge("malformed", 1, Integer::sum);
+            deadLetters.report(SOURCE, new Refusal(Refusal.Kind.BAD_SHAPE, invalid.message()), AbnormalNames.hash(json, 16),
+                    invalid.entry());
+            counts.merge("invalid", 1, Integer::sum);
         }
         List<CompletableFuture<Verdict>> verdicts = new ArrayList<>();
         for (AlertPayload.Alert alert : payload.alerts()) {
@@ -244,11 +245,11 @@ public final class AlertReceiver implements AutoCloseable {
         if (node == null) {
             Map<String, Object> original = new LinkedHashMap<>(ApiSerialization.jsonObject(ApiSerialization.json(alert.alert())));
             original.put("fingerprint", alert.fingerprint());
-            deadLetters.report(SOURCE, SourceDeadLetters.Reason.NO_NODE, alert.fingerprint(), original, "alert " + alert.alertName()
-                    + " (fingerprint " + alert.fingerprint() + ") matched the AbnormalSource " + rule.key() + " but names no node: "
+            deadLetters.report(SOURCE, new Refusal(Refusal.Kind.NO_NODE, "alert " + alert.alertName() + " (fingerprint "
+                    + alert.fingerprint() + ") matched the AbnormalSource " + rule.key() + " but names no node: "
                     + (label == null || label.isBlank() ? "the rule has no nodeNameReferenceLabel" : "it has no label " + label)
                     + (podNamespace != null && podName != null ? ", and the pod " + podNamespace + "/" + podName + " is not known"
-                            : ", nor labels namespace and pod of a pod to take the node from"));
+                            : ", nor labels namespace and pod of a pod to take the node from")), alert.fingerprint(), original);
             return Optional.empty();
         }
         AbnormalSpec spec = rule.abnormalSpec(node);

@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.Topics;
+import io.kdiag.sourcebridge.request.Refusal;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -31,22 +32,6 @@ public final class SourceDeadLetters implements AutoCloseable {
     /** How many keys are remembered for the repeat interval; beyond, the oldest are forgotten. */
     static final int MAX_REMEMBERED = 10_000;
     private static final Logger LOG = LoggerFactory.getLogger(SourceDeadLetters.class);
-
-    /** Why a source could not forward something: the metric tag, and the CamelCase reason of the dead letter. */
-    public enum Reason {
-        /** A rule matched, but no node could be found to run the abnormal on. */
-        NO_NODE("no-node", "NoNode"),
-        /** An entry of an alert payload that is not an alert. */
-        MALFORMED_ALERT("malformed", "MalformedAlert");
-
-        private final String tag;
-        private final String camelCase;
-
-        Reason(String tag, String camelCase) {
-            this.tag = tag;
-            this.camelCase = camelCase;
-        }
-    }
 
     private final String topic;
     private final Supplier<Producer<byte[], byte[]>> producerFactory;
@@ -87,14 +72,15 @@ public final class SourceDeadLetters implements AutoCloseable {
     }
 
     /**
-     * Counts, logs and (once per {@code key} and repeat interval) dead-letters what {@code source} could not forward.
+     * Counts, logs and (once per {@code key} and repeat interval) dead-letters what {@code source} could not forward:
+     * {@link Refusal.Kind#NO_NODE} for a match without a node, {@link Refusal.Kind#BAD_SHAPE} for an entry that is no
+     * alert. The dead letter's reason is the refusal's CamelCase reason and message ({@code NodeNotFound: ...}).
      *
      * @param key what makes two reports the same one (an alert's fingerprint, an event's namespace/name)
      * @param original the event, alert or entry as received, written as JSON
-     * @param message why, for a person: what it is and what is missing
      */
-    public void report(String source, Reason reason, String key, Object original, String message) {
-        BridgeMetrics.unforwarded(registry, source, reason.tag);
+    public void report(String source, Refusal refusal, String key, Object original) {
+        BridgeMetrics.unforwarded(registry, source, refusal.kind().tag());
         long now = clock.millis();
         synchronized (this) {
             Long last = written.get(source + "/" + key);
@@ -106,10 +92,10 @@ public final class SourceDeadLetters implements AutoCloseable {
                 producer = producerFactory.get();
             }
         }
-        LOG.info("dead-lettering source={} reason={} key={}: {}", source, reason.camelCase, key, message);
+        LOG.info("dead-lettering source={} reason={} key={}: {}", source, refusal.reason(), key, refusal.getMessage());
         byte[] value = ApiSerialization.json(original).getBytes(StandardCharsets.UTF_8);
-        producer.send(DeadLetters.of(topic, new DeadLetters.Source(source, -1, -1), null, value, reason.camelCase + ": " + message,
-                maxRecordBytes), (metadata, error) -> {
+        producer.send(DeadLetters.of(topic, new DeadLetters.Source(source, -1, -1), null, value,
+                refusal.reason() + ": " + refusal.getMessage(), maxRecordBytes), (metadata, error) -> {
                     if (error != null) {
                         LOG.warn("cannot write a dead letter source={} key={}: {}", source, key, error.toString());
                     }

@@ -18,6 +18,7 @@ import io.kdiag.schemas.avro.Origin;
 import io.kdiag.sourcebridge.gate.SourceDeadLetters;
 import io.kdiag.sourcebridge.gate.Submission;
 import io.kdiag.sourcebridge.request.AbnormalNames;
+import io.kdiag.sourcebridge.request.Refusal;
 import io.kdiag.sourcebridge.rules.RuleBook;
 import io.kdiag.sourcebridge.rules.RuleMatch;
 import io.kdiag.sourcebridge.rules.SourceRule;
@@ -69,10 +70,11 @@ public final class EventMatcher {
         // a shallow copy without managedFields; the informer's object itself must not change
         Event copy = new EventBuilder(event).editMetadata().withManagedFields((List<ManagedFieldsEntry>) null).endMetadata().build();
         if (node == null) {
-            deadLetters.report(EventSource.SOURCE, SourceDeadLetters.Reason.NO_NODE, eventNamespace + "/" + eventName, copy,
-                    "event " + eventNamespace + "/" + eventName + " (reason " + event.getReason() + ") matched the AbnormalSource "
-                    + rule.get().key() + " but names no node: no source.host, and its involved object is "
-                    + (involved == null ? "missing" : aboutPod ? "a pod whose node is not known" : "neither a pod nor a node"));
+            deadLetters.report(EventSource.SOURCE, new Refusal(Refusal.Kind.NO_NODE, "event " + eventNamespace + "/" + eventName
+                    + " (reason " + event.getReason() + ") matched the AbnormalSource " + rule.get().key()
+                    + " but names no node: no source.host, and its involved object is "
+                    + (involved == null ? "missing" : aboutPod ? "a pod whose node is not known" : "neither a pod nor a node")),
+                    eventNamespace + "/" + eventName, copy);
             return Optional.empty();
         }
         AbnormalSpec spec = rule.get().abnormalSpec(node);

@@ -66,7 +66,7 @@ class EventMatcherTest {
         // not dropped: the event goes to the dead letters, with why
         assertThat(producer.history()).singleElement().satisfies(letter -> {
             assertThat(new String(letter.headers().lastHeader(DeadLetterHeaders.REASON).value(), StandardCharsets.UTF_8))
-                    .startsWith("NoNode: event default/" + noHost.getMetadata().getName() + " (reason BackOff) matched the AbnormalSource "
+                    .startsWith("NodeNotFound: event default/" + noHost.getMetadata().getName() + " (reason BackOff) matched the AbnormalSource "
                             + "kube-diagnoser/backoff but names no node");
             assertThat(ApiSerialization.jsonObject(new String(letter.value(), StandardCharsets.UTF_8))).containsEntry("reason", "BackOff");
         });
