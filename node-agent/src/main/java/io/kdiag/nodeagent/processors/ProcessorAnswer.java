@@ -15,6 +15,7 @@ import java.util.Set;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -45,7 +46,9 @@ import tools.jackson.databind.json.JsonMapper;
  * @param context the context the answer holds, empty when it changes none
  */
 record ProcessorAnswer(String changed, Optional<Map<String, Object>> context) {
-    private static final JsonMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+    /** A key given twice is refused: which one counts is a guess (Go takes the last), and no Go processor writes two. */
+    private static final JsonMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final List<String> PROTECTED = List.of("spec", "status.identifiable", "status.recoverable", "status.phase",
             "status.conditions", "status.message", "status.reason", "status.startTime", "status.diagnoser", "status.recoverer");
     /** Objects Go holds by value: {@code null} leaves them as they are. */

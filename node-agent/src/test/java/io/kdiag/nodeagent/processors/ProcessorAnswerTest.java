@@ -128,5 +128,8 @@ class ProcessorAnswerTest {
         assertThat(answer("\"\"").message()).contains("the body is a String, not an object");
         assertThat(answer("").message()).contains("the body is empty");
         assertThat(answer("{\"status\": {\"context\": [1]}}").message()).contains("status.context must be an object");
+        // a mistyped field hidden before the real one: which of the two counts must not be a guess
+        assertThat(answer("{\"status\": {\"conditions\": \"broken\", \"conditions\": []}}").message())
+                .contains("the body is not JSON: Duplicate Object property \"conditions\"");
     }
 }
