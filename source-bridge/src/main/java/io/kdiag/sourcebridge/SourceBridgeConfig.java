@@ -1,6 +1,8 @@
 package io.kdiag.sourcebridge;
 
+import java.time.DateTimeException;
 import java.time.Duration;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,6 +21,10 @@ public final class SourceBridgeConfig {
                     + "with the same id fence each other.");
     static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8089, 0, 65_535,
             "Port of the Alertmanager endpoint (POST /api/v1/alerts, /api/v2/alerts, /webhook) and GET /healthz; 0 picks a free one.");
+    static final ConfigKey<ZoneId> TEMPLATE_TIME_ZONE = new ConfigKey<>("kdiag.template-time-zone", SourceBridgeConfig::zone, "UTC",
+            "Time zone in which AbnormalSource templates see Event times (firstTimestamp, lastTimestamp) and name alert "
+                    + "offsets, as Go prints times: KubeDiag's process zone, UTC in its image (e.g. Asia/Shanghai if its "
+                    + "pods mounted the host's /etc/localtime).");
     private static final String STATE_SCOPE = "bridge/";
 
     private final String topicPrefix;
@@ -30,6 +36,7 @@ public final class SourceBridgeConfig {
     private final int stormPerNode;
     private final int stormCluster;
     private final String abnormalNamespace;
+    private final ZoneId templateTimeZone;
 
     private SourceBridgeConfig(ConfigSource source) {
         this.topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
@@ -47,6 +54,15 @@ public final class SourceBridgeConfig {
         if (!abnormalNamespace.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") || abnormalNamespace.length() > 63) {
             throw new ConfigException("invalid " + GateKeys.ABNORMAL_NAMESPACE.name() + ": '" + abnormalNamespace
                     + "' is not a Kubernetes namespace name");
+        }
+        this.templateTimeZone = source.get(TEMPLATE_TIME_ZONE);
+    }
+
+    private static ZoneId zone(String text) {
+        try {
+            return ZoneId.of(text.strip());
+        } catch (DateTimeException e) {
+            throw new IllegalArgumentException("must be a time zone such as UTC or Asia/Shanghai");
         }
     }
 
@@ -69,6 +85,7 @@ public final class SourceBridgeConfig {
         keys.add(GateKeys.STORM_PER_NODE);
         keys.add(GateKeys.STORM_CLUSTER);
         keys.add(GateKeys.ABNORMAL_NAMESPACE);
+        keys.add(TEMPLATE_TIME_ZONE);
         return List.copyOf(keys);
     }
 
@@ -90,6 +107,14 @@ public final class SourceBridgeConfig {
 
     String abnormalNamespace() {
         return abnormalNamespace;
+    }
+
+    ZoneId templateTimeZone() {
+        return templateTimeZone;
+    }
+
+    Duration repeatInterval() {
+        return repeatInterval;
     }
 
     GateOptions gateOptions() {

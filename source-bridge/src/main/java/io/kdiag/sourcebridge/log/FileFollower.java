@@ -10,7 +10,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.regex.Matcher;
+
+import com.google.re2j.Matcher;
 
 /**
  * Follows one log file with {@code tail -F} semantics: it survives rotation (a new inode at the path: the old file is read

@@ -1,6 +1,10 @@
 package io.kdiag.sourcebridge.rules;
 
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -13,8 +17,10 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.kdiag.api.Annotations;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.PrometheusAlert;
+import io.kdiag.schemas.avro.AbnormalRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * The AbnormalSource rules in force, ordered by namespace/name so "first match wins" means the same on every
  * replica and after every restart. Rules are read as raw JSON so an unknown or mistyped field is reported rather than
  * silently dropped; a rule that does not compile is skipped and gets the annotation {@link SourceRule#RULE_ERROR} with
- * the reason (the AbnormalSource status schema has only {@code lastAbnormal}).
+ * the reason (the AbnormalSource status schema has only {@code lastAbnormal}, KubeDiag's).
  */
 public final class RuleBook implements AutoCloseable {
     /** The AbnormalSource resource, read as raw JSON. */
@@ -32,12 +38,18 @@ public final class RuleBook implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RuleBook.class);
 
     private final KubernetesClient client;
+    private final ZoneId localZone;
     private final Map<String, SourceRule> rules = new ConcurrentSkipListMap<>();
     private SharedIndexInformer<GenericKubernetesResource> informer;
 
-    /** A rule book fed by an informer on {@code client}, or, with {@code null}, only through {@link #update}. */
-    public RuleBook(KubernetesClient client) {
+    /**
+     * A rule book fed by an informer on {@code client}, or, with {@code null}, only through {@link #update}.
+     *
+     * @param localZone the zone KubeDiag's process ran in: the zone of the times its templates match
+     */
+    public RuleBook(KubernetesClient client, ZoneId localZone) {
         this.client = client;
+        this.localZone = localZone;
     }
 
     /** Starts following the AbnormalSources of every namespace. */
@@ -73,7 +85,7 @@ public final class RuleBook implements AutoCloseable {
             if (spec != null && !(spec instanceof Map)) {
                 throw new SourceRule.InvalidRule("spec must be an object");
             }
-            SourceRule rule = SourceRule.compile(namespace, name, (Map<String, Object>) spec, annotations);
+            SourceRule rule = SourceRule.compile(namespace, name, (Map<String, Object>) spec, annotations, localZone);
             rules.put(rule.key(), rule);
         } catch (SourceRule.InvalidRule e) {
             rules.remove(namespace + "/" + name);
@@ -123,15 +135,23 @@ public final class RuleBook implements AutoCloseable {
         return rules.size();
     }
 
-    /** Writes {@code status.lastAbnormal} of the rule that started {@code abnormal}; a no-op without a cluster. */
-    public void recordLastAbnormal(SourceRule rule, String abnormal) {
+    /**
+     * Writes {@code status.lastAbnormal} of the rule that started {@code abnormal}: its name, namespace, the uid it runs
+     * under (annotation {@code kdiag.io/uid}) and when it was forwarded; a no-op without a cluster.
+     */
+    public void recordLastAbnormal(SourceRule rule, AbnormalRequest abnormal) {
         if (client == null) {
             return;
         }
+        Map<String, Object> lastAbnormal = new LinkedHashMap<>();
+        lastAbnormal.put("name", abnormal.getName());
+        lastAbnormal.put("namespace", abnormal.getNamespace());
+        lastAbnormal.put("annotations", Map.of(Annotations.UID, abnormal.getUid()));
+        lastAbnormal.put("creationTimestamp", DateTimeFormatter.ISO_INSTANT.format(abnormal.getRequestedAt().truncatedTo(ChronoUnit.SECONDS)));
         try {
             client.genericKubernetesResources(ABNORMAL_SOURCES).inNamespace(rule.namespace()).withName(rule.name())
                     .editStatus(current -> {
-                        current.getAdditionalProperties().put("status", Map.of("lastAbnormal", abnormal));
+                        current.getAdditionalProperties().put("status", Map.of("lastAbnormal", lastAbnormal));
                         return current;
                     });
         } catch (KubernetesClientException e) {
