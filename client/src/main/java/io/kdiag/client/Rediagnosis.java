@@ -63,7 +63,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * }</pre>
  */
 public final class Rediagnosis implements AutoCloseable {
-    /** The agent's defaults for a call (kdiag.processor-timeout) and the output cap of a worker. */
+    /** A worker's largest output here: room for values as large as the evidence it reads back. */
     private static final int MAX_WORKER_OUTPUT_BYTES = 64 * 1024 * 1024;
     /** The reason a diagnoser gives when an input it needs is absent. */
     static final String MISSING_INPUT = "MissingInput";
