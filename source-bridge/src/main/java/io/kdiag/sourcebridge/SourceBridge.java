@@ -97,6 +97,10 @@ public final class SourceBridge implements AutoCloseable {
             parts.push(deadLetters);
             KubeDiagMetrics.of(registry).register(KubeDiagMetric.Component.BRIDGE);
             RuleBook rules = new RuleBook(client, config.templateTimeZone());
+            config.ruleFiles().forEach(rules::load);
+            if (!config.ruleFiles().isEmpty()) {
+                LOG.info("rules read from files count={}", config.ruleFiles().size());
+            }
             BiFunction<String, String, String> podNode = (namespace, name) -> null;
             if (client != null) {
                 PodNodes pods = new PodNodes(client);

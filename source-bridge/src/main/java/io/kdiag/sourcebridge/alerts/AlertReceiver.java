@@ -196,7 +196,11 @@ public final class AlertReceiver implements AutoCloseable {
             return;
         }
         outcomes.forEach((outcome, n) -> counts.put(outcome.name().toLowerCase(Locale.ROOT).replace('_', '-'), n));
-        HttpResponses.send(exchange, 200, "application/json", ApiSerialization.json(counts));
+        Map<String, Object> answer = new LinkedHashMap<>(counts);
+        if (counts.containsKey("unmatched")) {
+            answer.put("unmatchedReason", rules.whyNoAlertRuleMatched());
+        }
+        HttpResponses.send(exchange, 200, "application/json", ApiSerialization.json(answer));
     }
 
     /**

@@ -5,6 +5,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -20,6 +21,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.kdiag.api.Annotations;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.PrometheusAlert;
+import io.kdiag.common.config.ConfigException;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,8 +76,32 @@ public final class RuleBook implements AutoCloseable {
     }
 
     /** Compiles an AbnormalSource and puts it in force, or takes it out and records why it cannot be used. */
-    @SuppressWarnings("unchecked")
     public void update(GenericKubernetesResource resource) {
+        String namespace = resource.getMetadata().getNamespace();
+        String name = resource.getMetadata().getName();
+        Map<String, String> annotations = resource.getMetadata().getAnnotations();
+        String error = compile(resource);
+        String recorded = annotations == null ? null : annotations.get(SourceRule.RULE_ERROR);
+        if (client != null && !java.util.Objects.equals(recorded, error)) {
+            annotate(namespace, name, error);
+        }
+    }
+
+    /**
+     * Puts a rule read from a file in force; a CR of the same namespace and name replaces it.
+     *
+     * @throws ConfigException naming the file and rule, with why it cannot be used (what a CR is annotated with)
+     */
+    public void load(RuleFiles.Rule rule) {
+        String error = compile(rule.resource());
+        if (error != null) {
+            throw new ConfigException(rule.origin() + " cannot be used: " + error);
+        }
+    }
+
+    /** Compiles an AbnormalSource into the book; returns why it cannot be used (and takes it out), or null. */
+    @SuppressWarnings("unchecked")
+    private String compile(GenericKubernetesResource resource) {
         String namespace = resource.getMetadata().getNamespace();
         String name = resource.getMetadata().getName();
         Map<String, String> annotations = resource.getMetadata().getAnnotations();
@@ -92,10 +118,7 @@ public final class RuleBook implements AutoCloseable {
             error = e.getMessage();
             LOG.warn("skipping the AbnormalSource namespace={} name={}: {}", namespace, name, error);
         }
-        String recorded = annotations == null ? null : annotations.get(SourceRule.RULE_ERROR);
-        if (client != null && !java.util.Objects.equals(recorded, error)) {
-            annotate(namespace, name, error);
-        }
+        return error;
     }
 
     private void annotate(String namespace, String name, String error) {
@@ -124,6 +147,19 @@ public final class RuleBook implements AutoCloseable {
     /** The first PrometheusAlert rule, in namespace/name order, that matches {@code alert}. */
     public Optional<SourceRule> firstMatching(PrometheusAlert alert) {
         return first(r -> r.isAlertRule() && r.matches(alert));
+    }
+
+    /**
+     * Why nothing matched an alert, for the webhook's answer: no PrometheusAlert rule is loaded, or which ones were
+     * tried (at most ten named).
+     */
+    public String whyNoAlertRuleMatched() {
+        List<String> tried = rules.values().stream().filter(SourceRule::isAlertRule).map(SourceRule::key).toList();
+        if (tried.isEmpty()) {
+            return "no PrometheusAlert rule is loaded: create an AbnormalSource, or give the bridge rule files (kdiag.rules)";
+        }
+        return "none of the " + tried.size() + " PrometheusAlert rule(s) matched: " + String.join(", ", tried.subList(0, Math.min(10, tried.size())))
+                + (tried.size() > 10 ? ", ..." : "");
     }
 
     private Optional<SourceRule> first(Predicate<SourceRule> test) {
