@@ -26,6 +26,7 @@ import io.kdiag.schemas.avro.ProfilerExpired;
 import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageStarted;
+import io.kdiag.schemas.avro.UnknownPayload;
 import org.apache.kafka.common.errors.SerializationException;
 
 /**
@@ -33,7 +34,8 @@ import org.apache.kafka.common.errors.SerializationException;
  * here; the snapshot has it. Every field but {@code seq}, {@code time} and {@code type} is null where the event has
  * no such thing.
  *
- * @param type the payload's record name
+ * @param type the payload's record name; for a payload of a later version ({@code UnknownPayload}), the writer's
+ *     record name, with the payload as JSON in {@code message}
  * @param processor {@code namespace/name}
  * @param outcome {@code Succeeded}, {@code Failed} or {@code Skipped}
  */
@@ -48,9 +50,12 @@ public record EventSummary(long seq, Instant time, String type, String origin, S
 
     /** The summary of an event. */
     static EventSummary of(DiagnosisEvent event) {
-        Builder b = new Builder(event.getSeq(), event.getTime(), event.getPayload().getClass().getSimpleName());
         Object payload = event.getPayload();
-        if (payload instanceof Accepted accepted) {
+        String type = payload instanceof UnknownPayload unknown ? simpleName(unknown.getType()) : payload.getClass().getSimpleName();
+        Builder b = new Builder(event.getSeq(), event.getTime(), type);
+        if (payload instanceof UnknownPayload unknown) {
+            b.message = unknown.getJson();
+        } else if (payload instanceof Accepted accepted) {
             b.origin = accepted.getOrigin().name();
         } else if (payload instanceof StageStarted started) {
             b.stage = started.getStage().name();
@@ -200,6 +205,10 @@ public record EventSummary(long seq, Instant time, String type, String origin, S
 
     private static String readString(DataInputStream in) throws IOException {
         return new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8);
+    }
+
+    private static String simpleName(String fullName) {
+        return fullName.substring(fullName.lastIndexOf('.') + 1);
     }
 
     private static String name(NamespacedName name) {

@@ -39,12 +39,17 @@ public enum StageDefinition {
         this.skipFlag = skipFlag;
     }
 
-    /** The row of a stage. */
+    /**
+     * The row of a stage.
+     *
+     * @throws IllegalArgumentException for {@code Unknown}, which stands for a stage only a newer version knows
+     */
     public static StageDefinition of(Stage stage) {
         return switch (stage) {
             case InformationCollection -> INFORMATION_COLLECTION;
             case Diagnosis -> DIAGNOSIS;
             case Recovery -> RECOVERY;
+            case Unknown -> throw new IllegalArgumentException("stage Unknown: written by a newer version, it has no row here");
         };
     }
 

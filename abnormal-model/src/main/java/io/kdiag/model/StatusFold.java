@@ -19,6 +19,7 @@ import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProfilerExpired;
 import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.schemas.avro.ProfilerResult;
+import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageOutcome;
 
@@ -70,14 +71,16 @@ public final class StatusFold {
             return next;
         } else if (payload instanceof ProcessorFinished processor) {
             next.setContext(mergeContext(next.getContext(), processor));
-        } else if (payload instanceof StageFinished stage) {
+        } else if (payload instanceof StageFinished stage && stage.getStage() != Stage.Unknown
+                && stage.getOutcome() != StageOutcome.Unknown) {
             stageFinished(next, stage, event.getTime());
         } else if (payload instanceof AbnormalFailed failed) {
             next.setPhase(Phase.Failed);
             next.setReason(failed.getReason());
             next.setMessage(failed.getMessage());
         }
-        // StageStarted, ProcessorStarted and a repeated Accepted only advance lastSeq and updatedAt
+        // StageStarted, ProcessorStarted, a repeated Accepted and what only a newer version understands (UnknownPayload, a
+        // StageFinished of an Unknown stage or outcome) only advance lastSeq and updatedAt
         return next;
     }
 

@@ -14,6 +14,7 @@ import io.kdiag.api.v1.AbnormalStatus;
 import io.kdiag.api.v1.CommandExecutorStatus;
 import io.kdiag.api.v1.NamespacedName;
 import io.kdiag.api.v1.ProfilerStatus;
+import io.kdiag.schemas.avro.Stage;
 
 /**
  * The Abnormal a status snapshot describes, in the shape a user reads with {@code kubectl get abnormal -o yaml}.
@@ -52,7 +53,7 @@ public final class StatusProjection {
         status.commandExecutors = nullIfEmpty(snapshot.getCommandExecutors().stream().map(c -> {
             CommandExecutorStatus result = new CommandExecutorStatus();
             result.command = List.copyOf(c.getCommand());
-            result.type = StageDefinition.of(c.getStage()).processorType();
+            result.type = processorType(c.getStage());
             result.stdout = c.getStdout();
             result.stderr = c.getStderr();
             result.error = c.getError();
@@ -61,7 +62,7 @@ public final class StatusProjection {
         status.profilers = nullIfEmpty(snapshot.getProfilers().stream().map(p -> {
             ProfilerStatus result = new ProfilerStatus();
             result.name = p.getName();
-            result.type = StageDefinition.of(p.getStage()).processorType();
+            result.type = processorType(p.getStage());
             result.endpoint = p.getEndpoint();
             result.error = p.getError();
             return result;
@@ -69,6 +70,11 @@ public final class StatusProjection {
         Map<String, Object> context = ApiSerialization.jsonObject(snapshot.getContext());
         status.context = context.isEmpty() ? null : context;
         return status;
+    }
+
+    /** The {@code type} of a command or profiler: its stage's processor kind, or the stage's name when a newer version added it. */
+    private static String processorType(Stage stage) {
+        return stage == Stage.Unknown ? stage.name() : StageDefinition.of(stage).processorType();
     }
 
     /** RFC 3339 at second precision, as Kubernetes writes times. */

@@ -10,6 +10,7 @@ import java.util.Map;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageOutcome;
+import io.kdiag.schemas.avro.UnknownPayload;
 import io.kdiag.testkit.Events;
 import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,7 @@ class EventSummaryTest {
         e.profilerExpired("java");
         e.stageFinished(Stage.Diagnosis, StageOutcome.Failed, null);
         e.abnormalFailed("Timeout", "x".repeat(70_000));
+        e.add(new UnknownPayload("io.kdiag.schemas.avro.RecoveryVerified", "{}"));
 
         for (DiagnosisEvent event : e.all()) {
             EventSummary summary = EventSummary.of(event);
@@ -45,6 +47,16 @@ class EventSummaryTest {
                 Map.entry("type", "ProcessorFinished"), Map.entry("stage", "InformationCollection"),
                 Map.entry("processor", "kube-diagnoser/pod-collector"), Map.entry("outcome", "Succeeded"),
                 Map.entry("durationMillis", 10L));
+    }
+
+    @Test
+    void shouldNameAPayloadOfALaterVersionByItsOwnTypeWithItsJson() {
+        Events e = new Events("uid-1");
+        e.accepted();
+        DiagnosisEvent unknown = e.add(new UnknownPayload("io.kdiag.schemas.avro.RecoveryVerified", "{\"verified\": true}"));
+
+        assertThat(EventSummary.of(unknown).toMap()).containsExactly(Map.entry("seq", 1L), Map.entry("time", "2020-08-13T07:44:43.000Z"),
+                Map.entry("type", "RecoveryVerified"), Map.entry("message", "{\"verified\": true}"));
     }
 
     @Test

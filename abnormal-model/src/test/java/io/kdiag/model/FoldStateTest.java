@@ -156,7 +156,8 @@ class FoldStateTest {
     private static List<DiagnosisEvent> randomRun(Random random, String uid) {
         Events events = new Events(uid);
         events.accepted();
-        for (Stage stage : Stage.values()) {
+        for (StageDefinition definition : StageDefinition.values()) {
+            Stage stage = definition.stage();
             events.add(new StageStarted(stage));
             for (int p = random.nextInt(3); p > 0; p--) {
                 NamespacedName processor = new NamespacedName("kube-diagnoser", "p" + random.nextInt(5));

@@ -20,8 +20,10 @@ import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Phase;
 import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.Stage;
+import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.schemas.avro.StageStarted;
+import io.kdiag.schemas.avro.UnknownPayload;
 import io.kdiag.testkit.Events;
 import org.junit.jupiter.api.Test;
 
@@ -73,6 +75,18 @@ class StatusFoldTest {
 
         assertThat(status.getLastSeq()).isEqualTo(2);
         assertThat(status.getUpdatedAt()).isEqualTo(START.plusSeconds(2));
+        assertThat(AbnormalStatus.newBuilder(status).setLastSeq(0).setUpdatedAt(START).build()).isEqualTo(accepted);
+    }
+
+    @Test
+    void shouldOnlyAdvanceSeqAndTimeOnWhatOnlyALaterVersionUnderstands() {
+        AbnormalStatus accepted = fold(events.accepted());
+        fold(events.add(new UnknownPayload("io.kdiag.schemas.avro.RecoveryVerified", "{\"verified\": true}")));
+        fold(events.add(new StageFinished(Stage.Unknown, StageOutcome.Succeeded, null, null, null)));
+        fold(events.add(new StageFinished(Stage.InformationCollection, StageOutcome.Unknown, null, "Cancelled", null)));
+
+        assertThat(status.getLastSeq()).isEqualTo(3);
+        assertThat(status.getUpdatedAt()).isEqualTo(START.plusSeconds(3));
         assertThat(AbnormalStatus.newBuilder(status).setLastSeq(0).setUpdatedAt(START).build()).isEqualTo(accepted);
     }
 

@@ -233,6 +233,29 @@ class PipelineIT {
     }
 
     @Test
+    void shouldPrintAbnormalsInKubectlsFormats() {
+        run(abnormal("get-formats", "^no-such-process$", false));
+
+        Run json = kdiag("get", "abnormals", "-o", "json");
+        Run one = kdiag("get", "abnormal", "get-formats", "-o", "json");
+        Run names = kdiag("get", "abnormals", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.phase}{\"\\n\"}{end}");
+        Run columns = kdiag("get", "abnormals", "-o", "custom-columns=NAME:.metadata.name,PHASE:.status.phase,DIAGNOSER:.status.diagnoser.name");
+        Run unknown = kdiag("get", "abnormals", "-o", "go-template={{.items}}");
+
+        assertThat(json.exit()).as(json.err()).isZero();
+        Map<String, Object> list = ApiSerialization.jsonObject(json.out());
+        assertThat(list).containsEntry("apiVersion", "v1").containsEntry("kind", "List");
+        List<Object> listed = new ArrayList<>();
+        ((List<?>) list.get("items")).forEach(item -> listed.add(((Map<?, ?>) ((Map<?, ?>) item).get("metadata")).get("name")));
+        assertThat(listed).contains("get-formats");
+        assertThat(ApiSerialization.jsonObject(one.out())).containsEntry("kind", "Abnormal");
+        assertThat(names.out().lines()).contains("get-formats=Succeeded");
+        assertThat(columns.out()).containsPattern("NAME +PHASE +DIAGNOSER\n").containsPattern("get-formats +Succeeded +<none>\n");
+        assertThat(unknown.exit()).isEqualTo(1);
+        assertThat(unknown.err()).contains("allowed formats are: custom-columns,json,jsonpath,wide,yaml");
+    }
+
+    @Test
     void shouldListOnlyTheVerdictsThatChangeWhenRediagnosing() {
         run(abnormal("rd-identified", "^" + MARKER + " ", true));
         run(abnormal("rd-unidentified", "^no-such-process$", true));

@@ -1,10 +1,16 @@
 package io.kdiag.bench;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.kdiag.schemas.AvroSerde;
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -84,6 +90,60 @@ final class KafkaLimits {
                     Report.rate(produced, "rec") + String.format(" (%.1f MiB/s)", produced * mb), "the limit", null);
             report.add("1 kafka", "consume " + kind.getKey() + " (" + kind.getValue().length + " B)",
                     Report.rate(consumed, "rec") + String.format(" (%.1f MiB/s)", consumed * mb), "the limit", null);
+            kafkasOwnTools(kafka, report, kind.getKey(), kind.getValue().length, records, n);
         }
+    }
+
+    /**
+     * The same size measured by Kafka's own tools, each in a JVM of its own as {@code kafka-producer-perf-test.sh} and
+     * {@code kafka-consumer-perf-test.sh} run them: what the broker can take, beside what the plain client above got.
+     */
+    private static void kafkasOwnTools(Map<String, Object> kafka, Report report, String kind, int size, int records, int n)
+            throws Exception {
+        String bootstrap = String.valueOf(kafka.get("bootstrap.servers"));
+        String topic = "bench.limits-tools-" + n;
+        try (Admin admin = Admin.create(kafka)) {
+            admin.createTopics(Set.of(new NewTopic(topic, Pipeline.PARTITIONS, (short) 1))).all().get();
+        }
+        Leaders.await(kafka, List.of(topic));
+        String produced = lastLine(tool("org.apache.kafka.tools.ProducerPerformance", "--bootstrap-server", bootstrap,
+                "--topic", topic, "--num-records", String.valueOf(records), "--record-size", String.valueOf(size),
+                "--throughput", "-1", "--record-key-range", "5000", "--key-distribution", "random", "--command-property", "acks=all", "enable.idempotence=true"));
+        // "50000 records sent, 61234.5 records/sec (25.12 MB/sec), 150.3 ms avg latency, ..., 390 ms 99.9th."
+        Matcher rate = Pattern.compile("([\\d.]+) records/sec .*?([\\d.]+) ms avg latency.*?(\\d+) ms 99th").matcher(produced);
+        if (!rate.find()) {
+            throw new IllegalStateException("ProducerPerformance printed no result: " + produced);
+        }
+        report.add("1 kafka", "ProducerPerformance " + kind + " (" + size + " B, acks=all, idempotent)",
+                Report.rate(Double.parseDouble(rate.group(1)), "rec") + " (avg " + rate.group(2) + " ms, p99 " + rate.group(3) + " ms)",
+                "Kafka's own tool", null);
+        // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, ...
+        String[] consumed = lastLine(tool("org.apache.kafka.tools.ConsumerPerformance", "--bootstrap-server", bootstrap,
+                "--topic", topic, "--num-records", String.valueOf(records), "--timeout", "60000", "--hide-header",
+                "--group", "bench.limits-tools-" + n)).split(",\\s*");
+        if (consumed.length < 6) {
+            throw new IllegalStateException("ConsumerPerformance printed no result: " + String.join(",", consumed));
+        }
+        report.add("1 kafka", "ConsumerPerformance " + kind + " (" + size + " B)",
+                Report.rate(Double.parseDouble(consumed[5]), "rec"), "Kafka's own tool", null);
+    }
+
+    /** Runs a Kafka tool's main class on the bench's class path; its output. */
+    private static String tool(String mainClass, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
+            process.destroyForcibly();
+            throw new IllegalStateException(mainClass + " failed: " + output);
+        }
+        return output;
+    }
+
+    private static String lastLine(String output) {
+        return output.strip().lines().filter(l -> !l.startsWith("[") && !l.contains(" WARN ") && !l.contains(" INFO "))
+                .reduce((a, b) -> b).orElse("");
     }
 }

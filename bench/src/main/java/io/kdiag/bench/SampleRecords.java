@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.kdiag.model.FoldState;
+import io.kdiag.model.StageDefinition;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.Accepted;
@@ -74,7 +75,8 @@ public final class SampleRecords {
         payloads.add(Accepted.newBuilder().setNamespace("bench").setName("bench-" + uid).setOrigin(Origin.IngestTopic)
                 .setSpec(spec(Work.NOOP, node)).setLabels(Map.of("kdiag.io/bench", "true")).build());
         String[] names = {NoopWorker.COLLECTOR, NoopWorker.DIAGNOSER, NoopWorker.RECOVERER};
-        for (Stage stage : Stage.values()) {
+        for (StageDefinition definition : StageDefinition.values()) {
+            Stage stage = definition.stage();
             NamespacedName processor = new NamespacedName(BUILTIN_NAMESPACE, names[stage.ordinal()]);
             payloads.add(new StageStarted(stage));
             payloads.add(new ProcessorStarted(stage, processor));

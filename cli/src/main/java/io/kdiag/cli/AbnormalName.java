@@ -1,5 +1,6 @@
 package io.kdiag.cli;
 
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -19,6 +20,11 @@ final class AbnormalName {
     /** The newest abnormal (by start time) of this namespace and name, waiting up to {@code wait} for one to appear. */
     Optional<AbnormalStatus> newest(KdiagClient client, Duration wait) {
         return client.awaitStatus(s -> s.getNamespace().equals(namespace) && s.getName().equals(name), wait);
+    }
+
+    /** kubectl's message when there is no such abnormal. */
+    void reportNotFound(PrintWriter err) {
+        err.printf("Error from server (NotFound): abnormals \"%s\" not found in namespace %s%n", name, namespace);
     }
 
     @Override

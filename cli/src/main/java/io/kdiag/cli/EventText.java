@@ -22,6 +22,7 @@ import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.schemas.avro.StageStarted;
+import io.kdiag.schemas.avro.UnknownPayload;
 
 /** Diagnosis events as a person reads them: one line each for {@code watch}, a table for {@code history}. */
 final class EventText {
@@ -97,6 +98,10 @@ final class EventText {
             }
             if (payload instanceof AbnormalFailed f) {
                 return new Line(seq, time, NO_STAGE, "abnormal", "failed: " + failure(f.getReason(), f.getMessage()), null);
+            }
+            if (payload instanceof UnknownPayload u) {
+                return new Line(seq, time, NO_STAGE, u.getType().substring(u.getType().lastIndexOf('.') + 1),
+                        "(written by a later version) " + u.getJson(), null);
             }
             return new Line(seq, time, NO_STAGE, payload.getClass().getSimpleName(), "", null);
         }

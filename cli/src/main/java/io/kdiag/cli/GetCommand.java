@@ -2,8 +2,11 @@ package io.kdiag.cli;
 
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import io.kdiag.api.ApiSerialization;
@@ -22,6 +25,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "get", mixinStandardHelpOptions = true,
         description = "List abnormals, or show one, from the status topic (the system of record).")
 final class GetCommand implements Callable<Integer> {
+    private static final String JSONPATH = "jsonpath=";
+    private static final String CUSTOM_COLUMNS = "custom-columns=";
+
     @ParentCommand
     KdiagCommand kdiag;
 
@@ -37,7 +43,9 @@ final class GetCommand implements Callable<Integer> {
     @Option(names = {"-A", "--all-namespaces"}, description = "Every namespace (the default when -n is not given).")
     boolean allNamespaces;
 
-    @Option(names = {"-o", "--output"}, description = "yaml, json or wide.")
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "wide, yaml, json (one Abnormal with NAME, "
+            + "else a List, as kubectl prints them), jsonpath=TEMPLATE (e.g. '{.items[*].metadata.name}'), or "
+            + "custom-columns=HEADER:PATH,... (e.g. NAME:.metadata.name,PHASE:.status.phase).")
     String output;
 
     @Spec
@@ -49,6 +57,12 @@ final class GetCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         if (!List.of("abnormals", "abnormal", "abn").contains(kind)) {
             err.println("error: the server doesn't have a resource type \"" + kind + "\" (try: abnormals)");
+            return 1;
+        }
+        String format = output == null ? "" : output;
+        if (!List.of("", "wide", "yaml", "json").contains(format) && !format.startsWith(JSONPATH) && !format.startsWith(CUSTOM_COLUMNS)) {
+            err.println("error: unable to match a printer suitable for the output format \"" + format
+                    + "\", allowed formats are: custom-columns,json,jsonpath,wide,yaml");
             return 1;
         }
         List<AbnormalStatus> statuses;
@@ -63,19 +77,72 @@ final class GetCommand implements Callable<Integer> {
                 return notFound(client, out, err);
             }
         }
-        if (statuses.isEmpty()) {
-            err.println(namespace == null ? "No resources found" : "No resources found in " + namespace + " namespace.");
-            return 0;
-        }
-        if ("yaml".equals(output) || "json".equals(output)) {
-            for (AbnormalStatus s : statuses) {
-                var abnormal = StatusProjection.abnormal(s);
-                out.print("yaml".equals(output) ? ApiSerialization.yaml(abnormal) : ApiSerialization.json(abnormal) + "\n");
+        if (format.isEmpty() || format.equals("wide")) {
+            if (statuses.isEmpty()) {
+                err.println(namespace == null ? "No resources found" : "No resources found in " + namespace + " namespace.");
+            } else {
+                out.print(StatusPrinter.table(statuses, format.equals("wide"), Instant.now()));
             }
             return 0;
         }
-        out.print(StatusPrinter.table(statuses, "wide".equals(output), Instant.now()));
+        List<AbnormalStatus> shown = name == null ? statuses
+                : List.of(statuses.stream().max(Comparator.comparing(AbnormalStatus::getUpdatedAt)).orElseThrow());
+        List<Map<String, Object>> items = shown.stream()
+                .map(s -> ApiSerialization.jsonObject(ApiSerialization.json(StatusProjection.abnormal(s)))).toList();
+        try {
+            out.print(render(format, items));
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return 1;
+        }
         return 0;
+    }
+
+    /**
+     * The objects in a kubectl format: with a NAME, the one object (its newest run); otherwise a {@code List} of them
+     * all, which is what kubectl prints (and what {@code jq .items} expects). Custom columns take each object, as kubectl does.
+     */
+    private String render(String format, List<Map<String, Object>> items) {
+        if (format.startsWith(CUSTOM_COLUMNS)) {
+            return customColumns(format.substring(CUSTOM_COLUMNS.length()), items);
+        }
+        Object root;
+        if (name != null) {
+            root = items.get(0);
+        } else {
+            Map<String, Object> list = new LinkedHashMap<>();
+            list.put("apiVersion", "v1");
+            list.put("kind", "List");
+            list.put("items", items);
+            list.put("metadata", Map.of("resourceVersion", ""));
+            root = list;
+        }
+        return switch (format) {
+            case "yaml" -> ApiSerialization.yaml(root);
+            case "json" -> ApiSerialization.json(root) + "\n";
+            default -> JsonPath.render(root, format.substring(JSONPATH.length()));
+        };
+    }
+
+    /** {@code HEADER:PATH,...}: a column per pair, a row per object; several values joined by commas, none as {@code <none>}. */
+    private static String customColumns(String spec, List<Map<String, Object>> items) {
+        List<String[]> columns = new ArrayList<>();
+        for (String column : spec.split(",")) {
+            int colon = column.indexOf(':');
+            if (colon <= 0 || colon == column.length() - 1) {
+                throw new IllegalArgumentException("custom-columns takes HEADER:PATH pairs separated by commas, not \"" + column + "\"");
+            }
+            columns.add(new String[] {column.substring(0, colon), column.substring(colon + 1)});
+        }
+        List<String[]> rows = new ArrayList<>();
+        rows.add(columns.stream().map(c -> c[0]).toArray(String[]::new));
+        for (Map<String, Object> item : items) {
+            rows.add(columns.stream().map(c -> {
+                List<Object> values = JsonPath.select(item, c[1].startsWith(".") || c[1].startsWith("[") ? c[1] : "." + c[1]);
+                return values.isEmpty() ? "<none>" : String.join(",", values.stream().map(JsonPath::text).toList());
+            }).toArray(String[]::new));
+        }
+        return StatusPrinter.columns(rows);
     }
 
     /**

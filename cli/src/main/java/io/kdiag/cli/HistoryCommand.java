@@ -44,7 +44,7 @@ final class HistoryCommand implements Callable<Integer> {
         try (KdiagClient client = kdiag.client()) {
             Optional<AbnormalStatus> found = abnormal.newest(client, Duration.ZERO);
             if (found.isEmpty()) {
-                err.printf("Error from server (NotFound): abnormals \"%s\" not found in namespace %s%n", abnormal.name, abnormal.namespace);
+                abnormal.reportNotFound(err);
                 return 1;
             }
             AbnormalStatus status = found.get();

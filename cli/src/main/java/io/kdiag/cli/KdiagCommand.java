@@ -43,7 +43,7 @@ public final class KdiagCommand {
 
     /**
      * The command line with kubectl-like error reporting (one {@code error: ...} line on stderr, exit code 1): first the
-     * given commands, then those of an installation (submit, get, watch, history, replay) and the migration check.
+     * given commands, then those of an installation (submit, get, watch, history, context, replay) and the migration check.
      */
     public static CommandLine commandLine(Object... firstCommands) {
         CommandLine commandLine = new CommandLine(new KdiagCommand()).setCaseInsensitiveEnumValuesAllowed(true);
@@ -51,8 +51,7 @@ public final class KdiagCommand {
             commandLine.addSubcommand(command);
         }
         for (Object command : List.of(new SubmitCommand(), new GetCommand(), new WatchCommand(), new HistoryCommand(),
-                new ReplayCommand(), new StackCommand(),
-                new MigrateCommand())) {
+                new ContextCommand(), new ReplayCommand(), new StackCommand(), new MigrateCommand())) {
             commandLine.addSubcommand(command);
         }
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -101,7 +100,7 @@ public final class KdiagCommand {
         }
         kafka.putIfAbsent("default.api.timeout.ms", KAFKA_API_TIMEOUT_MS);
         kafka.putIfAbsent("max.block.ms", KAFKA_API_TIMEOUT_MS);
-        return new Connection(kafka, new Topics(prefix), stack == null ? null : stack.nodeName());
+        return new Connection(kafka, Topics.reading(prefix, kafka), stack == null ? null : stack.nodeName());
     }
 
     /** A client for the connection's Kafka and topics. */

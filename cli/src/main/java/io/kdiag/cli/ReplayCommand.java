@@ -1,11 +1,7 @@
 package io.kdiag.cli;
 
 import java.io.File;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -16,13 +12,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
+import io.kdiag.client.EventLog;
 import io.kdiag.client.KdiagClient;
+import io.kdiag.client.Rediagnosis;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.AbnormalResources;
@@ -30,13 +27,6 @@ import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.model.FoldState;
 import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalStatus;
-import io.kdiag.stageworkers.FileArtifactStore;
-import io.kdiag.stageworkers.WorkerCatalog;
-import io.kdiag.stageworkers.WorkerRunner;
-import io.kdiag.stageworkers.spi.HostPaths;
-import io.kdiag.stageworkers.spi.NodeServices;
-import io.kdiag.stageworkers.spi.PodSource;
-import io.kdiag.stageworkers.spi.StageWorker;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -51,14 +41,15 @@ import picocli.CommandLine.Spec;
                 + "Abnormal resources. Prints the differences (NAME, UID, SOURCE, FIELD, CURRENT, REPLAYED) and a summary.",
             "--restore writes the replayed statuses to the resources (status subresource), creating missing ones "
                 + "annotated with " + Annotations.UID + " so they are not run again (e.g. after an etcd restore).",
-            "--rediagnose DIAGNOSER runs a built-in diagnoser again on every abnormal since --since whose information "
-                + "collection succeeded, on the context as it stood right after collection, and lists where its verdict "
-                + "(identified or not, context keys written) differs from the recorded one. Recoverers are never run."},
+            "--rediagnose DIAGNOSER runs a diagnoser again on every abnormal since --since whose information collection "
+                + "succeeded, on the recorded context as it stood right after collection (large values read back from the "
+                + "evidence topic; nothing of this machine), and lists where its verdict (identified or not, context keys "
+                + "written) or its output differs from the recorded one. DIAGNOSER is a built-in's name, or NAMESPACE/NAME "
+                + "of a registered Diagnoser, called over KubeDiag's HTTP protocol (found in the cluster of --kubeconfig). "
+                + "Abnormals whose evidence lacks what it needs are counted, not listed. Recoverers are never run."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:no differences", "1:an error", "2:invalid usage", "3:differences were found (also with --restore)"})
 final class ReplayCommand implements Callable<Integer> {
-    /** The agent's default cap on a worker call's output (kdiag.max-context-bytes). */
-    private static final int MAX_CONTEXT_BYTES = 524_288;
     private static final int CELL = 60;
 
     @ParentCommand
@@ -74,7 +65,8 @@ final class ReplayCommand implements Callable<Integer> {
             description = "Cluster to compare with (default: $KUBECONFIG, ~/.kube/config or in-cluster, when there is one).")
     File kubeconfig;
 
-    @Option(names = "--rediagnose", paramLabel = "DIAGNOSER", description = "Built-in diagnoser to run again, e.g. process-match-diagnoser.")
+    @Option(names = "--rediagnose", paramLabel = "DIAGNOSER",
+            description = "Diagnoser to run again: a built-in (process-match-diagnoser) or NAMESPACE/NAME of a registered one.")
     String rediagnose;
 
     @Option(names = "--since", paramLabel = "DURATION", defaultValue = "24h", converter = DurationConverter.class,
@@ -86,10 +78,6 @@ final class ReplayCommand implements Callable<Integer> {
                     + "e.g. processMatch={\"commandPattern\":\"^java \"}. Repeatable.")
     Map<String, String> contextOverrides = new LinkedHashMap<>();
 
-    @Option(names = "--host-root", paramLabel = "DIR",
-            description = "With --rediagnose: where host paths are found (default: $KDIAG_HOST_ROOT or /).")
-    Path hostRoot;
-
     /** Abnormals that differ somewhere; decides the exit code. */
     private int differing;
 
@@ -100,9 +88,9 @@ final class ReplayCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cmd, "--restore and --rediagnose cannot be combined");
         }
         boolean rediagnoseOnly = cmd.getParseResult().hasMatchedOption("--since")
-                || cmd.getParseResult().hasMatchedOption("--context-override") || cmd.getParseResult().hasMatchedOption("--host-root");
+                || cmd.getParseResult().hasMatchedOption("--context-override");
         if (rediagnose == null && rediagnoseOnly) {
-            throw new CommandLine.ParameterException(cmd, "--since, --context-override and --host-root go with --rediagnose");
+            throw new CommandLine.ParameterException(cmd, "--since and --context-override go with --rediagnose");
         }
         try (KdiagClient client = kdiag.client()) {
             return rediagnose != null ? rediagnose(client) : replay(client);
@@ -246,46 +234,55 @@ final class ReplayCommand implements Callable<Integer> {
         return true;
     }
 
-    private int rediagnose(KdiagClient client) throws InterruptedException, IOException {
+    private int rediagnose(KdiagClient client) throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        StageWorker worker = WorkerCatalog.builtIns().find(rediagnose)
-                .orElseThrow(() -> new IllegalArgumentException("no built-in diagnoser named " + rediagnose));
         Map<String, Object> overrides = new LinkedHashMap<>();
         contextOverrides.forEach((key, value) -> overrides.put(key, jsonOrString(value)));
-        Path artifacts = Files.createTempDirectory("kdiag-rediagnose");
-        try (WorkerRunner runner = new WorkerRunner(MAX_CONTEXT_BYTES)) {
-            NodeServices node = new NodeServices(HostPaths.of(hostRoot()), ProcessHandle.current().pid(), PodSource.NONE,
-                    new FileArtifactStore(artifacts, Clock.systemUTC()));
-            Rediagnosis rediagnosis = new Rediagnosis(worker, runner, node, overrides);
-            Instant from = Instant.now().minus(since).truncatedTo(ChronoUnit.SECONDS);
-            Rediagnosis.Outcome outcome = rediagnosis.run(EventLog.read(client), from);
-
-            if (outcome.differing().isEmpty()) {
-                out.println("No verdict differs.");
-            } else {
-                List<String[]> rows = new ArrayList<>();
-                rows.add(new String[] {"NAME", "UID", "RECORDED", "REDIAGNOSED"});
-                for (Rediagnosis.Finding f : outcome.differing()) {
-                    rows.add(new String[] {f.status().getNamespace() + "/" + f.status().getName(), shortUid(f.status().getUid()),
-                            f.recorded().describe(), f.rediagnosed().describe()});
-                }
-                out.print(StatusPrinter.columns(rows));
-            }
-            out.println();
-            out.printf("Re-ran %s on %d of %d abnormals accepted since %s (the rest had no successful information "
-                            + "collection): %d verdicts differ.%n", worker.name(), outcome.rediagnosed(), outcome.considered(),
-                    StatusProjection.time(from), outcome.differing().size());
-            return outcome.differing().isEmpty() ? 0 : KdiagCommand.DIFFERENCES;
-        } finally {
-            deleteRecursively(artifacts);
+        Instant from = Instant.now().minus(since).truncatedTo(ChronoUnit.SECONDS);
+        Rediagnosis.Outcome outcome;
+        String name;
+        try (KubernetesClient kube = rediagnose.contains("/") ? registrations() : null;
+             Rediagnosis rediagnosis = kube == null ? Rediagnosis.builtIn(client, rediagnose, overrides)
+                     : Rediagnosis.registered(client, kube, rediagnose.substring(0, rediagnose.indexOf('/')),
+                             rediagnose.substring(rediagnose.indexOf('/') + 1), overrides)) {
+            name = rediagnosis.name();
+            outcome = rediagnosis.run(EventLog.read(client), from);
         }
+        if (outcome.differing().isEmpty()) {
+            out.println("No verdict or output differs.");
+        } else {
+            List<String[]> rows = new ArrayList<>();
+            rows.add(new String[] {"NAME", "UID", "RECORDED", "REDIAGNOSED", "CHANGED VALUES"});
+            for (Rediagnosis.Finding f : outcome.differing()) {
+                rows.add(new String[] {f.status().getNamespace() + "/" + f.status().getName(), shortUid(f.status().getUid()),
+                        f.recorded().describe(), f.rediagnosed().describe(), String.valueOf(f.valueChanges().size())});
+            }
+            out.print(StatusPrinter.columns(rows));
+            for (Rediagnosis.Finding f : outcome.differing()) {
+                if (!f.valueChanges().isEmpty()) {
+                    out.println();
+                    out.println(f.status().getNamespace() + "/" + f.status().getName() + " (" + shortUid(f.status().getUid()) + "):");
+                    f.valueChanges().forEach(change -> out.println("  " + change));
+                }
+            }
+        }
+        out.println();
+        out.printf("Re-ran %s on %d of %d abnormals accepted since %s (the rest had no successful information collection): "
+                        + "%d differ, %d lacked an input it needs in the recorded evidence%s.%n", name, outcome.rediagnosed(),
+                outcome.considered(), StatusProjection.time(from), outcome.differing().size(), outcome.lackingInput(),
+                outcome.unreadableEvidence() == 0 ? ""
+                        : String.format(", %d were not run: their evidence could not be read back", outcome.unreadableEvidence()));
+        return outcome.differing().isEmpty() ? 0 : KdiagCommand.DIFFERENCES;
     }
 
-    private Path hostRoot() {
-        if (hostRoot != null) {
-            return hostRoot;
+    /** The cluster whose Diagnoser registrations --rediagnose NAMESPACE/NAME names. */
+    private KubernetesClient registrations() {
+        KubernetesClient kube = kubernetes();
+        if (kube == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--rediagnose " + rediagnose
+                    + " names a registered Diagnoser, which needs a cluster: give --kubeconfig (or set $KUBECONFIG)");
         }
-        return Path.of(System.getenv().getOrDefault("KDIAG_HOST_ROOT", "/"));
+        return kube;
     }
 
     /** The cluster to compare with: --kubeconfig, else as {@code kdiag.kubernetes} decides (auto by default); null for none. */
@@ -314,14 +311,6 @@ final class ReplayCommand implements Callable<Integer> {
 
     private static String shortUid(String uid) {
         return uid.length() > 8 ? uid.substring(0, 8) : uid;
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     /** Durations as people write them: {@code 90s}, {@code 30m}, {@code 24h}, {@code 7d}, or ISO-8601 ({@code PT2H}). */

@@ -10,6 +10,10 @@ import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Stage;
+import io.kdiag.schemas.avro.StageFinished;
+import io.kdiag.schemas.avro.StageOutcome;
+import io.kdiag.schemas.avro.UnknownPayload;
+import io.kdiag.testkit.RecordedEvents;
 import org.junit.jupiter.api.Test;
 
 class EventTextTest {
@@ -17,7 +21,7 @@ class EventTextTest {
 
     @Test
     void shouldDescribeEachEventOnOneWatchLine() {
-        List<DiagnosisEvent> events = new Events("u1").accepted("x", SPEC).collected(1_000, "[]")
+        List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("x", SPEC).collected(1_000, "[]")
                 .diagnosed(2_000, "process-match-diagnoser", false, null, "NoMatchingProcess").list();
         EventText.Describer describer = new EventText.Describer();
 
@@ -36,7 +40,7 @@ class EventTextTest {
 
     @Test
     void shouldTabulateTheHistoryWithStepAndStageDurations() {
-        List<DiagnosisEvent> events = new Events("u1").accepted("x", SPEC).collected(1_000, "[]")
+        List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("x", SPEC).collected(1_000, "[]")
                 .at(1_500, new CommandFinished(Stage.InformationCollection, List.of("dd", "if=/dev/zero"), "", "",
                         "CommandNotAllowed: dd is not in the allowlist", 0L))
                 .at(61_200, new AbnormalFailed("AgentRestarted", "agent restarted while the abnormal was running"))
@@ -53,6 +57,21 @@ class EventTextTest {
                 .contains("6     12:02:01.200   -                       abnormal                           "
                         + "failed: AgentRestarted: agent restarted while the abnormal was running\n")
                 .endsWith("7 events over 1m01s\n");
+    }
+
+    @Test
+    void shouldShowAnEventOfALaterVersionByItsTypeAndJson() {
+        List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("x", SPEC)
+                .at(500, new UnknownPayload("io.kdiag.schemas.avro.RecoveryVerified", "{\"verified\": true}"))
+                .at(600, new StageFinished(Stage.Unknown, StageOutcome.Unknown, null, null, null)).list();
+        EventText.Describer describer = new EventText.Describer();
+
+        List<String> lines = events.stream().map(e -> EventText.watchLine(describer.describe(e), ZoneOffset.UTC)).toList();
+
+        assertThat(lines).containsExactly(
+                "12:01:00  -                      abnormal  accepted on node node-1 (origin IngestTopic)",
+                "12:01:00  -                      RecoveryVerified  (written by a later version) {\"verified\": true}",
+                "12:01:00  Unknown                stage  unknown");
     }
 
     @Test

@@ -38,7 +38,7 @@ class ReplayCommandTest {
     void shouldRefuseOptionsThatDoNotGoTogetherBeforeTalkingToKafka() {
         assertThat(run("replay", "--restore", "--rediagnose", "process-match-diagnoser"))
                 .contains("--restore and --rediagnose cannot be combined");
-        assertThat(run("replay", "--since", "1h")).contains("--since, --context-override and --host-root go with --rediagnose");
+        assertThat(run("replay", "--since", "1h")).contains("--since and --context-override go with --rediagnose");
     }
 
     private static String run(String... args) {

@@ -1,5 +1,6 @@
 package io.kdiag.client;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,7 +24,8 @@ import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.model.Phases;
 import io.kdiag.model.StatusProjection;
-import io.kdiag.schemas.AvroSerde;
+import io.kdiag.schemas.Evidence;
+import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
@@ -68,18 +70,17 @@ public final class KdiagClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KdiagClient.class);
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration EVIDENCE_TIMEOUT = Duration.ofSeconds(60);
 
     private final Map<String, Object> kafka;
     private final Topics topics;
     private final KubernetesClient kubernetes;
-    private final AvroSerde<AbnormalRequest> requestSerde = AvroSerde.of(AbnormalRequest.class);
-    private final AvroSerde<AbnormalStatus> statusSerde = AvroSerde.of(AbnormalStatus.class);
-    private final AvroSerde<DiagnosisEvent> eventSerde = AvroSerde.of(DiagnosisEvent.class);
     private KafkaProducer<String, byte[]> producer;
 
     private KdiagClient(Builder builder) {
         this.kafka = Map.copyOf(builder.kafka);
-        this.topics = new Topics(builder.topicPrefix);
+        // statuses and events of a later version read through the schemas topic
+        this.topics = Topics.reading(builder.topicPrefix, kafka);
         this.kubernetes = builder.kubernetes;
     }
 
@@ -131,9 +132,9 @@ public final class KdiagClient implements AutoCloseable {
                 .setLabels(new LinkedHashMap<>(labels))
                 .build();
         String topic = topics.abnormalRequests().name();
+        byte[] value = topics.abnormals().valueSerde().serializer().serialize(topic, request);
         try {
-            producer().send(new ProducerRecord<>(topic, request.getNodeName(), requestSerde.encode(request)))
-                    .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            producer().send(new ProducerRecord<>(topic, request.getNodeName(), value)).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new KdiagException("cannot publish to " + topic + ": " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
@@ -194,7 +195,7 @@ public final class KdiagClient implements AutoCloseable {
                     if (!uid.equals(record.key())) {
                         continue;
                     }
-                    AbnormalStatus status = decode(statusSerde, record);
+                    AbnormalStatus status = decode(topics.abnormalStatus(), record);
                     if (status != null) {
                         onSnapshot.accept(status);
                         if (Phases.isFinal(status.getPhase())) {
@@ -226,7 +227,7 @@ public final class KdiagClient implements AutoCloseable {
             }
             while (System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
-                    AbnormalStatus status = decode(statusSerde, record);
+                    AbnormalStatus status = decode(topics.abnormalStatus(), record);
                     if (status != null && match.test(status)) {
                         return Optional.of(status);
                     }
@@ -253,7 +254,7 @@ public final class KdiagClient implements AutoCloseable {
             String topic = topics.abnormals().name();
             List<TopicPartition> partitions = partitions(consumer, topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
             scanToEnd(consumer, partitions, record -> {
-                AbnormalRequest request = decode(requestSerde, record);
+                AbnormalRequest request = decode(topics.abnormals(), record);
                 if (request != null && request.getNamespace().equals(namespace) && request.getName().equals(name)) {
                     found.add(request);
                 }
@@ -261,6 +262,17 @@ public final class KdiagClient implements AutoCloseable {
         }
         found.sort(Comparator.comparing(AbnormalRequest::getRequestedAt));
         return found;
+    }
+
+    /**
+     * A context value the agent kept on the evidence topic because it was too large for its event, as the reference the
+     * context holds in its place names it ({@link Evidence.Reference#fromContextValue}): the value's JSON, checked
+     * chunk by chunk against the reference's key, place, size and SHA-256.
+     *
+     * @throws IOException if it cannot be read back (past the topic's retention, another topic) or does not match
+     */
+    public byte[] evidence(Evidence.Reference reference) throws IOException {
+        return new Evidence.Reader(kafka, topics.evidence().name(), EVIDENCE_TIMEOUT).readAll(reference);
     }
 
     /**
@@ -285,7 +297,7 @@ public final class KdiagClient implements AutoCloseable {
                 if (nodeName != null && !nodeName.equals(record.key())) {
                     return;
                 }
-                DiagnosisEvent event = decode(eventSerde, record);
+                DiagnosisEvent event = decode(topics.diagnosisEvents(), record);
                 if (event != null && uid.equals(event.getAbnormalUid())) {
                     bySeq.putIfAbsent(event.getSeq(), event);
                 }
@@ -302,7 +314,7 @@ public final class KdiagClient implements AutoCloseable {
     public void forEachEvent(Consumer<DiagnosisEvent> action) {
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
             scanToEnd(consumer, eventPartitions(consumer, null), record -> {
-                DiagnosisEvent event = decode(eventSerde, record);
+                DiagnosisEvent event = decode(topics.diagnosisEvents(), record);
                 if (event != null) {
                     action.accept(event);
                 }
@@ -339,7 +351,7 @@ public final class KdiagClient implements AutoCloseable {
             if (nodeName != null && !nodeName.equals(record.key())) {
                 return null;
             }
-            return decode(eventSerde, record);
+            return decode(topics.diagnosisEvents(), record);
         }, listener);
     }
 
@@ -396,7 +408,7 @@ public final class KdiagClient implements AutoCloseable {
                 latest.remove(record.key());
                 return;
             }
-            AbnormalStatus status = decode(statusSerde, record);
+            AbnormalStatus status = decode(topics.abnormalStatus(), record);
             if (status != null) {
                 latest.put(record.key(), status);
             }
@@ -418,12 +430,12 @@ public final class KdiagClient implements AutoCloseable {
     }
 
     /** Decodes a record; one that cannot be read is logged and skipped, so one bad record never hides the rest. */
-    static <T extends org.apache.avro.specific.SpecificRecord> T decode(AvroSerde<T> serde, ConsumerRecord<String, byte[]> record) {
+    static <T> T decode(Topic<String, T> topic, ConsumerRecord<String, byte[]> record) {
         if (record.value() == null) {
             return null;
         }
         try {
-            return serde.decode(record.value());
+            return topic.valueSerde().deserializer().deserialize(record.topic(), record.value());
         } catch (RuntimeException e) {
             LOG.warn("unreadable record skipped topic={} partition={} offset={} reason={}", record.topic(), record.partition(),
                     record.offset(), e.getMessage());

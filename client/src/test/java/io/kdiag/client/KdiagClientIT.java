@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,13 +18,20 @@ import io.kdiag.api.v1.Abnormal;
 import io.kdiag.client.examples.PublishAndAwait;
 import io.kdiag.client.examples.ReadHistory;
 import io.kdiag.client.examples.WatchLive;
+import io.kdiag.schemas.SchemaTopicStore;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Phase;
+import io.kdiag.schemas.avro.UnknownPayload;
+import io.kdiag.testkit.LaterVersion;
 import io.kdiag.testkit.TestKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -135,6 +143,21 @@ class KdiagClientIT {
         kdiag.publish(abnormal("later"));
 
         assertThat(found.get(90, TimeUnit.SECONDS)).map(AbnormalStatus::getName).contains("later");
+    }
+
+    @Test
+    void shouldReadAHistoryWithEventsOfALaterVersion() throws Exception {
+        String uid = PublishAndAwait.run(kdiag, abnormal("later-version")).getUid();
+        new SchemaTopicStore(settings, TOPICS.schemas().name()).publish(List.of(LaterVersion.EVENT));
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(settings, new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(TOPICS.diagnosisEvents().name(), NODE,
+                    LaterVersion.verifiedEvent(uid, 8, NODE, Instant.now(), true))).get(30, TimeUnit.SECONDS);
+        }
+
+        List<DiagnosisEvent> history = kdiag.history(uid);
+
+        assertThat(history).extracting(DiagnosisEvent::getSeq).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+        assertThat(history.get(8).getPayload()).isEqualTo(new UnknownPayload(LaterVersion.NEW_PAYLOAD, "{\"verified\": true}"));
     }
 
     @Test

@@ -21,11 +21,11 @@ import io.kdiag.nodeagent.processors.BuiltIns;
 import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.nodeagent.processors.Profilers;
 import io.kdiag.nodeagent.processors.Registrations;
-import io.kdiag.nodeagent.processors.RemoteProcessor;
 import io.kdiag.nodeagent.run.AgentMetrics;
 import io.kdiag.nodeagent.run.ContextFitter;
 import io.kdiag.nodeagent.run.EventLog;
 import io.kdiag.nodeagent.run.EventSink;
+import io.kdiag.nodeagent.run.EvidenceBudget;
 import io.kdiag.nodeagent.run.Journal;
 import io.kdiag.nodeagent.run.OutputLimits;
 import io.kdiag.nodeagent.run.ProfileExpiry;
@@ -35,6 +35,7 @@ import io.kdiag.nodeagent.run.StageProfilers;
 import io.kdiag.nodeagent.run.StageRunner;
 import io.kdiag.schemas.Topics;
 import io.kdiag.stageworkers.FileArtifactStore;
+import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.HostPaths;
@@ -79,7 +80,7 @@ public final class NodeAgent implements AutoCloseable {
 
     private NodeAgent(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry, Cluster cluster) throws IOException {
         this.config = config;
-        this.topics = new Topics(config.topicPrefix());
+        this.topics = Topics.publishing(config.topicPrefix(), kafka);
         this.cluster = cluster;
         this.policy = config.policyFile() == null ? PolicyHolder.fixed(config.commandAllowlist()) : PolicyHolder.of(config.policyFile());
         this.journal = Journal.open(config.stateDir());
@@ -97,12 +98,13 @@ public final class NodeAgent implements AutoCloseable {
         String advertised = config.advertiseAddress();
         String baseUrl = "http://" + (advertised.contains(":") ? "[" + advertised + "]" : advertised) + ":" + http.port();
         this.profilers = Profilers.fromClassPath();
-        Artifacts artifacts = new Artifacts(artifactStore, baseUrl, config.artifactTtl());
+        Artifacts artifacts = new Artifacts(baseUrl);
+        EvidenceBudget evidence = new EvidenceBudget(config.evidenceLimits(), config.stateDir().resolve("evidence-budget"), clock);
         OutputLimits limits = new OutputLimits(config.maxContextBytes(), producer.maxEventBytes());
         RemoteProcessor remote = new RemoteProcessor(URI.create("http://127.0.0.1:" + http.port() + "/"), token, registry);
         StageRunner stages = new StageRunner(config.nodeName(), node, new Processors(builtIns, registrations, remote, policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, artifacts, metrics),
-                new ContextFitter(artifacts, limits), metrics);
+                new ContextFitter(producer, evidence, limits), metrics);
         EventLog events = new EventLog(config.nodeName(), producer, journal, clock);
         this.requests = new RequestHandler(stages, events, metrics);
         this.expiry = new ProfileExpiry(artifactStore, profilers, events);
@@ -142,7 +144,7 @@ public final class NodeAgent implements AutoCloseable {
         NodeAgent agent;
         try {
             agent = new NodeAgent(config, kafka, registry, cluster);
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IOException | IllegalArgumentException | IllegalStateException e) {
             if (cluster != null) {
                 cluster.close();
             }

@@ -10,6 +10,8 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.nodeagent.run.EvidenceBudget;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.stageworkers.CommandExecutor;
 
 /** The node agent's configuration, read once and validated at start; an invalid value names its key. */
@@ -26,23 +28,31 @@ public final class NodeAgentConfig {
     static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser",
             "Directory of the agent's journal, which keeps an abnormal from running twice across restarts.");
     static final ConfigKey<Integer> MAX_CONTEXT_BYTES = ConfigKey.integer("kdiag.max-context-bytes", 524_288, 1024, 64 * 1024 * 1024,
-            "Largest context output (as JSON) of one processor call kept in its event; beyond it the largest values are stored "
-                    + "as artifacts served on the HTTP port and the context holds {artifact, bytes, contentType} instead.");
+            "Largest context output (as JSON) of one processor call kept in its event; beyond it the largest values are kept "
+                    + "on the evidence topic and the context holds {evidence: {sha256, bytes, contentType, topic, partition, offsets}} instead.");
+    static final ConfigKey<Integer> EVIDENCE_MAX_VALUE_BYTES = ConfigKey.integer("kdiag.evidence.max-value-bytes", 16 * 1024 * 1024,
+            1024, (int) Evidence.MAX_VALUE_BYTES,
+            "Largest context value kept on the evidence topic; a processor whose output needs a larger one fails with reason EvidenceLimit.");
+    static final ConfigKey<Integer> EVIDENCE_MAX_ABNORMAL_BYTES = ConfigKey.integer("kdiag.evidence.max-abnormal-bytes", 64 * 1024 * 1024,
+            1024, Integer.MAX_VALUE,
+            "Most evidence kept for one abnormal; a processor whose output would exceed it fails with reason EvidenceLimit.");
+    static final ConfigKey<Integer> EVIDENCE_MAX_NODE_BYTES_PER_DAY = ConfigKey.integer("kdiag.evidence.max-node-bytes-per-day",
+            256 * 1024 * 1024, 1024, Integer.MAX_VALUE,
+            "Most evidence one node keeps in a UTC day (counted in kdiag.state-dir across restarts); beyond it processors whose "
+                    + "output needs evidence fail with reason EvidenceLimit. It bounds the evidence topic: docs/operations.md.");
     static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8090, 0, 65_535,
             "Port of the agent's HTTP server: health, readiness, processor listings, built-ins over the original protocol, "
-                    + "artifacts. 0 picks a free port.");
+                    + "profiles. 0 picks a free port.");
     static final ConfigKey<String> ADVERTISE_ADDRESS = ConfigKey.string("kdiag.advertise-address", "",
-            "Host name or address in the artifact URLs the agent publishes (profiler endpoints, large outputs). Empty: the "
+            "Host name or address in the artifact URLs the agent publishes (profiler endpoints). Empty: the "
                     + "POD_IP environment variable, else the host name.");
     static final ConfigKey<String> POLICY_FILE = ConfigKey.string("kdiag.policy-file", "",
             "YAML or JSON policy file (a mounted ConfigMap in a cluster), re-read when it changes. Empty: commands of "
                     + "kdiag.command-allowlist for everyone, signals 1, 2, 9 and 15, every processor and profiler.");
     static final ConfigKey<Duration> POLICY_RELOAD_INTERVAL = ConfigKey.duration("kdiag.policy-reload-interval", "5s",
             "How often the policy file is checked for changes.");
-    static final ConfigKey<Duration> ARTIFACT_TTL = ConfigKey.duration("kdiag.artifact-ttl", "2h",
-            "How long a context value moved into an artifact is served.");
     static final ConfigKey<Duration> ARTIFACT_SWEEP_INTERVAL = ConfigKey.duration("kdiag.artifact-sweep-interval", "30s",
-            "How often expired artifacts are deleted (and ProfilerExpired reported for profiles).");
+            "How often expired profiles are deleted (and ProfilerExpired reported).");
 
     private final String nodeName;
     private final Path hostRoot;
@@ -55,7 +65,7 @@ public final class NodeAgentConfig {
     private final String advertiseAddress;
     private final String policyFile;
     private final Duration policyReloadInterval;
-    private final Duration artifactTtl;
+    private final EvidenceBudget.Limits evidenceLimits;
     private final Duration artifactSweepInterval;
     private final String topicPrefix;
     private final int partitions;
@@ -78,7 +88,8 @@ public final class NodeAgentConfig {
         advertiseAddress = source.get(ADVERTISE_ADDRESS).strip();
         policyFile = source.get(POLICY_FILE).strip();
         policyReloadInterval = source.get(POLICY_RELOAD_INTERVAL);
-        artifactTtl = source.get(ARTIFACT_TTL);
+        evidenceLimits = new EvidenceBudget.Limits(source.get(EVIDENCE_MAX_VALUE_BYTES), source.get(EVIDENCE_MAX_ABNORMAL_BYTES),
+                source.get(EVIDENCE_MAX_NODE_BYTES_PER_DAY));
         artifactSweepInterval = source.get(ARTIFACT_SWEEP_INTERVAL);
         topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
         partitions = source.get(CommonKeys.PARTITIONS);
@@ -99,8 +110,8 @@ public final class NodeAgentConfig {
     /** Every key the agent reads, its own and the common ones, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, COMMAND_ALLOWLIST, BUILTIN_NAMESPACE, STATE_DIR,
-                MAX_CONTEXT_BYTES, KubernetesConnection.KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL,
-                ARTIFACT_TTL, ARTIFACT_SWEEP_INTERVAL));
+                MAX_CONTEXT_BYTES, EVIDENCE_MAX_VALUE_BYTES, EVIDENCE_MAX_ABNORMAL_BYTES, EVIDENCE_MAX_NODE_BYTES_PER_DAY,
+                KubernetesConnection.KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL, ARTIFACT_SWEEP_INTERVAL));
         keys.addAll(CommonKeys.ALL);
         return List.copyOf(keys);
     }
@@ -171,9 +182,9 @@ public final class NodeAgentConfig {
         return policyReloadInterval;
     }
 
-    /** How long an offloaded context value is served ({@code kdiag.artifact-ttl}). */
-    public Duration artifactTtl() {
-        return artifactTtl;
+    /** The limits on evidence ({@code kdiag.evidence.*}). */
+    public EvidenceBudget.Limits evidenceLimits() {
+        return evidenceLimits;
     }
 
     /** How often expired artifacts are deleted ({@code kdiag.artifact-sweep-interval}). */
@@ -212,7 +223,9 @@ public final class NodeAgentConfig {
                 + " builtin-namespace=" + builtinNamespace + " state-dir=" + stateDir
                 + " max-context-bytes=" + maxContextBytes + " kubernetes=" + kubernetes.name().toLowerCase(java.util.Locale.ROOT)
                 + " http-port=" + httpPort + " advertise-address=" + advertiseAddress + " policy-file=" + policyFile
-                + " policy-reload-interval=" + policyReloadInterval + " artifact-ttl=" + artifactTtl
+                + " policy-reload-interval=" + policyReloadInterval + " evidence.max-value-bytes=" + evidenceLimits.maxValueBytes()
+                + " evidence.max-abnormal-bytes=" + evidenceLimits.maxAbnormalBytes()
+                + " evidence.max-node-bytes-per-day=" + evidenceLimits.maxNodeBytesPerDay()
                 + " artifact-sweep-interval=" + artifactSweepInterval + " topic-prefix=" + topicPrefix + " partitions=" + partitions
                 + " create-topics=" + createTopics + " replication-factor=" + replicationFactor + " metrics-port=" + metricsPort;
     }

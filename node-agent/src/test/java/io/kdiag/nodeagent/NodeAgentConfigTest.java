@@ -11,6 +11,7 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.nodeagent.run.EvidenceBudget;
 import org.junit.jupiter.api.Test;
 
 class NodeAgentConfigTest {
@@ -31,7 +32,7 @@ class NodeAgentConfigTest {
         assertThat(config.httpPort()).isEqualTo(8090);
         assertThat(config.policyFile()).isNull();
         assertThat(config.policyReloadInterval()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(config.artifactTtl()).isEqualTo(Duration.ofHours(2));
+        assertThat(config.evidenceLimits()).isEqualTo(new EvidenceBudget.Limits(16 << 20, 64 << 20, 256 << 20));
         assertThat(config.advertiseAddress()).isNotBlank();
     }
 
@@ -72,7 +73,8 @@ class NodeAgentConfigTest {
         assertThat(NodeAgentConfig.keys()).extracting(ConfigKey::name).contains("kdiag.node-name", "kdiag.host-root",
                 "kdiag.command-allowlist", "kdiag.builtin-namespace", "kdiag.state-dir",
                 "kdiag.max-context-bytes", "kdiag.kubernetes", "kdiag.http-port", "kdiag.advertise-address", "kdiag.policy-file",
-                "kdiag.policy-reload-interval", "kdiag.artifact-ttl", "kdiag.artifact-sweep-interval",
+                "kdiag.policy-reload-interval", "kdiag.evidence.max-value-bytes", "kdiag.evidence.max-abnormal-bytes",
+                "kdiag.evidence.max-node-bytes-per-day", "kdiag.artifact-sweep-interval",
                 "kdiag.topic-prefix", "kdiag.partitions", "kdiag.metrics-port");
     }
 }

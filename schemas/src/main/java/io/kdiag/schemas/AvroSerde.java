@@ -2,7 +2,9 @@ package io.kdiag.schemas;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Map;
+import java.util.Objects;
 
 import io.kdiag.schemas.avro.AbnormalRequest;
 
@@ -10,6 +12,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.message.MissingSchemaException;
+import org.apache.avro.message.SchemaStore;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.avro.util.ClassSecurityValidator;
@@ -20,7 +23,9 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * Kafka serde for one Avro record type in Avro's single-object encoding ({@code C3 01}, the 8-byte schema
- * fingerprint, then the binary body). Writes with the current schema; reads any released version.
+ * fingerprint, then the binary body). Writes with the current schema; reads any released version and, given the
+ * schemas topic ({@link SchemaTopicStore}), any version published there, later ones included: their new fields are
+ * dropped, their new enum symbols read as the enum's default, and their new payload types as {@code UnknownPayload}.
  *
  * <p>This is the default {@link Serde} of the topic catalogue. A registry-backed serde can take its place without
  * changing topics or schemas, since the catalogue only sees {@code Serde<T>}.
@@ -33,20 +38,34 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
                 type -> records.equals(type.getPackageName())));
     }
 
+    private static final int HEADER_BYTES = 10;
+
     private final Class<T> type;
     private final BinaryMessageEncoder<T> encoder;
     private final BinaryMessageDecoder<T> decoder;
+    private final UnknownBranches<T> unknownBranches;
 
-    private AvroSerde(Class<T> type, Schema schema) {
+    private AvroSerde(Class<T> type, Schema schema, SchemaStore published) {
         this.type = type;
+        SchemaStore released = ReleasedSchemas.get().store();
+        SchemaStore writers = published == null ? released : fingerprint -> {
+            Schema writer = released.findByFingerprint(fingerprint);
+            return writer != null ? writer : published.findByFingerprint(fingerprint);
+        };
         SpecificData model = SpecificData.getForClass(type);
         this.encoder = new BinaryMessageEncoder<>(model, schema);
-        this.decoder = new BinaryMessageDecoder<>(model, schema, ReleasedSchemas.get().store());
+        this.decoder = new BinaryMessageDecoder<>(model, schema, writers);
+        this.unknownBranches = UnknownBranches.of(schema, model, writers);
     }
 
-    /** The serde of a generated record class. */
+    /** The serde of a generated record class, reading the versions released in this jar. */
     public static <T extends SpecificRecord> AvroSerde<T> of(Class<T> type) {
-        return new AvroSerde<>(type, SpecificData.get().getSchema(type));
+        return new AvroSerde<>(type, SpecificData.get().getSchema(type), null);
+    }
+
+    /** The serde of a generated record class, reading the versions released in this jar and those {@code published}. */
+    public static <T extends SpecificRecord> AvroSerde<T> of(Class<T> type, SchemaStore published) {
+        return new AvroSerde<>(type, SpecificData.get().getSchema(type), Objects.requireNonNull(published, "published"));
     }
 
     /** Encodes a record; the bytes carry the fingerprint of the current schema. */
@@ -61,9 +80,15 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
         }
     }
 
-    /** Decodes bytes written by any released version of the schema. */
+    /** Decodes bytes written by any released or published version of the schema. */
     public T decode(byte[] bytes) {
         try {
+            if (unknownBranches != null && bytes.length >= HEADER_BYTES && bytes[0] == (byte) 0xC3 && bytes[1] == 0x01) {
+                long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+                if (unknownBranches.needed(fingerprint)) {
+                    return unknownBranches.read(fingerprint, bytes, HEADER_BYTES);
+                }
+            }
             return decoder.decode(bytes);
         } catch (MissingSchemaException e) {
             throw new SerializationException("not a released " + type.getSimpleName() + " schema: " + e.getMessage(), e);
@@ -94,7 +119,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
 
     @Override
     public void configure(Map<String, ?> configs, boolean isKey) {
-        // nothing to configure: the schema comes from the class, the released versions from this jar
+        // nothing to configure: the schema comes from the class, the versions it reads from this jar and the store given
     }
 
     @Override

@@ -44,6 +44,11 @@ public final class ReleasedSchemas {
         return store;
     }
 
+    /** Every released version of every record. */
+    public List<Schema> all() {
+        return byRecord.values().stream().flatMap(List::stream).toList();
+    }
+
     /** Released versions of one record (by simple name), oldest first; empty if none was released. */
     public List<Schema> versions(String recordName) {
         return byRecord.getOrDefault(recordName, List.of());

@@ -8,6 +8,8 @@ import java.util.Objects;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import org.apache.avro.message.SchemaStore;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Utils;
@@ -22,7 +24,12 @@ import org.apache.kafka.common.utils.Utils;
  * diagnosis-events   node name            → DiagnosisEvent                  the history; long retention
  * abnormal-status    abnormal uid         → AbnormalStatus                  compacted snapshots
  * dead-letters       original key         → original bytes                  with source and reason headers
+ * schemas            schema fingerprint   → schema JSON                     compacted; every writer's schemas
+ * evidence           value SHA-256        → a chunk of a large value        retention of the history (Evidence)
  * </pre>
+ *
+ * <p>A catalogue made with {@link #reading} or {@link #publishing} reads records of any version published to the
+ * schemas topic, later ones included; one made with the constructor reads the versions released in this jar.
  */
 public final class Topics {
     /** The default topic name prefix. */
@@ -36,16 +43,51 @@ public final class Topics {
     private final Topic<String, DiagnosisEvent> diagnosisEvents;
     private final Topic<String, AbnormalStatus> abnormalStatus;
     private final Topic<byte[], byte[]> deadLetters;
+    private final Topic<String, String> schemas;
+    private final Topic<String, byte[]> evidence;
 
-    /** The catalogue for a prefix, with the default single-object-encoding serdes. */
+    /** The catalogue for a prefix, with the default single-object-encoding serdes reading the versions of this jar. */
     public Topics(String prefix) {
+        this(prefix, (SchemaStore) null);
+    }
+
+    private Topics(String prefix, SchemaStore published) {
         this.prefix = Objects.requireNonNull(prefix, "prefix");
         Serde<String> nodeName = Serdes.String();
         abnormalRequests = new Topic<>(prefix + "abnormal-requests", nodeName, Serdes.ByteArray());
-        abnormals = new Topic<>(prefix + "abnormals", nodeName, AvroSerde.of(AbnormalRequest.class));
-        diagnosisEvents = new Topic<>(prefix + "diagnosis-events", nodeName, AvroSerde.of(DiagnosisEvent.class));
-        abnormalStatus = new Topic<>(prefix + "abnormal-status", Serdes.String(), AvroSerde.of(AbnormalStatus.class));
+        abnormals = new Topic<>(prefix + "abnormals", nodeName, serde(AbnormalRequest.class, published));
+        diagnosisEvents = new Topic<>(prefix + "diagnosis-events", nodeName, serde(DiagnosisEvent.class, published));
+        abnormalStatus = new Topic<>(prefix + "abnormal-status", Serdes.String(), serde(AbnormalStatus.class, published));
         deadLetters = new Topic<>(prefix + "dead-letters", Serdes.ByteArray(), Serdes.ByteArray());
+        schemas = new Topic<>(prefix + "schemas", Serdes.String(), Serdes.String());
+        evidence = new Topic<>(prefix + "evidence", Serdes.String(), Serdes.ByteArray());
+    }
+
+    private static <T extends SpecificRecord> AvroSerde<T> serde(Class<T> type, SchemaStore published) {
+        return published == null ? AvroSerde.of(type) : AvroSerde.of(type, published);
+    }
+
+    /**
+     * The catalogue of a reader: its serdes look up the schemas topic for a fingerprint this jar does not know (at most
+     * every {@link SchemaTopicStore#DEFAULT_MIN_REFRESH_INTERVAL}), so they read records of later versions too.
+     *
+     * @param prefix the topic name prefix
+     * @param kafka Kafka client settings, used only when a record of an unknown version arrives
+     */
+    public static Topics reading(String prefix, Map<String, Object> kafka) {
+        return new Topics(prefix, new SchemaTopicStore(kafka, prefix + "schemas"));
+    }
+
+    /**
+     * The catalogue of a writer: as {@link #reading}, after publishing every schema of this jar to the schemas topic, so
+     * that readers of earlier versions can read what it is about to write.
+     *
+     * @throws IllegalStateException if the schemas topic cannot be read or written
+     */
+    public static Topics publishing(String prefix, Map<String, Object> kafka) {
+        SchemaTopicStore store = new SchemaTopicStore(kafka, prefix + "schemas");
+        store.publish(ReleasedSchemas.get().all());
+        return new Topics(prefix, store);
     }
 
     /** The catalogue with the default prefix. */
@@ -83,6 +125,16 @@ public final class Topics {
         return deadLetters;
     }
 
+    /** Every schema a writer of the pipeline publishes, keyed by fingerprint ({@link SchemaTopicStore#key}); compacted. */
+    public Topic<String, String> schemas() {
+        return schemas;
+    }
+
+    /** Context values too large for their event, in chunks keyed by the value's SHA-256 ({@link Evidence}). */
+    public Topic<String, byte[]> evidence() {
+        return evidence;
+    }
+
     /**
      * The partition of a keyed record on a topic of {@code partitions}: Kafka's default partitioner (murmur2 of the
      * UTF-8 key), which every producer in every language uses, so any of them keying by node reaches that node's agent.
@@ -99,7 +151,10 @@ public final class Topics {
                 new TopicSpec(abnormals.name(), nodePartitions, Map.of()),
                 new TopicSpec(diagnosisEvents.name(), nodePartitions, history),
                 new TopicSpec(abnormalStatus.name(), nodePartitions, Map.of("cleanup.policy", "compact")),
-                new TopicSpec(deadLetters.name(), 1, Map.of()));
+                new TopicSpec(deadLetters.name(), 1, Map.of()),
+                new TopicSpec(schemas.name(), 1, Map.of("cleanup.policy", "compact")),
+                // as long as the history that references it; never compacted: every chunk of a value has the same key
+                new TopicSpec(evidence.name(), nodePartitions, history));
     }
 
     /**

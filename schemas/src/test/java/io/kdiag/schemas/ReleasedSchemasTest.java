@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -17,8 +18,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
-/** Keeps every released schema readable, and refuses a current schema that was not released. */
+/**
+ * Keeps every released schema readable, refuses a current schema that was not released, and refuses a release that is
+ * not a two-way compatible successor of the ones before it ({@link TwoWayCompatibility}).
+ */
 class ReleasedSchemasTest {
+    /** The first version of each record that readers of later versions can rely on: its enums have defaults, its payload union a fallback. */
+    private static final Map<String, Integer> TWO_WAY_SINCE = Map.of("AbnormalRequest", 1, "DiagnosisEvent", 2, "AbnormalStatus", 2);
 
     static Stream<Schema> currentSchemas() {
         return Stream.of(AbnormalRequest.getClassSchema(), DiagnosisEvent.getClassSchema(), AbnormalStatus.getClassSchema());
@@ -42,6 +48,19 @@ class ReleasedSchemasTest {
             assertThat(SchemaCompatibility.checkReaderWriterCompatibility(current, writer).getType())
                     .as("current %s reading a released version", current.getName())
                     .isEqualTo(SchemaCompatibilityType.COMPATIBLE);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("currentSchemas")
+    void shouldReleaseOnlyTwoWayCompatibleVersions(Schema current) {
+        List<Schema> versions = ReleasedSchemas.get().versions(current.getName());
+        for (int older = TWO_WAY_SINCE.get(current.getName()) - 1; older < versions.size(); older++) {
+            for (int newer = older + 1; newer < versions.size(); newer++) {
+                assertThat(TwoWayCompatibility.problems(versions.get(older), versions.get(newer)))
+                        .as("%s v%d after v%d", current.getName(), newer + 1, older + 1)
+                        .isEmpty();
+            }
         }
     }
 

@@ -73,7 +73,7 @@ public final class SourceBridge implements AutoCloseable {
 
     /** Starts the bridge on a given cluster, or none with {@code null}; the caller keeps owning the client. */
     public static SourceBridge start(SourceBridgeConfig config, Map<String, Object> kafka, MeterRegistry registry, KubernetesClient client) {
-        Topics topics = new Topics(config.topicPrefix());
+        Topics topics = Topics.publishing(config.topicPrefix(), kafka);
         Deque<AutoCloseable> parts = new ArrayDeque<>();
         CrMirror mirror = client == null ? null : new CrMirror(client, registry);
         Gate gate;

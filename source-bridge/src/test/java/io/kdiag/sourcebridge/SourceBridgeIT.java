@@ -63,7 +63,7 @@ class SourceBridgeIT {
             publisher.send(null, bytes(Samples.SEED_MANIFEST_JSON));
             RecordMetadata garbage = publisher.send("k-1", bytes("hello"));
             RecordMetadata truncated = publisher.send("k-2", Arrays.copyOf(avro, 20));
-            // no key either: a keyed record would go to the node its key names
+            // neither the value nor the record key names a node
             RecordMetadata noNode = publisher.send(null, bytes("{\"name\": \"a\", \"spec\": {\"podReference\": {\"name\": \"web-0\"}}}"));
             RecordMetadata badName = publisher.send(null, bytes(Samples.jsonRequest("Disk_Full", "node-d")));
             publisher.send("node-c", bytes(Samples.jsonRequest("after-the-bad-ones", "node-c")));

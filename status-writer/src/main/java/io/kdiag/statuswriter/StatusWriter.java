@@ -14,6 +14,7 @@ import java.util.function.Consumer;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.statuswriter.fold.DeadLetterDeserializationHandler;
@@ -42,6 +43,8 @@ public final class StatusWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StatusWriter.class);
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** How long reading one value of evidence for the query API may take. */
+    private static final Duration EVIDENCE_TIMEOUT = Duration.ofSeconds(30);
 
     private final KafkaStreams streams;
     private final KafkaStreamsMetrics metrics;
@@ -96,7 +99,7 @@ public final class StatusWriter implements AutoCloseable {
 
     private static StatusWriter start(StatusWriterConfig config, Map<String, Object> kafka, MeterRegistry registry,
             KubernetesClient client, boolean ownsClient) {
-        Topics topics = config.topics();
+        Topics topics = Topics.publishing(config.topicPrefix(), kafka);
         AtomicReference<StatusQueries> queries = new AtomicReference<>();
         CrStatusWriter crWriter = client == null ? null
                 : new CrStatusWriter(client, config.statusWritesPerSecond(), config.minimumAbnormalTtl(), registry,
@@ -121,7 +124,8 @@ public final class StatusWriter implements AutoCloseable {
         });
         QueryServer http;
         try {
-            http = QueryServer.start("0.0.0.0", config.httpPort(), queries.get(), streams::state);
+            Evidence.Reader evidence = new Evidence.Reader(kafka, topics.evidence().name(), EVIDENCE_TIMEOUT);
+            http = QueryServer.start("0.0.0.0", config.httpPort(), queries.get(), streams::state, evidence.topic(), evidence::read);
         } catch (IOException e) {
             streams.close();
             throw new IllegalStateException("cannot serve the query API on port " + config.httpPort() + " ("

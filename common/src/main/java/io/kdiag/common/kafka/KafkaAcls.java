@@ -33,6 +33,14 @@ import org.apache.kafka.common.resource.ResourceType;
  * {@code <prefix>abnormals}; only agents write {@code <prefix>diagnosis-events}; only the status writer writes
  * {@code <prefix>abnormal-status}; ingest producers write {@code <prefix>abnormal-requests} only.
  *
+ * <p>The pipeline's components publish their schemas to {@code <prefix>schemas} at start and everyone who reads
+ * records reads it. Ingest producers may not publish: a schema fingerprint is a CRC-64, not a cryptographic hash, so
+ * whoever may write that topic can make records of a version a reader has not seen decode under a schema of their
+ * making. Only principals already trusted with the records they describe write it.
+ *
+ * <p>Agents write {@code <prefix>evidence} (context values too large for their events); the status writer, which
+ * serves them over HTTP, and readers of the history read it.
+ *
  * <p>The group and transactional ids below are the ones the components use. They do not carry the topic prefix; the
  * bridge's transactional id and the status writer's application id are configurable, so they are parameters here.
  * {@code KafkaAclsIT} (module reliability) runs every component under its principal with exactly this set, so a
@@ -128,9 +136,12 @@ public final class KafkaAcls {
     public List<AclBinding> bindings(Role role, String principal) {
         Objects.requireNonNull(principal, "principal");
         String bridgeState = topics.prefix() + BRIDGE_STATE_TOPIC;
+        String schemas = topics.schemas().name();
         List<AclBinding> out = new ArrayList<>();
         switch (role) {
             case SOURCE_BRIDGE -> {
+                // read before written, so a restart publishes nothing twice
+                topic(out, principal, schemas, AclOperation.READ, AclOperation.WRITE);
                 topic(out, principal, topics.abnormalRequests().name(), AclOperation.READ);
                 topic(out, principal, topics.abnormals().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
@@ -140,6 +151,7 @@ public final class KafkaAcls {
                 add(out, principal, ResourceType.TRANSACTIONAL_ID, bridgeTransactionalIdPrefix, PatternType.PREFIXED, AclOperation.WRITE);
             }
             case LOG_SOURCE -> {
+                topic(out, principal, schemas, AclOperation.READ, AclOperation.WRITE);
                 topic(out, principal, topics.abnormals().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
                 topic(out, principal, bridgeState, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
@@ -147,12 +159,16 @@ public final class KafkaAcls {
                         AclOperation.WRITE);
             }
             case NODE_AGENT -> {
+                topic(out, principal, schemas, AclOperation.READ, AclOperation.WRITE);
+                topic(out, principal, topics.evidence().name(), AclOperation.WRITE);
                 topic(out, principal, topics.abnormals().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
                 add(out, principal, ResourceType.GROUP, NODE_AGENT_GROUP_PREFIX, PatternType.PREFIXED, AclOperation.READ);
             }
             case STATUS_WRITER -> {
+                topic(out, principal, schemas, AclOperation.READ, AclOperation.WRITE);
+                topic(out, principal, topics.evidence().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.READ);
                 topic(out, principal, topics.abnormalStatus().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
@@ -166,6 +182,8 @@ public final class KafkaAcls {
                         AclOperation.WRITE);
             }
             case READER -> {
+                topic(out, principal, schemas, AclOperation.READ);
+                topic(out, principal, topics.evidence().name(), AclOperation.READ);
                 topic(out, principal, topics.abnormalStatus().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.READ);
             }

@@ -72,6 +72,10 @@ class KafkaAclsTest {
         assertThat(principalsAllowed(acls, topics.deadLetters().name(), AclOperation.WRITE))
                 .isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE, Role.NODE_AGENT, Role.STATUS_WRITER));
         assertThat(principalsAllowed(acls, prefix + "bridge-state", AclOperation.WRITE)).isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE));
+        // the components publish the schemas they write with; an ingest producer is not trusted to (KafkaAcls)
+        assertThat(principalsAllowed(acls, topics.schemas().name(), AclOperation.WRITE))
+                .isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE, Role.NODE_AGENT, Role.STATUS_WRITER));
+        assertThat(principalsAllowed(acls, topics.evidence().name(), AclOperation.WRITE)).isEqualTo(principals(Role.NODE_AGENT));
         // nobody may create or delete the catalogue topics, nor change their settings
         for (Topics.TopicSpec spec : topics.specs(12)) {
             for (AclOperation op : List.of(AclOperation.CREATE, AclOperation.DELETE, AclOperation.ALTER, AclOperation.ALTER_CONFIGS)) {
@@ -90,6 +94,10 @@ class KafkaAclsTest {
         assertThat(principalsAllowed(acls, topics.diagnosisEvents().name(), AclOperation.READ))
                 .isEqualTo(principals(Role.STATUS_WRITER, Role.READER, Role.CLI));
         assertThat(principalsAllowed(acls, topics.abnormalStatus().name(), AclOperation.READ)).isEqualTo(principals(Role.READER, Role.CLI));
+        assertThat(principalsAllowed(acls, topics.schemas().name(), AclOperation.READ))
+                .isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE, Role.NODE_AGENT, Role.STATUS_WRITER, Role.READER, Role.CLI));
+        assertThat(principalsAllowed(acls, topics.evidence().name(), AclOperation.READ))
+                .isEqualTo(principals(Role.STATUS_WRITER, Role.READER, Role.CLI));
         // dead letters may hold what a producer should not have sent: for operators, not for the pipeline's principals
         assertThat(principalsAllowed(acls, topics.deadLetters().name(), AclOperation.READ)).isEmpty();
     }

@@ -34,9 +34,9 @@ import io.kdiag.common.http.HttpResponses;
 import io.kdiag.model.StageDefinition;
 import io.kdiag.nodeagent.processors.BuiltIns;
 import io.kdiag.nodeagent.processors.Registrations;
-import io.kdiag.nodeagent.processors.RemoteProcessor;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Stage;
+import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.spi.Artifact;
 import io.kdiag.stageworkers.spi.ArtifactStore;
 import io.kdiag.stageworkers.spi.NodeServices;
@@ -155,10 +155,10 @@ public final class AgentHttpServer implements AutoCloseable {
     private List<HasMetadata> listing(Stage stage) {
         List<HasMetadata> items = new ArrayList<>();
         for (StageWorker worker : builtIns.of(stage)) {
-            CustomResource<ProcessorSpec, ?> resource = switch (stage) {
-                case InformationCollection -> new InformationCollector();
-                case Diagnosis -> new Diagnoser();
-                case Recovery -> new Recoverer();
+            CustomResource<ProcessorSpec, ?> resource = switch (StageDefinition.of(stage)) {
+                case INFORMATION_COLLECTION -> new InformationCollector();
+                case DIAGNOSIS -> new Diagnoser();
+                case RECOVERY -> new Recoverer();
             };
             resource.setMetadata(new ObjectMetaBuilder().withNamespace(builtIns.namespace()).withName(worker.name()).build());
             ProcessorSpec spec = new ProcessorSpec();

@@ -1,5 +1,6 @@
 package io.kdiag.nodeagent.kafka;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -10,7 +11,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.kdiag.nodeagent.run.EventSink;
+import io.kdiag.nodeagent.run.EvidenceSink;
 import io.kdiag.schemas.DeadLetters;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.DiagnosisEvent;
@@ -25,12 +28,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent's one Kafka producer, idempotent and acknowledged by every replica: diagnosis events, keyed by the node,
- * and the dead letters of records that cannot be read.
+ * the evidence they reference, and the dead letters of records that cannot be read.
  */
-public final class AgentProducer implements EventSink, AutoCloseable {
+public final class AgentProducer implements EventSink, EvidenceSink, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AgentProducer.class);
     /** Room left in a record for its key, headers and batch framing. */
     private static final int RECORD_OVERHEAD_BYTES = 4096;
+    /** How long the chunks of one value may take to be acknowledged. */
+    private static final Duration EVIDENCE_TIMEOUT = Duration.ofSeconds(60);
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final Topics topics;
@@ -84,6 +89,11 @@ public final class AgentProducer implements EventSink, AutoCloseable {
                     }
                 });
         return acked;
+    }
+
+    @Override
+    public Evidence.Reference store(byte[] content, String contentType) throws IOException {
+        return Evidence.write(producer, topics.evidence().name(), content, contentType, EVIDENCE_TIMEOUT);
     }
 
     /** Sends an unreadable record to the dead-letter topic and waits for it; a failure is logged, not thrown. */

@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Stage;
+import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.StageWorker;

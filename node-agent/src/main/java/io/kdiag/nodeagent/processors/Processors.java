@@ -11,6 +11,7 @@ import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Stage;
+import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;

@@ -25,9 +25,10 @@ final class AbnormalRun {
     private final AbnormalEvents events;
     private final String nodeName;
     private final NodeServices node;
-    /** Every output in full, including values whose event refers to an artifact: later processors get them whole. */
+    /** Every output in full, including values whose event refers to evidence: later processors get them whole. */
     private final Map<String, Object> context = new LinkedHashMap<>();
     private final List<Stage> finished = new ArrayList<>();
+    private long evidenceBytes;
 
     AbnormalRun(AbnormalRequest request, AbnormalSpec spec, AbnormalEvents events, String nodeName, NodeServices node) {
         this.request = request;
@@ -65,6 +66,16 @@ final class AbnormalRun {
 
     String nodeName() {
         return nodeName;
+    }
+
+    /** Bytes of this abnormal's context kept as evidence so far. */
+    long evidenceBytes() {
+        return evidenceBytes;
+    }
+
+    /** Counts a value kept as evidence. */
+    void keptEvidence(long bytes) {
+        evidenceBytes += bytes;
     }
 
     /** What a worker knows of the abnormal now. */

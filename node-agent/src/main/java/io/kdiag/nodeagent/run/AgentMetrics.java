@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.kdiag.common.metrics.KubeDiagMetric;
 import io.kdiag.common.metrics.KubeDiagMetrics;
+import io.kdiag.model.StageDefinition;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageOutcome;
@@ -59,7 +60,8 @@ public final class AgentMetrics {
                 .description("Records of this node's partition of the abnormals topic not yet handled (end offset - position)")
                 .register(registry);
         // every counter and stage histogram at zero from the start, so rate() has a series before the first abnormal
-        for (Stage stage : Stage.values()) {
+        for (StageDefinition definition : StageDefinition.values()) {
+            Stage stage = definition.stage();
             for (String result : List.of("success", "skip", "fail", "error")) {
                 counter(STAGE_SYNC, "Stages run, by result", stage, result);
             }
@@ -77,6 +79,7 @@ public final class AgentMetrics {
             case Succeeded -> "success";
             case Skipped -> "skip";
             case Failed -> "fail";
+            case Unknown -> throw new IllegalArgumentException("an agent never ends a stage Unknown");
         };
         sync(stage, result);
         kubediag.increment(kubediag(stage, "SYNC_SUCCESS"));
@@ -97,6 +100,7 @@ public final class AgentMetrics {
             case InformationCollection -> "INFORMATION_MANAGER";
             case Diagnosis -> "DIAGNOSER_CHAIN";
             case Recovery -> "RECOVERER_CHAIN";
+            case Unknown -> throw new IllegalArgumentException("an agent never runs a stage Unknown");
         };
         return KubeDiagMetric.valueOf(prefix + "_" + suffix + "_COUNT");
     }

@@ -9,28 +9,33 @@ import java.util.Map;
 import java.util.function.ToIntFunction;
 
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.nodeagent.processors.Artifacts;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.stageworkers.spi.WorkResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes a processor's context updates fit the limits: values move into artifacts, largest first, until the updates
- * are within {@code maxContextBytes} as JSON and their event within the record size Kafka takes.
+ * Makes a processor's context updates fit the limits: values move to the evidence topic, largest first, until the
+ * updates are within {@code maxContextBytes} as JSON and their event within the record size Kafka takes. Each moved
+ * value is stored, and acknowledged, before the event that references it is sent.
  */
 public final class ContextFitter {
     private static final Logger LOG = LoggerFactory.getLogger(ContextFitter.class);
+    /** Content type of a context value kept as evidence. */
+    static final String JSON = "application/json";
 
     /** What a processor's result becomes: {@code updatesJson} is its updates' JSON when it succeeded. */
     record Fitted(WorkResult result, String updatesJson) {
     }
 
-    private final Artifacts artifacts;
+    private final EvidenceSink evidence;
+    private final EvidenceBudget budget;
     private final OutputLimits limits;
 
-    /** {@code artifacts}: where values that do not fit go. */
-    public ContextFitter(Artifacts artifacts, OutputLimits limits) {
-        this.artifacts = artifacts;
+    /** {@code evidence}: where values that do not fit go, as far as {@code budget} allows. */
+    public ContextFitter(EvidenceSink evidence, EvidenceBudget budget, OutputLimits limits) {
+        this.evidence = evidence;
+        this.budget = budget;
         this.limits = limits;
     }
 
@@ -49,21 +54,31 @@ public final class ContextFitter {
         List<String> largestFirst = json.keySet().stream()
                 .sorted(Comparator.comparingInt((String key) -> json.get(key).length()).reversed()).toList();
         for (String key : largestFirst) {
+            byte[] content = json.get(key).getBytes(StandardCharsets.UTF_8);
+            String refused = budget.refusal(run.evidenceBytes(), content.length);
+            if (refused != null) {
+                return new Fitted(WorkResult.failed("EvidenceLimit", "processor " + processor + " produced context key " + key
+                        + " of " + content.length + " bytes, too large for its event and " + refused), null);
+            }
+            Evidence.Reference reference;
             try {
-                updates.put(key, artifacts.offload(key, json.get(key)));
+                reference = evidence.store(content, JSON);
             } catch (IOException | RuntimeException e) {
                 return new Fitted(WorkResult.failed("OutputTooLarge", "processor " + processor + " produced more context than "
-                        + limits.maxContextBytes() + " bytes and it cannot be stored as an artifact: " + e.getMessage()), null);
+                        + limits.maxContextBytes() + " bytes and it cannot be kept as evidence: " + e.getMessage()), null);
             }
-            LOG.info("context value stored as an artifact uid={} node={} processor={} key={} bytes={}",
-                    run.uid(), run.nodeName(), processor, key, json.get(key).length());
+            budget.spend(content.length);
+            run.keptEvidence(content.length);
+            updates.put(key, reference.toContextValue());
+            LOG.info("context value kept as evidence uid={} node={} processor={} key={} bytes={} partition={} sha256={}",
+                    run.uid(), run.nodeName(), processor, key, content.length, reference.partition(), reference.sha256());
             String updatesJson = ApiSerialization.json(updates);
             if (fits(updatesJson, eventBytes)) {
                 return new Fitted(WorkResult.succeeded(updates, result.removedKeys()), updatesJson);
             }
         }
         return new Fitted(WorkResult.failed("OutputTooLarge", "processor " + processor + " produced " + updates.size()
-                + " context keys, too many for one event even with every value stored as an artifact"), null);
+                + " context keys, too many for one event even with every value kept as evidence"), null);
     }
 
     /** Whether updates of this JSON are small enough for the context and their event. */

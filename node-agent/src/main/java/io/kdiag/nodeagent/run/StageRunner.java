@@ -190,7 +190,7 @@ public final class StageRunner {
             return false;
         }
         // Later processors get the whole output in its JSON form; only the event (and so the status) refers to
-        // artifacts for values too large for a record.
+        // evidence for values too large for a record.
         run.update(producedJson, result.removedKeys());
         return true;
     }

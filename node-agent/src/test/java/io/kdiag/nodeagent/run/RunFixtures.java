@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -19,9 +21,10 @@ import io.kdiag.nodeagent.processors.BuiltIns;
 import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.nodeagent.processors.Profilers;
 import io.kdiag.nodeagent.processors.Registrations;
-import io.kdiag.nodeagent.processors.RemoteProcessor;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.stageworkers.FileArtifactStore;
+import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.HostPaths;
@@ -48,21 +51,58 @@ final class RunFixtures {
     /** A stage runner of these workers under the default policy (commands echo and sh), without a cluster. */
     static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, MeterRegistry registry) {
         return stageRunner(node, workers, runner, () -> Policy.defaults(List.of("echo", "sh")), Registrations.NONE,
-                URI.create("http://127.0.0.1:1/"), new OutputLimits(1024, 100_000), registry);
+                URI.create("http://127.0.0.1:1/"), new OutputLimits(1024, 100_000), new MemoryEvidence(), budget(LIMITS), registry);
+    }
+
+    /** Evidence limits that no test reaches unless it means to. */
+    static final EvidenceBudget.Limits LIMITS = new EvidenceBudget.Limits(1 << 20, 4 << 20, 16 << 20);
+
+    /** A budget of these limits, counting the day in a temporary file. */
+    static EvidenceBudget budget(EvidenceBudget.Limits limits) {
+        try {
+            return new EvidenceBudget(limits, Files.createTempDirectory("kdiag-evidence-").resolve("evidence-budget"), Clock.systemUTC());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
-     * A stage runner of these built-ins and registrations, with the profiler engines of the class path; its artifacts
+     * A stage runner of these built-ins and registrations, with the profiler engines of the class path; its profiles
      * are served at {@code http://agent.test:8090} and its calls to {@code ownServer} carry the token {@code token}.
      */
     static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy,
-                                   Registrations registrations, URI ownServer, OutputLimits limits, MeterRegistry registry) {
+                                   Registrations registrations, URI ownServer, OutputLimits limits, EvidenceSink evidence,
+                                   EvidenceBudget budget, MeterRegistry registry) {
         AgentMetrics metrics = new AgentMetrics(registry);
-        Artifacts artifacts = new Artifacts(node.artifacts(), "http://agent.test:8090", Duration.ofHours(1));
+        Artifacts artifacts = new Artifacts("http://agent.test:8090");
         BuiltIns builtIns = new BuiltIns(Fixtures.BUILTIN, new WorkerCatalog(workers), runner, registrations, policy);
         return new StageRunner("node-a", node, new Processors(builtIns, registrations, new RemoteProcessor(ownServer, "token", registry), policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, Profilers.fromClassPath(), artifacts, metrics),
-                new ContextFitter(artifacts, limits), metrics);
+                new ContextFitter(evidence, budget, limits), metrics);
+    }
+
+    /** Evidence kept in memory, one value per offset of partition 0, as the topic would number its chunks. */
+    static final class MemoryEvidence implements EvidenceSink {
+        final List<byte[]> values = new ArrayList<>();
+        IOException failure;
+
+        @Override
+        public synchronized Evidence.Reference store(byte[] content, String contentType) throws IOException {
+            if (failure != null) {
+                throw failure;
+            }
+            values.add(content);
+            try {
+                String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+                List<Long> offsets = new ArrayList<>();
+                for (long chunk = 0; chunk == 0 || chunk * Evidence.CHUNK_BYTES < content.length; chunk++) {
+                    offsets.add(offsets.size() + 100L * values.size());
+                }
+                return new Evidence.Reference("kdiag.evidence", 0, offsets, sha256, content.length, contentType);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     /** A sink that keeps what it is sent and acknowledges it at once, unless told to fail. */

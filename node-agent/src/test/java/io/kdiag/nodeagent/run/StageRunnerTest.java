@@ -7,7 +7,9 @@ import static io.kdiag.nodeagent.Fixtures.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,7 +31,7 @@ import io.kdiag.common.metrics.KubeDiagMetric;
 import io.kdiag.common.metrics.KubeDiagMetrics;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.nodeagent.processors.Registrations;
-import io.kdiag.nodeagent.processors.RemoteProcessor;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.DiagnosisEvent;
@@ -38,6 +40,7 @@ import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
+import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
@@ -65,6 +68,8 @@ class StageRunnerTest {
     private NodeServices node;
     private URI ownServer = URI.create("http://127.0.0.1:1/");
     private OutputLimits limits = new OutputLimits(1024, 100_000);
+    private final RunFixtures.MemoryEvidence evidence = new RunFixtures.MemoryEvidence();
+    private EvidenceBudget.Limits evidenceLimits = RunFixtures.LIMITS;
 
     @BeforeEach
     void open() throws Exception {
@@ -83,7 +88,8 @@ class StageRunnerTest {
     }
 
     private void run(io.kdiag.schemas.avro.AbnormalRequest request, StageWorker... catalog) throws Exception {
-        StageRunner runner = RunFixtures.stageRunner(node, List.of(catalog), workers, policy, registrations, ownServer, limits, registry);
+        StageRunner runner = RunFixtures.stageRunner(node, List.of(catalog), workers, policy, registrations, ownServer, limits, evidence,
+                RunFixtures.budget(evidenceLimits), registry);
         runner.run(request, new AbnormalEvents(request.getUid(), "node-a", 0, sink, journal, Clock.systemUTC()));
     }
 
@@ -237,7 +243,7 @@ class StageRunnerTest {
     }
 
     @Test
-    void shouldStoreLargeContextValuesAsArtifactsAndStillHandLaterProcessorsTheWholeValue() throws Exception {
+    void shouldKeepLargeContextValuesAsEvidenceAndStillHandLaterProcessorsTheWholeValue() throws Exception {
         String big = "x".repeat(3000);
         List<Object> seen = new ArrayList<>();
         run(spec(List.of(ref("c")), List.of(ref("d")), List.of()),
@@ -249,15 +255,38 @@ class StageRunnerTest {
 
         Map<String, Object> updates = ApiSerialization.jsonObject(payload(ProcessorFinished.class, 0).getContextUpdates());
         assertThat(updates.get("small")).isEqualTo(1);
-        Map<?, ?> reference = (Map<?, ?>) updates.get("big");
-        assertThat(reference.get("bytes")).isEqualTo(3002);
-        assertThat(reference.get("contentType")).isEqualTo("application/json");
-        String url = (String) reference.get("artifact");
-        assertThat(url).startsWith("http://agent.test:8090/artifacts/").endsWith("/big.json");
-        String id = url.split("/")[4];
-        assertThat(java.nio.file.Files.readString(node.artifacts().get(id).orElseThrow().file())).isEqualTo("\"" + big + "\"");
-        // the event refers to the artifact; the diagnoser after the collector works on the data itself
+        Evidence.Reference reference = Evidence.Reference.fromContextValue(updates.get("big")).orElseThrow();
+        assertThat(reference.bytes()).isEqualTo(3002);
+        assertThat(reference.contentType()).isEqualTo("application/json");
+        assertThat(evidence.values).singleElement().extracting(v -> new String(v, StandardCharsets.UTF_8)).isEqualTo("\"" + big + "\"");
+        // the event refers to the evidence; the diagnoser after the collector works on the data itself
         assertThat(seen).containsExactly(big);
+    }
+
+    @Test
+    void shouldFailAProcessorWhoseOutputExceedsAnEvidenceLimit() throws Exception {
+        evidenceLimits = new EvidenceBudget.Limits(2000, 10_000, 100_000);
+        run(spec(List.of(ref("c"), ref("e")), List.of(), List.of()),
+                worker("c", Stage.InformationCollection, calls, ctx -> ok("big", "x".repeat(3000))),
+                worker("e", Stage.InformationCollection, calls, ctx -> ok("fits", "y".repeat(1500))));
+
+        ProcessorFinished refused = payload(ProcessorFinished.class, 0);
+        assertThat(refused.getSucceeded()).isFalse();
+        assertThat(refused.getReason()).isEqualTo("EvidenceLimit");
+        assertThat(refused.getMessage()).contains("big", "3002 bytes", "kdiag.evidence.max-value-bytes=2000");
+        assertThat(payload(ProcessorFinished.class, 1).getSucceeded()).isTrue();
+        assertThat(evidence.values).hasSize(1);
+    }
+
+    @Test
+    void shouldFailAProcessorWhoseEvidenceCannotBeStored() throws Exception {
+        evidence.failure = new IOException("Kafka did not acknowledge the evidence within 60 s");
+        run(spec(List.of(ref("c")), List.of(), List.of()),
+                worker("c", Stage.InformationCollection, calls, ctx -> ok("big", "x".repeat(3000))));
+
+        ProcessorFinished refused = payload(ProcessorFinished.class, 0);
+        assertThat(refused.getReason()).isEqualTo("OutputTooLarge");
+        assertThat(refused.getMessage()).contains("within 60 s");
     }
 
     @Test
@@ -399,7 +428,7 @@ class StageRunnerTest {
             server.stop(0);
         }
 
-        assertThat(sink.described()).contains("ProcessorFinished self ok", "StageFinished Diagnosis Succeeded self");
+        assertThat(sink.described()).as(payload(ProcessorFinished.class, 0).getMessage()).contains("ProcessorFinished self ok", "StageFinished Diagnosis Succeeded self");
         assertThat(ApiSerialization.jsonObject(payload(ProcessorFinished.class, 0).getContextUpdates())).isEqualTo(Map.of("self", "Diagnosing"));
         assertThat(seenHeaders).containsExactly(Map.of("path", "/self", "token", "token", "origin", "CustomResource"));
     }

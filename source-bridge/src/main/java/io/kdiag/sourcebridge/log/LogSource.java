@@ -66,7 +66,7 @@ public final class LogSource implements AutoCloseable, LineSink {
         CrMirror mirror = client == null ? null : new CrMirror(client, registry);
         Gate gate;
         try {
-            gate = Gate.start(new Topics(config.topicPrefix()), kafka, "kdiag-log-source-" + config.nodeName(), config.gateOptions(),
+            gate = Gate.start(Topics.publishing(config.topicPrefix(), kafka), kafka, "kdiag-log-source-" + config.nodeName(), config.gateOptions(),
                     false, mirror, registry);
         } catch (RuntimeException e) {
             if (mirror != null) {

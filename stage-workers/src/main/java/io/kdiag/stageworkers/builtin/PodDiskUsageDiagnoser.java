@@ -1,5 +1,6 @@
 package io.kdiag.stageworkers.builtin;
 
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -70,6 +71,11 @@ public final class PodDiskUsageDiagnoser implements StageWorker {
                 if (!(metadata.get("uid") instanceof String uid) || !uid.matches("[0-9A-Za-z-]+")) {
                     return WorkResult.failed("InvalidInput", "pod " + metadata.get("namespace") + "/" + metadata.get("name")
                             + " has no valid metadata.uid: " + metadata.get("uid"));
+                }
+                if (!Files.isDirectory(ctx.host().resolve(KUBELET_PODS))) {
+                    // a host without the kubelet's pods (not mounted, or no host at all, as in a re-diagnosis) would
+                    // count every pod as 0
+                    return WorkResult.failed("MissingInput", "missing input: the host path " + KUBELET_PODS + " is not there");
                 }
                 String path = KUBELET_PODS + uid;
                 DiskUsage.Usage usage = diskUsage.total(ctx.host().resolve(path));

@@ -2,6 +2,7 @@ package io.kdiag.stageworkers.builtin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,6 +91,7 @@ class PodDiskUsageDiagnoserTest {
             int n = Integer.parseInt(dir.substring(dir.lastIndexOf('-') + 1));
             return n == 12 ? Contexts.timedOut(c, 60) : Contexts.ok(c, n * 1000 + "\t" + dir + "\n");
         });
+        Files.createDirectories(root.resolve("var/lib/kubelet/pods"));
 
         List<Map<String, Object>> diagnosis = diagnosis(new PodDiskUsageDiagnoser(new DiskUsage(runner, true, true, true))
                 .run(Contexts.at(root, Map.of("podInformation", pods), null)));
@@ -117,6 +119,10 @@ class PodDiskUsageDiagnoserTest {
 
         assertThat(missing.reason()).isEqualTo("MissingInput");
         assertThat(missing.message()).contains("podInformation");
+        // a host without the kubelet's pods: nothing to count, rather than every pod counted as 0
+        WorkResult noHost = new PodDiskUsageDiagnoser().run(Contexts.at(root, null, Map.of("podInformation", PODS)));
+        assertThat(noHost.reason()).isEqualTo("MissingInput");
+        assertThat(noHost.message()).contains("/var/lib/kubelet/pods/");
         assertThat(noUid.reason()).isEqualTo("InvalidInput");
         assertThat(escaping.reason()).isEqualTo("InvalidInput");
     }

@@ -15,6 +15,7 @@ import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.TestNodes;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
+import io.kdiag.testkit.FakeProc;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

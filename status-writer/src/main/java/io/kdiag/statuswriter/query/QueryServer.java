@@ -19,6 +19,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.common.http.HttpResponses;
 import io.kdiag.model.StatusProjection;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -31,35 +32,51 @@ import org.slf4j.LoggerFactory;
  * <li>{@code /api/v1/abnormals[?namespace=NS]} → {@code {"items":[Abnormal...]}}</li>
  * <li>{@code /api/v1/namespaces/NS/abnormals/NAME} → the Abnormal of the latest run of that name</li>
  * <li>{@code /api/v1/namespaces/NS/abnormals/NAME/history} → {@code {"uid":..., "events":[summary...]}}</li>
+ * <li>{@code /api/v1/evidence/SHA256?partition=P&offsets=O1,O2,...&bytes=N} → a context value kept as evidence, as
+ * JSON, read from the evidence topic at the place its reference in the status names (so any replica serves any of it)</li>
  * <li>{@code /healthz}; {@code /readyz} (200 once Kafka Streams is RUNNING)</li>
  * </ul>
- * Errors are {@code {"reason":"CamelCase","message":"..."}} with 404, 405 or 503.
+ * Errors are {@code {"reason":"CamelCase","message":"..."}} with 400, 404, 405 or 503.
  */
 public final class QueryServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueryServer.class);
     private static final String API = "/api/v1/";
+    private static final String EVIDENCE = API + "evidence/";
 
     private final HttpServer server;
     private final ExecutorService executor;
     private final StatusQueries queries;
     private final Supplier<KafkaStreams.State> state;
+    private final String evidenceTopic;
+    private final EvidenceReader evidence;
 
-    private QueryServer(HttpServer server, ExecutorService executor, StatusQueries queries, Supplier<KafkaStreams.State> state) {
+    /** Reads a value kept as evidence, chunk by chunk ({@link Evidence#read}). */
+    @FunctionalInterface
+    public interface EvidenceReader {
+        /** @throws IOException if the value cannot be read whole and as its reference says */
+        void read(Evidence.Reference reference, Evidence.ChunkSink sink) throws IOException;
+    }
+
+    private QueryServer(HttpServer server, ExecutorService executor, StatusQueries queries, Supplier<KafkaStreams.State> state,
+            String evidenceTopic, EvidenceReader evidence) {
         this.server = server;
         this.executor = executor;
         this.queries = queries;
         this.state = state;
+        this.evidenceTopic = evidenceTopic;
+        this.evidence = evidence;
     }
 
-    /** Serves {@code queries} on {@code host:port}; port 0 picks a free one. */
-    public static QueryServer start(String host, int port, StatusQueries queries, Supplier<KafkaStreams.State> state) throws IOException {
+    /** Serves {@code queries}, and {@code evidence} of {@code evidenceTopic}, on {@code host:port}; port 0 picks a free one. */
+    public static QueryServer start(String host, int port, StatusQueries queries, Supplier<KafkaStreams.State> state,
+            String evidenceTopic, EvidenceReader evidence) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "kdiag-status-http");
             t.setDaemon(true);
             return t;
         });
-        QueryServer query = new QueryServer(server, executor, queries, state);
+        QueryServer query = new QueryServer(server, executor, queries, state, evidenceTopic, evidence);
         server.createContext("/", query::handle);
         server.setExecutor(executor);
         server.start();
@@ -73,6 +90,10 @@ public final class QueryServer implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
+            if (exchange.getRequestURI().getRawPath().startsWith(EVIDENCE) && exchange.getRequestMethod().equals("GET")) {
+                evidence(exchange);
+                return;
+            }
             Response response;
             try {
                 response = route(exchange);
@@ -146,6 +167,47 @@ public final class QueryServer implements AutoCloseable {
         body.put("uid", newest.get().getUid());
         body.put("events", queries.history(newest.get().getUid()));
         return new Response(200, ApiSerialization.json(body));
+    }
+
+    /**
+     * Streams a value from the evidence topic. Its chunks are checked as they come and the last one is sent only once
+     * the whole value matched its hash, so a client never gets a whole body that is not the value.
+     */
+    private void evidence(HttpExchange exchange) throws IOException {
+        Evidence.Reference reference;
+        try {
+            Map<String, String> params = query(exchange);
+            List<Long> offsets = Arrays.stream(params.getOrDefault("offsets", "").split(",")).map(Long::parseLong).toList();
+            reference = new Evidence.Reference(evidenceTopic, Integer.parseInt(params.getOrDefault("partition", "")), offsets,
+                    exchange.getRequestURI().getRawPath().substring(EVIDENCE.length()), Long.parseLong(params.getOrDefault("bytes", "")),
+                    "application/json");
+        } catch (IllegalArgumentException e) {
+            Response bad = error(400, "BadRequest", "an evidence URL is /api/v1/evidence/SHA256?partition=P&offsets=O1,O2,...&bytes=N, "
+                    + "as the reference in the status says: " + e.getMessage());
+            HttpResponses.send(exchange, bad.status, "application/json", bad.json);
+            return;
+        }
+        boolean[] started = {false};
+        try {
+            evidence.read(reference, chunk -> {
+                if (!started[0]) {
+                    exchange.getResponseHeaders().set("Content-Type", reference.contentType());
+                    // processor output served from this origin: never let a browser take it for anything but JSON
+                    exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+                    exchange.sendResponseHeaders(200, reference.bytes() == 0 ? -1 : reference.bytes());
+                    started[0] = true;
+                }
+                exchange.getResponseBody().write(chunk);
+            });
+            exchange.getResponseBody().close();
+        } catch (IOException e) {
+            LOG.warn("evidence not served sha256={} partition={} reason={}", reference.sha256(), reference.partition(), e.getMessage());
+            if (!started[0]) {
+                Response gone = error(404, "NotFound", e.getMessage());
+                HttpResponses.send(exchange, gone.status, "application/json", gone.json);
+            }
+            // once started, the body ends short of its length: the client sees the transfer fail
+        }
     }
 
     private static Response notFound(String namespace, String name) {

@@ -7,11 +7,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.kdiag.api.ApiSerialization;
@@ -19,6 +21,7 @@ import io.kdiag.common.config.ConfigSource;
 import io.kdiag.model.FoldState;
 import io.kdiag.model.StatusFold;
 import io.kdiag.model.StatusProjection;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.statuswriter.StatusWriter;
@@ -50,6 +53,8 @@ class QueryServerTest {
     private final AtomicReference<KafkaStreams.State> state = new AtomicReference<>(KafkaStreams.State.RUNNING);
     private final AtomicReference<Boolean> queryable = new AtomicReference<>(true);
     private QueryServer server;
+    /** The evidence topic as the query server reads it: what is there, by reference. */
+    private final Map<Evidence.Reference, byte[]> evidence = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     @BeforeEach
@@ -61,7 +66,13 @@ class QueryServerTest {
         events = driver.createInputTopic(TOPICS.diagnosisEvents().name(), new StringSerializer(),
                 TOPICS.diagnosisEvents().valueSerde().serializer());
         StatusQueries queries = new StatusQueries(() -> this.<String, FoldState>store(StatusFoldTopology.STORE_NAME));
-        server = QueryServer.start("127.0.0.1", 0, queries, state::get);
+        server = QueryServer.start("127.0.0.1", 0, queries, state::get, "kdiag.evidence", (reference, sink) -> {
+            byte[] value = evidence.get(reference);
+            if (value == null) {
+                throw new IOException("evidence " + reference.sha256() + " is gone: past the retention of kdiag.evidence");
+            }
+            sink.accept(value);
+        });
     }
 
     @AfterEach
@@ -124,6 +135,26 @@ class QueryServerTest {
         assertThat(summaries.get(9)).containsEntry("processor", "kube-diagnoser/pod-disk-usage-diagnoser")
                 .containsEntry("outcome", "Succeeded").containsEntry("stage", "Diagnosis");
         assertThat(summaries.get(10)).containsEntry("outcome", "Skipped").containsEntry("stage", "Recovery");
+    }
+
+    @Test
+    void shouldServeEvidenceFromTheReferenceInTheStatus() throws Exception {
+        String sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        byte[] value = "{\"processes\":[1,2,3]}".getBytes(StandardCharsets.UTF_8);
+        evidence.put(new Evidence.Reference("kdiag.evidence", 2, List.of(41L), sha256, value.length, "application/json"), value);
+
+        HttpResponse<String> found = get("/api/v1/evidence/" + sha256 + "?partition=2&offsets=41&bytes=" + value.length);
+        HttpResponse<String> gone = get("/api/v1/evidence/" + sha256 + "?partition=2&offsets=40&bytes=" + value.length);
+        HttpResponse<String> malformed = get("/api/v1/evidence/" + sha256 + "?partition=2&offsets=41,42&bytes=" + value.length);
+
+        assertThat(found.statusCode()).isEqualTo(200);
+        assertThat(found.body()).isEqualTo("{\"processes\":[1,2,3]}");
+        assertThat(found.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(found.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        assertThat(gone.statusCode()).isEqualTo(404);
+        assertThat(json(gone.body())).containsEntry("reason", "NotFound").extractingByKey("message").asString().contains("is gone");
+        assertThat(malformed.statusCode()).isEqualTo(400);
+        assertThat(json(malformed.body())).extractingByKey("message").asString().contains("has 1 chunk(s), not 2");
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.kdiag.nodeagent.processors;
+package io.kdiag.stageworkers;
 
 import java.io.ByteArrayOutputStream;
 import java.net.ConnectException;
@@ -59,7 +59,7 @@ public final class RemoteProcessor {
     /** Largest part of an error response put in a message. */
     static final int EXCERPT_BYTES = 512;
     /** Seconds a call may take when its registration gives none (the original's default). */
-    static final int DEFAULT_TIMEOUT_SECONDS = 30;
+    public static final int DEFAULT_TIMEOUT_SECONDS = 30;
     /** Header carrying the per-process token of the agent's calls to itself. */
     public static final String TOKEN_HEADER = "X-Kdiag-Agent-Token";
     /** Header carrying the origin of the abnormal in the agent's calls to itself. */
@@ -108,7 +108,7 @@ public final class RemoteProcessor {
      *
      * @throws IllegalArgumentException if the registration does not make a valid http or https URL
      */
-    URI url(ProcessorSpec registration) {
+    public URI url(ProcessorSpec registration) {
         String path = registration.path == null || registration.path.isEmpty() ? "/"
                 : registration.path.startsWith("/") ? registration.path : "/" + registration.path;
         // KubeDiag's agent lower-cased it: HTTPS works as https
@@ -150,7 +150,7 @@ public final class RemoteProcessor {
      * @param origin the origin of the abnormal
      * @throws InterruptedException if the calling thread is interrupted; the exchange is abandoned
      */
-    WorkResult call(URI url, Duration timeout, boolean insecure, Abnormal abnormal, Origin origin) throws InterruptedException {
+    public WorkResult call(URI url, Duration timeout, boolean insecure, Abnormal abnormal, Origin origin) throws InterruptedException {
         byte[] body = ApiSerialization.json(abnormal).getBytes(StandardCharsets.UTF_8);
         HttpRequest.Builder builder = HttpRequest.newBuilder(url)
                 .timeout(timeout)

@@ -1,4 +1,4 @@
-package io.kdiag.nodeagent.processors;
+package io.kdiag.stageworkers;
 
 import java.math.BigDecimal;
 import java.time.Instant;

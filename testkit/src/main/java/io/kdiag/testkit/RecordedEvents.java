@@ -1,4 +1,4 @@
-package io.kdiag.cli;
+package io.kdiag.testkit;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,31 +16,31 @@ import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.schemas.avro.StageStarted;
 
-/** Builds one abnormal's recorded events by hand, seq by seq. */
-final class Events {
-    static final Instant T0 = Instant.parse("2026-11-27T12:01:00Z");
+/** Builds one abnormal's recorded events by hand, seq by seq, at chosen times after {@link #T0}. */
+public final class RecordedEvents {
+    public static final Instant T0 = Instant.parse("2026-11-27T12:01:00Z");
     private final String uid;
     private final List<DiagnosisEvent> events = new ArrayList<>();
 
-    Events(String uid) {
+    public RecordedEvents(String uid) {
         this.uid = uid;
     }
 
-    static NamespacedName builtin(String name) {
+    public static NamespacedName builtin(String name) {
         return new NamespacedName("kube-diagnoser", name);
     }
 
-    Events at(long millis, Object payload) {
+    public RecordedEvents at(long millis, Object payload) {
         events.add(new DiagnosisEvent(uid, (long) events.size(), "node-1", T0.plusMillis(millis), payload));
         return this;
     }
 
-    Events accepted(String name, String spec) {
+    public RecordedEvents accepted(String name, String spec) {
         return at(0, new Accepted("default", name, Origin.IngestTopic, spec, Map.of()));
     }
 
     /** A process-collector run that found these processes (JSON array of {pid, command}). */
-    Events collected(long from, String processes) {
+    public RecordedEvents collected(long from, String processes) {
         return at(from, new StageStarted(Stage.InformationCollection))
                 .at(from + 1, new ProcessorStarted(Stage.InformationCollection, builtin("process-collector")))
                 .at(from + 121, ProcessorFinished.newBuilder().setStage(Stage.InformationCollection)
@@ -49,7 +49,7 @@ final class Events {
                 .at(from + 130, new StageFinished(Stage.InformationCollection, StageOutcome.Succeeded, null, null, null));
     }
 
-    Events diagnosed(long from, String diagnoser, boolean identified, String updates, String reason) {
+    public RecordedEvents diagnosed(long from, String diagnoser, boolean identified, String updates, String reason) {
         at(from, new StageStarted(Stage.Diagnosis));
         at(from + 1, ProcessorFinished.newBuilder().setStage(Stage.Diagnosis).setProcessor(builtin(diagnoser))
                 .setSucceeded(identified).setContextUpdates(updates).setReason(reason).setDurationMillis(3).build());
@@ -57,7 +57,7 @@ final class Events {
                 identified ? builtin(diagnoser) : null, identified ? null : "DiagnosisFailed", identified ? null : "no diagnoser succeeded"));
     }
 
-    List<DiagnosisEvent> list() {
+    public List<DiagnosisEvent> list() {
         return List.copyOf(events);
     }
 }

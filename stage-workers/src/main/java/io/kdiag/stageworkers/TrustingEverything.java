@@ -1,4 +1,4 @@
-package io.kdiag.nodeagent.processors;
+package io.kdiag.stageworkers;
 
 import java.net.Socket;
 import java.security.GeneralSecurityException;

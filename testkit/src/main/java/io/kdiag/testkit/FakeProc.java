@@ -1,22 +1,22 @@
-package io.kdiag.stageworkers.builtin;
+package io.kdiag.testkit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Writes a fake {@code /proc} under a host root. */
-final class FakeProc {
-    static final long BOOT_TIME = 1_700_000_000L;
+/** Writes a fake {@code /proc} under a host root, as process-collector reads it. */
+public final class FakeProc {
+    public static final long BOOT_TIME = 1_700_000_000L;
     private final Path proc;
 
-    FakeProc(Path hostRoot) throws IOException {
+    public FakeProc(Path hostRoot) throws IOException {
         this.proc = Files.createDirectories(hostRoot.resolve("proc"));
         Files.writeString(proc.resolve("stat"), "cpu  1 2 3 4\nbtime " + BOOT_TIME + "\nprocesses 100\n");
     }
 
     /** A process with the given stat fields; {@code cmdline} NUL-separated, empty for a kernel thread. */
-    FakeProc process(long pid, String comm, char state, long ppid, long utime, long stime, long nice, long startTicks,
+    public FakeProc process(long pid, String comm, char state, long ppid, long utime, long stime, long nice, long startTicks,
                      String cmdline, String statusVm) throws IOException {
         Path dir = Files.createDirectories(proc.resolve(String.valueOf(pid)));
         // fields 3..22 of /proc/<pid>/stat; the ones not read are 0
@@ -29,7 +29,7 @@ final class FakeProc {
         return this;
     }
 
-    Path proc() {
+    public Path proc() {
         return proc;
     }
 }

@@ -1,4 +1,4 @@
-package io.kdiag.nodeagent.processors;
+package io.kdiag.stageworkers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
