@@ -8,6 +8,7 @@ import java.util.Objects;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.RecoveryControl;
 import org.apache.avro.message.SchemaStore;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
@@ -26,6 +27,7 @@ import org.apache.kafka.common.utils.Utils;
  * dead-letters       original key         → original bytes                  with source and reason headers
  * schemas            schema fingerprint   → schema JSON                     compacted; every writer's schemas
  * evidence           value SHA-256        → a chunk of a large value        retention of the history (Evidence)
+ * recovery-control   recoveries           → RecoveryControl                 compacted; the kill switch every agent follows
  * </pre>
  *
  * <p>A catalogue made with {@link #reading} or {@link #publishing} reads records of any version published to the
@@ -36,6 +38,8 @@ public final class Topics {
     public static final String DEFAULT_PREFIX = "kdiag.";
     /** Default partition count of the node-keyed topics. */
     public static final int DEFAULT_PARTITIONS = 12;
+    /** The key of the record on {@link #recoveryControl()} that pauses or resumes every recovery. */
+    public static final String RECOVERY_CONTROL_KEY = "recoveries";
 
     private final String prefix;
     private final Topic<String, byte[]> abnormalRequests;
@@ -45,6 +49,7 @@ public final class Topics {
     private final Topic<byte[], byte[]> deadLetters;
     private final Topic<String, String> schemas;
     private final Topic<String, byte[]> evidence;
+    private final Topic<String, RecoveryControl> recoveryControl;
 
     /** The catalogue for a prefix, with the default single-object-encoding serdes reading the versions of this jar. */
     public Topics(String prefix) {
@@ -61,6 +66,7 @@ public final class Topics {
         deadLetters = new Topic<>(prefix + "dead-letters", Serdes.ByteArray(), Serdes.ByteArray());
         schemas = new Topic<>(prefix + "schemas", Serdes.String(), Serdes.String());
         evidence = new Topic<>(prefix + "evidence", Serdes.String(), Serdes.ByteArray());
+        recoveryControl = new Topic<>(prefix + "recovery-control", Serdes.String(), serde(RecoveryControl.class, published));
     }
 
     private static <T extends SpecificRecord> AvroSerde<T> serde(Class<T> type, SchemaStore published) {
@@ -136,6 +142,14 @@ public final class Topics {
     }
 
     /**
+     * Whether recoveries may run, cluster-wide: one record keyed {@link #RECOVERY_CONTROL_KEY}, the latest wins (compacted).
+     * Only the CLI's principal writes it; every agent reads it whole.
+     */
+    public Topic<String, RecoveryControl> recoveryControl() {
+        return recoveryControl;
+    }
+
+    /**
      * The partition of a keyed record on a topic of {@code partitions}: Kafka's default partitioner (murmur2 of the
      * UTF-8 key), which every producer in every language uses, so any of them keying by node reaches that node's agent.
      */
@@ -154,7 +168,8 @@ public final class Topics {
                 new TopicSpec(deadLetters.name(), 1, Map.of()),
                 new TopicSpec(schemas.name(), 1, Map.of("cleanup.policy", "compact")),
                 // as long as the history that references it; never compacted: every chunk of a value has the same key
-                new TopicSpec(evidence.name(), nodePartitions, history));
+                new TopicSpec(evidence.name(), nodePartitions, history),
+                new TopicSpec(recoveryControl.name(), 1, Map.of("cleanup.policy", "compact")));
     }
 
     /**

@@ -41,6 +41,9 @@ import org.apache.kafka.common.resource.ResourceType;
  * <p>Agents write {@code <prefix>evidence} (context values too large for their events); the status writer, which
  * serves them over HTTP, and readers of the history read it.
  *
+ * <p>{@code <prefix>recovery-control}, the kill switch of every recovery, is written only by a person with the CLI
+ * ({@code kdiag recoveries pause|resume}); every agent reads it before it runs a recoverer, readers may see it.
+ *
  * <p>The group and transactional ids below are the ones the components use. They do not carry the topic prefix; the
  * bridge's transactional id and the status writer's application id are configurable, so they are parameters here.
  * {@code KafkaAclsIT} (module reliability) runs every component under its principal with exactly this set, so a
@@ -76,7 +79,7 @@ public final class KafkaAcls {
         READER("kdiag-reader"),
         /** Producers of the open ingest topic. */
         INGEST("kdiag-ingest"),
-        /** A person with the CLI: submits to the ingest topic and reads statuses and histories. */
+        /** A person with the CLI: submits to the ingest topic, reads statuses and histories, pauses and resumes recoveries. */
         CLI("kdiag-cli");
 
         private final String defaultUser;
@@ -162,6 +165,7 @@ public final class KafkaAcls {
                 topic(out, principal, schemas, AclOperation.READ, AclOperation.WRITE);
                 topic(out, principal, topics.evidence().name(), AclOperation.WRITE);
                 topic(out, principal, topics.abnormals().name(), AclOperation.READ);
+                topic(out, principal, topics.recoveryControl().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
                 add(out, principal, ResourceType.GROUP, NODE_AGENT_GROUP_PREFIX, PatternType.PREFIXED, AclOperation.READ);
@@ -186,11 +190,13 @@ public final class KafkaAcls {
                 topic(out, principal, topics.evidence().name(), AclOperation.READ);
                 topic(out, principal, topics.abnormalStatus().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.READ);
+                topic(out, principal, topics.recoveryControl().name(), AclOperation.READ);
             }
             case INGEST -> topic(out, principal, topics.abnormalRequests().name(), AclOperation.WRITE);
             case CLI -> {
                 out.addAll(bindings(Role.INGEST, principal));
                 out.addAll(bindings(Role.READER, principal));
+                topic(out, principal, topics.recoveryControl().name(), AclOperation.WRITE);
             }
             default -> throw new IllegalArgumentException("unknown role " + role);
         }

@@ -13,10 +13,12 @@ import java.util.stream.Stream;
 
 import io.kdiag.common.kafka.KafkaAcls.Role;
 import io.kdiag.schemas.Topics;
+import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourceType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -76,6 +78,8 @@ class KafkaAclsTest {
         assertThat(principalsAllowed(acls, topics.schemas().name(), AclOperation.WRITE))
                 .isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE, Role.NODE_AGENT, Role.STATUS_WRITER));
         assertThat(principalsAllowed(acls, topics.evidence().name(), AclOperation.WRITE)).isEqualTo(principals(Role.NODE_AGENT));
+        // the kill switch of every recovery: a person's, never a component's nor an ingest producer's
+        assertThat(principalsAllowed(acls, topics.recoveryControl().name(), AclOperation.WRITE)).isEqualTo(principals(Role.CLI));
         // nobody may create or delete the catalogue topics, nor change their settings
         for (Topics.TopicSpec spec : topics.specs(12)) {
             for (AclOperation op : List.of(AclOperation.CREATE, AclOperation.DELETE, AclOperation.ALTER, AclOperation.ALTER_CONFIGS)) {
@@ -98,6 +102,8 @@ class KafkaAclsTest {
                 .isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE, Role.NODE_AGENT, Role.STATUS_WRITER, Role.READER, Role.CLI));
         assertThat(principalsAllowed(acls, topics.evidence().name(), AclOperation.READ))
                 .isEqualTo(principals(Role.STATUS_WRITER, Role.READER, Role.CLI));
+        assertThat(principalsAllowed(acls, topics.recoveryControl().name(), AclOperation.READ))
+                .isEqualTo(principals(Role.NODE_AGENT, Role.READER, Role.CLI));
         // dead letters may hold what a producer should not have sent: for operators, not for the pipeline's principals
         assertThat(principalsAllowed(acls, topics.deadLetters().name(), AclOperation.READ)).isEmpty();
     }
@@ -158,11 +164,14 @@ class KafkaAclsTest {
     }
 
     @Test
-    void shouldGiveTheCliExactlyTheIngestAndReaderRights() {
+    void shouldGiveTheCliExactlyTheIngestAndReaderRightsAndTheRecoveryKillSwitch() {
         KafkaAcls acls = KafkaAcls.forPrefix("kdiag.");
+        AclBinding killSwitch = new AclBinding(new ResourcePattern(ResourceType.TOPIC, "kdiag.recovery-control", PatternType.LITERAL),
+                new AccessControlEntry("User:alice", "*", AclOperation.WRITE, AclPermissionType.ALLOW));
 
         assertThat(acls.bindings(Role.CLI, "User:alice")).containsExactlyInAnyOrderElementsOf(
-                Stream.concat(acls.bindings(Role.INGEST, "User:alice").stream(), acls.bindings(Role.READER, "User:alice").stream()).toList());
+                Stream.concat(Stream.concat(acls.bindings(Role.INGEST, "User:alice").stream(), acls.bindings(Role.READER, "User:alice").stream()),
+                        Stream.of(killSwitch)).toList());
         assertThat(acls.bindings(Role.INGEST, "User:ingest")).hasSize(1);
     }
 
