@@ -3,6 +3,7 @@ package io.kdiag.nodeagent;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -15,6 +16,7 @@ import io.kdiag.nodeagent.cluster.Cluster;
 import io.kdiag.nodeagent.http.AgentHttpServer;
 import io.kdiag.nodeagent.kafka.AgentProducer;
 import io.kdiag.nodeagent.kafka.PartitionConsumer;
+import io.kdiag.nodeagent.kafka.RecoveryControlFollower;
 import io.kdiag.nodeagent.policy.PolicyHolder;
 import io.kdiag.nodeagent.processors.Artifacts;
 import io.kdiag.nodeagent.processors.BuiltIns;
@@ -29,6 +31,7 @@ import io.kdiag.nodeagent.run.EvidenceBudget;
 import io.kdiag.nodeagent.run.Journal;
 import io.kdiag.nodeagent.run.OutputLimits;
 import io.kdiag.nodeagent.run.ProfileExpiry;
+import io.kdiag.nodeagent.run.RecoverySwitch;
 import io.kdiag.nodeagent.run.RequestHandler;
 import io.kdiag.nodeagent.run.StageCommands;
 import io.kdiag.nodeagent.run.StageProfilers;
@@ -61,6 +64,11 @@ public final class NodeAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
     /** Hard cap of one in-process worker's context output; what exceeds kdiag.max-context-bytes becomes an artifact. */
     private static final int MAX_WORKER_OUTPUT_BYTES = 64 * 1024 * 1024;
+    /**
+     * How long the start waits for the recovery-control topic to be read to its end before consuming abnormals. Past it the
+     * agent consumes anyway and refuses recoveries until the topic has been read (deny by default).
+     */
+    private static final Duration RECOVERY_CONTROL_WAIT = Duration.ofSeconds(30);
 
     private final NodeAgentConfig config;
     private final Topics topics;
@@ -75,6 +83,8 @@ public final class NodeAgent implements AutoCloseable {
     private final RequestHandler requests;
     private final ProfileExpiry expiry;
     private final ScheduledExecutorService scheduler;
+    private final RecoverySwitch recoveries = new RecoverySwitch();
+    private volatile RecoveryControlFollower recoveryControl;
     private volatile PartitionConsumer consumer;
     private volatile boolean closing;
 
@@ -87,6 +97,7 @@ public final class NodeAgent implements AutoCloseable {
         this.producer = AgentProducer.create(kafka, config.nodeName(), topics);
         this.workers = new WorkerRunner(MAX_WORKER_OUTPUT_BYTES);
         this.metrics = new AgentMetrics(registry);
+        metrics.recoveriesPaused(recoveries);
         Clock clock = Clock.systemUTC();
         FileArtifactStore artifactStore = new FileArtifactStore(config.stateDir().resolve("artifacts"), clock);
         NodeServices node = new NodeServices(HostPaths.of(config.hostRoot()), ProcessHandle.current().pid(),
@@ -104,7 +115,7 @@ public final class NodeAgent implements AutoCloseable {
         RemoteProcessor remote = new RemoteProcessor(URI.create("http://127.0.0.1:" + http.port() + "/"), token, registry);
         StageRunner stages = new StageRunner(config.nodeName(), node, new Processors(builtIns, registrations, remote, policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, artifacts, metrics),
-                new ContextFitter(producer, evidence, limits), metrics);
+                new ContextFitter(producer, evidence, limits), metrics, recoveries);
         EventLog events = new EventLog(config.nodeName(), producer, journal, clock);
         this.requests = new RequestHandler(stages, events, metrics);
         this.expiry = new ProfileExpiry(artifactStore, profilers, events);
@@ -152,6 +163,8 @@ public final class NodeAgent implements AutoCloseable {
         }
         try {
             agent.requests.endUnfinished("the agent restarted");
+            agent.recoveryControl = RecoveryControlFollower.start(kafka, config.nodeName(), agent.topics, agent.recoveries);
+            agent.awaitRecoveryControl();
             agent.consumer = PartitionConsumer.start(kafka, config.nodeName(), agent.topics, agent.requests, agent.expiry,
                     agent.producer, agent.metrics);
             LOG.info("node agent started node={} http-port={}", config.nodeName(), agent.http.port());
@@ -163,6 +176,17 @@ public final class NodeAgent implements AutoCloseable {
         } catch (RuntimeException | EventSink.DeliveryException e) {
             agent.close();
             throw new IllegalStateException("cannot start the node agent: " + e.getMessage(), e);
+        }
+    }
+
+    private void awaitRecoveryControl() throws InterruptedException {
+        long deadline = System.nanoTime() + RECOVERY_CONTROL_WAIT.toNanos();
+        while (!recoveries.hasReadToEnd() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        if (!recoveries.hasReadToEnd()) {
+            LOG.warn("recovery control not read within {} s node={}: recoveries are refused until it is", RECOVERY_CONTROL_WAIT.toSeconds(),
+                    config.nodeName());
         }
     }
 
@@ -192,6 +216,9 @@ public final class NodeAgent implements AutoCloseable {
         scheduler.shutdownNow();
         if (consumer != null) {
             consumer.close();
+        }
+        if (recoveryControl != null) {
+            recoveryControl.close();
         }
         http.close();
         workers.close();

@@ -24,7 +24,7 @@ import io.micrometer.core.instrument.Timer;
  * The agent's meters, named here only. They follow the original's per-stage counters ({@code *_sync_success_count},
  * {@code *_command_executor_fail_count}, …) as labelled Prometheus counters: {@code kdiag_agent_stage_sync_total},
  * {@code kdiag_agent_command_executor_total}, {@code kdiag_agent_profiler_total}; plus stage and processor duration
- * histograms and two gauges. Meters are looked up once per tag set and kept: building and registering one per event
+ * histograms and three gauges. Meters are looked up once per tag set and kept: building and registering one per event
  * cost more than the event. The original's counters themselves are served too ({@link KubeDiagMetrics}), counted as
  * KubeDiag counted them: {@code *_sync_success_count} for every stage that ended, skipped and failed ones included, and
  * {@code *_command_executor_success_count} for every command that ran, whatever its exit code.
@@ -37,6 +37,7 @@ public final class AgentMetrics {
     static final String PROCESSOR_DURATION = "kdiag.agent.processor.duration";
     static final String IN_FLIGHT = "kdiag.agent.abnormals.in.flight";
     static final String PARTITION_LAG = "kdiag.agent.partition.lag";
+    static final String RECOVERIES_PAUSED = "kdiag.recoveries.paused";
 
     private final MeterRegistry registry;
     private final KubeDiagMetrics kubediag;
@@ -49,7 +50,7 @@ public final class AgentMetrics {
     private record Key(String name, Stage stage, String tag) {
     }
 
-    /** Registers the gauges in {@code registry}; the other meters follow at their first use. */
+    /** Registers the gauges in {@code registry} ({@link #recoveriesPaused} its own); the other meters follow at their first use. */
     public AgentMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.kubediag = KubeDiagMetrics.of(registry).register(KubeDiagMetric.Component.AGENT);
@@ -154,6 +155,13 @@ public final class AgentMetrics {
     /** The abnormals running now. */
     AtomicInteger inFlight() {
         return inFlight;
+    }
+
+    /** Reports {@code recoveries}' state as {@code kdiag_recoveries_paused}: 1 while this agent refuses to start recoveries. */
+    public void recoveriesPaused(RecoverySwitch recoveries) {
+        Gauge.builder(RECOVERIES_PAUSED, recoveries, r -> r.paused() ? 1 : 0)
+                .description("1 while this agent refuses to start recoveries (paused cluster-wide, or the recovery-control topic not yet read)")
+                .register(registry);
     }
 
     /** Records of the node's partition not yet handled. */

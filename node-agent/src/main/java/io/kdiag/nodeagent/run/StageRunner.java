@@ -41,10 +41,11 @@ public final class StageRunner {
     private final StageProfilers profilers;
     private final ContextFitter fitter;
     private final AgentMetrics metrics;
+    private final RecoverySwitch recoveries;
 
-    /** {@code node}: what the node offers the workers. */
+    /** {@code node}: what the node offers the workers; {@code recoveries}: whether recoverers may start. */
     public StageRunner(String nodeName, NodeServices node, Processors processors, StageCommands commands, StageProfilers profilers,
-                ContextFitter fitter, AgentMetrics metrics) {
+                ContextFitter fitter, AgentMetrics metrics, RecoverySwitch recoveries) {
         this.nodeName = nodeName;
         this.node = node;
         this.processors = processors;
@@ -52,6 +53,7 @@ public final class StageRunner {
         this.profilers = profilers;
         this.fitter = fitter;
         this.metrics = metrics;
+        this.recoveries = recoveries;
     }
 
     /** Runs the abnormal from {@code Accepted} to its end and returns once every event is acknowledged. */
@@ -128,9 +130,12 @@ public final class StageRunner {
             finish(run, stage, StageOutcome.Skipped, null, null, definition.skipFlag() + " is set");
             return true;
         }
+        List<io.kdiag.api.v1.NamespacedName> assigned = definition.assigned(run.spec());
+        if (stage == Stage.Recovery && hasWork(run, assigned) && refusedWhilePaused(run)) {
+            return false;
+        }
         commands.run(stage, run);
         profilers.run(stage, run);
-        List<io.kdiag.api.v1.NamespacedName> assigned = definition.assigned(run.spec());
         if (assigned.isEmpty()) {
             finish(run, stage, StageOutcome.Skipped, null, null, "no " + definition.noun() + " is assigned");
             return true;
@@ -141,6 +146,10 @@ public final class StageRunner {
         for (io.kdiag.api.v1.NamespacedName reference : assigned) {
             NamespacedName processor = new NamespacedName(
                     reference.namespace == null ? "" : reference.namespace, reference.name == null ? "" : reference.name);
+            // a pause that came while the stage's commands or an earlier recoverer ran stops the next recoverer
+            if (stage == Stage.Recovery && refusedWhilePaused(run)) {
+                return false;
+            }
             if (runProcessor(run, stage, processor, failures)) {
                 anySucceeded = true;
                 if (stage != Stage.InformationCollection) {
@@ -155,6 +164,22 @@ public final class StageRunner {
             return false;
         }
         finish(run, stage, StageOutcome.Succeeded, winner, null, null);
+        return true;
+    }
+
+    /** Whether the stage would run anything: an assigned processor, or a command or profiler of its type. */
+    private static boolean hasWork(AbnormalRun run, List<io.kdiag.api.v1.NamespacedName> assigned) {
+        return !assigned.isEmpty() || !AbnormalRun.inStage(run.spec().commandExecutors, c -> c.type, Stage.Recovery).isEmpty()
+                || !AbnormalRun.inStage(run.spec().profilers, p -> p.type, Stage.Recovery).isEmpty();
+    }
+
+    /** Ends the recovery stage {@code Failed} ({@link RecoverySwitch#PAUSED_REASON}) if recoveries are paused now. */
+    private boolean refusedWhilePaused(AbnormalRun run) {
+        String paused = recoveries.pausedBecause();
+        if (paused == null) {
+            return false;
+        }
+        finish(run, Stage.Recovery, StageOutcome.Failed, null, RecoverySwitch.PAUSED_REASON, AbnormalEvents.truncate(paused));
         return true;
     }
 

@@ -51,7 +51,14 @@ final class RunFixtures {
     /** A stage runner of these workers under the default policy (commands echo and sh), without a cluster. */
     static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, MeterRegistry registry) {
         return stageRunner(node, workers, runner, () -> Policy.defaults(List.of("echo", "sh")), Registrations.NONE,
-                URI.create("http://127.0.0.1:1/"), new OutputLimits(1024, 100_000), new MemoryEvidence(), budget(LIMITS), registry);
+                URI.create("http://127.0.0.1:1/"), new OutputLimits(1024, 100_000), new MemoryEvidence(), budget(LIMITS), registry, running());
+    }
+
+    /** A switch that lets recoveries run: the recovery-control topic read, and empty. */
+    static RecoverySwitch running() {
+        RecoverySwitch recoveries = new RecoverySwitch();
+        recoveries.readToEnd();
+        return recoveries;
     }
 
     /** Evidence limits that no test reaches unless it means to. */
@@ -72,13 +79,13 @@ final class RunFixtures {
      */
     static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy,
                                    Registrations registrations, URI ownServer, OutputLimits limits, EvidenceSink evidence,
-                                   EvidenceBudget budget, MeterRegistry registry) {
+                                   EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries) {
         AgentMetrics metrics = new AgentMetrics(registry);
         Artifacts artifacts = new Artifacts("http://agent.test:8090");
         BuiltIns builtIns = new BuiltIns(Fixtures.BUILTIN, new WorkerCatalog(workers), runner, registrations, policy);
         return new StageRunner("node-a", node, new Processors(builtIns, registrations, new RemoteProcessor(ownServer, "token", registry), policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, Profilers.fromClassPath(), artifacts, metrics),
-                new ContextFitter(evidence, budget, limits), metrics);
+                new ContextFitter(evidence, budget, limits), metrics, recoveries);
     }
 
     /** Evidence kept in memory, one value per offset of partition 0, as the topic would number its chunks. */

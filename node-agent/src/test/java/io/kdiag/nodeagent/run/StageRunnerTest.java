@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +39,7 @@ import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.ProfilerFinished;
+import io.kdiag.schemas.avro.RecoveryControl;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.stageworkers.RemoteProcessor;
@@ -70,6 +72,7 @@ class StageRunnerTest {
     private OutputLimits limits = new OutputLimits(1024, 100_000);
     private final RunFixtures.MemoryEvidence evidence = new RunFixtures.MemoryEvidence();
     private EvidenceBudget.Limits evidenceLimits = RunFixtures.LIMITS;
+    private RecoverySwitch recoveries = RunFixtures.running();
 
     @BeforeEach
     void open() throws Exception {
@@ -89,7 +92,7 @@ class StageRunnerTest {
 
     private void run(io.kdiag.schemas.avro.AbnormalRequest request, StageWorker... catalog) throws Exception {
         StageRunner runner = RunFixtures.stageRunner(node, List.of(catalog), workers, policy, registrations, ownServer, limits, evidence,
-                RunFixtures.budget(evidenceLimits), registry);
+                RunFixtures.budget(evidenceLimits), registry, recoveries);
         runner.run(request, new AbnormalEvents(request.getUid(), "node-a", 0, sink, journal, Clock.systemUTC()));
     }
 
@@ -202,6 +205,64 @@ class StageRunnerTest {
 
         assertThat(calls).containsExactly("r1", "r2");
         assertThat(sink.described()).last().isEqualTo("StageFinished Recovery Failed FailedRecover");
+    }
+
+    @Test
+    void shouldRefuseRecoveryWhilePausedAndSayWhoPausedAndWhen() throws Exception {
+        recoveries.apply(new RecoveryControl(true, "User:alice", Instant.parse("2026-12-03T07:00:00Z"), "node drain"));
+
+        run(spec(List.of(ref("c")), List.of(ref("d")), List.of(ref("r"))),
+                worker("c", Stage.InformationCollection, calls, ctx -> ok("c", 1)),
+                worker("d", Stage.Diagnosis, calls, ctx -> ok("d", 1)),
+                worker("r", Stage.Recovery, calls, ctx -> ok("r", 1)));
+
+        assertThat(calls).containsExactly("c", "d");
+        assertThat(sink.described()).endsWith("StageFinished Diagnosis Succeeded d", "StageStarted Recovery",
+                "StageFinished Recovery Failed RecoveryPaused");
+        assertThat(payload(StageFinished.class, 2).getMessage())
+                .contains("paused cluster-wide by User:alice at 2026-12-03T07:00:00Z (node drain)");
+    }
+
+    @Test
+    void shouldRefuseRecoveryUntilTheControlTopicIsReadButNotARecoveryWithNothingToRun() throws Exception {
+        recoveries = new RecoverySwitch();
+        AbnormalSpec skipped = spec(List.of(), List.of(), List.of(ref("r")));
+        skipped.skipRecovery = true;
+        run(skipped, worker("r", Stage.Recovery, calls, ctx -> ok("r", 1)));
+        run(spec(List.of(), List.of(), List.of()), worker("r", Stage.Recovery, calls, ctx -> ok("r", 1)));
+        run(spec(List.of(), List.of(), List.of(ref("r"))), worker("r", Stage.Recovery, calls, ctx -> ok("r", 1)));
+
+        assertThat(calls).isEmpty();
+        assertThat(sink.described()).filteredOn(e -> e.startsWith("StageFinished Recovery"))
+                .containsExactly("StageFinished Recovery Skipped", "StageFinished Recovery Skipped", "StageFinished Recovery Failed RecoveryPaused");
+        assertThat(payload(StageFinished.class, 8).getMessage()).contains("not yet read the recovery-control topic");
+    }
+
+    @Test
+    void shouldRefuseTheRecoveryStagesCommandsWhilePaused() throws Exception {
+        recoveries.apply(new RecoveryControl(true, "alice", Instant.EPOCH, null));
+        CommandExecutorSpec command = new CommandExecutorSpec();
+        command.command = List.of("echo", "restarting");
+        command.type = "Recoverer";
+        AbnormalSpec spec = spec(List.of(), List.of(), List.of());
+        spec.commandExecutors = List.of(command);
+
+        run(spec);
+
+        assertThat(sink.described()).noneMatch(e -> e.startsWith("CommandFinished")).last().isEqualTo("StageFinished Recovery Failed RecoveryPaused");
+    }
+
+    @Test
+    void shouldNotStartTheNextRecovererOnceAPauseArrivesDuringRecovery() throws Exception {
+        run(spec(List.of(), List.of(), List.of(ref("r1"), ref("r2"))),
+                worker("r1", Stage.Recovery, calls, ctx -> {
+                    recoveries.apply(new RecoveryControl(true, "alice", Instant.EPOCH, null));
+                    return fail("Refused");
+                }),
+                worker("r2", Stage.Recovery, calls, ctx -> ok("r2", 1)));
+
+        assertThat(calls).containsExactly("r1");
+        assertThat(sink.described()).last().isEqualTo("StageFinished Recovery Failed RecoveryPaused");
     }
 
     @Test
