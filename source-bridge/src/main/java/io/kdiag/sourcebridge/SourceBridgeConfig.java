@@ -1,5 +1,7 @@
 package io.kdiag.sourcebridge;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +11,7 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.sourcebridge.gate.GateKeys;
 import io.kdiag.sourcebridge.gate.GateOptions;
 
@@ -19,6 +22,10 @@ public final class SourceBridgeConfig {
                     + "with the same id fence each other.");
     static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8089, 0, 65_535,
             "Port of the Alertmanager endpoint (POST /api/v1/alerts, /api/v2/alerts, /webhook) and GET /healthz; 0 picks a free one.");
+    static final ConfigKey<Path> SIGNING_KEY = ConfigKey.path("kdiag.signing-key", null,
+            "PEM file of the Ed25519 private key (PKCS#8, as openssl genpkey -algorithm ed25519 writes it; a mounted Secret in a "
+                    + "cluster) the bridge signs every record of kdiag.abnormals with. Agents run only records that one of their "
+                    + "kdiag.verification-keys verifies.");
     private static final String STATE_SCOPE = "bridge/";
 
     private final String topicPrefix;
@@ -26,10 +33,12 @@ public final class SourceBridgeConfig {
     private final String transactionalId;
     private final KubernetesConnection.Mode kubernetes;
     private final int httpPort;
+    private final String bindAddress;
     private final Duration repeatInterval;
     private final int stormPerNode;
     private final int stormCluster;
     private final String abnormalNamespace;
+    private final SigningKey signingKey;
 
     private SourceBridgeConfig(ConfigSource source) {
         this.topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
@@ -40,6 +49,7 @@ public final class SourceBridgeConfig {
         }
         this.kubernetes = source.get(KubernetesConnection.KUBERNETES);
         this.httpPort = source.get(HTTP_PORT);
+        this.bindAddress = source.get(CommonKeys.BIND_ADDRESS);
         this.repeatInterval = source.get(GateKeys.REPEAT_INTERVAL);
         this.stormPerNode = source.get(GateKeys.STORM_PER_NODE);
         this.stormCluster = source.get(GateKeys.STORM_CLUSTER);
@@ -47,6 +57,12 @@ public final class SourceBridgeConfig {
         if (!abnormalNamespace.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") || abnormalNamespace.length() > 63) {
             throw new ConfigException("invalid " + GateKeys.ABNORMAL_NAMESPACE.name() + ": '" + abnormalNamespace
                     + "' is not a Kubernetes namespace name");
+        }
+        Path keyFile = source.get(SIGNING_KEY);
+        try {
+            this.signingKey = SigningKey.read(keyFile);
+        } catch (IOException e) {
+            throw new ConfigException("invalid " + SIGNING_KEY.name() + "=" + keyFile + ": " + e.getMessage());
         }
     }
 
@@ -63,6 +79,7 @@ public final class SourceBridgeConfig {
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(CommonKeys.ALL);
         keys.add(TRANSACTIONAL_ID);
+        keys.add(SIGNING_KEY);
         keys.add(KubernetesConnection.KUBERNETES);
         keys.add(HTTP_PORT);
         keys.add(GateKeys.REPEAT_INTERVAL);
@@ -88,8 +105,16 @@ public final class SourceBridgeConfig {
         return httpPort;
     }
 
+    String bindAddress() {
+        return bindAddress;
+    }
+
     String abnormalNamespace() {
         return abnormalNamespace;
+    }
+
+    SigningKey signingKey() {
+        return signingKey;
     }
 
     GateOptions gateOptions() {

@@ -121,7 +121,7 @@ public final class StatusWriter implements AutoCloseable {
         });
         QueryServer http;
         try {
-            http = QueryServer.start("0.0.0.0", config.httpPort(), queries.get(), streams::state);
+            http = QueryServer.start(config.bindAddress(), config.httpPort(), queries.get(), streams::state);
         } catch (IOException e) {
             streams.close();
             throw new IllegalStateException("cannot serve the query API on port " + config.httpPort() + " ("

@@ -30,12 +30,14 @@ public final class AgentMetrics {
     static final String PROCESSOR_DURATION = "kdiag.agent.processor.duration";
     static final String IN_FLIGHT = "kdiag.agent.abnormals.in.flight";
     static final String PARTITION_LAG = "kdiag.agent.partition.lag";
+    static final String RECORDS_REFUSED = "kdiag.agent.records.refused";
 
     private final MeterRegistry registry;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong partitionLag = new AtomicLong();
     private final Map<Key, Counter> counters = new ConcurrentHashMap<>();
     private final Map<Key, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
 
     /** A meter's name and tags: {@code tag} is the result or the processor, {@code null} for none. */
     private record Key(String name, Stage stage, String tag) {
@@ -117,6 +119,14 @@ public final class AgentMetrics {
                 .tag("stage", stage.name()).tag("processor", name)
                 .publishPercentileHistogram()
                 .register(registry)).record(duration);
+    }
+
+    /** A record of the node's partition was refused (unsigned, forged, ...) and dead-lettered; {@code reason} is a CamelCase word. */
+    public void refused(String reason) {
+        refusals.computeIfAbsent(reason, r -> Counter.builder(RECORDS_REFUSED)
+                .description("Records of this node's partition refused and dead-lettered without running, by reason")
+                .tag("reason", r)
+                .register(registry)).increment();
     }
 
     /** The abnormals running now. */

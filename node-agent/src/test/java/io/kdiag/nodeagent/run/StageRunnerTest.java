@@ -24,6 +24,7 @@ import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.CommandExecutorSpec;
 import io.kdiag.api.v1.NamespacedName;
 import io.kdiag.api.v1.ProfilerSpec;
+import io.kdiag.nodeagent.Fixtures;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.nodeagent.processors.Registrations;
 import io.kdiag.nodeagent.processors.RemoteProcessor;
@@ -57,7 +58,7 @@ class StageRunnerTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final WorkerRunner workers = new WorkerRunner(Duration.ofMillis(500), 64 * 1024 * 1024);
     private Journal journal;
-    private Supplier<Policy> policy = () -> Policy.defaults(List.of("echo", "sh"));
+    private Supplier<Policy> policy = Fixtures::grantingEverything;
     private Registrations registrations = Registrations.NONE;
     private NodeServices node;
     private URI ownServer = URI.create("http://127.0.0.1:1/");
@@ -270,7 +271,7 @@ class StageRunnerTest {
     @Test
     void shouldRefuseWhatThePolicyDoesNotGrantAndNameTheRule() throws Exception {
         policy = () -> Policy.parse("""
-                commandAllowlist: [echo]
+                commandAllowlist: [{prefix: [echo]}]
                 grants:
                   - namespaces: [other]
                     processors: ["*"]
@@ -427,7 +428,7 @@ class StageRunnerTest {
         assertThat(sink.described()).contains("CommandFinished Diagnosis sh", "StageFinished Diagnosis Skipped",
                 "StageFinished Recovery Skipped");
         assertThat(payload(CommandFinished.class, 0).getStdout()).isEqualTo("hello\n");
-        assertThat(payload(CommandFinished.class, 1).getError()).startsWith("Forbidden: rm is not in the commandAllowlist");
+        assertThat(payload(CommandFinished.class, 1).getError()).startsWith("Forbidden: rm -rf / has none of the forms of the commandAllowlist");
         assertThat(payload(CommandFinished.class, 2).getError()).isEqualTo("exit code 4");
         assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "InformationCollection", "result", "fail").count()).isEqualTo(1);
         assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "InformationCollection", "result", "success").count()).isEqualTo(1);

@@ -64,7 +64,7 @@ public final class LogSource implements AutoCloseable, LineSink {
         Gate gate;
         try {
             gate = Gate.start(new Topics(config.topicPrefix()), kafka, "kdiag-log-source-" + config.nodeName(), config.gateOptions(),
-                    false, mirror, registry);
+                    config.signingKey(), false, mirror, registry);
         } catch (RuntimeException e) {
             if (mirror != null) {
                 mirror.close();
