@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -42,9 +43,10 @@ class AgentKillIT {
         try (TestKafka kafka = TestKafka.start();
              Children children = new Children(dir)) {
             TopicAdmin.ensureTopics(Components.kafka(kafka.bootstrapServers()), Topics.withDefaultPrefix(), 12, (short) 1);
-            Map<String, String> env = Map.of("KDIAG_NODE_NAME", NODE, "KDIAG_STATE_DIR", dir.resolve("agent").toString(),
+            Map<String, String> env = new HashMap<>(Map.of("KDIAG_NODE_NAME", NODE, "KDIAG_STATE_DIR", dir.resolve("agent").toString(),
                     "KDIAG_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(), "KDIAG_KUBERNETES", "off", "KDIAG_HTTP_PORT", "0",
-                    "KDIAG_METRICS_PORT", "0", "KDIAG_CREATE_TOPICS", "false", SideEffects.ENV, sideEffects.toString());
+                    "KDIAG_METRICS_PORT", "0", "KDIAG_CREATE_TOPICS", "false", SideEffects.ENV, sideEffects.toString()));
+            env.putAll(Components.agentTrustEnvironment(dir.resolve("agent")));
             try (StatusWriter writer = Components.writer(kafka.bootstrapServers(), dir.resolve("writer"), null);
                  SourceBridge bridge = Components.bridge(kafka.bootstrapServers(), new SimpleMeterRegistry());
                  KdiagClient client = KdiagClient.builder().bootstrapServers(kafka.bootstrapServers()).build()) {

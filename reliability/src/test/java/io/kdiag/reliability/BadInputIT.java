@@ -141,7 +141,9 @@ class BadInputIT {
                  "assignedInformationCollectors": [{"namespace": "kube-diagnoser", "name": "reliability-collector"}]}""");
 
         writer = Components.writer(servers, dir.resolve("writer"), null);
-        agent = Components.agent(servers, dir.resolve("agent"), NODE, "kdiag.kubernetes", "on");
+        // the log source makes its key when it starts, after the agent: the agent reads it at its first record
+        agent = Components.agent(servers, dir.resolve("agent"), NODE, "kdiag.kubernetes", "on",
+                "kdiag.log-source-verification-keys", dir.resolve("log-state/signing-key.pub").toString());
         bridge = Components.bridge(servers, bridgeMetrics, "kdiag.kubernetes", "on", "kdiag.repeat-interval", "1ms");
         logSource = startLogSource(servers);
         client = KdiagClient.builder().bootstrapServers(servers).build();

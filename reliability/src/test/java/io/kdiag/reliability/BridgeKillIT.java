@@ -104,6 +104,7 @@ class BridgeKillIT {
             Map<String, String> env = new HashMap<>(Map.of("KDIAG_KAFKA_BOOTSTRAP_SERVERS", servers, "KDIAG_KUBERNETES", "on",
                     "KUBECONFIG", cluster.writeKubeconfig(dir.resolve(burst ? "burst-cluster" : "cluster")).toString(), "KDIAG_HTTP_PORT", "0", "KDIAG_METRICS_PORT", "0",
                     "KDIAG_CREATE_TOPICS", "false", "KDIAG_KAFKA_SESSION_TIMEOUT_MS", "6000"));
+            env.putAll(Components.bridgeTrustEnvironment());
             try (StatusWriter writer = Components.writer(servers, dir.resolve(burst ? "burst-writer" : "writer"), kube);
                  NodeAgent agent = Components.agent(servers, dir.resolve(burst ? "burst-agent" : "agent"), NODE);
                  KdiagClient client = KdiagClient.builder().bootstrapServers(servers).build();

@@ -1,5 +1,8 @@
 package io.kdiag.reliability;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -16,12 +19,45 @@ import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.sourcebridge.SourceBridgeConfig;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.statuswriter.StatusWriterConfig;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
-/** The pipeline's components started in this JVM, configured as their {@code kdiag.*} keys say. */
+/**
+ * The pipeline's components started in this JVM, configured as their {@code kdiag.*} keys say. The bridge signs with
+ * the test key ({@link TestKeys}) and agents verify with it; unless a test gives its own, an agent runs under
+ * {@link #GRANTING_EVERYTHING}, since these tests are about what survives faults, not about the policy.
+ */
 final class Components {
+    /** A policy for tests of something else: every processor and profiler, signals 1, 2, 9 and 15, for every origin. */
+    static final String GRANTING_EVERYTHING = """
+            grants: [{processors: ["*"], profilers: ["*"]}]
+            """;
+
     private Components() {
+    }
+
+    /** An agent's {@code kdiag.*} trust settings: the test key, and {@link #GRANTING_EVERYTHING} written into its state folder. */
+    static Map<String, String> agentTrust(Path stateDir) {
+        try {
+            Files.createDirectories(stateDir);
+            return Map.of("kdiag.verification-keys", TestKeys.verificationKeyFile().toString(),
+                    "kdiag.policy-file", Files.writeString(stateDir.resolve("policy.yaml"), GRANTING_EVERYTHING).toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The same as environment variables, for an agent run as a process. */
+    static Map<String, String> agentTrustEnvironment(Path stateDir) {
+        Map<String, String> env = new HashMap<>();
+        agentTrust(stateDir).forEach((key, value) -> env.put(key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_'), value));
+        return env;
+    }
+
+    /** The bridge's signing key as an environment variable, for a bridge run as a process. */
+    static Map<String, String> bridgeTrustEnvironment() {
+        return Map.of("KDIAG_SIGNING_KEY", TestKeys.signingKeyFile().toString());
     }
 
     static Map<String, Object> kafka(String bootstrapServers) {
@@ -43,9 +79,15 @@ final class Components {
 
     /** A node agent without a cluster, with these Kafka client settings (SASL, say). */
     static NodeAgent agent(Map<String, Object> kafka, Path stateDir, String node, String... settings) {
-        return NodeAgent.start(NodeAgentConfig.from(config(Map.of("kdiag.node-name", node, "kdiag.state-dir", stateDir.toString(),
-                "kdiag.kubernetes", "off", "kdiag.http-port", "0", "kdiag.advertise-address", "127.0.0.1"), settings)),
-                kafka, new SimpleMeterRegistry());
+        return agent(kafka, stateDir, node, new SimpleMeterRegistry(), settings);
+    }
+
+    /** A node agent without a cluster, its meters in {@code registry}. */
+    static NodeAgent agent(Map<String, Object> kafka, Path stateDir, String node, MeterRegistry registry, String... settings) {
+        Map<String, String> defaults = new HashMap<>(agentTrust(stateDir));
+        defaults.putAll(Map.of("kdiag.node-name", node, "kdiag.state-dir", stateDir.toString(),
+                "kdiag.kubernetes", "off", "kdiag.http-port", "0", "kdiag.advertise-address", "127.0.0.1"));
+        return NodeAgent.start(NodeAgentConfig.from(config(defaults, settings)), kafka, registry);
     }
 
     /** A source bridge without a cluster, storm limits out of the way. */
@@ -56,8 +98,8 @@ final class Components {
     /** A source bridge without a cluster, with these Kafka client settings. */
     static SourceBridge bridge(Map<String, Object> kafka, MeterRegistry registry, String... settings) {
         return SourceBridge.start(SourceBridgeConfig.from(config(Map.of("kdiag.kubernetes", "off", "kdiag.http-port", "0",
-                "kdiag.storm.per-node-per-minute", "100000", "kdiag.storm.cluster-per-minute", "100000"), settings)),
-                kafka, registry);
+                "kdiag.storm.per-node-per-minute", "100000", "kdiag.storm.cluster-per-minute", "100000",
+                "kdiag.signing-key", TestKeys.signingKeyFile().toString()), settings)), kafka, registry);
     }
 
     /** A status writer writing to {@code kube}'s Abnormal resources, or to none with {@code null}. */

@@ -30,9 +30,10 @@ import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,7 +55,7 @@ class PrivilegeIT {
     static NodeAgent agent;
     static SourceBridge bridge;
     static KdiagClient client;
-    static KafkaProducer<String, AbnormalRequest> producer;
+    static KafkaProducer<byte[], byte[]> producer;
     static Topics topics = Topics.withDefaultPrefix();
 
     @BeforeAll
@@ -62,7 +63,7 @@ class PrivilegeIT {
         System.setProperty(SideEffects.ENV, dir.resolve("side-effects").toString());
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, """
-                commandAllowlist: [uname, id]
+                commandAllowlist: [{prefix: [uname]}, {prefix: [id]}]
                 allowedSignals: [15]
                 grants:
                 - origins: [CustomResource]
@@ -80,8 +81,7 @@ class PrivilegeIT {
         agent = Components.agent(servers, dir.resolve("agent"), NODE, "kdiag.policy-file", policy.toString());
         bridge = Components.bridge(servers, new SimpleMeterRegistry());
         client = KdiagClient.builder().bootstrapServers(servers).build();
-        producer = new KafkaProducer<>(Components.kafka(servers), topics.abnormals().keySerde().serializer(),
-                topics.abnormals().valueSerde().serializer());
+        producer = new KafkaProducer<>(Components.kafka(servers), new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     @AfterAll
@@ -103,7 +103,7 @@ class PrivilegeIT {
         AbnormalRequest request = AbnormalRequest.newBuilder().setUid(uid).setNamespace(namespace).setName("privilege-" + uid.substring(0, 8))
                 .setNodeName(NODE).setOrigin(Origin.CustomResource).setRequestedAt(Instant.now()).setSpec(ApiSerialization.json(spec))
                 .setLabels(Map.of()).build();
-        producer.send(new ProducerRecord<>(topics.abnormals().name(), NODE, request)).get(30, TimeUnit.SECONDS);
+        producer.send(TestKeys.signed(topics.abnormals(), request)).get(30, TimeUnit.SECONDS);
         return awaitFinal(uid);
     }
 

@@ -4,9 +4,7 @@ import static io.kdiag.nodeagent.Fixtures.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.NetworkInterface;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,7 +16,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,6 +46,7 @@ import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.PodSource;
 import io.kdiag.stageworkers.spi.WorkResult;
+import io.kdiag.testkit.HostAddresses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -209,7 +207,7 @@ class AgentHttpServerTest {
 
     @Test
     void shouldRefuseTheSignalRecovererToAnotherHostWithoutAPolicyFile() throws Exception {
-        InetAddress external = nonLoopbackAddress();
+        InetAddress external = HostAddresses.nonLoopback().orElse(null);
         assumeTrue(external != null, "this machine has a non-loopback address");
         Process target = new ProcessBuilder("sleep", "600").start();
         // the agent as deployed in a pod: every interface, the real built-ins, no policy file
@@ -234,17 +232,6 @@ class AgentHttpServerTest {
         }
     }
 
-    /** An address of this machine other than loopback, or null if it has none. */
-    private static InetAddress nonLoopbackAddress() throws Exception {
-        for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-            for (InetAddress address : Collections.list(nic.getInetAddresses())) {
-                if (nic.isUp() && address instanceof Inet4Address && !address.isLoopbackAddress() && !address.isLinkLocalAddress()) {
-                    return address;
-                }
-            }
-        }
-        return null;
-    }
 
     @Test
     void shouldServeArtifactsUntilTheyExpire() throws Exception {

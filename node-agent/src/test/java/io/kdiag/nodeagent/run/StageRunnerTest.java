@@ -142,6 +142,25 @@ class StageRunnerTest {
     }
 
     @Test
+    void shouldForceTheRecoverersStartToTheDiskBeforeItRunsAndNothingElse() throws Exception {
+        journal.close();
+        List<ForceRecordingChannel> opened = new ArrayList<>();
+        journal = Journal.open(stateDir, file -> ForceRecordingChannel.open(file, opened));
+        List<String> forcedWhenTheRecovererRan = new ArrayList<>();
+
+        run(spec(List.of(ref("c")), List.of(ref("d")), List.of(ref("r"))),
+                worker("c", Stage.InformationCollection, calls, ctx -> ok("c", 1)),
+                worker("d", Stage.Diagnosis, calls, ctx -> ok("d", 1)),
+                worker("r", Stage.Recovery, calls, ctx -> {
+                    forcedWhenTheRecovererRan.addAll(opened.get(0).forced);
+                    return ok("r", 1);
+                }));
+
+        assertThat(forcedWhenTheRecovererRan).containsExactly("S uid-1 10 ProcessorStarted kube-diagnoser%2Fr");
+        assertThat(opened.get(0).forced).as("one force per abnormal, for its recoverer").hasSize(1);
+    }
+
+    @Test
     void shouldRunEveryCollectorAndSucceedWithOne() throws Exception {
         run(spec(List.of(ref("bad"), ref("good"), ref("worse")), List.of(), List.of()),
                 worker("bad", Stage.InformationCollection, calls, ctx -> fail("Broken")),
