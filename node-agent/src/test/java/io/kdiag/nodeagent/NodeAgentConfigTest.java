@@ -11,6 +11,7 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.stageworkers.WorkerCatalog;
 import org.junit.jupiter.api.Test;
 
 class NodeAgentConfigTest {
@@ -88,5 +89,13 @@ class NodeAgentConfigTest {
                 "kdiag.max-context-bytes", "kdiag.kubernetes", "kdiag.http-port", "kdiag.advertise-address", "kdiag.policy-file",
                 "kdiag.policy-reload-interval", "kdiag.artifact-ttl", "kdiag.artifact-sweep-interval",
                 "kdiag.topic-prefix", "kdiag.partitions", "kdiag.metrics-port");
+    }
+
+    @Test
+    void shouldGrantByDefaultOnlyTheBuiltInsThatRead() {
+        assertThat(NodeAgent.readOnlyBuiltIns("kube-diagnoser", WorkerCatalog.builtIns())).containsExactlyInAnyOrder(
+                "kube-diagnoser/pod-collector", "kube-diagnoser/container-collector", "kube-diagnoser/process-collector",
+                "kube-diagnoser/systemd-collector", "kube-diagnoser/file-status-collector", "kube-diagnoser/pod-disk-usage-diagnoser",
+                "kube-diagnoser/terminating-pod-diagnoser", "kube-diagnoser/process-match-diagnoser");
     }
 }
