@@ -39,20 +39,21 @@ final class Components {
 
     /** An agent's {@code kdiag.*} trust settings: the test key, and {@link #GRANTING_EVERYTHING} written into its state folder. */
     static Map<String, String> agentTrust(Path stateDir) {
-        try {
-            Files.createDirectories(stateDir);
-            return Map.of("kdiag.verification-keys", TestKeys.verificationKeyFile().toString(),
-                    "kdiag.policy-file", Files.writeString(stateDir.resolve("policy.yaml"), GRANTING_EVERYTHING).toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Map.of("kdiag.verification-keys", TestKeys.verificationKeyFile().toString(), "kdiag.policy-file", policyIn(stateDir));
     }
 
     /** The same as environment variables, for an agent run as a process. */
     static Map<String, String> agentTrustEnvironment(Path stateDir) {
-        Map<String, String> env = new HashMap<>();
-        agentTrust(stateDir).forEach((key, value) -> env.put(key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_'), value));
-        return env;
+        return Map.of("KDIAG_VERIFICATION_KEYS", TestKeys.verificationKeyFile().toString(), "KDIAG_POLICY_FILE", policyIn(stateDir));
+    }
+
+    private static String policyIn(Path stateDir) {
+        try {
+            Files.createDirectories(stateDir);
+            return Files.writeString(stateDir.resolve("policy.yaml"), GRANTING_EVERYTHING).toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The bridge's signing key as an environment variable, for a bridge run as a process. */
