@@ -56,7 +56,8 @@ class LocalPolicyTest {
         // and the tools the list never held
         "rm -rf /", "sh -c id", "kill -9 1", "dd if=/dev/zero of=/dev/null count=1"})
     void shouldRefuseEveryFormThatChangesTheMachine(String command) {
-        assertThat(refusal(command)).as(command).isEqualTo(command + " has none of the forms of the commandAllowlist of policy LocalStack.LOCAL_POLICY");
+        assertThat(refusal(command)).as(command)
+                .isEqualTo(command + " has none of the forms of the commandAllowlist of policy LocalStack.LOCAL_POLICY");
     }
 
     @ParameterizedTest

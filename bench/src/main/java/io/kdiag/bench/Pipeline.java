@@ -45,7 +45,8 @@ final class Pipeline implements AutoCloseable {
         }
         statusWriter = StatusWriter.start(StatusWriterConfig.from(config(dir.resolve("status-writer"), Map.of())), kafka,
                 new SimpleMeterRegistry(), null);
-        bridge = SourceBridge.start(SourceBridgeConfig.from(config(dir.resolve("bridge"), trust.bridgeEnv())), kafka, new SimpleMeterRegistry());
+        bridge = SourceBridge.start(SourceBridgeConfig.from(config(dir.resolve("bridge"), trust.bridgeEnv())), kafka,
+                new SimpleMeterRegistry());
     }
 
     static ConfigSource config(Path stateDir, Map<String, String> extra) {

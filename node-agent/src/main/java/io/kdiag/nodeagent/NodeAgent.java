@@ -88,7 +88,8 @@ public final class NodeAgent implements AutoCloseable {
         this.topics = new Topics(config.topicPrefix());
         this.cluster = cluster;
         WorkerCatalog catalog = WorkerCatalog.builtIns();
-        this.policy = config.policyFile() == null ? PolicyHolder.fixed(Policy.defaults(readOnlyBuiltIns(config.builtinNamespace(), catalog)))
+        this.policy = config.policyFile() == null
+                ? PolicyHolder.fixed(Policy.defaults(readOnlyBuiltIns(config.builtinNamespace(), catalog)))
                 : PolicyHolder.of(config.policyFile());
         this.verifier = RecordVerifier.load(config.verificationKeys(), config.logSourceVerificationKeys());
         this.journal = Journal.open(config.stateDir());
@@ -102,7 +103,8 @@ public final class NodeAgent implements AutoCloseable {
         Registrations registrations = cluster == null ? Registrations.NONE : cluster;
         BuiltIns builtIns = new BuiltIns(config.builtinNamespace(), catalog, workers, policy);
         String token = UUID.randomUUID().toString();
-        this.http = AgentHttpServer.start(config.bindAddress(), config.httpPort(), builtIns, registrations, node, config.nodeName(), this::ready, token);
+        this.http = AgentHttpServer.start(config.bindAddress(), config.httpPort(), builtIns, registrations, node, config.nodeName(),
+                this::ready, token);
         String advertised = config.advertiseAddress();
         String baseUrl = "http://" + (advertised.contains(":") ? "[" + advertised + "]" : advertised) + ":" + http.port();
         this.profilers = Profilers.fromClassPath();
@@ -135,8 +137,8 @@ public final class NodeAgent implements AutoCloseable {
      * @param kafka Kafka client settings ({@code bootstrap.servers}, TLS, SASL, …)
      * @param registry where the agent's meters go
      * @return the running agent, once consuming has begun
-     * @throws IllegalStateException if the journal, the policy, the verification keys or the HTTP port cannot be had, or Kafka (or a required
-     *         cluster) cannot be reached
+     * @throws IllegalStateException if the journal, the policy, the verification keys or the HTTP port cannot be had, or
+     *         Kafka (or a required cluster) cannot be reached
      */
     public static NodeAgent start(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry) {
         return start(config, kafka, registry, KubernetesConnection.connect(config.kubernetes(), "node-agent")

@@ -85,7 +85,8 @@ class NodeAgentConfigTest {
     @Test
     void shouldListItsKeysAndTheCommonOnes() {
         assertThat(NodeAgentConfig.keys()).extracting(ConfigKey::name).contains("kdiag.node-name", "kdiag.host-root",
-                "kdiag.verification-keys", "kdiag.log-source-verification-keys", "kdiag.bind-address", "kdiag.builtin-namespace", "kdiag.state-dir", "kdiag.processor-timeout",
+                "kdiag.verification-keys", "kdiag.log-source-verification-keys", "kdiag.bind-address", "kdiag.builtin-namespace",
+                "kdiag.state-dir", "kdiag.processor-timeout",
                 "kdiag.max-context-bytes", "kdiag.kubernetes", "kdiag.http-port", "kdiag.advertise-address", "kdiag.policy-file",
                 "kdiag.policy-reload-interval", "kdiag.artifact-ttl", "kdiag.artifact-sweep-interval",
                 "kdiag.topic-prefix", "kdiag.partitions", "kdiag.metrics-port");

@@ -499,7 +499,8 @@ class KafkaAclsIT {
             assertThat(cli.awaitFinalStatus(after, WAIT)).get().extracting(AbnormalStatus::getPhase).isEqualTo(Phase.Succeeded);
             assertThat(cli.awaitFinalStatus("log-line", WAIT)).get().extracting(AbnormalStatus::getPhase).isEqualTo(Phase.Succeeded);
 
-            await().atMost(WAIT).untilAsserted(() -> assertThat(deadLetterReasons(TRUST_NODE)).containsExactlyInAnyOrderElementsOf(forgeries.values()));
+            await().atMost(WAIT).untilAsserted(() -> assertThat(deadLetterReasons(TRUST_NODE))
+                    .containsExactlyInAnyOrderElementsOf(forgeries.values()));
             for (String uid : forgeries.keySet()) {
                 assertThat(cli.history(uid, TRUST_NODE)).as("events of %s", uid).isEmpty();
                 assertThat(SideEffects.runs(sideEffects)).as("runs of %s", uid).noneMatch(run -> run.startsWith(uid + " "));

@@ -99,8 +99,8 @@ public final class SourceBridge implements AutoCloseable {
                 parts.push(new AbnormalInformer(client, gate, followUps).start());
                 parts.push(new EventSource(client, gate, rules, config.abnormalNamespace(), followUps, registry).start());
             }
-            AlertReceiver alerts = AlertReceiver.start(config.bindAddress(), config.httpPort(), gate, rules, config.abnormalNamespace(), podNode,
-                    registry);
+            AlertReceiver alerts = AlertReceiver.start(config.bindAddress(), config.httpPort(), gate, rules, config.abnormalNamespace(),
+                    podNode, registry);
             parts.push(alerts);
             SourceBridge bridge = new SourceBridge(gate, parts, alerts);
             LOG.info("source bridge started cluster={} alertPort={}", client != null, alerts.port());

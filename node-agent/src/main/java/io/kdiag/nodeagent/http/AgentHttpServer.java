@@ -94,8 +94,8 @@ public final class AgentHttpServer implements AutoCloseable {
      * @param ready whether the agent is ready (consumer assigned, informers synced)
      * @param token what the agent's own calls carry in {@link RemoteProcessor#TOKEN_HEADER}
      */
-    public static AgentHttpServer start(String host, int port, BuiltIns builtIns, Registrations registrations, NodeServices node, String nodeName,
-                                 BooleanSupplier ready, String token) throws IOException {
+    public static AgentHttpServer start(String host, int port, BuiltIns builtIns, Registrations registrations, NodeServices node,
+                                        String nodeName, BooleanSupplier ready, String token) throws IOException {
         AgentHttpServer agentServer = new AgentHttpServer(HttpServer.create(new InetSocketAddress(host, port), 0), builtIns, registrations,
                 node, nodeName, ready, token);
         agentServer.server.start();

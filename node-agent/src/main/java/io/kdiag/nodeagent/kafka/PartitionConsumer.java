@@ -68,8 +68,8 @@ public final class PartitionConsumer implements AutoCloseable {
     private long committed = -1;
 
     private PartitionConsumer(KafkaConsumer<byte[], byte[]> consumer, TopicPartition partition, Topic<String, AbnormalRequest> abnormals,
-                              String nodeName, RecordVerifier verifier, RequestHandler requests, ProfileExpiry expiry, AgentProducer producer,
-                              AgentMetrics metrics) {
+                              String nodeName, RecordVerifier verifier, RequestHandler requests, ProfileExpiry expiry,
+                              AgentProducer producer, AgentMetrics metrics) {
         this.consumer = consumer;
         this.partition = partition;
         this.abnormals = abnormals;

@@ -150,8 +150,9 @@ public final class RecordVerifier {
                     + "write kdiag.abnormals, and they sign every record");
         }
         if (bridge == VerificationKeys.Check.UNKNOWN_KEY && logSource == VerificationKeys.Check.UNKNOWN_KEY) {
+            String logSourceKeys = current.logSource().isEmpty() ? "" : " (log source: " + current.logSource().keyIds() + ")";
             throw new Untrusted(Reason.UnknownKey, "signed with key " + keyId(record) + ", which is none of the trusted keys "
-                    + current.bridge().keyIds() + (current.logSource().isEmpty() ? "" : " (log source: " + current.logSource().keyIds() + ")"));
+                    + current.bridge().keyIds() + logSourceKeys);
         }
         throw new Untrusted(Reason.BadSignature, "the signature of key " + keyId(record) + " does not match the record's key "
                 + "(its node) and value: forged, altered, or copied from another node's record");

@@ -19,8 +19,8 @@ import io.micrometer.core.instrument.Timer;
  * The agent's meters, named here only. They follow the original's per-stage counters ({@code *_sync_success_count},
  * {@code *_command_executor_fail_count}, …) as labelled Prometheus counters: {@code kdiag_agent_stage_sync_total},
  * {@code kdiag_agent_command_executor_total}, {@code kdiag_agent_profiler_total}; plus stage and processor duration
- * histograms, two gauges, and the records refused before they run ({@code kdiag_agent_records_refused_total}). Meters are looked up once per tag set and kept: building and registering one per event
- * cost more than the event.
+ * histograms, two gauges, and the records refused before they run ({@code kdiag_agent_records_refused_total}). Meters
+ * are looked up once per tag set and kept: building and registering one per event cost more than the event.
  */
 public final class AgentMetrics {
     static final String STAGE_SYNC = "kdiag.agent.stage.sync";
