@@ -61,10 +61,6 @@ final class Components {
         return Map.of("KDIAG_SIGNING_KEY", TestKeys.signingKeyFile().toString());
     }
 
-    static Map<String, Object> kafka(String bootstrapServers) {
-        return new HashMap<>(Map.of("bootstrap.servers", bootstrapServers));
-    }
-
     private static ConfigSource config(Map<String, String> defaults, String... settings) {
         Map<String, String> properties = new HashMap<>(defaults);
         for (int i = 0; i < settings.length; i += 2) {
@@ -73,12 +69,10 @@ final class Components {
         return ConfigSource.of(properties, Map.of());
     }
 
-    /** A node agent without a cluster; {@code settings} are {@code kdiag.*} key/value pairs that override. */
-    static NodeAgent agent(String bootstrapServers, Path stateDir, String node, String... settings) {
-        return agent(kafka(bootstrapServers), stateDir, node, settings);
-    }
-
-    /** A node agent without a cluster, with these Kafka client settings (SASL, say). */
+    /**
+     * A node agent without a cluster, with these Kafka client settings (a login, say); {@code settings} are
+     * {@code kdiag.*} key/value pairs that override.
+     */
     static NodeAgent agent(Map<String, Object> kafka, Path stateDir, String node, String... settings) {
         return agent(kafka, stateDir, node, new SimpleMeterRegistry(), settings);
     }
@@ -91,12 +85,7 @@ final class Components {
         return NodeAgent.start(NodeAgentConfig.from(config(defaults, settings)), kafka, registry);
     }
 
-    /** A source bridge without a cluster, storm limits out of the way. */
-    static SourceBridge bridge(String bootstrapServers, MeterRegistry registry, String... settings) {
-        return bridge(kafka(bootstrapServers), registry, settings);
-    }
-
-    /** A source bridge without a cluster, with these Kafka client settings. */
+    /** A source bridge without a cluster, storm limits out of the way, with these Kafka client settings. */
     static SourceBridge bridge(Map<String, Object> kafka, MeterRegistry registry, String... settings) {
         return SourceBridge.start(SourceBridgeConfig.from(config(Map.of("kdiag.kubernetes", "off", "kdiag.http-port", "0",
                 "kdiag.storm.per-node-per-minute", "100000", "kdiag.storm.cluster-per-minute", "100000",
@@ -104,11 +93,6 @@ final class Components {
     }
 
     /** A status writer writing to {@code kube}'s Abnormal resources, or to none with {@code null}. */
-    static StatusWriter writer(String bootstrapServers, Path stateDir, KubernetesClient kube, String... settings) {
-        return writer(kafka(bootstrapServers), stateDir, kube, settings);
-    }
-
-    /** A status writer with these Kafka client settings. */
     static StatusWriter writer(Map<String, Object> kafka, Path stateDir, KubernetesClient kube, String... settings) {
         return StatusWriter.start(StatusWriterConfig.from(config(Map.of("kdiag.state-dir", stateDir.toString(),
                 "kdiag.http-port", "0", "kdiag.kubernetes", kube == null ? "off" : "on",

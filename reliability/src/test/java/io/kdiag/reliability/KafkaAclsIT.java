@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -20,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -30,8 +28,6 @@ import io.kdiag.client.KdiagClient;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.KafkaAcls;
 import io.kdiag.common.kafka.KafkaAcls.Role;
-import io.kdiag.common.kafka.TopicAdmin;
-import io.kdiag.embedded.EmbeddedKafka;
 import io.kdiag.model.Phases;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.schemas.DeadLetterHeaders;
@@ -48,9 +44,6 @@ import io.kdiag.statuswriter.StatusWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.ScramCredentialInfo;
-import org.apache.kafka.clients.admin.ScramMechanism;
-import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -94,11 +87,9 @@ class KafkaAclsIT {
     private static final String NODE = "acl-node";
     /** The node of the forgeries: an agent of its own, so nothing of the other tests is in its partition's way. */
     private static final String TRUST_NODE = "trust-node";
-    private static final String ADMIN_PASSWORD = "admin-" + UUID.randomUUID();
-    private static final Duration WAIT = Duration.ofSeconds(90);
+    private static final Duration WAIT = SecuredKafka.WAIT;
     private static final Topics TOPICS = Topics.withDefaultPrefix();
     private static final KafkaAcls ACLS = KafkaAcls.forPrefix(TOPICS.prefix());
-    private static final Map<Role, String> PASSWORDS = new EnumMap<>(Role.class);
     /** A grant left over from an earlier setup, which {@link KafkaAcls#apply} must remove. */
     private static final AclBinding STALE = new AclBinding(new ResourcePattern(ResourceType.TOPIC, TOPICS.abnormals().name(),
             PatternType.LITERAL), new AccessControlEntry(Role.NODE_AGENT.defaultPrincipal(), "*", AclOperation.WRITE, AclPermissionType.ALLOW));
@@ -108,40 +99,14 @@ class KafkaAclsIT {
 
     @TempDir
     static Path dir;
-    static EmbeddedKafka kafka;
+    static SecuredKafka kafka;
     /** What {@code kdiag acls --apply} printed in the set-up. */
     static String appliedFirst;
 
     @BeforeAll
     static void startBrokerWithAuthorisation() throws Exception {
-        String plainAdmin = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\""
-                + ADMIN_PASSWORD + "\" user_admin=\"" + ADMIN_PASSWORD + "\";";
-        Map<String, String> broker = new HashMap<>();
-        broker.put("listener.security.protocol.map", "CONTROLLER:SASL_PLAINTEXT,PLAINTEXT:SASL_PLAINTEXT");
-        broker.put("sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-512");
-        broker.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
-        broker.put("sasl.mechanism.controller.protocol", "PLAIN");
-        broker.put("listener.name.controller.sasl.enabled.mechanisms", "PLAIN");
-        broker.put("listener.name.controller.plain.sasl.jaas.config", plainAdmin);
-        broker.put("listener.name.plaintext.plain.sasl.jaas.config", plainAdmin);
-        broker.put("listener.name.plaintext.scram-sha-512.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required;");
-        broker.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
-        broker.put("super.users", "User:admin");
-        broker.put("allow.everyone.if.no.acl.found", "false");
-        kafka = EmbeddedKafka.start(dir.resolve("broker"), 0, broker);
-
+        kafka = SecuredKafka.start(dir.resolve("broker"), TOPICS, 3);
         try (Admin admin = Admin.create(adminSettings())) {
-            List<UserScramCredentialUpsertion> users = new ArrayList<>();
-            for (Role role : Role.values()) {
-                PASSWORDS.put(role, role.name().toLowerCase() + "-" + UUID.randomUUID());
-                users.add(new UserScramCredentialUpsertion(role.defaultUser(), new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096),
-                        PASSWORDS.get(role)));
-            }
-            admin.alterUserScramCredentials(new ArrayList<>(users)).all().get(30, TimeUnit.SECONDS);
-            // the operator creates the topics; no component may (KDIAG_CREATE_TOPICS=false in the overlays)
-            TopicAdmin.ensureTopics(adminSettings(), TOPICS, 3, (short) 1);
-            admin.createTopics(List.of(new NewTopic(TOPICS.prefix() + KafkaAcls.BRIDGE_STATE_TOPIC, 1, (short) 1)
-                    .configs(Map.of("cleanup.policy", "compact,delete")))).all().get(30, TimeUnit.SECONDS);
             admin.createAcls(List.of(STALE, DENIAL)).all().get(30, TimeUnit.SECONDS);
             // ACLs reach the broker's authoriser through the metadata log; describeAcls answers from the same image
             await().atMost(WAIT).until(() -> admin.describeAcls(AclBindingFilter.ANY).values().get(30, TimeUnit.SECONDS)
@@ -157,14 +122,6 @@ class KafkaAclsIT {
             for (String topic : probedTopics()) {
                 producer.send(new ProducerRecord<>(topic, 0, bytes("probe"), bytes("operator's record"))).get(30, TimeUnit.SECONDS);
             }
-        }
-        for (Role role : Role.values()) {
-            // SCRAM credentials reach the broker through the metadata log, shortly after the call returns
-            await().atMost(WAIT).ignoreExceptions().until(() -> {
-                try (Admin admin = Admin.create(settings(role))) {
-                    return admin.describeCluster().clusterId().get(10, TimeUnit.SECONDS) != null;
-                }
-            });
         }
     }
 
@@ -183,17 +140,14 @@ class KafkaAclsIT {
     }
 
     private static Map<String, Object> adminSettings() {
-        return new HashMap<>(Map.of("bootstrap.servers", kafka.bootstrapServers(), "security.protocol", "SASL_PLAINTEXT",
-                "sasl.mechanism", "PLAIN", "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required "
-                        + "username=\"admin\" password=\"" + ADMIN_PASSWORD + "\";"));
+        return kafka.adminSettings();
     }
 
-    /** The Kafka settings a component of {@code role} gets in the overlays: SCRAM-SHA-512 as its own user. */
+    /** The Kafka settings of {@code role}, with timeouts short enough that a refusal shows within {@link #WAIT}. */
     private static Map<String, Object> settings(Role role) {
-        return new HashMap<>(Map.of("bootstrap.servers", kafka.bootstrapServers(), "security.protocol", "SASL_PLAINTEXT",
-                "sasl.mechanism", "SCRAM-SHA-512", "sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required "
-                        + "username=\"" + role.defaultUser() + "\" password=\"" + PASSWORDS.get(role) + "\";",
-                "default.api.timeout.ms", 15_000, "max.block.ms", 15_000, "request.timeout.ms", 10_000));
+        Map<String, Object> settings = kafka.settings(role);
+        settings.putAll(Map.of("default.api.timeout.ms", 15_000, "max.block.ms", 15_000, "request.timeout.ms", 10_000));
+        return settings;
     }
 
     private static List<String> probedTopics() {
@@ -254,7 +208,7 @@ class KafkaAclsIT {
     private static String cli(String name, String... args) throws Exception {
         Map<String, String> env = Map.of("KDIAG_HOME", dir.resolve("cli-home").toString(),
                 "KDIAG_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT", "KDIAG_KAFKA_SASL_MECHANISM", "PLAIN",
-                "KDIAG_KAFKA_SASL_JAAS_CONFIG", String.valueOf(adminSettings().get("sasl.jaas.config")));
+                "KDIAG_KAFKA_SASL_JAAS_CONFIG", kafka.adminJaas());
         List<String> arguments = new ArrayList<>(List.of("--bootstrap-server", kafka.bootstrapServers()));
         arguments.addAll(List.of(args));
         try (Children children = new Children(Files.createDirectories(dir.resolve("cli")))) {

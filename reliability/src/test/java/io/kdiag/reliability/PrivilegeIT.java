@@ -16,7 +16,7 @@ import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.CommandExecutorSpec;
 import io.kdiag.api.v1.ProfilerSpec;
 import io.kdiag.client.KdiagClient;
-import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.common.kafka.KafkaAcls.Role;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -29,7 +29,6 @@ import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.statuswriter.StatusWriter;
-import io.kdiag.testkit.TestKafka;
 import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -50,7 +49,7 @@ class PrivilegeIT {
 
     @TempDir
     static Path dir;
-    static TestKafka kafka;
+    static SecuredKafka kafka;
     static StatusWriter writer;
     static NodeAgent agent;
     static SourceBridge bridge;
@@ -74,14 +73,13 @@ class PrivilegeIT {
                 - origins: [IngestTopic]
                   processors: [kube-diagnoser/reliability-collector]
                 """);
-        kafka = TestKafka.start();
-        String servers = kafka.bootstrapServers();
-        TopicAdmin.ensureTopics(Components.kafka(servers), topics, 12, (short) 1);
-        writer = Components.writer(servers, dir.resolve("writer"), null);
-        agent = Components.agent(servers, dir.resolve("agent"), NODE, "kdiag.policy-file", policy.toString());
-        bridge = Components.bridge(servers, new SimpleMeterRegistry());
-        client = KdiagClient.builder().bootstrapServers(servers).build();
-        producer = new KafkaProducer<>(Components.kafka(servers), new ByteArraySerializer(), new ByteArraySerializer());
+        kafka = SecuredKafka.startWithAcls(dir.resolve("broker"), topics, 12);
+        writer = Components.writer(kafka.settings(Role.STATUS_WRITER), dir.resolve("writer"), null);
+        agent = Components.agent(kafka.settings(Role.NODE_AGENT), dir.resolve("agent"), NODE, "kdiag.policy-file", policy.toString());
+        bridge = Components.bridge(kafka.settings(Role.SOURCE_BRIDGE), new SimpleMeterRegistry());
+        client = KdiagClient.builder().kafka(kafka.settings(Role.CLI)).build();
+        // writes requests as the bridge would, signed with its key: the policy, not the gate, is under test
+        producer = new KafkaProducer<>(kafka.settings(Role.SOURCE_BRIDGE), new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     @AfterAll
