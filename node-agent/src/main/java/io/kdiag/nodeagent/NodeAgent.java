@@ -42,6 +42,7 @@ import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.FileArtifactStore;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
+import io.kdiag.stageworkers.builtin.PodCollector;
 import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.PodSource;
@@ -176,9 +177,14 @@ public final class NodeAgent implements AutoCloseable {
         }
     }
 
-    /** {@code namespace/name} of every built-in that collects or diagnoses: what the default policy grants. */
+    /**
+     * {@code namespace/name} of every built-in that collects or diagnoses: what the default policy grants. Only the
+     * workers kdiag ships count; a plugin's worker found on the class path may do anything whatever its stage, so only a
+     * policy file grants it.
+     */
     static List<String> readOnlyBuiltIns(String namespace, WorkerCatalog catalog) {
         return Stream.of(Stage.InformationCollection, Stage.Diagnosis).flatMap(stage -> catalog.ofStage(stage).stream())
+                .filter(worker -> worker.getClass().getPackageName().equals(PodCollector.class.getPackageName()))
                 .map(worker -> namespace + "/" + worker.name()).toList();
     }
 
