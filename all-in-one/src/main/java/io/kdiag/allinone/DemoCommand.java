@@ -8,10 +8,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -28,6 +31,7 @@ import io.kdiag.cli.AbnormalFiles;
 import io.kdiag.cli.KdiagCommand;
 import io.kdiag.cli.StatusPrinter;
 import io.kdiag.client.KdiagClient;
+import io.kdiag.model.Phases;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.ProfilerResult;
 import picocli.CommandLine.Command;
@@ -47,6 +51,8 @@ final class DemoCommand implements Callable<Integer> {
     private static final String DEMO_PID = "kdiag.io/demo-pid";
     private static final String BUSY_JVM = "busy-jvm";
     private static final String EXPIRED = "expired";
+    /** The application log examples/log/app-log-monitor.json names. */
+    private static final String APP_LOG = "/tmp/kdiag-example/app.log";
 
     @ParentCommand
     KdiagCommand kdiag;
@@ -79,7 +85,8 @@ final class DemoCommand implements Callable<Integer> {
         CompletableFuture<List<Abnormal>> examplesRead = CompletableFuture.supplyAsync(
                 () -> read(files, LocalStack.configuredNodeName()), waiting);
         Process busyJvm = null;
-        try (LocalStack stack = LocalStack.start(data, LocalStack.Ports.ANY);
+        Path appLog = Path.of(APP_LOG);
+        try (LocalStack stack = LocalStack.start(data, LocalStack.Ports.ANY, sourceSettings());
              KdiagClient client = KdiagClient.builder().bootstrapServers(stack.bootstrapServers())
                      .topicPrefix(stack.topics().prefix()).build()) {
             busyJvm = startBusyJvm();
@@ -107,6 +114,14 @@ final class DemoCommand implements Callable<Integer> {
                 allAsExpected &= asExpected;
                 summary.add(new String[] {files.get(i).getFileName().toString(), phase, expected, asExpected ? "ok" : "UNEXPECTED"});
             }
+            // the other ways in: an Alertmanager webhook matched by a rule file, and a line in a log the log source follows
+            summary.add(throughSource(client, "alert NodeHighLoad (webhook)", "prometheus-alert.nodehighload.",
+                    () -> postAlert(stack.bridgeHttpPort(), stack.nodeName())));
+            summary.add(throughSource(client, "log line OutOfMemory (" + appLog + ")", "log.outofmemory.",
+                    () -> Files.writeString(Files.createDirectories(appLog.getParent()).resolve(appLog.getFileName()),
+                            "Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space\n",
+                            StandardOpenOption.CREATE, StandardOpenOption.APPEND)));
+            allAsExpected &= summary.stream().allMatch(row -> "ok".equals(row[3]));
         } finally {
             boolean stopped = runaway.waitFor(5, TimeUnit.SECONDS);
             System.out.printf("Runaway stand-in pid %d: %s%n", runaway.pid(),
@@ -124,6 +139,45 @@ final class DemoCommand implements Callable<Integer> {
         System.out.printf("%nDemo finished in %.1f s: %s%n", (System.nanoTime() - started) / 1e9,
                 allAsExpected ? "every example ended as expected" : "SOME EXAMPLES DID NOT END AS EXPECTED");
         return allAsExpected ? 0 : 1;
+    }
+
+    /** The demo's rule files and log monitor, from the examples folder, as the settings {@code kdiag up} options give. */
+    private Map<String, String> sourceSettings() {
+        return Map.of("KDIAG_RULES", examples.resolve("rules").toAbsolutePath().toString(),
+                LocalStack.LOG_MONITORS, examples.resolve("log/app-log-monitor.json").toAbsolutePath().toString(),
+                "KDIAG_LOG_TEMPLATES", examples.resolve("log/app-log-templates.json").toAbsolutePath().toString());
+    }
+
+    /** A step that makes a source start an abnormal. */
+    private interface Trigger {
+        void fire() throws Exception;
+    }
+
+    /**
+     * Fires {@code trigger}, waits for the abnormal whose name starts with {@code namePrefix} to end, prints its status,
+     * and returns its summary row: it is expected to succeed.
+     */
+    private String[] throughSource(KdiagClient client, String what, String namePrefix, Trigger trigger) throws Exception {
+        trigger.fire();
+        Optional<AbnormalStatus> status = client.awaitStatus(
+                s -> s.getName().startsWith(namePrefix) && Phases.isFinal(s.getPhase()), Duration.ofSeconds(timeoutSeconds));
+        String phase = status.map(s -> s.getPhase().name()).orElse("<timed out>");
+        System.out.printf("# %s (expects Succeeded)%n", what);
+        status.ifPresent(s -> System.out.println(full ? StatusPrinter.yaml(s) : StatusPrinter.condensedYaml(s, 3)));
+        return new String[] {what, phase, "Succeeded", "Succeeded".equals(phase) ? "ok" : "UNEXPECTED"};
+    }
+
+    /** Posts a firing NodeHighLoad alert for {@code node}, as Alertmanager's webhook does. */
+    private static void postAlert(int bridgePort, String node) throws Exception {
+        String body = """
+                {"version": "4", "status": "firing", "receiver": "kube-diagnoser",
+                 "alerts": [{"status": "firing", "labels": {"alertname": "NodeHighLoad", "node": "%s", "severity": "warning"},
+                             "annotations": {"summary": "load above 4 for 10 minutes"}, "startsAt": "%s"}]}"""
+                .formatted(node, Instant.now());
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + bridgePort + "/webhook")).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        System.out.printf("POST /webhook -> %d %s%n", answer.statusCode(), answer.body());
     }
 
     private static List<Abnormal> read(List<Path> files, String node) {

@@ -25,6 +25,8 @@ import io.kdiag.nodeagent.NodeAgentConfig;
 import io.kdiag.schemas.Topics;
 import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.sourcebridge.SourceBridgeConfig;
+import io.kdiag.sourcebridge.log.LogSource;
+import io.kdiag.sourcebridge.log.LogSourceConfig;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.statuswriter.StatusWriterConfig;
 import org.slf4j.Logger;
@@ -37,6 +39,8 @@ import org.slf4j.LoggerFactory;
 final class LocalStack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
     /** Read-only diagnostic commands the local agent may run unless KDIAG_COMMAND_ALLOWLIST says otherwise. */
+    /** The setting that names the log monitors the stack's log source follows; without it the stack runs none. */
+    static final String LOG_MONITORS = "KDIAG_LOG_MONITORS";
     static final String LOCAL_COMMAND_ALLOWLIST = "uname,uptime,df,free,ps,id,hostname,ss,ip,lsblk,dmesg,journalctl";
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
@@ -45,6 +49,7 @@ final class LocalStack implements AutoCloseable {
     private final Topics topics;
     private final MetricsServer metrics;
     private final int agentHttpPort;
+    private final int bridgeHttpPort;
 
     /**
      * The ports the stack listens on; 0 picks a free one.
@@ -60,7 +65,7 @@ final class LocalStack implements AutoCloseable {
         static final Ports ANY = new Ports(0, 0, 0, 0, 0);
     }
 
-    private LocalStack(Path dataDir, Ports ports) throws IOException {
+    private LocalStack(Path dataDir, Ports ports, Map<String, String> settings) throws IOException {
         long begin = System.nanoTime();
         EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), ports.kafka(), Map.of());
         started.push(kafka);
@@ -70,6 +75,7 @@ final class LocalStack implements AutoCloseable {
         started.push(metrics);
 
         Map<String, String> env = new HashMap<>(System.getenv());
+        env.putAll(settings);
         env.put("KDIAG_NODE_NAME", configuredNodeName());
         env.putIfAbsent("KDIAG_COMMAND_ALLOWLIST", LOCAL_COMMAND_ALLOWLIST);
         env.putIfAbsent("KDIAG_HOST_ROOT", "/");
@@ -102,8 +108,16 @@ final class LocalStack implements AutoCloseable {
         CompletableFuture<NodeAgent> agent = inThread("start", "node-agent",
                 () -> NodeAgent.start(agentConfig, client, metrics.registry()));
         starting.put("node-agent", agent);
-        starting.put("source-bridge", inThread("start", "source-bridge", () -> SourceBridge.start(
-                SourceBridgeConfig.from(component(env, dataDir.resolve("bridge"), ports.bridge())), client, metrics.registry())));
+        CompletableFuture<SourceBridge> bridge = inThread("start", "source-bridge", () -> SourceBridge.start(
+                SourceBridgeConfig.from(component(env, dataDir.resolve("bridge"), ports.bridge())), client, metrics.registry()));
+        starting.put("source-bridge", bridge);
+        if (env.containsKey(LOG_MONITORS)) {
+            // the node's log source, as in the agent pod: only when told which logs to follow
+            Map<String, String> logEnv = new HashMap<>(env);
+            logEnv.put("KDIAG_LOG_STATE_DIR", dataDir.resolve("log-source").toString());
+            starting.put("log-source", inThread("start", "log-source", () -> LogSource.start(
+                    LogSourceConfig.from(ConfigSource.of(Map.of(), logEnv)), client, metrics.registry(), null)));
+        }
         Map<String, AutoCloseable> running = new LinkedHashMap<>();
         RuntimeException failure = null;
         for (Map.Entry<String, CompletableFuture<? extends AutoCloseable>> component : starting.entrySet()) {
@@ -119,6 +133,7 @@ final class LocalStack implements AutoCloseable {
             throw failure;
         }
         agentHttpPort = agent.join().httpPort();
+        bridgeHttpPort = bridge.join().httpPort();
         LOG.info("local stack started bootstrapServers={} node={} dataDir={} ms={}", bootstrapServers, nodeName, dataDir,
                 millisSince(begin));
     }
@@ -161,9 +176,14 @@ final class LocalStack implements AutoCloseable {
         return (System.nanoTime() - nanos) / 1_000_000;
     }
 
-    /** Starts the stack with its data under {@code dataDir}. */
-    static LocalStack start(Path dataDir, Ports ports) throws IOException {
-        return new LocalStack(dataDir, ports);
+    /**
+     * Starts the stack with its data under {@code dataDir}.
+     *
+     * @param settings configuration by environment variable name ({@code KDIAG_RULES}, ...), over the process's own;
+     *     with {@code KDIAG_LOG_MONITORS} the stack also runs this node's log source
+     */
+    static LocalStack start(Path dataDir, Ports ports, Map<String, String> settings) throws IOException {
+        return new LocalStack(dataDir, ports, settings);
     }
 
     /** Each component's configuration: the shared environment with its own state folder and HTTP port. */
@@ -192,6 +212,11 @@ final class LocalStack implements AutoCloseable {
 
     int agentHttpPort() {
         return agentHttpPort;
+    }
+
+    /** The port of the bridge's Alertmanager webhook. */
+    int bridgeHttpPort() {
+        return bridgeHttpPort;
     }
 
     /** The node the stack's agent runs as: {@code KDIAG_NODE_NAME}, else this host's name. */

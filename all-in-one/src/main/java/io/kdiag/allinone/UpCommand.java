@@ -2,6 +2,8 @@ package io.kdiag.allinone;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -36,13 +38,26 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--status-port", defaultValue = "8091", description = "The status writer's query port (default: ${DEFAULT-VALUE}).")
     int statusPort;
 
+    @Option(names = "--rules", split = ",", paramLabel = "PATH",
+            description = "AbnormalSource files or folders the bridge reads at start (KDIAG_RULES), e.g. examples/rules.")
+    List<Path> rules = List.of();
+
+    @Option(names = "--log-monitor", split = ",", paramLabel = "FILE",
+            description = "node-problem-detector log monitor files: run this node's log source on them (KDIAG_LOG_MONITORS), "
+                    + "e.g. examples/log/app-log-monitor.json.")
+    List<Path> logMonitors = List.of();
+
+    @Option(names = "--log-templates", paramLabel = "FILE",
+            description = "What a log rule's match starts, by reason (KDIAG_LOG_TEMPLATES), e.g. examples/log/app-log-templates.json.")
+    Path logTemplates;
+
     @Override
     public Integer call() throws Exception {
         Path home = kdiag.home();
         Files.createDirectories(home);
         CountDownLatch stopped = new CountDownLatch(1);
         try (LocalStack stack = LocalStack.start(home.resolve("data"),
-                new LocalStack.Ports(port, metricsPort, agentPort, bridgePort, statusPort))) {
+                new LocalStack.Ports(port, metricsPort, agentPort, bridgePort, statusPort), settings())) {
             new StackFile(stack.bootstrapServers(), stack.nodeName(), stack.topics().prefix()).write(home);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 StackFile.delete(home);
@@ -56,6 +71,25 @@ final class UpCommand implements Callable<Integer> {
             stopped.await();
         }
         return 0;
+    }
+
+    /** The options as the components' settings; an option not given leaves the environment's value. */
+    private Map<String, String> settings() {
+        Map<String, String> settings = new HashMap<>();
+        if (!rules.isEmpty()) {
+            settings.put("KDIAG_RULES", joined(rules));
+        }
+        if (!logMonitors.isEmpty()) {
+            settings.put(LocalStack.LOG_MONITORS, joined(logMonitors));
+        }
+        if (logTemplates != null) {
+            settings.put("KDIAG_LOG_TEMPLATES", logTemplates.toAbsolutePath().toString());
+        }
+        return settings;
+    }
+
+    private static String joined(List<Path> paths) {
+        return String.join(",", paths.stream().map(p -> p.toAbsolutePath().toString()).toList());
     }
 
     /**

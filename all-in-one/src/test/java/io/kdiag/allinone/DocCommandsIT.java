@@ -32,6 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * begin with the same word as the output the doc shows;</li>
  * <li>{@code exit=N}: it must exit with N;</li>
  * <li>{@code ci}: {@code .ci/run} runs it as written (the test command and the demo): checked to be there;</li>
+ * <li>{@code up}: the {@code ./kdiag up} command the other blocks run against; exactly one block has it, and this test
+ * starts the stack with it;</li>
  * <li>{@code container}: needs a container engine; the container tier (module system-tests, run by {@code .ci/run})
  * runs it as written: checked to be read by that tier's tests;</li>
  * <li>{@code cluster}: needs a Kubernetes cluster (kubectl, the image registry), which this machine cannot have; the
@@ -68,7 +70,9 @@ class DocCommandsIT {
 
     @BeforeAll
     static void startStack() throws Exception {
-        ProcessBuilder up = new ProcessBuilder(REPO.resolve("kdiag").toString(), "up")
+        List<Block> upBlocks = documentedBlocks().stream().filter(b -> b.tags().contains("up")).toList();
+        assertThat(upBlocks).as("blocks tagged up").hasSize(1);
+        ProcessBuilder up = new ProcessBuilder("bash", "-c", "exec " + String.join(" ", commands(upBlocks.get(0))))
                 .directory(REPO.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(home.resolve("up.out").toFile());
@@ -95,6 +99,13 @@ class DocCommandsIT {
 
     @TestFactory
     Stream<DynamicTest> everyDocumentedCommandDoesWhatTheDocSays() throws IOException {
+        List<Block> blocks = documentedBlocks();
+        assertThat(blocks).as("command blocks found").isNotEmpty();
+        return blocks.stream().map(block -> DynamicTest.dynamicTest(block.name(), () -> check(block)));
+    }
+
+    /** The command blocks of README.md, then of docs/, in document order. */
+    private static List<Block> documentedBlocks() throws IOException {
         List<Path> docs = new ArrayList<>();
         docs.add(REPO.resolve("README.md"));
         try (Stream<Path> files = Files.walk(REPO.resolve("docs"))) {
@@ -104,12 +115,11 @@ class DocCommandsIT {
         for (Path doc : docs) {
             blocks.addAll(blocks(doc));
         }
-        assertThat(blocks).as("command blocks found").isNotEmpty();
-        return blocks.stream().map(block -> DynamicTest.dynamicTest(block.name(), () -> check(block)));
+        return blocks;
     }
 
     private static void check(Block block) throws Exception {
-        if (block.tags().contains("cluster") || block.tags().contains("long")) {
+        if (block.tags().contains("cluster") || block.tags().contains("long") || block.tags().contains("up")) {
             return;
         }
         if (block.tags().contains("ci")) {

@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
             "0:success (submit --wait, watch: the abnormal Succeeded; replay: no differences)",
             "1:error: not found, Kafka or the API server unreachable, invalid input (submit --wait, watch: the abnormal Failed)",
             "2:invalid usage (submit --wait, watch: the timeout passed first)",
-            "3:replay: differences were found"})
+            "3:replay: differences were found; migrate check: objects work differently",
+            "4:migrate check: an object does not apply unchanged"})
 public final class KdiagCommand {
     private static final Logger LOG = LoggerFactory.getLogger(KdiagCommand.class);
     /** Exit code of a replay that found differences. */
@@ -42,7 +43,7 @@ public final class KdiagCommand {
 
     /**
      * The command line with kubectl-like error reporting (one {@code error: ...} line on stderr, exit code 1): first the
-     * given commands, then those of an installation (submit, get, watch, history, context, replay).
+     * given commands, then those of an installation (submit, get, watch, history, context, replay) and the migration check.
      */
     public static CommandLine commandLine(Object... firstCommands) {
         CommandLine commandLine = new CommandLine(new KdiagCommand()).setCaseInsensitiveEnumValuesAllowed(true);
@@ -50,7 +51,7 @@ public final class KdiagCommand {
             commandLine.addSubcommand(command);
         }
         for (Object command : List.of(new SubmitCommand(), new GetCommand(), new WatchCommand(), new HistoryCommand(),
-                new ContextCommand(), new ReplayCommand(), new StackCommand())) {
+                new ContextCommand(), new ReplayCommand(), new StackCommand(), new MigrateCommand())) {
             commandLine.addSubcommand(command);
         }
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {

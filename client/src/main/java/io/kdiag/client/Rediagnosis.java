@@ -17,6 +17,7 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalSpec;
@@ -42,6 +43,7 @@ import io.kdiag.stageworkers.spi.PodSource;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * Runs one diagnoser again on recorded abnormals, from the recorded evidence alone: each gets the context as it stood
@@ -61,8 +63,7 @@ import io.kdiag.stageworkers.spi.WorkResult;
  * }</pre>
  */
 public final class Rediagnosis implements AutoCloseable {
-    /** The agent's defaults for a call (kdiag.processor-timeout) and the output cap of a worker. */
-    private static final Duration WORKER_TIMEOUT = Duration.ofSeconds(60);
+    /** A worker's largest output here: room for values as large as the evidence it reads back. */
     private static final int MAX_WORKER_OUTPUT_BYTES = 64 * 1024 * 1024;
     /** The reason a diagnoser gives when an input it needs is absent. */
     static final String MISSING_INPUT = "MissingInput";
@@ -117,11 +118,11 @@ public final class Rediagnosis implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create an empty host root: " + e.getMessage(), e);
         }
-        WorkerRunner runner = new WorkerRunner(WORKER_TIMEOUT, MAX_WORKER_OUTPUT_BYTES);
+        WorkerRunner runner = new WorkerRunner(MAX_WORKER_OUTPUT_BYTES);
         // pid 0: the recording agent's own process is not known here, and no process has pid 0
         NodeServices node = new NodeServices(HostPaths.of(emptyHost), 0, PodSource.NONE, NO_ARTIFACTS);
         Diagnoser run = (status, spec, context) -> runner.run(worker, new WorkContext(status.getUid(), status.getNamespace(),
-                status.getName(), status.getNodeName(), spec, context, node));
+                status.getName(), status.getNodeName(), spec, context, node), worker.timeout());
         return new Rediagnosis(worker.name(), run, evidence, contextOverrides, () -> {
             runner.close();
             Files.deleteIfExists(emptyHost);
@@ -141,18 +142,21 @@ public final class Rediagnosis implements AutoCloseable {
         if (resource == null || resource.getSpec() == null) {
             throw new IllegalArgumentException("no Diagnoser " + namespace + "/" + name + " in the cluster");
         }
-        return registered(namespace + "/" + name, resource.getSpec(), evidence(client), contextOverrides);
+        Map<String, String> annotations = resource.getMetadata().getAnnotations();
+        boolean insecure = annotations != null && "true".equalsIgnoreCase(String.valueOf(annotations.get(Annotations.INSECURE_SKIP_TLS_VERIFY)).strip());
+        return registered(namespace + "/" + name, resource.getSpec(), insecure, evidence(client), contextOverrides);
     }
 
-    static Rediagnosis registered(String name, ProcessorSpec registration, EvidenceSource evidence, Map<String, Object> contextOverrides) {
+    static Rediagnosis registered(String name, ProcessorSpec registration, boolean insecureSkipTlsVerify, EvidenceSource evidence,
+            Map<String, Object> contextOverrides) {
         boolean ownAddress = registration.externalIP != null && registration.externalPort != null
                 || registration.ip != null && !registration.ip.isBlank() && registration.port != null;
         if (!ownAddress) {
             throw new IllegalArgumentException("Diagnoser " + name + " has no address of its own: it names a processor of each "
                     + "node's agent, which a re-diagnosis does not call");
         }
-        // no server of its own: every address is another's
-        RemoteProcessor remote = new RemoteProcessor(URI.create("http://0.0.0.0:0/"), "");
+        // no server of its own: every address is another's; no metrics endpoint either, so its counts stay here
+        RemoteProcessor remote = new RemoteProcessor(URI.create("http://0.0.0.0:0/"), "", new SimpleMeterRegistry());
         URI url = remote.url(registration);
         Duration timeout = Duration.ofSeconds(registration.timeoutSeconds == null || registration.timeoutSeconds <= 0
                 ? RemoteProcessor.DEFAULT_TIMEOUT_SECONDS : registration.timeoutSeconds);
@@ -160,7 +164,7 @@ public final class Rediagnosis implements AutoCloseable {
             Abnormal abnormal = StatusProjection.abnormal(status);
             abnormal.setSpec(spec);
             abnormal.getStatus().context = context;
-            return remote.call(url, timeout, abnormal, status.getOrigin());
+            return remote.call(url, timeout, insecureSkipTlsVerify, abnormal, status.getOrigin());
         };
         return new Rediagnosis(name, call, evidence, contextOverrides, () -> { });
     }

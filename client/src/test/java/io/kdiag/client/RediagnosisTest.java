@@ -130,7 +130,7 @@ class RediagnosisTest {
     @Test
     void shouldGiveHostReadingDiagnosersNothingOfThisMachine() throws Exception {
         String pods = "{\"nodeName\":\"node-1\"}";
-        String podInformation = "[{\"metadata\":{\"name\":\"web\",\"namespace\":\"default\",\"uid\":\"2bfed5a3-67fd-4721-99ae-6d584150c891\"}}]";
+        String podInformation = "[{\"metadata\":{\"name\":\"web\",\"namespace\":\"default\",\"uid\":\"2bfed5a3-67fd-4721-99ae-6d584150c891\"},\"spec\":{\"nodeName\":\"node-1\"}}]";
         List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("disk", pods).collected(1_000, "[]").list().stream()
                 .map(e -> e.getPayload() instanceof ProcessorFinished p
                         ? DiagnosisEvent.newBuilder(e).setPayload(ProcessorFinished.newBuilder(p)
@@ -189,7 +189,7 @@ class RediagnosisTest {
                             : e)
                     .toList();
 
-            try (Rediagnosis rediagnosis = Rediagnosis.registered("team/shop-diagnoser", registration, reference -> null, Map.of())) {
+            try (Rediagnosis rediagnosis = Rediagnosis.registered("team/shop-diagnoser", registration, false, reference -> null, Map.of())) {
                 Rediagnosis.Finding finding = rediagnosis.rediagnose(events).orElseThrow();
 
                 assertThat(finding.recorded().describe()).isEqualTo("identified: shopDiagnosis");
@@ -208,7 +208,7 @@ class RediagnosisTest {
         ProcessorSpec registration = new ProcessorSpec();
         registration.path = "/diagnoser/processmatchdiagnoser";
 
-        assertThatThrownBy(() -> Rediagnosis.registered("team/own", registration, reference -> null, Map.of()))
+        assertThatThrownBy(() -> Rediagnosis.registered("team/own", registration, false, reference -> null, Map.of()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has no address of its own");
     }
 

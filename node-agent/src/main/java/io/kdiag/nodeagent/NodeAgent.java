@@ -85,14 +85,14 @@ public final class NodeAgent implements AutoCloseable {
         this.policy = config.policyFile() == null ? PolicyHolder.fixed(config.commandAllowlist()) : PolicyHolder.of(config.policyFile());
         this.journal = Journal.open(config.stateDir());
         this.producer = AgentProducer.create(kafka, config.nodeName(), topics);
-        this.workers = new WorkerRunner(config.processorTimeout(), MAX_WORKER_OUTPUT_BYTES);
+        this.workers = new WorkerRunner(MAX_WORKER_OUTPUT_BYTES);
         this.metrics = new AgentMetrics(registry);
         Clock clock = Clock.systemUTC();
         FileArtifactStore artifactStore = new FileArtifactStore(config.stateDir().resolve("artifacts"), clock);
         NodeServices node = new NodeServices(HostPaths.of(config.hostRoot()), ProcessHandle.current().pid(),
                 cluster == null ? PodSource.NONE : cluster, artifactStore);
         Registrations registrations = cluster == null ? Registrations.NONE : cluster;
-        BuiltIns builtIns = new BuiltIns(config.builtinNamespace(), WorkerCatalog.builtIns(), workers, policy);
+        BuiltIns builtIns = new BuiltIns(config.builtinNamespace(), WorkerCatalog.builtIns(), workers, registrations, policy);
         String token = UUID.randomUUID().toString();
         this.http = AgentHttpServer.start(config.httpPort(), builtIns, registrations, node, config.nodeName(), this::ready, token);
         String advertised = config.advertiseAddress();
@@ -101,7 +101,7 @@ public final class NodeAgent implements AutoCloseable {
         Artifacts artifacts = new Artifacts(baseUrl);
         EvidenceBudget evidence = new EvidenceBudget(config.evidenceLimits(), config.stateDir().resolve("evidence-budget"), clock);
         OutputLimits limits = new OutputLimits(config.maxContextBytes(), producer.maxEventBytes());
-        RemoteProcessor remote = new RemoteProcessor(URI.create("http://127.0.0.1:" + http.port() + "/"), token);
+        RemoteProcessor remote = new RemoteProcessor(URI.create("http://127.0.0.1:" + http.port() + "/"), token, registry);
         StageRunner stages = new StageRunner(config.nodeName(), node, new Processors(builtIns, registrations, remote, policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, artifacts, metrics),
                 new ContextFitter(producer, evidence, limits), metrics);

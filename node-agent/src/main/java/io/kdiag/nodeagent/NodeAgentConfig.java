@@ -27,8 +27,6 @@ public final class NodeAgentConfig {
             "Namespace of processor references that name the agent's built-in workers.");
     static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser",
             "Directory of the agent's journal, which keeps an abnormal from running twice across restarts.");
-    static final ConfigKey<Duration> PROCESSOR_TIMEOUT = ConfigKey.duration("kdiag.processor-timeout", "60s",
-            "Time one processor call may take before it fails with reason Timeout.");
     static final ConfigKey<Integer> MAX_CONTEXT_BYTES = ConfigKey.integer("kdiag.max-context-bytes", 524_288, 1024, 64 * 1024 * 1024,
             "Largest context output (as JSON) of one processor call kept in its event; beyond it the largest values are kept "
                     + "on the evidence topic and the context holds {evidence: {sha256, bytes, contentType, topic, partition, offsets}} instead.");
@@ -61,7 +59,6 @@ public final class NodeAgentConfig {
     private final List<String> commandAllowlist;
     private final String builtinNamespace;
     private final Path stateDir;
-    private final Duration processorTimeout;
     private final int maxContextBytes;
     private final KubernetesConnection.Mode kubernetes;
     private final int httpPort;
@@ -85,7 +82,6 @@ public final class NodeAgentConfig {
         commandAllowlist = source.get(COMMAND_ALLOWLIST);
         builtinNamespace = source.get(BUILTIN_NAMESPACE);
         stateDir = source.get(STATE_DIR);
-        processorTimeout = source.get(PROCESSOR_TIMEOUT);
         maxContextBytes = source.get(MAX_CONTEXT_BYTES);
         kubernetes = source.get(KubernetesConnection.KUBERNETES);
         httpPort = source.get(HTTP_PORT);
@@ -114,7 +110,7 @@ public final class NodeAgentConfig {
     /** Every key the agent reads, its own and the common ones, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, COMMAND_ALLOWLIST, BUILTIN_NAMESPACE, STATE_DIR,
-                PROCESSOR_TIMEOUT, MAX_CONTEXT_BYTES, EVIDENCE_MAX_VALUE_BYTES, EVIDENCE_MAX_ABNORMAL_BYTES, EVIDENCE_MAX_NODE_BYTES_PER_DAY,
+                MAX_CONTEXT_BYTES, EVIDENCE_MAX_VALUE_BYTES, EVIDENCE_MAX_ABNORMAL_BYTES, EVIDENCE_MAX_NODE_BYTES_PER_DAY,
                 KubernetesConnection.KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL, ARTIFACT_SWEEP_INTERVAL));
         keys.addAll(CommonKeys.ALL);
         return List.copyOf(keys);
@@ -143,11 +139,6 @@ public final class NodeAgentConfig {
     /** Directory of the journal ({@code kdiag.state-dir}). */
     public Path stateDir() {
         return stateDir;
-    }
-
-    /** Timeout of one processor call ({@code kdiag.processor-timeout}). */
-    public Duration processorTimeout() {
-        return processorTimeout;
     }
 
     /** Cap of one processor call's context output in bytes ({@code kdiag.max-context-bytes}). */
@@ -229,7 +220,7 @@ public final class NodeAgentConfig {
     @Override
     public String toString() {
         return "node-name=" + nodeName + " host-root=" + hostRoot + " command-allowlist=" + commandAllowlist
-                + " builtin-namespace=" + builtinNamespace + " state-dir=" + stateDir + " processor-timeout=" + processorTimeout
+                + " builtin-namespace=" + builtinNamespace + " state-dir=" + stateDir
                 + " max-context-bytes=" + maxContextBytes + " kubernetes=" + kubernetes.name().toLowerCase(java.util.Locale.ROOT)
                 + " http-port=" + httpPort + " advertise-address=" + advertiseAddress + " policy-file=" + policyFile
                 + " policy-reload-interval=" + policyReloadInterval + " evidence.max-value-bytes=" + evidenceLimits.maxValueBytes()

@@ -1,5 +1,6 @@
 package io.kdiag.nodeagent;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +68,31 @@ public final class Fixtures {
                     calls.add(name);
                 }
                 return body.apply(ctx);
+            }
+        };
+    }
+
+    /** {@code worker}, whose calls time out after {@code timeout}. */
+    public static StageWorker withTimeout(StageWorker worker, Duration timeout) {
+        return new StageWorker() {
+            @Override
+            public String name() {
+                return worker.name();
+            }
+
+            @Override
+            public Stage stage() {
+                return worker.stage();
+            }
+
+            @Override
+            public Duration timeout() {
+                return timeout;
+            }
+
+            @Override
+            public WorkResult run(WorkContext ctx) throws Exception {
+                return worker.run(ctx);
             }
         };
     }

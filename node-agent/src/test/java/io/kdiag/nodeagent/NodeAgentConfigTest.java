@@ -25,7 +25,6 @@ class NodeAgentConfigTest {
         assertThat(config.commandAllowlist()).isEmpty();
         assertThat(config.builtinNamespace()).isEqualTo("kube-diagnoser");
         assertThat(config.stateDir()).isEqualTo(Path.of("/var/lib/kube-diagnoser"));
-        assertThat(config.processorTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(config.maxContextBytes()).isEqualTo(524_288);
         assertThat(config.topicPrefix()).isEqualTo("kdiag.");
         assertThat(config.partitions()).isEqualTo(12);
@@ -53,12 +52,12 @@ class NodeAgentConfigTest {
     @Test
     void shouldReadTheFileAndLetTheEnvironmentWin() {
         NodeAgentConfig config = NodeAgentConfig.from(ConfigSource.of(
-                Map.of("kdiag.node-name", "file-node", "kdiag.command-allowlist", "df, /usr/bin/uptime", "kdiag.processor-timeout", "5s"),
+                Map.of("kdiag.node-name", "file-node", "kdiag.command-allowlist", "df, /usr/bin/uptime", "kdiag.max-context-bytes", "4096"),
                 Map.of("KDIAG_NODE_NAME", "env-node")));
 
         assertThat(config.nodeName()).isEqualTo("env-node");
         assertThat(config.commandAllowlist()).containsExactly("df", "/usr/bin/uptime");
-        assertThat(config.processorTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.maxContextBytes()).isEqualTo(4096);
     }
 
     @Test
@@ -72,7 +71,7 @@ class NodeAgentConfigTest {
     @Test
     void shouldListItsKeysAndTheCommonOnes() {
         assertThat(NodeAgentConfig.keys()).extracting(ConfigKey::name).contains("kdiag.node-name", "kdiag.host-root",
-                "kdiag.command-allowlist", "kdiag.builtin-namespace", "kdiag.state-dir", "kdiag.processor-timeout",
+                "kdiag.command-allowlist", "kdiag.builtin-namespace", "kdiag.state-dir",
                 "kdiag.max-context-bytes", "kdiag.kubernetes", "kdiag.http-port", "kdiag.advertise-address", "kdiag.policy-file",
                 "kdiag.policy-reload-interval", "kdiag.evidence.max-value-bytes", "kdiag.evidence.max-abnormal-bytes",
                 "kdiag.evidence.max-node-bytes-per-day", "kdiag.artifact-sweep-interval",

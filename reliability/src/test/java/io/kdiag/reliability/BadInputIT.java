@@ -421,7 +421,7 @@ class BadInputIT {
                         {"sourceTemplate": {"type": "KubernetesEvent", "kubernetesEventTemplate": {"regexp": {"reason": "%s"}}}}"""
                         .formatted(garbage.pick(List.of("Back(Off", "[z-a]", "*x", "(?<n>a", "a{2,1}", "\\\\")));
                 case "unknown-field" -> """
-                        {"sourceTemplate": {"type": "KubernetesEvent", "kubernetesEventTemplate": {"regexp": {"firstTimestamp": "x"}}}}""";
+                        {"sourceTemplate": {"type": "KubernetesEvent", "kubernetesEventTemplate": {"regexp": {"firstSeen": "x"}}}}""";
                 case "wrong-type" -> """
                         {"sourceTemplate": {"type": "PrometheusAlert", "prometheusAlertTemplate": {"regexp": {"labels": "severity"}}}}""";
                 case "unknown-type" -> """
@@ -576,7 +576,8 @@ class BadInputIT {
                         status = 404;
                         answer = "no such path";
                     }
-                    case 9 -> answer = "{\"apiVersion\": \"diagnosis.netease.com/v1\", \"kind\": \"Abnormal\"}";
+                    // an answer without spec or status changes nothing (KubeDiag's reading); another start time does
+                    case 9 -> answer = "{\"status\": {\"startTime\": \"1999-01-01T00:00:00+08:00\"}}";
                     case 10 -> answer = body.replaceFirst("\"status\"\\s*:\\s*\\{", "\"status\":{\"conditions\":\"broken\",");
                     default -> {
                         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);

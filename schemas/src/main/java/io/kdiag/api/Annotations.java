@@ -1,6 +1,6 @@
 package io.kdiag.api;
 
-/** Annotations and labels Kube Diagnoser puts on Abnormal CRs. */
+/** Annotations Kube Diagnoser puts on, or reads from, the objects of its API. */
 public final class Annotations {
     /**
      * The uid an abnormal runs under in Kafka, on CRs the bridge created for abnormals that did not start as a CR
@@ -10,6 +10,12 @@ public final class Annotations {
     public static final String UID = "kdiag.io/uid";
     /** The origin of an abnormal whose CR the bridge created ({@code IngestTopic}, {@code KubernetesEvent}, ...). */
     public static final String ORIGIN = "kdiag.io/origin";
+    /**
+     * On an InformationCollector, Diagnoser or Recoverer registration: {@code "true"} makes the agent call its HTTPS
+     * processor without verifying the certificate or the host name, as KubeDiag v0.1.6 called every one. Off by
+     * default; the agent logs a warning for each registration that sets it and counts the calls.
+     */
+    public static final String INSECURE_SKIP_TLS_VERIFY = "kdiag.io/insecure-skip-tls-verify";
     /** On an example manifest: the phase it must end in. */
     public static final String EXPECTED_PHASE = "kdiag.io/expected-phase";
 

@@ -1,7 +1,10 @@
 package io.kdiag.api;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.kdiag.api.v1.Abnormal;
@@ -16,6 +19,9 @@ public final class ApiSerialization {
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
     private static final TypeReference<LinkedHashMap<String, Object>> JSON_OBJECT = new TypeReference<>() {
     };
+
+    /** A line that separates YAML documents ({@code ---}, perhaps with a comment). */
+    private static final Pattern DOCUMENT_SEPARATOR = Pattern.compile("(?m)^---[ \\t]*(#.*)?$");
 
     private ApiSerialization() {
     }
@@ -36,6 +42,18 @@ public final class ApiSerialization {
             return new LinkedHashMap<>();
         }
         return SERIALIZATION.unmarshal(json, JSON_OBJECT);
+    }
+
+    /** Reads the documents of a YAML (or JSON) text as JSON objects, skipping empty ones. */
+    public static List<Map<String, Object>> documents(String yaml) {
+        List<Map<String, Object>> documents = new ArrayList<>();
+        for (String document : DOCUMENT_SEPARATOR.split(yaml)) {
+            Map<String, Object> object = jsonObject(document);
+            if (object != null && !object.isEmpty()) {
+                documents.add(object);
+            }
+        }
+        return documents;
     }
 
     /** Writes any model object or map as JSON. */

@@ -13,7 +13,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Topics;
 import io.kdiag.sourcebridge.alerts.AlertReceiver;
+import io.kdiag.common.metrics.KubeDiagMetric;
+import io.kdiag.common.metrics.KubeDiagMetrics;
 import io.kdiag.sourcebridge.gate.Gate;
+import io.kdiag.sourcebridge.gate.SourceDeadLetters;
 import io.kdiag.sourcebridge.kubernetes.AbnormalInformer;
 import io.kdiag.sourcebridge.kubernetes.CrMirror;
 import io.kdiag.sourcebridge.kubernetes.EventSource;
@@ -90,16 +93,24 @@ public final class SourceBridge implements AutoCloseable {
             parts.push(gate);
             ExecutorService followUps = Executors.newSingleThreadExecutor(r -> new Thread(r, "kdiag-bridge-follow-ups"));
             parts.push(followUps::shutdownNow);
-            RuleBook rules = new RuleBook(client);
+            SourceDeadLetters deadLetters = SourceDeadLetters.of(topics, kafka, config.repeatInterval(), registry);
+            parts.push(deadLetters);
+            KubeDiagMetrics.of(registry).register(KubeDiagMetric.Component.BRIDGE);
+            RuleBook rules = new RuleBook(client, config.templateTimeZone());
+            config.ruleFiles().forEach(rules::load);
+            if (!config.ruleFiles().isEmpty()) {
+                LOG.info("rules read from files count={}", config.ruleFiles().size());
+            }
             BiFunction<String, String, String> podNode = (namespace, name) -> null;
             if (client != null) {
                 PodNodes pods = new PodNodes(client);
                 podNode = pods::nodeOf;
                 parts.push(rules.start());
                 parts.push(new AbnormalInformer(client, gate, followUps).start());
-                parts.push(new EventSource(client, gate, rules, config.abnormalNamespace(), followUps, registry).start());
+                parts.push(new EventSource(client, gate, rules, config.abnormalNamespace(), followUps, deadLetters, registry).start());
             }
-            AlertReceiver alerts = AlertReceiver.start(config.httpPort(), gate, rules, config.abnormalNamespace(), podNode, registry);
+            AlertReceiver alerts = AlertReceiver.start(config.httpPort(), gate, rules, config.abnormalNamespace(), podNode, deadLetters,
+                    registry);
             parts.push(alerts);
             SourceBridge bridge = new SourceBridge(gate, parts, alerts);
             LOG.info("source bridge started cluster={} alertPort={}", client != null, alerts.port());

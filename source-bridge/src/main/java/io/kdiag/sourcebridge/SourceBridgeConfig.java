@@ -1,6 +1,9 @@
 package io.kdiag.sourcebridge;
 
+import java.nio.file.Path;
+import java.time.DateTimeException;
 import java.time.Duration;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,6 +14,7 @@ import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.sourcebridge.gate.GateKeys;
 import io.kdiag.sourcebridge.gate.GateOptions;
+import io.kdiag.sourcebridge.rules.RuleFiles;
 
 /** The source bridge's typed configuration; Kafka client settings pass through separately ({@code kdiag.kafka.*}). */
 public final class SourceBridgeConfig {
@@ -19,6 +23,14 @@ public final class SourceBridgeConfig {
                     + "with the same id fence each other.");
     static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8089, 0, 65_535,
             "Port of the Alertmanager endpoint (POST /api/v1/alerts, /api/v2/alerts, /webhook) and GET /healthz; 0 picks a free one.");
+    static final ConfigKey<List<String>> RULES = ConfigKey.list("kdiag.rules", "",
+            "Comma-separated AbnormalSource files or folders (of .yaml, .yml, .json files), read at start beside the CRs: "
+                    + "rules for a bridge without a cluster. A file that is not an AbnormalSource, or a rule that cannot be used, "
+                    + "stops the start with the reason.");
+    static final ConfigKey<ZoneId> TEMPLATE_TIME_ZONE = new ConfigKey<>("kdiag.template-time-zone", SourceBridgeConfig::zone, "UTC",
+            "Time zone in which AbnormalSource templates see Event times (firstTimestamp, lastTimestamp) and name alert "
+                    + "offsets, as Go prints times: KubeDiag's process zone, UTC in its image (e.g. Asia/Shanghai if its "
+                    + "pods mounted the host's /etc/localtime).");
     private static final String STATE_SCOPE = "bridge/";
 
     private final String topicPrefix;
@@ -30,6 +42,8 @@ public final class SourceBridgeConfig {
     private final int stormPerNode;
     private final int stormCluster;
     private final String abnormalNamespace;
+    private final ZoneId templateTimeZone;
+    private final List<RuleFiles.Rule> ruleFiles;
 
     private SourceBridgeConfig(ConfigSource source) {
         this.topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
@@ -47,6 +61,16 @@ public final class SourceBridgeConfig {
         if (!abnormalNamespace.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") || abnormalNamespace.length() > 63) {
             throw new ConfigException("invalid " + GateKeys.ABNORMAL_NAMESPACE.name() + ": '" + abnormalNamespace
                     + "' is not a Kubernetes namespace name");
+        }
+        this.templateTimeZone = source.get(TEMPLATE_TIME_ZONE);
+        this.ruleFiles = RuleFiles.read(source.get(RULES).stream().map(String::strip).filter(p -> !p.isEmpty()).map(Path::of).toList());
+    }
+
+    private static ZoneId zone(String text) {
+        try {
+            return ZoneId.of(text.strip());
+        } catch (DateTimeException e) {
+            throw new IllegalArgumentException("must be a time zone such as UTC or Asia/Shanghai");
         }
     }
 
@@ -69,6 +93,8 @@ public final class SourceBridgeConfig {
         keys.add(GateKeys.STORM_PER_NODE);
         keys.add(GateKeys.STORM_CLUSTER);
         keys.add(GateKeys.ABNORMAL_NAMESPACE);
+        keys.add(TEMPLATE_TIME_ZONE);
+        keys.add(RULES);
         return List.copyOf(keys);
     }
 
@@ -90,6 +116,18 @@ public final class SourceBridgeConfig {
 
     String abnormalNamespace() {
         return abnormalNamespace;
+    }
+
+    List<RuleFiles.Rule> ruleFiles() {
+        return ruleFiles;
+    }
+
+    ZoneId templateTimeZone() {
+        return templateTimeZone;
+    }
+
+    Duration repeatInterval() {
+        return repeatInterval;
     }
 
     GateOptions gateOptions() {

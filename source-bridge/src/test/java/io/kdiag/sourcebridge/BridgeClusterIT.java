@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -36,6 +37,9 @@ import io.kdiag.api.v1.AbnormalStatus;
 import io.kdiag.api.v1.PodReference;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.common.metrics.KubeDiagMetric;
+import io.kdiag.common.metrics.KubeDiagMetrics;
+import io.kdiag.schemas.DeadLetterHeaders;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
@@ -213,10 +217,14 @@ class BridgeClusterIT {
                 GenericKubernetesResource broken = client.genericKubernetesResources(RuleBook.ABNORMAL_SOURCES)
                         .inNamespace(NS).withName("broken").get();
                 assertThat(broken.getMetadata().getAnnotations().get(SourceRule.RULE_ERROR))
-                        .startsWith("spec.sourceTemplate.kubernetesEventTemplate.regexp.reason is not a valid regular expression");
+                        .startsWith("spec.sourceTemplate.kubernetesEventTemplate.regexp.reason is not a valid RE2 regular expression");
                 GenericKubernetesResource used = client.genericKubernetesResources(RuleBook.ABNORMAL_SOURCES)
                         .inNamespace(NS).withName("unhealthy-source").get();
-                assertThat(used.getAdditionalProperties().get("status")).isEqualTo(Map.of("lastAbnormal", request.getName()));
+                // an object, as KubeDiag's ObjectMeta: name, namespace, the uid it runs under, when it was forwarded
+                Map<String, Object> lastAbnormal = ApiSerialization.jsonObject(ApiSerialization.json(
+                        ((Map<?, ?>) used.getAdditionalProperties().get("status")).get("lastAbnormal")));
+                assertThat(lastAbnormal).containsEntry("name", request.getName()).containsEntry("namespace", NS)
+                        .containsEntry("annotations", Map.of(Annotations.UID, request.getUid())).containsKey("creationTimestamp");
             });
             // the same event seen again (count 2) within the repeat interval starts nothing more
             client.v1().events().inNamespace("default").withName("web-0.unhealthy").edit(e -> {
@@ -248,22 +256,44 @@ class BridgeClusterIT {
             assertThat(request.getOrigin()).isEqualTo(Origin.PrometheusAlert);
             assertThat(ApiSerialization.spec(request.getSpec()).prometheusAlert.labels).containsEntry("alertname", "KubePodNotReady");
 
-            // the v1 list on the original path: a firing alert with a node, one without, one resolved
+            // the v1 list on the original path, alert by alert: a firing alert with a node, one without, one resolved, one
+            // without labels, one that does not match
             HttpResponse<String> v1 = post(bridge, "/api/v1/alerts", """
                     [{"labels": {"alertname": "KubePodNotReady", "node": "node-2"}, "startsAt": "2026-03-01T11:40:00Z"},
-                     {"labels": {"alertname": "KubePodNotReady"}},
-                     {"labels": {"alertname": "KubePodNotReady", "node": "node-3"}, "endsAt": "2020-01-01T00:00:00Z"}]""");
-            assertThat(ApiSerialization.jsonObject(v1.body())).containsEntry("forwarded", 1).containsEntry("unmatched", 1)
-                    .containsEntry("resolved", 1);
+                     {"labels": {"alertname": "KubePodNotReady", "severity": "critical"}},
+                     {"labels": {"alertname": "KubePodNotReady", "node": "node-3"}, "endsAt": "2020-01-01T00:00:00Z"},
+                     {"annotations": {"summary": "no labels at all"}},
+                     {"labels": {"alertname": "Watchdog"}}]""");
+            assertThat(v1.statusCode()).isEqualTo(200);
+            assertThat(ApiSerialization.jsonObject(v1.body())).containsEntry("alerts", 5).containsEntry("forwarded", 1)
+                    .containsEntry("no-node", 1).containsEntry("resolved", 1).containsEntry("invalid", 1).containsEntry("unmatched", 1);
             // Alertmanager repeating the same firing alert: within the repeat interval, nothing new
             HttpResponse<String> repeat = post(bridge, "/api/v2/alerts", Samples.WEBHOOK_V4);
             assertThat(ApiSerialization.jsonObject(repeat.body())).containsEntry("duplicate", 1);
 
-            HttpResponse<String> malformed = post(bridge, "/api/v1/alerts", "[{\"labels\": {\"alertname\": 7}}]");
-            assertThat(malformed.statusCode()).isEqualTo(400);
-            assertThat(malformed.body()).contains("MalformedAlerts").contains("[0].labels.alertname must be a string");
-            assertThat(post(bridge, "/api/v1/alerts", "not json").statusCode()).isEqualTo(400);
+            HttpResponse<String> mistyped = post(bridge, "/api/v1/alerts", "[{\"labels\": {\"alertname\": 7}}]");
+            assertThat(mistyped.statusCode()).isEqualTo(200);
+            assertThat(ApiSerialization.jsonObject(mistyped.body())).containsEntry("alerts", 1).containsEntry("invalid", 1);
+            HttpResponse<String> notJson = post(bridge, "/api/v1/alerts", "not json");
+            assertThat(notJson.statusCode()).isEqualTo(400);
+            assertThat(notJson.body()).contains("MalformedAlerts").contains("the body is not valid JSON");
             assertThat(awaitSteady(2)).extracting(AbnormalRequest::getNodeName).containsExactlyInAnyOrder("node-1", "node-2");
+
+            // nothing is dropped silently: the alert without a node and the two entries that are not alerts are dead letters
+            List<String> reasons = await().atMost(Committed.WAIT).until(() -> Committed.records(kafka.bootstrapServers(),
+                    topics.deadLetters().name(), 1).stream().map(r -> new String(r.headers().lastHeader(DeadLetterHeaders.REASON).value(),
+                    StandardCharsets.UTF_8)).toList(), r -> r.size() >= 3);
+            assertThat(reasons).hasSize(3).anySatisfy(r -> assertThat(r).startsWith("NodeNotFound: alert KubePodNotReady (fingerprint ")
+                    .endsWith("matched the AbnormalSource kube-diagnoser/pod-not-ready-source but names no node: it has no label node, "
+                            + "nor labels namespace and pod of a pod to take the node from"))
+                    .contains("InvalidShape: [3].labels.alertname is required", "InvalidShape: [0].labels.alertname must be a string, not a number");
+            // and KubeDiag's counters: one per request received, one per body read, one per abnormal created
+            KubeDiagMetrics kubediag = KubeDiagMetrics.of(registry);
+            assertThat(kubediag.get(KubeDiagMetric.PROMETHEUS_ALERT_RECEIVED_COUNT)).isEqualTo(5);
+            assertThat(kubediag.get(KubeDiagMetric.ALERTMANAGER_ABNORMAL_GENERATION_SUCCESS_COUNT)).isEqualTo(4);
+            assertThat(kubediag.get(KubeDiagMetric.ALERTMANAGER_ABNORMAL_GENERATION_ERROR_COUNT)).isEqualTo(1);
+            await().atMost(Committed.WAIT).untilAsserted(() -> assertThat(
+                    kubediag.get(KubeDiagMetric.PROMETHEUS_ALERT_GENERATED_ABNORMAL_CREATION_COUNT)).isEqualTo(2));
         }
     }
 
@@ -304,6 +334,11 @@ class BridgeClusterIT {
             more.join(); // the mock API server does not survive writes racing a closing watch
             first.close(); // in the middle of the storm: events are still being matched and forwarded
         }
+        // fabric8's mock server blocks its only event loop for up to a minute when a watch closes while it still has
+        // an event to send on it (WatchEventsListener.onClosed awaits, on that loop, a sender that needs the loop):
+        // the second bridge starts once the server answers again
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+                .until(() -> client.v1().events().inAnyNamespace().list() != null);
         try (SourceBridge second = start(new SimpleMeterRegistry(), settings)) {
             List<AbnormalRequest> all = awaitSteady(total);
             List<String> names = new ArrayList<>(all.stream().map(AbnormalRequest::getName).toList());

@@ -99,7 +99,7 @@ public final class CommandExecutor {
         }
         int code = process.exitValue();
         return new CommandResult(cmd, out.text(), err.text(), code == 0 ? null : "exit code " + code,
-                code == 0 ? CommandResult.Status.SUCCEEDED : CommandResult.Status.FAILED, duration);
+                code == 0 ? CommandResult.Status.SUCCEEDED : CommandResult.Status.EXITED_NON_ZERO, duration);
     }
 
     private boolean allowed(String executable) {

@@ -21,7 +21,9 @@ public record CommandResult(List<String> command, String stdout, String stderr, 
     public enum Status {
         /** Exit code 0. */
         SUCCEEDED,
-        /** Could not start, or a non-zero exit code. */
+        /** Ran and exited with a non-zero code. */
+        EXITED_NON_ZERO,
+        /** Could not start. */
         FAILED,
         /** Killed at its timeout. */
         TIMED_OUT,

@@ -15,29 +15,43 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 
+import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
-import io.kdiag.api.v1.AbnormalStatus;
 import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.stageworkers.spi.WorkResult;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Calls a processor over KubeDiag's own protocol, unchanged so that processors written for KubeDiag keep working:
  * {@code POST} the whole Abnormal as JSON, expect 200 and the Abnormal back, at most 2 MiB, with nothing but
- * {@code status.context} changed. The context entries that differ become the result's updates, the keys that
- * disappeared its removals.
+ * {@code status.context} changed.
+ *
+ * <p>The answer is read as KubeDiag's agent read it, which decoded it with Go's {@code encoding/json} onto a copy of
+ * what it sent ({@link ProcessorAnswer}): what the answer leaves out stays as sent, so {@code {}}, {@code null} and an
+ * Abnormal without {@code spec} are all "unchanged"; what a Go processor writes back of its own (zero values such as
+ * {@code "identifiable": false} or {@code "reportingComponent": ""}, times in another offset, fields its types do not
+ * know left out) is no change either. A context in the answer replaces the one sent: the entries that differ become
+ * the result's updates, the keys that disappeared its removals.
+ *
+ * <p>TLS: a processor's certificate and host name are verified, unless its registration carries
+ * {@code kdiag.io/insecure-skip-tls-verify: "true"} (KubeDiag verified none); such calls are logged as a warning once
+ * per processor URL and counted in {@code kdiag_agent_insecure_tls_calls_total{processor}}.
  */
 public final class RemoteProcessor {
     /** Largest response body read (the original's {@code MaxDataSize}). */
@@ -51,31 +65,41 @@ public final class RemoteProcessor {
     /** Header carrying the origin of the abnormal in the agent's calls to itself. */
     public static final String ORIGIN_HEADER = "X-Kdiag-Origin";
 
-    /** The fields a processor must return unchanged, with how to read each from the Abnormal. */
-    private static final Map<String, Function<Abnormal, Object>> FIXED = fixedFields();
+    /** Calls made without verifying the processor's certificate, by {@code processor} URL. */
+    static final String INSECURE_TLS_CALLS = "kdiag.agent.insecure.tls.calls";
+    private static final Logger LOG = LoggerFactory.getLogger(RemoteProcessor.class);
 
     private final URI ownServer;
     private final String selfToken;
+    private final MeterRegistry registry;
+    private final Set<URI> warnedInsecure = ConcurrentHashMap.newKeySet();
     /** Created at the first call: a client brings a TLS context and a selector thread, unused without registered processors. */
     private HttpClient client;
+    private HttpClient insecureClient;
 
     /**
      * @param ownServer base URL of this agent's HTTP server, for registrations without an address of their own
      * @param selfToken what the agent's calls to itself carry in {@link #TOKEN_HEADER}
+     * @param registry where the calls without TLS verification are counted
      */
-    public RemoteProcessor(URI ownServer, String selfToken) {
+    public RemoteProcessor(URI ownServer, String selfToken, MeterRegistry registry) {
         this.ownServer = ownServer;
         this.selfToken = selfToken;
+        this.registry = registry;
     }
 
-    private synchronized HttpClient client() {
-        if (client == null) {
-            client = HttpClient.newBuilder()
-                    .version(HttpClient.Version.HTTP_1_1)
-                    .proxy(ProxySelector.of(null))
-                    .build();
+    private synchronized HttpClient client(boolean insecure) {
+        if (!insecure) {
+            if (client == null) {
+                client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).proxy(ProxySelector.of(null)).build();
+            }
+            return client;
         }
-        return client;
+        if (insecureClient == null) {
+            insecureClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).proxy(ProxySelector.of(null))
+                    .sslContext(TrustingEverything.sslContext()).build();
+        }
+        return insecureClient;
     }
 
     /**
@@ -87,7 +111,8 @@ public final class RemoteProcessor {
     public URI url(ProcessorSpec registration) {
         String path = registration.path == null || registration.path.isEmpty() ? "/"
                 : registration.path.startsWith("/") ? registration.path : "/" + registration.path;
-        String scheme = registration.scheme == null || registration.scheme.isBlank() ? "http" : registration.scheme;
+        // KubeDiag's agent lower-cased it: HTTPS works as https
+        String scheme = registration.scheme == null || registration.scheme.isBlank() ? "http" : registration.scheme.strip().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
             throw new IllegalArgumentException("scheme " + scheme + " is neither http nor https");
         }
@@ -121,10 +146,11 @@ public final class RemoteProcessor {
      * carries the token and {@code origin}, so the built-in it reaches is not checked again as origin {@code Unknown}.
      *
      * @param timeout for the whole exchange, body included
+     * @param insecure whether to skip verifying an https processor's certificate and host name
      * @param origin the origin of the abnormal
      * @throws InterruptedException if the calling thread is interrupted; the exchange is abandoned
      */
-    public WorkResult call(URI url, Duration timeout, Abnormal abnormal, Origin origin) throws InterruptedException {
+    public WorkResult call(URI url, Duration timeout, boolean insecure, Abnormal abnormal, Origin origin) throws InterruptedException {
         byte[] body = ApiSerialization.json(abnormal).getBytes(StandardCharsets.UTF_8);
         HttpRequest.Builder builder = HttpRequest.newBuilder(url)
                 .timeout(timeout)
@@ -134,7 +160,15 @@ public final class RemoteProcessor {
             builder.header(TOKEN_HEADER, selfToken).header(ORIGIN_HEADER, origin.name());
         }
         HttpRequest request = builder.build();
-        CompletableFuture<HttpResponse<CappedBody.Result>> exchange = client().sendAsync(request,
+        boolean skipVerification = insecure && "https".equals(url.getScheme());
+        if (skipVerification) {
+            registry.counter(INSECURE_TLS_CALLS, "processor", url.toString()).increment();
+            if (warnedInsecure.add(url)) {
+                LOG.warn("calling processor={} without verifying its TLS certificate or host name, as its registration asks ({})", url,
+                        Annotations.INSECURE_SKIP_TLS_VERIFY);
+            }
+        }
+        CompletableFuture<HttpResponse<CappedBody.Result>> exchange = client(skipVerification).sendAsync(request,
                 info -> new CappedBody(info.statusCode() == 200 ? MAX_RESPONSE_BYTES : EXCERPT_BYTES, info.statusCode() == 200));
         HttpResponse<CappedBody.Result> response;
         try {
@@ -181,23 +215,21 @@ public final class RemoteProcessor {
 
     /** Checks the answer against what was sent and turns its context into updates and removals. */
     static WorkResult compare(URI url, Abnormal sent, String answer) {
-        Abnormal returned;
+        ProcessorAnswer read;
         try {
-            returned = ApiSerialization.abnormal(answer);
-        } catch (RuntimeException e) {
+            read = ProcessorAnswer.read(sent, answer);
+        } catch (ProcessorAnswer.NotAnAbnormal e) {
             return WorkResult.failed("InvalidResponse", "processor " + url + " did not answer an Abnormal: " + e.getMessage());
         }
-        if (returned == null || returned.getStatus() == null) {
-            return WorkResult.failed("InvalidResponse", "processor " + url + " answered an Abnormal without a status");
+        if (read.changed() != null) {
+            return WorkResult.failed("InvalidResponse", "processor " + url + " changed " + read.changed() + "; only status.context may change");
         }
-        for (Map.Entry<String, Function<Abnormal, Object>> field : FIXED.entrySet()) {
-            if (!Objects.equals(tree(field.getValue().apply(sent)), tree(field.getValue().apply(returned)))) {
-                return WorkResult.failed("InvalidResponse", "processor " + url + " changed " + field.getKey()
-                        + "; only status.context may change");
-            }
+        if (read.context().isEmpty()) {
+            return WorkResult.succeeded(Map.of(), Set.of());
         }
-        Map<String, Object> before = context(sent.getStatus());
-        Map<String, Object> after = context(returned.getStatus());
+        Map<String, Object> before = sent.getStatus() == null || sent.getStatus().context == null ? Map.of()
+                : ApiSerialization.jsonObject(ApiSerialization.json(sent.getStatus().context));
+        Map<String, Object> after = read.context().get();
         Map<String, Object> updates = new LinkedHashMap<>();
         after.forEach((key, value) -> {
             if (!before.containsKey(key) || !Objects.equals(before.get(key), value)) {
@@ -207,33 +239,6 @@ public final class RemoteProcessor {
         Set<String> removed = new LinkedHashSet<>(before.keySet());
         removed.removeAll(after.keySet());
         return WorkResult.succeeded(updates, removed);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> context(AbnormalStatus status) {
-        Object tree = status == null || status.context == null ? null : tree(status.context);
-        return tree == null ? new LinkedHashMap<>() : (Map<String, Object>) tree;
-    }
-
-    /** A value as a plain tree of maps, lists and scalars, so key order and model classes do not matter. */
-    private static Object tree(Object value) {
-        return value == null ? null : ApiSerialization.convert(value, Object.class);
-    }
-
-    private static Map<String, Function<Abnormal, Object>> fixedFields() {
-        Map<String, Function<Abnormal, Object>> fields = new LinkedHashMap<>();
-        fields.put("spec", Abnormal::getSpec);
-        fields.put("status.phase", a -> a.getStatus() == null ? null : a.getStatus().phase);
-        fields.put("status.conditions", a -> a.getStatus() == null || a.getStatus().conditions == null
-                ? null : List.copyOf(a.getStatus().conditions));
-        fields.put("status.identifiable", a -> a.getStatus() == null ? null : a.getStatus().identifiable);
-        fields.put("status.recoverable", a -> a.getStatus() == null ? null : a.getStatus().recoverable);
-        fields.put("status.message", a -> a.getStatus() == null ? null : a.getStatus().message);
-        fields.put("status.reason", a -> a.getStatus() == null ? null : a.getStatus().reason);
-        fields.put("status.startTime", a -> a.getStatus() == null ? null : a.getStatus().startTime);
-        fields.put("status.diagnoser", a -> a.getStatus() == null ? null : a.getStatus().diagnoser);
-        fields.put("status.recoverer", a -> a.getStatus() == null ? null : a.getStatus().recoverer);
-        return fields;
     }
 
     /** Collects a response body up to a cap: beyond it, a 200 fails with {@link TooLarge}, an error is truncated. */

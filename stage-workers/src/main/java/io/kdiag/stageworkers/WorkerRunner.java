@@ -21,13 +21,11 @@ import io.kdiag.stageworkers.spi.WorkResult;
  * ({@code OutputTooLarge}).
  */
 public final class WorkerRunner implements AutoCloseable {
-    private final Duration timeout;
     private final int maxOutputBytes;
     private final ExecutorService executor;
 
-    /** A runner with this timeout per call and this cap on the JSON size of a call's context updates. */
-    public WorkerRunner(Duration timeout, int maxOutputBytes) {
-        this.timeout = timeout;
+    /** A runner with this cap on the JSON size of a call's context updates. */
+    public WorkerRunner(int maxOutputBytes) {
         this.maxOutputBytes = maxOutputBytes;
         AtomicInteger threads = new AtomicInteger();
         // a worker that ignores interruption keeps its thread; daemon threads never hold the JVM up
@@ -41,9 +39,10 @@ public final class WorkerRunner implements AutoCloseable {
     /**
      * Runs one worker call and never throws for the worker's faults.
      *
+     * @param timeout how long the call may take
      * @throws InterruptedException if the calling thread is interrupted; the call is cancelled
      */
-    public WorkResult run(StageWorker worker, WorkContext ctx) throws InterruptedException {
+    public WorkResult run(StageWorker worker, WorkContext ctx, Duration timeout) throws InterruptedException {
         Future<WorkResult> call = executor.submit(() -> worker.run(ctx));
         WorkResult result;
         try {

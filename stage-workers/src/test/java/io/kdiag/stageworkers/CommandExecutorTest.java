@@ -49,7 +49,7 @@ class CommandExecutorTest {
         assertThat(result.stdout()).isEqualTo("out\n");
         assertThat(result.stderr()).isEqualTo("err\n");
         assertThat(result.error()).isEqualTo("exit code 3");
-        assertThat(result.status()).isEqualTo(CommandResult.Status.FAILED);
+        assertThat(result.status()).isEqualTo(CommandResult.Status.EXITED_NON_ZERO);
         CommandFinished event = result.toEvent(Stage.Diagnosis);
         assertThat(event.getError()).isEqualTo("exit code 3");
         assertThat(event.getCommand()).containsExactly("sh", "-c", "echo out; echo err >&2; exit 3");
@@ -81,7 +81,7 @@ class CommandExecutorTest {
     void shouldReportACommandThatCannotStart() throws Exception {
         CommandResult result = new CommandExecutor(Set.of("no-such-command-kdiag")).run(List.of("no-such-command-kdiag"), 5);
 
-        assertThat(result.status()).isEqualTo(CommandResult.Status.FAILED);
+        assertThat(result.status()).isEqualTo(CommandResult.Status.EXITED_NON_ZERO);
         assertThat(result.error()).isNotNull();
     }
 }

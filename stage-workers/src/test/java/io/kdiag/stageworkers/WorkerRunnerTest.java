@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 class WorkerRunnerTest {
     private static final WorkContext CONTEXT = new WorkContext("u", "ns", "n", "node", new AbnormalSpec(), Map.of(),
             TestNodes.at(HostPaths.of(Path.of("/")), 1));
-    private final WorkerRunner runner = new WorkerRunner(Duration.ofMillis(300), 100);
+    private final WorkerRunner runner = new WorkerRunner(100);
+    private static final Duration TIMEOUT = Duration.ofMillis(300);
 
     @AfterEach
     void close() {
@@ -53,7 +54,7 @@ class WorkerRunnerTest {
 
     @Test
     void shouldPassASuccessThrough() throws Exception {
-        WorkResult result = runner.run(worker(() -> WorkResult.succeeded(Map.of("k", "v"), Set.of("old"))), CONTEXT);
+        WorkResult result = runner.run(worker(() -> WorkResult.succeeded(Map.of("k", "v"), Set.of("old"))), CONTEXT, TIMEOUT);
 
         assertThat(result.succeeded()).isTrue();
         assertThat(result.contextUpdates()).containsEntry("k", "v");
@@ -65,7 +66,7 @@ class WorkerRunnerTest {
         WorkResult result = runner.run(worker(() -> {
             new CountDownLatch(1).await();
             return WorkResult.succeeded(Map.of(), Set.of());
-        }), CONTEXT);
+        }), CONTEXT, TIMEOUT);
 
         assertThat(result.reason()).isEqualTo("Timeout");
         assertThat(result.message()).contains("300 ms");
@@ -75,7 +76,7 @@ class WorkerRunnerTest {
     void shouldTurnAnExceptionIntoAFailure() throws Exception {
         WorkResult result = runner.run(worker(() -> {
             throw new IllegalStateException("boom");
-        }), CONTEXT);
+        }), CONTEXT, TIMEOUT);
 
         assertThat(result.reason()).isEqualTo("Error");
         assertThat(result.message()).contains("boom");
@@ -83,7 +84,7 @@ class WorkerRunnerTest {
 
     @Test
     void shouldRefuseOutputOverTheCap() throws Exception {
-        WorkResult result = runner.run(worker(() -> WorkResult.succeeded(Map.of("k", "x".repeat(200)), Set.of())), CONTEXT);
+        WorkResult result = runner.run(worker(() -> WorkResult.succeeded(Map.of("k", "x".repeat(200)), Set.of())), CONTEXT, TIMEOUT);
 
         assertThat(result.reason()).isEqualTo("OutputTooLarge");
     }

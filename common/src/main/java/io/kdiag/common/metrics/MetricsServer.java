@@ -9,7 +9,10 @@ import io.kdiag.common.http.HttpResponses;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
-/** Serves a Prometheus registry at {@code GET /metrics} (port 10357 by default). */
+/**
+ * Serves a Prometheus registry at {@code GET /metrics} (port 10357 by default), followed by the KubeDiag-named series
+ * its components count ({@link KubeDiagMetrics}).
+ */
 public final class MetricsServer implements AutoCloseable {
     /** The port every component serves its metrics on. */
     public static final int DEFAULT_PORT = 10357;
@@ -27,7 +30,8 @@ public final class MetricsServer implements AutoCloseable {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
         server.createContext("/metrics", exchange -> {
-            HttpResponses.send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
+            HttpResponses.send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
+                    registry.scrape() + KubeDiagMetrics.of(registry).scrape());
         });
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "kdiag-metrics-http");

@@ -8,8 +8,10 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.kdiag.api.Annotations;
 import io.kdiag.api.v1.Diagnoser;
 import io.kdiag.api.v1.InformationCollector;
 import io.kdiag.api.v1.ProcessorSpec;
@@ -22,7 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent's view of the cluster, kept current by informers: the pods bound to this node (a {@code spec.nodeName}
- * field selector, so the API server sends only those) and the processor registrations in every namespace.
+ * field selector, so the API server sends only those; checked again here, as KubeDiag's agent did, so that a pod of
+ * another node is never collected or signalled) and the processor registrations in every namespace. A registration
+ * that asks for TLS without verification is logged as a warning whenever it is seen.
  */
 public final class Cluster implements PodSource, Registrations, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
@@ -31,10 +35,12 @@ public final class Cluster implements PodSource, Registrations, AutoCloseable {
     private final boolean ownsClient;
     private final SharedIndexInformer<Pod> pods;
     private final Map<Stage, SharedIndexInformer<? extends CustomResource<ProcessorSpec, ?>>> processors;
+    private final String nodeName;
 
     private Cluster(KubernetesClient client, boolean ownsClient, String nodeName) {
         this.client = client;
         this.ownsClient = ownsClient;
+        this.nodeName = nodeName;
         this.pods = start(client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(0), "pods");
         this.processors = Map.of(
                 Stage.InformationCollection, start(client.resources(InformationCollector.class).inAnyNamespace().runnableInformer(0),
@@ -54,6 +60,24 @@ public final class Cluster implements PodSource, Registrations, AutoCloseable {
     }
 
     private static <T extends HasMetadata> SharedIndexInformer<T> start(SharedIndexInformer<T> informer, String what) {
+        if (!"pods".equals(what)) {
+            informer.addEventHandler(new ResourceEventHandler<T>() {
+                @Override
+                public void onAdd(T registration) {
+                    warnIfInsecure(registration, what);
+                }
+
+                @Override
+                public void onUpdate(T before, T after) {
+                    warnIfInsecure(after, what);
+                }
+
+                @Override
+                public void onDelete(T registration, boolean finalStateUnknown) {
+                    // nothing to say
+                }
+            });
+        }
         // a missing CRD or a lost connection is retried in the background; readiness reports the informer unsynced
         informer.exceptionHandler((started, error) -> {
             LOG.warn("informer error resource={} reason={}", what, error.getMessage());
@@ -61,6 +85,14 @@ public final class Cluster implements PodSource, Registrations, AutoCloseable {
         });
         informer.start();
         return informer;
+    }
+
+    private static void warnIfInsecure(HasMetadata registration, String what) {
+        if (Registrations.Registered.of(registration, null).insecureSkipTlsVerify()) {
+            LOG.warn("registration skips TLS verification resource={} namespace={} name={} annotation={}: its certificate and host "
+                    + "name are not checked", what, registration.getMetadata().getNamespace(), registration.getMetadata().getName(),
+                    Annotations.INSECURE_SKIP_TLS_VERIFY);
+        }
     }
 
     /** Whether every informer has its first full list. */
@@ -75,13 +107,18 @@ public final class Cluster implements PodSource, Registrations, AutoCloseable {
 
     @Override
     public List<Pod> podsOnNode() {
-        return pods.getStore().list();
+        return ofNode(pods.getStore().list(), nodeName);
+    }
+
+    /** The pods bound to {@code node}: whatever the API server sent, a pod of another node is never one of this node's. */
+    static List<Pod> ofNode(List<Pod> pods, String node) {
+        return pods.stream().filter(pod -> pod.getSpec() != null && node.equals(pod.getSpec().getNodeName())).toList();
     }
 
     @Override
-    public Optional<ProcessorSpec> find(Stage stage, String namespace, String name) {
+    public Optional<Registered> find(Stage stage, String namespace, String name) {
         CustomResource<ProcessorSpec, ?> registered = processors.get(stage).getStore().getByKey(Cache.namespaceKeyFunc(namespace, name));
-        return Optional.ofNullable(registered).map(CustomResource::getSpec);
+        return Optional.ofNullable(registered).map(r -> Registered.of(r, r.getSpec()));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.kdiag.nodeagent.policy;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -225,6 +226,12 @@ public final class Policy {
     public int timeoutSeconds(Integer requested, int defaultSeconds) {
         int seconds = requested == null || requested < 1 ? defaultSeconds : requested;
         return maxTimeoutSeconds == null ? seconds : Math.min(seconds, maxTimeoutSeconds);
+    }
+
+    /** A timeout capped by {@code maxTimeoutSeconds}. */
+    public Duration timeout(Duration requested) {
+        return maxTimeoutSeconds == null || requested.compareTo(Duration.ofSeconds(maxTimeoutSeconds)) <= 0
+                ? requested : Duration.ofSeconds(maxTimeoutSeconds);
     }
 
     /** Cap of each of a command's stdout and stderr. */

@@ -1,5 +1,6 @@
 package io.kdiag.nodeagent.processors;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -7,6 +8,7 @@ import java.util.function.Supplier;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Stage;
+import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.StageWorker;
@@ -16,7 +18,9 @@ import io.kdiag.stageworkers.spi.WorkResult;
 /**
  * The agent's in-process workers and the one way to run them, whether a stage or the HTTP endpoint asks: the policy
  * is checked first (the processor grant, and the targets of the signal recoverer), then the worker runs with its
- * timeout.
+ * timeout: the {@code timeoutSeconds} of a registration of the same namespace/name if there is one (30 s when it gives
+ * none), as KubeDiag called its built-ins through their registrations, else the worker's own default (KubeDiag's
+ * registrations' values), capped by the policy's {@code maxTimeoutSeconds}.
  */
 public final class BuiltIns {
     /** The built-in recoverer whose {@code signalRecovery} targets the policy checks before it runs. */
@@ -27,16 +31,19 @@ public final class BuiltIns {
     private final String namespace;
     private final WorkerCatalog catalog;
     private final WorkerRunner runner;
+    private final Registrations registrations;
     private final Supplier<Policy> policy;
 
     /**
      * @param namespace the namespace of references to built-ins ({@code kdiag.builtin-namespace})
      * @param runner runs a worker with its timeout and output cap
+     * @param registrations where a registration of a built-in's name gives its timeout
      */
-    public BuiltIns(String namespace, WorkerCatalog catalog, WorkerRunner runner, Supplier<Policy> policy) {
+    public BuiltIns(String namespace, WorkerCatalog catalog, WorkerRunner runner, Registrations registrations, Supplier<Policy> policy) {
         this.namespace = namespace;
         this.catalog = catalog;
         this.runner = runner;
+        this.registrations = registrations;
         this.policy = policy;
     }
 
@@ -80,6 +87,14 @@ public final class BuiltIns {
                 return WorkResult.failed("Forbidden", refused);
             }
         }
-        return runner.run(worker, ctx);
+        return runner.run(worker, ctx, timeout(worker, current));
+    }
+
+    /** How long a call of {@code worker} may take under {@code current}. */
+    Duration timeout(StageWorker worker, Policy current) {
+        Duration requested = registrations.find(worker.stage(), namespace, worker.name())
+                .map(r -> Duration.ofSeconds(current.timeoutSeconds(r.spec().timeoutSeconds, RemoteProcessor.DEFAULT_TIMEOUT_SECONDS)))
+                .orElse(worker.timeout());
+        return current.timeout(requested);
     }
 }

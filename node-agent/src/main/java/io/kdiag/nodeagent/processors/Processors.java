@@ -6,7 +6,6 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 import io.kdiag.api.v1.Abnormal;
-import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.model.StageDefinition;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.schemas.avro.NamespacedName;
@@ -53,7 +52,7 @@ public final class Processors {
         if (worker.isPresent()) {
             return builtIns.run(worker.get(), stage, ctx, origin, false);
         }
-        Optional<ProcessorSpec> registered = registrations.find(stage, processor.getNamespace(), processor.getName());
+        Optional<Registrations.Registered> registered = registrations.find(stage, processor.getNamespace(), processor.getName());
         if (registered.isEmpty()) {
             return WorkResult.failed("ProcessorNotFound", "processor " + name(processor) + " is neither a built-in of this agent"
                     + " (namespace " + builtIns.namespace() + ") nor a registered " + StageDefinition.of(stage).processorType());
@@ -65,12 +64,12 @@ public final class Processors {
         }
         URI url;
         try {
-            url = remote.url(registered.get());
+            url = remote.url(registered.get().spec());
         } catch (IllegalArgumentException e) {
             return WorkResult.failed("InvalidRegistration", "processor " + name(processor) + ": " + e.getMessage());
         }
-        Duration timeout = Duration.ofSeconds(current.timeoutSeconds(registered.get().timeoutSeconds,
+        Duration timeout = Duration.ofSeconds(current.timeoutSeconds(registered.get().spec().timeoutSeconds,
                 RemoteProcessor.DEFAULT_TIMEOUT_SECONDS));
-        return remote.call(url, timeout, snapshot.get(), origin);
+        return remote.call(url, timeout, registered.get().insecureSkipTlsVerify(), snapshot.get(), origin);
     }
 }

@@ -1,9 +1,11 @@
 package io.kdiag.nodeagent.processors;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.kdiag.api.Annotations;
 import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.schemas.avro.Stage;
 
@@ -12,7 +14,7 @@ public interface Registrations {
     /** An agent without a cluster knows no registrations. */
     Registrations NONE = new Registrations() {
         @Override
-        public Optional<ProcessorSpec> find(Stage stage, String namespace, String name) {
+        public Optional<Registered> find(Stage stage, String namespace, String name) {
             return Optional.empty();
         }
 
@@ -22,8 +24,23 @@ public interface Registrations {
         }
     };
 
-    /** The spec of the registration of that stage's kind at {@code namespace/name}. */
-    Optional<ProcessorSpec> find(Stage stage, String namespace, String name);
+    /**
+     * A registration as the agent uses it.
+     *
+     * @param spec where the processor listens, and its {@code timeoutSeconds}
+     * @param insecureSkipTlsVerify whether it carries {@link Annotations#INSECURE_SKIP_TLS_VERIFY}{@code : "true"}
+     */
+    record Registered(ProcessorSpec spec, boolean insecureSkipTlsVerify) {
+        /** The registration a resource makes. */
+        public static Registered of(HasMetadata resource, ProcessorSpec spec) {
+            Map<String, String> annotations = resource.getMetadata().getAnnotations();
+            boolean insecure = annotations != null && "true".equalsIgnoreCase(String.valueOf(annotations.get(Annotations.INSECURE_SKIP_TLS_VERIFY)).strip());
+            return new Registered(spec == null ? new ProcessorSpec() : spec, insecure);
+        }
+    }
+
+    /** The registration of that stage's kind at {@code namespace/name}. */
+    Optional<Registered> find(Stage stage, String namespace, String name);
 
     /** Every registration of that stage's kind. */
     List<HasMetadata> list(Stage stage);

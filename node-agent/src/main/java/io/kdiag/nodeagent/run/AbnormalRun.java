@@ -10,6 +10,7 @@ import java.util.function.Function;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalSpec;
+import io.kdiag.api.v1.AbnormalStatus;
 import io.kdiag.model.StageDefinition;
 import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -84,11 +85,15 @@ final class AbnormalRun {
 
     /**
      * The Abnormal as the original protocol sends it: metadata, spec, and the status so far, which is the fold of
-     * the events sent so far, with the context in full.
+     * the events sent so far, with the context in full. {@code identifiable} and {@code recoverable} are always there,
+     * {@code false} until set, as KubeDiag's Go types always wrote them.
      */
     Abnormal snapshot() {
         Abnormal abnormal = StatusProjection.abnormal(events.status());
-        abnormal.getStatus().context = new LinkedHashMap<>(context);
+        AbnormalStatus status = abnormal.getStatus();
+        status.identifiable = Boolean.TRUE.equals(status.identifiable);
+        status.recoverable = Boolean.TRUE.equals(status.recoverable);
+        status.context = new LinkedHashMap<>(context);
         return abnormal;
     }
 

@@ -2,15 +2,19 @@ package io.kdiag.nodeagent.run;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.kdiag.common.metrics.KubeDiagMetric;
+import io.kdiag.common.metrics.KubeDiagMetrics;
 import io.kdiag.model.StageDefinition;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageOutcome;
+import io.kdiag.stageworkers.CommandResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,7 +25,9 @@ import io.micrometer.core.instrument.Timer;
  * {@code *_command_executor_fail_count}, …) as labelled Prometheus counters: {@code kdiag_agent_stage_sync_total},
  * {@code kdiag_agent_command_executor_total}, {@code kdiag_agent_profiler_total}; plus stage and processor duration
  * histograms and two gauges. Meters are looked up once per tag set and kept: building and registering one per event
- * cost more than the event.
+ * cost more than the event. The original's counters themselves are served too ({@link KubeDiagMetrics}), counted as
+ * KubeDiag counted them: {@code *_sync_success_count} for every stage that ended, skipped and failed ones included, and
+ * {@code *_command_executor_success_count} for every command that ran, whatever its exit code.
  */
 public final class AgentMetrics {
     static final String STAGE_SYNC = "kdiag.agent.stage.sync";
@@ -33,6 +39,7 @@ public final class AgentMetrics {
     static final String PARTITION_LAG = "kdiag.agent.partition.lag";
 
     private final MeterRegistry registry;
+    private final KubeDiagMetrics kubediag;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong partitionLag = new AtomicLong();
     private final Map<Key, Counter> counters = new ConcurrentHashMap<>();
@@ -45,6 +52,7 @@ public final class AgentMetrics {
     /** Registers the gauges in {@code registry}; the other meters follow at their first use. */
     public AgentMetrics(MeterRegistry registry) {
         this.registry = registry;
+        this.kubediag = KubeDiagMetrics.of(registry).register(KubeDiagMetric.Component.AGENT);
         Gauge.builder(IN_FLIGHT, inFlight, AtomicInteger::get)
                 .description("Abnormals this agent is running now")
                 .register(registry);
@@ -67,17 +75,34 @@ public final class AgentMetrics {
 
     /** A stage ended with this outcome: {@code success}, {@code skip} or {@code fail}. */
     void stage(Stage stage, StageOutcome outcome) {
-        sync(stage, switch (outcome) {
+        String result = switch (outcome) {
             case Succeeded -> "success";
             case Skipped -> "skip";
             case Failed -> "fail";
             case Unknown -> throw new IllegalArgumentException("an agent never ends a stage Unknown");
-        });
+        };
+        sync(stage, result);
+        kubediag.increment(kubediag(stage, "SYNC_SUCCESS"));
+        if (outcome != StageOutcome.Succeeded) {
+            kubediag.increment(kubediag(stage, "SYNC_" + result.toUpperCase(Locale.ROOT)));
+        }
     }
 
     /** A stage was cut short (interrupted, events not delivered): {@code error}. */
     void stageError(Stage stage) {
         sync(stage, "error");
+        kubediag.increment(kubediag(stage, "SYNC_ERROR"));
+    }
+
+    /** The KubeDiag series of a stage: {@code information_manager_*}, {@code diagnoser_chain_*}, {@code recoverer_chain_*}. */
+    private static KubeDiagMetric kubediag(Stage stage, String suffix) {
+        String prefix = switch (stage) {
+            case InformationCollection -> "INFORMATION_MANAGER";
+            case Diagnosis -> "DIAGNOSER_CHAIN";
+            case Recovery -> "RECOVERER_CHAIN";
+            case Unknown -> throw new IllegalArgumentException("an agent never runs a stage Unknown");
+        };
+        return KubeDiagMetric.valueOf(prefix + "_" + suffix + "_COUNT");
     }
 
     private void sync(Stage stage, String result) {
@@ -96,14 +121,18 @@ public final class AgentMetrics {
                 .register(registry));
     }
 
-    /** A command of {@code spec.commandExecutors} ended: {@code success} or {@code fail}. */
-    void command(Stage stage, boolean succeeded) {
-        counter(COMMAND_EXECUTOR, "Commands of spec.commandExecutors, by result", stage, succeeded ? "success" : "fail").increment();
+    /** A command of {@code spec.commandExecutors} ended: {@code success} (exit code 0) or {@code fail}. */
+    void command(Stage stage, CommandResult.Status status) {
+        counter(COMMAND_EXECUTOR, "Commands of spec.commandExecutors, by result", stage,
+                status == CommandResult.Status.SUCCEEDED ? "success" : "fail").increment();
+        boolean ran = status == CommandResult.Status.SUCCEEDED || status == CommandResult.Status.EXITED_NON_ZERO;
+        kubediag.increment(kubediag(stage, ran ? "COMMAND_EXECUTOR_SUCCESS" : "COMMAND_EXECUTOR_FAIL"));
     }
 
     /** A profiler of {@code spec.profilers} ended: {@code success} or {@code fail}. */
     void profiler(Stage stage, boolean succeeded) {
         counter(PROFILER, "Profilers of spec.profilers, by result", stage, succeeded ? "success" : "fail").increment();
+        kubediag.increment(kubediag(stage, succeeded ? "PROFILER_SUCCESS" : "PROFILER_FAIL"));
     }
 
     private Counter counter(String name, String description, Stage stage, String result) {

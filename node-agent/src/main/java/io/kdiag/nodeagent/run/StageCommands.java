@@ -47,7 +47,7 @@ public final class StageCommands {
                 result = new CommandExecutor(current.commandAllowlist(), cap).run(command.command,
                         current.timeoutSeconds(command.timeoutSeconds, CommandExecutor.DEFAULT_TIMEOUT_SECONDS));
             }
-            metrics.command(stage, result.status() == CommandResult.Status.SUCCEEDED);
+            metrics.command(stage, result.status());
             CommandFinished event = result.toEvent(stage);
             if (run.events().encodedSize(event) > limits.maxEventBytes()) {
                 event.setStdout("[output dropped: the event would exceed the largest record Kafka takes]");

@@ -54,7 +54,7 @@ class AgentHttpServerTest {
     private final AtomicBoolean ready = new AtomicBoolean();
     private final MutableClock clock = new MutableClock();
     private final HttpClient client = HttpClient.newHttpClient();
-    private final WorkerRunner workers = new WorkerRunner(Duration.ofSeconds(5), 1_000_000);
+    private final WorkerRunner workers = new WorkerRunner(1_000_000);
     private Supplier<Policy> policy = () -> Policy.defaults(List.of());
     private FileArtifactStore store;
     private AgentHttpServer server;
@@ -83,11 +83,6 @@ class AgentHttpServerTest {
     void start() throws Exception {
         store = new FileArtifactStore(dir.resolve("artifacts"), clock);
         NodeServices node = new NodeServices(HostPaths.of(dir), 4242, PodSource.NONE, store);
-        BuiltIns builtIns = new BuiltIns("kube-diagnoser", new WorkerCatalog(List.of(
-                worker("fake-diagnoser", Stage.Diagnosis, calls, ctx -> WorkResult.succeeded(
-                        Map.of("diagnosis", ctx.lookup("input")), Set.of("processInformation"))),
-                worker("broken-collector", Stage.InformationCollection, calls, ctx -> WorkResult.failed("Broken", "it broke")))),
-                workers, () -> policy.get());
         Diagnoser registered = new Diagnoser();
         registered.setMetadata(new ObjectMetaBuilder().withNamespace("team").withName("remote").build());
         registered.setSpec(new ProcessorSpec());
@@ -95,7 +90,7 @@ class AgentHttpServerTest {
         registered.getSpec().externalPort = 80;
         Registrations registrations = new Registrations() {
             @Override
-            public Optional<ProcessorSpec> find(Stage stage, String namespace, String name) {
+            public Optional<Registered> find(Stage stage, String namespace, String name) {
                 return Optional.empty();
             }
 
@@ -104,6 +99,11 @@ class AgentHttpServerTest {
                 return stage == Stage.Diagnosis ? List.of(registered) : List.of();
             }
         };
+        BuiltIns builtIns = new BuiltIns("kube-diagnoser", new WorkerCatalog(List.of(
+                worker("fake-diagnoser", Stage.Diagnosis, calls, ctx -> WorkResult.succeeded(
+                        Map.of("diagnosis", ctx.lookup("input")), Set.of("processInformation"))),
+                worker("broken-collector", Stage.InformationCollection, calls, ctx -> WorkResult.failed("Broken", "it broke")))),
+                workers, registrations, () -> policy.get());
         server = AgentHttpServer.start(0, builtIns, registrations, node, "node-a", ready::get, "secret");
     }
 

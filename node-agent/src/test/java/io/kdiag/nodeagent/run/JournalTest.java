@@ -38,7 +38,7 @@ class JournalTest {
 
     private static AbnormalFailed endInterrupted(Journal journal, String uid, RunFixtures.ListSink sink) throws Exception {
         Journal.Entry entry = journal.entry(uid).orElseThrow();
-        try (WorkerRunner workers = new WorkerRunner(java.time.Duration.ofSeconds(1), 1000)) {
+        try (WorkerRunner workers = new WorkerRunner(1000)) {
             RunFixtures.stageRunner(RunFixtures.node(HostPaths.of(Path.of("/")), 1), List.of(), workers, new SimpleMeterRegistry())
                     .endInterrupted(entry, new AbnormalEvents(uid, "node-a", entry.lastSeq(), sink, journal, Clock.systemUTC()),
                             "the agent restarted");

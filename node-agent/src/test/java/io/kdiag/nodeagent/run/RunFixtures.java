@@ -75,8 +75,8 @@ final class RunFixtures {
                                    EvidenceBudget budget, MeterRegistry registry) {
         AgentMetrics metrics = new AgentMetrics(registry);
         Artifacts artifacts = new Artifacts("http://agent.test:8090");
-        BuiltIns builtIns = new BuiltIns(Fixtures.BUILTIN, new WorkerCatalog(workers), runner, policy);
-        return new StageRunner("node-a", node, new Processors(builtIns, registrations, new RemoteProcessor(ownServer, "token"), policy),
+        BuiltIns builtIns = new BuiltIns(Fixtures.BUILTIN, new WorkerCatalog(workers), runner, registrations, policy);
+        return new StageRunner("node-a", node, new Processors(builtIns, registrations, new RemoteProcessor(ownServer, "token", registry), policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, Profilers.fromClassPath(), artifacts, metrics),
                 new ContextFitter(evidence, budget, limits), metrics);
     }

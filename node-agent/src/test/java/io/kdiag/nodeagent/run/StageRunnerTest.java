@@ -2,6 +2,7 @@ package io.kdiag.nodeagent.run;
 
 import static io.kdiag.nodeagent.Fixtures.ref;
 import static io.kdiag.nodeagent.Fixtures.request;
+import static io.kdiag.nodeagent.Fixtures.withTimeout;
 import static io.kdiag.nodeagent.Fixtures.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -26,6 +27,8 @@ import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.CommandExecutorSpec;
 import io.kdiag.api.v1.NamespacedName;
 import io.kdiag.api.v1.ProfilerSpec;
+import io.kdiag.common.metrics.KubeDiagMetric;
+import io.kdiag.common.metrics.KubeDiagMetrics;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.nodeagent.processors.Registrations;
 import io.kdiag.schemas.Evidence;
@@ -58,7 +61,7 @@ class StageRunnerTest {
     private final RunFixtures.ListSink sink = new RunFixtures.ListSink();
     private final List<String> calls = new ArrayList<>();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final WorkerRunner workers = new WorkerRunner(Duration.ofMillis(500), 64 * 1024 * 1024);
+    private final WorkerRunner workers = new WorkerRunner(64 * 1024 * 1024);
     private Journal journal;
     private Supplier<Policy> policy = () -> Policy.defaults(List.of("echo", "sh"));
     private Registrations registrations = Registrations.NONE;
@@ -170,6 +173,11 @@ class StageRunnerTest {
         assertThat(payload(StageFinished.class, 0).getMessage())
                 .contains("kube-diagnoser/bad: Broken", "kube-diagnoser/worse: Gone");
         assertThat(registry.counter(AgentMetrics.STAGE_SYNC, "stage", "InformationCollection", "result", "fail").count()).isEqualTo(1);
+        // KubeDiag counted a failed stage as a sync success too
+        KubeDiagMetrics kubediag = KubeDiagMetrics.of(registry);
+        assertThat(kubediag.get(KubeDiagMetric.INFORMATION_MANAGER_SYNC_FAIL_COUNT)).isEqualTo(1);
+        assertThat(kubediag.get(KubeDiagMetric.INFORMATION_MANAGER_SYNC_SUCCESS_COUNT)).isEqualTo(1);
+        assertThat(kubediag.get(KubeDiagMetric.DIAGNOSER_CHAIN_SYNC_SUCCESS_COUNT)).isZero();
     }
 
     @Test
@@ -214,6 +222,11 @@ class StageRunnerTest {
                 "StageStarted Recovery", "CommandFinished Recovery echo", "StageFinished Recovery Skipped");
         assertThat(payload(StageFinished.class, 0).getMessage()).isEqualTo("skipInformationCollection is set");
         assertThat(registry.counter(AgentMetrics.STAGE_SYNC, "stage", "Recovery", "result", "skip").count()).isEqualTo(1);
+        KubeDiagMetrics kubediag = KubeDiagMetrics.of(registry);
+        assertThat(kubediag.get(KubeDiagMetric.INFORMATION_MANAGER_SYNC_SKIP_COUNT)).isEqualTo(1);
+        assertThat(kubediag.get(KubeDiagMetric.DIAGNOSER_CHAIN_SYNC_SKIP_COUNT)).isZero();
+        assertThat(kubediag.get(KubeDiagMetric.RECOVERER_CHAIN_SYNC_SKIP_COUNT)).isEqualTo(1);
+        assertThat(kubediag.get(KubeDiagMetric.RECOVERER_CHAIN_SYNC_SUCCESS_COUNT)).isEqualTo(1);
     }
 
     @Test
@@ -365,6 +378,7 @@ class StageRunnerTest {
         assertThat(java.nio.file.Files.readString(node.artifacts().get(id).orElseThrow().file())).contains("http://localhost:6060");
         assertThat(payload(ProfilerFinished.class, 1).getError()).isEqualTo("profiler broken: go.source is required");
         assertThat(registry.counter(AgentMetrics.PROFILER, "stage", "Diagnosis", "result", "success").count()).isEqualTo(1);
+        assertThat(KubeDiagMetrics.of(registry).get(KubeDiagMetric.DIAGNOSER_CHAIN_PROFILER_SUCCESS_COUNT)).isEqualTo(1);
     }
 
     @Test
@@ -398,9 +412,9 @@ class StageRunnerTest {
             selfSpec.path = "/self";
             registrations = new Registrations() {
                 @Override
-                public java.util.Optional<io.kdiag.api.v1.ProcessorSpec> find(Stage stage, String namespace, String name) {
-                    return stage == Stage.Diagnosis && namespace.equals("team") ? java.util.Optional.of(name.equals("remote") ? remoteSpec : selfSpec)
-                            : java.util.Optional.empty();
+                public java.util.Optional<Registered> find(Stage stage, String namespace, String name) {
+                    return stage == Stage.Diagnosis && namespace.equals("team")
+                            ? java.util.Optional.of(new Registered(name.equals("remote") ? remoteSpec : selfSpec, false)) : java.util.Optional.empty();
                 }
 
                 @Override
@@ -423,14 +437,14 @@ class StageRunnerTest {
     void shouldFailTimeoutsAndExceptionsWithoutStoppingOthers() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         run(spec(List.of(ref("slow"), ref("throws"), ref("big"), ref("good")), List.of(), List.of()),
-                worker("slow", Stage.InformationCollection, calls, ctx -> {
+                withTimeout(worker("slow", Stage.InformationCollection, calls, ctx -> {
                     try {
                         never.await();
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
                     return ok("k", 1);
-                }),
+                }), Duration.ofMillis(500)),
                 worker("throws", Stage.InformationCollection, calls, ctx -> {
                     throw new IllegalStateException("boom");
                 }),
@@ -461,6 +475,11 @@ class StageRunnerTest {
         assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "InformationCollection", "result", "fail").count()).isEqualTo(1);
         assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "InformationCollection", "result", "success").count()).isEqualTo(1);
         assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "Diagnosis", "result", "fail").count()).isEqualTo(1);
+        // KubeDiag counted a command that ran as a success, whatever its exit code; one refused as a failure
+        KubeDiagMetrics kubediag = KubeDiagMetrics.of(registry);
+        assertThat(kubediag.get(KubeDiagMetric.INFORMATION_MANAGER_COMMAND_EXECUTOR_SUCCESS_COUNT)).isEqualTo(1);
+        assertThat(kubediag.get(KubeDiagMetric.INFORMATION_MANAGER_COMMAND_EXECUTOR_FAIL_COUNT)).isEqualTo(1);
+        assertThat(kubediag.get(KubeDiagMetric.DIAGNOSER_CHAIN_COMMAND_EXECUTOR_SUCCESS_COUNT)).isEqualTo(1);
     }
 
     @Test
@@ -478,6 +497,7 @@ class StageRunnerTest {
         assertThat(payload(ProfilerFinished.class, 0).getError())
                 .isEqualTo("profiler heap: java profiling is not available in this agent (no profiler engine for java is installed)");
         assertThat(registry.counter(AgentMetrics.PROFILER, "stage", "Diagnosis", "result", "fail").count()).isEqualTo(1);
+        assertThat(KubeDiagMetrics.of(registry).get(KubeDiagMetric.DIAGNOSER_CHAIN_PROFILER_FAIL_COUNT)).isEqualTo(1);
     }
 
     @Test

@@ -60,6 +60,18 @@ public class AbnormalSourceSpec {
         public Map<String, String> involvedObject;
         /** Patterns over the event source ({@code component}, {@code host}). */
         public Map<String, String> source;
+        /** The event's {@code firstTimestamp}, as Go prints a time: {@code 2021-03-01 08:10:12 +0000 UTC}. */
+        public String firstTimestamp;
+        /** The event's {@code lastTimestamp}, as Go prints a time. */
+        public String lastTimestamp;
+        /** The event's {@code count} in decimal ({@code 0} when absent): a pattern, not a number. */
+        public String count;
+        /** The event's {@code action}. */
+        public String action;
+        /** The event's {@code reportingComponent} (the name of the field in KubeDiag's Go type). */
+        public String reportingController;
+        /** The event's {@code reportingInstance}. */
+        public String reportingInstance;
     }
 
     /** Regular expressions over an alert; every given one must match. */
@@ -78,7 +90,13 @@ public class AbnormalSourceSpec {
         public String alertName;
         /** Label name to pattern; a label missing from the alert does not match. */
         public Map<String, String> labels;
-        /** Annotation name to pattern. */
+        /** Annotation name to pattern; an annotation missing from the alert does not match. */
         public Map<String, String> annotations;
+        /** The alert's {@code startsAt}, as Go prints a time: {@code 2021-03-01 08:10:12.123 +0000 UTC}. */
+        public String startsAt;
+        /** The alert's {@code endsAt}, as Go prints a time. */
+        public String endsAt;
+        /** The alert's {@code generatorURL}. */
+        public String generatorURL;
     }
 }

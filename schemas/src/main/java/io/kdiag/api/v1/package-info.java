@@ -4,7 +4,9 @@
  * {@code Diagnoser} and {@code Recoverer}, and {@code AbnormalSource} (rules that turn Kubernetes Events and Prometheus
  * alerts into Abnormals).
  *
- * <p>The model keeps the original KubeDiag field names (the union of v0.1.0 and v0.1.6), so existing manifests and
- * remote processors keep working. The CRDs in {@code deploy/base/crds} are generated from these classes.
+ * <p>The model keeps the original KubeDiag field names: every field of v0.1.6, plus v0.1.0's {@code skip*} flags and
+ * registration {@code ip}/{@code port}, so existing manifests and remote processors keep working. v0.1.0's probe and
+ * metrics fields of registrations ({@code readinessProbe}, {@code metricPath}) and their {@code status.lastDiagnosis} /
+ * {@code status.lastRecovery} are not kept. The CRDs in {@code deploy/base/crds} are generated from these classes.
  */
 package io.kdiag.api.v1;

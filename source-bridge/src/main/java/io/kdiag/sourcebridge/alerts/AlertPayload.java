@@ -22,7 +22,9 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Reads the alert payloads Alertmanager and Prometheus send: the v1 push format (a JSON list of alerts, as
  * {@code POST /api/v1/alerts} takes) and the webhook format ({@code {"version":"4","status":...,"alerts":[...]}} from
- * {@code webhook_configs}). The shape is detected, not the path.
+ * {@code webhook_configs}). The shape is detected, not the path. Alerts are read one by one, as KubeDiag handled them:
+ * one that is not an alert (no {@code alertname} label, a mistyped field or time) is set aside with the reason, and
+ * the others still count.
  */
 final class AlertPayload {
     private static final JsonMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
@@ -46,7 +48,25 @@ final class AlertPayload {
         }
     }
 
-    /** A body that is not an alert payload; the message says where it goes wrong. */
+    /**
+     * An entry of the payload that is not an alert.
+     *
+     * @param entry the entry as sent
+     * @param message where it goes wrong
+     */
+    record Invalid(Object entry, String message) {
+    }
+
+    /**
+     * What a payload holds.
+     *
+     * @param alerts its alerts, in order
+     * @param invalid its entries that are not alerts
+     */
+    record Payload(List<Alert> alerts, List<Invalid> invalid) {
+    }
+
+    /** A body that is not an alert payload at all; the message says where it goes wrong. */
     static final class Malformed extends Exception {
         private static final long serialVersionUID = 1L;
 
@@ -56,7 +76,7 @@ final class AlertPayload {
     }
 
     /** Parses a body; {@code now} decides which {@code endsAt} lie in the past. */
-    static List<Alert> parse(String body, Instant now) throws Malformed {
+    static Payload parse(String body, Instant now) throws Malformed {
         Object root;
         try {
             root = JSON.readValue(body, Object.class);
@@ -78,10 +98,15 @@ final class AlertPayload {
             throw new Malformed("the body must be a list of alerts or an Alertmanager webhook payload, not " + typeOf(root));
         }
         List<Alert> parsed = new ArrayList<>();
+        List<Invalid> invalid = new ArrayList<>();
         for (int i = 0; i < alerts.size(); i++) {
-            parsed.add(alert(alerts.get(i), path + "[" + i + "]", now));
+            try {
+                parsed.add(alert(alerts.get(i), path + "[" + i + "]", now));
+            } catch (Malformed e) {
+                invalid.add(new Invalid(alerts.get(i), e.getMessage()));
+            }
         }
-        return parsed;
+        return new Payload(List.copyOf(parsed), List.copyOf(invalid));
     }
 
     private static Alert alert(Object value, String path, Instant now) throws Malformed {

@@ -28,13 +28,17 @@ import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.PodReference;
 import io.kdiag.common.http.HttpResponses;
+import io.kdiag.common.metrics.KubeDiagMetric;
+import io.kdiag.common.metrics.KubeDiagMetrics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.sourcebridge.gate.BridgeMetrics;
 import io.kdiag.sourcebridge.gate.Gate;
+import io.kdiag.sourcebridge.gate.SourceDeadLetters;
 import io.kdiag.sourcebridge.gate.Submission;
 import io.kdiag.sourcebridge.gate.Verdict;
 import io.kdiag.sourcebridge.request.AbnormalNames;
+import io.kdiag.sourcebridge.request.Refusal;
 import io.kdiag.sourcebridge.rules.RuleBook;
 import io.kdiag.sourcebridge.rules.RuleMatch;
 import io.kdiag.sourcebridge.rules.SourceRule;
@@ -44,11 +48,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Alertmanager endpoint: {@code POST /api/v1/alerts}, {@code /api/v2/alerts} and {@code /webhook} take a list of
- * alerts or a webhook payload (either shape on every path); {@code GET /healthz} answers {@code ok}. Each firing alert is
- * matched against the PrometheusAlert rules; the first match becomes {@code prometheus-alert.<alertname>.<fp7>} on the
- * node named by the rule's {@code nodeNameReferenceLabel} (else the pod of the {@code namespace}/{@code pod} labels).
- * The answer comes once the forwarded alerts are committed: 200 with counts, 400 with the reason for a malformed
- * body, 503 if the gate could not take them (Alertmanager then retries).
+ * alerts or a webhook payload (either shape on every path); {@code GET /healthz} answers {@code ok}. Alerts are handled
+ * one by one, as KubeDiag did: each firing alert is matched against the PrometheusAlert rules; the first match becomes
+ * {@code prometheus-alert.<alertname>.<fp7>} on the node named by the rule's {@code nodeNameReferenceLabel} (else the
+ * pod of the {@code namespace}/{@code pod} labels); a match without a node, and an entry that is not an alert, are
+ * dead-lettered ({@link SourceDeadLetters}) while the others go on. The answer comes once the forwarded alerts are
+ * committed: 200 with counts, 400 with the reason for a body that is no alert payload at all, 503 if the gate could
+ * not take them (Alertmanager then retries).
  */
 public final class AlertReceiver implements AutoCloseable {
     static final String SOURCE = BridgeMetrics.SOURCE_PROMETHEUS_ALERT;
@@ -65,29 +71,34 @@ public final class AlertReceiver implements AutoCloseable {
     private final RuleBook rules;
     private final String abnormalNamespace;
     private final BiFunction<String, String, String> podNode;
+    private final SourceDeadLetters deadLetters;
     private final MeterRegistry registry;
+    private final KubeDiagMetrics kubediag;
 
     private AlertReceiver(HttpServer server, ExecutorService executor, Gate gate, RuleBook rules, String abnormalNamespace,
-            BiFunction<String, String, String> podNode, MeterRegistry registry) {
+            BiFunction<String, String, String> podNode, SourceDeadLetters deadLetters, MeterRegistry registry) {
         this.server = server;
         this.executor = executor;
         this.gate = gate;
         this.rules = rules;
         this.abnormalNamespace = abnormalNamespace;
         this.podNode = podNode;
+        this.deadLetters = deadLetters;
         this.registry = registry;
+        this.kubediag = KubeDiagMetrics.of(registry);
     }
 
     /**
      * Serves on {@code port} (0 picks a free one) on all interfaces.
      *
      * @param podNode the node of a pod (namespace, name), or {@code null}; without a cluster it always answers {@code null}
+     * @param deadLetters where matched alerts without a node and entries that are not alerts go
      */
     public static AlertReceiver start(int port, Gate gate, RuleBook rules, String abnormalNamespace,
-            BiFunction<String, String, String> podNode, MeterRegistry registry) throws IOException {
+            BiFunction<String, String, String> podNode, SourceDeadLetters deadLetters, MeterRegistry registry) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> new Thread(r, "kdiag-alert-receiver"));
-        AlertReceiver receiver = new AlertReceiver(server, executor, gate, rules, abnormalNamespace, podNode, registry);
+        AlertReceiver receiver = new AlertReceiver(server, executor, gate, rules, abnormalNamespace, podNode, deadLetters, registry);
         server.createContext("/", receiver::handle);
         server.setExecutor(executor);
         server.start();
@@ -120,6 +131,7 @@ public final class AlertReceiver implements AutoCloseable {
     }
 
     private void receive(HttpExchange exchange) throws IOException {
+        kubediag.increment(KubeDiagMetric.PROMETHEUS_ALERT_RECEIVED_COUNT);
         byte[] body;
         try (InputStream in = exchange.getRequestBody()) {
             body = in.readNBytes(MAX_BODY + 1);
@@ -131,24 +143,33 @@ public final class AlertReceiver implements AutoCloseable {
                     drained += n;
                 }
                 exchange.getResponseHeaders().add("Connection", "close");
+                kubediag.increment(KubeDiagMetric.ALERTMANAGER_ABNORMAL_GENERATION_ERROR_COUNT);
                 HttpResponses.send(exchange, 413, "application/json", ApiSerialization.json(Map.of("reason", "PayloadTooLarge",
                         "message", "the body is over " + MAX_BODY + " bytes")));
                 return;
             }
         }
-        List<AlertPayload.Alert> alerts;
+        AlertPayload.Payload payload;
         try {
-            alerts = AlertPayload.parse(new String(body, StandardCharsets.UTF_8), Instant.now());
+            payload = AlertPayload.parse(new String(body, StandardCharsets.UTF_8), Instant.now());
         } catch (AlertPayload.Malformed e) {
             BridgeMetrics.unforwarded(registry, SOURCE, "malformed");
+            kubediag.increment(KubeDiagMetric.ALERTMANAGER_ABNORMAL_GENERATION_ERROR_COUNT);
             LOG.info("refusing an alert payload: {}", e.getMessage());
             HttpResponses.send(exchange, 400, "application/json", ApiSerialization.json(Map.of("reason", "MalformedAlerts", "message", e.getMessage())));
             return;
         }
+        kubediag.increment(KubeDiagMetric.ALERTMANAGER_ABNORMAL_GENERATION_SUCCESS_COUNT);
         Map<String, Integer> counts = new LinkedHashMap<>();
-        counts.put("alerts", alerts.size());
+        counts.put("alerts", payload.alerts().size() + payload.invalid().size());
+        for (AlertPayload.Invalid invalid : payload.invalid()) {
+            String json = ApiSerialization.json(invalid.entry());
+            deadLetters.report(SOURCE, new Refusal(Refusal.Kind.BAD_SHAPE, invalid.message()), AbnormalNames.hash(json, 16),
+                    invalid.entry());
+            counts.merge("invalid", 1, Integer::sum);
+        }
         List<CompletableFuture<Verdict>> verdicts = new ArrayList<>();
-        for (AlertPayload.Alert alert : alerts) {
+        for (AlertPayload.Alert alert : payload.alerts()) {
             String outcome = offer(alert, verdicts);
             if (outcome != null) {
                 counts.merge(outcome, 1, Integer::sum);
@@ -162,6 +183,10 @@ public final class AlertReceiver implements AutoCloseable {
             }
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("alerts were not committed: {}", e.toString());
+            verdicts.stream().filter(v -> !v.isDone() || v.isCompletedExceptionally()).forEach(v -> {
+                kubediag.increment(KubeDiagMetric.ALERTMANAGER_ABNORMAL_GENERATION_ERROR_COUNT);
+                kubediag.increment(KubeDiagMetric.SOURCE_MANAGER_SYNC_ERROR_COUNT);
+            });
             HttpResponses.send(exchange, 503, "application/json", ApiSerialization.json(Map.of("reason", "Unavailable",
                     "message", "the bridge could not forward the alerts now; send them again")));
             return;
@@ -171,38 +196,50 @@ public final class AlertReceiver implements AutoCloseable {
             return;
         }
         outcomes.forEach((outcome, n) -> counts.put(outcome.name().toLowerCase(Locale.ROOT).replace('_', '-'), n));
-        HttpResponses.send(exchange, 200, "application/json", ApiSerialization.json(counts));
+        Map<String, Object> answer = new LinkedHashMap<>(counts);
+        if (counts.containsKey("unmatched")) {
+            answer.put("unmatchedReason", rules.whyNoAlertRuleMatched());
+        }
+        HttpResponses.send(exchange, 200, "application/json", ApiSerialization.json(answer));
     }
 
-    /** Submits a firing alert that a rule matches; returns why it was not submitted, or {@code null} if it was. */
+    /**
+     * Submits a firing alert that a rule matches; returns why it was not submitted ({@code resolved}, {@code unmatched},
+     * {@code no-node}), or {@code null} if it was.
+     */
     private String offer(AlertPayload.Alert alert, List<CompletableFuture<Verdict>> verdicts) {
         if (alert.resolved()) {
             BridgeMetrics.unforwarded(registry, SOURCE, "resolved");
             return "resolved";
         }
-        Optional<RuleMatch> match = match(alert);
-        if (match.isEmpty()) {
+        // as KubeDiag's source manager: every firing alert looked at without error is a sync, matched or not
+        Optional<SourceRule> rule = rules.firstMatching(alert.alert());
+        if (rule.isEmpty()) {
+            BridgeMetrics.unforwarded(registry, SOURCE, "no-rule");
+            kubediag.increment(KubeDiagMetric.SOURCE_MANAGER_SYNC_SUCCESS_COUNT);
             return "unmatched";
+        }
+        Optional<RuleMatch> match = match(alert, rule.get());
+        if (match.isEmpty()) {
+            kubediag.increment(KubeDiagMetric.SOURCE_MANAGER_SYNC_SUCCESS_COUNT);
+            return "no-node";
         }
         CompletableFuture<Verdict> verdict = gate.submit(match.get().submission());
         verdicts.add(verdict);
         verdict.thenAcceptAsync(v -> {
+            kubediag.increment(KubeDiagMetric.SOURCE_MANAGER_SYNC_SUCCESS_COUNT);
             if (v.outcome() == Verdict.Outcome.FORWARDED) {
-                rules.recordLastAbnormal(match.get().rule(), match.get().submission().request().getName());
+                kubediag.increment(KubeDiagMetric.PROMETHEUS_ALERT_GENERATED_ABNORMAL_CREATION_COUNT);
+                rules.recordLastAbnormal(match.get().rule(), match.get().submission().request());
             }
         }, executor);
         return null;
     }
 
-    /** The first matching rule's abnormal for a firing alert, or empty when no rule matches or no node is known. */
-    Optional<RuleMatch> match(AlertPayload.Alert alert) {
-        Optional<SourceRule> rule = rules.firstMatching(alert.alert());
-        if (rule.isEmpty()) {
-            BridgeMetrics.unforwarded(registry, SOURCE, "no-rule");
-            return Optional.empty();
-        }
+    /** The abnormal {@code rule} starts for a firing alert it matched, or empty (and a dead letter) when no node is known. */
+    Optional<RuleMatch> match(AlertPayload.Alert alert, SourceRule rule) {
         Map<String, String> labels = alert.alert().labels;
-        String label = rule.get().nodeNameReferenceLabel();
+        String label = rule.nodeNameReferenceLabel();
         String node = label == null || label.isBlank() ? null : blankToNull(labels.get(label));
         String podNamespace = blankToNull(labels.get("namespace"));
         String podName = blankToNull(labels.get("pod"));
@@ -210,12 +247,16 @@ public final class AlertReceiver implements AutoCloseable {
             node = podNode.apply(podNamespace, podName);
         }
         if (node == null) {
-            BridgeMetrics.unforwarded(registry, SOURCE, "no-node");
-            LOG.info("alert matched rule={} but names no node alertname={} fingerprint={}", rule.get().key(), alert.alertName(),
-                    alert.fingerprint());
+            Map<String, Object> original = new LinkedHashMap<>(ApiSerialization.jsonObject(ApiSerialization.json(alert.alert())));
+            original.put("fingerprint", alert.fingerprint());
+            deadLetters.report(SOURCE, new Refusal(Refusal.Kind.NO_NODE, "alert " + alert.alertName() + " (fingerprint "
+                    + alert.fingerprint() + ") matched the AbnormalSource " + rule.key() + " but names no node: "
+                    + (label == null || label.isBlank() ? "the rule has no nodeNameReferenceLabel" : "it has no label " + label)
+                    + (podNamespace != null && podName != null ? ", and the pod " + podNamespace + "/" + podName + " is not known"
+                            : ", nor labels namespace and pod of a pod to take the node from")), alert.fingerprint(), original);
             return Optional.empty();
         }
-        AbnormalSpec spec = rule.get().abnormalSpec(node);
+        AbnormalSpec spec = rule.abnormalSpec(node);
         spec.source = SourceRule.ALERT;
         spec.prometheusAlert = alert.alert();
         if (podNamespace != null && podName != null) {
@@ -237,7 +278,7 @@ public final class AlertReceiver implements AutoCloseable {
                 .setSpec(ApiSerialization.json(spec))
                 .setLabels(Map.of())
                 .build();
-        return Optional.of(new RuleMatch(rule.get(), new Submission(SOURCE, request, "alert/" + fingerprint, true, true)));
+        return Optional.of(new RuleMatch(rule, new Submission(SOURCE, request, "alert/" + fingerprint, true, true)));
     }
 
     private static String blankToNull(String value) {

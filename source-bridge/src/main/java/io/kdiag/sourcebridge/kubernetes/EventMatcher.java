@@ -15,41 +15,39 @@ import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.PodReference;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
-import io.kdiag.sourcebridge.gate.BridgeMetrics;
+import io.kdiag.sourcebridge.gate.SourceDeadLetters;
 import io.kdiag.sourcebridge.gate.Submission;
 import io.kdiag.sourcebridge.request.AbnormalNames;
+import io.kdiag.sourcebridge.request.Refusal;
 import io.kdiag.sourcebridge.rules.RuleBook;
 import io.kdiag.sourcebridge.rules.RuleMatch;
 import io.kdiag.sourcebridge.rules.SourceRule;
-import io.micrometer.core.instrument.MeterRegistry;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The abnormal a Kubernetes Event starts: the first matching KubernetesEvent rule's, named
  * {@code kubernetes-event.<eventNs>.<eventName>}, on the event's node ({@code source.host}, else the involved pod's node,
- * else the involved Node). An occurrence is identified by the event's uid and count; the repeat key is the event's
- * namespace/name. Needs no cluster, so the benchmarks measure the bridge's per-event work with it.
+ * else the involved Node; a match without any is dead-lettered). An occurrence is identified by the event's uid and count;
+ * the repeat key is the event's namespace/name. Needs no cluster, so the benchmarks measure the bridge's per-event work
+ * with it.
  */
 public final class EventMatcher {
-    private static final Logger LOG = LoggerFactory.getLogger(EventMatcher.class);
-
     private final RuleBook rules;
     private final String abnormalNamespace;
     private final BiFunction<String, String, String> podNode;
-    private final MeterRegistry registry;
+    private final SourceDeadLetters deadLetters;
 
     /**
      * A matcher over {@code rules}, starting abnormals in {@code abnormalNamespace}.
      *
      * @param podNode the node of a pod (namespace, name), or {@code null}
-     * @param registry where events that match but have no node are counted
+     * @param deadLetters where events that match but have no node go
      */
-    public EventMatcher(RuleBook rules, String abnormalNamespace, BiFunction<String, String, String> podNode, MeterRegistry registry) {
+    public EventMatcher(RuleBook rules, String abnormalNamespace, BiFunction<String, String, String> podNode,
+            SourceDeadLetters deadLetters) {
         this.rules = rules;
         this.abnormalNamespace = abnormalNamespace;
         this.podNode = podNode;
-        this.registry = registry;
+        this.deadLetters = deadLetters;
     }
 
     /** The submission for an event: the first matching rule's abnormal, or empty when no rule matches or no node is known. */
@@ -67,19 +65,21 @@ public final class EventMatcher {
         if (node == null && involved != null && "Node".equals(involved.getKind())) {
             node = blankToNull(involved.getName());
         }
-        if (node == null) {
-            BridgeMetrics.unforwarded(registry, EventSource.SOURCE, "no-node");
-            LOG.info("event matched rule={} but has no node namespace={} name={}", rule.get().key(),
-                    event.getMetadata().getNamespace(), event.getMetadata().getName());
-            return Optional.empty();
-        }
         String eventNamespace = event.getMetadata().getNamespace();
         String eventName = event.getMetadata().getName();
+        // a shallow copy without managedFields; the informer's object itself must not change
+        Event copy = new EventBuilder(event).editMetadata().withManagedFields((List<ManagedFieldsEntry>) null).endMetadata().build();
+        if (node == null) {
+            deadLetters.report(EventSource.SOURCE, new Refusal(Refusal.Kind.NO_NODE, "event " + eventNamespace + "/" + eventName
+                    + " (reason " + event.getReason() + ") matched the AbnormalSource " + rule.get().key()
+                    + " but names no node: no source.host, and its involved object is "
+                    + (involved == null ? "missing" : aboutPod ? "a pod whose node is not known" : "neither a pod nor a node")),
+                    eventNamespace + "/" + eventName, copy);
+            return Optional.empty();
+        }
         AbnormalSpec spec = rule.get().abnormalSpec(node);
         spec.source = SourceRule.EVENT;
-        // a shallow copy without managedFields; the informer's object itself must not change
-        spec.kubernetesEvent = new EventBuilder(event).editMetadata().withManagedFields((List<ManagedFieldsEntry>) null)
-                .endMetadata().build();
+        spec.kubernetesEvent = copy;
         if (aboutPod) {
             PodReference pod = new PodReference();
             pod.namespace = involved.getNamespace();

@@ -10,7 +10,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.regex.Matcher;
+
+import com.google.re2j.Matcher;
 
 /**
  * Follows one log file with {@code tail -F} semantics: it survives rotation (a new inode at the path: the old file is read
@@ -29,6 +30,7 @@ final class FileFollower implements Follower {
     private FileChannel channel;
     private long inode = -1;
     private long position;
+    private boolean createdAfterStart;
 
     FileFollower(MonitorConfig monitor, Path file, Checkpoints checkpoints, LineSink sink) {
         this.monitor = monitor;
@@ -50,7 +52,9 @@ final class FileFollower implements Follower {
         try {
             current = inode(file);
         } catch (NoSuchFileException e) {
-            return; // rotated away and not created again yet: the old file was read to its end before
+            // rotated away and not created again yet (the old file was read to its end before), or not there yet
+            createdAfterStart |= channel == null;
+            return;
         }
         if (channel == null) {
             open(current);
@@ -76,7 +80,8 @@ final class FileFollower implements Follower {
         Properties saved = checkpoints.load(id);
         inode = current;
         if (saved.isEmpty()) {
-            position = channel.size(); // a first start reports what happens from now on
+            // a first start reports what happens from now on: all of a file that appeared after it
+            position = createdAfterStart ? 0 : channel.size();
         } else if (Long.parseLong(saved.getProperty("inode")) == current) {
             long offset = Long.parseLong(saved.getProperty("offset"));
             position = offset <= channel.size() ? offset : 0;

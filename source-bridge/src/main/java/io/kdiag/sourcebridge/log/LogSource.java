@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node-local log source: follows the logs named by node-problem-detector monitor files (kmsg, journald, files),
- * and turns each line a rule matches into an abnormal for this node ({@code log.<reason>.<hash>}, origin {@code Log},
+ * and turns each match of a rule, as NPD matches ({@link LogBuffer}), into an abnormal for this node ({@code log.<reason>.<hash>}, origin {@code Log},
  * spec from the reason's template, the line in {@code context.logEntry}), through the same {@link Gate} as the bridge.
  * A follower's checkpoint moves past a line only once the abnormals it started are committed, and the gate remembers
  * every line's uid, so lines are reported once across crashes and restarts.
@@ -44,6 +45,8 @@ public final class LogSource implements AutoCloseable, LineSink {
     private final CrMirror mirror;
     private final List<Thread> threads = new ArrayList<>();
     private final List<Follower> followers = new ArrayList<>();
+    /** The latest messages of each monitor's log, by {@link MonitorConfig#id()}; each used by its follower's thread only. */
+    private final Map<String, LogBuffer> buffers = new ConcurrentHashMap<>();
     private final CompletableFuture<Void> failed = new CompletableFuture<>();
     private volatile boolean running = true;
 
@@ -122,11 +125,14 @@ public final class LogSource implements AutoCloseable, LineSink {
 
     @Override
     public void accept(MonitorConfig monitor, List<LogLine> lines) throws Exception {
+        LogBuffer buffer = buffers.computeIfAbsent(monitor.id(), id -> new LogBuffer(monitor.bufferSize()));
         List<CompletableFuture<Verdict>> verdicts = new ArrayList<>();
         for (LogLine line : lines) {
+            buffer.push(line.message());
             for (MonitorConfig.Rule rule : monitor.rules()) {
-                if (rule.matches(line.message())) {
-                    verdicts.add(gate.submit(submission(monitor, rule, line)));
+                String matched = buffer.match(rule);
+                if (matched != null) {
+                    verdicts.add(gate.submit(submission(monitor, rule, line, matched)));
                 }
             }
         }
@@ -135,8 +141,8 @@ public final class LogSource implements AutoCloseable, LineSink {
         }
     }
 
-    /** The abnormal a rule's match on a line starts. */
-    Submission submission(MonitorConfig monitor, MonitorConfig.Rule rule, LogLine line) {
+    /** The abnormal a rule's match ending in {@code line} starts; {@code message}: the messages it matched. */
+    Submission submission(MonitorConfig monitor, MonitorConfig.Rule rule, LogLine line, String message) {
         String identity = node + "/" + line.position() + "/" + rule.reason();
         AbnormalSpec spec = templates.specFor(rule.reason());
         spec.nodeName = node;
@@ -151,7 +157,7 @@ public final class LogSource implements AutoCloseable, LineSink {
             entry.put("condition", rule.condition());
         }
         entry.put("reason", rule.reason());
-        entry.put("message", line.message());
+        entry.put("message", message);
         context.put("logEntry", entry);
         spec.context = context;
         AbnormalRequest request = AbnormalRequest.newBuilder()

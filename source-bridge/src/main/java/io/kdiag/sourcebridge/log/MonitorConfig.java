@@ -10,9 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
+import com.google.re2j.Matcher;
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 import io.kdiag.common.config.ConfigException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
@@ -22,8 +23,9 @@ import tools.jackson.databind.json.JsonMapper;
  * A node-problem-detector system-log-monitor configuration ({@code kernel-monitor.json}, {@code docker-monitor.json},
  * ...), read unchanged: {@code plugin} ({@code kmsg}, {@code journald}, {@code filelog}), {@code pluginConfig},
  * {@code logPath}, {@code lookback}, {@code bufferSize}, {@code source}, {@code metricsReporting}, {@code conditions}
- * and {@code rules}. A rule's pattern must match at the end of the log message, as in NPD (the pattern gets {@code \z}
- * appended and is searched for).
+ * and {@code rules}. Patterns are RE2, as NPD's Go {@code regexp} (here re2j, linear in the text). A rule matches as in
+ * NPD: its pattern, with {@code \z} appended (not grouped), is searched in the last {@code bufferSize} messages joined
+ * by newlines ({@link LogBuffer}), so it must match at the end of the newest message and may span several.
  *
  * @param file where it was read from
  * @param plugin which log it follows
@@ -32,15 +34,21 @@ import tools.jackson.databind.json.JsonMapper;
  * @param messagePattern filelog only: its first group is the message of a line (lines it does not match are skipped)
  * @param journalIdentifier journald only: the {@code SYSLOG_IDENTIFIER} to follow
  * @param lookback on a first start (no checkpoint), how far back kmsg records are still reported; {@code null}: none
+ * @param bufferSize how many of the latest messages a pattern is matched over (NPD's default: 10)
  * @param rules the rules, in order
  */
 record MonitorConfig(Path file, String plugin, String logPath, String source, Pattern messagePattern, String journalIdentifier,
-        Duration lookback, List<Rule> rules) {
+        Duration lookback, int bufferSize, List<Rule> rules) {
     private static final JsonMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
     private static final Set<String> FIELDS = Set.of("plugin", "pluginConfig", "logPath", "lookback", "bufferSize", "source",
             "metricsReporting", "conditions", "rules");
     private static final Set<String> RULE_FIELDS = Set.of("type", "condition", "reason", "pattern", "patternGeneratedMessageSuffix");
     private static final Set<String> PLUGINS = Set.of("kmsg", "journald", "filelog");
+    private static final Pattern DURATION_PART = Pattern.compile("(\\d+)(ms|h|m|s)");
+    /** NPD's default {@code bufferSize}. */
+    static final int DEFAULT_BUFFER_SIZE = 10;
+    /** A larger window costs every line that much more matching, for patterns spanning that many messages. */
+    private static final int MAX_BUFFER_SIZE = 100;
 
     /**
      * One NPD rule.
@@ -48,12 +56,10 @@ record MonitorConfig(Path file, String plugin, String logPath, String source, Pa
      * @param type {@code temporary} or {@code permanent}
      * @param condition the node condition a permanent rule sets, or {@code null}
      * @param reason what the problem is called, e.g. {@code OOMKilling}
-     * @param pattern NPD's pattern, matched at the end of the message
+     * @param pattern NPD's pattern with {@code \z} appended, as NPD compiles it
+     * @param messageSuffix NPD's {@code patternGeneratedMessageSuffix}, or {@code null}
      */
-    record Rule(String type, String condition, String reason, Pattern pattern) {
-        boolean matches(String message) {
-            return pattern.matcher(message).find();
-        }
+    record Rule(String type, String condition, String reason, Pattern pattern, String messageSuffix) {
     }
 
     /** Reads and checks one file; the {@link ConfigException} names the file and what is wrong. */
@@ -101,7 +107,7 @@ record MonitorConfig(Path file, String plugin, String logPath, String source, Pa
         String identifier = null;
         if ("filelog".equals(plugin) && pluginConfig.get("message") != null) {
             message = compile(file, string(file, pluginConfig, "message", true), "pluginConfig.message", false);
-            if (message.matcher("").groupCount() < 1) {
+            if (message.groupCount() < 1) {
                 throw fail(file, "pluginConfig.message must have a group that captures the message");
             }
         }
@@ -131,10 +137,21 @@ record MonitorConfig(Path file, String plugin, String logPath, String source, Pa
                 throw fail(file, path + ".reason must not be empty");
             }
             rules.add(new Rule(type, string(file, rule, "condition", false), reason,
-                    compile(file, string(file, rule, "pattern", true), path + ".pattern", true)));
+                    compile(file, string(file, rule, "pattern", true), path + ".pattern", true),
+                    string(file, rule, "patternGeneratedMessageSuffix", false)));
         }
         return new MonitorConfig(file, plugin, logPath, source == null ? plugin : source, message, identifier,
-                lookback(file, string(file, root, "lookback", false)), List.copyOf(rules));
+                lookback(file, string(file, root, "lookback", false)), bufferSize(file, root.get("bufferSize")), List.copyOf(rules));
+    }
+
+    private static int bufferSize(Path file, Object value) {
+        if (value == null) {
+            return DEFAULT_BUFFER_SIZE;
+        }
+        if (!(value instanceof Integer size) || size < 1 || size > MAX_BUFFER_SIZE) {
+            throw fail(file, "bufferSize must be a whole number from 1 to " + MAX_BUFFER_SIZE + ", not " + value);
+        }
+        return size;
     }
 
     /** A Go duration as NPD writes it: {@code 5m}, {@code 1h30m}, {@code 90s}. */
@@ -142,7 +159,7 @@ record MonitorConfig(Path file, String plugin, String logPath, String source, Pa
         if (text == null || text.isBlank()) {
             return null;
         }
-        java.util.regex.Matcher part = Pattern.compile("(\\d+)(ms|h|m|s)").matcher(text);
+        Matcher part = DURATION_PART.matcher(text);
         Duration total = Duration.ZERO;
         int end = 0;
         while (part.find() && part.start() == end) {
@@ -163,9 +180,10 @@ record MonitorConfig(Path file, String plugin, String logPath, String source, Pa
 
     private static Pattern compile(Path file, String pattern, String path, boolean atEnd) {
         try {
-            return Pattern.compile(atEnd ? "(?:" + pattern + ")\\z" : pattern);
+            // NPD appends \z without a group: "a|b" means a|(b\z), and so it does here
+            return Pattern.compile(atEnd ? pattern + "\\z" : pattern);
         } catch (PatternSyntaxException e) {
-            throw fail(file, path + " is not a valid regular expression: " + e.getDescription() + " near index " + e.getIndex());
+            throw fail(file, path + " is not a valid RE2 regular expression: " + e.getMessage());
         }
     }
 

@@ -1,6 +1,11 @@
 package io.kdiag.sourcebridge.rules;
 
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -13,8 +18,11 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.kdiag.api.Annotations;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.PrometheusAlert;
+import io.kdiag.common.config.ConfigException;
+import io.kdiag.schemas.avro.AbnormalRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * The AbnormalSource rules in force, ordered by namespace/name so "first match wins" means the same on every
  * replica and after every restart. Rules are read as raw JSON so an unknown or mistyped field is reported rather than
  * silently dropped; a rule that does not compile is skipped and gets the annotation {@link SourceRule#RULE_ERROR} with
- * the reason (the AbnormalSource status schema has only {@code lastAbnormal}).
+ * the reason (the AbnormalSource status schema has only {@code lastAbnormal}, KubeDiag's).
  */
 public final class RuleBook implements AutoCloseable {
     /** The AbnormalSource resource, read as raw JSON. */
@@ -32,12 +40,18 @@ public final class RuleBook implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RuleBook.class);
 
     private final KubernetesClient client;
+    private final ZoneId localZone;
     private final Map<String, SourceRule> rules = new ConcurrentSkipListMap<>();
     private SharedIndexInformer<GenericKubernetesResource> informer;
 
-    /** A rule book fed by an informer on {@code client}, or, with {@code null}, only through {@link #update}. */
-    public RuleBook(KubernetesClient client) {
+    /**
+     * A rule book fed by an informer on {@code client}, or, with {@code null}, only through {@link #update}.
+     *
+     * @param localZone the zone KubeDiag's process ran in: the zone of the times its templates match
+     */
+    public RuleBook(KubernetesClient client, ZoneId localZone) {
         this.client = client;
+        this.localZone = localZone;
     }
 
     /** Starts following the AbnormalSources of every namespace. */
@@ -62,8 +76,32 @@ public final class RuleBook implements AutoCloseable {
     }
 
     /** Compiles an AbnormalSource and puts it in force, or takes it out and records why it cannot be used. */
-    @SuppressWarnings("unchecked")
     public void update(GenericKubernetesResource resource) {
+        String namespace = resource.getMetadata().getNamespace();
+        String name = resource.getMetadata().getName();
+        Map<String, String> annotations = resource.getMetadata().getAnnotations();
+        String error = compile(resource);
+        String recorded = annotations == null ? null : annotations.get(SourceRule.RULE_ERROR);
+        if (client != null && !java.util.Objects.equals(recorded, error)) {
+            annotate(namespace, name, error);
+        }
+    }
+
+    /**
+     * Puts a rule read from a file in force; a CR of the same namespace and name replaces it.
+     *
+     * @throws ConfigException naming the file and rule, with why it cannot be used (what a CR is annotated with)
+     */
+    public void load(RuleFiles.Rule rule) {
+        String error = compile(rule.resource());
+        if (error != null) {
+            throw new ConfigException(rule.origin() + " cannot be used: " + error);
+        }
+    }
+
+    /** Compiles an AbnormalSource into the book; returns why it cannot be used (and takes it out), or null. */
+    @SuppressWarnings("unchecked")
+    private String compile(GenericKubernetesResource resource) {
         String namespace = resource.getMetadata().getNamespace();
         String name = resource.getMetadata().getName();
         Map<String, String> annotations = resource.getMetadata().getAnnotations();
@@ -73,17 +111,14 @@ public final class RuleBook implements AutoCloseable {
             if (spec != null && !(spec instanceof Map)) {
                 throw new SourceRule.InvalidRule("spec must be an object");
             }
-            SourceRule rule = SourceRule.compile(namespace, name, (Map<String, Object>) spec, annotations);
+            SourceRule rule = SourceRule.compile(namespace, name, (Map<String, Object>) spec, annotations, localZone);
             rules.put(rule.key(), rule);
         } catch (SourceRule.InvalidRule e) {
             rules.remove(namespace + "/" + name);
             error = e.getMessage();
             LOG.warn("skipping the AbnormalSource namespace={} name={}: {}", namespace, name, error);
         }
-        String recorded = annotations == null ? null : annotations.get(SourceRule.RULE_ERROR);
-        if (client != null && !java.util.Objects.equals(recorded, error)) {
-            annotate(namespace, name, error);
-        }
+        return error;
     }
 
     private void annotate(String namespace, String name, String error) {
@@ -114,6 +149,19 @@ public final class RuleBook implements AutoCloseable {
         return first(r -> r.isAlertRule() && r.matches(alert));
     }
 
+    /**
+     * Why nothing matched an alert, for the webhook's answer: no PrometheusAlert rule is loaded, or which ones were
+     * tried (at most ten named).
+     */
+    public String whyNoAlertRuleMatched() {
+        List<String> tried = rules.values().stream().filter(SourceRule::isAlertRule).map(SourceRule::key).toList();
+        if (tried.isEmpty()) {
+            return "no PrometheusAlert rule is loaded: create an AbnormalSource, or give the bridge rule files (kdiag.rules)";
+        }
+        return "none of the " + tried.size() + " PrometheusAlert rule(s) matched: " + String.join(", ", tried.subList(0, Math.min(10, tried.size())))
+                + (tried.size() > 10 ? ", ..." : "");
+    }
+
     private Optional<SourceRule> first(Predicate<SourceRule> test) {
         return rules.values().stream().filter(test).findFirst();
     }
@@ -123,15 +171,23 @@ public final class RuleBook implements AutoCloseable {
         return rules.size();
     }
 
-    /** Writes {@code status.lastAbnormal} of the rule that started {@code abnormal}; a no-op without a cluster. */
-    public void recordLastAbnormal(SourceRule rule, String abnormal) {
+    /**
+     * Writes {@code status.lastAbnormal} of the rule that started {@code abnormal}: its name, namespace, the uid it runs
+     * under (annotation {@code kdiag.io/uid}) and when it was forwarded; a no-op without a cluster.
+     */
+    public void recordLastAbnormal(SourceRule rule, AbnormalRequest abnormal) {
         if (client == null) {
             return;
         }
+        Map<String, Object> lastAbnormal = new LinkedHashMap<>();
+        lastAbnormal.put("name", abnormal.getName());
+        lastAbnormal.put("namespace", abnormal.getNamespace());
+        lastAbnormal.put("annotations", Map.of(Annotations.UID, abnormal.getUid()));
+        lastAbnormal.put("creationTimestamp", DateTimeFormatter.ISO_INSTANT.format(abnormal.getRequestedAt().truncatedTo(ChronoUnit.SECONDS)));
         try {
             client.genericKubernetesResources(ABNORMAL_SOURCES).inNamespace(rule.namespace()).withName(rule.name())
                     .editStatus(current -> {
-                        current.getAdditionalProperties().put("status", Map.of("lastAbnormal", abnormal));
+                        current.getAdditionalProperties().put("status", Map.of("lastAbnormal", lastAbnormal));
                         return current;
                     });
         } catch (KubernetesClientException e) {

@@ -3,16 +3,17 @@ package io.kdiag.sourcebridge.rules;
 import static io.kdiag.sourcebridge.request.ErrorText.quoted;
 import static io.kdiag.sourcebridge.request.ErrorText.typeOf;
 
+import java.time.ZoneId;
 import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.kdiag.api.ApiSerialization;
@@ -26,11 +27,14 @@ import io.kdiag.sourcebridge.request.Refusal;
 import io.kdiag.sourcebridge.request.RequestValidator;
 
 /**
- * One compiled {@code AbnormalSource}: the original KubeDiag's source template over a Kubernetes Event or a
- * Prometheus alert. Each given pattern must match its field; an empty pattern matches anything; a label or annotation
- * the alert lacks does not match. Patterns are unanchored ({@code find}) as the original's Go {@code MatchString}, unless
- * the AbnormalSource carries the annotation {@code kdiag.io/match-mode: anchored}, which makes each pattern match its
- * whole field.
+ * One compiled {@code AbnormalSource}: KubeDiag's source template over a Kubernetes Event or a Prometheus alert,
+ * matched as KubeDiag v0.1.6 did. Patterns are RE2 (Go's {@code regexp}, here re2j: linear time in the text, whatever
+ * the pattern), searched unanchored as Go's {@code MatchString}, unless the AbnormalSource carries the annotation
+ * {@code kdiag.io/match-mode: anchored}, which makes each pattern match its whole field. Each given pattern must match
+ * its field's text; an empty pattern matches anything. A field the event or alert lacks is matched as Go's zero value:
+ * {@code ""}, {@code 0} for {@code count}, Go's zero time for a time; but a label or annotation the alert lacks does
+ * not match at all. Times are matched as Go prints them ({@link GoTimeText}), and the template's
+ * {@code reportingController} is the event's {@code reportingComponent}, as in KubeDiag's Go type.
  *
  * <p>{@link #compile} is strict: an unknown field, a value of the wrong type, an invalid pattern or a spec part the
  * {@link RequestValidator} would refuse makes the whole rule invalid, with a message that says where.
@@ -48,12 +52,17 @@ public final class SourceRule {
             "assignedRecoverers", "commandExecutors", "profilers", "context");
     private static final Set<String> TEMPLATE_FIELDS = Set.of("type", "kubernetesEventTemplate", "prometheusAlertTemplate");
     private static final Set<String> EVENT_TEMPLATE_FIELDS = Set.of("regexp");
-    private static final Set<String> EVENT_FIELDS = Set.of("name", "namespace", "reason", "message", "type", "involvedObject", "source");
+    /** The event template's fields that are one pattern each. */
+    private static final List<String> EVENT_TEXT_FIELDS = List.of("name", "namespace", "reason", "message", "firstTimestamp",
+            "lastTimestamp", "count", "type", "action", "reportingController", "reportingInstance");
+    private static final Set<String> EVENT_FIELDS = union(EVENT_TEXT_FIELDS, "involvedObject", "source");
     private static final Set<String> INVOLVED_FIELDS =
             Set.of("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath");
     private static final Set<String> EVENT_SOURCE_FIELDS = Set.of("component", "host");
     private static final Set<String> ALERT_TEMPLATE_FIELDS = Set.of("regexp", "nodeNameReferenceLabel");
-    private static final Set<String> ALERT_FIELDS = Set.of("alertName", "labels", "annotations");
+    /** The alert template's fields that are one pattern each. */
+    private static final List<String> ALERT_TEXT_FIELDS = List.of("alertName", "startsAt", "endsAt", "generatorURL");
+    private static final Set<String> ALERT_FIELDS = union(ALERT_TEXT_FIELDS, "labels", "annotations");
 
     private final String namespace;
     private final String name;
@@ -63,9 +72,10 @@ public final class SourceRule {
     private final Map<String, Pattern> labels;
     private final Map<String, Pattern> annotations;
     private final String nodeNameReferenceLabel;
+    private final ZoneId localZone;
 
     private SourceRule(String namespace, String name, String type, AbnormalSourceSpec spec, Map<String, Pattern> fields,
-            Map<String, Pattern> labels, Map<String, Pattern> annotations, String nodeNameReferenceLabel) {
+            Map<String, Pattern> labels, Map<String, Pattern> annotations, String nodeNameReferenceLabel, ZoneId localZone) {
         this.namespace = namespace;
         this.name = name;
         this.type = type;
@@ -74,6 +84,13 @@ public final class SourceRule {
         this.labels = labels;
         this.annotations = annotations;
         this.nodeNameReferenceLabel = nodeNameReferenceLabel;
+        this.localZone = localZone;
+    }
+
+    private static Set<String> union(List<String> fields, String... more) {
+        Set<String> all = new HashSet<>(fields);
+        all.addAll(List.of(more));
+        return Set.copyOf(all);
     }
 
     /** Thrown for an AbnormalSource that cannot be used; the message says what to fix. */
@@ -90,9 +107,10 @@ public final class SourceRule {
      *
      * @param spec the {@code spec} object as the API server returned it
      * @param annotations the AbnormalSource's annotations, for {@link #MATCH_MODE}
+     * @param localZone the zone KubeDiag's process ran in, for the text of times ({@link GoTimeText})
      */
-    static SourceRule compile(String namespace, String name, Map<String, Object> spec, Map<String, String> annotations)
-            throws InvalidRule {
+    static SourceRule compile(String namespace, String name, Map<String, Object> spec, Map<String, String> annotations,
+            ZoneId localZone) throws InvalidRule {
         boolean anchored = matchMode(annotations);
         if (spec == null) {
             throw new InvalidRule("spec is required, with a sourceTemplate");
@@ -118,7 +136,7 @@ public final class SourceRule {
             Map<String, Object> regexp = object(event, "regexp", path);
             if (regexp != null) {
                 known(regexp, EVENT_FIELDS, path);
-                for (String field : List.of("name", "namespace", "reason", "message", "type")) {
+                for (String field : EVENT_TEXT_FIELDS) {
                     putPattern(fields, field, regexp.get(field), path + "." + field, anchored);
                 }
                 patterns(regexp, "involvedObject", INVOLVED_FIELDS, path, anchored, fields, "involvedObject.");
@@ -135,7 +153,9 @@ public final class SourceRule {
             Map<String, Object> regexp = object(alert, "regexp", path);
             if (regexp != null) {
                 known(regexp, ALERT_FIELDS, path);
-                putPattern(fields, "alertName", regexp.get("alertName"), path + ".alertName", anchored);
+                for (String field : ALERT_TEXT_FIELDS) {
+                    putPattern(fields, field, regexp.get(field), path + "." + field, anchored);
+                }
                 patterns(regexp, "labels", null, path, anchored, labels, "");
                 patterns(regexp, "annotations", null, path, anchored, annotationPatterns, "");
             }
@@ -149,7 +169,8 @@ public final class SourceRule {
         } catch (RuntimeException e) {
             throw new InvalidRule("spec does not fit the AbnormalSource schema: " + ErrorText.detail(e));
         }
-        SourceRule rule = new SourceRule(namespace, name, (String) type, typed, fields, labels, annotationPatterns, nodeLabel);
+        SourceRule rule = new SourceRule(namespace, name, (String) type, typed, fields, labels, annotationPatterns, nodeLabel,
+                localZone);
         rule.checkCopiedParts();
         return rule;
     }
@@ -202,8 +223,8 @@ public final class SourceRule {
             // an empty pattern matches anything in either mode
             into.put(key, Pattern.compile(anchored && !text.isEmpty() ? "\\A(?:" + text + ")\\z" : text));
         } catch (PatternSyntaxException e) {
-            throw new InvalidRule(path + " is not a valid regular expression: " + e.getDescription() + " near index "
-                    + e.getIndex() + " of " + quoted(text));
+            // re2j's message is Go's, e.g. error parsing regexp: missing closing ): `(disk`
+            throw new InvalidRule(path + " is not a valid RE2 regular expression: " + e.getMessage());
         }
     }
 
@@ -260,43 +281,63 @@ public final class SourceRule {
         return nodeNameReferenceLabel;
     }
 
-    /** Whether every pattern matches the event; a missing field reads as the empty string, as in the original. */
+    /** Whether every pattern matches the event. */
     boolean matches(Event event) {
-        ObjectReference involved = event.getInvolvedObject() != null ? event.getInvolvedObject() : new ObjectReference();
-        io.fabric8.kubernetes.api.model.EventSource source =
-                event.getSource() != null ? event.getSource() : new io.fabric8.kubernetes.api.model.EventSource();
         for (Map.Entry<String, Pattern> entry : fields.entrySet()) {
-            String value = switch (entry.getKey()) {
-                case "name" -> event.getMetadata() == null ? null : event.getMetadata().getName();
-                case "namespace" -> event.getMetadata() == null ? null : event.getMetadata().getNamespace();
-                case "reason" -> event.getReason();
-                case "message" -> event.getMessage();
-                case "type" -> event.getType();
-                case "involvedObject.kind" -> involved.getKind();
-                case "involvedObject.namespace" -> involved.getNamespace();
-                case "involvedObject.name" -> involved.getName();
-                case "involvedObject.uid" -> involved.getUid();
-                case "involvedObject.apiVersion" -> involved.getApiVersion();
-                case "involvedObject.resourceVersion" -> involved.getResourceVersion();
-                case "involvedObject.fieldPath" -> involved.getFieldPath();
-                case "source.component" -> source.getComponent();
-                case "source.host" -> source.getHost();
-                default -> throw new IllegalStateException("no event field " + entry.getKey());
-            };
-            if (!entry.getValue().matcher(value == null ? "" : value).find()) {
+            if (!entry.getValue().matcher(eventText(event, entry.getKey())).find()) {
                 return false;
             }
         }
         return true;
     }
 
+    /** The text of an event's field as KubeDiag matched it: Go's zero value when absent. */
+    private String eventText(Event event, String field) {
+        ObjectReference involved = event.getInvolvedObject();
+        io.fabric8.kubernetes.api.model.EventSource source = event.getSource();
+        String text = switch (field) {
+            case "name" -> event.getMetadata() == null ? null : event.getMetadata().getName();
+            case "namespace" -> event.getMetadata() == null ? null : event.getMetadata().getNamespace();
+            case "reason" -> event.getReason();
+            case "message" -> event.getMessage();
+            case "type" -> event.getType();
+            case "action" -> event.getAction();
+            case "firstTimestamp" -> GoTimeText.eventTime(event.getFirstTimestamp(), localZone);
+            case "lastTimestamp" -> GoTimeText.eventTime(event.getLastTimestamp(), localZone);
+            // KubeDiag's strconv.Itoa of the int32: 0 when absent, never series.count
+            case "count" -> String.valueOf(event.getCount() == null ? 0 : event.getCount());
+            // the Go field ReportingController is the JSON field reportingComponent
+            case "reportingController" -> event.getReportingComponent();
+            case "reportingInstance" -> event.getReportingInstance();
+            case "involvedObject.kind" -> involved == null ? null : involved.getKind();
+            case "involvedObject.namespace" -> involved == null ? null : involved.getNamespace();
+            case "involvedObject.name" -> involved == null ? null : involved.getName();
+            case "involvedObject.uid" -> involved == null ? null : involved.getUid();
+            case "involvedObject.apiVersion" -> involved == null ? null : involved.getApiVersion();
+            case "involvedObject.resourceVersion" -> involved == null ? null : involved.getResourceVersion();
+            case "involvedObject.fieldPath" -> involved == null ? null : involved.getFieldPath();
+            case "source.component" -> source == null ? null : source.getComponent();
+            case "source.host" -> source == null ? null : source.getHost();
+            default -> throw new IllegalStateException("no event field " + field);
+        };
+        return text == null ? "" : text;
+    }
+
     /** Whether every pattern matches the alert; a label or annotation the alert lacks does not match. */
     boolean matches(PrometheusAlert alert) {
         Map<String, String> alertLabels = alert.labels == null ? Map.of() : alert.labels;
         Map<String, String> alertAnnotations = alert.annotations == null ? Map.of() : alert.annotations;
-        Pattern alertName = fields.get("alertName");
-        if (alertName != null && !alertName.matcher(alertLabels.getOrDefault("alertname", "")).find()) {
-            return false;
+        for (Map.Entry<String, Pattern> entry : fields.entrySet()) {
+            String text = switch (entry.getKey()) {
+                case "alertName" -> alertLabels.getOrDefault("alertname", "");
+                case "startsAt" -> GoTimeText.alertTime(alert.startsAt, localZone);
+                case "endsAt" -> GoTimeText.alertTime(alert.endsAt, localZone);
+                case "generatorURL" -> alert.generatorURL == null ? "" : alert.generatorURL;
+                default -> throw new IllegalStateException("no alert field " + entry.getKey());
+            };
+            if (!entry.getValue().matcher(text).find()) {
+                return false;
+            }
         }
         return matchAll(labels, alertLabels) && matchAll(annotations, alertAnnotations);
     }
@@ -304,11 +345,7 @@ public final class SourceRule {
     private static boolean matchAll(Map<String, Pattern> patterns, Map<String, String> values) {
         for (Map.Entry<String, Pattern> entry : patterns.entrySet()) {
             String value = values.get(entry.getKey());
-            if (value == null) {
-                return false;
-            }
-            Matcher matcher = entry.getValue().matcher(value);
-            if (!matcher.find()) {
+            if (value == null || !entry.getValue().matcher(value).find()) {
                 return false;
             }
         }

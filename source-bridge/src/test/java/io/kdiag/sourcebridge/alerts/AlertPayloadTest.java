@@ -24,7 +24,7 @@ class AlertPayloadTest {
 
     @Test
     void shouldReadThePrometheusV1ListAndTellResolvedByEndsAt() throws Exception {
-        List<AlertPayload.Alert> alerts = AlertPayload.parse(V1_LIST, NOW);
+        List<AlertPayload.Alert> alerts = AlertPayload.parse(V1_LIST, NOW).alerts();
 
         assertThat(alerts).extracting(AlertPayload.Alert::alertName).containsExactly("KubePodNotReady", "NodeFilesystemAlmostOutOfSpace");
         assertThat(alerts).extracting(AlertPayload.Alert::resolved).containsExactly(false, true);
@@ -34,7 +34,7 @@ class AlertPayloadTest {
 
     @Test
     void shouldReadTheWebhookPayloadWithItsFingerprintsAndStatuses() throws Exception {
-        List<AlertPayload.Alert> alerts = AlertPayload.parse(Samples.WEBHOOK_V4, NOW);
+        List<AlertPayload.Alert> alerts = AlertPayload.parse(Samples.WEBHOOK_V4, NOW).alerts();
 
         assertThat(alerts).extracting(AlertPayload.Alert::fingerprint).containsExactly("c0ffee0123456789", "0badcafe00000000");
         assertThat(alerts).extracting(AlertPayload.Alert::resolved).as("Go's zero endsAt is not the past").containsExactly(false, true);
@@ -51,15 +51,30 @@ class AlertPayloadTest {
     }
 
     @Test
-    void shouldRefuseMalformedPayloadsWithTheReason() {
+    void shouldRefuseABodyThatIsNoAlertPayloadWithTheReason() {
         assertThatThrownBy(() -> AlertPayload.parse("[{\"labels\": ", NOW)).hasMessageStartingWith("the body is not valid JSON: ");
         assertThatThrownBy(() -> AlertPayload.parse("{\"version\": \"4\"}", NOW)).hasMessageStartingWith("the body is an object without an \"alerts\" list");
         assertThatThrownBy(() -> AlertPayload.parse("\"firing\"", NOW)).hasMessageStartingWith("the body must be a list of alerts");
-        assertThatThrownBy(() -> AlertPayload.parse("[{\"labels\": {\"alertname\": 1}}]", NOW))
-                .hasMessage("[0].labels.alertname must be a string, not a number");
-        assertThatThrownBy(() -> AlertPayload.parse("{\"alerts\": [{\"labels\": {}}]}", NOW)).hasMessage("alerts[0].labels.alertname is required");
-        assertThatThrownBy(() -> AlertPayload.parse("[{\"labels\": {\"alertname\": \"A\"}, \"startsAt\": \"yesterday\"}]", NOW))
-                .hasMessageStartingWith("[0].startsAt must be an RFC 3339 time");
-        assertThatThrownBy(() -> AlertPayload.parse("[1]", NOW)).hasMessage("[0] must be an object, not a number");
+    }
+
+    @Test
+    void shouldSetAsideEachEntryThatIsNotAnAlertAndReadTheOthers() throws Exception {
+        // as KubeDiag, alert by alert: an alert without labels, or mistyped, does not sink the others
+        AlertPayload.Payload payload = AlertPayload.parse("""
+                [{"labels": {"alertname": 1}},
+                 {"labels": {"alertname": "KubePodNotReady", "node": "node-1"}},
+                 {"annotations": {"summary": "no labels at all"}},
+                 {"labels": {"alertname": "A"}, "startsAt": "yesterday"},
+                 1]""", NOW);
+
+        assertThat(payload.alerts()).extracting(AlertPayload.Alert::alertName).containsExactly("KubePodNotReady");
+        assertThat(payload.invalid()).extracting(AlertPayload.Invalid::message).containsExactly(
+                "[0].labels.alertname must be a string, not a number",
+                "[2].labels.alertname is required",
+                "[3].startsAt must be an RFC 3339 time such as 2026-01-31T12:00:00Z, not 'yesterday'",
+                "[4] must be an object, not a number");
+        assertThat(payload.invalid().get(1).entry()).isEqualTo(Map.of("annotations", Map.of("summary", "no labels at all")));
+        assertThat(AlertPayload.parse("{\"alerts\": [{\"labels\": {}}]}", NOW).invalid()).extracting(AlertPayload.Invalid::message)
+                .containsExactly("alerts[0].labels.alertname is required");
     }
 }

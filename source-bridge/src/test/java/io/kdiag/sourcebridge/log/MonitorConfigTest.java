@@ -25,8 +25,13 @@ class MonitorConfigTest {
         }
     }
 
-    static List<String> reasons(MonitorConfig monitor, String message) {
-        return monitor.rules().stream().filter(r -> r.matches(message)).map(MonitorConfig.Rule::reason).toList();
+    /** The reasons of the rules that match after {@code messages} were logged, in order, into a fresh buffer. */
+    static List<String> reasons(MonitorConfig monitor, String... messages) {
+        LogBuffer buffer = new LogBuffer(monitor.bufferSize());
+        for (String message : messages) {
+            buffer.push(message);
+        }
+        return monitor.rules().stream().filter(r -> buffer.match(r) != null).map(MonitorConfig.Rule::reason).toList();
     }
 
     @Test
@@ -64,6 +69,39 @@ class MonitorConfigTest {
     }
 
     @Test
+    void shouldMatchAPatternOverSeveralMessagesAsNpdsBufferDoes() {
+        // the two-line OOM rule of node-problem-detector's kernel-monitor.json before 2020
+        MonitorConfig monitor = MonitorConfig.parse(Path.of("old-kernel-monitor.json"), """
+                {"plugin": "kmsg", "bufferSize": 10, "rules": [{"type": "temporary", "reason": "OOMKilling",
+                  "pattern": "Memory cgroup out of memory: Kill process \\\\d+ (.+) score \\\\d+ or sacrifice child\\\\nKilled process \\\\d+ (.+) total-vm:\\\\d+kB, anon-rss:\\\\d+kB, file-rss:\\\\d+kB.*",
+                  "patternGeneratedMessageSuffix": "see the node's memory limits"}]}""");
+        String first = "Memory cgroup out of memory: Kill process 4242 (java) score 998 or sacrifice child";
+        String second = "Killed process 4242 (java) total-vm:4862012kB, anon-rss:3045672kB, file-rss:0kB";
+        LogBuffer buffer = new LogBuffer(monitor.bufferSize());
+        buffer.push("kernel: eth0: link up");
+        buffer.push(first);
+        assertThat(buffer.match(monitor.rules().get(0))).isNull();
+        buffer.push(second);
+        assertThat(buffer.match(monitor.rules().get(0))).isEqualTo(first + "\n" + second + "; see the node's memory limits");
+        buffer.push("kernel: eth0: link down");
+        assertThat(buffer.match(monitor.rules().get(0))).as("a match must end with the newest message").isNull();
+    }
+
+    @Test
+    void shouldAppendTheEndAnchorWithoutAGroupAsNpdDoes() {
+        MonitorConfig monitor = MonitorConfig.parse(Path.of("m.json"), """
+                {"plugin": "kmsg", "rules": [{"type": "temporary", "reason": "Either", "pattern": "alpha|beta"}]}""");
+        // alpha|beta\z: alpha anywhere, beta only at the end
+        assertThat(reasons(monitor, "alpha, then more")).containsExactly("Either");
+        assertThat(reasons(monitor, "beta, then more")).isEmpty();
+        assertThat(reasons(monitor, "then beta")).containsExactly("Either");
+        // a pattern that starts with ^ never matches while the buffer holds earlier (or not yet filled) slots
+        MonitorConfig anchored = MonitorConfig.parse(Path.of("m.json"), """
+                {"plugin": "kmsg", "rules": [{"type": "temporary", "reason": "Start", "pattern": "^Remounting"}]}""");
+        assertThat(reasons(anchored, "Remounting")).isEmpty();
+    }
+
+    @Test
     void shouldRefuseMalformedMonitorsNamingTheProblem() {
         Path file = Path.of("bad.json");
         assertThatThrownBy(() -> MonitorConfig.parse(file, "{\"plugin\": \"kmsg\", \"rules\": ["))
@@ -73,7 +111,9 @@ class MonitorConfigTest {
         assertThatThrownBy(() -> MonitorConfig.parse(file, "{\"plugin\": \"kmsg\", \"rule\": []}"))
                 .hasMessageContaining("unknown field 'rule'");
         assertThatThrownBy(() -> MonitorConfig.parse(file, "{\"plugin\": \"kmsg\", \"rules\": [{\"type\": \"temporary\", \"reason\": \"X\", \"pattern\": \"(\"}]}"))
-                .hasMessageContaining("rules[0].pattern is not a valid regular expression");
+                .hasMessageContaining("rules[0].pattern is not a valid RE2 regular expression: error parsing regexp: missing closing ): `(\\z`");
+        assertThatThrownBy(() -> MonitorConfig.parse(file, "{\"plugin\": \"kmsg\", \"bufferSize\": 0, \"rules\": []}"))
+                .hasMessageContaining("bufferSize must be a whole number from 1 to 100, not 0");
         assertThatThrownBy(() -> MonitorConfig.parse(file, "{\"plugin\": \"kmsg\", \"rules\": [{\"type\": \"sometimes\", \"reason\": \"X\", \"pattern\": \"x\"}]}"))
                 .hasMessageContaining("rules[0].type must be temporary or permanent");
         assertThatThrownBy(() -> MonitorConfig.parse(file, "{\"plugin\": \"kmsg\", \"lookback\": \"five\", \"rules\": []}"))

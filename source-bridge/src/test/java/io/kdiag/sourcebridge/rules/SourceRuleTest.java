@@ -9,6 +9,7 @@ import static io.kdiag.sourcebridge.Samples.eventRule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 class SourceRuleTest {
     static SourceRule compile(Map<String, Object> spec, Map<String, String> annotations) throws Exception {
-        return SourceRule.compile("kube-diagnoser", "rule", spec, annotations);
+        return SourceRule.compile("kube-diagnoser", "rule", spec, annotations, ZoneOffset.UTC);
     }
 
     @Test
@@ -74,9 +75,10 @@ class SourceRuleTest {
     @Test
     void shouldRefuseRulesThatCannotBeUsedWithAReasonNamingThePlace() {
         assertThatThrownBy(() -> compile(eventRule("{\"reason\": \"Back(Off\"}"), null))
-                .hasMessageStartingWith("spec.sourceTemplate.kubernetesEventTemplate.regexp.reason is not a valid regular expression: ");
-        assertThatThrownBy(() -> compile(eventRule("{\"firstTimestamp\": \"2024\"}"), null))
-                .hasMessageStartingWith("unknown field 'spec.sourceTemplate.kubernetesEventTemplate.regexp.firstTimestamp'");
+                .hasMessage("spec.sourceTemplate.kubernetesEventTemplate.regexp.reason is not a valid RE2 regular expression: "
+                        + "error parsing regexp: missing closing ): `Back(Off`");
+        assertThatThrownBy(() -> compile(eventRule("{\"firstSeen\": \"2024\"}"), null))
+                .hasMessageStartingWith("unknown field 'spec.sourceTemplate.kubernetesEventTemplate.regexp.firstSeen'");
         assertThatThrownBy(() -> compile(eventRule("{\"involvedObject\": {\"kind\": 3}}"), null))
                 .hasMessage("spec.sourceTemplate.kubernetesEventTemplate.regexp.involvedObject.kind must be a string, not a number");
         assertThatThrownBy(() -> compile(ApiSerialization.jsonObject("{\"sourceTemplate\": {\"type\": \"Probe\"}}"), null))
@@ -89,7 +91,7 @@ class SourceRuleTest {
 
     @Test
     void shouldApplyTheFirstMatchingRuleInNamespaceNameOrder() throws Exception {
-        RuleBook book = new RuleBook(null);
+        RuleBook book = new RuleBook(null, ZoneOffset.UTC);
         for (String name : List.of("b-rule", "a-rule")) {
             book.update(new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder().withNewMetadata()
                     .withNamespace("ops").withName(name).endMetadata()

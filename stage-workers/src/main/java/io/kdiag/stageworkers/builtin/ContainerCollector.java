@@ -28,6 +28,7 @@ import io.kdiag.stageworkers.spi.WorkResult;
  * unreadable.
  */
 public final class ContainerCollector implements StageWorker {
+    private static final int CALL_TIMEOUT_SECONDS = 60;
     /** The context key of the output. */
     public static final String CONTAINER_INFORMATION = "containerInformation";
     private static final List<String> DOCKER_SOCKETS = List.of("/var/run/docker.sock", "/run/docker.sock");
@@ -53,6 +54,12 @@ public final class ContainerCollector implements StageWorker {
     @Override
     public Stage stage() {
         return Stage.InformationCollection;
+    }
+
+    /** {@value #CALL_TIMEOUT_SECONDS} s, the timeoutSeconds of KubeDiag v0.1.6's registration of this built-in. */
+    @Override
+    public Duration timeout() {
+        return Duration.ofSeconds(CALL_TIMEOUT_SECONDS);
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -29,6 +30,7 @@ import io.kdiag.stageworkers.spi.WorkResult;
  * with {@code path} and {@code error}; disk usage that cannot be counted gives {@code diskUsageError}.
  */
 public final class FileStatusCollector implements StageWorker {
+    private static final int CALL_TIMEOUT_SECONDS = 300;
     /** The context key of the input paths. */
     public static final String FILE_PATHS = "filePathInformation";
     /** The context key of the output. */
@@ -55,6 +57,12 @@ public final class FileStatusCollector implements StageWorker {
     @Override
     public Stage stage() {
         return Stage.InformationCollection;
+    }
+
+    /** {@value #CALL_TIMEOUT_SECONDS} s, the timeoutSeconds of KubeDiag v0.1.6's registration of this built-in. */
+    @Override
+    public Duration timeout() {
+        return Duration.ofSeconds(CALL_TIMEOUT_SECONDS);
     }
 
     @Override

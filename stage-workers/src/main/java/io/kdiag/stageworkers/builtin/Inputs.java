@@ -47,6 +47,14 @@ final class Inputs {
         throw new InputException("InvalidInput", what + " must be a list");
     }
 
+    /**
+     * Whether a pod of {@code podInformation} is bound to {@code node}. Processors on pods look only at this node's: a
+     * pod of another node given in {@code spec.context} is never acted on here.
+     */
+    static boolean onNode(Map<?, ?> pod, String node) {
+        return pod.get("spec") instanceof Map<?, ?> spec && node.equals(spec.get("nodeName"));
+    }
+
     static long integer(Object value, String what) throws InputException {
         if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
             return n.longValue();

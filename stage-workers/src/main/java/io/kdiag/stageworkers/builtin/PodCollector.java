@@ -1,5 +1,6 @@
 package io.kdiag.stageworkers.builtin;
 
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import io.kdiag.stageworkers.spi.WorkResult;
  * Without a cluster it fails with {@code NoCluster}.
  */
 public final class PodCollector implements StageWorker {
+    private static final int CALL_TIMEOUT_SECONDS = 60;
     /** The context key of the output. */
     public static final String POD_INFORMATION = "podInformation";
 
@@ -30,6 +32,12 @@ public final class PodCollector implements StageWorker {
     @Override
     public Stage stage() {
         return Stage.InformationCollection;
+    }
+
+    /** {@value #CALL_TIMEOUT_SECONDS} s, the timeoutSeconds of KubeDiag v0.1.6's registration of this built-in. */
+    @Override
+    public Duration timeout() {
+        return Duration.ofSeconds(CALL_TIMEOUT_SECONDS);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.kdiag.stageworkers.builtin;
 
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -16,13 +17,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code pod-disk-usage-diagnoser}: the pods of {@code podInformation} (from pod-collector) that use the most disk
- * under {@code /var/lib/kubelet/pods/<uid>} (volumes, including emptyDir, and container logs links), counted at low
- * priority ({@code nice -n 19 ionice -c 3 du -s -B 1}, 60 s each); a directory du cannot count uses 0, as in the
+ * {@code pod-disk-usage-diagnoser}: the pods of {@code podInformation} (from pod-collector) bound to this node that use
+ * the most disk under {@code /var/lib/kubelet/pods/<uid>} (volumes, including emptyDir, and container logs links),
+ * counted at low priority ({@code nice -n 19 ionice -c 3 du -s -B 1}, 60 s each); a directory du cannot count uses 0, as in the
  * original. Output {@code podDiskUsageDiagnosis = [{metadata, diskUsage, path}]}, the 10 largest first, with the
  * host path; {@code podInformation} is removed.
  */
 public final class PodDiskUsageDiagnoser implements StageWorker {
+    private static final int CALL_TIMEOUT_SECONDS = 300;
     /** The context key of the output. */
     public static final String POD_DISK_USAGE_DIAGNOSIS = "podDiskUsageDiagnosis";
     static final String KUBELET_PODS = "/var/lib/kubelet/pods/";
@@ -50,13 +52,22 @@ public final class PodDiskUsageDiagnoser implements StageWorker {
         return Stage.Diagnosis;
     }
 
+    /** {@value #CALL_TIMEOUT_SECONDS} s, the timeoutSeconds of KubeDiag v0.1.6's registration of this built-in. */
+    @Override
+    public Duration timeout() {
+        return Duration.ofSeconds(CALL_TIMEOUT_SECONDS);
+    }
+
     @Override
     public WorkResult run(WorkContext ctx) throws InterruptedException {
         List<Map<String, Object>> usages = new ArrayList<>();
         try {
             for (Object p : Inputs.list(Inputs.required(ctx, PodCollector.POD_INFORMATION), PodCollector.POD_INFORMATION)) {
-                Map<?, ?> metadata = Inputs.map(Inputs.map(p, PodCollector.POD_INFORMATION + " entry").get("metadata"),
-                        PodCollector.POD_INFORMATION + " entry metadata");
+                Map<?, ?> pod = Inputs.map(p, PodCollector.POD_INFORMATION + " entry");
+                if (!Inputs.onNode(pod, ctx.nodeName())) {
+                    continue;
+                }
+                Map<?, ?> metadata = Inputs.map(pod.get("metadata"), PodCollector.POD_INFORMATION + " entry metadata");
                 if (!(metadata.get("uid") instanceof String uid) || !uid.matches("[0-9A-Za-z-]+")) {
                     return WorkResult.failed("InvalidInput", "pod " + metadata.get("namespace") + "/" + metadata.get("name")
                             + " has no valid metadata.uid: " + metadata.get("uid"));

@@ -6,6 +6,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -24,6 +25,7 @@ import io.kdiag.stageworkers.spi.WorkResult;
  * nice, memoryInfo). A process that vanishes or cannot be read while scanning is skipped.
  */
 public final class ProcessCollector implements StageWorker {
+    private static final int CALL_TIMEOUT_SECONDS = 120;
     /** The context key of the output. */
     public static final String PROCESS_INFORMATION = "processInformation";
     // USER_HZ: the unit of /proc times on every Linux architecture Kubernetes runs on
@@ -48,6 +50,12 @@ public final class ProcessCollector implements StageWorker {
     @Override
     public Stage stage() {
         return Stage.InformationCollection;
+    }
+
+    /** {@value #CALL_TIMEOUT_SECONDS} s, the timeoutSeconds of KubeDiag v0.1.6's registration of this built-in. */
+    @Override
+    public Duration timeout() {
+        return Duration.ofSeconds(CALL_TIMEOUT_SECONDS);
     }
 
     @Override

@@ -1,14 +1,15 @@
 package io.kdiag.stageworkers.builtin;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
 
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
@@ -17,11 +18,13 @@ import io.kdiag.stageworkers.spi.WorkResult;
 /**
  * {@code process-match-diagnoser}: identifies the fault when a process's command line matches a pattern. Input
  * {@code processMatch = {commandPattern, signal (default 15)}} and {@code processInformation} (from
- * process-collector); the pattern is searched (not anchored) in the command joined by spaces. PID 1 and the agent
+ * process-collector); the pattern, RE2 syntax (linear time in the text: a pattern from an abnormal cannot stall the
+ * agent), is searched (not anchored) in the command joined by spaces. PID 1 and the agent
  * never match. Output {@code processMatchDiagnosis} (the matching processes) and {@code signalRecovery}
  * ({@code [{pid, signal}]}, the input of signal-recoverer); {@code processInformation} is removed.
  */
 public final class ProcessMatchDiagnoser implements StageWorker {
+    private static final int CALL_TIMEOUT_SECONDS = 60;
     /** The context key of the input pattern. */
     public static final String PROCESS_MATCH = "processMatch";
     /** The context key of the matching processes. */
@@ -36,6 +39,12 @@ public final class ProcessMatchDiagnoser implements StageWorker {
     @Override
     public Stage stage() {
         return Stage.Diagnosis;
+    }
+
+    /** {@value #CALL_TIMEOUT_SECONDS} s, as KubeDiag v0.1.6's registrations of the diagnosers it had (it had no such built-in). */
+    @Override
+    public Duration timeout() {
+        return Duration.ofSeconds(CALL_TIMEOUT_SECONDS);
     }
 
     @Override
@@ -77,7 +86,7 @@ public final class ProcessMatchDiagnoser implements StageWorker {
         } catch (Inputs.InputException e) {
             return WorkResult.failed(e.reason(), e.getMessage());
         } catch (PatternSyntaxException e) {
-            return WorkResult.failed("InvalidInput", PROCESS_MATCH + ".commandPattern is not a valid regular expression: " + e.getDescription());
+            return WorkResult.failed("InvalidInput", PROCESS_MATCH + ".commandPattern is not a valid RE2 regular expression: " + e.getMessage());
         }
     }
 }

@@ -2,6 +2,7 @@ package io.kdiag.stageworkers.builtin;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +22,7 @@ import io.kdiag.stageworkers.spi.WorkResult;
  * {@code signalRecoveryResult} ({@code [{pid, signal, sent: true}]}).
  */
 public final class SignalRecoverer implements StageWorker {
+    private static final int CALL_TIMEOUT_SECONDS = 60;
     /** The context key of the input. */
     public static final String SIGNAL_RECOVERY = "signalRecovery";
     /** The context key of the output. */
@@ -35,6 +37,12 @@ public final class SignalRecoverer implements StageWorker {
     @Override
     public Stage stage() {
         return Stage.Recovery;
+    }
+
+    /** {@value #CALL_TIMEOUT_SECONDS} s, the timeoutSeconds of KubeDiag v0.1.6's registration of this built-in. */
+    @Override
+    public Duration timeout() {
+        return Duration.ofSeconds(CALL_TIMEOUT_SECONDS);
     }
 
     @Override

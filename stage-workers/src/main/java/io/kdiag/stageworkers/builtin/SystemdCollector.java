@@ -1,6 +1,7 @@
 package io.kdiag.stageworkers.builtin;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -26,6 +27,7 @@ import org.slf4j.LoggerFactory;
  * ({@code SystemdUnavailable}).
  */
 public final class SystemdCollector implements StageWorker {
+    private static final int CALL_TIMEOUT_SECONDS = 60;
     /** The context key of the input unit names. */
     public static final String UNIT_NAMES = "systemdUnitNameInformationContextKey";
     /** The context key of the output. */
@@ -56,6 +58,12 @@ public final class SystemdCollector implements StageWorker {
     @Override
     public Stage stage() {
         return Stage.InformationCollection;
+    }
+
+    /** {@value #CALL_TIMEOUT_SECONDS} s, the timeoutSeconds of KubeDiag v0.1.6's registration of this built-in. */
+    @Override
+    public Duration timeout() {
+        return Duration.ofSeconds(CALL_TIMEOUT_SECONDS);
     }
 
     @Override

@@ -23,9 +23,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code terminating-pod-diagnoser}: finds pods stuck in Terminating and the shims that hold them. Inputs
- * {@code podInformation} (pod-collector) and {@code processInformation} (process-collector). A pod is stuck when it
- * has a {@code deletionTimestamp}, its phase is not {@code Unknown}, and the deletion is older than its grace period
- * plus 30 seconds (the original added 30 ns). Its shims are {@code [docker-]containerd-shim -workdir <dir>} processes whose
+ * {@code podInformation} (pod-collector) and {@code processInformation} (process-collector); pods of other nodes are
+ * ignored. A pod is stuck when it has a {@code deletionTimestamp}, its phase is not {@code Unknown}, and the deletion is
+ * older than its grace period plus 30 seconds. The grace period is {@code metadata.deletionGracePeriodSeconds}, else
+ * {@code spec.terminationGracePeriodSeconds}, else Kubernetes' default of 30 seconds (KubeDiag added its two 30 s
+ * defaults as 30 ns). Its shims are {@code [docker-]containerd-shim -workdir <dir>} processes whose
  * last path element is one of its container ids (Docker's shim, one per container), and
  * {@code containerd-shim-*-v2 -id <id>} processes whose id is one of its container ids or its sandbox id (known
  * from the CRI annotations in containerd's task state). Output {@code terminatingPodDiagnosis} (the stuck pods) and
@@ -34,10 +36,13 @@ import org.slf4j.LoggerFactory;
  * {@code ShimNotFound}.
  */
 public final class TerminatingPodDiagnoser implements StageWorker {
+    private static final int CALL_TIMEOUT_SECONDS = 60;
     /** The context key of the stuck pods. */
     public static final String TERMINATING_POD_DIAGNOSIS = "terminatingPodDiagnosis";
     /** The grace the kubelet has beyond the pod's own, as the original's {@code PodKillGracePeriodSeconds}. */
     static final Duration KILL_GRACE = Duration.ofSeconds(30);
+    /** Kubernetes' {@code DefaultTerminationGracePeriodSeconds}. */
+    static final long DEFAULT_GRACE_SECONDS = 30;
     private static final long SIGKILL = 9;
     private static final Logger LOG = LoggerFactory.getLogger(TerminatingPodDiagnoser.class);
 
@@ -62,6 +67,12 @@ public final class TerminatingPodDiagnoser implements StageWorker {
         return Stage.Diagnosis;
     }
 
+    /** {@value #CALL_TIMEOUT_SECONDS} s, the timeoutSeconds of KubeDiag v0.1.6's registration of this built-in. */
+    @Override
+    public Duration timeout() {
+        return Duration.ofSeconds(CALL_TIMEOUT_SECONDS);
+    }
+
     /** A shim process and the id its command line names. */
     private record Shim(long pid, String id) {
     }
@@ -74,7 +85,7 @@ public final class TerminatingPodDiagnoser implements StageWorker {
             Instant now = clock.instant();
             for (Object p : Inputs.list(Inputs.required(ctx, PodCollector.POD_INFORMATION), PodCollector.POD_INFORMATION)) {
                 Map<?, ?> pod = Inputs.map(p, PodCollector.POD_INFORMATION + " entry");
-                if (isStuck(pod, now)) {
+                if (Inputs.onNode(pod, ctx.nodeName()) && isStuck(pod, now)) {
                     stuck.add(pod);
                 }
             }
@@ -135,8 +146,15 @@ public final class TerminatingPodDiagnoser implements StageWorker {
         } catch (DateTimeParseException e) {
             throw new Inputs.InputException("InvalidInput", "pod " + describe(pod) + " has an invalid deletionTimestamp " + deletion);
         }
-        Object grace = metadata.get("deletionGracePeriodSeconds");
-        long graceSeconds = grace == null ? 0 : Inputs.integer(grace, "deletionGracePeriodSeconds");
+        Map<?, ?> spec = pod.get("spec") instanceof Map<?, ?> m ? m : Map.of();
+        long graceSeconds;
+        if (metadata.get("deletionGracePeriodSeconds") != null) {
+            graceSeconds = Inputs.integer(metadata.get("deletionGracePeriodSeconds"), "deletionGracePeriodSeconds");
+        } else if (spec.get("terminationGracePeriodSeconds") != null) {
+            graceSeconds = Inputs.integer(spec.get("terminationGracePeriodSeconds"), "terminationGracePeriodSeconds");
+        } else {
+            graceSeconds = DEFAULT_GRACE_SECONDS;
+        }
         return now.isAfter(deletedAt.plusSeconds(graceSeconds).plus(KILL_GRACE));
     }
 

@@ -1,5 +1,7 @@
 package io.kdiag.stageworkers.spi;
 
+import java.time.Duration;
+
 import io.kdiag.schemas.avro.Stage;
 
 /**
@@ -13,6 +15,14 @@ public interface StageWorker {
 
     /** The stage this worker belongs to. */
     Stage stage();
+
+    /**
+     * How long a call may take when no registration of this name gives a {@code timeoutSeconds}; KubeDiag's default
+     * for a registration without one is 30 s. The policy's {@code maxTimeoutSeconds} caps it.
+     */
+    default Duration timeout() {
+        return Duration.ofSeconds(30);
+    }
 
     /**
      * Does the work for one abnormal.

@@ -17,6 +17,9 @@ import io.kdiag.stageworkers.spi.WorkContext;
 final class Contexts {
     static final long AGENT_PID = 4242;
 
+    /** The node the contexts run on, as in the seed's Abnormal. */
+    static final String NODE = "10.177.16.22";
+
     private Contexts() {
     }
 
@@ -29,7 +32,7 @@ final class Contexts {
     static WorkContext with(Path root, PodSource pods, Map<String, Object> specContext, Map<String, Object> statusContext) {
         AbnormalSpec spec = new AbnormalSpec();
         spec.context = specContext;
-        return new WorkContext("uid-1", "default", "abnormal", "10.177.16.22", spec, statusContext,
+        return new WorkContext("uid-1", "default", "abnormal", NODE, spec, statusContext,
                 TestNodes.with(HostPaths.of(root), AGENT_PID, pods));
     }
 
@@ -54,7 +57,7 @@ final class Contexts {
     }
 
     static CommandResult failed(List<String> command, String stderr) {
-        return new CommandResult(command, "", stderr, "exit code 1", CommandResult.Status.FAILED, 1);
+        return new CommandResult(command, "", stderr, "exit code 1", CommandResult.Status.EXITED_NON_ZERO, 1);
     }
 
     static CommandResult timedOut(List<String> command, int seconds) {

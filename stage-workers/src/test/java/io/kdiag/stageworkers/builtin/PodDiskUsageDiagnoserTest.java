@@ -17,9 +17,13 @@ class PodDiskUsageDiagnoserTest {
     Path root;
 
     private static Map<String, Object> pod(String name, String uid) {
+        return pod(name, uid, Contexts.NODE);
+    }
+
+    private static Map<String, Object> pod(String name, String uid, String node) {
         return Contexts.object("apiVersion", "v1", "kind", "Pod",
                 "metadata", Contexts.object("name", name, "namespace", "default", "uid", uid, "labels", Map.of("app", name)),
-                "spec", Map.of("nodeName", "10.177.16.22"));
+                "spec", Map.of("nodeName", node));
     }
 
     @SuppressWarnings("unchecked")
@@ -50,6 +54,15 @@ class PodDiskUsageDiagnoserTest {
         // a directory du cannot count (here: missing) uses 0, as in the original
         assertThat(diagnosis.get(3)).containsEntry("diskUsage", 0L);
         assertThat(result.removedKeys()).containsExactly("podInformation");
+    }
+
+    @Test
+    void shouldCountOnlyThePodsOfThisNode() throws Exception {
+        kubeletTree();
+        List<Object> pods = List.of(pod("big", "uid-big"), pod("elsewhere", "uid-mid", "node-9"));
+
+        assertThat(diagnosis(new PodDiskUsageDiagnoser().run(Contexts.at(root, null, Map.of("podInformation", pods)))))
+                .extracting(d -> (Object) ((Map<?, ?>) d.get("metadata")).get("name")).containsExactly("big");
     }
 
     @Test
@@ -100,7 +113,7 @@ class PodDiskUsageDiagnoserTest {
     void shouldRefuseMissingInputAndAPodWithoutAUsableUid() throws Exception {
         WorkResult missing = new PodDiskUsageDiagnoser().run(Contexts.at(root, null, null));
         WorkResult noUid = new PodDiskUsageDiagnoser().run(Contexts.at(root, null,
-                Map.of("podInformation", List.of(Map.of("metadata", Map.of("name", "x"))))));
+                Map.of("podInformation", List.of(Map.of("metadata", Map.of("name", "x"), "spec", Map.of("nodeName", Contexts.NODE))))));
         WorkResult escaping = new PodDiskUsageDiagnoser().run(Contexts.at(root, null,
                 Map.of("podInformation", List.of(pod("evil", "../../../etc")))));
 

@@ -83,5 +83,18 @@ class ProcessMatchDiagnoserTest {
                 Map.of("processInformation", PROCESSES)));
 
         assertThat(result.reason()).isEqualTo("InvalidInput");
+        assertThat(result.message()).isEqualTo("processMatch.commandPattern is not a valid RE2 regular expression: "
+                + "error parsing regexp: missing closing ): `(`");
+    }
+
+    @Test
+    void shouldMatchAPathologicalPatternInLinearTime() {
+        // searching a*a*a*a*a*a*b in a run of a's takes a backtracking engine (java.util.regex) time in the 7th power of its
+        // length (3 s for 50 characters), so this call would not return; RE2 takes time linear in it
+        Map<String, Object> process = Map.of("pid", 4242, "command", List.of("a".repeat(100_000)));
+        WorkResult result = diagnoser.run(context(Map.of("processMatch", Map.of("commandPattern", "a*a*a*a*a*a*b")),
+                Map.of("processInformation", List.of(process))));
+
+        assertThat(result.reason()).isEqualTo("NoMatchingProcess");
     }
 }

@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,10 +44,11 @@ class SeedPipelineTest {
 
         Map<String, Object> statusContext = new LinkedHashMap<>();
         WorkerCatalog catalog = WorkerCatalog.builtIns();
-        try (WorkerRunner runner = new WorkerRunner(Duration.ofSeconds(120), 2 * 1024 * 1024)) {
+        try (WorkerRunner runner = new WorkerRunner(2 * 1024 * 1024)) {
             for (String name : List.of("pod-collector", "pod-disk-usage-diagnoser")) {
                 StageWorker worker = catalog.find(name).orElseThrow();
-                WorkResult result = runner.run(worker, Contexts.with(root, Pods.source(List.of(flannel, coredns)), null, statusContext));
+                WorkResult result = runner.run(worker, Contexts.with(root, Pods.source(List.of(flannel, coredns)), null, statusContext),
+                        worker.timeout());
                 assertThat(result.succeeded()).as(result.toString()).isTrue();
                 // what the agent does with a result: set the updates, drop the removed keys, as JSON
                 statusContext.putAll(ApiSerialization.jsonObject(ApiSerialization.json(result.contextUpdates())));

@@ -11,6 +11,8 @@ import java.util.Map;
 
 import io.kdiag.stageworkers.spi.WorkResult;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class TerminatingPodDiagnoserTest {
@@ -20,13 +22,25 @@ class TerminatingPodDiagnoserTest {
     Path root;
 
     private static Map<String, Object> pod(String name, String uid, String deletion, Integer grace, String phase, String... containerIds) {
+        return podOf(Contexts.NODE, name, uid, deletion, grace, null, phase, containerIds);
+    }
+
+    /** A pod of {@code node}; {@code deletionGrace} and {@code terminationGrace} are left out when null. */
+    private static Map<String, Object> podOf(String node, String name, String uid, String deletion, Integer deletionGrace,
+            Integer terminationGrace, String phase, String... containerIds) {
         Map<String, Object> metadata = Contexts.object("name", name, "namespace", "default", "uid", uid);
         if (deletion != null) {
             metadata.put("deletionTimestamp", deletion);
-            metadata.put("deletionGracePeriodSeconds", grace);
+        }
+        if (deletionGrace != null) {
+            metadata.put("deletionGracePeriodSeconds", deletionGrace);
+        }
+        Map<String, Object> spec = Contexts.object("nodeName", node);
+        if (terminationGrace != null) {
+            spec.put("terminationGracePeriodSeconds", terminationGrace);
         }
         List<Object> statuses = List.of(containerIds).stream().map(id -> (Object) Map.of("name", "main", "containerID", id)).toList();
-        return Contexts.object("metadata", metadata, "status", Contexts.object("phase", phase, "containerStatuses", statuses));
+        return Contexts.object("metadata", metadata, "spec", spec, "status", Contexts.object("phase", phase, "containerStatuses", statuses));
     }
 
     private static Map<String, Object> process(long pid, String... command) {
@@ -88,6 +102,38 @@ class TerminatingPodDiagnoserTest {
         assertThat(early.contextUpdates()).isEmpty();
         assertThat(early.removedKeys()).isEmpty();
         assertThat(names(late)).containsExactly("slow");
+    }
+
+    @ParameterizedTest(name = "deletion grace {0}, termination grace {1}, {2} s after deletion: stuck {3}")
+    @CsvSource(nullValues = "none", value = {
+        // KubeDiag v0.1.6, with its two 30 ns: stuck, stuck, stuck, panic / panic, stuck / stuck
+        "30, 30, 59, false", "30, 30, 61, true",
+        "none, none, 45, false", "none, none, 61, true",
+        "none, 10, 39, false", "none, 10, 41, true",
+        "0, 30, 29, false", "0, 30, 31, true"})
+    void shouldTakeTheGracePeriodAsKubernetesDoes(Integer deletionGrace, Integer terminationGrace, int secondsAfter, boolean stuck) {
+        Instant deleted = Instant.parse("2024-01-01T00:00:00Z");
+        List<Object> pods = List.of(podOf(Contexts.NODE, "p", "uid-p", deleted.toString(), deletionGrace, terminationGrace, "Running",
+                "docker://abc"));
+        List<Object> processes = List.of(process(500, "containerd-shim", "-workdir", "/x/abc"));
+
+        WorkResult result = diagnose(deleted.plusSeconds(secondsAfter), pods, processes);
+
+        assertThat(result.succeeded()).as(result.toString()).isTrue();
+        assertThat(result.contextUpdates().containsKey("terminatingPodDiagnosis")).isEqualTo(stuck);
+    }
+
+    @Test
+    void shouldIgnoreThePodsOfOtherNodes() {
+        // a pod of another node, given in spec.context: its container id must not get a shim of this node killed
+        List<Object> pods = List.of(podOf("node-9", "elsewhere", "uid-e", "2024-01-01T00:00:00Z", 0, null, "Running", "docker://abc"),
+                podOf(null, "unscheduled", "uid-u", "2024-01-01T00:00:00Z", 0, null, "Running", "docker://abc"));
+        List<Object> processes = List.of(process(500, "containerd-shim", "-workdir", "/x/abc"));
+
+        WorkResult result = diagnose(NOW, pods, processes);
+
+        assertThat(result.succeeded()).isTrue();
+        assertThat(result.contextUpdates()).isEmpty();
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +19,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalCondition;
+import io.kdiag.common.metrics.KubeDiagMetric;
+import io.kdiag.common.metrics.KubeDiagMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -34,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * Age counts from {@code status.startTime}, or from {@code metadata.creationTimestamp} for a CR not yet accepted
  * (the original took the zero time there and deleted such CRs at once). A finished CR finished at its latest
  * condition transition, or at its start when it has no condition. Only the CR goes: the history stays in Kafka.
- * Counts {@code kdiag_status_gc_total{result=deleted|error}}.
+ * Counts {@code kdiag_status_gc_total{result=deleted|error}}, and KubeDiag's {@code abnormal_garbage_collection_success_count},
+ * {@code abnormal_garbage_collection_error_count} and {@code node_abnormal_count} (here one series per node, by label
+ * {@code node}: the CRs each node had at the last round, before it deleted any, as KubeDiag's agents counted theirs).
  */
 public final class AbnormalReaper implements AutoCloseable {
     static final String METRIC = "kdiag.status.gc";
@@ -78,6 +83,14 @@ public final class AbnormalReaper implements AutoCloseable {
             LOG.warn("abnormal garbage collection skipped: cannot list abnormals reason={}", e.toString());
             return;
         }
+        Map<String, Long> perNode = new TreeMap<>();
+        for (Abnormal abnormal : all) {
+            String node = abnormal.getSpec() == null ? null : abnormal.getSpec().nodeName;
+            if (node != null && !node.isEmpty()) {
+                perNode.merge(node, 1L, Long::sum);
+            }
+        }
+        KubeDiagMetrics.of(registry).set(KubeDiagMetric.NODE_ABNORMAL_COUNT, "node", perNode);
         List<Abnormal> doomed = toDelete(all);
         int deleted = 0;
         for (Abnormal abnormal : doomed) {
@@ -157,16 +170,19 @@ public final class AbnormalReaper implements AutoCloseable {
 
     private void count(String result) {
         counter(registry, result).increment();
+        KubeDiagMetrics.of(registry).increment("deleted".equals(result) ? KubeDiagMetric.ABNORMAL_GARBAGE_COLLECTION_SUCCESS_COUNT
+                : KubeDiagMetric.ABNORMAL_GARBAGE_COLLECTION_ERROR_COUNT);
     }
 
     private static Counter counter(MeterRegistry registry, String result) {
         return Counter.builder(METRIC).description("Abnormal CRs garbage collected, by result").tag("result", result).register(registry);
     }
 
-    /** Both results at zero from the start (with or without a cluster). */
+    /** Both results at zero from the start (with or without a cluster), KubeDiag's series too. */
     public static void registerMetrics(MeterRegistry registry) {
         counter(registry, "deleted");
         counter(registry, "error");
+        KubeDiagMetrics.of(registry).register(KubeDiagMetric.Component.STATUS_WRITER);
     }
 
     /** Stops the rounds; one in progress is interrupted. */

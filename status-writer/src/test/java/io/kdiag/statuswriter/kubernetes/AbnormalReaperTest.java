@@ -14,6 +14,8 @@ import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalCondition;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.AbnormalStatus;
+import io.kdiag.common.metrics.KubeDiagMetric;
+import io.kdiag.common.metrics.KubeDiagMetrics;
 import io.kdiag.testkit.MockCluster;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -87,6 +89,11 @@ class AbnormalReaperTest {
             assertThat(cluster.abnormal("default", "finished")).isNull();
             assertThat(cluster.abnormal("default", "kept")).isNotNull();
             assertThat(registry.find(AbnormalReaper.METRIC).tag("result", "deleted").counter().count()).isEqualTo(1.0);
+            // and as KubeDiag counted: deletions, and the CRs of each node found by the round
+            KubeDiagMetrics kubediag = KubeDiagMetrics.of(registry);
+            assertThat(kubediag.get(KubeDiagMetric.ABNORMAL_GARBAGE_COLLECTION_SUCCESS_COUNT)).isEqualTo(1);
+            assertThat(kubediag.get(KubeDiagMetric.ABNORMAL_GARBAGE_COLLECTION_ERROR_COUNT)).isZero();
+            assertThat(kubediag.scrape()).contains("node_abnormal_count{node=\"10.177.16.22\"} 2\n");
         }
     }
 
