@@ -60,6 +60,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--examples", defaultValue = "examples", description = "Folder of example manifests (default: ${DEFAULT-VALUE}).")
     Path examples;
 
+    @Option(names = "--policy", paramLabel = "FILE",
+            description = "The agent's policy file (default: <examples>/policy/demo-policy.yaml, which allows what the examples ask for).")
+    Path policy;
+
     @Option(names = "--timeout", defaultValue = "60", description = "Seconds each example may take (default: ${DEFAULT-VALUE}).")
     long timeoutSeconds;
 
@@ -86,7 +90,8 @@ final class DemoCommand implements Callable<Integer> {
                 () -> read(files, LocalStack.configuredNodeName()), waiting);
         Process busyJvm = null;
         Path appLog = Path.of(APP_LOG);
-        try (LocalStack stack = LocalStack.start(data, LocalStack.Ports.ANY, sourceSettings());
+        Path demoPolicy = policy != null ? policy : examples.resolve("policy").resolve("demo-policy.yaml");
+        try (LocalStack stack = LocalStack.start(data, LocalStack.Ports.ANY, LocalStack.LOOPBACK, demoPolicy, sourceSettings());
              KdiagClient client = KdiagClient.builder().bootstrapServers(stack.bootstrapServers())
                      .topicPrefix(stack.topics().prefix()).build()) {
             busyJvm = startBusyJvm();

@@ -2,6 +2,7 @@ package io.kdiag.allinone;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ import io.kdiag.embedded.EmbeddedKafka;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.nodeagent.NodeAgentConfig;
 import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.sourcebridge.SourceBridgeConfig;
 import io.kdiag.sourcebridge.log.LogSource;
@@ -35,13 +37,64 @@ import org.slf4j.LoggerFactory;
 /**
  * Everything in one process: the in-JVM Kafka broker, the source bridge, a node agent for this host and the status
  * writer, each configured as it would be in a cluster. Data lives under one folder and survives restarts.
+ *
+ * <p>As in a cluster, the bridge signs what it writes to {@code kdiag.abnormals} and the agent runs only what verifies:
+ * the key pair is made in the data folder on the first start ({@code keys/}). Every listener binds the address given
+ * (127.0.0.1 unless asked otherwise). Without a policy file of the user's, the agent runs under {@link #LOCAL_POLICY}.
  */
 final class LocalStack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
-    /** Read-only diagnostic commands the local agent may run unless KDIAG_COMMAND_ALLOWLIST says otherwise. */
     /** The setting that names the log monitors the stack's log source follows; without it the stack runs none. */
     static final String LOG_MONITORS = "KDIAG_LOG_MONITORS";
-    static final String LOCAL_COMMAND_ALLOWLIST = "uname,uptime,df,free,ps,id,hostname,ss,ip,lsblk,dmesg,journalctl";
+    /** What every listener binds unless the user asks for another address. */
+    static final String LOOPBACK = "127.0.0.1";
+    /**
+     * The invocations of the local policy's commands: read-only ones only. A tool that can also change the machine
+     * ({@code ip}, {@code hostname}, {@code ss}, {@code dmesg}, {@code journalctl}) is allowed only in the forms listed
+     * ({@code argv}: one full-match pattern per argument); {@code prefix} is kept for tools no argument of which writes.
+     */
+    static final String LOCAL_COMMAND_ALLOWLIST = """
+            - prefix: [uname]
+            - prefix: [uptime]
+            - prefix: [df]
+            - prefix: [free]
+            - prefix: [ps]
+            - prefix: [id]
+            - prefix: [lsblk]
+            # hostname NAME, -F FILE and -b NAME set the host name
+            - argv: [hostname]
+            - argv: [hostname, "-[fiIsdA]|--fqdn|--long|--ip-address|--all-ip-addresses|--short|--domain|--alias"]
+            # ss -K kills sockets, -D writes a file, -N enters another namespace
+            - argv: [ss]
+            - argv: [ss, "-[tuxwlnpaseiomrH46]+"]
+            # ip: showing addresses, links, routes, neighbours and rules; add, del, set, flush, -batch are not these forms
+            - argv: [ip, "a|addr|address|l|link|r|route|n|neigh|neighbour|rule"]
+            - argv: [ip, "a|addr|address|l|link|r|route|n|neigh|neighbour|rule", "show|list|ls"]
+            - argv: [ip, "-(s|d|4|6|br|brief|j|json|o|oneline)", "a|addr|address|l|link|r|route|n|neigh|neighbour|rule"]
+            - argv: [ip, "-(s|d|4|6|br|brief|j|json|o|oneline)", "a|addr|address|l|link|r|route|n|neigh|neighbour|rule", "show|list|ls"]
+            # dmesg -c/-C clear the ring buffer, -D/-E/-n change the console
+            - argv: [dmesg]
+            - argv: [dmesg, "-[Ttkuxdr]+"]
+            # journalctl --rotate, --vacuum-*, --flush, --sync, --relinquish-var and --cursor-file write
+            - argv: [journalctl, --no-pager, -n, "[0-9]{1,5}"]
+            - argv: [journalctl, --no-pager, -k, -n, "[0-9]{1,5}"]
+            - argv: [journalctl, --no-pager, -b, -n, "[0-9]{1,5}"]
+            - argv: [journalctl, --no-pager, -u, "[A-Za-z0-9@_:][A-Za-z0-9@._:-]*", -n, "[0-9]{1,5}"]
+            """;
+    /**
+     * The agent's policy of {@code kdiag up} unless {@code --policy} or {@code KDIAG_POLICY_FILE} names another: what
+     * this machine's user submits (the CLI, origin {@code IngestTopic}) or starts through the stack's sources (rule
+     * files, the log source) may collect, diagnose and run the read-only commands; no recoverer, signal or profiler.
+     */
+    static final String LOCAL_POLICY = "# the local stack's read-only policy (kdiag up): all-in-one LocalStack.LOCAL_POLICY\n"
+            + "commandAllowlist:\n" + LOCAL_COMMAND_ALLOWLIST.indent(0)
+            + """
+            allowedSignals: []
+            grants:
+            - origins: [CustomResource, IngestTopic, KubernetesEvent, PrometheusAlert, Log]
+              processors: ["kube-diagnoser/*-collector", "kube-diagnoser/*-diagnoser"]
+              commands: ["*"]
+            """;
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final String bootstrapServers;
@@ -65,21 +118,38 @@ final class LocalStack implements AutoCloseable {
         static final Ports ANY = new Ports(0, 0, 0, 0, 0);
     }
 
-    private LocalStack(Path dataDir, Ports ports, Map<String, String> settings) throws IOException {
+    private LocalStack(Path dataDir, Ports ports, String address, Path policyFile, Map<String, String> settings) throws IOException {
         long begin = System.nanoTime();
-        EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), ports.kafka(), Map.of());
-        started.push(kafka);
-        LOG.info("local stack component done action=start component=kafka ms={}", millisSince(begin));
-        bootstrapServers = kafka.bootstrapServers();
-        metrics = MetricsServer.start("0.0.0.0", ports.metrics());
-        started.push(metrics);
-
         Map<String, String> env = new HashMap<>(System.getenv());
         env.putAll(settings);
         env.put("KDIAG_NODE_NAME", configuredNodeName());
-        env.putIfAbsent("KDIAG_COMMAND_ALLOWLIST", LOCAL_COMMAND_ALLOWLIST);
+        // the bridge's key, made once and kept with the data: the agent trusts no other
+        Path keys = dataDir.resolve("keys");
+        SigningKey.readOrCreate(keys.resolve("signing-key.pem"), keys.resolve("signing-key.pub"));
+        env.put("KDIAG_SIGNING_KEY", keys.resolve("signing-key.pem").toString());
+        env.put("KDIAG_VERIFICATION_KEYS", keys.resolve("signing-key.pub").toString());
+        if (policyFile != null) {
+            env.put("KDIAG_POLICY_FILE", policyFile.toString());
+        } else if (!env.containsKey("KDIAG_POLICY_FILE")) {
+            Files.createDirectories(dataDir);
+            env.put("KDIAG_POLICY_FILE", Files.writeString(dataDir.resolve("agent-policy.yaml"), LOCAL_POLICY).toString());
+        }
+        env.put(CommonKeys.BIND_ADDRESS.envName(), address);
+        Path logSourceState = dataDir.resolve("log-source");
+        if (env.containsKey(LOG_MONITORS)) {
+            // the log source makes its key on first start; the agent trusts it for this node's log lines only
+            env.put("KDIAG_LOG_SOURCE_VERIFICATION_KEYS", logSourceState.resolve("signing-key.pub").toString());
+        }
+        EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), address, ports.kafka(), Map.of());
+        started.push(kafka);
+        LOG.info("local stack component done action=start component=kafka ms={}", millisSince(begin));
+        bootstrapServers = kafka.bootstrapServers();
+        metrics = MetricsServer.start(address, ports.metrics());
+        started.push(metrics);
+
         env.putIfAbsent("KDIAG_HOST_ROOT", "/");
-        env.putIfAbsent("KDIAG_ADVERTISE_ADDRESS", "127.0.0.1");
+        // artifact URLs name the host clients reach the broker by
+        env.putIfAbsent("KDIAG_ADVERTISE_ADDRESS", bootstrapServers.substring(0, bootstrapServers.lastIndexOf(':')));
         // profiles here live for seconds, not hours: notice their expiry promptly
         env.putIfAbsent("KDIAG_ARTIFACT_SWEEP_INTERVAL", "200ms");
         // the local stack is a stand-alone pipeline: it talks to a cluster only when asked to
@@ -114,7 +184,7 @@ final class LocalStack implements AutoCloseable {
         if (env.containsKey(LOG_MONITORS)) {
             // the node's log source, as in the agent pod: only when told which logs to follow
             Map<String, String> logEnv = new HashMap<>(env);
-            logEnv.put("KDIAG_LOG_STATE_DIR", dataDir.resolve("log-source").toString());
+            logEnv.put("KDIAG_LOG_STATE_DIR", logSourceState.toString());
             starting.put("log-source", inThread("start", "log-source", () -> LogSource.start(
                     LogSourceConfig.from(ConfigSource.of(Map.of(), logEnv)), client, metrics.registry(), null)));
         }
@@ -179,11 +249,13 @@ final class LocalStack implements AutoCloseable {
     /**
      * Starts the stack with its data under {@code dataDir}.
      *
+     * @param address what every listener binds ({@link #LOOPBACK} but on request)
+     * @param policyFile the agent's policy; {@code null} for {@code KDIAG_POLICY_FILE}, else {@link #LOCAL_POLICY}
      * @param settings configuration by environment variable name ({@code KDIAG_RULES}, ...), over the process's own;
      *     with {@code KDIAG_LOG_MONITORS} the stack also runs this node's log source
      */
-    static LocalStack start(Path dataDir, Ports ports, Map<String, String> settings) throws IOException {
-        return new LocalStack(dataDir, ports, settings);
+    static LocalStack start(Path dataDir, Ports ports, String address, Path policyFile, Map<String, String> settings) throws IOException {
+        return new LocalStack(dataDir, ports, address, policyFile, settings);
     }
 
     /** Each component's configuration: the shared environment with its own state folder and HTTP port. */

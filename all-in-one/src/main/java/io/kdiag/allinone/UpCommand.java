@@ -22,8 +22,18 @@ final class UpCommand implements Callable<Integer> {
     @ParentCommand
     KdiagCommand kdiag;
 
-    @Option(names = "--port", defaultValue = "19092", description = "Kafka port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--port", defaultValue = "19092", description = "Kafka port (default: ${DEFAULT-VALUE}).")
     int port;
+
+    @Option(names = "--address", defaultValue = LocalStack.LOOPBACK,
+            description = "Address every listener binds: Kafka and the ports below (default: ${DEFAULT-VALUE}, this machine only; "
+                    + "0.0.0.0 opens them to the network, where anyone who reaches them can submit abnormals).")
+    String address;
+
+    @Option(names = "--policy", paramLabel = "FILE",
+            description = "The agent's policy file (default: $KDIAG_POLICY_FILE, else the local stack's read-only policy, "
+                    + "written to <home>/data/agent-policy.yaml).")
+    Path policy;
 
     @Option(names = "--metrics-port", defaultValue = "10357", description = "Prometheus /metrics port (default: ${DEFAULT-VALUE}).")
     int metricsPort;
@@ -57,7 +67,7 @@ final class UpCommand implements Callable<Integer> {
         Files.createDirectories(home);
         CountDownLatch stopped = new CountDownLatch(1);
         try (LocalStack stack = LocalStack.start(home.resolve("data"),
-                new LocalStack.Ports(port, metricsPort, agentPort, bridgePort, statusPort), settings())) {
+                new LocalStack.Ports(port, metricsPort, agentPort, bridgePort, statusPort), address, policy, settings())) {
             new StackFile(stack.bootstrapServers(), stack.nodeName(), stack.topics().prefix()).write(home);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 StackFile.delete(home);

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,9 +40,11 @@ import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.statuswriter.StatusWriterConfig;
 import io.kdiag.testkit.MockCluster;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,7 +79,14 @@ class PipelineIT {
         TopicAdmin.ensureTopics(settings, TOPICS, 12, (short) 1);
         Map<String, String> env = new HashMap<>();
         env.put("KDIAG_NODE_NAME", NODE);
-        env.put("KDIAG_COMMAND_ALLOWLIST", "uname");
+        env.put("KDIAG_SIGNING_KEY", TestKeys.signingKeyFile().toString());
+        env.put("KDIAG_VERIFICATION_KEYS", TestKeys.verificationKeyFile().toString());
+        env.put("KDIAG_POLICY_FILE", Files.writeString(state.resolve("policy.yaml"), """
+                commandAllowlist: [{argv: [uname, -s]}]
+                grants:
+                - processors: ["kube-diagnoser/*"]
+                  commands: [uname]
+                """).toString());
         env.put("KDIAG_HTTP_PORT", "0");
         env.put("KDIAG_KUBERNETES", "off");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -161,9 +171,8 @@ class PipelineIT {
                         + "\"commandExecutors\":[{\"command\":[\"uname\",\"-s\"],\"type\":\"InformationCollector\"}],"
                         + "\"skipDiagnosis\":true,\"skipRecovery\":true}")
                 .build();
-        try (KafkaProducer<String, AbnormalRequest> producer = new KafkaProducer<>(settings, new StringSerializer(),
-                TOPICS.abnormals().valueSerde().serializer())) {
-            producer.send(new ProducerRecord<>(TOPICS.abnormals().name(), NODE, request)).get(30, TimeUnit.SECONDS);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(TestKeys.signed(TOPICS.abnormals(), request)).get(30, TimeUnit.SECONDS);
         }
 
         io.kdiag.schemas.avro.AbnormalStatus snapshot = awaitFinal(uid);

@@ -14,10 +14,8 @@ import io.kdiag.schemas.avro.AbnormalRequest;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Sections 5 and 6: the agent as a JVM of its own. Footprint: RSS and CPU idle (once start-up has settled), under load
@@ -49,6 +47,7 @@ final class AgentFootprint {
     private final String bootstrap;
     private final Path dir;
     private final Report report;
+    private final BenchTrust trust;
     private final AvroSerde<AbnormalRequest> serde = AvroSerde.of(AbnormalRequest.class);
 
     AgentFootprint(Map<String, Object> kafka, Path dir, Report report) {
@@ -56,6 +55,7 @@ final class AgentFootprint {
         this.bootstrap = String.valueOf(kafka.get("bootstrap.servers"));
         this.dir = dir;
         this.report = report;
+        this.trust = BenchTrust.in(dir);
     }
 
     /** Section 5: each variant idle for {@code idleSeconds}, then under {@code loadRate} abnormals/s for twice {@code loadSeconds}. */
@@ -66,7 +66,7 @@ final class AgentFootprint {
         int v = 0;
         for (Map.Entry<String, List<String>> variant : VARIANTS.entrySet()) {
             String node = "foot-" + v++;
-            try (AgentProcess agent = AgentProcess.start(variant.getValue(), node, bootstrap, "foot.", dir.resolve(node))) {
+            try (AgentProcess agent = AgentProcess.start(variant.getValue(), node, bootstrap, "foot.", dir.resolve(node), trust)) {
                 Thread.sleep(SETTLE_MILLIS);
                 long[] maxRss = {0};
                 ProcStats before = agent.stats();
@@ -79,14 +79,14 @@ final class AgentFootprint {
                         "<= 96 MiB, < 1%", idle.rssBytes() <= 96 * MIB && maxRss[0] <= 96 * MIB && idleCpu < 0.01);
                 maxRss[0] = 0;
                 long loadStart = System.nanoTime();
-                try (KafkaProducer<String, byte[]> producer = producer()) {
+                try (KafkaProducer<byte[], byte[]> producer = producer()) {
                     int[] sent = {0};
                     long period = 1_000_000_000L / loadRate;
                     Runnable load = () -> {
                         long due = loadStart + sent[0] * period;
                         if (System.nanoTime() >= due) {
                             String uid = "foot-" + node + "-" + sent[0]++;
-                            producer.send(new ProducerRecord<>(topics.abnormals().name(), node,
+                            producer.send(trust.signed(topics.abnormals().name(), node,
                                     serde.encode(SampleRecords.request(uid, node, SampleRecords.Work.NOOP))));
                         }
                     };
@@ -149,8 +149,8 @@ final class AgentFootprint {
         int partition = Topics.partitionFor(node, Pipeline.PARTITIONS);
         TopicPartition tp = new TopicPartition(topics.abnormals().name(), partition);
         Random random = new Random(5000);
-        try (AgentProcess agent = AgentProcess.start(flags, node, bootstrap, "sim.", dir.resolve("sim-" + node));
-             KafkaProducer<String, byte[]> producer = producer();
+        try (AgentProcess agent = AgentProcess.start(flags, node, bootstrap, "sim.", dir.resolve("sim-" + node), trust);
+             KafkaProducer<byte[], byte[]> producer = producer();
              Admin admin = Admin.create(kafka)) {
             Thread.sleep(5000);
             long committedBefore = committed(admin, node, tp);
@@ -171,7 +171,7 @@ final class AgentFootprint {
                         inPartition++;
                         own += target.equals(node) ? 1 : 0;
                     }
-                    producer.send(new ProducerRecord<>(topics.abnormals().name(), target,
+                    producer.send(trust.signed(topics.abnormals().name(), target,
                             serde.encode(SampleRecords.request("sim-" + size + "-" + i, target, SampleRecords.Work.NOOP))));
                 }
                 producer.flush();
@@ -200,7 +200,7 @@ final class AgentFootprint {
         return offset == null ? 0 : offset.offset();
     }
 
-    private KafkaProducer<String, byte[]> producer() {
-        return new KafkaProducer<>(new HashMap<>(kafka), new StringSerializer(), new ByteArraySerializer());
+    private KafkaProducer<byte[], byte[]> producer() {
+        return new KafkaProducer<>(new HashMap<>(kafka), new ByteArraySerializer(), new ByteArraySerializer());
     }
 }

@@ -21,8 +21,9 @@ final class AgentProcess implements AutoCloseable {
         this.process = process;
     }
 
-    /** Starts the agent with these JVM flags and waits until it is ready (its partition assigned). */
-    static AgentProcess start(List<String> jvmFlags, String node, String bootstrap, String topicPrefix, Path dir) throws Exception {
+    /** Starts the agent with these JVM flags and {@code trust}'s keys and policy, and waits until it is ready (its partition assigned). */
+    static AgentProcess start(List<String> jvmFlags, String node, String bootstrap, String topicPrefix, Path dir, BenchTrust trust)
+            throws Exception {
         int httpPort = freePort();
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -44,6 +45,7 @@ final class AgentProcess implements AutoCloseable {
         env.put("KDIAG_METRICS_PORT", "0");
         env.put("KDIAG_KUBERNETES", "off");
         env.put("KDIAG_ADVERTISE_ADDRESS", "127.0.0.1");
+        env.putAll(trust.agentEnv());
         AgentProcess agent = new AgentProcess(builder.start());
         HttpClient http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();

@@ -1,23 +1,40 @@
 package io.kdiag.bench;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import io.fabric8.kubernetes.api.model.Event;
 import io.kdiag.model.FoldState;
+import io.kdiag.nodeagent.run.Journal;
 import io.kdiag.schemas.AvroSerde;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.ProcessorStarted;
+import io.kdiag.schemas.avro.Stage;
+import io.kdiag.schemas.signing.SigningKey;
+import io.kdiag.schemas.signing.VerificationKeys;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 
-/** JMH benchmarks of the hot paths: Avro single-object encode/decode per record type, the fold, rule matching. */
+/**
+ * JMH benchmarks of the hot paths: Avro single-object encode/decode per record type, the fold, rule matching, the
+ * signature of a record of {@code kdiag.abnormals} (the gate signs each, the agent verifies each), and the agent's
+ * journal per abnormal with and without a recoverer (whose start is forced to the disk).
+ */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -37,6 +54,10 @@ public class JmhBenchmarks {
     private BenchRules rules;
     private Event matchedEvent;
     private Event unmatchedEvent;
+    private SigningKey signingKey;
+    private VerificationKeys verificationKeys;
+    private byte[] nodeKey;
+    private Headers signature;
 
     /** Builds the records once per trial. */
     @Setup
@@ -54,6 +75,79 @@ public class JmhBenchmarks {
         rules = new BenchRules(RuleMatching.RULES);
         matchedEvent = BenchRules.event(RuleMatching.RULES / 2, "node-17");
         unmatchedEvent = BenchRules.event(RuleMatching.RULES + 1, "node-17");
+        signingKey = SigningKey.generate();
+        verificationKeys = VerificationKeys.of(List.of(signingKey.publicKey()));
+        nodeKey = "node-17".getBytes(StandardCharsets.UTF_8);
+        signature = sign();
+    }
+
+    /** Signs an AbnormalRequest's record as the gate does (Ed25519 over key, value and key id). */
+    @Benchmark
+    public Headers sign() {
+        Headers headers = new RecordHeaders();
+        signingKey.sign(nodeKey, requestBytes, headers);
+        return headers;
+    }
+
+    /** Verifies an AbnormalRequest's record as the agent does before reading it. */
+    @Benchmark
+    public VerificationKeys.Check verify() {
+        return verificationKeys.check(nodeKey, requestBytes, signature);
+    }
+
+    /** The agent's journal on the disk of the bench's work folder: one per benchmark thread, new for each trial. */
+    @State(Scope.Thread)
+    public static class JournalState {
+        Path dir;
+        Journal journal;
+        List<Object> withRecoverer;
+        List<Object> withoutRecoverer;
+        long abnormals;
+
+        /** Opens a journal in a new folder beside the bench's other files (tmpfs would make the force free). */
+        @Setup(Level.Trial)
+        public void open() throws IOException {
+            Path base = Path.of(System.getProperty("kdiag.bench.repo", "."), "bench", "target");
+            Files.createDirectories(base);
+            dir = Files.createTempDirectory(base, "jmh-journal-");
+            journal = Journal.open(dir);
+            withRecoverer = SampleRecords.typicalEvents("uid", "node-17").stream().map(DiagnosisEvent::getPayload).toList();
+            // the same 13 lines, the recoverer's start written as a collector's: nothing is forced
+            withoutRecoverer = withRecoverer.stream().map(p -> p instanceof ProcessorStarted started && started.getStage() == Stage.Recovery
+                    ? new ProcessorStarted(Stage.InformationCollection, started.getProcessor()) : p).toList();
+        }
+
+        /** Closes and deletes the journal. */
+        @TearDown(Level.Trial)
+        public void close() throws IOException {
+            journal.close();
+            try (var files = Files.list(dir)) {
+                for (Path file : files.toList()) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    /** The journal lines of one abnormal that collects, diagnoses and recovers (13 events, one force) and its end. */
+    @Benchmark
+    public void journalAbnormalWithRecoverer(JournalState state) throws IOException {
+        journal(state, state.withRecoverer);
+    }
+
+    /** The same lines without a recoverer's start: no force. */
+    @Benchmark
+    public void journalAbnormalWithoutRecoverer(JournalState state) throws IOException {
+        journal(state, state.withoutRecoverer);
+    }
+
+    private static void journal(JournalState state, List<Object> payloads) throws IOException {
+        String uid = "abnormal-" + state.abnormals++;
+        for (int seq = 0; seq < payloads.size(); seq++) {
+            state.journal.reserve(uid, seq, payloads.get(seq));
+        }
+        state.journal.finish(uid);
     }
 
     /** Encodes an AbnormalRequest. */

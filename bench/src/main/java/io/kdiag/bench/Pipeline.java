@@ -30,10 +30,12 @@ final class Pipeline implements AutoCloseable {
     private final StatusWriter statusWriter;
     private final SourceBridge bridge;
     private final List<NodeAgent> agents = new ArrayList<>();
+    private final BenchTrust trust;
 
     Pipeline(Map<String, Object> kafka, Path dir) {
         this.kafka = kafka;
         this.dir = dir;
+        this.trust = BenchTrust.in(dir);
         TopicAdmin.ensureTopics(kafka, topics, PARTITIONS, (short) 1);
         try {
             Leaders.await(kafka, List.of(topics.abnormalRequests().name(), topics.abnormals().name(), topics.diagnosisEvents().name(),
@@ -43,7 +45,8 @@ final class Pipeline implements AutoCloseable {
         }
         statusWriter = StatusWriter.start(StatusWriterConfig.from(config(dir.resolve("status-writer"), Map.of())), kafka,
                 new SimpleMeterRegistry(), null);
-        bridge = SourceBridge.start(SourceBridgeConfig.from(config(dir.resolve("bridge"), Map.of())), kafka, new SimpleMeterRegistry());
+        bridge = SourceBridge.start(SourceBridgeConfig.from(config(dir.resolve("bridge"), trust.bridgeEnv())), kafka,
+                new SimpleMeterRegistry());
     }
 
     static ConfigSource config(Path stateDir, Map<String, String> extra) {
@@ -66,8 +69,9 @@ final class Pipeline implements AutoCloseable {
     void agents(int n) {
         while (agents.size() < n) {
             String node = node(agents.size());
-            agents.add(NodeAgent.start(NodeAgentConfig.from(config(dir.resolve("agent-" + node), Map.of("KDIAG_NODE_NAME", node))),
-                    kafka, new SimpleMeterRegistry()));
+            Map<String, String> env = new HashMap<>(trust.agentEnv());
+            env.put("KDIAG_NODE_NAME", node);
+            agents.add(NodeAgent.start(NodeAgentConfig.from(config(dir.resolve("agent-" + node), env)), kafka, new SimpleMeterRegistry()));
         }
     }
 

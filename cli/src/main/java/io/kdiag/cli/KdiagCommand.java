@@ -43,7 +43,8 @@ public final class KdiagCommand {
 
     /**
      * The command line with kubectl-like error reporting (one {@code error: ...} line on stderr, exit code 1): first the
-     * given commands, then those of an installation (submit, get, watch, history, context, replay) and the migration check.
+     * given commands, then those of an installation (submit, get, watch, history, context, replay, stack, acls) and the
+     * migration check.
      */
     public static CommandLine commandLine(Object... firstCommands) {
         CommandLine commandLine = new CommandLine(new KdiagCommand()).setCaseInsensitiveEnumValuesAllowed(true);
@@ -51,7 +52,7 @@ public final class KdiagCommand {
             commandLine.addSubcommand(command);
         }
         for (Object command : List.of(new SubmitCommand(), new GetCommand(), new WatchCommand(), new HistoryCommand(),
-                new ContextCommand(), new ReplayCommand(), new StackCommand(), new MigrateCommand())) {
+                new ContextCommand(), new ReplayCommand(), new StackCommand(), new AclsCommand(), new MigrateCommand())) {
             commandLine.addSubcommand(command);
         }
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -88,7 +89,7 @@ public final class KdiagCommand {
     public Connection connection() {
         Map<String, Object> kafka = new HashMap<>(io.kdiag.common.config.ConfigSource.fromEnvironment(null).kafkaProperties());
         StackFile stack = StackFile.read(home());
-        String prefix = System.getenv().getOrDefault("KDIAG_TOPIC_PREFIX", stack != null ? stack.topicPrefix() : Topics.DEFAULT_PREFIX);
+        String prefix = topicPrefix();
         if (bootstrapServers != null) {
             kafka.put("bootstrap.servers", bootstrapServers);
         } else if (!kafka.containsKey("bootstrap.servers")) {
@@ -101,6 +102,12 @@ public final class KdiagCommand {
         kafka.putIfAbsent("default.api.timeout.ms", KAFKA_API_TIMEOUT_MS);
         kafka.putIfAbsent("max.block.ms", KAFKA_API_TIMEOUT_MS);
         return new Connection(kafka, Topics.reading(prefix, kafka), stack == null ? null : stack.nodeName());
+    }
+
+    /** The installation's topic prefix: {@code $KDIAG_TOPIC_PREFIX}, else the running local stack's, else the default. */
+    public String topicPrefix() {
+        StackFile stack = StackFile.read(home());
+        return System.getenv().getOrDefault("KDIAG_TOPIC_PREFIX", stack != null ? stack.topicPrefix() : Topics.DEFAULT_PREFIX);
     }
 
     /** A client for the connection's Kafka and topics. */

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.kdiag.api.ApiSerialization;
 import org.junit.jupiter.api.Test;
 
 class ValueDiffTest {
@@ -18,13 +19,15 @@ class ValueDiffTest {
 
     @Test
     void shouldNameEachDifferenceAtTheDeepestPlaceItShows() {
-        Map<String, Object> before = Map.of("pods", List.of(Map.of("uid", "a", "diskUsage", 77824), Map.of("uid", "b", "diskUsage", 1)),
-                "gone", true);
-        Map<String, Object> after = Map.of("pods", List.of(Map.of("uid", "a", "diskUsage", 81920)), "new", "x");
+        // trees as records hold them: JSON objects keep their order
+        Map<String, Object> before = ApiSerialization.jsonObject("""
+                {"pods": [{"uid": "a", "diskUsage": 77824}, {"uid": "b", "diskUsage": 1}], "gone": true}""");
+        Map<String, Object> after = ApiSerialization.jsonObject("""
+                {"pods": [{"uid": "a", "diskUsage": 81920}], "new": "x"}""");
 
-        assertThat(ValueDiff.of(before, after)).containsExactlyInAnyOrder(
+        assertThat(ValueDiff.of(before, after)).containsExactly(
                 "pods[0].diskUsage: 77824 → 81920",
-                "pods[1]: removed {\"diskUsage\":1,\"uid\":\"b\"}",
+                "pods[1]: removed {\"uid\":\"b\",\"diskUsage\":1}",
                 "gone: removed true",
                 "new: added \"x\"");
     }

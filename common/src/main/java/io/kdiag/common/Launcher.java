@@ -104,7 +104,7 @@ public final class Launcher {
             }
             int port = source.get(metricsPort);
             try {
-                metrics = MetricsServer.start("0.0.0.0", port);
+                metrics = MetricsServer.start(source.get(CommonKeys.BIND_ADDRESS), port);
             } catch (IOException e) {
                 throw new ConfigException("cannot serve metrics on " + metricsPort.name() + "=" + port + ": " + e.getMessage());
             }

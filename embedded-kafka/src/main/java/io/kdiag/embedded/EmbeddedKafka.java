@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ import org.apache.kafka.common.utils.Time;
  * or a stop waits half a second for one instead of two.
  */
 public final class EmbeddedKafka implements AutoCloseable {
+    private static final String LOOPBACK = "127.0.0.1";
     private final KafkaRaftServer server;
     private final String bootstrapServers;
     private final Path dataDir;
@@ -41,27 +43,38 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /**
-     * Starts a broker.
+     * Starts a broker whose clients reach it on 127.0.0.1 only.
      *
      * @param dataDir where the log and metadata live; formatted on first use, reused afterwards
      * @param port the client port on 127.0.0.1; 0 picks a free one
      * @param overrides broker settings that replace the defaults
      */
     public static EmbeddedKafka start(Path dataDir, int port, Map<String, String> overrides) {
-        return start(dataDir, port, overrides, false);
+        return start(dataDir, LOOPBACK, port, overrides, false);
     }
 
-    private static EmbeddedKafka start(Path dataDir, int port, Map<String, String> overrides, boolean temporary) {
+    /**
+     * Starts a broker whose client listener binds {@code host}; it is advertised as {@code host}, or as this machine's
+     * name when {@code host} is every interface ({@code 0.0.0.0}). The controller stays on 127.0.0.1.
+     *
+     * @param port the client port; 0 picks a free one
+     */
+    public static EmbeddedKafka start(Path dataDir, String host, int port, Map<String, String> overrides) {
+        return start(dataDir, host, port, overrides, false);
+    }
+
+    private static EmbeddedKafka start(Path dataDir, String host, int port, Map<String, String> overrides, boolean temporary) {
         try {
             Files.createDirectories(dataDir);
             int clientPort = port == 0 ? freePort() : port;
             int controllerPort = freePort();
+            String advertised = InetAddress.getByName(host).isAnyLocalAddress() ? InetAddress.getLocalHost().getHostName() : host;
             Properties p = new Properties();
             p.put("process.roles", "broker,controller");
             p.put("node.id", "1");
             p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-            p.put("listeners", "PLAINTEXT://127.0.0.1:" + clientPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-            p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + clientPort);
+            p.put("listeners", "PLAINTEXT://" + host + ":" + clientPort + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
+            p.put("advertised.listeners", "PLAINTEXT://" + advertised + ":" + clientPort);
             p.put("controller.listener.names", "CONTROLLER");
             p.put("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
             p.put("inter.broker.listener.name", "PLAINTEXT");
@@ -92,7 +105,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(p, false), Time.SYSTEM);
             server.startup();
-            return new EmbeddedKafka(server, "127.0.0.1:" + clientPort, dataDir, temporary);
+            return new EmbeddedKafka(server, advertised + ":" + clientPort, dataDir, temporary);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the embedded Kafka broker in " + dataDir, e);
         }
@@ -101,7 +114,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** Starts a broker on a fresh temporary folder and a free port; the folder is deleted on {@link #close()}. */
     public static EmbeddedKafka startTemporary() {
         try {
-            return start(Files.createTempDirectory("kdiag-kafka-"), 0, Map.of(), true);
+            return start(Files.createTempDirectory("kdiag-kafka-"), LOOPBACK, 0, Map.of(), true);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

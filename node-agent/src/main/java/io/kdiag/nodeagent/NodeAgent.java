@@ -4,11 +4,13 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.common.kubernetes.KubernetesConnection;
@@ -17,6 +19,8 @@ import io.kdiag.nodeagent.http.AgentHttpServer;
 import io.kdiag.nodeagent.kafka.AgentProducer;
 import io.kdiag.nodeagent.kafka.PartitionConsumer;
 import io.kdiag.nodeagent.kafka.RecoveryControlFollower;
+import io.kdiag.nodeagent.kafka.RecordVerifier;
+import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.nodeagent.policy.PolicyHolder;
 import io.kdiag.nodeagent.processors.Artifacts;
 import io.kdiag.nodeagent.processors.BuiltIns;
@@ -37,10 +41,12 @@ import io.kdiag.nodeagent.run.StageCommands;
 import io.kdiag.nodeagent.run.StageProfilers;
 import io.kdiag.nodeagent.run.StageRunner;
 import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.FileArtifactStore;
 import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
+import io.kdiag.stageworkers.builtin.PodCollector;
 import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.PodSource;
@@ -77,6 +83,7 @@ public final class NodeAgent implements AutoCloseable {
     private final WorkerRunner workers;
     private final AgentMetrics metrics;
     private final PolicyHolder policy;
+    private final RecordVerifier verifier;
     private final Cluster cluster;
     private final Profilers profilers;
     private final AgentHttpServer http;
@@ -92,7 +99,11 @@ public final class NodeAgent implements AutoCloseable {
         this.config = config;
         this.topics = Topics.publishing(config.topicPrefix(), kafka);
         this.cluster = cluster;
-        this.policy = config.policyFile() == null ? PolicyHolder.fixed(config.commandAllowlist()) : PolicyHolder.of(config.policyFile());
+        WorkerCatalog catalog = WorkerCatalog.builtIns();
+        this.policy = config.policyFile() == null
+                ? PolicyHolder.fixed(Policy.defaults(readOnlyBuiltIns(config.builtinNamespace(), catalog)))
+                : PolicyHolder.of(config.policyFile());
+        this.verifier = RecordVerifier.load(config.verificationKeys(), config.logSourceVerificationKeys());
         this.journal = Journal.open(config.stateDir());
         this.producer = AgentProducer.create(kafka, config.nodeName(), topics);
         this.workers = new WorkerRunner(MAX_WORKER_OUTPUT_BYTES);
@@ -103,9 +114,10 @@ public final class NodeAgent implements AutoCloseable {
         NodeServices node = new NodeServices(HostPaths.of(config.hostRoot()), ProcessHandle.current().pid(),
                 cluster == null ? PodSource.NONE : cluster, artifactStore);
         Registrations registrations = cluster == null ? Registrations.NONE : cluster;
-        BuiltIns builtIns = new BuiltIns(config.builtinNamespace(), WorkerCatalog.builtIns(), workers, registrations, policy);
+        BuiltIns builtIns = new BuiltIns(config.builtinNamespace(), catalog, workers, registrations, policy);
         String token = UUID.randomUUID().toString();
-        this.http = AgentHttpServer.start(config.httpPort(), builtIns, registrations, node, config.nodeName(), this::ready, token);
+        this.http = AgentHttpServer.start(config.bindAddress(), config.httpPort(), builtIns, registrations, node, config.nodeName(),
+                this::ready, token);
         String advertised = config.advertiseAddress();
         String baseUrl = "http://" + (advertised.contains(":") ? "[" + advertised + "]" : advertised) + ":" + http.port();
         this.profilers = Profilers.fromClassPath();
@@ -126,6 +138,7 @@ public final class NodeAgent implements AutoCloseable {
         });
         long reload = config.policyReloadInterval().toMillis();
         scheduler.scheduleWithFixedDelay(policy::reloadIfChanged, reload, reload, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(verifier::reload, reload, reload, TimeUnit.MILLISECONDS);
         long sweep = config.artifactSweepInterval().toMillis();
         scheduler.scheduleWithFixedDelay(this::expireArtifacts, sweep, sweep, TimeUnit.MILLISECONDS);
     }
@@ -138,8 +151,8 @@ public final class NodeAgent implements AutoCloseable {
      * @param kafka Kafka client settings ({@code bootstrap.servers}, TLS, SASL, …)
      * @param registry where the agent's meters go
      * @return the running agent, once consuming has begun
-     * @throws IllegalStateException if the journal, the policy or the HTTP port cannot be had, or Kafka (or a required
-     *         cluster) cannot be reached
+     * @throws IllegalStateException if the journal, the policy, the verification keys or the HTTP port cannot be had, or
+     *         Kafka (or a required cluster) cannot be reached
      */
     public static NodeAgent start(NodeAgentConfig config, Map<String, Object> kafka, MeterRegistry registry) {
         return start(config, kafka, registry, KubernetesConnection.connect(config.kubernetes(), "node-agent")
@@ -165,8 +178,8 @@ public final class NodeAgent implements AutoCloseable {
             agent.requests.endUnfinished("the agent restarted");
             agent.recoveryControl = RecoveryControlFollower.start(kafka, config.nodeName(), agent.topics, agent.recoveries);
             agent.awaitRecoveryControl();
-            agent.consumer = PartitionConsumer.start(kafka, config.nodeName(), agent.topics, agent.requests, agent.expiry,
-                    agent.producer, agent.metrics);
+            agent.consumer = PartitionConsumer.start(kafka, config.nodeName(), agent.topics, agent.verifier, agent.requests,
+                    agent.expiry, agent.producer, agent.metrics);
             LOG.info("node agent started node={} http-port={}", config.nodeName(), agent.http.port());
             return agent;
         } catch (InterruptedException e) {
@@ -188,6 +201,17 @@ public final class NodeAgent implements AutoCloseable {
             LOG.warn("recovery control not read within {} s node={}: recoveries are refused until it is", RECOVERY_CONTROL_WAIT.toSeconds(),
                     config.nodeName());
         }
+    }
+
+    /**
+     * {@code namespace/name} of every built-in that collects or diagnoses: what the default policy grants. Only the
+     * workers kdiag ships count; a plugin's worker found on the class path may do anything whatever its stage, so only a
+     * policy file grants it.
+     */
+    static List<String> readOnlyBuiltIns(String namespace, WorkerCatalog catalog) {
+        return Stream.of(Stage.InformationCollection, Stage.Diagnosis).flatMap(stage -> catalog.ofStage(stage).stream())
+                .filter(worker -> worker.getClass().getPackageName().equals(PodCollector.class.getPackageName()))
+                .map(worker -> namespace + "/" + worker.name()).toList();
     }
 
     /** The port of the agent's HTTP server. */

@@ -12,7 +12,6 @@ import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.nodeagent.run.EvidenceBudget;
 import io.kdiag.schemas.Evidence;
-import io.kdiag.stageworkers.CommandExecutor;
 
 /** The node agent's configuration, read once and validated at start; an invalid value names its key. */
 public final class NodeAgentConfig {
@@ -20,9 +19,6 @@ public final class NodeAgentConfig {
             "The node this agent runs on (downward API spec.nodeName); it reads only this node's abnormals.");
     static final ConfigKey<Path> HOST_ROOT = ConfigKey.path("kdiag.host-root", "/",
             "Where the host filesystem is mounted; host paths such as /proc are resolved under it.");
-    static final ConfigKey<List<String>> COMMAND_ALLOWLIST = ConfigKey.list(CommandExecutor.ALLOWLIST_KEY, "",
-            "Comma-separated executables spec.commandExecutors may run when no kdiag.policy-file is given: a bare name is "
-                    + "looked up on the PATH, an absolute path allows exactly that file. Empty denies every command.");
     static final ConfigKey<String> BUILTIN_NAMESPACE = ConfigKey.string("kdiag.builtin-namespace", "kube-diagnoser",
             "Namespace of processor references that name the agent's built-in workers.");
     static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser",
@@ -47,8 +43,17 @@ public final class NodeAgentConfig {
             "Host name or address in the artifact URLs the agent publishes (profiler endpoints). Empty: the "
                     + "POD_IP environment variable, else the host name.");
     static final ConfigKey<String> POLICY_FILE = ConfigKey.string("kdiag.policy-file", "",
-            "YAML or JSON policy file (a mounted ConfigMap in a cluster), re-read when it changes. Empty: commands of "
-                    + "kdiag.command-allowlist for everyone, signals 1, 2, 9 and 15, every processor and profiler.");
+            "YAML or JSON policy file (a mounted ConfigMap in a cluster), re-read when it changes. Empty: deny by default: the "
+                    + "built-in collectors and diagnosers for origins CustomResource and IngestTopic; no command, profiler, "
+                    + "recoverer or signal for anyone, and nothing for any other origin.");
+    static final ConfigKey<List<String>> VERIFICATION_KEYS = ConfigKey.list("kdiag.verification-keys", null,
+            "Comma-separated PEM files of Ed25519 public keys, or folders of them (a mounted Secret), that verify the source "
+                    + "bridge's signature on each record of kdiag.abnormals: records no key verifies are dead-lettered and never "
+                    + "run. Several keys at once allow rotating the bridge's key; the files are re-read when they change.");
+    static final ConfigKey<List<String>> LOG_SOURCE_VERIFICATION_KEYS = ConfigKey.list("kdiag.log-source-verification-keys", "",
+            "Comma-separated PEM files or folders of public keys of this node's log source (the .pub beside its "
+                    + "kdiag.log.signing-key), trusted for records of origin Log only; a file that does not exist yet is read when "
+                    + "it appears. Empty: records of the log source are refused.");
     static final ConfigKey<Duration> POLICY_RELOAD_INTERVAL = ConfigKey.duration("kdiag.policy-reload-interval", "5s",
             "How often the policy file is checked for changes.");
     static final ConfigKey<Duration> ARTIFACT_SWEEP_INTERVAL = ConfigKey.duration("kdiag.artifact-sweep-interval", "30s",
@@ -56,7 +61,9 @@ public final class NodeAgentConfig {
 
     private final String nodeName;
     private final Path hostRoot;
-    private final List<String> commandAllowlist;
+    private final List<Path> verificationKeys;
+    private final List<Path> logSourceVerificationKeys;
+    private final String bindAddress;
     private final String builtinNamespace;
     private final Path stateDir;
     private final int maxContextBytes;
@@ -79,7 +86,12 @@ public final class NodeAgentConfig {
             throw new ConfigException("kdiag.node-name must not be blank");
         }
         hostRoot = source.get(HOST_ROOT);
-        commandAllowlist = source.get(COMMAND_ALLOWLIST);
+        verificationKeys = paths(source.get(VERIFICATION_KEYS));
+        if (verificationKeys.isEmpty()) {
+            throw new ConfigException("kdiag.verification-keys must name at least one key file or folder");
+        }
+        logSourceVerificationKeys = paths(source.get(LOG_SOURCE_VERIFICATION_KEYS));
+        bindAddress = source.get(CommonKeys.BIND_ADDRESS);
         builtinNamespace = source.get(BUILTIN_NAMESPACE);
         stateDir = source.get(STATE_DIR);
         maxContextBytes = source.get(MAX_CONTEXT_BYTES);
@@ -109,9 +121,10 @@ public final class NodeAgentConfig {
 
     /** Every key the agent reads, its own and the common ones, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
-        List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, COMMAND_ALLOWLIST, BUILTIN_NAMESPACE, STATE_DIR,
+        List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, BUILTIN_NAMESPACE, STATE_DIR,
                 MAX_CONTEXT_BYTES, EVIDENCE_MAX_VALUE_BYTES, EVIDENCE_MAX_ABNORMAL_BYTES, EVIDENCE_MAX_NODE_BYTES_PER_DAY,
-                KubernetesConnection.KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL, ARTIFACT_SWEEP_INTERVAL));
+                KubernetesConnection.KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL,
+                VERIFICATION_KEYS, LOG_SOURCE_VERIFICATION_KEYS, ARTIFACT_SWEEP_INTERVAL));
         keys.addAll(CommonKeys.ALL);
         return List.copyOf(keys);
     }
@@ -126,9 +139,23 @@ public final class NodeAgentConfig {
         return hostRoot;
     }
 
-    /** Executables commands may run ({@code kdiag.command-allowlist}); empty denies all. */
-    public List<String> commandAllowlist() {
-        return commandAllowlist;
+    private static List<Path> paths(List<String> names) {
+        return names.stream().map(Path::of).toList();
+    }
+
+    /** The bridge's public keys ({@code kdiag.verification-keys}): files or folders. */
+    public List<Path> verificationKeys() {
+        return verificationKeys;
+    }
+
+    /** This node's log source's public keys ({@code kdiag.log-source-verification-keys}), for origin Log only. */
+    public List<Path> logSourceVerificationKeys() {
+        return logSourceVerificationKeys;
+    }
+
+    /** Address the HTTP port listens on ({@code kdiag.bind-address}). */
+    public String bindAddress() {
+        return bindAddress;
     }
 
     /** Namespace of built-in processor references ({@code kdiag.builtin-namespace}). */
@@ -219,7 +246,8 @@ public final class NodeAgentConfig {
 
     @Override
     public String toString() {
-        return "node-name=" + nodeName + " host-root=" + hostRoot + " command-allowlist=" + commandAllowlist
+        return "node-name=" + nodeName + " host-root=" + hostRoot + " verification-keys=" + verificationKeys
+                + " log-source-verification-keys=" + logSourceVerificationKeys + " bind-address=" + bindAddress
                 + " builtin-namespace=" + builtinNamespace + " state-dir=" + stateDir
                 + " max-context-bytes=" + maxContextBytes + " kubernetes=" + kubernetes.name().toLowerCase(java.util.Locale.ROOT)
                 + " http-port=" + httpPort + " advertise-address=" + advertiseAddress + " policy-file=" + policyFile

@@ -30,11 +30,12 @@ import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -86,6 +87,8 @@ class CrashIT {
         env.put("KDIAG_HTTP_PORT", "0");
         env.put("KDIAG_METRICS_PORT", "0");
         env.put("KDIAG_CREATE_TOPICS", "false");
+        env.put("KDIAG_VERIFICATION_KEYS", TestKeys.verificationKeyFile().toString());
+        env.put("KDIAG_POLICY_FILE", Fixtures.grantingEverything(dir).toString());
         env.put(CrashWorkers.SIDE_EFFECTS_ENV, sideEffects().toString());
         Process agent = builder.start();
         agents.add(agent);
@@ -115,14 +118,13 @@ class CrashIT {
         String node = "crash-" + UUID.randomUUID().toString().substring(0, 8);
         List<String> uids = IntStream.range(0, ABNORMALS).mapToObj(i -> "crash-" + i + "-" + node).toList();
         Map<String, Object> props = new HashMap<>(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-        try (KafkaProducer<String, AbnormalRequest> producer = new KafkaProducer<>(props,
-                TOPICS.abnormals().keySerde().serializer(), TOPICS.abnormals().valueSerde().serializer())) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             AbnormalSpec spec = new AbnormalSpec();
             spec.nodeName = node;
             spec.assignedInformationCollectors = List.of(new NamespacedName("kube-diagnoser", COLLECTOR));
             spec.assignedRecoverers = List.of(new NamespacedName("kube-diagnoser", RECOVERER));
             for (String uid : uids) {
-                producer.send(new ProducerRecord<>(TOPICS.abnormals().name(), node, Fixtures.request(uid, node, spec)));
+                producer.send(TestKeys.signed(TOPICS.abnormals(), Fixtures.request(uid, node, spec)));
             }
             producer.flush();
         }

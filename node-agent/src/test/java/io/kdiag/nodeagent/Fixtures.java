@@ -1,6 +1,9 @@
 package io.kdiag.nodeagent;
 
 import java.time.Duration;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +12,7 @@ import java.util.function.Function;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.NamespacedName;
+import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.CommandFinished;
@@ -27,8 +31,25 @@ import io.kdiag.stageworkers.spi.WorkResult;
 public final class Fixtures {
     /** The namespace of the built-ins in the agents the tests build. */
     public static final String BUILTIN = "kube-diagnoser";
+    private static final String GRANTING_EVERYTHING = """
+            commandAllowlist: [{prefix: [echo]}, {prefix: [sh]}]
+            grants: [{processors: ["*"], commands: ["*"], profilers: ["*"]}]
+            """;
 
     private Fixtures() {
+    }
+
+    /**
+     * A policy that grants everything to everyone, for tests of something else than the policy: every processor and
+     * profiler, {@code echo} and {@code sh} with any arguments, signals 1, 2, 9 and 15.
+     */
+    public static Policy grantingEverything() {
+        return Policy.parse(GRANTING_EVERYTHING, "a test policy granting everything");
+    }
+
+    /** {@link #grantingEverything()} in a file, for an agent's {@code kdiag.policy-file}. */
+    public static Path grantingEverything(Path dir) throws IOException {
+        return Files.writeString(dir.resolve("granting-everything.yaml"), GRANTING_EVERYTHING);
     }
 
     /** A reference to the built-in {@code name}. */

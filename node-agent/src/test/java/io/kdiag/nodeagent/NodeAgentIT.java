@@ -3,6 +3,7 @@ package io.kdiag.nodeagent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -48,6 +49,7 @@ import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -58,8 +60,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -79,7 +81,8 @@ class NodeAgentIT {
     private final List<NodeAgent> agents = new ArrayList<>();
     private final List<Process> children = new ArrayList<>();
     private final List<DiagnosisEvent> events = new ArrayList<>();
-    private KafkaProducer<String, AbnormalRequest> producer;
+    private KafkaProducer<byte[], byte[]> producer;
+    private Path policyFile;
     private KafkaConsumer<String, DiagnosisEvent> reader;
     private String node;
 
@@ -99,9 +102,10 @@ class NodeAgentIT {
     }
 
     @BeforeEach
-    void clients() {
+    void clients() throws IOException {
         node = "node-" + UUID.randomUUID().toString().substring(0, 8);
-        producer = new KafkaProducer<>(clientProps(), TOPICS.abnormals().keySerde().serializer(), TOPICS.abnormals().valueSerde().serializer());
+        policyFile = Fixtures.grantingEverything(stateDir);
+        producer = new KafkaProducer<>(clientProps(), new ByteArraySerializer(), new ByteArraySerializer());
         Map<String, Object> props = clientProps();
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         reader = new KafkaConsumer<>(props, TOPICS.diagnosisEvents().keySerde().deserializer(), TOPICS.diagnosisEvents().valueSerde().deserializer());
@@ -126,7 +130,8 @@ class NodeAgentIT {
         Map<String, String> props = new HashMap<>(Map.of(
                 "kdiag.node-name", node,
                 "kdiag.state-dir", stateDir.toString(),
-                "kdiag.command-allowlist", "echo",
+                "kdiag.verification-keys", TestKeys.verificationKeyFile().toString(),
+                "kdiag.policy-file", policyFile.toString(),
                 "kdiag.kubernetes", "off",
                 "kdiag.http-port", "0",
                 "kdiag.advertise-address", "127.0.0.1"));
@@ -142,7 +147,7 @@ class NodeAgentIT {
     }
 
     private void publish(String key, AbnormalRequest request) throws Exception {
-        producer.send(new ProducerRecord<>(TOPICS.abnormals().name(), key, request)).get(30, TimeUnit.SECONDS);
+        producer.send(TestKeys.signed(TOPICS.abnormals(), key, request)).get(30, TimeUnit.SECONDS);
     }
 
     private List<DiagnosisEvent> eventsOf(String uid) {

@@ -3,6 +3,8 @@ package io.kdiag.nodeagent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,17 +22,18 @@ import io.kdiag.api.v1.NamespacedName;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.Topics;
-import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.RecoveryControl;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,7 +61,7 @@ class RecoveryControlIT {
     private final Map<String, SimpleMeterRegistry> registries = new HashMap<>();
     private final List<Process> children = new ArrayList<>();
     private final List<DiagnosisEvent> events = new ArrayList<>();
-    private KafkaProducer<String, AbnormalRequest> abnormals;
+    private KafkaProducer<byte[], byte[]> abnormals;
     private KafkaProducer<String, RecoveryControl> control;
     private KafkaConsumer<String, DiagnosisEvent> reader;
 
@@ -66,7 +69,7 @@ class RecoveryControlIT {
     void start() {
         kafka = TestKafka.start();
         TopicAdmin.ensureTopics(clientProps(), TOPICS, PARTITIONS, (short) 1);
-        abnormals = new KafkaProducer<>(clientProps(), TOPICS.abnormals().keySerde().serializer(), TOPICS.abnormals().valueSerde().serializer());
+        abnormals = new KafkaProducer<>(clientProps(), new ByteArraySerializer(), new ByteArraySerializer());
         control = new KafkaProducer<>(clientProps(), TOPICS.recoveryControl().keySerde().serializer(),
                 TOPICS.recoveryControl().valueSerde().serializer());
         Map<String, Object> props = clientProps();
@@ -90,12 +93,14 @@ class RecoveryControlIT {
         return new HashMap<>(Map.of("bootstrap.servers", kafka.bootstrapServers()));
     }
 
-    private void startAgent(String node) {
+    private void startAgent(String node) throws IOException {
+        Path policy = Fixtures.grantingEverything(Files.createDirectories(stateDir.resolve("policy-" + node)));
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         NodeAgentConfig config = NodeAgentConfig.from(ConfigSource.of(Map.of(
                 "kdiag.node-name", node,
                 "kdiag.state-dir", stateDir.resolve(node).toString(),
-                "kdiag.command-allowlist", "echo",
+                "kdiag.verification-keys", TestKeys.verificationKeyFile().toString(),
+                "kdiag.policy-file", policy.toString(),
                 "kdiag.kubernetes", "off",
                 "kdiag.http-port", "0",
                 "kdiag.advertise-address", "127.0.0.1"), Map.of()));
@@ -131,7 +136,7 @@ class RecoveryControlIT {
         spec.assignedDiagnosers = List.of(builtin("process-match-diagnoser"));
         spec.assignedRecoverers = List.of(builtin("signal-recoverer"));
         spec.context = Map.of("processMatch", Map.of("commandPattern", "sleep " + marker.replace(".", "\\.")));
-        abnormals.send(new ProducerRecord<>(TOPICS.abnormals().name(), node, Fixtures.request(uid, node, spec))).get(30, TimeUnit.SECONDS);
+        abnormals.send(TestKeys.signed(TOPICS.abnormals(), node, Fixtures.request(uid, node, spec))).get(30, TimeUnit.SECONDS);
         return stuck;
     }
 

@@ -6,16 +6,16 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import io.kdiag.client.KdiagClient;
-import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.common.kafka.KafkaAcls.Role;
 import io.kdiag.nodeagent.Main;
 import io.kdiag.schemas.Topics;
 import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.statuswriter.StatusWriter;
-import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Fault (a): the node agent, as its own JVM, is killed with SIGKILL in the middle of diagnoses and restarted, again and
- * again, while the bridge and the status writer keep running.
+ * again, while the bridge and the status writer keep running; on a broker that authenticates and authorises every
+ * client as the cluster overlays do, each component logged in as its own user.
  */
 class AgentKillIT {
     private static final Logger LOG = LoggerFactory.getLogger(AgentKillIT.class);
@@ -39,15 +40,16 @@ class AgentKillIT {
     @Test
     void shouldEndEveryAbnormalOnceWhenTheAgentIsKilledRepeatedly() throws Exception {
         Path sideEffects = dir.resolve("side-effects");
-        try (TestKafka kafka = TestKafka.start();
+        try (SecuredKafka kafka = SecuredKafka.startWithAcls(dir.resolve("broker"), Topics.withDefaultPrefix(), 12);
              Children children = new Children(dir)) {
-            TopicAdmin.ensureTopics(Components.kafka(kafka.bootstrapServers()), Topics.withDefaultPrefix(), 12, (short) 1);
-            Map<String, String> env = Map.of("KDIAG_NODE_NAME", NODE, "KDIAG_STATE_DIR", dir.resolve("agent").toString(),
-                    "KDIAG_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(), "KDIAG_KUBERNETES", "off", "KDIAG_HTTP_PORT", "0",
-                    "KDIAG_METRICS_PORT", "0", "KDIAG_CREATE_TOPICS", "false", SideEffects.ENV, sideEffects.toString());
-            try (StatusWriter writer = Components.writer(kafka.bootstrapServers(), dir.resolve("writer"), null);
-                 SourceBridge bridge = Components.bridge(kafka.bootstrapServers(), new SimpleMeterRegistry());
-                 KdiagClient client = KdiagClient.builder().bootstrapServers(kafka.bootstrapServers()).build()) {
+            Map<String, String> env = new HashMap<>(Map.of("KDIAG_NODE_NAME", NODE, "KDIAG_STATE_DIR", dir.resolve("agent").toString(),
+                    "KDIAG_KUBERNETES", "off", "KDIAG_HTTP_PORT", "0", "KDIAG_METRICS_PORT", "0", "KDIAG_CREATE_TOPICS", "false",
+                    SideEffects.ENV, sideEffects.toString()));
+            env.putAll(kafka.environment(Role.NODE_AGENT));
+            env.putAll(Components.agentTrustEnvironment(dir.resolve("agent")));
+            try (StatusWriter writer = Components.writer(kafka.settings(Role.STATUS_WRITER), dir.resolve("writer"), null);
+                 SourceBridge bridge = Components.bridge(kafka.settings(Role.SOURCE_BRIDGE), new SimpleMeterRegistry());
+                 KdiagClient client = KdiagClient.builder().kafka(kafka.settings(Role.CLI)).build()) {
                 List<String> uids = new ArrayList<>();
                 for (int i = 0; i < ABNORMALS; i++) {
                     uids.add(client.publish(Components.abnormal("agent-kill-" + i, NODE, true)));

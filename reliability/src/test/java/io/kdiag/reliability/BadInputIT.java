@@ -42,7 +42,7 @@ import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.api.v1.ProfilerSpec;
 import io.kdiag.client.KdiagClient;
 import io.kdiag.common.config.ConfigSource;
-import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.common.kafka.KafkaAcls.Role;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.schemas.AvroSerde;
 import io.kdiag.schemas.DeadLetterHeaders;
@@ -59,7 +59,6 @@ import io.kdiag.sourcebridge.log.LogSource;
 import io.kdiag.sourcebridge.log.LogSourceConfig;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.testkit.MockCluster;
-import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -100,7 +99,7 @@ class BadInputIT {
 
     @TempDir
     static Path dir;
-    static TestKafka kafka;
+    static SecuredKafka kafka;
     static MockCluster cluster;
     static KubernetesClient kube;
     static SimpleMeterRegistry bridgeMetrics = new SimpleMeterRegistry();
@@ -116,9 +115,7 @@ class BadInputIT {
     @BeforeAll
     static void startPipeline() throws Exception {
         System.setProperty(SideEffects.ENV, dir.resolve("side-effects").toString());
-        kafka = TestKafka.start();
-        String servers = kafka.bootstrapServers();
-        TopicAdmin.ensureTopics(Components.kafka(servers), topics, 12, (short) 1);
+        kafka = SecuredKafka.startWithAcls(dir.resolve("broker"), topics, 12);
         cluster = new MockCluster();
         kube = cluster.client();
         // the bridge and the agent connect on their own (kdiag.kubernetes=on), as in a pod, through this kubeconfig
@@ -140,11 +137,14 @@ class BadInputIT {
                    "nodeNameReferenceLabel": "node"}},
                  "assignedInformationCollectors": [{"namespace": "kube-diagnoser", "name": "reliability-collector"}]}""");
 
-        writer = Components.writer(servers, dir.resolve("writer"), null);
-        agent = Components.agent(servers, dir.resolve("agent"), NODE, "kdiag.kubernetes", "on");
-        bridge = Components.bridge(servers, bridgeMetrics, "kdiag.kubernetes", "on", "kdiag.repeat-interval", "1ms");
-        logSource = startLogSource(servers);
-        client = KdiagClient.builder().bootstrapServers(servers).build();
+        writer = Components.writer(kafka.settings(Role.STATUS_WRITER), dir.resolve("writer"), null);
+        // the log source makes its key when it starts, after the agent: the agent reads it at its first record
+        agent = Components.agent(kafka.settings(Role.NODE_AGENT), dir.resolve("agent"), NODE, "kdiag.kubernetes", "on",
+                "kdiag.log-source-verification-keys", dir.resolve("log-state/signing-key.pub").toString());
+        bridge = Components.bridge(kafka.settings(Role.SOURCE_BRIDGE), bridgeMetrics, "kdiag.kubernetes", "on",
+                "kdiag.repeat-interval", "1ms");
+        logSource = startLogSource(kafka.settings(Role.LOG_SOURCE));
+        client = KdiagClient.builder().kafka(kafka.settings(Role.CLI)).build();
         String agentUrl = "http://127.0.0.1:" + agent.httpPort();
         await().atMost(WAIT).until(() -> get(agentUrl + "/readyz").statusCode() == 200
                 && get(agentUrl + "/diagnoser").body().contains("garbage-diagnoser"));
@@ -189,7 +189,7 @@ class BadInputIT {
         Map<String, Integer> shapes = new TreeMap<>();
         List<String> valid = new ArrayList<>();
         Set<Long> offsets = new java.util.HashSet<>();
-        Map<String, Object> settings = Components.kafka(kafka.bootstrapServers());
+        Map<String, Object> settings = kafka.settings(Role.INGEST);
         settings.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (int i = 0; i < inputs; i++) {
@@ -246,9 +246,10 @@ class BadInputIT {
 
     private static List<ConsumerRecord<byte[], byte[]>> deadLetters() {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        // only the operator reads the dead letters
+        Map<String, Object> settings = kafka.adminSettings();
+        settings.putAll(Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024));
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> all = consumer.partitionsFor(topics.deadLetters().name()).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             consumer.assign(all);
@@ -489,7 +490,7 @@ class BadInputIT {
 
     // ---- log lines ----
 
-    private static LogSource startLogSource(String servers) throws Exception {
+    private static LogSource startLogSource(Map<String, Object> kafkaSettings) throws Exception {
         Path monitor = dir.resolve("etc/reliability-monitor.json");
         Files.createDirectories(monitor.getParent());
         Files.writeString(monitor, """
@@ -506,7 +507,7 @@ class BadInputIT {
                 "kdiag.log.state-dir", dir.resolve("log-state").toString(), "kdiag.log.monitors", monitor.toString(),
                 "kdiag.log.templates", templates.toString(), "kdiag.log.poll-interval", "100ms", "kdiag.repeat-interval", "1ms",
                 "kdiag.kubernetes", "off", "kdiag.storm.per-node-per-minute", "100000", "kdiag.storm.cluster-per-minute", "100000"));
-        return LogSource.start(LogSourceConfig.from(ConfigSource.of(properties, Map.of())), Components.kafka(servers),
+        return LogSource.start(LogSourceConfig.from(ConfigSource.of(properties, Map.of())), kafkaSettings,
                 new SimpleMeterRegistry(), null);
     }
 

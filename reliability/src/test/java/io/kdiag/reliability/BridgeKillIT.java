@@ -22,7 +22,7 @@ import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.client.KdiagClient;
-import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.common.kafka.KafkaAcls.Role;
 import io.kdiag.model.Phases;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.schemas.Topics;
@@ -30,7 +30,6 @@ import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.sourcebridge.Main;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.testkit.MockCluster;
-import io.kdiag.testkit.TestKafka;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -43,7 +42,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Fault (d): the source bridge, as its own JVM connected to a (mock) cluster, is killed with SIGKILL in the middle of
  * an ingest storm and restarted; each request must start exactly one diagnosis, and the Abnormal resources the bridge
- * mirrors must end with the statuses the events say.
+ * mirrors must end with the statuses the events say. The broker authenticates and authorises every client as the
+ * cluster overlays do, the requests written by the ingest user.
  */
 class BridgeKillIT {
     private static final Logger LOG = LoggerFactory.getLogger(BridgeKillIT.class);
@@ -94,20 +94,20 @@ class BridgeKillIT {
         Path sideEffects = dir.resolve(burst ? "burst-side-effects" : "side-effects");
         System.setProperty(SideEffects.ENV, sideEffects.toString());
         ExecutorService publisher = Executors.newSingleThreadExecutor();
-        try (TestKafka kafka = TestKafka.start();
+        Topics topics = Topics.withDefaultPrefix();
+        try (SecuredKafka kafka = SecuredKafka.startWithAcls(dir.resolve(burst ? "burst-broker" : "broker"), topics, 12);
              MockCluster cluster = new MockCluster();
              Children children = new Children(dir)) {
-            String servers = kafka.bootstrapServers();
-            Topics topics = Topics.withDefaultPrefix();
-            TopicAdmin.ensureTopics(Components.kafka(servers), topics, 12, (short) 1);
             KubernetesClient kube = cluster.client();
-            Map<String, String> env = new HashMap<>(Map.of("KDIAG_KAFKA_BOOTSTRAP_SERVERS", servers, "KDIAG_KUBERNETES", "on",
+            Map<String, String> env = new HashMap<>(kafka.environment(Role.SOURCE_BRIDGE));
+            env.putAll(Map.of("KDIAG_KUBERNETES", "on",
                     "KUBECONFIG", cluster.writeKubeconfig(dir.resolve(burst ? "burst-cluster" : "cluster")).toString(), "KDIAG_HTTP_PORT", "0", "KDIAG_METRICS_PORT", "0",
                     "KDIAG_CREATE_TOPICS", "false", "KDIAG_KAFKA_SESSION_TIMEOUT_MS", "6000"));
-            try (StatusWriter writer = Components.writer(servers, dir.resolve(burst ? "burst-writer" : "writer"), kube);
-                 NodeAgent agent = Components.agent(servers, dir.resolve(burst ? "burst-agent" : "agent"), NODE);
-                 KdiagClient client = KdiagClient.builder().bootstrapServers(servers).build();
-                 KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Components.kafka(servers),
+            env.putAll(Components.bridgeTrustEnvironment());
+            try (StatusWriter writer = Components.writer(kafka.settings(Role.STATUS_WRITER), dir.resolve(burst ? "burst-writer" : "writer"), kube);
+                 NodeAgent agent = Components.agent(kafka.settings(Role.NODE_AGENT), dir.resolve(burst ? "burst-agent" : "agent"), NODE);
+                 KdiagClient client = KdiagClient.builder().kafka(kafka.settings(Role.CLI)).build();
+                 KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.settings(Role.INGEST),
                          new ByteArraySerializer(), new ByteArraySerializer())) {
                 Process bridge = children.start(Main.class, "bridge", env);
                 // plain JSON manifests without a uid, as any producer writes them

@@ -3,11 +3,9 @@ package io.kdiag.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -19,8 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.client.KdiagClient;
 import io.kdiag.client.KdiagException;
-import io.kdiag.common.kafka.TopicAdmin;
-import io.kdiag.embedded.EmbeddedKafka;
+import io.kdiag.common.kafka.KafkaAcls.Role;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.schemas.Topics;
 import io.kdiag.sourcebridge.SourceBridge;
@@ -35,7 +32,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Fault (b): the broker itself is stopped and started again on its data and its client port while abnormals are being
- * published, forwarded, diagnosed and folded; every component has to reconnect on its own.
+ * published, forwarded, diagnosed and folded; every component has to reconnect on its own, logging in again as its
+ * own user: the broker authenticates and authorises every client as the cluster overlays do.
  */
 class BrokerRestartIT {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerRestartIT.class);
@@ -58,21 +56,15 @@ class BrokerRestartIT {
 
     @Test
     void shouldLoseNothingWhenTheBrokerRestartsUnderLoad() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        Path data = dir.resolve("broker");
-        EmbeddedKafka broker = EmbeddedKafka.start(data, port, Map.of());
-        String servers = broker.bootstrapServers();
-        TopicAdmin.ensureTopics(Components.kafka(servers), Topics.withDefaultPrefix(), 12, (short) 1);
+        SecuredKafka kafka = SecuredKafka.startWithAcls(dir.resolve("broker"), Topics.withDefaultPrefix(), 12);
+        String servers = kafka.bootstrapServers();
         ExecutorService publisher = Executors.newSingleThreadExecutor();
         List<String> uids = new CopyOnWriteArrayList<>();
         AtomicInteger retries = new AtomicInteger();
-        try (StatusWriter writer = Components.writer(servers, dir.resolve("writer"), null);
-             NodeAgent agent = Components.agent(servers, dir.resolve("agent"), NODE);
-             SourceBridge bridge = Components.bridge(servers, new SimpleMeterRegistry());
-             KdiagClient client = KdiagClient.builder().bootstrapServers(servers).build()) {
+        try (StatusWriter writer = Components.writer(kafka.settings(Role.STATUS_WRITER), dir.resolve("writer"), null);
+             NodeAgent agent = Components.agent(kafka.settings(Role.NODE_AGENT), dir.resolve("agent"), NODE);
+             SourceBridge bridge = Components.bridge(kafka.settings(Role.SOURCE_BRIDGE), new SimpleMeterRegistry());
+             KdiagClient client = KdiagClient.builder().kafka(kafka.settings(Role.CLI)).build()) {
             Future<?> load = publisher.submit(() -> {
                 for (int i = 0; i < ABNORMALS; i++) {
                     // keep publishing across the restarts: a few abnormals ahead of the agent, no more
@@ -96,9 +88,8 @@ class BrokerRestartIT {
                 int published = restart * ABNORMALS / (RESTARTS + 1);
                 await().atMost(Duration.ofSeconds(60)).until(() -> uids.size() >= published
                         && SideEffects.runs(dir.resolve("side-effects")).size() >= published);
-                broker.close();
-                broker = EmbeddedKafka.start(data, port, Map.of());
-                assertThat(broker.bootstrapServers()).isEqualTo(servers);
+                kafka.restart();
+                assertThat(kafka.bootstrapServers()).isEqualTo(servers);
             }
             load.get(120, TimeUnit.SECONDS);
 
@@ -111,7 +102,7 @@ class BrokerRestartIT {
                     outcome.recovererRuns());
         } finally {
             publisher.shutdownNow();
-            broker.close();
+            kafka.close();
         }
     }
 }

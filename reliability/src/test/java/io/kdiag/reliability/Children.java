@@ -23,12 +23,17 @@ final class Children implements AutoCloseable {
         this.dir = dir;
     }
 
-    /** Starts {@code mainClass} with these environment variables; its stdout and stderr go to {@link #log(String)}. */
-    Process start(Class<?> mainClass, String name, Map<String, String> env) {
+    /**
+     * Starts {@code mainClass} with these environment variables and arguments; its stdout and stderr go to
+     * {@link #log(String)}.
+     */
+    Process start(Class<?> mainClass, String name, Map<String, String> env, String... args) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1",
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1",
                 "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.kdiag.schemas.avro",
-                "-cp", System.getProperty("java.class.path"), mainClass.getName())
+                "-cp", System.getProperty("java.class.path"), mainClass.getName()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(name).toFile()));
         builder.environment().putAll(env);

@@ -1,5 +1,8 @@
 package io.kdiag.reliability;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -16,16 +19,46 @@ import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.sourcebridge.SourceBridgeConfig;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.statuswriter.StatusWriterConfig;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
-/** The pipeline's components started in this JVM, configured as their {@code kdiag.*} keys say. */
+/**
+ * The pipeline's components started in this JVM, configured as their {@code kdiag.*} keys say. The bridge signs with
+ * the test key ({@link TestKeys}) and agents verify with it; unless a test gives its own, an agent runs under
+ * {@link #GRANTING_EVERYTHING}, since these tests are about what survives faults, not about the policy.
+ */
 final class Components {
+    /** A policy for tests of something else: every processor and profiler, signals 1, 2, 9 and 15, for every origin. */
+    static final String GRANTING_EVERYTHING = """
+            grants: [{processors: ["*"], profilers: ["*"]}]
+            """;
+
     private Components() {
     }
 
-    static Map<String, Object> kafka(String bootstrapServers) {
-        return new HashMap<>(Map.of("bootstrap.servers", bootstrapServers));
+    /** An agent's {@code kdiag.*} trust settings: the test key, and {@link #GRANTING_EVERYTHING} written into its state folder. */
+    static Map<String, String> agentTrust(Path stateDir) {
+        return Map.of("kdiag.verification-keys", TestKeys.verificationKeyFile().toString(), "kdiag.policy-file", policyIn(stateDir));
+    }
+
+    /** The same as environment variables, for an agent run as a process. */
+    static Map<String, String> agentTrustEnvironment(Path stateDir) {
+        return Map.of("KDIAG_VERIFICATION_KEYS", TestKeys.verificationKeyFile().toString(), "KDIAG_POLICY_FILE", policyIn(stateDir));
+    }
+
+    private static String policyIn(Path stateDir) {
+        try {
+            Files.createDirectories(stateDir);
+            return Files.writeString(stateDir.resolve("policy.yaml"), GRANTING_EVERYTHING).toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The bridge's signing key as an environment variable, for a bridge run as a process. */
+    static Map<String, String> bridgeTrustEnvironment() {
+        return Map.of("KDIAG_SIGNING_KEY", TestKeys.signingKeyFile().toString());
     }
 
     private static ConfigSource config(Map<String, String> defaults, String... settings) {
@@ -36,36 +69,30 @@ final class Components {
         return ConfigSource.of(properties, Map.of());
     }
 
-    /** A node agent without a cluster; {@code settings} are {@code kdiag.*} key/value pairs that override. */
-    static NodeAgent agent(String bootstrapServers, Path stateDir, String node, String... settings) {
-        return agent(kafka(bootstrapServers), stateDir, node, settings);
-    }
-
-    /** A node agent without a cluster, with these Kafka client settings (SASL, say). */
+    /**
+     * A node agent without a cluster, with these Kafka client settings (a login, say); {@code settings} are
+     * {@code kdiag.*} key/value pairs that override.
+     */
     static NodeAgent agent(Map<String, Object> kafka, Path stateDir, String node, String... settings) {
-        return NodeAgent.start(NodeAgentConfig.from(config(Map.of("kdiag.node-name", node, "kdiag.state-dir", stateDir.toString(),
-                "kdiag.kubernetes", "off", "kdiag.http-port", "0", "kdiag.advertise-address", "127.0.0.1"), settings)),
-                kafka, new SimpleMeterRegistry());
+        return agent(kafka, stateDir, node, new SimpleMeterRegistry(), settings);
     }
 
-    /** A source bridge without a cluster, storm limits out of the way. */
-    static SourceBridge bridge(String bootstrapServers, MeterRegistry registry, String... settings) {
-        return bridge(kafka(bootstrapServers), registry, settings);
+    /** A node agent without a cluster, its meters in {@code registry}. */
+    static NodeAgent agent(Map<String, Object> kafka, Path stateDir, String node, MeterRegistry registry, String... settings) {
+        Map<String, String> defaults = new HashMap<>(agentTrust(stateDir));
+        defaults.putAll(Map.of("kdiag.node-name", node, "kdiag.state-dir", stateDir.toString(),
+                "kdiag.kubernetes", "off", "kdiag.http-port", "0", "kdiag.advertise-address", "127.0.0.1"));
+        return NodeAgent.start(NodeAgentConfig.from(config(defaults, settings)), kafka, registry);
     }
 
-    /** A source bridge without a cluster, with these Kafka client settings. */
+    /** A source bridge without a cluster, storm limits out of the way, with these Kafka client settings. */
     static SourceBridge bridge(Map<String, Object> kafka, MeterRegistry registry, String... settings) {
         return SourceBridge.start(SourceBridgeConfig.from(config(Map.of("kdiag.kubernetes", "off", "kdiag.http-port", "0",
-                "kdiag.storm.per-node-per-minute", "100000", "kdiag.storm.cluster-per-minute", "100000"), settings)),
-                kafka, registry);
+                "kdiag.storm.per-node-per-minute", "100000", "kdiag.storm.cluster-per-minute", "100000",
+                "kdiag.signing-key", TestKeys.signingKeyFile().toString()), settings)), kafka, registry);
     }
 
     /** A status writer writing to {@code kube}'s Abnormal resources, or to none with {@code null}. */
-    static StatusWriter writer(String bootstrapServers, Path stateDir, KubernetesClient kube, String... settings) {
-        return writer(kafka(bootstrapServers), stateDir, kube, settings);
-    }
-
-    /** A status writer with these Kafka client settings. */
     static StatusWriter writer(Map<String, Object> kafka, Path stateDir, KubernetesClient kube, String... settings) {
         return StatusWriter.start(StatusWriterConfig.from(config(Map.of("kdiag.state-dir", stateDir.toString(),
                 "kdiag.http-port", "0", "kdiag.kubernetes", kube == null ? "off" : "on",

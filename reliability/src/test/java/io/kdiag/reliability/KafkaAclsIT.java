@@ -9,30 +9,34 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.client.KdiagClient;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.KafkaAcls;
 import io.kdiag.common.kafka.KafkaAcls.Role;
-import io.kdiag.common.kafka.TopicAdmin;
-import io.kdiag.embedded.EmbeddedKafka;
 import io.kdiag.model.Phases;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.schemas.DeadLetterHeaders;
 import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Phase;
+import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.sourcebridge.log.LogSource;
 import io.kdiag.sourcebridge.log.LogSourceConfig;
@@ -40,9 +44,6 @@ import io.kdiag.statuswriter.StatusWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.ScramCredentialInfo;
-import org.apache.kafka.clients.admin.ScramMechanism;
-import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -60,6 +61,7 @@ import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourceType;
@@ -83,11 +85,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class KafkaAclsIT {
     private static final String NODE = "acl-node";
-    private static final String ADMIN_PASSWORD = "admin-" + UUID.randomUUID();
-    private static final Duration WAIT = Duration.ofSeconds(90);
+    /** The node of the forgeries: an agent of its own, so nothing of the other tests is in its partition's way. */
+    private static final String TRUST_NODE = "trust-node";
+    private static final Duration WAIT = SecuredKafka.WAIT;
     private static final Topics TOPICS = Topics.withDefaultPrefix();
     private static final KafkaAcls ACLS = KafkaAcls.forPrefix(TOPICS.prefix());
-    private static final Map<Role, String> PASSWORDS = new EnumMap<>(Role.class);
     /** A grant left over from an earlier setup, which {@link KafkaAcls#apply} must remove. */
     private static final AclBinding STALE = new AclBinding(new ResourcePattern(ResourceType.TOPIC, TOPICS.abnormals().name(),
             PatternType.LITERAL), new AccessControlEntry(Role.NODE_AGENT.defaultPrincipal(), "*", AclOperation.WRITE, AclPermissionType.ALLOW));
@@ -97,45 +99,21 @@ class KafkaAclsIT {
 
     @TempDir
     static Path dir;
-    static EmbeddedKafka kafka;
-    static KafkaAcls.Applied applied;
+    static SecuredKafka kafka;
+    /** What {@code kdiag acls --apply} printed in the set-up. */
+    static String appliedFirst;
 
     @BeforeAll
     static void startBrokerWithAuthorisation() throws Exception {
-        String plainAdmin = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\""
-                + ADMIN_PASSWORD + "\" user_admin=\"" + ADMIN_PASSWORD + "\";";
-        Map<String, String> broker = new HashMap<>();
-        broker.put("listener.security.protocol.map", "CONTROLLER:SASL_PLAINTEXT,PLAINTEXT:SASL_PLAINTEXT");
-        broker.put("sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-512");
-        broker.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
-        broker.put("sasl.mechanism.controller.protocol", "PLAIN");
-        broker.put("listener.name.controller.sasl.enabled.mechanisms", "PLAIN");
-        broker.put("listener.name.controller.plain.sasl.jaas.config", plainAdmin);
-        broker.put("listener.name.plaintext.plain.sasl.jaas.config", plainAdmin);
-        broker.put("listener.name.plaintext.scram-sha-512.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required;");
-        broker.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
-        broker.put("super.users", "User:admin");
-        broker.put("allow.everyone.if.no.acl.found", "false");
-        kafka = EmbeddedKafka.start(dir.resolve("broker"), 0, broker);
-
+        kafka = SecuredKafka.start(dir.resolve("broker"), TOPICS, 3);
         try (Admin admin = Admin.create(adminSettings())) {
-            List<UserScramCredentialUpsertion> users = new ArrayList<>();
-            for (Role role : Role.values()) {
-                PASSWORDS.put(role, role.name().toLowerCase() + "-" + UUID.randomUUID());
-                users.add(new UserScramCredentialUpsertion(role.defaultUser(), new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096),
-                        PASSWORDS.get(role)));
-            }
-            admin.alterUserScramCredentials(new ArrayList<>(users)).all().get(30, TimeUnit.SECONDS);
-            // the operator creates the topics; no component may (KDIAG_CREATE_TOPICS=false in the overlays)
-            TopicAdmin.ensureTopics(adminSettings(), TOPICS, 3, (short) 1);
-            admin.createTopics(List.of(new NewTopic(TOPICS.prefix() + KafkaAcls.BRIDGE_STATE_TOPIC, 1, (short) 1)
-                    .configs(Map.of("cleanup.policy", "compact,delete")))).all().get(30, TimeUnit.SECONDS);
             admin.createAcls(List.of(STALE, DENIAL)).all().get(30, TimeUnit.SECONDS);
             // ACLs reach the broker's authoriser through the metadata log; describeAcls answers from the same image
             await().atMost(WAIT).until(() -> admin.describeAcls(AclBindingFilter.ANY).values().get(30, TimeUnit.SECONDS)
                     .containsAll(List.of(STALE, DENIAL)));
 
-            applied = KafkaAcls.apply(admin, ACLS.defaultBindings(), Duration.ofSeconds(30));
+            // as an operator applies them to an external Kafka: the CLI, logged in as the cluster admin
+            appliedFirst = cli("acls-apply-first", "acls", "--apply");
             await().atMost(WAIT).until(() -> new HashSet<>(admin.describeAcls(AclBindingFilter.ANY).values().get(30, TimeUnit.SECONDS))
                     .equals(expectedAcls()));
         }
@@ -144,14 +122,6 @@ class KafkaAclsIT {
             for (String topic : probedTopics()) {
                 producer.send(new ProducerRecord<>(topic, 0, bytes("probe"), bytes("operator's record"))).get(30, TimeUnit.SECONDS);
             }
-        }
-        for (Role role : Role.values()) {
-            // SCRAM credentials reach the broker through the metadata log, shortly after the call returns
-            await().atMost(WAIT).ignoreExceptions().until(() -> {
-                try (Admin admin = Admin.create(settings(role))) {
-                    return admin.describeCluster().clusterId().get(10, TimeUnit.SECONDS) != null;
-                }
-            });
         }
     }
 
@@ -170,17 +140,14 @@ class KafkaAclsIT {
     }
 
     private static Map<String, Object> adminSettings() {
-        return new HashMap<>(Map.of("bootstrap.servers", kafka.bootstrapServers(), "security.protocol", "SASL_PLAINTEXT",
-                "sasl.mechanism", "PLAIN", "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required "
-                        + "username=\"admin\" password=\"" + ADMIN_PASSWORD + "\";"));
+        return kafka.adminSettings();
     }
 
-    /** The Kafka settings a component of {@code role} gets in the overlays: SCRAM-SHA-512 as its own user. */
+    /** The Kafka settings of {@code role}, with timeouts short enough that a refusal shows within {@link #WAIT}. */
     private static Map<String, Object> settings(Role role) {
-        return new HashMap<>(Map.of("bootstrap.servers", kafka.bootstrapServers(), "security.protocol", "SASL_PLAINTEXT",
-                "sasl.mechanism", "SCRAM-SHA-512", "sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required "
-                        + "username=\"" + role.defaultUser() + "\" password=\"" + PASSWORDS.get(role) + "\";",
-                "default.api.timeout.ms", 15_000, "max.block.ms", 15_000, "request.timeout.ms", 10_000));
+        Map<String, Object> settings = kafka.settings(role);
+        settings.putAll(Map.of("default.api.timeout.ms", 15_000, "max.block.ms", 15_000, "request.timeout.ms", 10_000));
+        return settings;
     }
 
     private static List<String> probedTopics() {
@@ -234,17 +201,38 @@ class KafkaAclsIT {
         }
     }
 
+    /**
+     * Runs {@code kdiag} with these arguments in a JVM of its own, logged in as the cluster admin through the
+     * environment, as an operator runs it; returns what it printed once it exited 0.
+     */
+    private static String cli(String name, String... args) throws Exception {
+        Map<String, String> env = Map.of("KDIAG_HOME", dir.resolve("cli-home").toString(),
+                "KDIAG_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT", "KDIAG_KAFKA_SASL_MECHANISM", "PLAIN",
+                "KDIAG_KAFKA_SASL_JAAS_CONFIG", kafka.adminJaas());
+        List<String> arguments = new ArrayList<>(List.of("--bootstrap-server", kafka.bootstrapServers()));
+        arguments.addAll(List.of(args));
+        try (Children children = new Children(Files.createDirectories(dir.resolve("cli")))) {
+            Process process = children.start(KdiagCli.class, name, env, arguments.toArray(String[]::new));
+            assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("kdiag %s ended", arguments).isTrue();
+            assertThat(process.exitValue()).as("exit code of kdiag %s:%n%s", arguments, children.output(name)).isZero();
+            return children.output(name);
+        }
+    }
+
     @Test
     void shouldApplyExactlyTheSetRemovingStaleGrantsButNoDenialOfTheSamePrincipals() throws Exception {
-        assertThat(applied.deleted()).containsExactly(STALE);
-        assertThat(applied.created()).containsExactlyInAnyOrderElementsOf(ACLS.defaultBindings());
+        int set = ACLS.defaultBindings().size();
+        assertThat(appliedFirst).contains("acl \"" + KafkaAcls.format(List.of(STALE)).strip() + "\" deleted")
+                .contains(set + " created, 1 deleted, 0 unchanged (prefix kdiag.)");
+        for (String line : KafkaAcls.format(ACLS.defaultBindings()).lines().toList()) {
+            assertThat(appliedFirst).contains("acl \"" + line + "\" created");
+        }
         try (Admin admin = Admin.create(adminSettings())) {
             assertThat(admin.describeAcls(AclBindingFilter.ANY).values().get(30, TimeUnit.SECONDS))
                     .containsExactlyInAnyOrderElementsOf(expectedAcls());
-            KafkaAcls.Applied again = KafkaAcls.apply(admin, ACLS.defaultBindings(), Duration.ofSeconds(30));
-            assertThat(again.created()).isEmpty();
-            assertThat(again.deleted()).isEmpty();
         }
+        assertThat(cli("acls-apply-again", "acls", "--apply")).contains("0 created, 0 deleted, " + set + " unchanged (prefix kdiag.)")
+                .doesNotContain("\" created").doesNotContain("\" deleted");
     }
 
     @Test
@@ -346,7 +334,8 @@ class KafkaAclsIT {
                  "skipDiagnosis": true, "skipRecovery": true}}}""");
 
         StatusWriter writer = Components.writer(settings(Role.STATUS_WRITER), dir.resolve("writer"), null);
-        try (NodeAgent agent = Components.agent(settings(Role.NODE_AGENT), dir.resolve("agent"), NODE, "kdiag.policy-file", policy.toString());
+        try (NodeAgent agent = Components.agent(settings(Role.NODE_AGENT), dir.resolve("agent"), NODE, "kdiag.policy-file", policy.toString(),
+                "kdiag.log-source-verification-keys", dir.resolve("log-state/signing-key.pub").toString());
              SourceBridge bridge = Components.bridge(settings(Role.SOURCE_BRIDGE), new SimpleMeterRegistry());
              LogSource logSource = LogSource.start(LogSourceConfig.from(ConfigSource.of(Map.of("kdiag.node-name", NODE,
                      "kdiag.host-root", dir.resolve("host").toString(), "kdiag.log.state-dir", dir.resolve("log-state").toString(),
@@ -398,6 +387,157 @@ class KafkaAclsIT {
         }
     }
 
+    /**
+     * The second lock on {@code kdiag.abnormals}: whoever else can write there (a compromised node's log source
+     * login, here) cannot get anything run. Records forged with the origin a policy trusts most, unsigned, altered,
+     * signed with an unknown key, replayed from another node, or signed with the node's own log source key for an origin
+     * other than Log are dead-lettered with the reason and counted, and nothing of them runs; what the bridge signed runs.
+     */
+    @Test
+    void shouldRunOnlyWhatTheGatesSignedAndDeadLetterEveryForgery() throws Exception {
+        Path sideEffects = dir.resolve("trust-side-effects");
+        System.setProperty(SideEffects.ENV, sideEffects.toString());
+        Path policy = Files.writeString(dir.resolve("trust-policy.yaml"), """
+                grants:
+                - origins: ["*"]
+                  processors: [kube-diagnoser/reliability-collector, kube-diagnoser/reliability-recoverer]
+                """);
+        // the log source of this node, with the key it makes for itself
+        SigningKey logSourceKey = SigningKey.readOrCreate(dir.resolve("trust-log-source/signing-key.pem"),
+                dir.resolve("trust-log-source/signing-key.pub"));
+        SimpleMeterRegistry agentMeters = new SimpleMeterRegistry();
+        StatusWriter writer = Components.writer(settings(Role.STATUS_WRITER), dir.resolve("trust-writer"), null);
+        try (NodeAgent agent = Components.agent(settings(Role.NODE_AGENT), dir.resolve("trust-agent"), TRUST_NODE, agentMeters,
+                "kdiag.policy-file", policy.toString(),
+                "kdiag.log-source-verification-keys", dir.resolve("trust-log-source/signing-key.pub").toString());
+             SourceBridge bridge = Components.bridge(settings(Role.SOURCE_BRIDGE), new SimpleMeterRegistry());
+             KdiagClient cli = KdiagClient.builder().kafka(settings(Role.CLI)).build();
+             KafkaProducer<byte[], byte[]> compromised = plainProducer(Role.LOG_SOURCE)) {
+            String legit = cli.publish(Components.abnormal("trust-legit", TRUST_NODE, true));
+            assertThat(cli.awaitFinalStatus(legit, WAIT)).get().extracting(AbnormalStatus::getPhase).isEqualTo(Phase.Succeeded);
+            String ofAnotherNode = cli.publish(Components.abnormal("trust-elsewhere", "trust-other-node", true));
+            ConsumerRecord<byte[], byte[]> signedForUs = signedRecordOf(legit);
+            ConsumerRecord<byte[], byte[]> signedForOther = signedRecordOf(ofAnotherNode);
+
+            Map<String, String> forgeries = new LinkedHashMap<>();
+            // the origin the shipped policy trusts most, with no signature at all
+            send(compromised, forged("forged-unsigned", Origin.CustomResource), new RecordHeaders());
+            forgeries.put("forged-unsigned", "Unsigned");
+            // the bridge's signature of the legitimate record, over a value with a forged origin
+            send(compromised, forged("forged-altered", Origin.CustomResource), signedForUs.headers());
+            forgeries.put("forged-altered", "BadSignature");
+            // signed, but by a key nobody trusts
+            AbnormalRequest strangers = forged("forged-unknown-key", Origin.CustomResource);
+            RecordHeaders strangerSignature = new RecordHeaders();
+            SigningKey.generate().sign(bytes(TRUST_NODE), encode(strangers), strangerSignature);
+            send(compromised, strangers, strangerSignature);
+            forgeries.put("forged-unknown-key", "UnknownKey");
+            // another node's record as the bridge signed it, value and signature untouched, moved under this node's key
+            compromised.send(new ProducerRecord<>(TOPICS.abnormals().name(), null, bytes(TRUST_NODE), signedForOther.value(),
+                    signedForOther.headers())).get(30, TimeUnit.SECONDS);
+            forgeries.put(ofAnotherNode, "BadSignature");
+            // this node's own log source key, passing off a custom resource
+            AbnormalRequest escalated = forged("forged-by-log-source", Origin.CustomResource);
+            RecordHeaders logSourceSignature = new RecordHeaders();
+            logSourceKey.sign(bytes(TRUST_NODE), encode(escalated), logSourceSignature);
+            send(compromised, escalated, logSourceSignature);
+            forgeries.put("forged-by-log-source", "OriginNotAllowed");
+            // while the same key signing a Log abnormal is the log source's legitimate path
+            AbnormalRequest fromLog = forged("log-line", Origin.Log);
+            RecordHeaders logSignature = new RecordHeaders();
+            logSourceKey.sign(bytes(TRUST_NODE), encode(fromLog), logSignature);
+            send(compromised, fromLog, logSignature);
+
+            // records of a partition are handled in order: once this one ended, every forgery before it was handled
+            String after = cli.publish(Components.abnormal("trust-after", TRUST_NODE, true));
+            assertThat(cli.awaitFinalStatus(after, WAIT)).get().extracting(AbnormalStatus::getPhase).isEqualTo(Phase.Succeeded);
+            assertThat(cli.awaitFinalStatus("log-line", WAIT)).get().extracting(AbnormalStatus::getPhase).isEqualTo(Phase.Succeeded);
+
+            await().atMost(WAIT).untilAsserted(() -> assertThat(deadLetterReasons(TRUST_NODE))
+                    .containsExactlyInAnyOrderElementsOf(forgeries.values()));
+            for (String uid : forgeries.keySet()) {
+                assertThat(cli.history(uid, TRUST_NODE)).as("events of %s", uid).isEmpty();
+                assertThat(SideEffects.runs(sideEffects)).as("runs of %s", uid).noneMatch(run -> run.startsWith(uid + " "));
+            }
+            assertThat(SideEffects.runs(sideEffects)).contains(legit + " " + SideEffects.COLLECTOR, legit + " " + SideEffects.RECOVERER,
+                    after + " " + SideEffects.RECOVERER, "log-line " + SideEffects.COLLECTOR);
+            assertThat(agentMeters.get("kdiag.agent.records.refused").counters())
+                    .extracting(c -> c.getId().getTag("reason") + "=" + (int) c.count())
+                    .containsExactlyInAnyOrder("Unsigned=1", "BadSignature=2", "UnknownKey=1", "OriginNotAllowed=1");
+        } finally {
+            writer.close();
+            System.clearProperty(SideEffects.ENV);
+        }
+    }
+
+    /** A request for {@link #TRUST_NODE} running the side-effect collector and recoverer. */
+    private static AbnormalRequest forged(String uid, Origin origin) {
+        AbnormalSpec spec = Components.abnormal(uid, TRUST_NODE, true).getSpec();
+        return AbnormalRequest.newBuilder().setUid(uid).setNamespace("default").setName(uid).setNodeName(TRUST_NODE)
+                .setOrigin(origin).setRequestedAt(Instant.now()).setSpec(ApiSerialization.json(spec)).setLabels(Map.of()).build();
+    }
+
+    private static byte[] encode(AbnormalRequest request) {
+        return TOPICS.abnormals().valueSerde().serializer().serialize(TOPICS.abnormals().name(), request);
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, AbnormalRequest request, Iterable<Header> headers) throws Exception {
+        producer.send(new ProducerRecord<>(TOPICS.abnormals().name(), null, bytes(TRUST_NODE), encode(request), headers))
+                .get(30, TimeUnit.SECONDS);
+    }
+
+    private static KafkaProducer<byte[], byte[]> plainProducer(Role role) {
+        Map<String, Object> producerSettings = settings(role);
+        producerSettings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+        producerSettings.put(ProducerConfig.ACKS_CONFIG, "all");
+        return new KafkaProducer<>(producerSettings, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** The bridge's record of {@code uid} on kdiag.abnormals, read as the operator. */
+    private static ConsumerRecord<byte[], byte[]> signedRecordOf(String uid) {
+        return await().atMost(WAIT).until(() -> read(TOPICS.abnormals().name()).stream()
+                .filter(r -> uid.equals(uidOf(r))).findFirst(), Optional::isPresent).orElseThrow();
+    }
+
+    /** The uid of a record of kdiag.abnormals; {@code null} for the probes and garbage the other tests put there. */
+    private static String uidOf(ConsumerRecord<byte[], byte[]> record) {
+        try {
+            return TOPICS.abnormals().valueSerde().deserializer().deserialize(record.topic(), record.value()).getUid();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The reasons (the word before the colon) of the dead letters of kdiag.abnormals under {@code node}'s key. */
+    private static List<String> deadLetterReasons(String node) {
+        return read(TOPICS.deadLetters().name()).stream()
+                .filter(r -> TOPICS.abnormals().name().equals(header(r, DeadLetterHeaders.SOURCE_TOPIC)) && Arrays.equals(bytes(node), r.key()))
+                .map(r -> header(r, DeadLetterHeaders.REASON).split(":", 2)[0]).toList();
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    /** Every committed record of every partition of {@code topic}, read as the operator. */
+    private static List<ConsumerRecord<byte[], byte[]>> read(String topic) {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        Map<String, Object> settings = adminSettings();
+        settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+        }
+        return records;
+    }
+
     private static List<Throwable> causes(Throwable e) {
         List<Throwable> chain = new ArrayList<>();
         for (Throwable t = e; t != null && !chain.contains(t); t = t.getCause()) {
@@ -409,22 +549,8 @@ class KafkaAclsIT {
     /** The source topic of every dead letter, read as the operator. */
     private static Set<String> deadLetterSources() {
         Set<String> sources = new HashSet<>();
-        Map<String, Object> settings = adminSettings();
-        settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition partition = new TopicPartition(TOPICS.deadLetters().name(), 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            long end = consumer.endOffsets(List.of(partition)).get(partition);
-            while (consumer.position(partition) < end) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    Header source = record.headers().lastHeader(DeadLetterHeaders.SOURCE_TOPIC);
-                    if (source != null) {
-                        sources.add(new String(source.value(), StandardCharsets.UTF_8));
-                    }
-                }
-            }
-        }
+        read(TOPICS.deadLetters().name()).forEach(r -> sources.add(header(r, DeadLetterHeaders.SOURCE_TOPIC)));
+        sources.remove(null);
         return sources;
     }
 }

@@ -16,7 +16,7 @@ import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.CommandExecutorSpec;
 import io.kdiag.api.v1.ProfilerSpec;
 import io.kdiag.client.KdiagClient;
-import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.common.kafka.KafkaAcls.Role;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -29,10 +29,10 @@ import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.statuswriter.StatusWriter;
-import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,12 +49,12 @@ class PrivilegeIT {
 
     @TempDir
     static Path dir;
-    static TestKafka kafka;
+    static SecuredKafka kafka;
     static StatusWriter writer;
     static NodeAgent agent;
     static SourceBridge bridge;
     static KdiagClient client;
-    static KafkaProducer<String, AbnormalRequest> producer;
+    static KafkaProducer<byte[], byte[]> producer;
     static Topics topics = Topics.withDefaultPrefix();
 
     @BeforeAll
@@ -62,7 +62,7 @@ class PrivilegeIT {
         System.setProperty(SideEffects.ENV, dir.resolve("side-effects").toString());
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, """
-                commandAllowlist: [uname, id]
+                commandAllowlist: [{prefix: [uname]}, {prefix: [id]}]
                 allowedSignals: [15]
                 grants:
                 - origins: [CustomResource]
@@ -73,15 +73,13 @@ class PrivilegeIT {
                 - origins: [IngestTopic]
                   processors: [kube-diagnoser/reliability-collector]
                 """);
-        kafka = TestKafka.start();
-        String servers = kafka.bootstrapServers();
-        TopicAdmin.ensureTopics(Components.kafka(servers), topics, 12, (short) 1);
-        writer = Components.writer(servers, dir.resolve("writer"), null);
-        agent = Components.agent(servers, dir.resolve("agent"), NODE, "kdiag.policy-file", policy.toString());
-        bridge = Components.bridge(servers, new SimpleMeterRegistry());
-        client = KdiagClient.builder().bootstrapServers(servers).build();
-        producer = new KafkaProducer<>(Components.kafka(servers), topics.abnormals().keySerde().serializer(),
-                topics.abnormals().valueSerde().serializer());
+        kafka = SecuredKafka.startWithAcls(dir.resolve("broker"), topics, 12);
+        writer = Components.writer(kafka.settings(Role.STATUS_WRITER), dir.resolve("writer"), null);
+        agent = Components.agent(kafka.settings(Role.NODE_AGENT), dir.resolve("agent"), NODE, "kdiag.policy-file", policy.toString());
+        bridge = Components.bridge(kafka.settings(Role.SOURCE_BRIDGE), new SimpleMeterRegistry());
+        client = KdiagClient.builder().kafka(kafka.settings(Role.CLI)).build();
+        // writes requests as the bridge would, signed with its key: the policy, not the gate, is under test
+        producer = new KafkaProducer<>(kafka.settings(Role.SOURCE_BRIDGE), new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     @AfterAll
@@ -103,7 +101,7 @@ class PrivilegeIT {
         AbnormalRequest request = AbnormalRequest.newBuilder().setUid(uid).setNamespace(namespace).setName("privilege-" + uid.substring(0, 8))
                 .setNodeName(NODE).setOrigin(Origin.CustomResource).setRequestedAt(Instant.now()).setSpec(ApiSerialization.json(spec))
                 .setLabels(Map.of()).build();
-        producer.send(new ProducerRecord<>(topics.abnormals().name(), NODE, request)).get(30, TimeUnit.SECONDS);
+        producer.send(TestKeys.signed(topics.abnormals(), request)).get(30, TimeUnit.SECONDS);
         return awaitFinal(uid);
     }
 

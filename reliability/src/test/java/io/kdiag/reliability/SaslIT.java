@@ -62,9 +62,13 @@ class SaslIT {
                     // Kafka's clients print their whole configuration at INFO: exactly where a secret would leak
                     "KDIAG_TEST_LOG_LEVEL", "info");
             children.start(io.kdiag.statuswriter.Main.class, "status-writer", with(common, "KDIAG_STATE_DIR", dir.resolve("writer").toString()));
-            children.start(io.kdiag.nodeagent.Main.class, "agent", with(with(with(common, "KDIAG_STATE_DIR", dir.resolve("agent").toString()),
+            Map<String, String> agent = new HashMap<>(with(with(with(common, "KDIAG_STATE_DIR", dir.resolve("agent").toString()),
                     "KDIAG_NODE_NAME", NODE), SideEffects.ENV, dir.resolve("side-effects").toString()));
-            children.start(io.kdiag.sourcebridge.Main.class, "bridge", common);
+            agent.putAll(Components.agentTrustEnvironment(dir.resolve("agent")));
+            children.start(io.kdiag.nodeagent.Main.class, "agent", agent);
+            Map<String, String> bridge = new HashMap<>(common);
+            bridge.putAll(Components.bridgeTrustEnvironment());
+            children.start(io.kdiag.sourcebridge.Main.class, "bridge", bridge);
 
             try (KdiagClient client = KdiagClient.builder().kafka(sasl).build()) {
                 AbnormalStatus status = client.awaitFinalStatus(client.publish(Components.abnormal("over-sasl", NODE, false)),

@@ -6,17 +6,17 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import io.kdiag.client.KdiagClient;
-import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.common.kafka.KafkaAcls.Role;
 import io.kdiag.model.Phases;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.schemas.Topics;
 import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.statuswriter.Main;
-import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Fault (c): the status writer, as its own JVM, is killed with SIGKILL while events are being folded, and restarted
- * on the same state directory; its exactly-once fold must come back to exactly the statuses the events say.
+ * on the same state directory; its exactly-once fold must come back to exactly the statuses the events say. The
+ * broker authenticates and authorises every client as the cluster overlays do, each component logged in as its own
+ * user, so the fold's transactions and internal topics work with the status writer's grants only.
  */
 class StatusWriterKillIT {
     private static final Logger LOG = LoggerFactory.getLogger(StatusWriterKillIT.class);
@@ -51,17 +53,16 @@ class StatusWriterKillIT {
 
     @Test
     void shouldFoldEveryEventExactlyOnceAcrossKills() throws Exception {
-        try (TestKafka kafka = TestKafka.start();
+        try (SecuredKafka kafka = SecuredKafka.startWithAcls(dir.resolve("broker"), Topics.withDefaultPrefix(), 12);
              Children children = new Children(dir)) {
-            TopicAdmin.ensureTopics(Components.kafka(kafka.bootstrapServers()), Topics.withDefaultPrefix(), 12, (short) 1);
-            Map<String, String> env = Map.of("KDIAG_STATE_DIR", dir.resolve("writer").toString(),
-                    "KDIAG_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(), "KDIAG_KUBERNETES", "off", "KDIAG_HTTP_PORT", "0",
-                    "KDIAG_METRICS_PORT", "0", "KDIAG_CREATE_TOPICS", "false",
+            Map<String, String> env = new HashMap<>(kafka.environment(Role.STATUS_WRITER));
+            env.putAll(Map.of("KDIAG_STATE_DIR", dir.resolve("writer").toString(),
+                    "KDIAG_KUBERNETES", "off", "KDIAG_HTTP_PORT", "0", "KDIAG_METRICS_PORT", "0", "KDIAG_CREATE_TOPICS", "false",
                     // a killed member never leaves the group: let the broker notice it in seconds rather than 45 s
-                    "KDIAG_KAFKA_SESSION_TIMEOUT_MS", "6000");
-            try (NodeAgent agent = Components.agent(kafka.bootstrapServers(), dir.resolve("agent"), NODE);
-                 SourceBridge bridge = Components.bridge(kafka.bootstrapServers(), new SimpleMeterRegistry());
-                 KdiagClient client = KdiagClient.builder().bootstrapServers(kafka.bootstrapServers()).build()) {
+                    "KDIAG_KAFKA_SESSION_TIMEOUT_MS", "6000"));
+            try (NodeAgent agent = Components.agent(kafka.settings(Role.NODE_AGENT), dir.resolve("agent"), NODE);
+                 SourceBridge bridge = Components.bridge(kafka.settings(Role.SOURCE_BRIDGE), new SimpleMeterRegistry());
+                 KdiagClient client = KdiagClient.builder().kafka(kafka.settings(Role.CLI)).build()) {
                 List<String> uids = new ArrayList<>();
                 for (int i = 0; i < ABNORMALS; i++) {
                     uids.add(client.publish(Components.abnormal("writer-kill-" + i, NODE, true)));

@@ -78,7 +78,7 @@ public final class SourceBridge implements AutoCloseable {
         CrMirror mirror = client == null ? null : new CrMirror(client, registry);
         Gate gate;
         try {
-            gate = Gate.start(topics, kafka, config.transactionalId(), config.gateOptions(), true, mirror, registry);
+            gate = Gate.start(topics, kafka, config.transactionalId(), config.gateOptions(), config.signingKey(), true, mirror, registry);
         } catch (RuntimeException e) {
             if (mirror != null) {
                 mirror.close();
@@ -109,8 +109,8 @@ public final class SourceBridge implements AutoCloseable {
                 parts.push(new AbnormalInformer(client, gate, followUps).start());
                 parts.push(new EventSource(client, gate, rules, config.abnormalNamespace(), followUps, deadLetters, registry).start());
             }
-            AlertReceiver alerts = AlertReceiver.start(config.httpPort(), gate, rules, config.abnormalNamespace(), podNode, deadLetters,
-                    registry);
+            AlertReceiver alerts = AlertReceiver.start(config.bindAddress(), config.httpPort(), gate, rules, config.abnormalNamespace(),
+                    podNode, deadLetters, registry);
             parts.push(alerts);
             SourceBridge bridge = new SourceBridge(gate, parts, alerts);
             LOG.info("source bridge started cluster={} alertPort={}", client != null, alerts.port());

@@ -1,5 +1,6 @@
 package io.kdiag.sourcebridge;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.sourcebridge.gate.GateKeys;
 import io.kdiag.sourcebridge.gate.GateOptions;
 import io.kdiag.sourcebridge.rules.RuleFiles;
@@ -31,6 +33,10 @@ public final class SourceBridgeConfig {
             "Time zone in which AbnormalSource templates see Event times (firstTimestamp, lastTimestamp) and name alert "
                     + "offsets, as Go prints times: KubeDiag's process zone, UTC in its image (e.g. Asia/Shanghai if its "
                     + "pods mounted the host's /etc/localtime).");
+    static final ConfigKey<Path> SIGNING_KEY = ConfigKey.path("kdiag.signing-key", null,
+            "PEM file of the Ed25519 private key (PKCS#8, as openssl genpkey -algorithm ed25519 writes it; a mounted Secret in a "
+                    + "cluster) the bridge signs every record of kdiag.abnormals with. Agents run only records that one of their "
+                    + "kdiag.verification-keys verifies.");
     private static final String STATE_SCOPE = "bridge/";
 
     private final String topicPrefix;
@@ -38,12 +44,14 @@ public final class SourceBridgeConfig {
     private final String transactionalId;
     private final KubernetesConnection.Mode kubernetes;
     private final int httpPort;
+    private final String bindAddress;
     private final Duration repeatInterval;
     private final int stormPerNode;
     private final int stormCluster;
     private final String abnormalNamespace;
     private final ZoneId templateTimeZone;
     private final List<RuleFiles.Rule> ruleFiles;
+    private final SigningKey signingKey;
 
     private SourceBridgeConfig(ConfigSource source) {
         this.topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
@@ -54,6 +62,7 @@ public final class SourceBridgeConfig {
         }
         this.kubernetes = source.get(KubernetesConnection.KUBERNETES);
         this.httpPort = source.get(HTTP_PORT);
+        this.bindAddress = source.get(CommonKeys.BIND_ADDRESS);
         this.repeatInterval = source.get(GateKeys.REPEAT_INTERVAL);
         this.stormPerNode = source.get(GateKeys.STORM_PER_NODE);
         this.stormCluster = source.get(GateKeys.STORM_CLUSTER);
@@ -64,6 +73,12 @@ public final class SourceBridgeConfig {
         }
         this.templateTimeZone = source.get(TEMPLATE_TIME_ZONE);
         this.ruleFiles = RuleFiles.read(source.get(RULES).stream().map(String::strip).filter(p -> !p.isEmpty()).map(Path::of).toList());
+        Path keyFile = source.get(SIGNING_KEY);
+        try {
+            this.signingKey = SigningKey.read(keyFile);
+        } catch (IOException e) {
+            throw new ConfigException("invalid " + SIGNING_KEY.name() + "=" + keyFile + ": " + e.getMessage());
+        }
     }
 
     private static ZoneId zone(String text) {
@@ -87,6 +102,7 @@ public final class SourceBridgeConfig {
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(CommonKeys.ALL);
         keys.add(TRANSACTIONAL_ID);
+        keys.add(SIGNING_KEY);
         keys.add(KubernetesConnection.KUBERNETES);
         keys.add(HTTP_PORT);
         keys.add(GateKeys.REPEAT_INTERVAL);
@@ -114,6 +130,10 @@ public final class SourceBridgeConfig {
         return httpPort;
     }
 
+    String bindAddress() {
+        return bindAddress;
+    }
+
     String abnormalNamespace() {
         return abnormalNamespace;
     }
@@ -128,6 +148,10 @@ public final class SourceBridgeConfig {
 
     Duration repeatInterval() {
         return repeatInterval;
+    }
+
+    SigningKey signingKey() {
+        return signingKey;
     }
 
     GateOptions gateOptions() {

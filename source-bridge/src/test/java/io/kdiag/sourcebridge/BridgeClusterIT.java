@@ -48,6 +48,7 @@ import io.kdiag.sourcebridge.kubernetes.EventSource;
 import io.kdiag.sourcebridge.rules.RuleBook;
 import io.kdiag.sourcebridge.rules.SourceRule;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -102,7 +103,8 @@ class BridgeClusterIT {
     }
 
     private SourceBridge start(SimpleMeterRegistry registry, String... settings) {
-        Map<String, String> properties = new HashMap<>(Map.of("kdiag.topic-prefix", prefix, "kdiag.http-port", "0"));
+        Map<String, String> properties = new HashMap<>(Map.of("kdiag.topic-prefix", prefix, "kdiag.http-port", "0",
+                "kdiag.signing-key", TestKeys.signingKeyFile().toString()));
         for (int i = 0; i < settings.length; i += 2) {
             properties.put(settings[i], settings[i + 1]);
         }

@@ -19,6 +19,7 @@ import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.sourcebridge.gate.BridgeMetrics;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -164,7 +165,8 @@ class PoisonRecordIT {
 
     private static SourceBridgeConfig config(String prefix) {
         return SourceBridgeConfig.from(ConfigSource.of(
-                Map.of("kdiag.topic-prefix", prefix, "kdiag.http-port", "0", "kdiag.kubernetes", "off"), Map.of()));
+                Map.of("kdiag.topic-prefix", prefix, "kdiag.http-port", "0", "kdiag.kubernetes", "off",
+                        "kdiag.signing-key", TestKeys.signingKeyFile().toString()), Map.of()));
     }
 
     private static Map<String, Object> clientSettings() {

@@ -20,8 +20,10 @@ import io.kdiag.schemas.DeadLetterHeaders;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
+import io.kdiag.schemas.signing.VerificationKeys;
 import io.kdiag.sourcebridge.gate.BridgeMetrics;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -77,6 +79,9 @@ class SourceBridgeIT {
                         .isEqualTo(Topics.partitionFor(request.getNodeName(), PARTITIONS));
                 assertThat(request.getNodeName()).isEqualTo(key(record));
                 assertThat(request.getOrigin()).isEqualTo(Origin.IngestTopic);
+                // signed with the bridge's kdiag.signing-key, as agents require
+                assertThat(VerificationKeys.read(List.of(TestKeys.verificationKeyFile())).check(record.key(), record.value(),
+                        record.headers())).isEqualTo(VerificationKeys.Check.VERIFIED);
                 AbnormalSpec spec = ApiSerialization.spec(request.getSpec());
                 assertThat(spec.nodeName).isEqualTo(request.getNodeName());
             }
@@ -145,7 +150,8 @@ class SourceBridgeIT {
 
     private static SourceBridgeConfig config(String prefix) {
         return SourceBridgeConfig.from(ConfigSource.of(
-                Map.of("kdiag.topic-prefix", prefix, "kdiag.http-port", "0", "kdiag.kubernetes", "off"), Map.of()));
+                Map.of("kdiag.topic-prefix", prefix, "kdiag.http-port", "0", "kdiag.kubernetes", "off",
+                        "kdiag.signing-key", TestKeys.signingKeyFile().toString()), Map.of()));
     }
 
     private static Map<String, Object> clientSettings() {

@@ -8,21 +8,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs {@code spec.commandExecutors} entries. No shell is involved, and nothing runs unless its executable is in the
- * allowlist ({@code kdiag.command-allowlist}): an entry without a slash allows that name looked up on the PATH, an
- * absolute entry allows exactly that file. Each command gets a new session and process group ({@code setsid}) so a
- * timeout kills everything it started; stdout and stderr are captured separately and capped.
+ * Runs {@code spec.commandExecutors} entries. No shell is involved, and nothing runs unless its whole argv has one of
+ * the allowed forms ({@link ArgvPattern}): the executable a bare name looked up on the PATH or exactly an absolute path,
+ * the arguments a literal prefix or each matching its pattern. Each command gets a new session and process group
+ * ({@code setsid}) so a timeout kills everything it started; stdout and stderr are captured separately and capped.
  */
 public final class CommandExecutor {
-    /** The configuration key naming the allowed executables. */
-    public static final String ALLOWLIST_KEY = "kdiag.command-allowlist";
     /** Seconds a command may run when its spec gives none. */
     public static final int DEFAULT_TIMEOUT_SECONDS = 30;
     /** Default cap of each of stdout and stderr. */
@@ -31,18 +28,18 @@ public final class CommandExecutor {
     private static final Logger LOG = LoggerFactory.getLogger(CommandExecutor.class);
     private static final long DRAIN_MILLIS = 2_000;
 
-    private final Set<String> allowlist;
+    private final List<ArgvPattern> allowlist;
     private final int maxOutputBytes;
     private final String setsid;
 
-    /** An executor allowing these executables, with the default output cap. */
-    public CommandExecutor(Set<String> allowlist) {
+    /** An executor allowing commands of these forms, with the default output cap. */
+    public CommandExecutor(List<ArgvPattern> allowlist) {
         this(allowlist, DEFAULT_MAX_OUTPUT_BYTES);
     }
 
-    /** An executor allowing these executables, capping each output stream at {@code maxOutputBytes}. */
-    public CommandExecutor(Set<String> allowlist, int maxOutputBytes) {
-        this.allowlist = Set.copyOf(allowlist);
+    /** An executor allowing commands of these forms, capping each output stream at {@code maxOutputBytes}. */
+    public CommandExecutor(List<ArgvPattern> allowlist, int maxOutputBytes) {
+        this.allowlist = List.copyOf(allowlist);
         this.maxOutputBytes = maxOutputBytes;
         this.setsid = onPath("setsid");
     }
@@ -60,9 +57,9 @@ public final class CommandExecutor {
         if (cmd.isEmpty() || cmd.get(0).isBlank()) {
             return new CommandResult(cmd, "", "", "empty command refused by policy", CommandResult.Status.REFUSED, 0);
         }
-        if (!allowed(cmd.get(0))) {
-            return new CommandResult(cmd, "", "", "command " + cmd + " refused by policy: " + cmd.get(0) + " is not in "
-                    + ALLOWLIST_KEY, CommandResult.Status.REFUSED, 0);
+        if (allowlist.stream().noneMatch(p -> p.matches(cmd))) {
+            return new CommandResult(cmd, "", "", "command " + cmd + " refused by policy: it has none of the allowed forms",
+                    CommandResult.Status.REFUSED, 0);
         }
         int timeout = timeoutSeconds == null || timeoutSeconds < 1 ? DEFAULT_TIMEOUT_SECONDS : timeoutSeconds;
         List<String> argv = new ArrayList<>();
@@ -100,14 +97,6 @@ public final class CommandExecutor {
         int code = process.exitValue();
         return new CommandResult(cmd, out.text(), err.text(), code == 0 ? null : "exit code " + code,
                 code == 0 ? CommandResult.Status.SUCCEEDED : CommandResult.Status.EXITED_NON_ZERO, duration);
-    }
-
-    private boolean allowed(String executable) {
-        if (!allowlist.contains(executable)) {
-            return false;
-        }
-        // a relative path such as ./x or bin/x would depend on the working directory
-        return !executable.contains("/") || Path.of(executable).isAbsolute() && Path.of(executable).normalize().toString().equals(executable);
     }
 
     private void killTree(Process process) throws InterruptedException {

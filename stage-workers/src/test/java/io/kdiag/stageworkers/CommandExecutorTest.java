@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.Stage;
@@ -15,15 +14,15 @@ class CommandExecutorTest {
 
     @Test
     void shouldRefuseWhatIsNotAllowed() throws Exception {
-        CommandResult result = new CommandExecutor(Set.of()).run(List.of("echo", "hi"), null);
+        CommandResult result = new CommandExecutor(List.of()).run(List.of("echo", "hi"), null);
 
         assertThat(result.status()).isEqualTo(CommandResult.Status.REFUSED);
-        assertThat(result.error()).contains("refused by policy", "kdiag.command-allowlist");
+        assertThat(result.error()).contains("refused by policy", "none of the allowed forms");
     }
 
     @Test
     void shouldRefuseRelativePathsAndOtherDirectories() throws Exception {
-        CommandExecutor executor = new CommandExecutor(Set.of("echo", "./echo"));
+        CommandExecutor executor = new CommandExecutor(List.of(ArgvPattern.prefix(List.of("echo"))));
 
         assertThat(executor.run(List.of("./echo", "x"), null).status()).isEqualTo(CommandResult.Status.REFUSED);
         assertThat(executor.run(List.of("/tmp/echo", "x"), null).status()).isEqualTo(CommandResult.Status.REFUSED);
@@ -31,7 +30,8 @@ class CommandExecutorTest {
 
     @Test
     void shouldRunAnAllowedCommandByNameOrAbsolutePath() throws Exception {
-        CommandExecutor executor = new CommandExecutor(Set.of("echo", "/usr/bin/printf"));
+        CommandExecutor executor = new CommandExecutor(List.of(ArgvPattern.prefix(List.of("echo")),
+                ArgvPattern.prefix(List.of("/usr/bin/printf"))));
 
         CommandResult byName = executor.run(List.of("echo", "hello", "world"), 5);
         CommandResult byPath = executor.run(List.of("/usr/bin/printf", "%s", "x"), 5);
@@ -44,7 +44,7 @@ class CommandExecutorTest {
 
     @Test
     void shouldKeepStdoutAndStderrApartAndReportTheExitCode() throws Exception {
-        CommandResult result = new CommandExecutor(Set.of("sh")).run(List.of("sh", "-c", "echo out; echo err >&2; exit 3"), 5);
+        CommandResult result = new CommandExecutor(anyArguments("sh")).run(List.of("sh", "-c", "echo out; echo err >&2; exit 3"), 5);
 
         assertThat(result.stdout()).isEqualTo("out\n");
         assertThat(result.stderr()).isEqualTo("err\n");
@@ -57,7 +57,7 @@ class CommandExecutorTest {
 
     @Test
     void shouldKillTheWholeProcessGroupAtTheTimeout() throws Exception {
-        CommandResult result = new CommandExecutor(Set.of("sh"))
+        CommandResult result = new CommandExecutor(anyArguments("sh"))
                 .run(List.of("sh", "-c", "sleep 300 & echo $!; sleep 300; wait"), 1);
 
         assertThat(result.status()).isEqualTo(CommandResult.Status.TIMED_OUT);
@@ -69,7 +69,7 @@ class CommandExecutorTest {
 
     @Test
     void shouldCapEachOutputWithAMarker() throws Exception {
-        CommandResult result = new CommandExecutor(Set.of("head"), 1000).run(List.of("head", "-c", "100000", "/dev/zero"), 5);
+        CommandResult result = new CommandExecutor(anyArguments("head"), 1000).run(List.of("head", "-c", "100000", "/dev/zero"), 5);
 
         assertThat(result.status()).isEqualTo(CommandResult.Status.SUCCEEDED);
         assertThat(result.stdout()).hasSize(1000 + "\n[output truncated at 1000 bytes]".length())
@@ -79,9 +79,23 @@ class CommandExecutorTest {
 
     @Test
     void shouldReportACommandThatCannotStart() throws Exception {
-        CommandResult result = new CommandExecutor(Set.of("no-such-command-kdiag")).run(List.of("no-such-command-kdiag"), 5);
+        CommandResult result = new CommandExecutor(anyArguments("no-such-command-kdiag")).run(List.of("no-such-command-kdiag"), 5);
 
         assertThat(result.status()).isEqualTo(CommandResult.Status.EXITED_NON_ZERO);
         assertThat(result.error()).isNotNull();
+    }
+
+    private static List<ArgvPattern> anyArguments(String executable) {
+        return List.of(ArgvPattern.prefix(List.of(executable)));
+    }
+
+    @Test
+    void shouldMatchTheWholeArgvNotTheExecutableAlone() throws Exception {
+        CommandExecutor executor = new CommandExecutor(List.of(ArgvPattern.argv(List.of("echo", "read-only"))));
+
+        assertThat(executor.run(List.of("echo", "read-only"), 5).status()).isEqualTo(CommandResult.Status.SUCCEEDED);
+        CommandResult more = executor.run(List.of("echo", "read-only", "and-more"), 5);
+        assertThat(more.status()).isEqualTo(CommandResult.Status.REFUSED);
+        assertThat(more.stdout()).isEmpty();
     }
 }

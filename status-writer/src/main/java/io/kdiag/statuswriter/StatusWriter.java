@@ -125,7 +125,8 @@ public final class StatusWriter implements AutoCloseable {
         QueryServer http;
         try {
             Evidence.Reader evidence = new Evidence.Reader(kafka, topics.evidence().name(), EVIDENCE_TIMEOUT);
-            http = QueryServer.start("0.0.0.0", config.httpPort(), queries.get(), streams::state, evidence.topic(), evidence::read);
+            http = QueryServer.start(config.bindAddress(), config.httpPort(), queries.get(), streams::state, evidence.topic(),
+                    evidence::read);
         } catch (IOException e) {
             streams.close();
             throw new IllegalStateException("cannot serve the query API on port " + config.httpPort() + " ("

@@ -23,6 +23,7 @@ import io.kdiag.schemas.Topics;
  * @param replicationFactor replication factor of created topics and of the Streams internal topics
  * @param metricsPort port of the Prometheus endpoint
  * @param httpPort port of the query API (0 picks a free one)
+ * @param bindAddress address the query API listens on
  * @param kubernetes whether to project snapshots to Abnormal CRs and reap old CRs
  * @param statusWritesPerSecond most CR status writes per second
  * @param abnormalTtl age after which any Abnormal CR is deleted
@@ -31,7 +32,7 @@ import io.kdiag.schemas.Topics;
  * @param statusFlushInterval how often the latest snapshot of each changed abnormal is published
  */
 public record StatusWriterConfig(Path stateDir, String applicationId, String topicPrefix, int partitions,
-        boolean createTopics, short replicationFactor, int metricsPort, int httpPort, KubernetesConnection.Mode kubernetes,
+        boolean createTopics, short replicationFactor, int metricsPort, int httpPort, String bindAddress, KubernetesConnection.Mode kubernetes,
         int statusWritesPerSecond, Duration abnormalTtl, Duration minimumAbnormalTtl, int maximumAbnormalsPerNode,
         Duration statusFlushInterval) {
 
@@ -72,6 +73,7 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
                 source.get(CommonKeys.REPLICATION_FACTOR).shortValue(),
                 source.get(CommonKeys.METRICS_PORT),
                 source.get(HTTP_PORT),
+                source.get(CommonKeys.BIND_ADDRESS),
                 source.get(KubernetesConnection.KUBERNETES),
                 source.get(STATUS_WRITES_PER_SECOND),
                 source.get(ABNORMAL_TTL),
@@ -84,7 +86,7 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
     static StatusWriterConfig of(Path stateDir, String applicationId, String topicPrefix, int httpPort, KubernetesConnection.Mode kubernetes) {
         StatusWriterConfig defaults = from(ConfigSource.of(Map.of(), Map.of()));
         return new StatusWriterConfig(stateDir, applicationId, topicPrefix, defaults.partitions(), defaults.createTopics(),
-                defaults.replicationFactor(), 0, httpPort, kubernetes, defaults.statusWritesPerSecond(), defaults.abnormalTtl(),
+                defaults.replicationFactor(), 0, httpPort, defaults.bindAddress(), kubernetes, defaults.statusWritesPerSecond(), defaults.abnormalTtl(),
                 defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode(), defaults.statusFlushInterval());
     }
 

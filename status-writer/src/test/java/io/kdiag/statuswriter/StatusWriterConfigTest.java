@@ -81,7 +81,7 @@ class StatusWriterConfigTest {
     void shouldRunExactlyOnceWithTheConfiguredReplicationFactor() {
         StatusWriterConfig defaults = StatusWriterConfig.of(Path.of("/tmp/sw"), "app", "p.", 0, Mode.OFF);
         StatusWriterConfig config = new StatusWriterConfig(defaults.stateDir(), defaults.applicationId(), defaults.topicPrefix(), 3,
-                false, (short) 3, 0, 0, Mode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20,
+                false, (short) 3, 0, 0, "0.0.0.0", Mode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20,
                 defaults.statusFlushInterval());
 
         Properties props = StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092"));

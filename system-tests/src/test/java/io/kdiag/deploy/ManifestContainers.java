@@ -35,7 +35,8 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
  * exactly as the manifests say and the two cannot drift: image and arguments; every environment variable (values,
  * {@code fieldRef}s resolved by the caller as the kubelet would, {@code envFrom} ConfigMaps of the rendering); user,
  * capabilities, privilege escalation, read-only root filesystem, AppArmor; the host PID namespace; memory and CPU
- * limits; every volume mount (ConfigMaps written to files, emptyDirs and hostPaths as folders the caller chooses);
+ * limits; every volume mount (ConfigMaps written to files, emptyDirs, hostPaths and Secrets as folders the caller
+ * chooses); the pod's {@code fsGroup} as a supplementary group;
  * the pod template's labels; every container port published on 127.0.0.1. A manifest feature this does not translate
  * fails rather than being left out silently.
  */
@@ -56,9 +57,11 @@ public final class ManifestContainers {
      *
      * @param fieldRef the value of a {@code fieldRef} ({@code spec.nodeName}, {@code status.podIP}, ...)
      * @param hostPath the host folder or file standing for a {@code hostPath} volume's path and type
+     * @param secret the folder holding a Secret's keys as files, by the Secret's name (the Secrets an operator makes)
      * @param volumes where emptyDir and ConfigMap volumes are made
      */
-    public record Kubelet(Function<String, String> fieldRef, BiFunction<String, String, Path> hostPath, Path volumes) {
+    public record Kubelet(Function<String, String> fieldRef, BiFunction<String, String, Path> hostPath, Function<String, Path> secret,
+                          Path volumes) {
     }
 
     /**
@@ -189,6 +192,9 @@ public final class ManifestContainers {
         if (user != null) {
             options.addAll(List.of("--user", user + (group != null ? ":" + group : "")));
         }
+        if (pod != null && pod.getFsGroup() != null) {
+            options.addAll(List.of("--group-add", pod.getFsGroup().toString()));
+        }
         if (c == null) {
             return;
         }
@@ -218,6 +224,8 @@ public final class ManifestContainers {
             Path source;
             if (v.getHostPath() != null) {
                 source = kubelet.hostPath().apply(v.getHostPath().getPath(), v.getHostPath().getType());
+            } else if (v.getSecret() != null) {
+                source = kubelet.secret().apply(v.getSecret().getSecretName());
             } else if (v.getEmptyDir() != null) {
                 source = folder(kubelet.volumes().resolve(workload).resolve(v.getName()));
             } else if (v.getConfigMap() != null) {

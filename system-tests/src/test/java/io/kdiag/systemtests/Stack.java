@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,6 +18,7 @@ import java.util.Map;
 
 import io.kdiag.client.KdiagClient;
 import io.kdiag.deploy.ManifestContainers;
+import io.kdiag.schemas.signing.SigningKey;
 
 /**
  * Kube Diagnoser as containers on this machine's podman, started from the rendered manifests ({@code deploy/base}
@@ -93,7 +95,7 @@ final class Stack implements AutoCloseable {
         for (Map.Entry<String, String> c : COMPONENTS.entrySet()) {
             String workload = c.getKey();
             ManifestContainers.Kubelet kubelet = new ManifestContainers.Kubelet(path -> fieldRef(workload, path), this::hostPath,
-                    work.resolve("volumes"));
+                    this::secret, work.resolve("volumes"));
             ManifestContainers.Run run = manifests.container(workload, c.getValue(), kubelet);
             if (!run.image().equals(image)) {
                 throw new IllegalStateException(c.getKey() + " runs " + run.image() + ", not the image make image built (" + image + ")");
@@ -166,6 +168,29 @@ final class Stack implements AutoCloseable {
         }
         try {
             return Files.createDirectories(work.resolve("node" + path));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The Secrets docs/install.md has the operator make: the bridge's signing key and, for the agents, its public key,
+     * made once per run; readable by the containers' users, as the kubelet's fsGroup would make them.
+     */
+    private Path secret(String name) {
+        try {
+            Path secrets = work.resolve("secrets");
+            Path signing = secrets.resolve("kdiag-signing-key/signing-key.pem");
+            Path verification = secrets.resolve("kdiag-verification-keys/bridge.pem");
+            if (!Files.exists(signing)) {
+                SigningKey.readOrCreate(signing, verification);
+                Files.setPosixFilePermissions(signing, PosixFilePermissions.fromString("r--r--r--"));
+            }
+            return switch (name) {
+                case "kdiag-signing-key" -> signing.getParent();
+                case "kdiag-verification-keys" -> verification.getParent();
+                default -> throw new IllegalArgumentException("Secret " + name + " is not provided");
+            };
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -39,6 +39,7 @@ import io.kdiag.sourcebridge.SourceBridgeConfig;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.statuswriter.StatusWriterConfig;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
@@ -104,6 +105,19 @@ final class E2ePipeline implements AutoCloseable {
         env.put("KDIAG_NODE_NAME", node);
         env.put("KDIAG_HOST_ROOT", hostRoot.toString());
         env.put("KDIAG_HTTP_PORT", "0");
+        env.put("KDIAG_SIGNING_KEY", TestKeys.signingKeyFile().toString());
+        env.put("KDIAG_VERIFICATION_KEYS", TestKeys.verificationKeyFile().toString());
+        // the seed's diagnosers and signal-recoverer for Abnormal resources, as an operator's policy would grant them
+        try {
+            env.put("KDIAG_POLICY_FILE", Files.writeString(state.resolve("policy.yaml"), """
+                    allowedSignals: [9, 15]
+                    grants:
+                    - origins: [CustomResource]
+                      processors: ["kube-diagnoser/*"]
+                    """).toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         writer = StatusWriter.start(StatusWriterConfig.from(config(env, "status-writer")), settings, registry, kube);
         bridge = SourceBridge.start(SourceBridgeConfig.from(config(env, "bridge")), settings, registry, kube);

@@ -23,8 +23,14 @@ public final class CommonKeys {
     public static final ConfigKey<Integer> METRICS_PORT = ConfigKey.integer("kdiag.metrics-port", MetricsServer.DEFAULT_PORT, 0, 65_535,
             "Port of GET /metrics (Prometheus); 0 picks a free one.");
 
+    /** Address the component's ports listen on. */
+    public static final ConfigKey<String> BIND_ADDRESS = ConfigKey.string("kdiag.bind-address", "0.0.0.0",
+            "Address every port of this component listens on (its HTTP port and /metrics): 0.0.0.0 for every interface, as a "
+                    + "pod needs; 127.0.0.1 for this machine only, as kdiag up does.");
+
     /** All of them, for the configuration reference. */
-    public static final List<ConfigKey<?>> ALL = List.of(TOPIC_PREFIX, PARTITIONS, CREATE_TOPICS, REPLICATION_FACTOR, METRICS_PORT);
+    public static final List<ConfigKey<?>> ALL = List.of(TOPIC_PREFIX, PARTITIONS, CREATE_TOPICS, REPLICATION_FACTOR, METRICS_PORT,
+            BIND_ADDRESS);
 
     private CommonKeys() {
     }

@@ -232,17 +232,19 @@ public final class KafkaAcls {
     }
 
     /**
-     * One line per binding, sorted: {@code principal operation resource-type pattern-type name}, as {@code kdiag acls}
-     * prints them.
+     * The bindings sorted by principal, resource and operation, each as {@code principal permission operation
+     * resource-type pattern-type name}: the columns {@code kdiag acls} prints.
      */
+    public static List<String[]> rows(Collection<AclBinding> bindings) {
+        return bindings.stream().sorted(ORDER).map(b -> new String[] {b.entry().principal(), b.entry().permissionType().toString(),
+                b.entry().operation().toString(), b.pattern().resourceType().toString(), b.pattern().patternType().toString(),
+                b.pattern().name()}).toList();
+    }
+
+    /** One line per binding, its {@link #rows row} separated by spaces. */
     public static String format(Collection<AclBinding> bindings) {
         StringBuilder out = new StringBuilder();
-        bindings.stream().sorted(ORDER).forEach(b -> out.append(b.entry().principal()).append(' ')
-                .append(b.entry().permissionType()).append(' ')
-                .append(b.entry().operation()).append(' ')
-                .append(b.pattern().resourceType()).append(' ')
-                .append(b.pattern().patternType()).append(' ')
-                .append(b.pattern().name()).append('\n'));
+        rows(bindings).forEach(row -> out.append(String.join(" ", row)).append('\n'));
         return out.toString();
     }
 

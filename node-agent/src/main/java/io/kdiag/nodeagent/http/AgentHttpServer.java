@@ -89,14 +89,14 @@ public final class AgentHttpServer implements AutoCloseable {
     }
 
     /**
-     * Listens on {@code port} of every interface (0 picks a free port).
+     * Listens on {@code host:port} (0 picks a free port).
      *
      * @param ready whether the agent is ready (consumer assigned, informers synced)
      * @param token what the agent's own calls carry in {@link RemoteProcessor#TOKEN_HEADER}
      */
-    public static AgentHttpServer start(int port, BuiltIns builtIns, Registrations registrations, NodeServices node, String nodeName,
-                                 BooleanSupplier ready, String token) throws IOException {
-        AgentHttpServer agentServer = new AgentHttpServer(HttpServer.create(new InetSocketAddress(port), 0), builtIns, registrations,
+    public static AgentHttpServer start(String host, int port, BuiltIns builtIns, Registrations registrations, NodeServices node,
+                                        String nodeName, BooleanSupplier ready, String token) throws IOException {
+        AgentHttpServer agentServer = new AgentHttpServer(HttpServer.create(new InetSocketAddress(host, port), 0), builtIns, registrations,
                 node, nodeName, ready, token);
         agentServer.server.start();
         return agentServer;

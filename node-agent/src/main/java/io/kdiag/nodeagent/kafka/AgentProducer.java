@@ -96,14 +96,14 @@ public final class AgentProducer implements EventSink, EvidenceSink, AutoCloseab
         return Evidence.write(producer, topics.evidence().name(), content, contentType, EVIDENCE_TIMEOUT);
     }
 
-    /** Sends an unreadable record to the dead-letter topic and waits for it; a failure is logged, not thrown. */
-    void deadLetter(ConsumerRecord<String, byte[]> record, String reason) throws InterruptedException {
-        LOG.warn("abnormal unreadable node={} offset={} reason={}", nodeName, record.offset(), reason);
+    /** Sends a refused record to the dead-letter topic and waits for it; a failure is logged, not thrown. */
+    void deadLetter(ConsumerRecord<byte[], byte[]> record, String reason) throws InterruptedException {
+        LOG.warn("abnormal refused node={} offset={} reason={}", nodeName, record.offset(), reason);
         // a copy Kafka refuses for its size is written again with less of the original: first its start, then nothing
         for (int budget : new int[] {maxRecordBytes, DeadLetters.PREFIX_ONLY_BYTES, DeadLetters.HEADERS_ONLY_BYTES}) {
             ProducerRecord<byte[], byte[]> letter = DeadLetters.of(topics.deadLetters().name(),
                     new DeadLetters.Source(record.topic(), record.partition(), record.offset()),
-                    record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8), record.value(), reason, budget);
+                    record.key(), record.value(), reason, budget);
             try {
                 producer.send(letter).get(30, TimeUnit.SECONDS);
                 return;

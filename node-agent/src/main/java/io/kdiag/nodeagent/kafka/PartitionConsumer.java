@@ -1,6 +1,8 @@
 package io.kdiag.nodeagent.kafka;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +26,6 @@ import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * Reads this node's partition of {@code kdiag.abnormals} on a thread of its own and hands each of the node's requests
  * to the {@link RequestHandler}, one at a time; between polls it sends the reports of expired profiles. An abnormal's
  * offset is committed once it ended, so committing offset N + 1 always means every abnormal up to N ended.
+ *
+ * <p>Only a record the {@link RecordVerifier} accepts is read at all: one that is unsigned, signed by an unknown key,
+ * altered, or asks for what its signer cannot vouch for becomes a dead letter with the reason and is counted
+ * ({@code kdiag_agent_records_refused_total}); nothing else happens for it, not even an event.
  */
 public final class PartitionConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionConsumer.class);
@@ -46,10 +51,12 @@ public final class PartitionConsumer implements AutoCloseable {
     private static final Duration RETRY_PAUSE = Duration.ofMillis(500);
     private static final Duration PARTITIONS_WAIT = Duration.ofSeconds(60);
 
-    private final KafkaConsumer<String, byte[]> consumer;
+    private final KafkaConsumer<byte[], byte[]> consumer;
     private final TopicPartition partition;
     private final Topic<String, AbnormalRequest> abnormals;
     private final String nodeName;
+    private final byte[] nodeKey;
+    private final RecordVerifier verifier;
     private final RequestHandler requests;
     private final ProfileExpiry expiry;
     private final AgentProducer producer;
@@ -60,12 +67,15 @@ public final class PartitionConsumer implements AutoCloseable {
     private long done = -1;
     private long committed = -1;
 
-    private PartitionConsumer(KafkaConsumer<String, byte[]> consumer, TopicPartition partition, Topic<String, AbnormalRequest> abnormals,
-                              String nodeName, RequestHandler requests, ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics) {
+    private PartitionConsumer(KafkaConsumer<byte[], byte[]> consumer, TopicPartition partition, Topic<String, AbnormalRequest> abnormals,
+                              String nodeName, RecordVerifier verifier, RequestHandler requests, ProfileExpiry expiry,
+                              AgentProducer producer, AgentMetrics metrics) {
         this.consumer = consumer;
         this.partition = partition;
         this.abnormals = abnormals;
         this.nodeName = nodeName;
+        this.nodeKey = nodeName.getBytes(StandardCharsets.UTF_8);
+        this.verifier = verifier;
         this.requests = requests;
         this.expiry = expiry;
         this.producer = producer;
@@ -76,13 +86,14 @@ public final class PartitionConsumer implements AutoCloseable {
     /**
      * Assigns this node's partition and starts consuming it from its committed offset (the earliest when there is none).
      *
-     * @param producer where unreadable records go as dead letters
+     * @param verifier decides which records came from a gate
+     * @param producer where refused records go as dead letters
      * @return the consumer, once consuming has begun
      * @throws IllegalStateException if the topic does not exist
      */
-    public static PartitionConsumer start(Map<String, Object> kafka, String nodeName, Topics topics, RequestHandler requests,
-                                   ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics) {
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(properties(kafka, nodeName), new StringDeserializer(),
+    public static PartitionConsumer start(Map<String, Object> kafka, String nodeName, Topics topics, RecordVerifier verifier,
+                                          RequestHandler requests, ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties(kafka, nodeName), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
         try {
             String topic = topics.abnormals().name();
@@ -99,8 +110,8 @@ public final class PartitionConsumer implements AutoCloseable {
             // resolves the committed offset now, so consuming has begun when start returns
             long position = consumer.position(partition, PARTITIONS_WAIT);
             LOG.info("node agent consuming node={} partition={} offset={}", nodeName, partition, position);
-            PartitionConsumer started = new PartitionConsumer(consumer, partition, topics.abnormals(), nodeName, requests, expiry,
-                    producer, metrics);
+            PartitionConsumer started = new PartitionConsumer(consumer, partition, topics.abnormals(), nodeName, verifier, requests,
+                    expiry, producer, metrics);
             started.loop.start();
             return started;
         } catch (RuntimeException e) {
@@ -136,7 +147,7 @@ public final class PartitionConsumer implements AutoCloseable {
         try {
             while (!closing) {
                 expiry.reportExpired();
-                ConsumerRecords<String, byte[]> records;
+                ConsumerRecords<byte[], byte[]> records;
                 try {
                     records = consumer.poll(POLL);
                 } catch (WakeupException e) {
@@ -146,7 +157,7 @@ public final class PartitionConsumer implements AutoCloseable {
                     continue; // woken to report an expired profile without waiting out the poll
                 }
                 updateLag();
-                for (ConsumerRecord<String, byte[]> record : records) {
+                for (ConsumerRecord<byte[], byte[]> record : records) {
                     boolean handled = handle(record);
                     updateLag();
                     if (!handled) {
@@ -180,21 +191,28 @@ public final class PartitionConsumer implements AutoCloseable {
     }
 
     /** Handles one record; {@code false} when its events could not be delivered and it must be read again. */
-    private boolean handle(ConsumerRecord<String, byte[]> record) throws InterruptedException {
-        if (!nodeName.equals(record.key())) {
-            LOG.debug("abnormal skipped node={} key={} offset={} reason={}", nodeName, record.key(), record.offset(), "OtherNode");
+    private boolean handle(ConsumerRecord<byte[], byte[]> record) throws InterruptedException {
+        if (!Arrays.equals(nodeKey, record.key())) {
+            LOG.debug("abnormal skipped node={} offset={} reason={}", nodeName, record.offset(), "OtherNode");
             markDone(record);
             return true;
         }
         AbnormalRequest request;
         try {
-            request = abnormals.valueSerde().deserializer().deserialize(record.topic(), record.value());
-        } catch (SerializationException e) {
+            RecordVerifier.Signer signer = verifier.signer(record);
+            try {
+                request = abnormals.valueSerde().deserializer().deserialize(record.topic(), record.value());
+            } catch (SerializationException e) {
+                throw new RecordVerifier.Untrusted(RecordVerifier.Reason.Unreadable, e.getMessage());
+            }
+            if (request == null) {
+                markDone(record);
+                return true;
+            }
+            RecordVerifier.checkRequest(signer, request, nodeName);
+        } catch (RecordVerifier.Untrusted e) {
+            metrics.refused(e.reason().name());
             producer.deadLetter(record, e.getMessage());
-            markDone(record);
-            return true;
-        }
-        if (request == null) {
             markDone(record);
             return true;
         }
@@ -208,7 +226,7 @@ public final class PartitionConsumer implements AutoCloseable {
     }
 
     /** Notes that everything up to this record is done; {@link #commitDone()} commits it. */
-    private void markDone(ConsumerRecord<String, byte[]> record) {
+    private void markDone(ConsumerRecord<byte[], byte[]> record) {
         done = record.offset() + 1;
     }
 

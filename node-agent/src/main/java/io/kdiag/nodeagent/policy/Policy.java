@@ -2,33 +2,44 @@ package io.kdiag.nodeagent.policy;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.kdiag.schemas.avro.Origin;
+import io.kdiag.stageworkers.ArgvPattern;
 import tools.jackson.core.type.TypeReference;
 
 /**
  * What privileged work the agent may do for an abnormal. The agent runs commands, profiles processes and sends signals
  * as root on its node for whoever could create an abnormal (a namespace's users, an alert, a log line), so the policy
- * says which processors, commands and profilers each namespace and origin may use, which executables commands may
- * run, which signals may be sent, and caps timeouts and output. Immutable; {@link PolicyHolder} swaps in a new one
- * when the policy file changes.
+ * says which processors, commands and profilers each namespace and origin may use, which invocations commands may be
+ * (the whole argv, {@link ArgvPattern}), which signals may be sent, and caps timeouts and output. Immutable;
+ * {@link PolicyHolder} swaps in a new one when the policy file changes.
+ *
+ * <p>Without a policy file nothing privileged is allowed ({@link #defaults}): the read-only built-ins for the
+ * {@code CustomResource} and {@code IngestTopic} origins, and nothing at all for any other origin.
  *
  * <p>Every check returns {@code null} when allowed, else a message naming the rule that refused.
  */
 public final class Policy {
-    /** Signals allowed without a policy file: SIGHUP, SIGINT, SIGKILL, SIGTERM. */
+    /** Signals a policy file allows when it names none: SIGHUP, SIGINT, SIGKILL, SIGTERM. */
     static final List<Integer> DEFAULT_SIGNALS = List.of(1, 2, 9, 15);
+    /**
+     * The origins that get the read-only built-ins without a policy file: Abnormal resources (whose authors admission
+     * checks) and the ingest topic (the CLI and ingest producers, whom Kafka ACLs name).
+     */
+    static final List<String> DEFAULT_ORIGINS = List.of(Origin.CustomResource.name(), Origin.IngestTopic.name());
     /** Cap of each of a command's stdout and stderr without a policy file. */
     static final int DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
     private static final Set<String> TOP_KEYS = Set.of("commandAllowlist", "allowedSignals", "maxTimeoutSeconds", "maxOutputBytes", "grants");
     private static final Set<String> GRANT_KEYS = Set.of("namespaces", "origins", "processors", "commands", "profilers");
+    private static final Set<String> COMMAND_FORMS = Set.of("prefix", "argv");
     private static final Set<String> LANGUAGES = Set.of("go", "java", "python");
 
     /** The YAML/JSON reader, loaded with the first policy file: the defaults need none of its classes. */
@@ -44,13 +55,13 @@ public final class Policy {
     }
 
     private final String source;
-    private final List<String> commandAllowlist;
+    private final List<ArgvPattern> commandAllowlist;
     private final List<Grant> grants;
     private final List<Integer> allowedSignals;
     private final Integer maxTimeoutSeconds;
     private final int maxOutputBytes;
 
-    private Policy(String source, List<String> commandAllowlist, List<Grant> grants, List<Integer> allowedSignals,
+    private Policy(String source, List<ArgvPattern> commandAllowlist, List<Grant> grants, List<Integer> allowedSignals,
                    Integer maxTimeoutSeconds, int maxOutputBytes) {
         this.source = source;
         this.commandAllowlist = List.copyOf(commandAllowlist);
@@ -61,12 +72,15 @@ public final class Policy {
     }
 
     /**
-     * The policy without a file: every processor and profiler for everyone, the commands of {@code kdiag.command-allowlist}
-     * (none when it is empty) for everyone, signals 1, 2, 9 and 15.
+     * The policy without a file, deny by default: the {@code CustomResource} and {@code IngestTopic} origins may use
+     * these processors (the built-in collectors and diagnosers, which only read), in every namespace; nobody may run a
+     * command, a profiler, a recoverer or send a signal, and the other origins ({@code Unknown} among them) get nothing.
+     *
+     * @param readOnlyProcessors {@code namespace/name} of each processor granted
      */
-    public static Policy defaults(List<String> commandAllowlist) {
-        Grant all = new Grant(List.of("*"), List.of("*"), List.of("*"), List.of("*"), List.of("*"));
-        return new Policy("the default policy (no kdiag.policy-file)", commandAllowlist, List.of(all), DEFAULT_SIGNALS, null,
+    public static Policy defaults(Collection<String> readOnlyProcessors) {
+        Grant readOnly = new Grant(List.of("*"), DEFAULT_ORIGINS, List.copyOf(readOnlyProcessors), List.of(), List.of());
+        return new Policy("the default policy (no kdiag.policy-file)", List.of(), List.of(readOnly), List.of(), null,
                 DEFAULT_MAX_OUTPUT_BYTES);
     }
 
@@ -88,11 +102,10 @@ public final class Policy {
             throw new IllegalArgumentException("the policy is empty");
         }
         unknownKeys(doc, TOP_KEYS, "");
-        List<String> allowlist = strings(doc.get("commandAllowlist"), "commandAllowlist", List.of());
-        for (String executable : allowlist) {
-            if (executable.contains("/") && !executable.startsWith("/")) {
-                throw new IllegalArgumentException("commandAllowlist: " + executable + " must be a bare name or an absolute path");
-            }
+        List<ArgvPattern> allowlist = new ArrayList<>();
+        List<Object> forms = list(doc.get("commandAllowlist"), "commandAllowlist", List.of());
+        for (int i = 0; i < forms.size(); i++) {
+            allowlist.add(commandForm(forms.get(i), "commandAllowlist[" + i + "]"));
         }
         List<Integer> signals = new ArrayList<>();
         for (Object s : list(doc.get("allowedSignals"), "allowedSignals", List.copyOf(DEFAULT_SIGNALS))) {
@@ -154,14 +167,40 @@ public final class Policy {
         return "no grant of " + source + " allows processor " + processor + " for namespace " + namespace + " and origin " + origin;
     }
 
-    /** Whether an abnormal from {@code namespace} and {@code origin} may run this executable. */
-    public String command(String namespace, Origin origin, String executable) {
-        if (executable == null || executable.isBlank()) {
+    /** One entry of {@code commandAllowlist}: {@code {prefix: [executable, words...]}} or {@code {argv: [executable, patterns...]}}. */
+    private static ArgvPattern commandForm(Object entry, String at) {
+        if (!(entry instanceof Map<?, ?> form)) {
+            throw new IllegalArgumentException(at + ": " + entry + " must be {prefix: [...]} or {argv: [...]}: an executable name "
+                    + "alone would allow any arguments; write {prefix: [" + entry + "]} if every use of it only reads");
+        }
+        unknownKeys(form, COMMAND_FORMS, at + ".");
+        if (form.size() != 1) {
+            throw new IllegalArgumentException(at + " must have exactly one of prefix or argv");
+        }
+        String kind = String.valueOf(form.keySet().iterator().next());
+        List<String> words = new ArrayList<>();
+        for (Object word : list(form.get(kind), at + "." + kind, List.of())) {
+            if (!(word instanceof String text)) {
+                throw new IllegalArgumentException(at + "." + kind + " must be a list of strings, not " + word);
+            }
+            words.add(text);
+        }
+        try {
+            return kind.equals("prefix") ? ArgvPattern.prefix(words) : ArgvPattern.argv(words);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(at + "." + kind + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether an abnormal from {@code namespace} and {@code origin} may run this command (executable and arguments). */
+    public String command(String namespace, Origin origin, List<String> argv) {
+        if (argv == null || argv.isEmpty() || argv.get(0) == null || argv.get(0).isBlank()) {
             return "an empty command is never run";
         }
-        if (!commandAllowlist.contains(executable)) {
-            return executable + " is not in the commandAllowlist of " + source;
+        if (argv.stream().anyMatch(Objects::isNull) || commandAllowlist.stream().noneMatch(form -> form.matches(argv))) {
+            return String.join(" ", argv) + " has none of the forms of the commandAllowlist of " + source;
         }
+        String executable = argv.get(0);
         for (Grant grant : grants) {
             if (grant.covers(namespace, origin) && (grant.commands().contains("*") || grant.commands().contains(executable))) {
                 return null;
@@ -239,9 +278,9 @@ public final class Policy {
         return maxOutputBytes;
     }
 
-    /** The executables commands may run, in {@link io.kdiag.stageworkers.CommandExecutor}'s form. */
-    public Set<String> commandAllowlist() {
-        return new LinkedHashSet<>(commandAllowlist);
+    /** The allowed forms of commands, for the {@link io.kdiag.stageworkers.CommandExecutor}. */
+    public List<ArgvPattern> commandAllowlist() {
+        return commandAllowlist;
     }
 
     /** Where this policy came from, for messages. */

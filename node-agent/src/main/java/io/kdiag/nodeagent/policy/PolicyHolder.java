@@ -5,14 +5,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The policy in force: the defaults, or the policy file re-read whenever its content changes. A ConfigMap mounted as
+ * The policy in force: the defaults (deny by default), or the policy file re-read whenever its content changes. A ConfigMap mounted as
  * a volume is updated by swapping a symlink, so the content is compared rather than the modification time. A new
  * file that cannot be read or is invalid keeps the previous policy, and the reason is logged.
  */
@@ -29,9 +28,9 @@ public final class PolicyHolder implements Supplier<Policy> {
         this.loaded = loaded;
     }
 
-    /** The defaults, with {@code kdiag.command-allowlist} as the command allowlist; nothing to reload. */
-    public static PolicyHolder fixed(List<String> commandAllowlist) {
-        return new PolicyHolder(null, Policy.defaults(commandAllowlist), null);
+    /** A policy that never changes (the defaults, without a policy file); nothing to reload. */
+    public static PolicyHolder fixed(Policy policy) {
+        return new PolicyHolder(null, policy, null);
     }
 
     /**

@@ -24,9 +24,10 @@ import io.micrometer.core.instrument.Timer;
  * The agent's meters, named here only. They follow the original's per-stage counters ({@code *_sync_success_count},
  * {@code *_command_executor_fail_count}, …) as labelled Prometheus counters: {@code kdiag_agent_stage_sync_total},
  * {@code kdiag_agent_command_executor_total}, {@code kdiag_agent_profiler_total}; plus stage and processor duration
- * histograms and three gauges. Meters are looked up once per tag set and kept: building and registering one per event
- * cost more than the event. The original's counters themselves are served too ({@link KubeDiagMetrics}), counted as
- * KubeDiag counted them: {@code *_sync_success_count} for every stage that ended, skipped and failed ones included, and
+ * histograms, three gauges, and the records refused before they run ({@code kdiag_agent_records_refused_total}). Meters
+ * are looked up once per tag set and kept: building and registering one per event cost more than the event. The
+ * original's counters themselves are served too ({@link KubeDiagMetrics}), counted as KubeDiag counted them:
+ * {@code *_sync_success_count} for every stage that ended, skipped and failed ones included, and
  * {@code *_command_executor_success_count} for every command that ran, whatever its exit code.
  */
 public final class AgentMetrics {
@@ -38,6 +39,7 @@ public final class AgentMetrics {
     static final String IN_FLIGHT = "kdiag.agent.abnormals.in.flight";
     static final String PARTITION_LAG = "kdiag.agent.partition.lag";
     static final String RECOVERIES_PAUSED = "kdiag.recoveries.paused";
+    static final String RECORDS_REFUSED = "kdiag.agent.records.refused";
 
     private final MeterRegistry registry;
     private final KubeDiagMetrics kubediag;
@@ -45,6 +47,7 @@ public final class AgentMetrics {
     private final AtomicLong partitionLag = new AtomicLong();
     private final Map<Key, Counter> counters = new ConcurrentHashMap<>();
     private final Map<Key, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
 
     /** A meter's name and tags: {@code tag} is the result or the processor, {@code null} for none. */
     private record Key(String name, Stage stage, String tag) {
@@ -150,6 +153,14 @@ public final class AgentMetrics {
                 .tag("stage", stage.name()).tag("processor", name)
                 .publishPercentileHistogram()
                 .register(registry)).record(duration);
+    }
+
+    /** A record of the node's partition was refused (unsigned, forged, ...) and dead-lettered; {@code reason} is a CamelCase word. */
+    public void refused(String reason) {
+        refusals.computeIfAbsent(reason, r -> Counter.builder(RECORDS_REFUSED)
+                .description("Records of this node's partition refused and dead-lettered without running, by reason")
+                .tag("reason", r)
+                .register(registry)).increment();
     }
 
     /** The abnormals running now. */

@@ -1,10 +1,11 @@
 package io.kdiag.nodeagent.run;
 
-import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,8 +29,11 @@ import io.kdiag.schemas.avro.Stage;
  * An event after the end ({@code ProfilerExpired}) reserves its seq the same way and leaves the abnormal finished.
  * A seq is journaled before it is sent, so a seq that may have reached Kafka is never used again, even after
  * {@code kill -9}. An abnormal with a {@code D} line never runs again; one without is unfinished and is ended by the
- * next start. Each line is flushed to the OS as it is written, which survives a crash of the process. On open the file
- * is compacted to one line per abnormal, keeping the most recent {@value #MAX_FINISHED} finished ones.
+ * next start. Each line is written to the OS as it comes, which survives a crash of the process; the line that marks a
+ * recoverer as started is also forced to the disk ({@link FileChannel#force}) before {@link #reserve} returns, so it
+ * survives a power loss too, and a recoverer is never run twice even then. On open the file is compacted to one line
+ * per abnormal, keeping the most recent {@value #MAX_FINISHED} finished ones; the compacted file is forced to the disk
+ * before it replaces the journal.
  */
 public final class Journal implements Closeable {
     static final int MAX_FINISHED = 50_000;
@@ -51,16 +55,26 @@ public final class Journal implements Closeable {
 
     private final Path file;
     private final Map<String, Entry> entries;
-    private BufferedWriter writer;
+    private final FileChannel channel;
 
-    private Journal(Path file, Map<String, Entry> entries, BufferedWriter writer) {
+    private Journal(Path file, Map<String, Entry> entries, FileChannel channel) {
         this.file = file;
         this.entries = entries;
-        this.writer = writer;
+        this.channel = channel;
+    }
+
+    /** Opens the journal file for appending; a test may watch what is forced to the disk. */
+    @FunctionalInterface
+    interface Appender {
+        FileChannel open(Path file) throws IOException;
     }
 
     /** Reads and compacts the journal in {@code dir}, creating both if needed. */
     public static Journal open(Path dir) throws IOException {
+        return open(dir, file -> FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+    }
+
+    static Journal open(Path dir, Appender appender) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve(FILE);
         Map<String, Entry> entries = new LinkedHashMap<>();
@@ -71,18 +85,27 @@ public final class Journal implements Closeable {
         }
         trimFinished(entries);
         Path compacted = dir.resolve(FILE + ".compacting");
-        try (BufferedWriter out = Files.newBufferedWriter(compacted, StandardCharsets.UTF_8)) {
-            for (Map.Entry<String, Entry> e : entries.entrySet()) {
-                out.write(line(e.getKey(), e.getValue()));
-                out.newLine();
-            }
+        StringBuilder text = new StringBuilder();
+        entries.forEach((uid, entry) -> text.append(line(uid, entry)).append('\n'));
+        try (FileChannel out = FileChannel.open(compacted, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            write(out, text.toString());
+            // the old journal is replaced by this one: it must be whole on the disk first
+            out.force(true);
         }
         Files.move(compacted, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return new Journal(file, entries, Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND));
+        // and the rename itself on the disk, or a power loss could bring back the journal of before
+        try (FileChannel folder = FileChannel.open(dir, StandardOpenOption.READ)) {
+            folder.force(true);
+        }
+        return new Journal(file, entries, appender.open(file));
     }
 
-    /** Records that {@code seq} of {@code uid} is about to be sent with this payload. */
-    synchronized void reserve(String uid, long seq, Object payload) throws IOException {
+    /**
+     * Records that {@code seq} of {@code uid} is about to be sent with this payload; a recoverer's {@code ProcessorStarted}
+     * is on the disk when this returns.
+     */
+    public synchronized void reserve(String uid, long seq, Object payload) throws IOException {
         String recoverer = null;
         Entry previous = entries.get(uid);
         if (previous != null) {
@@ -96,11 +119,15 @@ public final class Journal implements Closeable {
             recoverer = null;
         }
         append("S " + encode(uid) + " " + seq + " " + payload.getClass().getSimpleName() + detail);
+        if (!detail.isEmpty()) {
+            // the recoverer runs once this returns: a power loss after that must still find it started
+            channel.force(false);
+        }
         entries.put(uid, new Entry(seq, previous != null && previous.finished(), recoverer));
     }
 
     /** Records that every event of {@code uid} was acknowledged. */
-    synchronized void finish(String uid) throws IOException {
+    public synchronized void finish(String uid) throws IOException {
         Entry previous = entries.remove(uid);
         long lastSeq = previous == null ? -1 : previous.lastSeq();
         append("D " + encode(uid) + " " + lastSeq);
@@ -125,13 +152,18 @@ public final class Journal implements Closeable {
 
     @Override
     public synchronized void close() throws IOException {
-        writer.close();
+        channel.close();
     }
 
     private void append(String line) throws IOException {
-        writer.write(line);
-        writer.newLine();
-        writer.flush();
+        write(channel, line + "\n");
+    }
+
+    private static void write(FileChannel channel, String text) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        while (bytes.hasRemaining()) {
+            channel.write(bytes);
+        }
     }
 
     private static void apply(Map<String, Entry> entries, String line) {

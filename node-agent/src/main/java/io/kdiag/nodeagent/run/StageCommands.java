@@ -35,8 +35,7 @@ public final class StageCommands {
         AbnormalRequest request = run.request();
         for (CommandExecutorSpec command : AbnormalRun.inStage(run.spec().commandExecutors, c -> c.type, stage)) {
             Policy current = policy.get();
-            String executable = command.command == null || command.command.isEmpty() ? null : command.command.get(0);
-            String refused = current.command(request.getNamespace(), request.getOrigin(), executable);
+            String refused = current.command(request.getNamespace(), request.getOrigin(), command.command);
             CommandResult result;
             if (refused != null) {
                 result = new CommandResult(command.command == null ? List.of() : List.copyOf(command.command), "", "",

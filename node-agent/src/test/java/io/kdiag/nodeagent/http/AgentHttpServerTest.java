@@ -2,7 +2,9 @@ package io.kdiag.nodeagent.http;
 
 import static io.kdiag.nodeagent.Fixtures.worker;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
@@ -29,6 +32,7 @@ import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.AbnormalStatus;
 import io.kdiag.api.v1.Diagnoser;
 import io.kdiag.api.v1.ProcessorSpec;
+import io.kdiag.nodeagent.Fixtures;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.nodeagent.processors.BuiltIns;
 import io.kdiag.nodeagent.processors.Registrations;
@@ -42,6 +46,7 @@ import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.PodSource;
 import io.kdiag.stageworkers.spi.WorkResult;
+import io.kdiag.testkit.HostAddresses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,7 +60,7 @@ class AgentHttpServerTest {
     private final MutableClock clock = new MutableClock();
     private final HttpClient client = HttpClient.newHttpClient();
     private final WorkerRunner workers = new WorkerRunner(1_000_000);
-    private Supplier<Policy> policy = () -> Policy.defaults(List.of());
+    private Supplier<Policy> policy = Fixtures::grantingEverything;
     private FileArtifactStore store;
     private AgentHttpServer server;
 
@@ -104,7 +109,7 @@ class AgentHttpServerTest {
                         Map.of("diagnosis", ctx.lookup("input")), Set.of("processInformation"))),
                 worker("broken-collector", Stage.InformationCollection, calls, ctx -> WorkResult.failed("Broken", "it broke")))),
                 workers, registrations, () -> policy.get());
-        server = AgentHttpServer.start(0, builtIns, registrations, node, "node-a", ready::get, "secret");
+        server = AgentHttpServer.start("127.0.0.1", 0, builtIns, registrations, node, "node-a", ready::get, "secret");
     }
 
     @AfterEach
@@ -199,6 +204,34 @@ class AgentHttpServerTest {
         assertThat(forged.statusCode()).isEqualTo(500);
         assertThat(agent.statusCode()).isEqualTo(200);
     }
+
+    @Test
+    void shouldRefuseTheSignalRecovererToAnotherHostWithoutAPolicyFile() throws Exception {
+        InetAddress external = HostAddresses.nonLoopback().orElse(null);
+        assumeTrue(external != null, "this machine has a non-loopback address");
+        Process target = new ProcessBuilder("sleep", "600").start();
+        // the agent as deployed in a pod: every interface, the real built-ins, no policy file
+        BuiltIns real = new BuiltIns("kube-diagnoser", WorkerCatalog.builtIns(), workers, Registrations.NONE,
+                () -> Policy.defaults(List.of("kube-diagnoser/process-collector")));
+        try (AgentHttpServer open = AgentHttpServer.start("0.0.0.0", 0, real, Registrations.NONE,
+                new NodeServices(HostPaths.of(Path.of("/")), ProcessHandle.current().pid(), PodSource.NONE, store), "node-a",
+                ready::get, "secret")) {
+            Abnormal abnormal = ApiSerialization.abnormal(abnormalJson());
+            abnormal.getSpec().context = Map.of("signalRecovery", List.of(Map.of("pid", target.pid(), "signal", 15)));
+            HttpResponse<String> answer = client.send(HttpRequest.newBuilder(URI.create("http://"
+                            + external.getHostAddress() + ":" + open.port() + "/recoverer/signalrecoverer"))
+                    .POST(HttpRequest.BodyPublishers.ofString(ApiSerialization.json(abnormal))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+
+            assertThat(answer.statusCode()).isEqualTo(500);
+            assertThat(answer.body()).isEqualTo("Forbidden: no grant of the default policy (no kdiag.policy-file) allows processor "
+                    + "kube-diagnoser/signal-recoverer for namespace default and origin Unknown");
+            assertThat(target.waitFor(1, TimeUnit.SECONDS)).as("the target exited").isFalse();
+        } finally {
+            target.destroyForcibly();
+        }
+    }
+
 
     @Test
     void shouldServeArtifactsUntilTheyExpire() throws Exception {

@@ -13,7 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 class PolicyTest {
     private static final String POLICY = """
-            commandAllowlist: [df, /usr/bin/uptime]
+            commandAllowlist:
+              - prefix: [df]
+              - prefix: [/usr/bin/uptime]
+              - argv: [ip, "a|addr|link", "show"]
             allowedSignals: [15]
             maxTimeoutSeconds: 20
             maxOutputBytes: 4096
@@ -21,7 +24,7 @@ class PolicyTest {
               - namespaces: [team-*]
                 origins: [CustomResource]
                 processors: [kube-diagnoser/*, team-a/my-diagnoser]
-                commands: [df]
+                commands: [df, ip]
                 profilers: [java]
               - origins: [IngestTopic]
                 processors: [kube-diagnoser/process-collector]
@@ -49,15 +52,21 @@ class PolicyTest {
     }
 
     @Test
-    void shouldRunOnlyAllowlistedAndGrantedCommands() {
+    void shouldRunOnlyAllowlistedFormsOfGrantedCommands() {
         Policy policy = policy();
 
-        assertThat(policy.command("team-a", Origin.CustomResource, "df")).isNull();
-        assertThat(policy.command("team-a", Origin.CustomResource, "rm")).isEqualTo("rm is not in the commandAllowlist of policy policy.yaml");
-        assertThat(policy.command("team-a", Origin.CustomResource, "/usr/bin/uptime"))
+        assertThat(policy.command("team-a", Origin.CustomResource, List.of("df", "-h", "/"))).isNull();
+        assertThat(policy.command("team-a", Origin.CustomResource, List.of("ip", "link", "show"))).isNull();
+        assertThat(policy.command("team-a", Origin.CustomResource, List.of("ip", "link", "set", "eth0", "down")))
+                .isEqualTo("ip link set eth0 down has none of the forms of the commandAllowlist of policy policy.yaml");
+        assertThat(policy.command("team-a", Origin.CustomResource, List.of("rm", "-rf", "/")))
+                .isEqualTo("rm -rf / has none of the forms of the commandAllowlist of policy policy.yaml");
+        assertThat(policy.command("team-a", Origin.CustomResource, List.of("/usr/bin/uptime")))
                 .isEqualTo("no grant of policy policy.yaml allows command /usr/bin/uptime for namespace team-a and origin CustomResource");
-        assertThat(policy.command("default", Origin.IngestTopic, "df")).contains("no grant");
-        assertThat(policy.commandAllowlist()).containsExactly("df", "/usr/bin/uptime");
+        assertThat(policy.command("default", Origin.IngestTopic, List.of("df"))).contains("no grant");
+        assertThat(policy.command("team-a", Origin.CustomResource, List.of())).isEqualTo("an empty command is never run");
+        assertThat(policy.commandAllowlist()).extracting(Object::toString)
+                .containsExactly("prefix: [df]", "prefix: [/usr/bin/uptime]", "argv: [ip, a|addr|link, show]");
     }
 
     @Test
@@ -92,51 +101,70 @@ class PolicyTest {
         assertThat(policy.timeoutSeconds(null, 10)).isEqualTo(10);
         assertThat(policy.maxOutputBytes()).isEqualTo(4096);
         assertThat(Policy.defaults(List.of()).timeoutSeconds(600, 30)).isEqualTo(600);
+        assertThat(Policy.defaults(List.of()).maxOutputBytes()).isEqualTo(Policy.DEFAULT_MAX_OUTPUT_BYTES);
     }
 
     @Test
-    void shouldDenyCommandsByDefaultButHonourTheAllowlistKeyAndDefaultSignals() {
-        assertThat(Policy.defaults(List.of()).command("default", Origin.IngestTopic, "echo")).contains("not in the commandAllowlist");
-        Policy local = Policy.defaults(List.of("echo"));
-        assertThat(local.command("default", Origin.IngestTopic, "echo")).isNull();
-        assertThat(local.processor("any", Origin.Log, "team", "remote")).isNull();
-        assertThat(local.profiler("any", Origin.Log, "go")).isNull();
-        assertThat(local.signal(999_999, 9, self)).isNull();
-        assertThat(local.signal(999_999, 11, self)).contains("allowedSignals [1, 2, 9, 15]");
+    void shouldDenyByDefaultAllButTheReadOnlyProcessorsToCustomResourcesAndTheIngestTopic() {
+        Policy defaults = Policy.defaults(List.of("kube-diagnoser/process-collector", "kube-diagnoser/process-match-diagnoser"));
+
+        for (Origin origin : List.of(Origin.CustomResource, Origin.IngestTopic)) {
+            assertThat(defaults.processor("any", origin, "kube-diagnoser", "process-collector")).isNull();
+            assertThat(defaults.processor("any", origin, "kube-diagnoser", "process-match-diagnoser")).isNull();
+            assertThat(defaults.processor("any", origin, "kube-diagnoser", "signal-recoverer")).contains("no grant");
+            assertThat(defaults.processor("any", origin, "team", "remote")).contains("no grant");
+            assertThat(defaults.command("any", origin, List.of("uptime"))).contains("none of the forms");
+            assertThat(defaults.profiler("any", origin, "java")).contains("no grant");
+        }
+        for (Origin origin : List.of(Origin.Unknown, Origin.Log, Origin.KubernetesEvent, Origin.PrometheusAlert)) {
+            assertThat(defaults.processor("any", origin, "kube-diagnoser", "process-collector"))
+                    .isEqualTo("no grant of the default policy (no kdiag.policy-file) allows processor kube-diagnoser/process-collector "
+                            + "for namespace any and origin " + origin);
+        }
+        assertThat(defaults.signal(999_999, 15, self)).isEqualTo("signal 15 is not in the allowedSignals [] of the default policy (no kdiag.policy-file)");
+        assertThat(defaults.signal(999_999, 0, self)).isNull();
+        assertThat(Policy.parse("grants: []", "p").signal(999_999, 9, self)).as("a file's default signals").isNull();
     }
 
     @Test
     void shouldReadJsonAndNameWhatIsInvalid() {
-        assertThat(Policy.parse("{\"commandAllowlist\": [\"df\"], \"grants\": [{\"commands\": [\"df\"]}]}", "p.json")
-                .command("x", Origin.Log, "df")).isNull();
+        assertThat(Policy.parse("{\"commandAllowlist\": [{\"prefix\": [\"df\"]}], \"grants\": [{\"commands\": [\"df\"]}]}", "p.json")
+                .command("x", Origin.Log, List.of("df"))).isNull();
         assertThatThrownBy(() -> Policy.parse("grants: [{origin: [Log]}]", "p")).hasMessageContaining("unknown field grants[0].origin");
         assertThatThrownBy(() -> Policy.parse("grants: [{origins: [Email]}]", "p")).hasMessageContaining("unknown origin Email");
         assertThatThrownBy(() -> Policy.parse("grants: [{processors: [nonamespace]}]", "p")).hasMessageContaining("namespace/name");
         assertThatThrownBy(() -> Policy.parse("allowedSignals: [99]", "p")).hasMessageContaining("99 is not a signal");
-        assertThatThrownBy(() -> Policy.parse("commandAllowlist: [bin/x]", "p")).hasMessageContaining("bare name or an absolute path");
+        assertThatThrownBy(() -> Policy.parse("commandAllowlist: [{prefix: [bin/x]}]", "p"))
+                .hasMessageContaining("commandAllowlist[0].prefix: bin/x must be a bare name or an absolute path");
+        assertThatThrownBy(() -> Policy.parse("commandAllowlist: [uptime]", "p"))
+                .hasMessageContaining("commandAllowlist[0]: uptime must be {prefix: [...]} or {argv: [...]}")
+                .hasMessageContaining("write {prefix: [uptime]} if every use of it only reads");
+        assertThatThrownBy(() -> Policy.parse("commandAllowlist: [{prefix: [df], argv: [df]}]", "p")).hasMessageContaining("exactly one of");
+        assertThatThrownBy(() -> Policy.parse("commandAllowlist: [{exact: [df]}]", "p")).hasMessageContaining("unknown field commandAllowlist[0].exact");
+        assertThatThrownBy(() -> Policy.parse("commandAllowlist: [{argv: [ip, '(a']}]", "p")).hasMessageContaining("not a regular expression");
         assertThatThrownBy(() -> Policy.parse("[1, 2", "p")).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void shouldReloadAChangedFileAndKeepThePolicyWhenTheNewOneIsInvalid() throws Exception {
         Path file = dir.resolve("policy.yaml");
-        Files.writeString(file, "commandAllowlist: [df]\ngrants: [{commands: [df]}]\n");
+        Files.writeString(file, "commandAllowlist: [{prefix: [df]}]\ngrants: [{commands: [df]}]\n");
         PolicyHolder holder = PolicyHolder.of(file);
-        assertThat(holder.get().command("x", Origin.Log, "df")).isNull();
+        assertThat(holder.get().command("x", Origin.Log, List.of("df"))).isNull();
         assertThat(holder.reloadIfChanged()).isFalse();
 
-        Files.writeString(file, "commandAllowlist: [uptime]\ngrants: [{commands: [uptime]}]\n");
+        Files.writeString(file, "commandAllowlist: [{prefix: [uptime]}]\ngrants: [{commands: [uptime]}]\n");
         assertThat(holder.reloadIfChanged()).isTrue();
-        assertThat(holder.get().command("x", Origin.Log, "df")).contains("not in the commandAllowlist");
-        assertThat(holder.get().command("x", Origin.Log, "uptime")).isNull();
+        assertThat(holder.get().command("x", Origin.Log, List.of("df"))).contains("none of the forms");
+        assertThat(holder.get().command("x", Origin.Log, List.of("uptime"))).isNull();
 
         Files.writeString(file, "grants: [{origins: [Nowhere]}]\n");
         assertThat(holder.reloadIfChanged()).isFalse();
-        assertThat(holder.get().command("x", Origin.Log, "uptime")).isNull();
+        assertThat(holder.get().command("x", Origin.Log, List.of("uptime"))).isNull();
 
         Files.delete(file);
         assertThat(holder.reloadIfChanged()).isFalse();
-        assertThat(holder.get().command("x", Origin.Log, "uptime")).isNull();
+        assertThat(holder.get().command("x", Origin.Log, List.of("uptime"))).isNull();
     }
 
     @Test
@@ -148,7 +176,7 @@ class PolicyTest {
 
         assertThat(policy.processor("default", Origin.IngestTopic, "kube-diagnoser", "process-collector")).isNull();
         assertThat(policy.processor("default", Origin.IngestTopic, "kube-diagnoser", "signal-recoverer")).isNotNull();
-        assertThat(policy.command("default", Origin.CustomResource, "uptime")).isNotNull();
+        assertThat(policy.command("default", Origin.CustomResource, List.of("uptime"))).isNotNull();
         assertThat(policy.timeoutSeconds(600, 30)).isEqualTo(60);
     }
 

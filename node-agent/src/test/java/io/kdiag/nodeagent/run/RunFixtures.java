@@ -48,9 +48,9 @@ final class RunFixtures {
         }
     }
 
-    /** A stage runner of these workers under the default policy (commands echo and sh), without a cluster. */
+    /** A stage runner of these workers under a policy granting everything (commands echo and sh), without a cluster. */
     static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, MeterRegistry registry) {
-        return stageRunner(node, workers, runner, () -> Policy.defaults(List.of("echo", "sh")), Registrations.NONE,
+        return stageRunner(node, workers, runner, Fixtures::grantingEverything, Registrations.NONE,
                 URI.create("http://127.0.0.1:1/"), new OutputLimits(1024, 100_000), new MemoryEvidence(), budget(LIMITS), registry, running());
     }
 

@@ -30,6 +30,7 @@ import io.kdiag.api.v1.NamespacedName;
 import io.kdiag.api.v1.ProfilerSpec;
 import io.kdiag.common.metrics.KubeDiagMetric;
 import io.kdiag.common.metrics.KubeDiagMetrics;
+import io.kdiag.nodeagent.Fixtures;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.nodeagent.processors.Registrations;
 import io.kdiag.schemas.Evidence;
@@ -65,7 +66,7 @@ class StageRunnerTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final WorkerRunner workers = new WorkerRunner(64 * 1024 * 1024);
     private Journal journal;
-    private Supplier<Policy> policy = () -> Policy.defaults(List.of("echo", "sh"));
+    private Supplier<Policy> policy = Fixtures::grantingEverything;
     private Registrations registrations = Registrations.NONE;
     private NodeServices node;
     private URI ownServer = URI.create("http://127.0.0.1:1/");
@@ -150,6 +151,25 @@ class StageRunnerTest {
         assertThat(ApiSerialization.jsonObject(diagnosis.getContextUpdates())).isEqualTo(Map.of("diagnosis", "found"));
         assertThat(diagnosis.getRemovedContextKeys()).containsExactly("fromC2");
         assertThat(journal.entry("uid-1")).hasValueSatisfying(e -> assertThat(e.finished()).isTrue());
+    }
+
+    @Test
+    void shouldForceTheRecoverersStartToTheDiskBeforeItRunsAndNothingElse() throws Exception {
+        journal.close();
+        List<ForceRecordingChannel> opened = new ArrayList<>();
+        journal = Journal.open(stateDir, file -> ForceRecordingChannel.open(file, opened));
+        List<String> forcedWhenTheRecovererRan = new ArrayList<>();
+
+        run(spec(List.of(ref("c")), List.of(ref("d")), List.of(ref("r"))),
+                worker("c", Stage.InformationCollection, calls, ctx -> ok("c", 1)),
+                worker("d", Stage.Diagnosis, calls, ctx -> ok("d", 1)),
+                worker("r", Stage.Recovery, calls, ctx -> {
+                    forcedWhenTheRecovererRan.addAll(opened.get(0).forced);
+                    return ok("r", 1);
+                }));
+
+        assertThat(forcedWhenTheRecovererRan).containsExactly("S uid-1 10 ProcessorStarted kube-diagnoser%2Fr");
+        assertThat(opened.get(0).forced).as("one force per abnormal, for its recoverer").hasSize(1);
     }
 
     @Test
@@ -373,7 +393,7 @@ class StageRunnerTest {
     @Test
     void shouldRefuseWhatThePolicyDoesNotGrantAndNameTheRule() throws Exception {
         policy = () -> Policy.parse("""
-                commandAllowlist: [echo]
+                commandAllowlist: [{prefix: [echo]}]
                 grants:
                   - namespaces: [other]
                     processors: ["*"]
@@ -531,7 +551,7 @@ class StageRunnerTest {
         assertThat(sink.described()).contains("CommandFinished Diagnosis sh", "StageFinished Diagnosis Skipped",
                 "StageFinished Recovery Skipped");
         assertThat(payload(CommandFinished.class, 0).getStdout()).isEqualTo("hello\n");
-        assertThat(payload(CommandFinished.class, 1).getError()).startsWith("Forbidden: rm is not in the commandAllowlist");
+        assertThat(payload(CommandFinished.class, 1).getError()).startsWith("Forbidden: rm -rf / has none of the forms of the commandAllowlist");
         assertThat(payload(CommandFinished.class, 2).getError()).isEqualTo("exit code 4");
         assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "InformationCollection", "result", "fail").count()).isEqualTo(1);
         assertThat(registry.counter(AgentMetrics.COMMAND_EXECUTOR, "stage", "InformationCollection", "result", "success").count()).isEqualTo(1);

@@ -89,14 +89,14 @@ public final class AlertReceiver implements AutoCloseable {
     }
 
     /**
-     * Serves on {@code port} (0 picks a free one) on all interfaces.
+     * Serves on {@code host:port} (0 picks a free port).
      *
      * @param podNode the node of a pod (namespace, name), or {@code null}; without a cluster it always answers {@code null}
      * @param deadLetters where matched alerts without a node and entries that are not alerts go
      */
-    public static AlertReceiver start(int port, Gate gate, RuleBook rules, String abnormalNamespace,
+    public static AlertReceiver start(String host, int port, Gate gate, RuleBook rules, String abnormalNamespace,
             BiFunction<String, String, String> podNode, SourceDeadLetters deadLetters, MeterRegistry registry) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
+        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> new Thread(r, "kdiag-alert-receiver"));
         AlertReceiver receiver = new AlertReceiver(server, executor, gate, rules, abnormalNamespace, podNode, deadLetters, registry);
         server.createContext("/", receiver::handle);

@@ -24,6 +24,7 @@ import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
+import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.sourcebridge.request.IngestDecoder;
 import io.kdiag.sourcebridge.request.Refusal;
 import io.kdiag.sourcebridge.request.RequestValidator;
@@ -48,6 +49,7 @@ import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -62,7 +64,8 @@ import org.slf4j.LoggerFactory;
  * <p>Every request passes the {@link RequestValidator}, then the {@link Admission}: a uid forwarded before is a duplicate,
  * a repeat key forwarded less than the repeat interval ago is suppressed, and automatic sources are held to the storm
  * limits. Sources call {@link #submit} from any thread; the future completes once the transaction holding the verdict
- * committed.
+ * committed. Every record written to {@code kdiag.abnormals} is signed with the gate's {@link SigningKey}: agents run
+ * nothing that is not.
  */
 public final class Gate implements AutoCloseable {
     private static final String INGEST_SOURCE = BridgeMetrics.SOURCE_INGEST;
@@ -82,6 +85,7 @@ public final class Gate implements AutoCloseable {
     private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
     private final BridgeState state;
     private final Admission admission;
+    private final SigningKey signer;
     private final Consumer<AbnormalRequest> mirror;
     private final MeterRegistry registry;
     private final Clock clock;
@@ -100,7 +104,8 @@ public final class Gate implements AutoCloseable {
     private volatile boolean running = true;
 
     private Gate(Topics topics, Producer<byte[], byte[]> producer, org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
-            BridgeState state, GateOptions options, Consumer<AbnormalRequest> mirror, MeterRegistry registry, int maxRecordBytes) {
+            BridgeState state, GateOptions options, SigningKey signer, Consumer<AbnormalRequest> mirror, MeterRegistry registry,
+            int maxRecordBytes) {
         this.topics = topics;
         this.producer = producer;
         this.consumer = consumer;
@@ -108,6 +113,7 @@ public final class Gate implements AutoCloseable {
         this.admission = new Admission(state::lastForwarded,
                 new StormLimiter(options.stormPerNodePerMinute(), options.stormClusterPerMinute(), System::nanoTime),
                 options.repeatInterval());
+        this.signer = signer;
         this.mirror = mirror;
         this.registry = registry;
         this.clock = Clock.systemUTC();
@@ -124,13 +130,14 @@ public final class Gate implements AutoCloseable {
      * @param kafka Kafka client settings; transaction, group and serializer settings are the gate's own
      * @param transactionalId unique per running instance (the bridge replica, or the node for a log source)
      * @param options dedup and storm settings
+     * @param signer signs every record written to {@code kdiag.abnormals}
      * @param ingest whether to forward {@code abnormal-requests}
      * @param mirror called on the gate thread with each committed request that asked for a CR; must not block
      * @param registry where the counters go
      * @throws IllegalStateException if Kafka could not be reached within two minutes
      */
-    public static Gate start(Topics topics, Map<String, Object> kafka, String transactionalId, GateOptions options, boolean ingest,
-            Consumer<AbnormalRequest> mirror, MeterRegistry registry) {
+    public static Gate start(Topics topics, Map<String, Object> kafka, String transactionalId, GateOptions options, SigningKey signer,
+            boolean ingest, Consumer<AbnormalRequest> mirror, MeterRegistry registry) {
         Map<String, Object> producerSettings = new HashMap<>(kafka);
         producerSettings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         producerSettings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -151,7 +158,8 @@ public final class Gate implements AutoCloseable {
                 consumerSettings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
                 consumer = new KafkaConsumer<>(consumerSettings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             }
-            gate = new Gate(topics, producer, consumer, state, options, mirror, registry, DeadLetters.maxRecordBytes(producerSettings));
+            gate = new Gate(topics, producer, consumer, state, options, signer, mirror, registry,
+                    DeadLetters.maxRecordBytes(producerSettings));
         } catch (RuntimeException e) {
             if (consumer != null) {
                 consumer.close();
@@ -507,9 +515,11 @@ public final class Gate implements AutoCloseable {
             tx.stormTaken.add(request.getNodeName());
         }
         String abnormals = topics.abnormals().name();
-        send(new ProducerRecord<>(abnormals,
-                topics.abnormals().keySerde().serializer().serialize(abnormals, request.getNodeName()),
-                topics.abnormals().valueSerde().serializer().serialize(abnormals, request)), tx);
+        byte[] key = topics.abnormals().keySerde().serializer().serialize(abnormals, request.getNodeName());
+        byte[] value = topics.abnormals().valueSerde().serializer().serialize(abnormals, request);
+        RecordHeaders headers = new RecordHeaders();
+        signer.sign(key, value, headers);
+        send(new ProducerRecord<>(abnormals, null, key, value, headers), tx);
         remember(Admission.uidKey(request), now, tx);
         if (repeatKey != null) {
             remember(repeatKey, now, tx);

@@ -66,8 +66,8 @@ public final class LogSource implements AutoCloseable, LineSink {
         CrMirror mirror = client == null ? null : new CrMirror(client, registry);
         Gate gate;
         try {
-            gate = Gate.start(Topics.publishing(config.topicPrefix(), kafka), kafka, "kdiag-log-source-" + config.nodeName(), config.gateOptions(),
-                    false, mirror, registry);
+            gate = Gate.start(Topics.publishing(config.topicPrefix(), kafka), kafka, "kdiag-log-source-" + config.nodeName(),
+                    config.gateOptions(), config.signingKey(), false, mirror, registry);
         } catch (RuntimeException e) {
             if (mirror != null) {
                 mirror.close();

@@ -1,5 +1,6 @@
 package io.kdiag.sourcebridge.log;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.sourcebridge.gate.GateKeys;
 import io.kdiag.sourcebridge.gate.GateOptions;
 
@@ -29,6 +31,11 @@ public final class LogSourceConfig {
             "The journalctl command for journald monitors.");
     static final ConfigKey<Duration> POLL = ConfigKey.duration("kdiag.log.poll-interval", "500ms",
             "How often files are checked for new lines, rotation and truncation.");
+    static final ConfigKey<String> SIGNING_KEY = ConfigKey.string("kdiag.log.signing-key", "",
+            "PEM file of the Ed25519 private key this log source signs its records of kdiag.abnormals with; generated on first "
+                    + "start when missing, with its public key beside it (the name with .pub for .pem), which the agent of the same "
+                    + "node trusts for origin Log only (kdiag.log-source-verification-keys): a key of one node signs for no other. "
+                    + "Empty: signing-key.pem in kdiag.log.state-dir.");
     static final ConfigKey<Integer> METRICS_PORT = ConfigKey.integer("kdiag.log.metrics-port", 10358, 0, 65_535,
             "Port of GET /metrics of the log source (the node agent in the same pod has 10357); 0 picks a free one.");
 
@@ -43,6 +50,7 @@ public final class LogSourceConfig {
     private final Duration poll;
     private final KubernetesConnection.Mode kubernetes;
     private final GateOptions gateOptions;
+    private final SigningKey signingKey;
 
     private LogSourceConfig(ConfigSource source) {
         this.topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
@@ -70,6 +78,19 @@ public final class LogSourceConfig {
         this.kubernetes = source.get(KubernetesConnection.KUBERNETES);
         this.gateOptions = new GateOptions(source.get(GateKeys.REPEAT_INTERVAL), source.get(GateKeys.STORM_PER_NODE),
                 source.get(GateKeys.STORM_CLUSTER), "log/" + nodeName + "/", (short) replicationFactor);
+        String keyFile = source.get(SIGNING_KEY).strip();
+        Path privateKey = keyFile.isEmpty() ? stateDir.resolve("signing-key.pem") : Path.of(keyFile);
+        try {
+            this.signingKey = SigningKey.readOrCreate(privateKey, publicKeyFile(privateKey));
+        } catch (IOException e) {
+            throw new ConfigException("invalid " + SIGNING_KEY.name() + "=" + privateKey + ": " + e.getMessage());
+        }
+    }
+
+    /** Where the public key of {@code privateKey} goes: beside it, {@code .pub} for {@code .pem}. */
+    static Path publicKeyFile(Path privateKey) {
+        String name = privateKey.getFileName().toString();
+        return privateKey.resolveSibling((name.endsWith(".pem") ? name.substring(0, name.length() - 4) : name) + ".pub");
     }
 
     /**
@@ -84,8 +105,8 @@ public final class LogSourceConfig {
     /** Every key the log source reads, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(List.of(CommonKeys.TOPIC_PREFIX, CommonKeys.PARTITIONS, CommonKeys.CREATE_TOPICS,
-                CommonKeys.REPLICATION_FACTOR));
-        keys.addAll(List.of(NODE_NAME, HOST_ROOT, STATE_DIR, MONITORS, TEMPLATES, JOURNALCTL, POLL, METRICS_PORT,
+                CommonKeys.REPLICATION_FACTOR, CommonKeys.BIND_ADDRESS));
+        keys.addAll(List.of(NODE_NAME, HOST_ROOT, STATE_DIR, MONITORS, TEMPLATES, JOURNALCTL, POLL, SIGNING_KEY, METRICS_PORT,
                 KubernetesConnection.KUBERNETES, GateKeys.REPEAT_INTERVAL, GateKeys.STORM_PER_NODE, GateKeys.STORM_CLUSTER,
                 GateKeys.ABNORMAL_NAMESPACE));
         return List.copyOf(keys);
@@ -125,6 +146,10 @@ public final class LogSourceConfig {
 
     KubernetesConnection.Mode kubernetes() {
         return kubernetes;
+    }
+
+    SigningKey signingKey() {
+        return signingKey;
     }
 
     GateOptions gateOptions() {

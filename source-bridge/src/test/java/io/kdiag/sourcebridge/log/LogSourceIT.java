@@ -24,6 +24,7 @@ import io.kdiag.schemas.AvroSerde;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
+import io.kdiag.schemas.signing.VerificationKeys;
 import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -95,7 +96,12 @@ class LogSourceIT {
                 .toList();
     }
 
-    private static List<AbnormalRequest> forwarded(Topics topics) {
+    /**
+     * What the log source forwarded, each record checked to be signed with the key it made in its state folder (one key
+     * across restarts).
+     */
+    private List<AbnormalRequest> forwarded(Topics topics) throws IOException {
+        VerificationKeys logSourceKey = VerificationKeys.read(List.of(dir.resolve("state/signing-key.pub")));
         List<AbnormalRequest> requests = new java.util.ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
@@ -105,13 +111,16 @@ class LogSourceIT {
             consumer.seekToBeginning(all);
             Map<TopicPartition, Long> end = consumer.endOffsets(all);
             while (all.stream().anyMatch(partition -> consumer.position(partition) < end.get(partition))) {
-                consumer.poll(Duration.ofMillis(100)).forEach(r -> requests.add(AvroSerde.of(AbnormalRequest.class).decode(r.value())));
+                consumer.poll(Duration.ofMillis(100)).forEach(r -> {
+                    assertThat(logSourceKey.check(r.key(), r.value(), r.headers())).isEqualTo(VerificationKeys.Check.VERIFIED);
+                    requests.add(AvroSerde.of(AbnormalRequest.class).decode(r.value()));
+                });
             }
         }
         return requests;
     }
 
-    private static List<AbnormalRequest> awaitForwarded(Topics topics, int count) {
+    private List<AbnormalRequest> awaitForwarded(Topics topics, int count) throws IOException {
         await().atMost(WAIT).until(() -> forwarded(topics).size() >= count);
         await().during(Duration.ofSeconds(2)).atMost(WAIT).until(() -> forwarded(topics).size() == count);
         return forwarded(topics);

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
+import io.kdiag.stageworkers.ArgvPattern;
 import io.kdiag.stageworkers.CommandExecutor;
 import io.kdiag.stageworkers.CommandResult;
 
@@ -18,9 +19,13 @@ interface CommandRunner {
     /** Runs {@code command}, killing it after {@code timeoutSeconds}. */
     CommandResult run(List<String> command, int timeoutSeconds) throws InterruptedException;
 
-    /** A runner for these executables, capping each output stream at {@code maxOutputBytes}. */
+    /**
+     * A runner for these executables with any arguments (the built-in builds every argv itself), capping each output
+     * stream at {@code maxOutputBytes}.
+     */
     static CommandRunner allowing(Set<String> executables, int maxOutputBytes) {
-        CommandExecutor executor = new CommandExecutor(executables, maxOutputBytes);
+        CommandExecutor executor = new CommandExecutor(executables.stream().map(e -> ArgvPattern.prefix(List.of(e))).toList(),
+                maxOutputBytes);
         return executor::run;
     }
 

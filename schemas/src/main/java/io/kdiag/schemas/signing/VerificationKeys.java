@@ -1,0 +1,132 @@
+package io.kdiag.schemas.signing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+
+/**
+ * The public keys a verifier trusts, by key id. Several at once, so a signing key can be replaced without a moment
+ * where records signed with the old or the new one are refused. Immutable and thread-safe.
+ */
+public final class VerificationKeys {
+    /** No key: verifies nothing. */
+    public static final VerificationKeys NONE = new VerificationKeys(Map.of());
+
+    /** What checking a record's signature found. */
+    public enum Check {
+        /** Signed by one of these keys, over exactly this key and value. */
+        VERIFIED,
+        /** No key id or no signature header. */
+        UNSIGNED,
+        /** Signed by a key that is not one of these. */
+        UNKNOWN_KEY,
+        /** The signature does not match the key, the value or the key id: forged, altered, or moved to another node. */
+        BAD_SIGNATURE
+    }
+
+    private final Map<String, PublicKey> byId;
+
+    private VerificationKeys(Map<String, PublicKey> byId) {
+        this.byId = Map.copyOf(byId);
+    }
+
+    /** These keys. */
+    public static VerificationKeys of(Collection<PublicKey> keys) {
+        Map<String, PublicKey> byId = new LinkedHashMap<>();
+        keys.forEach(k -> byId.put(Ed25519.keyId(k), k));
+        return new VerificationKeys(byId);
+    }
+
+    /**
+     * Every public key of these PEM files ({@code -----BEGIN PUBLIC KEY-----}, several per file allowed) and of the files
+     * directly in these directories. Names starting with a dot are skipped: a mounted Secret keeps its versions in
+     * {@code ..data} and timestamped {@code ..} folders beside the links named after its keys.
+     *
+     * @throws IOException if a path does not exist, or a file cannot be read or holds something other than Ed25519
+     *         public keys; the message names the file
+     */
+    public static VerificationKeys read(List<Path> paths) throws IOException {
+        List<PublicKey> keys = new ArrayList<>();
+        for (Path path : paths) {
+            if (Files.isDirectory(path)) {
+                List<Path> files;
+                try (Stream<Path> list = Files.list(path)) {
+                    files = list.filter(f -> !f.getFileName().toString().startsWith(".") && Files.isRegularFile(f)).sorted().toList();
+                }
+                for (Path file : files) {
+                    keys.addAll(Ed25519.readPublic(file));
+                }
+            } else if (Files.exists(path)) {
+                keys.addAll(Ed25519.readPublic(path));
+            } else {
+                throw new IOException("no such file or directory: " + path);
+            }
+        }
+        return of(keys);
+    }
+
+    /** The ids of these keys. */
+    public Set<String> keyIds() {
+        return byId.keySet();
+    }
+
+    /** Whether there is no key. */
+    public boolean isEmpty() {
+        return byId.isEmpty();
+    }
+
+    /** Whether a record with this key, value and headers was signed by one of these keys. */
+    public Check check(byte[] key, byte[] value, Headers headers) {
+        Header keyIdHeader = headers.lastHeader(SignatureHeaders.KEY_ID);
+        Header signatureHeader = headers.lastHeader(SignatureHeaders.SIGNATURE);
+        if (keyIdHeader == null || keyIdHeader.value() == null || signatureHeader == null || signatureHeader.value() == null) {
+            return Check.UNSIGNED;
+        }
+        String keyId = new String(keyIdHeader.value(), StandardCharsets.UTF_8);
+        PublicKey publicKey = byId.get(keyId);
+        if (publicKey == null) {
+            return Check.UNKNOWN_KEY;
+        }
+        if (signatureHeader.value().length != Ed25519.SIGNATURE_BYTES) {
+            return Check.BAD_SIGNATURE;
+        }
+        try {
+            Signature signature = Signature.getInstance(Ed25519.ALGORITHM);
+            signature.initVerify(publicKey);
+            Ed25519.update(signature, keyId, key, value);
+            return signature.verify(signatureHeader.value()) ? Check.VERIFIED : Check.BAD_SIGNATURE;
+        } catch (GeneralSecurityException e) {
+            // a signature the platform cannot even parse is no signature of ours
+            return Check.BAD_SIGNATURE;
+        }
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof VerificationKeys keys && keys.byId.equals(byId);
+    }
+
+    @Override
+    public int hashCode() {
+        return byId.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "Ed25519 keys " + byId.keySet();
+    }
+}
