@@ -264,7 +264,12 @@ class KafkaAclsIT {
                 .containsEntry("LOG_SOURCE writes kdiag.abnormals", true)
                 .containsEntry("NODE_AGENT writes kdiag.diagnosis-events", true)
                 .containsEntry("STATUS_WRITER writes kdiag.abnormal-status", true)
-                .containsEntry("INGEST writes kdiag.abnormal-requests", true);
+                .containsEntry("INGEST writes kdiag.abnormal-requests", true)
+                // the recovery kill switch: a person's, never a component's nor an ingest producer's
+                .containsEntry("CLI writes kdiag.recovery-control", true)
+                .containsEntry("NODE_AGENT writes kdiag.recovery-control", false)
+                .containsEntry("INGEST writes kdiag.recovery-control", false)
+                .containsEntry("NODE_AGENT reads kdiag.recovery-control", true);
     }
 
     @Test
