@@ -13,6 +13,7 @@ import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.common.metrics.MetricsServer;
+import io.kdiag.schemas.AvroTrust;
 import io.kdiag.schemas.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -81,6 +82,8 @@ public final class Launcher {
      * @param starter starts the component
      */
     public static void run(String name, String[] args, ConfigKey<Integer> metricsPort, Starter starter) {
+        // before anything can build or read a record, whatever the component touches first
+        AvroTrust.install();
         int status = runUntilStopped(name, args, metricsPort, starter);
         if (status != 0) {
             // the metrics server's threads would otherwise keep a failed process alive

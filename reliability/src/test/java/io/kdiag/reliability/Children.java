@@ -27,7 +27,6 @@ final class Children implements AutoCloseable {
     Process start(Class<?> mainClass, String name, Map<String, String> env) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.kdiag.schemas.avro",
                 "-cp", System.getProperty("java.class.path"), mainClass.getName())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(name).toFile()));
