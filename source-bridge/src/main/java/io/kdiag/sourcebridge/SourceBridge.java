@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.function.BiFunction;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Topics;
 import io.kdiag.sourcebridge.alerts.AlertReceiver;
@@ -75,7 +76,9 @@ public final class SourceBridge implements AutoCloseable {
         CrMirror mirror = client == null ? null : new CrMirror(client, registry);
         Gate gate;
         try {
-            gate = Gate.start(topics, kafka, config.transactionalId(), config.gateOptions(), true, mirror, registry);
+            KafkaNames names = new KafkaNames(config.topicPrefix());
+            gate = Gate.start(topics, kafka, names.bridgeTransactionalId(config.instanceId()),
+                    new Gate.IngestGroup(names.bridgeGroup(), config.instanceId()), config.gateOptions(), mirror, registry);
         } catch (RuntimeException e) {
             if (mirror != null) {
                 mirror.close();

@@ -8,22 +8,20 @@ import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.sourcebridge.gate.GateKeys;
 import io.kdiag.sourcebridge.gate.GateOptions;
 
 /** The source bridge's typed configuration; Kafka client settings pass through separately ({@code kdiag.kafka.*}). */
 public final class SourceBridgeConfig {
-    static final ConfigKey<String> TRANSACTIONAL_ID = ConfigKey.string("kdiag.transactional-id", "kdiag-source-bridge",
-            "Transactional id of the bridge's producer. Unique per running replica (e.g. the pod name): two replicas "
-                    + "with the same id fence each other.");
     static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8089, 0, 65_535,
             "Port of the Alertmanager endpoint (POST /api/v1/alerts, /api/v2/alerts, /webhook) and GET /healthz; 0 picks a free one.");
     private static final String STATE_SCOPE = "bridge/";
 
     private final String topicPrefix;
     private final int replicationFactor;
-    private final String transactionalId;
+    private final String instanceId;
     private final KubernetesConnection.Mode kubernetes;
     private final int httpPort;
     private final Duration repeatInterval;
@@ -34,10 +32,7 @@ public final class SourceBridgeConfig {
     private SourceBridgeConfig(ConfigSource source) {
         this.topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
         this.replicationFactor = source.get(CommonKeys.REPLICATION_FACTOR);
-        this.transactionalId = source.get(TRANSACTIONAL_ID).strip();
-        if (transactionalId.isEmpty()) {
-            throw new ConfigException("invalid " + TRANSACTIONAL_ID.name() + ": must not be blank");
-        }
+        this.instanceId = KafkaNames.instanceId(source.get(CommonKeys.INSTANCE_ID));
         this.kubernetes = source.get(KubernetesConnection.KUBERNETES);
         this.httpPort = source.get(HTTP_PORT);
         this.repeatInterval = source.get(GateKeys.REPEAT_INTERVAL);
@@ -62,7 +57,7 @@ public final class SourceBridgeConfig {
     /** Every key the bridge reads, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(CommonKeys.ALL);
-        keys.add(TRANSACTIONAL_ID);
+        keys.add(CommonKeys.INSTANCE_ID);
         keys.add(KubernetesConnection.KUBERNETES);
         keys.add(HTTP_PORT);
         keys.add(GateKeys.REPEAT_INTERVAL);
@@ -76,8 +71,9 @@ public final class SourceBridgeConfig {
         return topicPrefix;
     }
 
-    String transactionalId() {
-        return transactionalId;
+    /** This replica's name: its transactional id and static group membership derive from it. */
+    String instanceId() {
+        return instanceId;
     }
 
     KubernetesConnection.Mode kubernetes() {

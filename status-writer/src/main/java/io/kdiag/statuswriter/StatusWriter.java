@@ -24,6 +24,7 @@ import io.kdiag.statuswriter.query.QueryServer;
 import io.kdiag.statuswriter.query.StatusQueries;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.streams.KafkaStreams;
@@ -42,6 +43,8 @@ public final class StatusWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StatusWriter.class);
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** Session of the writer in its group (Kafka's default: 45 s). */
+    private static final int SESSION_TIMEOUT_MS = 10_000;
 
     private final KafkaStreams streams;
     private final KafkaStreamsMetrics metrics;
@@ -170,6 +173,12 @@ public final class StatusWriter implements AutoCloseable {
         Properties props = new Properties();
         props.putAll(kafka);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        // static membership (Streams appends each thread's index): a writer restarted under its name takes its tasks
+        // back at once instead of after its previous life's session ran out
+        props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), config.instanceId());
+        // a writer that does not come back hands its tasks over after this; heartbeats have a thread of their own
+        props.putIfAbsent(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), SESSION_TIMEOUT_MS);
+        props.putIfAbsent(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), SESSION_TIMEOUT_MS / 4);
         props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         // each task reads one partition, so there is nothing to wait for to keep partitions in time order; with

@@ -9,6 +9,7 @@ import java.util.stream.Stream;
 import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Topics;
 
@@ -16,7 +17,9 @@ import io.kdiag.schemas.Topics;
  * Configuration of the status writer.
  *
  * @param stateDir where Kafka Streams keeps the fold store; keep it across restarts to avoid rebuilding it
- * @param applicationId Kafka Streams application id: consumer group, transactional id and internal topic prefix
+ * @param applicationId Kafka Streams application id: consumer group, transactional id and internal topic prefix; from the
+ *     configuration, always {@link KafkaNames#statusWriterApplicationId()} of the topic prefix
+ * @param instanceId this replica's name, its static membership in the group
  * @param topicPrefix prefix of every topic name
  * @param partitions partitions of the node-keyed topics when this component creates them
  * @param createTopics whether {@link Main} creates missing topics at start
@@ -30,7 +33,7 @@ import io.kdiag.schemas.Topics;
  * @param maximumAbnormalsPerNode most Abnormal CRs kept per node; the oldest beyond it are deleted
  * @param statusFlushInterval how often the latest snapshot of each changed abnormal is published
  */
-public record StatusWriterConfig(Path stateDir, String applicationId, String topicPrefix, int partitions,
+public record StatusWriterConfig(Path stateDir, String applicationId, String instanceId, String topicPrefix, int partitions,
         boolean createTopics, short replicationFactor, int metricsPort, int httpPort, KubernetesConnection.Mode kubernetes,
         int statusWritesPerSecond, Duration abnormalTtl, Duration minimumAbnormalTtl, int maximumAbnormalsPerNode,
         Duration statusFlushInterval) {
@@ -38,9 +41,6 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
     /** Where Kafka Streams keeps the fold store. */
     public static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser/status-writer",
             "Directory of the fold store (RocksDB); keep it on a volume so a restart does not rebuild it from the changelog.");
-    /** The Kafka Streams application id. */
-    public static final ConfigKey<String> APPLICATION_ID = ConfigKey.string("kdiag.application-id", "kdiag-status-writer",
-            "Kafka Streams application id: the consumer group, transactional id prefix and internal topic prefix.");
     /** Port of the query API. */
     public static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8091, 0, 65_535,
             "Port of the query API (GET /api/v1/abnormals..., /healthz, /readyz); 0 picks a free one.");
@@ -63,10 +63,12 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
 
     /** Reads and validates every key; a bad value throws a {@link io.kdiag.common.config.ConfigException} naming it. */
     public static StatusWriterConfig from(ConfigSource source) {
+        String topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
         return new StatusWriterConfig(
                 source.get(STATE_DIR),
-                source.get(APPLICATION_ID),
-                source.get(CommonKeys.TOPIC_PREFIX),
+                new KafkaNames(topicPrefix).statusWriterApplicationId(),
+                KafkaNames.instanceId(source.get(CommonKeys.INSTANCE_ID)),
+                topicPrefix,
                 source.get(CommonKeys.PARTITIONS),
                 source.get(CommonKeys.CREATE_TOPICS),
                 source.get(CommonKeys.REPLICATION_FACTOR).shortValue(),
@@ -83,15 +85,25 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
     /** A configuration with every other setting at its default and metrics on a free port, for tests. */
     static StatusWriterConfig of(Path stateDir, String applicationId, String topicPrefix, int httpPort, KubernetesConnection.Mode kubernetes) {
         StatusWriterConfig defaults = from(ConfigSource.of(Map.of(), Map.of()));
-        return new StatusWriterConfig(stateDir, applicationId, topicPrefix, defaults.partitions(), defaults.createTopics(),
+        return new StatusWriterConfig(stateDir, applicationId, defaults.instanceId(), topicPrefix, defaults.partitions(), defaults.createTopics(),
                 defaults.replicationFactor(), 0, httpPort, kubernetes, defaults.statusWritesPerSecond(), defaults.abnormalTtl(),
                 defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode(), defaults.statusFlushInterval());
     }
 
     /** Every key the status writer reads, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
-        return Stream.concat(Stream.of(STATE_DIR, APPLICATION_ID, HTTP_PORT, KubernetesConnection.KUBERNETES, STATUS_WRITES_PER_SECOND, ABNORMAL_TTL,
+        return Stream.concat(Stream.of(STATE_DIR, CommonKeys.INSTANCE_ID, HTTP_PORT, KubernetesConnection.KUBERNETES, STATUS_WRITES_PER_SECOND, ABNORMAL_TTL,
                 MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL), CommonKeys.ALL.stream()).toList();
+    }
+
+    /**
+     * This configuration under another application id, for a second fold of the same topics next to the first (the
+     * bench's rounds, each from the start); a deployed writer always has the one its topic prefix gives.
+     */
+    public StatusWriterConfig withApplicationId(String otherApplicationId) {
+        return new StatusWriterConfig(stateDir, otherApplicationId, instanceId, topicPrefix, partitions, createTopics, replicationFactor,
+                metricsPort, httpPort, kubernetes, statusWritesPerSecond, abnormalTtl, minimumAbnormalTtl, maximumAbnormalsPerNode,
+                statusFlushInterval);
     }
 
     /** The topic catalogue under this prefix. */

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.nodeagent.run.AgentMetrics;
 import io.kdiag.nodeagent.run.ProfileExpiry;
 import io.kdiag.nodeagent.run.RequestHandler;
@@ -82,7 +83,8 @@ public final class PartitionConsumer implements AutoCloseable {
      */
     public static PartitionConsumer start(Map<String, Object> kafka, String nodeName, Topics topics, RequestHandler requests,
                                    ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics) {
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(properties(kafka, nodeName), new StringDeserializer(),
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(properties(kafka, new KafkaNames(topics.prefix()), nodeName),
+                new StringDeserializer(),
                 new ByteArrayDeserializer());
         try {
             String topic = topics.abnormals().name();
@@ -110,9 +112,9 @@ public final class PartitionConsumer implements AutoCloseable {
     }
 
     /** The consumer's settings: the user's Kafka settings, with the node's group, manual commits and committed reads. */
-    static Map<String, Object> properties(Map<String, Object> kafka, String nodeName) {
+    static Map<String, Object> properties(Map<String, Object> kafka, KafkaNames names, String nodeName) {
         Map<String, Object> props = new HashMap<>(kafka);
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "kdiag-node-agent-" + nodeName);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, names.agentGroup(nodeName));
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bridge's memory: dedup key → when it was last forwarded. It lives in the compacted topic
- * {@code <prefix>bridge-state}, written in the same transaction as the forwarded requests, and is read back whole at
+ * {@link io.kdiag.common.kafka.KafkaNames#bridgeStateTopic()}, written in the same transaction as the forwarded requests, and is read back whole at
  * start, so restarts and relists never forward the same abnormal twice. Keys are scoped ({@code bridge/}, or
  * {@code log/<node>/} for a node's log source) so each writer loads only its own part.
  *
@@ -44,11 +44,6 @@ final class BridgeState {
     private BridgeState(String topic, String scope) {
         this.topic = topic;
         this.scope = scope;
-    }
-
-    /** The state topic's name for a topic prefix. */
-    static String topicName(String prefix) {
-        return prefix + "bridge-state";
     }
 
     /**

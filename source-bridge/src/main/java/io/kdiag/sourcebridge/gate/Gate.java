@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -28,6 +29,8 @@ import io.kdiag.sourcebridge.request.IngestDecoder;
 import io.kdiag.sourcebridge.request.Refusal;
 import io.kdiag.sourcebridge.request.RequestValidator;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -66,14 +69,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gate implements AutoCloseable {
     private static final String INGEST_SOURCE = BridgeMetrics.SOURCE_INGEST;
-    /** Consumer group of every bridge replica on the ingest topic. */
-    private static final String GROUP_ID = "kdiag-source-bridge";
     private static final Logger LOG = LoggerFactory.getLogger(Gate.class);
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration CLOSE = Duration.ofSeconds(10);
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_BATCH = 500;
+    /** Session of a bridge replica in the ingest group (Kafka's default: 45 s). */
+    private static final int SESSION_TIMEOUT_MS = 10_000;
     /** Longest pause between attempts at a transaction that keeps aborting (the broker is away, say). */
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
@@ -117,19 +120,19 @@ public final class Gate implements AutoCloseable {
     }
 
     /**
-     * Opens the transactional producer, loads the bridge state, and starts the gate thread; with {@code ingest} it also
-     * consumes the open ingest topic, and returns once it has its first partition assignment.
+     * Opens the transactional producer, loads the bridge state, and starts the gate thread; with an {@code ingest} group
+     * it also consumes the open ingest topic, and returns once it has its first partition assignment.
      *
      * @param topics the topic catalogue
      * @param kafka Kafka client settings; transaction, group and serializer settings are the gate's own
      * @param transactionalId unique per running instance (the bridge replica, or the node for a log source)
+     * @param ingest how to consume {@code abnormal-requests}, or {@code null} not to
      * @param options dedup and storm settings
-     * @param ingest whether to forward {@code abnormal-requests}
      * @param mirror called on the gate thread with each committed request that asked for a CR; must not block
      * @param registry where the counters go
      * @throws IllegalStateException if Kafka could not be reached within two minutes
      */
-    public static Gate start(Topics topics, Map<String, Object> kafka, String transactionalId, GateOptions options, boolean ingest,
+    public static Gate start(Topics topics, Map<String, Object> kafka, String transactionalId, IngestGroup ingest, GateOptions options,
             Consumer<AbnormalRequest> mirror, MeterRegistry registry) {
         Map<String, Object> producerSettings = new HashMap<>(kafka);
         producerSettings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
@@ -140,11 +143,18 @@ public final class Gate implements AutoCloseable {
         try {
             // fences a previous instance and aborts its open transaction, so the state read next is complete
             producer.initTransactions();
-            BridgeState state = BridgeState.load(kafka, BridgeState.topicName(topics.prefix()), options.stateScope(),
+            BridgeState state = BridgeState.load(kafka, new KafkaNames(topics.prefix()).bridgeStateTopic(), options.stateScope(),
                     options.replicationFactor());
-            if (ingest) {
+            if (ingest != null) {
                 Map<String, Object> consumerSettings = new HashMap<>(kafka);
-                consumerSettings.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP_ID);
+                consumerSettings.put(ConsumerConfig.GROUP_ID_CONFIG, ingest.group());
+                // static membership: a replica restarted under its name gets its partitions back at once, instead of after
+                // the session of its previous life ran out
+                consumerSettings.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, ingest.instanceId());
+                // a replica that does not come back hands its partitions over after this; heartbeats have a thread of
+                // their own, so only a dead process misses them
+                consumerSettings.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS);
+                consumerSettings.putIfAbsent(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, SESSION_TIMEOUT_MS / 4);
                 consumerSettings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
                 consumerSettings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
                 // a request published before the bridge's first start is still a request
@@ -175,6 +185,15 @@ public final class Gate implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the gate", e);
         }
+    }
+
+    /**
+     * How the gate reads the ingest topic.
+     *
+     * @param group the consumer group every replica shares
+     * @param instanceId this replica's static member id, unique in the group
+     */
+    public record IngestGroup(String group, String instanceId) {
     }
 
     /** Queues a submission; the future completes with its verdict once committed, or exceptionally if the gate stopped. */
@@ -270,7 +289,9 @@ public final class Gate implements AutoCloseable {
         } finally {
             running = false;
             if (consumer != null) {
-                closeQuietly(consumer::close, "consumer");
+                // a stop, not a crash: the partitions go to another replica now rather than after the session timeout
+                closeQuietly(() -> consumer.close(CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP)
+                        .withTimeout(CLOSE)), "consumer");
             }
             closeQuietly(() -> producer.close(CLOSE), "producer");
             List<Pending> left = new ArrayList<>();

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
@@ -63,8 +64,9 @@ public final class LogSource implements AutoCloseable, LineSink {
         CrMirror mirror = client == null ? null : new CrMirror(client, registry);
         Gate gate;
         try {
-            gate = Gate.start(new Topics(config.topicPrefix()), kafka, "kdiag-log-source-" + config.nodeName(), config.gateOptions(),
-                    false, mirror, registry);
+            gate = Gate.start(new Topics(config.topicPrefix()), kafka,
+                    new KafkaNames(config.topicPrefix()).logSourceTransactionalId(config.nodeName()), null, config.gateOptions(), mirror,
+                    registry);
         } catch (RuntimeException e) {
             if (mirror != null) {
                 mirror.close();
