@@ -11,6 +11,7 @@ import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.health.Health;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.common.metrics.MetricsServer;
 import io.kdiag.schemas.AvroTrust;
@@ -43,12 +44,30 @@ public final class Launcher {
             return of(component, new CompletableFuture<>());
         }
 
+        /**
+         * Its health, when the metrics port is to answer the probes ({@code /healthz}, {@code /readyz}) because the
+         * component serves no HTTP port of its own; {@code null} otherwise.
+         */
+        default Health health() {
+            return null;
+        }
+
         /** A component that may also end on its own, completing {@code stopped}. */
         static Running of(AutoCloseable component, CompletableFuture<?> stopped) {
+            return of(component, stopped, null);
+        }
+
+        /** As {@link #of(AutoCloseable, CompletableFuture)}, with the probes on the metrics port answering {@code health}. */
+        static Running of(AutoCloseable component, CompletableFuture<?> stopped, Health health) {
             return new Running() {
                 @Override
                 public CompletableFuture<?> stopped() {
                     return stopped;
+                }
+
+                @Override
+                public Health health() {
+                    return health;
                 }
 
                 @Override
@@ -112,6 +131,9 @@ public final class Launcher {
                 throw new ConfigException("cannot serve metrics on " + metricsPort.name() + "=" + port + ": " + e.getMessage());
             }
             Running component = starter.start(source, kafka, metrics.registry());
+            if (component.health() != null) {
+                metrics.serve(component.health());
+            }
             AtomicBoolean shuttingDown = new AtomicBoolean();
             MetricsServer served = metrics;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -27,6 +27,9 @@ public final class NodeAgentConfig {
             "Directory of the agent's journal, which keeps an abnormal from running twice across restarts.");
     static final ConfigKey<Duration> PROCESSOR_TIMEOUT = ConfigKey.duration("kdiag.processor-timeout", "60s",
             "Time one processor call may take before it fails with reason Timeout.");
+    static final ConfigKey<Duration> STALL_TIMEOUT = CommonKeys.stallTimeout("10m",
+            "the agent's consumer loop (a poll, a record handled, an event of the running abnormal acknowledged); longer than "
+                    + "the longest single step it runs: a processor call, a command or a profile");
     static final ConfigKey<Integer> MAX_CONTEXT_BYTES = ConfigKey.integer("kdiag.max-context-bytes", 524_288, 1024, 64 * 1024 * 1024,
             "Largest context output (as JSON) of one processor call kept in its event; beyond it the largest values are stored "
                     + "as artifacts served on the HTTP port and the context holds {artifact, bytes, contentType} instead.");
@@ -52,6 +55,7 @@ public final class NodeAgentConfig {
     private final String builtinNamespace;
     private final Path stateDir;
     private final Duration processorTimeout;
+    private final Duration stallTimeout;
     private final int maxContextBytes;
     private final KubernetesConnection.Mode kubernetes;
     private final int httpPort;
@@ -76,6 +80,11 @@ public final class NodeAgentConfig {
         builtinNamespace = source.get(BUILTIN_NAMESPACE);
         stateDir = source.get(STATE_DIR);
         processorTimeout = source.get(PROCESSOR_TIMEOUT);
+        stallTimeout = source.get(STALL_TIMEOUT);
+        if (stallTimeout.compareTo(processorTimeout) <= 0) {
+            throw new ConfigException("invalid " + STALL_TIMEOUT.name() + "=" + stallTimeout + ": must be longer than "
+                    + PROCESSOR_TIMEOUT.name() + "=" + processorTimeout + ", or every slow processor call would restart the agent");
+        }
         maxContextBytes = source.get(MAX_CONTEXT_BYTES);
         kubernetes = source.get(KubernetesConnection.KUBERNETES);
         httpPort = source.get(HTTP_PORT);
@@ -103,7 +112,7 @@ public final class NodeAgentConfig {
     /** Every key the agent reads, its own and the common ones, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, COMMAND_ALLOWLIST, BUILTIN_NAMESPACE, STATE_DIR,
-                PROCESSOR_TIMEOUT, MAX_CONTEXT_BYTES, KubernetesConnection.KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL,
+                PROCESSOR_TIMEOUT, STALL_TIMEOUT, MAX_CONTEXT_BYTES, KubernetesConnection.KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL,
                 ARTIFACT_TTL, ARTIFACT_SWEEP_INTERVAL));
         keys.addAll(CommonKeys.ALL);
         return List.copyOf(keys);
@@ -137,6 +146,11 @@ public final class NodeAgentConfig {
     /** Timeout of one processor call ({@code kdiag.processor-timeout}). */
     public Duration processorTimeout() {
         return processorTimeout;
+    }
+
+    /** How long the consumer loop may make no progress while it has work ({@code kdiag.stall-timeout}). */
+    public Duration stallTimeout() {
+        return stallTimeout;
     }
 
     /** Cap of one processor call's context output in bytes ({@code kdiag.max-context-bytes}). */
@@ -219,7 +233,7 @@ public final class NodeAgentConfig {
     public String toString() {
         return "node-name=" + nodeName + " host-root=" + hostRoot + " command-allowlist=" + commandAllowlist
                 + " builtin-namespace=" + builtinNamespace + " state-dir=" + stateDir + " processor-timeout=" + processorTimeout
-                + " max-context-bytes=" + maxContextBytes + " kubernetes=" + kubernetes.name().toLowerCase(java.util.Locale.ROOT)
+                + " stall-timeout=" + stallTimeout + " max-context-bytes=" + maxContextBytes + " kubernetes=" + kubernetes.name().toLowerCase(java.util.Locale.ROOT)
                 + " http-port=" + httpPort + " advertise-address=" + advertiseAddress + " policy-file=" + policyFile
                 + " policy-reload-interval=" + policyReloadInterval + " artifact-ttl=" + artifactTtl
                 + " artifact-sweep-interval=" + artifactSweepInterval + " topic-prefix=" + topicPrefix + " partitions=" + partitions

@@ -3,6 +3,7 @@ package io.kdiag.sourcebridge;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -10,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.function.BiFunction;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kdiag.common.health.Health;
 import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Topics;
@@ -102,7 +104,8 @@ public final class SourceBridge implements AutoCloseable {
                 parts.push(new AbnormalInformer(client, gate, followUps).start());
                 parts.push(new EventSource(client, gate, rules, config.abnormalNamespace(), followUps, registry).start());
             }
-            AlertReceiver alerts = AlertReceiver.start(config.httpPort(), gate, rules, config.abnormalNamespace(), podNode, registry);
+            AlertReceiver alerts = AlertReceiver.start(config.httpPort(), gate, rules, config.abnormalNamespace(), podNode, registry,
+                    new Health(List.of(gate.liveness()), List.of()));
             parts.push(alerts);
             SourceBridge bridge = new SourceBridge(gate, parts, alerts);
             LOG.info("source bridge started cluster={} alertPort={}", client != null, alerts.port());

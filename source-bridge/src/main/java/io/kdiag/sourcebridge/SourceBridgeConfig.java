@@ -28,6 +28,7 @@ public final class SourceBridgeConfig {
     private final int stormPerNode;
     private final int stormCluster;
     private final String abnormalNamespace;
+    private final Duration stallTimeout;
 
     private SourceBridgeConfig(ConfigSource source) {
         this.topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
@@ -39,6 +40,7 @@ public final class SourceBridgeConfig {
         this.stormPerNode = source.get(GateKeys.STORM_PER_NODE);
         this.stormCluster = source.get(GateKeys.STORM_CLUSTER);
         this.abnormalNamespace = source.get(GateKeys.ABNORMAL_NAMESPACE).strip();
+        this.stallTimeout = source.get(GateKeys.STALL_TIMEOUT);
         if (!abnormalNamespace.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") || abnormalNamespace.length() > 63) {
             throw new ConfigException("invalid " + GateKeys.ABNORMAL_NAMESPACE.name() + ": '" + abnormalNamespace
                     + "' is not a Kubernetes namespace name");
@@ -64,6 +66,7 @@ public final class SourceBridgeConfig {
         keys.add(GateKeys.STORM_PER_NODE);
         keys.add(GateKeys.STORM_CLUSTER);
         keys.add(GateKeys.ABNORMAL_NAMESPACE);
+        keys.add(GateKeys.STALL_TIMEOUT);
         return List.copyOf(keys);
     }
 
@@ -89,6 +92,6 @@ public final class SourceBridgeConfig {
     }
 
     GateOptions gateOptions() {
-        return new GateOptions(repeatInterval, stormPerNode, stormCluster, STATE_SCOPE, (short) replicationFactor);
+        return new GateOptions(repeatInterval, stormPerNode, stormCluster, STATE_SCOPE, (short) replicationFactor, stallTimeout);
     }
 }

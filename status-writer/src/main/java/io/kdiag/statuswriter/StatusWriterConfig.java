@@ -32,11 +32,12 @@ import io.kdiag.schemas.Topics;
  * @param minimumAbnormalTtl how long a finished Abnormal CR is kept at least after it finished
  * @param maximumAbnormalsPerNode most Abnormal CRs kept per node; the oldest beyond it are deleted
  * @param statusFlushInterval how often the latest snapshot of each changed abnormal is published
+ * @param stallTimeout how long a stream thread may go without polling before {@code /healthz} fails
  */
 public record StatusWriterConfig(Path stateDir, String applicationId, String instanceId, String topicPrefix, int partitions,
         boolean createTopics, short replicationFactor, int metricsPort, int httpPort, KubernetesConnection.Mode kubernetes,
         int statusWritesPerSecond, Duration abnormalTtl, Duration minimumAbnormalTtl, int maximumAbnormalsPerNode,
-        Duration statusFlushInterval) {
+        Duration statusFlushInterval, Duration stallTimeout) {
 
     /** Where Kafka Streams keeps the fold store. */
     public static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser/status-writer",
@@ -61,6 +62,10 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
             "How often the latest snapshot of each abnormal that changed is published to the status topic (and its CR); "
                     + "events of one abnormal within an interval yield one snapshot. A final snapshot (Succeeded, Failed) is published at once.");
 
+    /** How long a stream thread may go without polling. */
+    public static final ConfigKey<Duration> STALL_TIMEOUT = CommonKeys.stallTimeout("2m",
+            "a Kafka Streams thread of the fold (it polls even when idle)");
+
     /** Reads and validates every key; a bad value throws a {@link io.kdiag.common.config.ConfigException} naming it. */
     public static StatusWriterConfig from(ConfigSource source) {
         String topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
@@ -79,7 +84,8 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
                 source.get(ABNORMAL_TTL),
                 source.get(MINIMUM_ABNORMAL_TTL),
                 source.get(MAXIMUM_ABNORMALS_PER_NODE),
-                source.get(STATUS_FLUSH_INTERVAL));
+                source.get(STATUS_FLUSH_INTERVAL),
+                source.get(STALL_TIMEOUT));
     }
 
     /** A configuration with every other setting at its default and metrics on a free port, for tests. */
@@ -87,13 +93,13 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
         StatusWriterConfig defaults = from(ConfigSource.of(Map.of(), Map.of()));
         return new StatusWriterConfig(stateDir, applicationId, defaults.instanceId(), topicPrefix, defaults.partitions(), defaults.createTopics(),
                 defaults.replicationFactor(), 0, httpPort, kubernetes, defaults.statusWritesPerSecond(), defaults.abnormalTtl(),
-                defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode(), defaults.statusFlushInterval());
+                defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode(), defaults.statusFlushInterval(), defaults.stallTimeout());
     }
 
     /** Every key the status writer reads, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         return Stream.concat(Stream.of(STATE_DIR, CommonKeys.INSTANCE_ID, HTTP_PORT, KubernetesConnection.KUBERNETES, STATUS_WRITES_PER_SECOND, ABNORMAL_TTL,
-                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL), CommonKeys.ALL.stream()).toList();
+                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL, STALL_TIMEOUT), CommonKeys.ALL.stream()).toList();
     }
 
     /**
@@ -103,7 +109,7 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
     public StatusWriterConfig withApplicationId(String otherApplicationId) {
         return new StatusWriterConfig(stateDir, otherApplicationId, instanceId, topicPrefix, partitions, createTopics, replicationFactor,
                 metricsPort, httpPort, kubernetes, statusWritesPerSecond, abnormalTtl, minimumAbnormalTtl, maximumAbnormalsPerNode,
-                statusFlushInterval);
+                statusFlushInterval, stallTimeout);
     }
 
     /** The topic catalogue under this prefix. */

@@ -13,7 +13,7 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection.Mode;
-import io.kdiag.statuswriter.fold.DeadLetterDeserializationHandler;
+import io.kdiag.statuswriter.fold.WriterDeadLetters;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
@@ -91,7 +91,7 @@ class StatusWriterConfigTest {
         StatusWriterConfig defaults = StatusWriterConfig.of(Path.of("/tmp/sw"), "app", "p.", 0, Mode.OFF);
         StatusWriterConfig config = new StatusWriterConfig(defaults.stateDir(), defaults.applicationId(), "writer-0", defaults.topicPrefix(), 3,
                 false, (short) 3, 0, 0, Mode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20,
-                defaults.statusFlushInterval());
+                defaults.statusFlushInterval(), defaults.stallTimeout());
 
         Properties props = StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092"));
 
@@ -102,7 +102,7 @@ class StatusWriterConfigTest {
                 .containsEntry(StreamsConfig.STATE_DIR_CONFIG, "/tmp/sw")
                 .containsEntry(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), "writer-0")
                 .containsEntry("bootstrap.servers", "broker:9092")
-                .containsEntry(DeadLetterDeserializationHandler.DEAD_LETTER_TOPIC_CONFIG, "p.dead-letters");
+                .containsEntry(WriterDeadLetters.TOPIC_CONFIG, "p.dead-letters");
     }
 
 }

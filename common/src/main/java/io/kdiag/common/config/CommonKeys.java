@@ -1,5 +1,6 @@
 package io.kdiag.common.config;
 
+import java.time.Duration;
 import java.util.List;
 
 import io.kdiag.common.metrics.MetricsServer;
@@ -28,6 +29,18 @@ public final class CommonKeys {
     /** Port of the Prometheus endpoint. */
     public static final ConfigKey<Integer> METRICS_PORT = ConfigKey.integer("kdiag.metrics-port", MetricsServer.DEFAULT_PORT, 0, 65_535,
             "Port of GET /metrics (Prometheus); 0 picks a free one.");
+
+    /**
+     * How long a component's main loop may go without progress while it has work before {@code /healthz} fails, so that
+     * Kubernetes restarts it; each component declares it with the default that suits its loop.
+     *
+     * @param defaultValue the component's default
+     * @param loop what the loop is, for the documentation
+     */
+    public static ConfigKey<Duration> stallTimeout(String defaultValue, String loop) {
+        return ConfigKey.duration("kdiag.stall-timeout", defaultValue, "GET /healthz fails, and Kubernetes restarts the container, when "
+                + loop + " made no progress for this long while it had work (an idle loop is fine).");
+    }
 
     /** All of them, for the configuration reference. */
     public static final List<ConfigKey<?>> ALL = List.of(TOPIC_PREFIX, PARTITIONS, CREATE_TOPICS, REPLICATION_FACTOR, METRICS_PORT);

@@ -4,8 +4,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.kdiag.common.health.LoopProgress;
 import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.nodeagent.run.AgentMetrics;
 import io.kdiag.nodeagent.run.ProfileExpiry;
@@ -55,6 +57,8 @@ public final class PartitionConsumer implements AutoCloseable {
     private final ProfileExpiry expiry;
     private final AgentProducer producer;
     private final AgentMetrics metrics;
+    private final LoopProgress progress;
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final Thread loop;
     private volatile boolean closing;
     /** Offset after the last record handled, and the last one committed; both used on the consumer thread only. */
@@ -62,7 +66,8 @@ public final class PartitionConsumer implements AutoCloseable {
     private long committed = -1;
 
     private PartitionConsumer(KafkaConsumer<String, byte[]> consumer, TopicPartition partition, Topic<String, AbnormalRequest> abnormals,
-                              String nodeName, RequestHandler requests, ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics) {
+                              String nodeName, RequestHandler requests, ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics,
+                              LoopProgress progress) {
         this.consumer = consumer;
         this.partition = partition;
         this.abnormals = abnormals;
@@ -71,6 +76,7 @@ public final class PartitionConsumer implements AutoCloseable {
         this.expiry = expiry;
         this.producer = producer;
         this.metrics = metrics;
+        this.progress = progress;
         this.loop = new Thread(this::consume, "kdiag-node-agent");
     }
 
@@ -78,11 +84,12 @@ public final class PartitionConsumer implements AutoCloseable {
      * Assigns this node's partition and starts consuming it from its committed offset (the earliest when there is none).
      *
      * @param producer where unreadable records go as dead letters
+     * @param progress told of every poll that found nothing and every record done
      * @return the consumer, once consuming has begun
      * @throws IllegalStateException if the topic does not exist
      */
     public static PartitionConsumer start(Map<String, Object> kafka, String nodeName, Topics topics, RequestHandler requests,
-                                   ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics) {
+                                   ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics, LoopProgress progress) {
         KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(properties(kafka, new KafkaNames(topics.prefix()), nodeName),
                 new StringDeserializer(),
                 new ByteArrayDeserializer());
@@ -102,7 +109,7 @@ public final class PartitionConsumer implements AutoCloseable {
             long position = consumer.position(partition, PARTITIONS_WAIT);
             LOG.info("node agent consuming node={} partition={} offset={}", nodeName, partition, position);
             PartitionConsumer started = new PartitionConsumer(consumer, partition, topics.abnormals(), nodeName, requests, expiry,
-                    producer, metrics);
+                    producer, metrics, progress);
             started.loop.start();
             return started;
         } catch (RuntimeException e) {
@@ -129,12 +136,18 @@ public final class PartitionConsumer implements AutoCloseable {
         return !closing && loop.isAlive();
     }
 
+    /** Completes when the loop ended: normally after {@link #close()}, exceptionally when it failed on its own. */
+    public CompletableFuture<Void> stopped() {
+        return stopped;
+    }
+
     /** Ends the current poll early, so expired profiles are reported without waiting it out. */
     public void wakeUp() {
         consumer.wakeup();
     }
 
     private void consume() {
+        Throwable failure = null;
         try {
             while (!closing) {
                 expiry.reportExpired();
@@ -148,6 +161,9 @@ public final class PartitionConsumer implements AutoCloseable {
                     continue; // woken to report an expired profile without waiting out the poll
                 }
                 updateLag();
+                if (records.isEmpty()) {
+                    progress.progressed();
+                }
                 for (ConsumerRecord<String, byte[]> record : records) {
                     boolean handled = handle(record);
                     updateLag();
@@ -162,8 +178,10 @@ public final class PartitionConsumer implements AutoCloseable {
             }
         } catch (WakeupException | InterruptException | InterruptedException e) {
             // closing
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // not a record's fault (each is dead-lettered on a defect): Kafka refused us, or the JVM is in trouble
             LOG.error("node agent stopped consuming node={}", nodeName, e);
+            failure = e;
         } finally {
             // an interrupt meant "stop now"; it must not also break the last commit or the consumer's close
             Thread.interrupted();
@@ -173,6 +191,11 @@ public final class PartitionConsumer implements AutoCloseable {
             } catch (InterruptException e) {
                 // close() stopped waiting for this thread and interrupted it again; the consumer is closed all the same
                 LOG.debug("consumer closed while interrupted node={}", nodeName);
+            }
+            if (failure == null && closing) {
+                stopped.complete(null);
+            } else {
+                stopped.completeExceptionally(failure != null ? failure : new IllegalStateException("the consumer loop ended"));
             }
         }
     }
@@ -188,19 +211,32 @@ public final class PartitionConsumer implements AutoCloseable {
             markDone(record);
             return true;
         }
+        if (record.value() == null) {
+            // a tombstone deletes nothing here and runs nothing; there is nothing to copy either
+            LOG.warn("record skipped node={} offset={} reason={}", nodeName, record.offset(), "Tombstone");
+            metrics.unrunnable(AgentMetrics.TOMBSTONE);
+            markDone(record);
+            return true;
+        }
         AbnormalRequest request;
         try {
             request = abnormals.valueSerde().deserializer().deserialize(record.topic(), record.value());
         } catch (SerializationException e) {
-            producer.deadLetter(record, e.getMessage());
-            markDone(record);
-            return true;
+            return refuse(record, AgentMetrics.UNDECODABLE, e.getMessage());
         }
-        if (request == null) {
-            markDone(record);
-            return true;
+        String unrunnable = RequestHandler.unrunnable(request);
+        if (unrunnable != null) {
+            return refuse(record, AgentMetrics.INVALID, unrunnable);
         }
-        if (!requests.handle(request)) {
+        boolean handled;
+        try {
+            handled = requests.handle(request);
+        } catch (RuntimeException e) {
+            // a defect (the handler already ends an abnormal that failed while running) must not stop this node's agent
+            LOG.error("abnormal not handled on an agent defect node={} offset={} uid={}", nodeName, record.offset(), request.getUid(), e);
+            return refuse(record, AgentMetrics.AGENT_ERROR, "the agent failed on this record: " + e);
+        }
+        if (!handled) {
             return false;
         }
         markDone(record);
@@ -209,9 +245,23 @@ public final class PartitionConsumer implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Dead-letters a record that runs nothing, counts it, and moves past it; {@code false} (read it again) when its dead
+     * letter could not be delivered.
+     */
+    private boolean refuse(ConsumerRecord<String, byte[]> record, String reason, String message) throws InterruptedException {
+        if (!producer.deadLetter(record, message)) {
+            return false;
+        }
+        metrics.unrunnable(reason);
+        markDone(record);
+        return true;
+    }
+
     /** Notes that everything up to this record is done; {@link #commitDone()} commits it. */
     private void markDone(ConsumerRecord<String, byte[]> record) {
         done = record.offset() + 1;
+        progress.progressed();
     }
 
     /**

@@ -29,6 +29,7 @@ import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.AbnormalStatus;
 import io.kdiag.api.v1.Diagnoser;
 import io.kdiag.api.v1.ProcessorSpec;
+import io.kdiag.common.health.Health;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.nodeagent.processors.BuiltIns;
 import io.kdiag.nodeagent.processors.Registrations;
@@ -104,7 +105,8 @@ class AgentHttpServerTest {
                 return stage == Stage.Diagnosis ? List.of(registered) : List.of();
             }
         };
-        server = AgentHttpServer.start(0, builtIns, registrations, node, "node-a", ready::get, "secret");
+        Health health = new Health(List.of(), List.of(() -> ready.get() ? Optional.empty() : Optional.of("not consuming its partition")));
+        server = AgentHttpServer.start(0, builtIns, registrations, node, "node-a", health, "secret");
     }
 
     @AfterEach
@@ -142,8 +144,10 @@ class AgentHttpServerTest {
 
     @Test
     void shouldAnswerHealthAndReadiness() throws Exception {
-        assertThat(get("/healthz").body()).isEqualTo("OK");
-        assertThat(get("/readyz").statusCode()).isEqualTo(503);
+        assertThat(get("/healthz").body()).isEqualTo("{\"status\":\"ok\"}");
+        HttpResponse<String> notReady = get("/readyz");
+        assertThat(notReady.statusCode()).isEqualTo(503);
+        assertThat(notReady.body()).contains("\"reason\":\"NotReady\"", "not consuming its partition");
         ready.set(true);
         assertThat(get("/readyz").statusCode()).isEqualTo(200);
     }

@@ -27,6 +27,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.PodReference;
+import io.kdiag.common.health.Health;
 import io.kdiag.common.http.HttpResponses;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
@@ -44,7 +45,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Alertmanager endpoint: {@code POST /api/v1/alerts}, {@code /api/v2/alerts} and {@code /webhook} take a list of
- * alerts or a webhook payload (either shape on every path); {@code GET /healthz} answers {@code ok}. Each firing alert is
+ * alerts or a webhook payload (either shape on every path); {@code GET /healthz} and {@code /readyz} answer the bridge's
+ * {@link Health}. Each firing alert is
  * matched against the PrometheusAlert rules; the first match becomes {@code prometheus-alert.<alertname>.<fp7>} on the
  * node named by the rule's {@code nodeNameReferenceLabel} (else the pod of the {@code namespace}/{@code pod} labels).
  * The answer comes once the forwarded alerts are committed: 200 with counts, 400 with the reason for a malformed
@@ -66,9 +68,10 @@ public final class AlertReceiver implements AutoCloseable {
     private final String abnormalNamespace;
     private final BiFunction<String, String, String> podNode;
     private final MeterRegistry registry;
+    private final Health health;
 
     private AlertReceiver(HttpServer server, ExecutorService executor, Gate gate, RuleBook rules, String abnormalNamespace,
-            BiFunction<String, String, String> podNode, MeterRegistry registry) {
+            BiFunction<String, String, String> podNode, MeterRegistry registry, Health health) {
         this.server = server;
         this.executor = executor;
         this.gate = gate;
@@ -76,18 +79,20 @@ public final class AlertReceiver implements AutoCloseable {
         this.abnormalNamespace = abnormalNamespace;
         this.podNode = podNode;
         this.registry = registry;
+        this.health = health;
     }
 
     /**
      * Serves on {@code port} (0 picks a free one) on all interfaces.
      *
      * @param podNode the node of a pod (namespace, name), or {@code null}; without a cluster it always answers {@code null}
+     * @param health what the probes answer
      */
     public static AlertReceiver start(int port, Gate gate, RuleBook rules, String abnormalNamespace,
-            BiFunction<String, String, String> podNode, MeterRegistry registry) throws IOException {
+            BiFunction<String, String, String> podNode, MeterRegistry registry, Health health) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> new Thread(r, "kdiag-alert-receiver"));
-        AlertReceiver receiver = new AlertReceiver(server, executor, gate, rules, abnormalNamespace, podNode, registry);
+        AlertReceiver receiver = new AlertReceiver(server, executor, gate, rules, abnormalNamespace, podNode, registry, health);
         server.createContext("/", receiver::handle);
         server.setExecutor(executor);
         server.start();
@@ -104,8 +109,8 @@ public final class AlertReceiver implements AutoCloseable {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             String method = exchange.getRequestMethod();
-            if ("/healthz".equals(path)) {
-                HttpResponses.send(exchange, 200, "text/plain", "ok\n");
+            if (Health.isProbe(path)) {
+                health.answer(exchange, path);
             } else if (!ALERT_PATHS.contains(path)) {
                 HttpResponses.send(exchange, 404, "text/plain", "no such endpoint: " + path + "\n");
             } else if (!"POST".equals(method)) {

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
+import io.kdiag.common.health.Health;
+import io.kdiag.common.health.LoopProgress;
 import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.Topics;
@@ -99,6 +102,7 @@ public final class Gate implements AutoCloseable {
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> consuming = new CompletableFuture<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final LoopProgress progress;
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -115,6 +119,7 @@ public final class Gate implements AutoCloseable {
         this.registry = registry;
         this.clock = Clock.systemUTC();
         this.maxRecordBytes = maxRecordBytes;
+        this.progress = new LoopProgress("the gate's transaction loop", options.stallTimeout());
         this.thread = new Thread(this::run, "kdiag-gate");
         BridgeMetrics.registerBaseline(registry);
     }
@@ -207,6 +212,19 @@ public final class Gate implements AutoCloseable {
         return pending.verdict;
     }
 
+    /**
+     * Whether the gate is alive: its thread runs, and its loop committed a transaction or found nothing to do within the
+     * stall timeout. A loop that keeps aborting the same transaction, or blocks, is not.
+     */
+    public Health.Check liveness() {
+        return () -> {
+            if (stopped.isDone()) {
+                return Optional.of("the gate stopped" + (stopped.isCompletedExceptionally() ? " on an error" : ""));
+            }
+            return progress.problem();
+        };
+    }
+
     /** Completes when the gate thread ended: normally after {@link #close()}, exceptionally on a fatal error. */
     public CompletableFuture<Void> stopped() {
         return stopped;
@@ -264,7 +282,9 @@ public final class Gate implements AutoCloseable {
                 }
                 queue.drainTo(batch, MAX_BATCH);
                 retry = new ArrayList<>();
-                if (!records.isEmpty() || !batch.isEmpty()) {
+                if (records.isEmpty() && batch.isEmpty()) {
+                    progress.progressed();
+                } else {
                     Outcome outcome = isolating ? transactOneByOne(records, batch) : transact(records, batch);
                     isolating = outcome == Outcome.REFUSED_FOR_SIZE;
                     if (outcome == Outcome.COMMITTED) {
@@ -401,6 +421,7 @@ public final class Gate implements AutoCloseable {
             rewind(records);
             return refusedForSize(tx) ? Outcome.REFUSED_FOR_SIZE : Outcome.ABORTED;
         }
+        progress.progressed();
         // everything below happens only once committed, so a retried batch is neither counted nor mirrored twice
         tx.handled.forEach(oversized::remove);
         state.committed(tx.stateWrites);

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
+import io.kdiag.common.health.Health;
 import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -115,6 +116,11 @@ public final class LogSource implements AutoCloseable, LineSink {
         thread.setDaemon(true);
         threads.add(thread);
         thread.start();
+    }
+
+    /** Alive while its gate is: a follower that fails stops the process. */
+    public Health health() {
+        return new Health(List.of(gate.liveness()), List.of());
     }
 
     /** Completes exceptionally when a follower or the gate failed; never completes normally before {@link #close()}. */
