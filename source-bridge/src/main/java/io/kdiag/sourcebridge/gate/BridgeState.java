@@ -51,7 +51,7 @@ final class BridgeState {
      * producer's {@code initTransactions()}, which aborts whatever a previous instance left open.
      */
     static BridgeState load(Map<String, Object> kafka, String topic, String scope, short replicationFactor) {
-        ensureTopic(kafka, topic, replicationFactor);
+        ensureTopic(kafka, topic, replicationFactor, Map.of("cleanup.policy", "compact,delete", "retention.ms", RETENTION_MS));
         BridgeState state = new BridgeState(topic, scope);
         Map<String, Object> settings = new HashMap<>(kafka);
         settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -97,14 +97,14 @@ final class BridgeState {
         }
     }
 
-    private static void ensureTopic(Map<String, Object> kafka, String topic, short replicationFactor) {
+    /** Creates one of the gate's own topics (one partition) where it is missing. */
+    static void ensureTopic(Map<String, Object> kafka, String topic, short replicationFactor, Map<String, String> config) {
         try (Admin admin = Admin.create(kafka)) {
             Set<String> existing = admin.listTopics().names().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             if (!existing.contains(topic)) {
-                admin.createTopics(List.of(new NewTopic(topic, 1, replicationFactor).configs(Map.of(
-                        "cleanup.policy", "compact,delete", "retention.ms", RETENTION_MS))))
+                admin.createTopics(List.of(new NewTopic(topic, 1, replicationFactor).configs(config)))
                         .all().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-                LOG.info("created the state topic topic={}", topic);
+                LOG.info("created the gate's topic topic={}", topic);
             }
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {

@@ -87,6 +87,7 @@ public final class Gate implements AutoCloseable {
     private final Producer<byte[], byte[]> producer;
     private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
     private final BridgeState state;
+    private final StormLedger ledger;
     private final Admission admission;
     private final Consumer<AbnormalRequest> mirror;
     private final MeterRegistry registry;
@@ -107,17 +108,17 @@ public final class Gate implements AutoCloseable {
     private volatile boolean running = true;
 
     private Gate(Topics topics, Producer<byte[], byte[]> producer, org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
-            BridgeState state, GateOptions options, Consumer<AbnormalRequest> mirror, MeterRegistry registry, int maxRecordBytes) {
+            BridgeState state, StormLedger ledger, StormLimiter storm, GateOptions options, Consumer<AbnormalRequest> mirror,
+            MeterRegistry registry, Clock clock, int maxRecordBytes) {
         this.topics = topics;
         this.producer = producer;
         this.consumer = consumer;
         this.state = state;
-        this.admission = new Admission(state::lastForwarded,
-                new StormLimiter(options.stormPerNodePerMinute(), options.stormClusterPerMinute(), System::nanoTime),
-                options.repeatInterval());
+        this.ledger = ledger;
+        this.admission = new Admission(state::lastForwarded, storm, options.repeatInterval());
         this.mirror = mirror;
         this.registry = registry;
-        this.clock = Clock.systemUTC();
+        this.clock = clock;
         this.maxRecordBytes = maxRecordBytes;
         this.progress = new LoopProgress("the gate's transaction loop", options.stallTimeout());
         this.thread = new Thread(this::run, "kdiag-gate");
@@ -144,12 +145,16 @@ public final class Gate implements AutoCloseable {
         producerSettings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerSettings, new ByteArraySerializer(), new ByteArraySerializer());
         KafkaConsumer<byte[], byte[]> consumer = null;
+        StormLedger ledger = null;
         Gate gate;
         try {
             // fences a previous instance and aborts its open transaction, so the state read next is complete
             producer.initTransactions();
-            BridgeState state = BridgeState.load(kafka, new KafkaNames(topics.prefix()).bridgeStateTopic(), options.stateScope(),
-                    options.replicationFactor());
+            KafkaNames names = new KafkaNames(topics.prefix());
+            BridgeState state = BridgeState.load(kafka, names.bridgeStateTopic(), options.stateScope(), options.replicationFactor());
+            Clock clock = Clock.systemUTC();
+            StormLimiter storm = new StormLimiter(options.stormPerNodePerMinute(), options.stormClusterPerMinute(), clock::millis);
+            ledger = StormLedger.open(kafka, names.stormLedgerTopic(), options.replicationFactor(), storm, clock.millis());
             if (ingest != null) {
                 Map<String, Object> consumerSettings = new HashMap<>(kafka);
                 consumerSettings.put(ConsumerConfig.GROUP_ID_CONFIG, ingest.group());
@@ -166,10 +171,14 @@ public final class Gate implements AutoCloseable {
                 consumerSettings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
                 consumer = new KafkaConsumer<>(consumerSettings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             }
-            gate = new Gate(topics, producer, consumer, state, options, mirror, registry, DeadLetters.maxRecordBytes(producerSettings));
+            gate = new Gate(topics, producer, consumer, state, ledger, storm, options, mirror, registry, clock,
+                    DeadLetters.maxRecordBytes(producerSettings));
         } catch (RuntimeException e) {
             if (consumer != null) {
                 consumer.close();
+            }
+            if (ledger != null) {
+                ledger.close();
             }
             producer.close(CLOSE);
             throw e;
@@ -269,6 +278,8 @@ public final class Gate implements AutoCloseable {
             int aborts = 0;
             boolean isolating = false;
             while (running) {
+                // what the other gates started since, before this one takes storm tokens
+                ledger.catchUp();
                 List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
                 if (consumer != null) {
                     consumer.poll(POLL).forEach(records::add);
@@ -314,6 +325,7 @@ public final class Gate implements AutoCloseable {
                         .withTimeout(CLOSE)), "consumer");
             }
             closeQuietly(() -> producer.close(CLOSE), "producer");
+            closeQuietly(ledger::close, "storm ledger consumer");
             List<Pending> left = new ArrayList<>();
             queue.drainTo(left);
             IllegalStateException gone = new IllegalStateException("the gate stopped before this submission was handled");
@@ -422,6 +434,7 @@ public final class Gate implements AutoCloseable {
             return refusedForSize(tx) ? Outcome.REFUSED_FOR_SIZE : Outcome.ABORTED;
         }
         progress.progressed();
+        admission.committed();
         // everything below happens only once committed, so a retried batch is neither counted nor mirrored twice
         tx.handled.forEach(oversized::remove);
         state.committed(tx.stateWrites);
@@ -547,6 +560,7 @@ public final class Gate implements AutoCloseable {
         }
         if (stormLimited) {
             tx.stormTaken.add(request.getNodeName());
+            send(ledger.record(request.getNodeName(), now), tx);
         }
         String abnormals = topics.abnormals().name();
         send(new ProducerRecord<>(abnormals,
