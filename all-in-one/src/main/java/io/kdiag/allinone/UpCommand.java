@@ -2,6 +2,7 @@ package io.kdiag.allinone;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -50,9 +51,24 @@ final class UpCommand implements Callable<Integer> {
             }, "kdiag-up-shutdown"));
             System.out.printf("kdiag is up: Kafka %s, node %s, metrics http://localhost:%d/metrics%n",
                     stack.bootstrapServers(), stack.nodeName(), stack.metricsPort());
+            System.out.println(kubernetesLine(System.getenv()));
             System.out.println("Submit with: ./kdiag submit examples/01-collect-processes.yaml --wait   (Ctrl-C stops)");
             stopped.await();
         }
         return 0;
+    }
+
+    /**
+     * Whether the stack uses a cluster, said at start: it runs without one unless KDIAG_KUBERNETES asks, and a user with
+     * a kubeconfig would otherwise not know it is ignored.
+     */
+    static String kubernetesLine(Map<String, String> env) {
+        String mode = env.getOrDefault("KDIAG_KUBERNETES", "off");
+        if (!mode.equalsIgnoreCase("off")) {
+            return "Kubernetes: kdiag.kubernetes=" + mode + " (Abnormal resources, pods and registrations of that cluster are used)";
+        }
+        String kubeconfig = env.get("KUBECONFIG");
+        return "Kubernetes: not used (the local stack runs without a cluster"
+                + (kubeconfig != null ? "; KUBECONFIG=" + kubeconfig + " is ignored" : "") + "; KDIAG_KUBERNETES=auto uses one)";
     }
 }

@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.client.KdiagClient;
 import io.kdiag.model.StatusProjection;
+import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -58,10 +59,9 @@ final class GetCommand implements Callable<Integer> {
                     .sorted(Comparator.comparing(AbnormalStatus::getNamespace).thenComparing(AbnormalStatus::getName)
                             .thenComparing(AbnormalStatus::getUpdatedAt))
                     .toList();
-        }
-        if (name != null && statuses.isEmpty()) {
-            err.printf("Error from server (NotFound): abnormals \"%s\" not found%n", name);
-            return 1;
+            if (name != null && statuses.isEmpty()) {
+                return notFound(client, out, err);
+            }
         }
         if (statuses.isEmpty()) {
             err.println(namespace == null ? "No resources found" : "No resources found in " + namespace + " namespace.");
@@ -75,6 +75,25 @@ final class GetCommand implements Callable<Integer> {
             return 0;
         }
         out.print(StatusPrinter.table(statuses, "wide".equals(output), Instant.now()));
+        return 0;
+    }
+
+    /**
+     * No status: either nothing of that name was ever forwarded (NotFound), or it was and no agent has accepted it yet —
+     * then say so, and which node's agent it waits for, as kubectl shows a Pending pod.
+     */
+    private int notFound(KdiagClient client, PrintWriter out, PrintWriter err) {
+        String ns = namespace == null ? "default" : namespace;
+        List<AbnormalRequest> forwarded = client.forwarded(ns, name);
+        if (forwarded.isEmpty()) {
+            err.printf("Error from server (NotFound): abnormals \"%s\" not found%n", name);
+            return 1;
+        }
+        AbnormalRequest last = forwarded.get(forwarded.size() - 1);
+        out.print(StatusPrinter.columns(List.of(new String[] {"NAMESPACE", "NAME", "PHASE", "NODE", "FORWARDED"},
+                new String[] {ns, name, "Pending", last.getNodeName(), StatusProjection.time(last.getRequestedAt())})));
+        err.printf("abnormal %s/%s was forwarded to node %s, but no agent of that node has accepted it yet; is one running "
+                + "for node %s?%n", ns, name, last.getNodeName(), last.getNodeName());
         return 0;
     }
 }

@@ -3,6 +3,7 @@ package io.kdiag.cli;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.ZoneId;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -14,6 +15,7 @@ import io.kdiag.client.KdiagClient;
 import io.kdiag.client.KdiagException;
 import io.kdiag.model.FoldState;
 import io.kdiag.model.Phases;
+import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.Phase;
 import picocli.CommandLine.Command;
@@ -58,7 +60,14 @@ final class WatchCommand implements Callable<Integer> {
         try (KdiagClient client = kdiag.client()) {
             Optional<AbnormalStatus> found = abnormal.newest(client, Duration.ZERO);
             if (found.isEmpty()) {
-                err.printf("waiting for abnormal %s/%s to appear...%n", abnormal.namespace, abnormal.name);
+                List<AbnormalRequest> forwarded = client.forwarded(abnormal.namespace, abnormal.name);
+                if (forwarded.isEmpty()) {
+                    err.printf("waiting for abnormal %s/%s to appear...%n", abnormal.namespace, abnormal.name);
+                } else {
+                    String node = forwarded.get(forwarded.size() - 1).getNodeName();
+                    err.printf("abnormal %s/%s is Pending: forwarded to node %s, waiting for that node's agent to accept it...%n",
+                            abnormal.namespace, abnormal.name, node);
+                }
                 err.flush();
                 found = abnormal.newest(client, remaining(deadline));
             }

@@ -244,6 +244,26 @@ public final class KdiagClient implements AutoCloseable {
     }
 
     /**
+     * The requests with this namespace and name the bridge forwarded to the node agents ({@code kdiag.abnormals}), oldest
+     * first. An abnormal that is forwarded but has no status yet waits for the agent of its node: this says which node.
+     */
+    public List<AbnormalRequest> forwarded(String namespace, String name) {
+        List<AbnormalRequest> found = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
+            String topic = topics.abnormals().name();
+            List<TopicPartition> partitions = partitions(consumer, topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            scanToEnd(consumer, partitions, record -> {
+                AbnormalRequest request = decode(requestSerde, record);
+                if (request != null && request.getNamespace().equals(namespace) && request.getName().equals(name)) {
+                    found.add(request);
+                }
+            });
+        }
+        found.sort(Comparator.comparing(AbnormalRequest::getRequestedAt));
+        return found;
+    }
+
+    /**
      * Every recorded event of one abnormal, in seq order, read from all partitions of {@code kdiag.diagnosis-events}.
      * A seq recorded twice (an agent restart can do that) is given once, as the status writer folds it: first copy wins.
      */
