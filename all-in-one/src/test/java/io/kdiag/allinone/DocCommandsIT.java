@@ -32,6 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * begin with the same word as the output the doc shows;</li>
  * <li>{@code exit=N}: it must exit with N;</li>
  * <li>{@code ci}: {@code .ci/run} runs it as written (the test command and the demo): checked to be there;</li>
+ * <li>{@code container}: needs a container engine; the container tier (module system-tests, run by {@code .ci/run})
+ * runs it as written: checked to be read by that tier's tests;</li>
  * <li>{@code cluster}: needs a Kubernetes cluster (kubectl, the image registry), which this machine cannot have; the
  * manifests these blocks apply are rendered and checked by the deploy module's tests.</li>
  * <li>{@code long}: runs for many minutes (the full benchmark runs); run by hand, listed here so none goes unnoticed.</li>
@@ -117,6 +119,11 @@ class DocCommandsIT {
             }
             return;
         }
+        if (block.tags().contains("container")) {
+            assertThat(containerTierSources()).as("a container-tier test runs the blocks of %s", block.name())
+                    .contains('"' + REPO.relativize(block.doc()).toString() + '"');
+            return;
+        }
         if (!block.prompted()) {
             Result result = run(String.join("\n", block.lines()));
             assertThat(result.exit()).as("exit code of %s; output:%n%s", block.name(), result.output()).isEqualTo(block.expectedExit());
@@ -141,6 +148,17 @@ class DocCommandsIT {
                         .isEqualTo(firstWord(shown));
             }
         }
+    }
+
+    /** The container tier's test sources, as one text. */
+    private static String containerTierSources() throws IOException {
+        StringBuilder sources = new StringBuilder();
+        try (Stream<Path> files = Files.walk(REPO.resolve("system-tests/src/test/java"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                sources.append(Files.readString(file));
+            }
+        }
+        return sources.toString();
     }
 
     /** The first word of a text, punctuation aside: what a transcript's output must start with. */

@@ -5,6 +5,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The fenced code blocks of a document, so tests run the commands the docs show exactly as written. */
 final class Docs {
@@ -33,11 +35,12 @@ final class Docs {
         }
         String section = text.substring(start, end);
         List<String> blocks = new ArrayList<>();
+        // the fence may carry tags after the language ("```bash container"), as DocCommandsIT reads them
+        Matcher fence = Pattern.compile("```" + Pattern.quote(lang) + "( [^\n]*)?\n").matcher(section);
         int i = 0;
-        while ((i = section.indexOf("```" + lang + "\n", i)) >= 0) {
-            int body = i + lang.length() + 4;
-            int close = section.indexOf("\n```", body);
-            blocks.add(section.substring(body, close + 1));
+        while (fence.find(i)) {
+            int close = section.indexOf("\n```", fence.end());
+            blocks.add(section.substring(fence.end(), close + 1));
             i = close + 4;
         }
         return blocks;

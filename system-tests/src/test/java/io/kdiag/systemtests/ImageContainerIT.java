@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,6 +21,11 @@ class ImageContainerIT {
         assertThat(Podman.podman("image", "inspect", "--format", "{{.Config.User}} {{.Config.Entrypoint}}", Images.PROJECT))
                 .isEqualTo("10001:10001 [/usr/local/bin/kdiag]");
         assertThat(Podman.podman("run", "--rm", "--label", Podman.RUN_LABEL, Images.project(), "--version")).isEqualTo("kdiag 0.1.0");
+        // the commands of install.md, as written (the build above left the engine's cache warm)
+        Podman.Result documented = Podman.run(List.of("bash", "-euo", "pipefail", "-c",
+                Docs.blocks("docs/install.md", "## The image", "bash").get(0)), Duration.ofMinutes(10), Images.REPO);
+        assertThat(documented.exitCode()).as(documented.err() + documented.out()).isZero();
+        assertThat(documented.out().strip()).endsWith("kdiag 0.1.0");
     }
 
     @Test

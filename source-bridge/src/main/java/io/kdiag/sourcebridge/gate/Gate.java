@@ -519,7 +519,7 @@ public final class Gate implements AutoCloseable {
                 throw new Refusal(Refusal.Kind.UNWRITABLE, "Kafka refused the record as too large to forward or to copy whole ("
                         + (record.value() == null ? 0 : record.value().length) + " bytes)");
             }
-            AbnormalRequest request = decoder.decode(position, record.value());
+            AbnormalRequest request = decoder.decode(position, record.key(), record.value());
             Verdict verdict = pass(request, null, false, tx);
             tx.ingestOutcomes.merge(verdict.outcome() == Verdict.Outcome.FORWARDED ? new IngestOutcome("forwarded", "none")
                     : new IngestOutcome("suppressed", verdict.outcome().suppressionTag()), 1, Integer::sum);

@@ -32,7 +32,8 @@ import org.apache.kafka.common.errors.SerializationException;
  *
  * <p>Accepted values: Avro single-object encoding of {@code AbnormalRequest} (any released version), a JSON object of
  * the same shape ({@code spec} as an object or as a string holding one), or the JSON of a whole {@code Abnormal}
- * manifest. Whatever the record claims, the origin is {@link Origin#IngestTopic}: the policy grants privileges per
+ * manifest (told apart by {@code metadata}; its {@code apiVersion} and {@code kind} may be left out). A value that names
+ * no node takes the record's key as the node, since producers key their records by node. Whatever the record claims, the origin is {@link Origin#IngestTopic}: the policy grants privileges per
  * origin, so a producer on the open topic must not be able to pass for another channel. Only the shape is checked
  * here; the rules of the API are {@link RequestValidator}'s.
  */
@@ -58,8 +59,19 @@ public final class IngestDecoder {
         }
     }
 
-    /** Decodes a record value read at {@code position}; the node name may still be empty (the validator refuses it). */
-    public AbnormalRequest decode(Position position, byte[] value) throws Refusal {
+    /**
+     * Decodes a record value read at {@code position} with its key (null if it has none); the node name may still be
+     * empty (the validator refuses it).
+     */
+    public AbnormalRequest decode(Position position, byte[] key, byte[] value) throws Refusal {
+        AbnormalRequest request = decode(position, value);
+        if (request.getNodeName().isEmpty() && key != null && key.length > 0) {
+            request.setNodeName(new String(key, StandardCharsets.UTF_8));
+        }
+        return request;
+    }
+
+    private AbnormalRequest decode(Position position, byte[] value) throws Refusal {
         if (value == null || value.length == 0) {
             throw new Refusal(UNDECODABLE, "the record has no value");
         }
@@ -101,7 +113,7 @@ public final class IngestDecoder {
 
     private AbnormalRequest fromJson(Position position, String text) throws Refusal {
         Map<String, Object> root = parseObject(text, "the value");
-        if (root.containsKey("apiVersion") || root.containsKey("kind")) {
+        if (root.containsKey("apiVersion") || root.containsKey("kind") || root.containsKey("metadata")) {
             return fromManifest(position, root);
         }
         requireKnownFields(root, REQUEST_FIELDS, "");
@@ -128,11 +140,11 @@ public final class IngestDecoder {
     private AbnormalRequest fromManifest(Position position, Map<String, Object> root) throws Refusal {
         requireKnownFields(root, MANIFEST_FIELDS, "");
         String apiVersion = string(root, "apiVersion", "apiVersion");
-        if (!Abnormal.API_VERSION.equals(apiVersion)) {
+        if (apiVersion != null && !Abnormal.API_VERSION.equals(apiVersion)) {
             throw new Refusal(BAD_SHAPE, "apiVersion must be " + Abnormal.API_VERSION + ", not " + quoted(apiVersion));
         }
         String kind = string(root, "kind", "kind");
-        if (!KIND.equals(kind)) {
+        if (kind != null && !KIND.equals(kind)) {
             throw new Refusal(BAD_SHAPE, "kind must be " + KIND + ", not " + quoted(kind));
         }
         Map<String, Object> metadata = object(root, "metadata", "metadata");

@@ -37,7 +37,7 @@ class IngestDecoderTest {
     void shouldDecodeAvroAndForceTheIngestOrigin() throws Refusal {
         AbnormalRequest sent = Samples.avroRequest("node-1", Origin.CustomResource);
 
-        AbnormalRequest decoded = decoder.decode(AT_7, AvroSerde.of(AbnormalRequest.class).encode(sent));
+        AbnormalRequest decoded = decoder.decode(AT_7, null, AvroSerde.of(AbnormalRequest.class).encode(sent));
 
         assertThat(decoded.getOrigin()).isEqualTo(Origin.IngestTopic);
         assertThat(decoded.getUid()).isEqualTo(sent.getUid());
@@ -52,7 +52,7 @@ class IngestDecoderTest {
         AbnormalRequest sent = AbnormalRequest.newBuilder(Samples.avroRequest("", Origin.Unknown))
                 .setUid("").setNamespace("").setSpec("{\"nodeName\":\"node-2\"}").build();
 
-        AbnormalRequest decoded = decoder.decode(AT_7, AvroSerde.of(AbnormalRequest.class).encode(sent));
+        AbnormalRequest decoded = decoder.decode(AT_7, null, AvroSerde.of(AbnormalRequest.class).encode(sent));
 
         assertThat(decoded.getUid()).isEqualTo(AT_7.derivedUid());
         assertThat(decoded.getNamespace()).isEqualTo("default");
@@ -103,10 +103,10 @@ class IngestDecoderTest {
 
         String first = decode(json).getUid();
 
-        assertThat(new IngestDecoder().decode(sameRecord, bytes(json)).getUid()).isEqualTo(first);
-        assertThat(decoder.decode(new IngestDecoder.Position(AT_7.topic(), 3, 8, 0), bytes(json)).getUid()).isNotEqualTo(first);
-        assertThat(decoder.decode(new IngestDecoder.Position(AT_7.topic(), 4, 7, 0), bytes(json)).getUid()).isNotEqualTo(first);
-        assertThat(decoder.decode(new IngestDecoder.Position("other.abnormal-requests", 3, 7, 0), bytes(json)).getUid())
+        assertThat(new IngestDecoder().decode(sameRecord, null, bytes(json)).getUid()).isEqualTo(first);
+        assertThat(decoder.decode(new IngestDecoder.Position(AT_7.topic(), 3, 8, 0), null, bytes(json)).getUid()).isNotEqualTo(first);
+        assertThat(decoder.decode(new IngestDecoder.Position(AT_7.topic(), 4, 7, 0), null, bytes(json)).getUid()).isNotEqualTo(first);
+        assertThat(decoder.decode(new IngestDecoder.Position("other.abnormal-requests", 3, 7, 0), null, bytes(json)).getUid())
                 .isNotEqualTo(first);
         assertThat(first).isEqualTo("497915ef-896c-3423-9b50-b47a6bb17d74"); // UUIDv3 of "kdiag.abnormal-requests/3/7"; restarts depend on it
     }
@@ -131,7 +131,7 @@ class IngestDecoderTest {
     void shouldDateARecordWithoutTimestampByItsArrival() throws Refusal {
         Instant before = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
 
-        AbnormalRequest decoded = decoder.decode(new IngestDecoder.Position("t", 0, 0, -1),
+        AbnormalRequest decoded = decoder.decode(new IngestDecoder.Position("t", 0, 0, -1), null,
                 bytes("{\"name\": \"a\", \"spec\": {\"nodeName\": \"n\"}}"));
 
         assertThat(decoded.getRequestedAt()).isBetween(before, Instant.now());
@@ -174,6 +174,26 @@ class IngestDecoderTest {
     }
 
     @Test
+    void shouldTakeAManifestWithoutApiVersionAndKindByItsMetadata() throws Refusal {
+        AbnormalRequest decoded = decode("""
+                {"metadata": {"name": "a", "namespace": "ops"}, "spec": {"nodeName": "node-1"}}""");
+
+        assertThat(decoded.getName()).isEqualTo("a");
+        assertThat(decoded.getNamespace()).isEqualTo("ops");
+        assertThat(decoded.getNodeName()).isEqualTo("node-1");
+    }
+
+    @Test
+    void shouldTakeTheNodeFromTheRecordKeyWhenTheValueNamesNone() throws Refusal {
+        byte[] key = bytes("node-7");
+
+        assertThat(decoder.decode(AT_7, key, bytes("{\"metadata\": {\"name\": \"a\"}, \"spec\": {}}")).getNodeName()).isEqualTo("node-7");
+        assertThat(decoder.decode(AT_7, key, bytes("{\"name\": \"a\", \"spec\": {\"nodeName\": \"node-1\"}}")).getNodeName())
+                .as("the value's node wins over the key").isEqualTo("node-1");
+        assertThat(decoder.decode(AT_7, null, bytes("{\"name\": \"a\", \"spec\": {}}")).getNodeName()).isEmpty();
+    }
+
+    @Test
     void shouldAcceptLeadingWhitespaceAndAByteOrderMark() throws Refusal {
         byte[] json = bytes(" \n\t{\"name\": \"a\", \"spec\": {\"nodeName\": \"n\"}}");
         byte[] withBom = new byte[json.length + 3];
@@ -182,7 +202,7 @@ class IngestDecoderTest {
         withBom[2] = (byte) 0xBF;
         System.arraycopy(json, 0, withBom, 3, json.length);
 
-        assertThat(decoder.decode(AT_7, withBom).getName()).isEqualTo("a");
+        assertThat(decoder.decode(AT_7, null, withBom).getName()).isEqualTo("a");
     }
 
     @Test
@@ -216,7 +236,7 @@ class IngestDecoderTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("malformedInputs")
     void shouldRefuseEveryMalformedInputWithAClearReason(String description, byte[] value, Refusal.Kind expected) {
-        Throwable thrown = catchThrowable(() -> new RequestValidator().validate(decoder.decode(AT_7, value)));
+        Throwable thrown = catchThrowable(() -> new RequestValidator().validate(decoder.decode(AT_7, null, value)));
 
         assertThat(thrown).as(description).isInstanceOf(Refusal.class);
         assertThat(((Refusal) thrown).kind()).as(thrown.getMessage()).isEqualTo(expected);
@@ -292,7 +312,6 @@ class IngestDecoderTest {
                 + "\"metadata\": {\"generateName\": \"a-\"}, \"spec\": {}}");
         wrongTypes.put("manifest without spec", "{\"apiVersion\": \"diagnosis.netease.com/v1\", \"kind\": \"Abnormal\", "
                 + "\"metadata\": {\"name\": \"a\"}}");
-        wrongTypes.put("manifest without apiVersion", "{\"kind\": \"Abnormal\", \"metadata\": {\"name\": \"a\"}, \"spec\": {}}");
         wrongTypes.put("manifest with an unknown field", "{\"apiVersion\": \"diagnosis.netease.com/v1\", \"kind\": \"Abnormal\", "
                 + "\"metadata\": {\"name\": \"a\"}, \"spec\": {}, \"nodeName\": \"n\"}");
         wrongTypes.forEach((description, json) -> inputs.add(arguments(description, bytes(json), Refusal.Kind.BAD_SHAPE)));
@@ -374,7 +393,7 @@ class IngestDecoderTest {
     }
 
     private AbnormalRequest decode(String json) throws Refusal {
-        return decoder.decode(AT_7, bytes(json));
+        return decoder.decode(AT_7, null, bytes(json));
     }
 
     private Refusal refusal(String json) {

@@ -33,7 +33,7 @@ class RequestValidatorTest {
 
     @Test
     void shouldAcceptTheSeedAbnormal() throws Refusal {
-        AbnormalRequest decoded = new IngestDecoder().decode(new IngestDecoder.Position("t", 0, 0, 0),
+        AbnormalRequest decoded = new IngestDecoder().decode(new IngestDecoder.Position("t", 0, 0, 0), null,
                 Samples.SEED_MANIFEST_JSON.getBytes(java.nio.charset.StandardCharsets.UTF_8));
 
         AbnormalSpec spec = ApiSerialization.spec(validator.validate(decoded).getSpec());
