@@ -40,10 +40,11 @@ public final class PartitionConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionConsumer.class);
     /**
      * How long a poll waits for records: it returns as soon as one arrives, so this only bounds how often an idle agent
-     * wakes up (and reports expired profiles, which can wait that long).
+     * wakes up (reports expired profiles, and tells its liveness it is idle, not stuck: well under any stall timeout).
+     * It costs no request: the fetch in flight stays there.
      */
-    private static final Duration POLL = Duration.ofSeconds(5);
-    /** How long the broker holds a fetch that finds no record (Kafka's default: 500 ms), for the same reason. */
+    private static final Duration POLL = Duration.ofSeconds(1);
+    /** How long the broker holds a fetch that finds no record (Kafka's default: 500 ms): an idle agent sends few fetches. */
     private static final int IDLE_FETCH_WAIT_MS = 5000;
     /** Pause before a record whose events could not be delivered is read again. */
     private static final Duration RETRY_PAUSE = Duration.ofMillis(500);
