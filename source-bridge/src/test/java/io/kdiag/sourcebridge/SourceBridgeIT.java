@@ -63,7 +63,8 @@ class SourceBridgeIT {
             publisher.send(null, bytes(Samples.SEED_MANIFEST_JSON));
             RecordMetadata garbage = publisher.send("k-1", bytes("hello"));
             RecordMetadata truncated = publisher.send("k-2", Arrays.copyOf(avro, 20));
-            RecordMetadata noNode = publisher.send("k-3", bytes("{\"name\": \"a\", \"spec\": {\"podReference\": {\"name\": \"web-0\"}}}"));
+            // neither the value nor the record key names a node
+            RecordMetadata noNode = publisher.send(null, bytes("{\"name\": \"a\", \"spec\": {\"podReference\": {\"name\": \"web-0\"}}}"));
             RecordMetadata badName = publisher.send(null, bytes(Samples.jsonRequest("Disk_Full", "node-d")));
             publisher.send("node-c", bytes(Samples.jsonRequest("after-the-bad-ones", "node-c")));
 
@@ -83,7 +84,7 @@ class SourceBridgeIT {
             List<ConsumerRecord<byte[], byte[]>> dead = awaitCommitted(topics.deadLetters().name(), 1, 4);
             assertDeadLetter(dead, garbage, "k-1", bytes("hello"), "neither Avro single-object encoding");
             assertDeadLetter(dead, truncated, "k-2", Arrays.copyOf(avro, 20), "the record ends too early");
-            assertDeadLetter(dead, noNode, "k-3", null, "podReference alone cannot be resolved");
+            assertDeadLetter(dead, noNode, null, null, "podReference alone cannot be resolved");
             assertDeadLetter(dead, badName, null, bytes(Samples.jsonRequest("Disk_Full", "node-d")),
                     "name 'Disk_Full' must be a DNS-1123 subdomain");
 
