@@ -92,6 +92,7 @@ final class GetCommand implements Callable<Integer> {
         AbnormalRequest last = forwarded.get(forwarded.size() - 1);
         out.print(StatusPrinter.columns(List.of(new String[] {"NAMESPACE", "NAME", "PHASE", "NODE", "FORWARDED"},
                 new String[] {ns, name, "Pending", last.getNodeName(), StatusProjection.time(last.getRequestedAt())})));
+        out.flush(); // the table first, then the hint, as a terminal shows them
         err.printf("abnormal %s/%s was forwarded to node %s, but no agent of that node has accepted it yet; is one running "
                 + "for node %s?%n", ns, name, last.getNodeName(), last.getNodeName());
         return 0;
