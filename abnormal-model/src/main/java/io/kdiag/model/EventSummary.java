@@ -48,7 +48,12 @@ public record EventSummary(long seq, Instant time, String type, String origin, S
     private static final DateTimeFormatter RFC3339_MILLIS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
             .withZone(ZoneOffset.UTC);
 
-    /** The summary of an event. */
+    /** Longest text kept in a summary field; the event itself keeps the whole of it. */
+    static final int MAX_FIELD_CHARS = 1024;
+    /** Most arguments of a command kept in a summary. */
+    static final int MAX_COMMAND_ARGS = 32;
+
+    /** The summary of an event, each text cut to {@link #MAX_FIELD_CHARS} so that a history of many stays small. */
     static EventSummary of(DiagnosisEvent event) {
         Object payload = event.getPayload();
         String type = payload instanceof UnknownPayload unknown ? simpleName(unknown.getType()) : payload.getClass().getSimpleName();
@@ -71,7 +76,7 @@ public record EventSummary(long seq, Instant time, String type, String origin, S
             b.durationMillis = finished.getDurationMillis();
         } else if (payload instanceof CommandFinished command) {
             b.stage = command.getStage().name();
-            b.command = List.copyOf(command.getCommand());
+            b.command = command.getCommand().stream().limit(MAX_COMMAND_ARGS).map(EventSummary::cut).toList();
             b.outcome = command.getError() == null ? SUCCEEDED : FAILED;
             b.message = command.getError();
             b.durationMillis = command.getDurationMillis();
@@ -94,7 +99,11 @@ public record EventSummary(long seq, Instant time, String type, String origin, S
             b.reason = failed.getReason();
             b.message = failed.getMessage();
         }
-        return b.build();
+        return b.cut().build();
+    }
+
+    private static String cut(String text) {
+        return text == null || text.length() <= MAX_FIELD_CHARS ? text : text.substring(0, MAX_FIELD_CHARS) + "…";
     }
 
     /**
@@ -241,6 +250,19 @@ public record EventSummary(long seq, Instant time, String type, String origin, S
             this.seq = seq;
             this.time = time;
             this.type = type;
+        }
+
+        /** Every text field cut to {@link #MAX_FIELD_CHARS}. */
+        Builder cut() {
+            origin = EventSummary.cut(origin);
+            stage = EventSummary.cut(stage);
+            processor = EventSummary.cut(processor);
+            outcome = EventSummary.cut(outcome);
+            reason = EventSummary.cut(reason);
+            message = EventSummary.cut(message);
+            profiler = EventSummary.cut(profiler);
+            endpoint = EventSummary.cut(endpoint);
+            return this;
         }
 
         EventSummary build() {

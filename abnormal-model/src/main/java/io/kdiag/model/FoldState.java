@@ -1,6 +1,9 @@
 package io.kdiag.model;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.List;
@@ -15,12 +18,22 @@ import io.kdiag.schemas.avro.DiagnosisEvent;
  * permutation of an abnormal's events, with duplicates, ends in the same snapshot and history as folding them in seq
  * order. The history lives here rather than in a store of its own so that an event costs one store write and, per
  * commit, one changelog record per abnormal instead of one per event. The status writer, replay and the agent all fold through it.
+ *
+ * <p>It stays smaller than one Kafka record: the snapshot within {@link StatusBudget#MAX_STATUS_BYTES}, the buffered
+ * events within {@link #MAX_PENDING_BYTES}, the history within {@link #MAX_HISTORY_BYTES}. An event the fold refuses
+ * (seq 0 that is not {@code Accepted}, context updates that are not a JSON object) is given up with its reason; in
+ * its turn after the snapshot began, it counts as folded (it moves nothing but {@code lastSeq}), so the events after it
+ * still fold.
  */
 public final class FoldState {
     /** Out-of-order events kept per abnormal. */
     public static final int MAX_PENDING = 1_000;
+    /** Encoded bytes of the out-of-order events kept per abnormal. */
+    public static final int MAX_PENDING_BYTES = 256 * 1024;
     /** Event summaries kept per abnormal. */
     public static final int HISTORY_LIMIT = 500;
+    /** Encoded bytes of the event summaries kept per abnormal. */
+    public static final int MAX_HISTORY_BYTES = 192 * 1024;
 
     /** What {@link #offer} did with an event. */
     public enum Outcome {
@@ -30,19 +43,45 @@ public final class FoldState {
         DUPLICATE,
         /** Ahead of its turn: kept until its predecessors arrive. */
         BUFFERED,
-        /** Ahead of its turn with the buffer full: the event farthest ahead was dropped. */
-        OVERFLOW
+        /** Ahead of its turn with the buffer full: the event farthest ahead was given up. */
+        OVERFLOW,
+        /** Refused by the fold; in its turn after the snapshot began, only {@code lastSeq} moved. */
+        REFUSED
+    }
+
+    /**
+     * An event the fold gave up on.
+     *
+     * @param event the event
+     * @param reason why, in a sentence
+     */
+    public record GivenUp(DiagnosisEvent event, String reason) {
+    }
+
+    /**
+     * What {@link #offer} did.
+     *
+     * @param outcome what became of the event offered
+     * @param givenUp every event given up meanwhile, the one offered included when it was: to be dead-lettered
+     */
+    public record Offer(Outcome outcome, List<GivenUp> givenUp) {
     }
 
     private AbnormalStatus current;
     private final TreeMap<Long, DiagnosisEvent> pending = new TreeMap<>();
     /** In their binary form: each is written once and read only by the history query, not decoded per event. */
     private final Deque<byte[]> history;
+    private int historyBytes;
+    private int pendingBytes;
 
     FoldState(AbnormalStatus current, Collection<DiagnosisEvent> pending, Collection<byte[]> history) {
         this.current = current;
-        pending.forEach(e -> this.pending.put(e.getSeq(), e));
+        pending.forEach(e -> {
+            this.pending.put(e.getSeq(), e);
+            pendingBytes += encodedBytes(e);
+        });
         this.history = new ArrayDeque<>(history);
+        history.forEach(h -> historyBytes += h.length);
     }
 
     /** The state before any event of an abnormal. */
@@ -75,44 +114,65 @@ public final class FoldState {
         return current == null ? -1 : current.getLastSeq();
     }
 
-    /**
-     * Takes one event of this abnormal in whatever order it arrived.
-     *
-     * @throws IllegalArgumentException when seq 0 is not an Accepted event; the state is then unchanged
-     */
-    public Outcome offer(DiagnosisEvent event, int maxPending) {
+    /** Takes one event of this abnormal in whatever order it arrived. */
+    public Offer offer(DiagnosisEvent event, int maxPending) {
         long seq = event.getSeq();
         if (seq <= lastSeq() || pending.containsKey(seq)) {
-            return Outcome.DUPLICATE;
+            return new Offer(Outcome.DUPLICATE, List.of());
         }
+        List<GivenUp> givenUp = new ArrayList<>();
         if (seq > lastSeq() + 1) {
-            return buffer(event, maxPending);
+            return new Offer(buffer(event, maxPending, givenUp), givenUp);
         }
-        apply(event);
+        boolean folded = apply(event, givenUp);
         for (DiagnosisEvent next = pending.remove(lastSeq() + 1); next != null; next = pending.remove(lastSeq() + 1)) {
-            apply(next);
+            pendingBytes -= encodedBytes(next);
+            apply(next, givenUp);
         }
-        return Outcome.APPLIED;
+        return new Offer(folded ? Outcome.APPLIED : Outcome.REFUSED, givenUp);
     }
 
-    private void apply(DiagnosisEvent event) {
-        current = StatusFold.apply(current, event);
-        if (history.size() == HISTORY_LIMIT) {
-            history.removeFirst();
+    /** Folds the event in its turn; {@code false} when the fold refused it. */
+    private boolean apply(DiagnosisEvent event, List<GivenUp> givenUp) {
+        try {
+            current = StatusFold.apply(current, event);
+        } catch (IllegalArgumentException e) {
+            givenUp.add(new GivenUp(event, e.getMessage()));
+            if (current != null) {
+                // its seq is spent: the events after it still fold
+                current = AbnormalStatus.newBuilder(current).setLastSeq(event.getSeq()).build();
+            }
+            return false;
         }
-        history.addLast(EventSummary.of(event).encode());
+        byte[] summary = EventSummary.of(event).encode();
+        history.addLast(summary);
+        historyBytes += summary.length;
+        while (history.size() > HISTORY_LIMIT || historyBytes > MAX_HISTORY_BYTES) {
+            historyBytes -= history.removeFirst().length;
+        }
+        return true;
     }
 
-    private Outcome buffer(DiagnosisEvent event, int maxPending) {
-        if (pending.size() < maxPending) {
-            pending.put(event.getSeq(), event);
-            return Outcome.BUFFERED;
-        }
+    private Outcome buffer(DiagnosisEvent event, int maxPending, List<GivenUp> givenUp) {
+        pending.put(event.getSeq(), event);
+        pendingBytes += encodedBytes(event);
+        Outcome outcome = Outcome.BUFFERED;
         // keep the events nearest to the gap: they are the ones that can be folded soonest
-        if (event.getSeq() < pending.lastKey()) {
-            pending.pollLastEntry();
-            pending.put(event.getSeq(), event);
+        while (pending.size() > maxPending || pendingBytes > MAX_PENDING_BYTES) {
+            DiagnosisEvent farthest = pending.pollLastEntry().getValue();
+            pendingBytes -= encodedBytes(farthest);
+            givenUp.add(new GivenUp(farthest, "out of order with " + maxPending + " events or " + MAX_PENDING_BYTES
+                    + " bytes already waiting for seq " + (lastSeq() + 1)));
+            outcome = Outcome.OVERFLOW;
         }
-        return Outcome.OVERFLOW;
+        return outcome;
+    }
+
+    private static int encodedBytes(DiagnosisEvent event) {
+        try {
+            return event.toByteBuffer().remaining();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // in memory: cannot happen
+        }
     }
 }

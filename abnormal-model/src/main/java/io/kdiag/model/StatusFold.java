@@ -25,7 +25,8 @@ import io.kdiag.schemas.avro.StageOutcome;
 
 /**
  * The status of an abnormal as a pure function of its events: {@link #apply} folds the next in-order event into the
- * snapshot. Ordering and duplicates are {@link FoldState}'s business; this class assumes it gets seq lastSeq + 1.
+ * snapshot, kept within {@link StatusBudget}. Ordering and duplicates are {@link FoldState}'s business; this class
+ * assumes it gets seq lastSeq + 1.
  */
 public final class StatusFold {
     /** The endpoint of a profile after its expiry. */
@@ -46,7 +47,7 @@ public final class StatusFold {
         Object payload = event.getPayload();
         if (current == null) {
             if (payload instanceof Accepted accepted) {
-                return accepted(event, accepted);
+                return StatusBudget.fit(accepted(event, accepted));
             }
             throw new IllegalArgumentException("abnormal " + event.getAbnormalUid() + " starts with "
                     + payload.getClass().getSimpleName() + " at seq " + event.getSeq() + " instead of Accepted");
@@ -68,7 +69,7 @@ public final class StatusFold {
                     .forEach(p -> p.setEndpoint(EXPIRED));
         } else if (Phases.isFinal(current.getPhase())) {
             // a finished abnormal keeps its outcome; only command and profiler results still arrive
-            return next;
+            return StatusBudget.fit(next);
         } else if (payload instanceof ProcessorFinished processor) {
             next.setContext(mergeContext(next.getContext(), processor));
         } else if (payload instanceof StageFinished stage && stage.getStage() != Stage.Unknown
@@ -81,7 +82,7 @@ public final class StatusFold {
         }
         // StageStarted, ProcessorStarted, a repeated Accepted and what only a newer version understands (UnknownPayload, a
         // StageFinished of an Unknown stage or outcome) only advance lastSeq and updatedAt
-        return next;
+        return StatusBudget.fit(next);
     }
 
     /** The snapshot after events already in seq order, from the first ({@code Accepted}); {@code null} for none. */

@@ -55,13 +55,13 @@ class FoldStateTest {
         List<DiagnosisEvent> run = Events.seedRun("uid-1");
         FoldState state = FoldState.empty();
 
-        assertThat(state.offer(run.get(0), 10)).isEqualTo(FoldState.Outcome.APPLIED);
-        assertThat(state.offer(run.get(1), 10)).isEqualTo(FoldState.Outcome.APPLIED);
+        assertThat(state.offer(run.get(0), 10).outcome()).isEqualTo(FoldState.Outcome.APPLIED);
+        assertThat(state.offer(run.get(1), 10).outcome()).isEqualTo(FoldState.Outcome.APPLIED);
         AbnormalStatus after = state.current();
-        assertThat(state.offer(run.get(0), 10)).isEqualTo(FoldState.Outcome.DUPLICATE);
-        assertThat(state.offer(run.get(1), 10)).isEqualTo(FoldState.Outcome.DUPLICATE);
-        assertThat(state.offer(run.get(3), 10)).isEqualTo(FoldState.Outcome.BUFFERED);
-        assertThat(state.offer(run.get(3), 10)).isEqualTo(FoldState.Outcome.DUPLICATE);
+        assertThat(state.offer(run.get(0), 10).outcome()).isEqualTo(FoldState.Outcome.DUPLICATE);
+        assertThat(state.offer(run.get(1), 10).outcome()).isEqualTo(FoldState.Outcome.DUPLICATE);
+        assertThat(state.offer(run.get(3), 10).outcome()).isEqualTo(FoldState.Outcome.BUFFERED);
+        assertThat(state.offer(run.get(3), 10).outcome()).isEqualTo(FoldState.Outcome.DUPLICATE);
         assertThat(state.current()).isSameAs(after);
     }
 
@@ -70,12 +70,12 @@ class FoldStateTest {
         List<DiagnosisEvent> run = Events.seedRun("uid-1");
         FoldState state = FoldState.empty();
 
-        assertThat(state.offer(run.get(2), 10)).isEqualTo(FoldState.Outcome.BUFFERED);
-        assertThat(state.offer(run.get(1), 10)).isEqualTo(FoldState.Outcome.BUFFERED);
+        assertThat(state.offer(run.get(2), 10).outcome()).isEqualTo(FoldState.Outcome.BUFFERED);
+        assertThat(state.offer(run.get(1), 10).outcome()).isEqualTo(FoldState.Outcome.BUFFERED);
         assertThat(state.current()).isNull();
         assertThat(state.lastSeq()).isEqualTo(-1);
 
-        assertThat(state.offer(run.get(0), 10)).isEqualTo(FoldState.Outcome.APPLIED);
+        assertThat(state.offer(run.get(0), 10).outcome()).isEqualTo(FoldState.Outcome.APPLIED);
         assertThat(state.lastSeq()).isEqualTo(2);
         assertThat(state.pending()).isEmpty();
     }
@@ -86,27 +86,97 @@ class FoldStateTest {
         FoldState state = FoldState.empty();
         state.offer(run.get(0), 2);
 
-        assertThat(state.offer(run.get(4), 2)).isEqualTo(FoldState.Outcome.BUFFERED);
-        assertThat(state.offer(run.get(3), 2)).isEqualTo(FoldState.Outcome.BUFFERED);
-        assertThat(state.offer(run.get(5), 2)).isEqualTo(FoldState.Outcome.OVERFLOW);
-        assertThat(state.offer(run.get(2), 2)).isEqualTo(FoldState.Outcome.OVERFLOW);
+        assertThat(state.offer(run.get(4), 2).outcome()).isEqualTo(FoldState.Outcome.BUFFERED);
+        assertThat(state.offer(run.get(3), 2).outcome()).isEqualTo(FoldState.Outcome.BUFFERED);
+        assertThat(state.offer(run.get(5), 2).outcome()).isEqualTo(FoldState.Outcome.OVERFLOW);
+        assertThat(state.offer(run.get(2), 2).outcome()).isEqualTo(FoldState.Outcome.OVERFLOW);
         assertThat(state.pending()).extracting(DiagnosisEvent::getSeq).containsExactly(2L, 3L);
 
-        assertThat(state.offer(run.get(1), 2)).isEqualTo(FoldState.Outcome.APPLIED);
+        assertThat(state.offer(run.get(1), 2).outcome()).isEqualTo(FoldState.Outcome.APPLIED);
         assertThat(state.lastSeq()).isEqualTo(3);
     }
 
     @Test
-    void shouldLeaveTheStateAloneWhenTheFirstEventIsNotAccepted() {
+    void shouldRefuseAFirstEventThatIsNotAcceptedAndLeaveTheStateAlone() {
         Events events = new Events("uid-1");
         events.accepted();
         DiagnosisEvent notAccepted = new DiagnosisEvent("uid-1", 0L, Events.NODE, Events.START, new StageStarted(Stage.Diagnosis));
         FoldState state = FoldState.empty();
         state.offer(events.add(new StageStarted(Stage.InformationCollection)), 10);
 
-        assertThatThrownBy(() -> state.offer(notAccepted, 10)).isInstanceOf(IllegalArgumentException.class);
+        FoldState.Offer offer = state.offer(notAccepted, 10);
+
+        assertThat(offer.outcome()).isEqualTo(FoldState.Outcome.REFUSED);
+        assertThat(offer.givenUp()).singleElement().satisfies(g -> {
+            assertThat(g.event()).isEqualTo(notAccepted);
+            assertThat(g.reason()).contains("instead of Accepted");
+        });
         assertThat(state.current()).isNull();
         assertThat(state.pending()).hasSize(1);
+    }
+
+    @Test
+    void shouldSpendTheSeqOfARefusedEventSoThatTheEventsAfterItStillFold() {
+        Events events = new Events("uid-1");
+        events.accepted();
+        events.add(new StageStarted(Stage.InformationCollection));
+        DiagnosisEvent garbage = events.processorFinished(Stage.InformationCollection, Events.POD_COLLECTOR, "[\"not an object\"]");
+        events.stageFinished(Stage.InformationCollection, StageOutcome.Succeeded, null);
+        List<DiagnosisEvent> run = events.all();
+        FoldState state = FoldState.empty();
+        state.offer(run.get(0), 10);
+        state.offer(run.get(1), 10);
+        // the one after the garbage arrives first and waits for it
+        assertThat(state.offer(run.get(3), 10).outcome()).isEqualTo(FoldState.Outcome.BUFFERED);
+
+        FoldState.Offer offer = state.offer(garbage, 10);
+
+        assertThat(offer.outcome()).isEqualTo(FoldState.Outcome.REFUSED);
+        assertThat(offer.givenUp()).extracting(FoldState.GivenUp::event).containsExactly(garbage);
+        assertThat(state.lastSeq()).as("the refused seq is spent and its successor folded").isEqualTo(3);
+        assertThat(state.current().getContext()).isEqualTo("{}");
+        assertThat(state.current().getPhase()).isEqualTo(io.kdiag.schemas.avro.Phase.Diagnosing);
+        assertThat(state.history()).extracting(EventSummary::seq).containsExactly(0L, 1L, 3L);
+    }
+
+    @Test
+    void shouldGiveUpTheFarthestBufferedEventsBeyondTheByteBudget() {
+        Events events = new Events("uid-1");
+        events.accepted();
+        String half = "{\"big\":\"" + "x".repeat(FoldState.MAX_PENDING_BYTES / 2) + "\"}";
+        events.add(new StageStarted(Stage.InformationCollection));
+        events.processorFinished(Stage.InformationCollection, Events.POD_COLLECTOR, half);
+        events.processorFinished(Stage.InformationCollection, Events.POD_COLLECTOR, half);
+        List<DiagnosisEvent> run = events.all();
+        FoldState state = FoldState.empty();
+        state.offer(run.get(0), 10);
+
+        assertThat(state.offer(run.get(3), 10).outcome()).isEqualTo(FoldState.Outcome.BUFFERED);
+        FoldState.Offer overflow = state.offer(run.get(2), 10);
+
+        assertThat(overflow.outcome()).isEqualTo(FoldState.Outcome.OVERFLOW);
+        assertThat(overflow.givenUp()).extracting(g -> g.event().getSeq()).containsExactly(3L);
+        assertThat(state.pending()).extracting(DiagnosisEvent::getSeq).containsExactly(2L);
+        assertThat(SERDE.serialize("store", state).length).isLessThan(io.kdiag.schemas.DeadLetters.DEFAULT_MAX_RECORD_BYTES);
+    }
+
+    @Test
+    void shouldKeepTheHistoryWithinItsByteBudget() {
+        Events events = new Events("uid-1");
+        events.accepted();
+        for (int i = 0; i < 400; i++) {
+            events.abnormalFailed("Repeated", "m".repeat(5_000));
+        }
+        FoldState state = FoldState.empty();
+        events.all().forEach(e -> state.offer(e, 10));
+
+        int historyBytes = state.encodedHistory().stream().mapToInt(h -> h.length).sum();
+        assertThat(historyBytes).isLessThanOrEqualTo(FoldState.MAX_HISTORY_BYTES);
+        assertThat(state.history()).last().satisfies(h -> {
+            assertThat(h.seq()).isEqualTo(400);
+            assertThat(h.message()).hasSize(EventSummary.MAX_FIELD_CHARS + 1);
+        });
+        assertThat(state.history().size()).isLessThan(401);
     }
 
     @Test

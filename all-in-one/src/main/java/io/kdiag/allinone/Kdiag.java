@@ -1,6 +1,7 @@
 package io.kdiag.allinone;
 
 import io.kdiag.cli.KdiagCommand;
+import io.kdiag.schemas.AvroTrust;
 import picocli.CommandLine;
 
 /**
@@ -13,6 +14,8 @@ public final class Kdiag {
 
     /** Runs the command line and exits with its code. */
     public static void main(String[] args) {
+        // before anything can build or read a record, whatever the command touches first
+        AvroTrust.install();
         CommandLine commandLine = commandLine();
         int exitCode = commandLine.execute(args);
         // picocli's writers buffer; System.exit would drop what they hold

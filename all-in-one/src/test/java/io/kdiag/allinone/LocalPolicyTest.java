@@ -60,11 +60,19 @@ class LocalPolicyTest {
                 .isEqualTo(command + " has none of the forms of the commandAllowlist of policy LocalStack.LOCAL_POLICY");
     }
 
+    @Test
+    void shouldGrantNothingToAnUnknownOrigin() {
+        assertThat(LOCAL.command("default", Origin.Unknown, List.of("uptime"))).contains("no grant");
+        assertThat(LOCAL.processor("default", Origin.Unknown, "kube-diagnoser", "process-collector")).contains("no grant");
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"Unknown", "Log", "KubernetesEvent", "PrometheusAlert"})
-    void shouldGrantNothingToOtherOrigins(String origin) {
-        assertThat(LOCAL.command("default", Origin.valueOf(origin), List.of("uptime"))).contains("no grant");
-        assertThat(LOCAL.processor("default", Origin.valueOf(origin), "kube-diagnoser", "process-collector")).contains("no grant");
+    @ValueSource(strings = {"Log", "KubernetesEvent", "PrometheusAlert"})
+    void shouldGrantTheStacksOwnSourcesTheReadOnlyBuiltInsOnly(String origin) {
+        // the rule files and the log source of kdiag up start abnormals of these origins
+        assertThat(LOCAL.processor("kube-diagnoser", Origin.valueOf(origin), "kube-diagnoser", "process-collector")).isNull();
+        assertThat(LOCAL.processor("kube-diagnoser", Origin.valueOf(origin), "kube-diagnoser", "signal-recoverer")).contains("no grant");
+        assertThat(LOCAL.profiler("kube-diagnoser", Origin.valueOf(origin), "java")).contains("no grant");
     }
 
     @Test

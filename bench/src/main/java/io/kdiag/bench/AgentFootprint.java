@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
 
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.AvroSerde;
 import io.kdiag.schemas.Topics;
@@ -153,7 +154,7 @@ final class AgentFootprint {
              KafkaProducer<byte[], byte[]> producer = producer();
              Admin admin = Admin.create(kafka)) {
             Thread.sleep(5000);
-            long committedBefore = committed(admin, node, tp);
+            long committedBefore = committed(admin, new KafkaNames(topics.prefix()).agentGroup(node), tp);
             for (int size : clusterSizes) {
                 long inPartition = 0;
                 long own = 0;
@@ -176,10 +177,10 @@ final class AgentFootprint {
                 }
                 producer.flush();
                 long deadline = System.nanoTime() + 60_000_000_000L;
-                long committed = committed(admin, node, tp);
+                long committed = committed(admin, new KafkaNames(topics.prefix()).agentGroup(node), tp);
                 while (committed - committedBefore < inPartition && System.nanoTime() < deadline) {
                     Thread.sleep(100);
-                    committed = committed(admin, node, tp);
+                    committed = committed(admin, new KafkaNames(topics.prefix()).agentGroup(node), tp);
                 }
                 long nanos = System.nanoTime() - start;
                 ProcStats after = agent.stats();
@@ -195,8 +196,8 @@ final class AgentFootprint {
         }
     }
 
-    private static long committed(Admin admin, String node, TopicPartition tp) throws Exception {
-        OffsetAndMetadata offset = admin.listConsumerGroupOffsets("kdiag-node-agent-" + node).partitionsToOffsetAndMetadata().get().get(tp);
+    private static long committed(Admin admin, String group, TopicPartition tp) throws Exception {
+        OffsetAndMetadata offset = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().get(tp);
         return offset == null ? 0 : offset.offset();
     }
 

@@ -167,8 +167,8 @@ final class FoldThroughput {
 
     /** The status writer's configuration, as deployed, for an application reading the fold topics. */
     private static StatusWriterConfig config(Path dir, String applicationId) {
-        return StatusWriterConfig.from(Pipeline.config(dir.resolve(applicationId),
-                Map.of("KDIAG_TOPIC_PREFIX", FOLD_PREFIX, "KDIAG_APPLICATION_ID", applicationId)));
+        return StatusWriterConfig.from(Pipeline.config(dir.resolve(applicationId), Map.of("KDIAG_TOPIC_PREFIX", FOLD_PREFIX)))
+                .withApplicationId(applicationId);
     }
 
     /** Times a running application from now until it consumed {@code topic}; its stream thread's CPU over that time. */

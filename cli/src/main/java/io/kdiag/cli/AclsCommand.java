@@ -52,18 +52,10 @@ final class AclsCommand implements Callable<Integer> {
                     + "reader, ingest, cli (default: kdiag-ROLE, as the manifests name them).")
     Map<String, String> users = new LinkedHashMap<>();
 
-    @Option(names = "--transactional-id", paramLabel = "PREFIX", defaultValue = KafkaAcls.DEFAULT_BRIDGE_TRANSACTIONAL_ID,
-            description = "What every bridge replica's kdiag.transactional-id starts with (default: ${DEFAULT-VALUE}).")
-    String bridgeTransactionalId;
-
-    @Option(names = "--application-id", paramLabel = "ID", defaultValue = KafkaAcls.DEFAULT_STATUS_WRITER_APPLICATION_ID,
-            description = "The status writer's kdiag.application-id (default: ${DEFAULT-VALUE}).")
-    String applicationId;
-
     @Override
     public Integer call() {
         String prefix = kdiag.topicPrefix();
-        List<AclBinding> bindings = new KafkaAcls(prefix, bridgeTransactionalId, applicationId).bindings(principals());
+        List<AclBinding> bindings = new KafkaAcls(prefix).bindings(principals());
         PrintWriter out = spec.commandLine().getOut();
         if (!apply) {
             List<String[]> rows = new ArrayList<>();

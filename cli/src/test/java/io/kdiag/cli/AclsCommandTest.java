@@ -36,16 +36,15 @@ class AclsCommandTest {
         assertThat(printed.out().lines().findFirst()).hasValueSatisfying(header ->
                 assertThat(header.split(" +")).containsExactly("PRINCIPAL", "PERMISSION", "OPERATION", "RESOURCE", "PATTERN", "NAME"));
         assertThat(printed.out().lines().skip(1).map(l -> String.join(" ", l.split(" +"))).toList())
-                .containsExactlyElementsOf(KafkaAcls.format(KafkaAcls.forPrefix("kdiag.").defaultBindings()).lines().toList());
+                .containsExactlyElementsOf(KafkaAcls.format(new KafkaAcls("kdiag.").defaultBindings()).lines().toList());
     }
 
     @Test
     void shouldGrantTheUsersGivenForTheirRoles() {
-        Run printed = run("acls", "--user", "node-agent=agent-prod", "--user", "source-bridge=bridge-prod",
-                "--transactional-id", "bridge-prod-tx");
+        Run printed = run("acls", "--user", "node-agent=agent-prod", "--user", "source-bridge=bridge-prod");
 
         assertThat(printed.out()).containsPattern("User:agent-prod +ALLOW +READ +TOPIC +LITERAL +kdiag.abnormals")
-                .containsPattern("User:bridge-prod +ALLOW +WRITE +TRANSACTIONAL_ID +PREFIXED +bridge-prod-tx")
+                .containsPattern("User:bridge-prod +ALLOW +WRITE +TRANSACTIONAL_ID +PREFIXED +kdiag.source-bridge-")
                 .contains("User:kdiag-ingest").doesNotContain("User:kdiag-node-agent").doesNotContain("User:kdiag-source-bridge");
     }
 

@@ -11,8 +11,10 @@ import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.health.Health;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.common.metrics.MetricsServer;
+import io.kdiag.schemas.AvroTrust;
 import io.kdiag.schemas.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -42,12 +44,30 @@ public final class Launcher {
             return of(component, new CompletableFuture<>());
         }
 
+        /**
+         * Its health, when the metrics port is to answer the probes ({@code /healthz}, {@code /readyz}) because the
+         * component serves no HTTP port of its own; {@code null} otherwise.
+         */
+        default Health health() {
+            return null;
+        }
+
         /** A component that may also end on its own, completing {@code stopped}. */
         static Running of(AutoCloseable component, CompletableFuture<?> stopped) {
+            return of(component, stopped, null);
+        }
+
+        /** As {@link #of(AutoCloseable, CompletableFuture)}, with the probes on the metrics port answering {@code health}. */
+        static Running of(AutoCloseable component, CompletableFuture<?> stopped, Health health) {
             return new Running() {
                 @Override
                 public CompletableFuture<?> stopped() {
                     return stopped;
+                }
+
+                @Override
+                public Health health() {
+                    return health;
                 }
 
                 @Override
@@ -81,6 +101,8 @@ public final class Launcher {
      * @param starter starts the component
      */
     public static void run(String name, String[] args, ConfigKey<Integer> metricsPort, Starter starter) {
+        // before anything can build or read a record, whatever the component touches first
+        AvroTrust.install();
         int status = runUntilStopped(name, args, metricsPort, starter);
         if (status != 0) {
             // the metrics server's threads would otherwise keep a failed process alive
@@ -109,6 +131,9 @@ public final class Launcher {
                 throw new ConfigException("cannot serve metrics on " + metricsPort.name() + "=" + port + ": " + e.getMessage());
             }
             Running component = starter.start(source, kafka, metrics.registry());
+            if (component.health() != null) {
+                metrics.serve(component.health());
+            }
             AtomicBoolean shuttingDown = new AtomicBoolean();
             MetricsServer served = metrics;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

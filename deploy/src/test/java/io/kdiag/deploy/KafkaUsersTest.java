@@ -43,13 +43,8 @@ class KafkaUsersTest {
         Rendered r = Rendered.of("deploy/overlays/strimzi");
         Map<String, String> kafka = r.configMap("kdiag-kafka").orElseThrow().getData();
         String prefix = kafka.getOrDefault("KDIAG_TOPIC_PREFIX", Topics.DEFAULT_PREFIX);
-        String applicationId = kafka.getOrDefault("KDIAG_APPLICATION_ID", KafkaAcls.DEFAULT_STATUS_WRITER_APPLICATION_ID);
-        // every bridge replica's transactional id is its pod name, which starts with the Deployment's name
-        PodSpec bridge = r.podSpecs().get("kdiag-source-bridge");
-        EnvVar transactionalId = bridge.getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals("KDIAG_TRANSACTIONAL_ID"))
-                .findFirst().orElseThrow();
-        assertThat(transactionalId.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
-        assertThat("kdiag-source-bridge").startsWith(KafkaAcls.DEFAULT_BRIDGE_TRANSACTIONAL_ID);
+        // every group, transactional id and internal topic derives from the prefix: nothing else may name one
+        assertThat(kafka).doesNotContainKeys("KDIAG_APPLICATION_ID", "KDIAG_TRANSACTIONAL_ID");
 
         Set<AclBinding> declared = new HashSet<>();
         Set<String> users = new HashSet<>();
@@ -68,7 +63,7 @@ class KafkaUsersTest {
 
         assertThat(users).containsExactlyInAnyOrderElementsOf(Stream.of(Role.values()).map(Role::defaultUser).toList());
         assertThat(declared).containsExactlyInAnyOrderElementsOf(
-                new KafkaAcls(prefix, KafkaAcls.DEFAULT_BRIDGE_TRANSACTIONAL_ID, applicationId).defaultBindings());
+                new KafkaAcls(prefix).defaultBindings());
     }
 
     /** A Strimzi {@code simple} ACL rule as Kafka bindings. */
@@ -148,7 +143,7 @@ class KafkaUsersTest {
     @Test
     void shouldListTheAclsInTheSecurityGuideAsKafkaAclsPrintsThem() {
         String guide = Repo.read("docs/security.md");
-        assertThat(guide).contains("```\n" + KafkaAcls.format(KafkaAcls.forPrefix(Topics.DEFAULT_PREFIX).defaultBindings()) + "```\n");
+        assertThat(guide).contains("```\n" + KafkaAcls.format(new KafkaAcls(Topics.DEFAULT_PREFIX).defaultBindings()) + "```\n");
     }
 
     @SuppressWarnings("unchecked")

@@ -29,6 +29,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.kdiag.common.config.ConfigKey;
+import io.kdiag.common.health.Health;
 import io.kdiag.schemas.Topics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -160,6 +161,11 @@ class ManifestsTest {
                     .containsExactlyInAnyOrderElementsOf(listening.keySet());
             opened.forEach((port, name) -> assertThat(name).as(r + " " + c.getName() + " port " + port + " (" + listening.get(port) + ")")
                     .endsWith(listening.get(port).endsWith("metrics-port") ? "metrics" : "http"));
+            // every container is restarted when its main loop is stuck and sent work only when it can serve
+            assertThat(c.getLivenessProbe()).as(r + " " + c.getName() + " liveness").isNotNull();
+            assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo(Health.LIVENESS_PATH);
+            assertThat(c.getReadinessProbe()).as(r + " " + c.getName() + " readiness").isNotNull();
+            assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo(Health.READINESS_PATH);
             List<String> sources = Repo.mainSources(component.modules.toArray(String[]::new));
             for (Probe probe : Stream.of(c.getLivenessProbe(), c.getReadinessProbe()).filter(Objects::nonNull).toList()) {
                 String path = probe.getHttpGet().getPath();

@@ -8,9 +8,11 @@ public final class Main {
     private Main() {
     }
 
-    /** Runs the agent until the process is stopped; see {@link Launcher} for exit codes. */
+    /** Runs the agent until the process is stopped or its consumer loop fails; see {@link Launcher} for exit codes. */
     public static void main(String[] args) {
-        Launcher.run("node-agent", args, CommonKeys.METRICS_PORT,
-                (source, kafka, registry) -> Launcher.Running.of(NodeAgent.start(NodeAgentConfig.from(source), kafka, registry)));
+        Launcher.run("node-agent", args, CommonKeys.METRICS_PORT, (source, kafka, registry) -> {
+            NodeAgent agent = NodeAgent.start(NodeAgentConfig.from(source), kafka, registry);
+            return Launcher.Running.of(agent, agent.stopped());
+        });
     }
 }

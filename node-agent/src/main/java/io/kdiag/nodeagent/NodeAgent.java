@@ -6,13 +6,17 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kdiag.common.health.Health;
+import io.kdiag.common.health.LoopProgress;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.nodeagent.cluster.Cluster;
 import io.kdiag.nodeagent.http.AgentHttpServer;
@@ -92,6 +96,8 @@ public final class NodeAgent implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final RecoverySwitch recoveries = new RecoverySwitch();
     private volatile RecoveryControlFollower recoveryControl;
+    private final LoopProgress progress;
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile PartitionConsumer consumer;
     private volatile boolean closing;
 
@@ -116,8 +122,10 @@ public final class NodeAgent implements AutoCloseable {
         Registrations registrations = cluster == null ? Registrations.NONE : cluster;
         BuiltIns builtIns = new BuiltIns(config.builtinNamespace(), catalog, workers, registrations, policy);
         String token = UUID.randomUUID().toString();
+        this.progress = new LoopProgress("the agent's consumer loop", config.stallTimeout());
+        Health health = new Health(List.of(this::consumerStopped, progress), List.of(this::notReady));
         this.http = AgentHttpServer.start(config.bindAddress(), config.httpPort(), builtIns, registrations, node, config.nodeName(),
-                this::ready, token);
+                health, token);
         String advertised = config.advertiseAddress();
         String baseUrl = "http://" + (advertised.contains(":") ? "[" + advertised + "]" : advertised) + ":" + http.port();
         this.profilers = Profilers.fromClassPath();
@@ -128,7 +136,13 @@ public final class NodeAgent implements AutoCloseable {
         StageRunner stages = new StageRunner(config.nodeName(), node, new Processors(builtIns, registrations, remote, policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, artifacts, metrics),
                 new ContextFitter(producer, evidence, limits), metrics, recoveries);
-        EventLog events = new EventLog(config.nodeName(), producer, journal, clock);
+        // an acknowledged event is progress: a long abnormal keeps the loop busy without a poll
+        EventSink progressing = event -> producer.send(event).whenComplete((ok, error) -> {
+            if (error == null) {
+                progress.progressed();
+            }
+        });
+        EventLog events = new EventLog(config.nodeName(), progressing, journal, clock);
         this.requests = new RequestHandler(stages, events, metrics);
         this.expiry = new ProfileExpiry(artifactStore, profilers, events);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -179,7 +193,13 @@ public final class NodeAgent implements AutoCloseable {
             agent.recoveryControl = RecoveryControlFollower.start(kafka, config.nodeName(), agent.topics, agent.recoveries);
             agent.awaitRecoveryControl();
             agent.consumer = PartitionConsumer.start(kafka, config.nodeName(), agent.topics, agent.verifier, agent.requests,
-                    agent.expiry, agent.producer, agent.metrics);
+                    agent.expiry, agent.producer, agent.metrics, agent.progress);
+            // a loop that ends on its own ends the agent, so that the process exits and is restarted
+            agent.consumer.stopped().whenComplete((ok, error) -> {
+                if (error != null) {
+                    agent.stopped.completeExceptionally(error);
+                }
+            });
             LOG.info("node agent started node={} http-port={}", config.nodeName(), agent.http.port());
             return agent;
         } catch (InterruptedException e) {
@@ -219,10 +239,25 @@ public final class NodeAgent implements AutoCloseable {
         return http.port();
     }
 
-    /** Ready: consuming its partition and, when connected to a cluster, every informer synced. */
-    private boolean ready() {
+    /** Completes exceptionally when the consumer loop stopped on its own; never normally before {@link #close()}. */
+    public CompletableFuture<Void> stopped() {
+        return stopped;
+    }
+
+    /** Alive only while the consumer loop runs (a loop that makes no progress is {@link #progress}'s to tell). */
+    private Optional<String> consumerStopped() {
         PartitionConsumer running = consumer;
-        return !closing && running != null && running.consuming() && (cluster == null || cluster.synced());
+        return running != null && running.stopped().isCompletedExceptionally()
+                ? Optional.of("the agent's consumer loop stopped on an error") : Optional.empty();
+    }
+
+    /** Ready: consuming its partition and, when connected to a cluster, every informer synced. */
+    private Optional<String> notReady() {
+        PartitionConsumer running = consumer;
+        if (closing || running == null || !running.consuming()) {
+            return Optional.of("not consuming its partition");
+        }
+        return cluster == null || cluster.synced() ? Optional.empty() : Optional.of("the cluster's informers are not synced yet");
     }
 
     /** Deletes expired artifacts, and wakes the consumer from its poll to report the profiles among them. */

@@ -23,6 +23,9 @@ public final class NodeAgentConfig {
             "Namespace of processor references that name the agent's built-in workers.");
     static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser",
             "Directory of the agent's journal, which keeps an abnormal from running twice across restarts.");
+    static final ConfigKey<Duration> STALL_TIMEOUT = CommonKeys.stallTimeout("10m",
+            "the agent's consumer loop (a poll, a record handled, an event of the running abnormal acknowledged); longer than "
+                    + "the longest single step it runs: a processor call, a command or a profile");
     static final ConfigKey<Integer> MAX_CONTEXT_BYTES = ConfigKey.integer("kdiag.max-context-bytes", 524_288, 1024, 64 * 1024 * 1024,
             "Largest context output (as JSON) of one processor call kept in its event; beyond it the largest values are kept "
                     + "on the evidence topic and the context holds {evidence: {sha256, bytes, contentType, topic, partition, offsets}} instead.");
@@ -66,6 +69,7 @@ public final class NodeAgentConfig {
     private final String bindAddress;
     private final String builtinNamespace;
     private final Path stateDir;
+    private final Duration stallTimeout;
     private final int maxContextBytes;
     private final KubernetesConnection.Mode kubernetes;
     private final int httpPort;
@@ -94,6 +98,7 @@ public final class NodeAgentConfig {
         bindAddress = source.get(CommonKeys.BIND_ADDRESS);
         builtinNamespace = source.get(BUILTIN_NAMESPACE);
         stateDir = source.get(STATE_DIR);
+        stallTimeout = source.get(STALL_TIMEOUT);
         maxContextBytes = source.get(MAX_CONTEXT_BYTES);
         kubernetes = source.get(KubernetesConnection.KUBERNETES);
         httpPort = source.get(HTTP_PORT);
@@ -121,7 +126,7 @@ public final class NodeAgentConfig {
 
     /** Every key the agent reads, its own and the common ones, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
-        List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, BUILTIN_NAMESPACE, STATE_DIR,
+        List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, BUILTIN_NAMESPACE, STATE_DIR, STALL_TIMEOUT,
                 MAX_CONTEXT_BYTES, EVIDENCE_MAX_VALUE_BYTES, EVIDENCE_MAX_ABNORMAL_BYTES, EVIDENCE_MAX_NODE_BYTES_PER_DAY,
                 KubernetesConnection.KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL,
                 VERIFICATION_KEYS, LOG_SOURCE_VERIFICATION_KEYS, ARTIFACT_SWEEP_INTERVAL));
@@ -166,6 +171,11 @@ public final class NodeAgentConfig {
     /** Directory of the journal ({@code kdiag.state-dir}). */
     public Path stateDir() {
         return stateDir;
+    }
+
+    /** How long the consumer loop may make no progress while it has work ({@code kdiag.stall-timeout}). */
+    public Duration stallTimeout() {
+        return stallTimeout;
     }
 
     /** Cap of one processor call's context output in bytes ({@code kdiag.max-context-bytes}). */
@@ -248,7 +258,7 @@ public final class NodeAgentConfig {
     public String toString() {
         return "node-name=" + nodeName + " host-root=" + hostRoot + " verification-keys=" + verificationKeys
                 + " log-source-verification-keys=" + logSourceVerificationKeys + " bind-address=" + bindAddress
-                + " builtin-namespace=" + builtinNamespace + " state-dir=" + stateDir
+                + " builtin-namespace=" + builtinNamespace + " state-dir=" + stateDir + " stall-timeout=" + stallTimeout
                 + " max-context-bytes=" + maxContextBytes + " kubernetes=" + kubernetes.name().toLowerCase(java.util.Locale.ROOT)
                 + " http-port=" + httpPort + " advertise-address=" + advertiseAddress + " policy-file=" + policyFile
                 + " policy-reload-interval=" + policyReloadInterval + " evidence.max-value-bytes=" + evidenceLimits.maxValueBytes()

@@ -30,6 +30,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.kdiag.api.ApiSerialization;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.CommandExecutorSpec;
@@ -373,7 +374,7 @@ class NodeAgentIT {
         try (Admin admin = Admin.create(clientProps())) {
             await().atMost(WAIT).until(() -> {
                 long end = admin.listOffsets(Map.of(partition, OffsetSpec.latest())).partitionResult(partition).get().offset();
-                OffsetAndMetadata committed = admin.listConsumerGroupOffsets("kdiag-node-agent-" + node)
+                OffsetAndMetadata committed = admin.listConsumerGroupOffsets(new KafkaNames(TOPICS.prefix()).agentGroup(node))
                         .partitionsToOffsetAndMetadata().get().get(partition);
                 return committed != null && committed.offset() == end;
             });

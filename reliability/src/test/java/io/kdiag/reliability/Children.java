@@ -30,7 +30,6 @@ final class Children implements AutoCloseable {
     Process start(Class<?> mainClass, String name, Map<String, String> env, String... args) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.kdiag.schemas.avro",
                 "-cp", System.getProperty("java.class.path"), mainClass.getName()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command)

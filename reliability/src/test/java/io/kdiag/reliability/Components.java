@@ -61,6 +61,11 @@ final class Components {
         return Map.of("KDIAG_SIGNING_KEY", TestKeys.signingKeyFile().toString());
     }
 
+    /** Kafka client settings of a broker without authentication (TestKafka). */
+    static Map<String, Object> kafka(String bootstrapServers) {
+        return Map.of("bootstrap.servers", bootstrapServers);
+    }
+
     private static ConfigSource config(Map<String, String> defaults, String... settings) {
         Map<String, String> properties = new HashMap<>(defaults);
         for (int i = 0; i < settings.length; i += 2) {

@@ -27,6 +27,7 @@ import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.client.KdiagClient;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.KafkaAcls;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kafka.KafkaAcls.Role;
 import io.kdiag.model.Phases;
 import io.kdiag.nodeagent.NodeAgent;
@@ -89,7 +90,8 @@ class KafkaAclsIT {
     private static final String TRUST_NODE = "trust-node";
     private static final Duration WAIT = SecuredKafka.WAIT;
     private static final Topics TOPICS = Topics.withDefaultPrefix();
-    private static final KafkaAcls ACLS = KafkaAcls.forPrefix(TOPICS.prefix());
+    private static final KafkaAcls ACLS = new KafkaAcls(TOPICS.prefix());
+    private static final KafkaNames NAMES = new KafkaNames(TOPICS.prefix());
     /** A grant left over from an earlier setup, which {@link KafkaAcls#apply} must remove. */
     private static final AclBinding STALE = new AclBinding(new ResourcePattern(ResourceType.TOPIC, TOPICS.abnormals().name(),
             PatternType.LITERAL), new AccessControlEntry(Role.NODE_AGENT.defaultPrincipal(), "*", AclOperation.WRITE, AclPermissionType.ALLOW));
@@ -152,7 +154,7 @@ class KafkaAclsIT {
 
     private static List<String> probedTopics() {
         List<String> topics = new ArrayList<>(TOPICS.specs(3).stream().map(Topics.TopicSpec::name).toList());
-        topics.add(TOPICS.prefix() + KafkaAcls.BRIDGE_STATE_TOPIC);
+        topics.add(NAMES.bridgeStateTopic());
         return topics;
     }
 
@@ -274,14 +276,14 @@ class KafkaAclsIT {
 
     @Test
     void shouldRefuseAnotherComponentsTransactionalIdsGroupsAndAnyAdministration() throws Exception {
-        assertThat(initTransactionsRefused(Role.LOG_SOURCE, KafkaAcls.DEFAULT_BRIDGE_TRANSACTIONAL_ID)).isTrue();
-        assertThat(initTransactionsRefused(Role.NODE_AGENT, KafkaAcls.LOG_SOURCE_TRANSACTIONAL_ID_PREFIX + NODE)).isTrue();
-        assertThat(initTransactionsRefused(Role.SOURCE_BRIDGE, KafkaAcls.DEFAULT_STATUS_WRITER_APPLICATION_ID + "-x-1")).isTrue();
-        assertThat(initTransactionsRefused(Role.LOG_SOURCE, KafkaAcls.LOG_SOURCE_TRANSACTIONAL_ID_PREFIX + "another-node")).isFalse();
+        assertThat(initTransactionsRefused(Role.LOG_SOURCE, NAMES.bridgeTransactionalId("bridge-0"))).isTrue();
+        assertThat(initTransactionsRefused(Role.NODE_AGENT, NAMES.logSourceTransactionalId(NODE))).isTrue();
+        assertThat(initTransactionsRefused(Role.SOURCE_BRIDGE, NAMES.statusWriterApplicationId() + "-x-1")).isTrue();
+        assertThat(initTransactionsRefused(Role.LOG_SOURCE, NAMES.logSourceTransactionalId("another-node"))).isFalse();
 
         // an agent may read kdiag.abnormals, but not as the bridge's group (or any group but its own)
         Map<String, Object> settings = settings(Role.NODE_AGENT);
-        settings.put(ConsumerConfig.GROUP_ID_CONFIG, KafkaAcls.BRIDGE_GROUP);
+        settings.put(ConsumerConfig.GROUP_ID_CONFIG, NAMES.bridgeGroup());
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(TOPICS.abnormals().name()));
             assertThatThrownBy(() -> {

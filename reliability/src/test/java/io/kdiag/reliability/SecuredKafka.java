@@ -14,6 +14,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import io.kdiag.common.kafka.KafkaAcls;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kafka.KafkaAcls.Role;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.embedded.EmbeddedKafka;
@@ -92,7 +93,7 @@ final class SecuredKafka implements AutoCloseable {
             }
             admin.alterUserScramCredentials(users).all().get(30, TimeUnit.SECONDS);
             TopicAdmin.ensureTopics(adminSettings(), topics, partitions, (short) 1);
-            admin.createTopics(List.of(new NewTopic(topics.prefix() + KafkaAcls.BRIDGE_STATE_TOPIC, 1, (short) 1)
+            admin.createTopics(List.of(new NewTopic(new KafkaNames(topics.prefix()).bridgeStateTopic(), 1, (short) 1)
                     .configs(Map.of("cleanup.policy", "compact,delete")))).all().get(30, TimeUnit.SECONDS);
         }
         for (Role role : Role.values()) {
@@ -109,7 +110,7 @@ final class SecuredKafka implements AutoCloseable {
     static SecuredKafka startWithAcls(Path dataDir, Topics topics, int partitions) throws Exception {
         SecuredKafka kafka = start(dataDir, topics, partitions);
         try {
-            kafka.applyAcls(KafkaAcls.forPrefix(topics.prefix()).defaultBindings());
+            kafka.applyAcls(new KafkaAcls(topics.prefix()).defaultBindings());
         } catch (Exception | AssertionError e) {
             kafka.close();
             throw e;

@@ -3,6 +3,7 @@ package io.kdiag.sourcebridge;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -10,6 +11,8 @@ import java.util.concurrent.Executors;
 import java.util.function.BiFunction;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kdiag.common.health.Health;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Topics;
 import io.kdiag.sourcebridge.alerts.AlertReceiver;
@@ -78,7 +81,10 @@ public final class SourceBridge implements AutoCloseable {
         CrMirror mirror = client == null ? null : new CrMirror(client, registry);
         Gate gate;
         try {
-            gate = Gate.start(topics, kafka, config.transactionalId(), config.gateOptions(), config.signingKey(), true, mirror, registry);
+            KafkaNames names = new KafkaNames(config.topicPrefix());
+            gate = Gate.start(topics, kafka, names.bridgeTransactionalId(config.instanceId()),
+                    new Gate.IngestGroup(names.bridgeGroup(), config.instanceId()), config.gateOptions(), config.signingKey(), mirror,
+                    registry);
         } catch (RuntimeException e) {
             if (mirror != null) {
                 mirror.close();
@@ -110,7 +116,7 @@ public final class SourceBridge implements AutoCloseable {
                 parts.push(new EventSource(client, gate, rules, config.abnormalNamespace(), followUps, deadLetters, registry).start());
             }
             AlertReceiver alerts = AlertReceiver.start(config.bindAddress(), config.httpPort(), gate, rules, config.abnormalNamespace(),
-                    podNode, deadLetters, registry);
+                    podNode, deadLetters, registry, new Health(List.of(gate.liveness()), List.of()));
             parts.push(alerts);
             SourceBridge bridge = new SourceBridge(gate, parts, alerts);
             LOG.info("source bridge started cluster={} alertPort={}", client != null, alerts.port());

@@ -12,6 +12,7 @@ import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.sourcebridge.gate.GateKeys;
@@ -20,9 +21,6 @@ import io.kdiag.sourcebridge.rules.RuleFiles;
 
 /** The source bridge's typed configuration; Kafka client settings pass through separately ({@code kdiag.kafka.*}). */
 public final class SourceBridgeConfig {
-    static final ConfigKey<String> TRANSACTIONAL_ID = ConfigKey.string("kdiag.transactional-id", "kdiag-source-bridge",
-            "Transactional id of the bridge's producer. Unique per running replica (e.g. the pod name): two replicas "
-                    + "with the same id fence each other.");
     static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8089, 0, 65_535,
             "Port of the Alertmanager endpoint (POST /api/v1/alerts, /api/v2/alerts, /webhook) and GET /healthz; 0 picks a free one.");
     static final ConfigKey<List<String>> RULES = ConfigKey.list("kdiag.rules", "",
@@ -41,7 +39,7 @@ public final class SourceBridgeConfig {
 
     private final String topicPrefix;
     private final int replicationFactor;
-    private final String transactionalId;
+    private final String instanceId;
     private final KubernetesConnection.Mode kubernetes;
     private final int httpPort;
     private final String bindAddress;
@@ -52,14 +50,12 @@ public final class SourceBridgeConfig {
     private final ZoneId templateTimeZone;
     private final List<RuleFiles.Rule> ruleFiles;
     private final SigningKey signingKey;
+    private final Duration stallTimeout;
 
     private SourceBridgeConfig(ConfigSource source) {
         this.topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
         this.replicationFactor = source.get(CommonKeys.REPLICATION_FACTOR);
-        this.transactionalId = source.get(TRANSACTIONAL_ID).strip();
-        if (transactionalId.isEmpty()) {
-            throw new ConfigException("invalid " + TRANSACTIONAL_ID.name() + ": must not be blank");
-        }
+        this.instanceId = KafkaNames.instanceId(source.get(CommonKeys.INSTANCE_ID));
         this.kubernetes = source.get(KubernetesConnection.KUBERNETES);
         this.httpPort = source.get(HTTP_PORT);
         this.bindAddress = source.get(CommonKeys.BIND_ADDRESS);
@@ -67,6 +63,7 @@ public final class SourceBridgeConfig {
         this.stormPerNode = source.get(GateKeys.STORM_PER_NODE);
         this.stormCluster = source.get(GateKeys.STORM_CLUSTER);
         this.abnormalNamespace = source.get(GateKeys.ABNORMAL_NAMESPACE).strip();
+        this.stallTimeout = source.get(GateKeys.STALL_TIMEOUT);
         if (!abnormalNamespace.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") || abnormalNamespace.length() > 63) {
             throw new ConfigException("invalid " + GateKeys.ABNORMAL_NAMESPACE.name() + ": '" + abnormalNamespace
                     + "' is not a Kubernetes namespace name");
@@ -101,7 +98,7 @@ public final class SourceBridgeConfig {
     /** Every key the bridge reads, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(CommonKeys.ALL);
-        keys.add(TRANSACTIONAL_ID);
+        keys.add(CommonKeys.INSTANCE_ID);
         keys.add(SIGNING_KEY);
         keys.add(KubernetesConnection.KUBERNETES);
         keys.add(HTTP_PORT);
@@ -111,6 +108,7 @@ public final class SourceBridgeConfig {
         keys.add(GateKeys.ABNORMAL_NAMESPACE);
         keys.add(TEMPLATE_TIME_ZONE);
         keys.add(RULES);
+        keys.add(GateKeys.STALL_TIMEOUT);
         return List.copyOf(keys);
     }
 
@@ -118,8 +116,9 @@ public final class SourceBridgeConfig {
         return topicPrefix;
     }
 
-    String transactionalId() {
-        return transactionalId;
+    /** This replica's name: its transactional id and static group membership derive from it. */
+    String instanceId() {
+        return instanceId;
     }
 
     KubernetesConnection.Mode kubernetes() {
@@ -155,6 +154,6 @@ public final class SourceBridgeConfig {
     }
 
     GateOptions gateOptions() {
-        return new GateOptions(repeatInterval, stormPerNode, stormCluster, STATE_SCOPE, (short) replicationFactor);
+        return new GateOptions(repeatInterval, stormPerNode, stormCluster, STATE_SCOPE, (short) replicationFactor, stallTimeout);
     }
 }

@@ -365,6 +365,29 @@ class BridgeClusterIT {
         }
     }
 
+    @Test
+    void shouldHoldTheStormLimitAcrossARestart() {
+        rule("warnings", """
+                {"sourceTemplate": {"type": "KubernetesEvent", "kubernetesEventTemplate": {"regexp": {"type": "Warning"}}}}""");
+        String[] limit = {"kdiag.storm.per-node-per-minute", "3"};
+        for (int i = 0; i < 3; i++) {
+            event("before-" + i, "BackOff", "node-1", 1);
+        }
+        try (SourceBridge first = start(new SimpleMeterRegistry(), limit)) {
+            awaitSteady(3);
+        }
+        // the same minute, a new bridge: the node's budget is spent, whatever this replica forwarded itself
+        for (int i = 0; i < 3; i++) {
+            event("after-" + i, "BackOff", "node-1", 1);
+        }
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (SourceBridge second = start(registry, limit)) {
+            await().atMost(Committed.WAIT).until(() -> registry.find(BridgeMetrics.SUPPRESSED).tags("reason", "storm-node").counter() != null
+                    && registry.find(BridgeMetrics.SUPPRESSED).tags("reason", "storm-node").counter().count() == 3);
+            awaitSteady(3);
+        }
+    }
+
     private static HttpResponse<String> post(SourceBridge bridge, String path, String body) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.httpPort() + path));
         request = body == null ? request.GET() : request.POST(HttpRequest.BodyPublishers.ofString(body));

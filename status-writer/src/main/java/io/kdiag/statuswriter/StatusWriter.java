@@ -18,13 +18,17 @@ import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.statuswriter.fold.DeadLetterDeserializationHandler;
+import io.kdiag.statuswriter.fold.DeadLetterProcessingHandler;
+import io.kdiag.statuswriter.fold.DeadLetterProductionHandler;
 import io.kdiag.statuswriter.fold.StatusFoldTopology;
+import io.kdiag.statuswriter.fold.WriterDeadLetters;
 import io.kdiag.statuswriter.kubernetes.AbnormalReaper;
 import io.kdiag.statuswriter.kubernetes.CrStatusWriter;
 import io.kdiag.statuswriter.query.QueryServer;
 import io.kdiag.statuswriter.query.StatusQueries;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.streams.KafkaStreams;
@@ -45,8 +49,11 @@ public final class StatusWriter implements AutoCloseable {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
     /** How long reading one value of evidence for the query API may take. */
     private static final Duration EVIDENCE_TIMEOUT = Duration.ofSeconds(30);
+    /** Session of the writer in its group (Kafka's default: 45 s). */
+    private static final int SESSION_TIMEOUT_MS = 10_000;
 
     private final KafkaStreams streams;
+    private final StreamsHealth health;
     private final KafkaStreamsMetrics metrics;
     private final CompletableFuture<KafkaStreams.State> stopped;
     private final QueryServer http;
@@ -54,9 +61,10 @@ public final class StatusWriter implements AutoCloseable {
     private final AbnormalReaper reaper;
     private final KubernetesClient ownedClient;
 
-    private StatusWriter(KafkaStreams streams, KafkaStreamsMetrics metrics, CompletableFuture<KafkaStreams.State> stopped,
+    private StatusWriter(KafkaStreams streams, StreamsHealth health, KafkaStreamsMetrics metrics, CompletableFuture<KafkaStreams.State> stopped,
             QueryServer http, CrStatusWriter crWriter, AbnormalReaper reaper, KubernetesClient ownedClient) {
         this.streams = streams;
+        this.health = health;
         this.metrics = metrics;
         this.stopped = stopped;
         this.http = http;
@@ -106,7 +114,11 @@ public final class StatusWriter implements AutoCloseable {
                         () -> queries.get().list(null));
         Consumer<AbnormalStatus> onSnapshot = crWriter == null ? snapshot -> {
         } : crWriter::offer;
-        KafkaStreams streams = new KafkaStreams(StatusFoldTopology.build(topics, config.statusFlushInterval(), onSnapshot), streamsProperties(config, kafka));
+        Properties props = streamsProperties(config, kafka);
+        props.put(WriterDeadLetters.REGISTRY_CONFIG, registry);
+        KafkaStreams streams = new KafkaStreams(StatusFoldTopology.build(topics, config.statusFlushInterval(), onSnapshot,
+                WriterDeadLetters.from(props)), props);
+        StreamsHealth health = new StreamsHealth(streams, config.stallTimeout(), System::nanoTime);
         queries.set(StatusQueries.of(streams));
         CompletableFuture<Void> running = new CompletableFuture<>();
         CompletableFuture<KafkaStreams.State> stopped = new CompletableFuture<>();
@@ -125,7 +137,7 @@ public final class StatusWriter implements AutoCloseable {
         QueryServer http;
         try {
             Evidence.Reader evidence = new Evidence.Reader(kafka, topics.evidence().name(), EVIDENCE_TIMEOUT);
-            http = QueryServer.start(config.bindAddress(), config.httpPort(), queries.get(), streams::state, evidence.topic(),
+            http = QueryServer.start(config.bindAddress(), config.httpPort(), queries.get(), health.health(), evidence.topic(),
                     evidence::read);
         } catch (IOException e) {
             streams.close();
@@ -138,7 +150,7 @@ public final class StatusWriter implements AutoCloseable {
         AbnormalReaper.registerMetrics(registry);
         AbnormalReaper reaper = client == null ? null : new AbnormalReaper(client, config.abnormalTtl(), config.minimumAbnormalTtl(),
                 config.maximumAbnormalsPerNode(), Clock.systemUTC(), registry);
-        StatusWriter writer = new StatusWriter(streams, metrics, stopped, http, crWriter, reaper, ownsClient ? client : null);
+        StatusWriter writer = new StatusWriter(streams, health, metrics, stopped, http, crWriter, reaper, ownsClient ? client : null);
         try {
             streams.start();
             running.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -168,13 +180,22 @@ public final class StatusWriter implements AutoCloseable {
     }
 
     /**
-     * The Kafka Streams settings the status writer runs with: {@code kafka} plus its application id, state directory,
-     * exactly-once processing and dead-letter handler.
+     * The Kafka Streams settings the status writer runs with: {@code kafka} plus its application id, static membership,
+     * state directory, exactly-once processing and its error handlers, which skip and dead-letter what cannot be read,
+     * folded or written instead of failing the stream thread on it at every restart.
      */
     public static Properties streamsProperties(StatusWriterConfig config, Map<String, Object> kafka) {
         Properties props = new Properties();
         props.putAll(kafka);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        // static membership (Streams appends each thread's index): a writer restarted under its name takes its tasks
+        // back at once instead of after its previous life's session ran out
+        props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), config.instanceId());
+        // a writer that does not come back hands its tasks over after this; heartbeats have a thread of their own
+        if (!kafka.containsKey(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG)) {
+            props.putIfAbsent(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), SESSION_TIMEOUT_MS);
+            props.putIfAbsent(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), SESSION_TIMEOUT_MS / 4);
+        }
         props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         // each task reads one partition, so there is nothing to wait for to keep partitions in time order; with
@@ -182,7 +203,9 @@ public final class StatusWriter implements AutoCloseable {
         props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.replicationFactor());
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class);
-        props.put(DeadLetterDeserializationHandler.DEAD_LETTER_TOPIC_CONFIG, config.topics().deadLetters().name());
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class);
+        props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProductionHandler.class);
+        props.put(WriterDeadLetters.TOPIC_CONFIG, config.topics().deadLetters().name());
         return props;
     }
 
@@ -202,6 +225,7 @@ public final class StatusWriter implements AutoCloseable {
      */
     @Override
     public void close() {
+        health.closing();
         if (reaper != null) {
             reaper.close();
         }

@@ -9,6 +9,7 @@ import java.util.stream.Stream;
 import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Topics;
 
@@ -16,7 +17,9 @@ import io.kdiag.schemas.Topics;
  * Configuration of the status writer.
  *
  * @param stateDir where Kafka Streams keeps the fold store; keep it across restarts to avoid rebuilding it
- * @param applicationId Kafka Streams application id: consumer group, transactional id and internal topic prefix
+ * @param applicationId Kafka Streams application id: consumer group, transactional id and internal topic prefix; from the
+ *     configuration, always {@link KafkaNames#statusWriterApplicationId()} of the topic prefix
+ * @param instanceId this replica's name, its static membership in the group
  * @param topicPrefix prefix of every topic name
  * @param partitions partitions of the node-keyed topics when this component creates them
  * @param createTopics whether {@link Main} creates missing topics at start
@@ -30,18 +33,16 @@ import io.kdiag.schemas.Topics;
  * @param minimumAbnormalTtl how long a finished Abnormal CR is kept at least after it finished
  * @param maximumAbnormalsPerNode most Abnormal CRs kept per node; the oldest beyond it are deleted
  * @param statusFlushInterval how often the latest snapshot of each changed abnormal is published
+ * @param stallTimeout how long a stream thread may go without polling before {@code /healthz} fails
  */
-public record StatusWriterConfig(Path stateDir, String applicationId, String topicPrefix, int partitions,
+public record StatusWriterConfig(Path stateDir, String applicationId, String instanceId, String topicPrefix, int partitions,
         boolean createTopics, short replicationFactor, int metricsPort, int httpPort, String bindAddress, KubernetesConnection.Mode kubernetes,
         int statusWritesPerSecond, Duration abnormalTtl, Duration minimumAbnormalTtl, int maximumAbnormalsPerNode,
-        Duration statusFlushInterval) {
+        Duration statusFlushInterval, Duration stallTimeout) {
 
     /** Where Kafka Streams keeps the fold store. */
     public static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser/status-writer",
             "Directory of the fold store (RocksDB); keep it on a volume so a restart does not rebuild it from the changelog.");
-    /** The Kafka Streams application id. */
-    public static final ConfigKey<String> APPLICATION_ID = ConfigKey.string("kdiag.application-id", "kdiag-status-writer",
-            "Kafka Streams application id: the consumer group, transactional id prefix and internal topic prefix.");
     /** Port of the query API. */
     public static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8091, 0, 65_535,
             "Port of the query API (GET /api/v1/abnormals..., /healthz, /readyz); 0 picks a free one.");
@@ -62,12 +63,18 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
             "How often the latest snapshot of each abnormal that changed is published to the status topic (and its CR); "
                     + "events of one abnormal within an interval yield one snapshot. A final snapshot (Succeeded, Failed) is published at once.");
 
+    /** How long a stream thread may go without polling. */
+    public static final ConfigKey<Duration> STALL_TIMEOUT = CommonKeys.stallTimeout("2m",
+            "a Kafka Streams thread of the fold (it polls even when idle)");
+
     /** Reads and validates every key; a bad value throws a {@link io.kdiag.common.config.ConfigException} naming it. */
     public static StatusWriterConfig from(ConfigSource source) {
+        String topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
         return new StatusWriterConfig(
                 source.get(STATE_DIR),
-                source.get(APPLICATION_ID),
-                source.get(CommonKeys.TOPIC_PREFIX),
+                new KafkaNames(topicPrefix).statusWriterApplicationId(),
+                KafkaNames.instanceId(source.get(CommonKeys.INSTANCE_ID)),
+                topicPrefix,
                 source.get(CommonKeys.PARTITIONS),
                 source.get(CommonKeys.CREATE_TOPICS),
                 source.get(CommonKeys.REPLICATION_FACTOR).shortValue(),
@@ -79,21 +86,32 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String top
                 source.get(ABNORMAL_TTL),
                 source.get(MINIMUM_ABNORMAL_TTL),
                 source.get(MAXIMUM_ABNORMALS_PER_NODE),
-                source.get(STATUS_FLUSH_INTERVAL));
+                source.get(STATUS_FLUSH_INTERVAL),
+                source.get(STALL_TIMEOUT));
     }
 
     /** A configuration with every other setting at its default and metrics on a free port, for tests. */
     static StatusWriterConfig of(Path stateDir, String applicationId, String topicPrefix, int httpPort, KubernetesConnection.Mode kubernetes) {
         StatusWriterConfig defaults = from(ConfigSource.of(Map.of(), Map.of()));
-        return new StatusWriterConfig(stateDir, applicationId, topicPrefix, defaults.partitions(), defaults.createTopics(),
+        return new StatusWriterConfig(stateDir, applicationId, defaults.instanceId(), topicPrefix, defaults.partitions(), defaults.createTopics(),
                 defaults.replicationFactor(), 0, httpPort, defaults.bindAddress(), kubernetes, defaults.statusWritesPerSecond(), defaults.abnormalTtl(),
-                defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode(), defaults.statusFlushInterval());
+                defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode(), defaults.statusFlushInterval(), defaults.stallTimeout());
     }
 
     /** Every key the status writer reads, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
-        return Stream.concat(Stream.of(STATE_DIR, APPLICATION_ID, HTTP_PORT, KubernetesConnection.KUBERNETES, STATUS_WRITES_PER_SECOND, ABNORMAL_TTL,
-                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL), CommonKeys.ALL.stream()).toList();
+        return Stream.concat(Stream.of(STATE_DIR, CommonKeys.INSTANCE_ID, HTTP_PORT, KubernetesConnection.KUBERNETES, STATUS_WRITES_PER_SECOND, ABNORMAL_TTL,
+                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL, STALL_TIMEOUT), CommonKeys.ALL.stream()).toList();
+    }
+
+    /**
+     * This configuration under another application id, for a second fold of the same topics next to the first (the
+     * bench's rounds, each from the start); a deployed writer always has the one its topic prefix gives.
+     */
+    public StatusWriterConfig withApplicationId(String otherApplicationId) {
+        return new StatusWriterConfig(stateDir, otherApplicationId, instanceId, topicPrefix, partitions, createTopics, replicationFactor,
+                metricsPort, httpPort, bindAddress, kubernetes, statusWritesPerSecond, abnormalTtl, minimumAbnormalTtl, maximumAbnormalsPerNode,
+                statusFlushInterval, stallTimeout);
     }
 
     /** The topic catalogue under this prefix. */

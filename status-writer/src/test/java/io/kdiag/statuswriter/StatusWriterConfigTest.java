@@ -13,7 +13,8 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection.Mode;
-import io.kdiag.statuswriter.fold.DeadLetterDeserializationHandler;
+import io.kdiag.statuswriter.fold.WriterDeadLetters;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +25,7 @@ class StatusWriterConfigTest {
         StatusWriterConfig config = StatusWriterConfig.from(ConfigSource.of(Map.of(), Map.of()));
 
         assertThat(config.stateDir()).isEqualTo(Path.of("/var/lib/kube-diagnoser/status-writer"));
-        assertThat(config.applicationId()).isEqualTo("kdiag-status-writer");
+        assertThat(config.applicationId()).isEqualTo("kdiag.status-writer");
         assertThat(config.topicPrefix()).isEqualTo("kdiag.");
         assertThat(config.replicationFactor()).isEqualTo((short) 1);
         assertThat(config.createTopics()).isTrue();
@@ -40,6 +41,13 @@ class StatusWriterConfigTest {
     }
 
     @Test
+    void shouldRefuseATopicPrefixKafkaCannotNameGroupsWith() {
+        assertThatThrownBy(() -> StatusWriterConfig.from(ConfigSource.of(Map.of(), Map.of("KDIAG_TOPIC_PREFIX", "team a/"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("KDIAG_TOPIC_PREFIX");
+    }
+
+    @Test
     void shouldReadTheKubernetesModeAndRejectOthers() {
         assertThat(StatusWriterConfig.from(ConfigSource.of(Map.of("kdiag.kubernetes", "Off"), Map.of())).kubernetes())
                 .isEqualTo(Mode.OFF);
@@ -51,11 +59,12 @@ class StatusWriterConfigTest {
     @Test
     void shouldLetTheEnvironmentWinOverTheFile() {
         StatusWriterConfig config = StatusWriterConfig.from(ConfigSource.of(
-                Map.of("kdiag.state-dir", "/data/file", "kdiag.application-id", "from-file"),
-                Map.of("KDIAG_STATE_DIR", "/data/env", "KDIAG_REPLICATION_FACTOR", "3")));
+                Map.of("kdiag.state-dir", "/data/file", "kdiag.topic-prefix", "team-a.", "kdiag.instance-id", "from-file"),
+                Map.of("KDIAG_STATE_DIR", "/data/env", "KDIAG_REPLICATION_FACTOR", "3", "KDIAG_INSTANCE_ID", "writer-0")));
 
         assertThat(config.stateDir()).isEqualTo(Path.of("/data/env"));
-        assertThat(config.applicationId()).isEqualTo("from-file");
+        assertThat(config.applicationId()).as("derived from the prefix").isEqualTo("team-a.status-writer");
+        assertThat(config.instanceId()).isEqualTo("writer-0");
         assertThat(config.replicationFactor()).isEqualTo((short) 3);
     }
 
@@ -71,7 +80,7 @@ class StatusWriterConfigTest {
     @Test
     void shouldListItsOwnAndTheCommonKeys() {
         assertThat(StatusWriterConfig.keys()).extracting(ConfigKey::name)
-                .startsWith("kdiag.state-dir", "kdiag.application-id", "kdiag.http-port", "kdiag.kubernetes",
+                .startsWith("kdiag.state-dir", "kdiag.instance-id", "kdiag.http-port", "kdiag.kubernetes",
                         "kdiag.status-writes-per-second", "kdiag.abnormal-ttl", "kdiag.minimum-abnormal-ttl",
                         "kdiag.maximum-abnormals-per-node", "kdiag.status-flush-interval")
                 .containsAll(CommonKeys.ALL.stream().map(ConfigKey::name).toList());
@@ -80,9 +89,9 @@ class StatusWriterConfigTest {
     @Test
     void shouldRunExactlyOnceWithTheConfiguredReplicationFactor() {
         StatusWriterConfig defaults = StatusWriterConfig.of(Path.of("/tmp/sw"), "app", "p.", 0, Mode.OFF);
-        StatusWriterConfig config = new StatusWriterConfig(defaults.stateDir(), defaults.applicationId(), defaults.topicPrefix(), 3,
+        StatusWriterConfig config = new StatusWriterConfig(defaults.stateDir(), defaults.applicationId(), "writer-0", defaults.topicPrefix(), 3,
                 false, (short) 3, 0, 0, "0.0.0.0", Mode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20,
-                defaults.statusFlushInterval());
+                defaults.statusFlushInterval(), defaults.stallTimeout());
 
         Properties props = StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092"));
 
@@ -91,8 +100,9 @@ class StatusWriterConfigTest {
                 .containsEntry(StreamsConfig.REPLICATION_FACTOR_CONFIG, 3)
                 .containsEntry(StreamsConfig.APPLICATION_ID_CONFIG, "app")
                 .containsEntry(StreamsConfig.STATE_DIR_CONFIG, "/tmp/sw")
+                .containsEntry(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), "writer-0")
                 .containsEntry("bootstrap.servers", "broker:9092")
-                .containsEntry(DeadLetterDeserializationHandler.DEAD_LETTER_TOPIC_CONFIG, "p.dead-letters");
+                .containsEntry(WriterDeadLetters.TOPIC_CONFIG, "p.dead-letters");
     }
 
 }

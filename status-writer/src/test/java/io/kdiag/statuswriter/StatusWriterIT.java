@@ -9,14 +9,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.common.kafka.TopicAdmin;
@@ -29,9 +32,11 @@ import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Phase;
+import io.kdiag.statuswriter.fold.WriterDeadLetters;
 import io.kdiag.statuswriter.kubernetes.CrStatusWriter;
 import io.kdiag.testkit.Events;
 import io.kdiag.testkit.MockCluster;
+import io.kdiag.testkit.RecordSizes;
 import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -90,6 +95,56 @@ class StatusWriterIT {
                     .isEqualTo(scenario.topics.diagnosisEvents().name());
             assertThat(registry.getMeters()).anySatisfy(m -> assertThat(m.getId().getName()).startsWith("kafka.stream"));
         }
+    }
+
+    /**
+     * Garbage of every size around Kafka's limits between an abnormal's events, on an events topic that takes records
+     * over 1 MiB: each is dead-lettered (cut to what the writer's producer may send, with its size and hash) and counted,
+     * and the abnormal's events behind it are folded.
+     */
+    @Test
+    void shouldDeadLetterRecordsOfEverySizeAroundTheLimitsAndFoldTheRest() throws Exception {
+        List<DiagnosisEvent> run = Events.seedRun("uid-poison");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+        try (Scenario scenario = new Scenario("it-poison");
+                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(RecordSizes.largeRecordProducer(kafka.bootstrapServers()),
+                        new StringSerializer(), new ByteArraySerializer())) {
+            RecordSizes.allowLargeRecords(kafka.bootstrapServers(), scenario.topics.diagnosisEvents().name());
+            scenario.send(producer, run.get(0));
+            Map<Long, byte[]> garbage = new HashMap<>();
+            for (int size : RecordSizes.aroundEveryLimit()) {
+                byte[] value = RecordSizes.filled(size, 'x');
+                long offset = producer.send(new ProducerRecord<>(scenario.topics.diagnosisEvents().name(), Events.NODE, value))
+                        .get(30, TimeUnit.SECONDS).offset();
+                garbage.put(offset, value);
+            }
+            run.subList(1, run.size()).forEach(event -> scenario.send(producer, event));
+            producer.flush();
+
+            try (StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, registry)) {
+                assertThat(scenario.awaitSnapshot("uid-poison", run.size() - 1)).isEqualTo(StatusFold.fold(run));
+                List<ConsumerRecord<byte[], byte[]>> letters = scenario.awaitDeadLetters(garbage.size());
+                assertThat(letters).hasSize(garbage.size()).allSatisfy(letter -> {
+                    byte[] original = garbage.get(Long.parseLong(header(letter, DeadLetterHeaders.SOURCE_OFFSET)));
+                    assertThat(original).as("the original of a dead letter").isNotNull();
+                    assertThat(header(letter, DeadLetterHeaders.ORIGINAL_VALUE_BYTES)).isEqualTo(String.valueOf(original.length));
+                    assertThat(header(letter, DeadLetterHeaders.ORIGINAL_VALUE_SHA256)).isEqualTo(sha256(original));
+                    assertThat(header(letter, DeadLetterHeaders.TRUNCATED)).isEqualTo("value");
+                    assertThat(letter.serializedValueSize()).isLessThan(RecordSizes.PRODUCER_LIMIT);
+                });
+                assertThat(registry.get(WriterDeadLetters.METRIC).tag("reason", WriterDeadLetters.UNDECODABLE).counter().count())
+                        .isEqualTo(garbage.size());
+            }
+        }
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+
+    private static String sha256(byte[] value) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value));
     }
 
     @Test
@@ -211,15 +266,20 @@ class StatusWriterIT {
         }
 
         ConsumerRecord<byte[], byte[]> awaitDeadLetter() {
+            return awaitDeadLetters(1).get(0);
+        }
+
+        /** The first {@code count} dead letters, once there are that many. */
+        List<ConsumerRecord<byte[], byte[]>> awaitDeadLetters(int count) {
             Topic<byte[], byte[]> deadLetters = topics.deadLetters();
             List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
             try (KafkaConsumer<byte[], byte[]> consumer = consumer(deadLetters.name(), deadLetters.keySerde(), deadLetters.valueSerde())) {
                 await().atMost(TIMEOUT).untilAsserted(() -> {
                     consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-                    assertThat(records).isNotEmpty();
+                    assertThat(records).hasSizeGreaterThanOrEqualTo(count);
                 });
             }
-            return records.get(0);
+            return records.subList(0, count);
         }
 
         @Override

@@ -44,27 +44,14 @@ import org.apache.kafka.common.resource.ResourceType;
  * <p>{@code <prefix>recovery-control}, the kill switch of every recovery, is written only by a person with the CLI
  * ({@code kdiag recoveries pause|resume}); every agent reads it before it runs a recoverer, readers may see it.
  *
- * <p>The group and transactional ids below are the ones the components use. They do not carry the topic prefix; the
- * bridge's transactional id and the status writer's application id are configurable, so they are parameters here.
- * {@code KafkaAclsIT} (module reliability) runs every component under its principal with exactly this set, so a
- * component that starts using another resource fails there.
+ * <p>Group and transactional ids, the status writer's internal topics and the gate's own topics are those of
+ * {@link KafkaNames}, all under the topic prefix, so one set of bindings per installation covers exactly that
+ * installation. {@code KafkaAclsIT} (module reliability) runs every component under its principal with exactly this
+ * set, so a component that starts using another resource fails there.
  *
  * <p>Every binding allows, from any host. Read and Write imply Describe, so Describe is never listed.
  */
 public final class KafkaAcls {
-    /** Consumer group of the bridge replicas on the ingest topic. */
-    public static final String BRIDGE_GROUP = "kdiag-source-bridge";
-    /** Default transactional id of the bridge ({@code kdiag.transactional-id}); the manifests use the pod name, which starts with it. */
-    public static final String DEFAULT_BRIDGE_TRANSACTIONAL_ID = "kdiag-source-bridge";
-    /** Transactional ids of the log sources: this, then the node name. */
-    public static final String LOG_SOURCE_TRANSACTIONAL_ID_PREFIX = "kdiag-log-source-";
-    /** Consumer groups of the agents: this, then the node name. */
-    public static final String NODE_AGENT_GROUP_PREFIX = "kdiag-node-agent-";
-    /** Default Kafka Streams application id of the status writer ({@code kdiag.application-id}). */
-    public static final String DEFAULT_STATUS_WRITER_APPLICATION_ID = "kdiag-status-writer";
-    /** The bridge's dedup state topic, after the topic prefix. */
-    public static final String BRIDGE_STATE_TOPIC = "bridge-state";
-
     /** Who talks to Kafka, each with the user name the shipped manifests give it. */
     public enum Role {
         /** The source bridge: the gate into {@code abnormals}, reading the open ingest topic. */
@@ -107,38 +94,20 @@ public final class KafkaAcls {
             .thenComparing(b -> b.entry().operation());
 
     private final Topics topics;
-    private final String bridgeTransactionalIdPrefix;
-    private final String statusWriterApplicationId;
+    private final KafkaNames names;
 
-    /**
-     * The ACLs for a topic prefix and the components' configurable ids.
-     *
-     * @param topicPrefix {@code kdiag.topic-prefix}
-     * @param bridgeTransactionalIdPrefix what every bridge replica's {@code kdiag.transactional-id} starts with
-     * @param statusWriterApplicationId the status writer's {@code kdiag.application-id}
-     */
-    public KafkaAcls(String topicPrefix, String bridgeTransactionalIdPrefix, String statusWriterApplicationId) {
+    /** The ACLs of the installation with this topic prefix ({@code kdiag.topic-prefix}). */
+    public KafkaAcls(String topicPrefix) {
         this.topics = new Topics(Objects.requireNonNull(topicPrefix, "topicPrefix"));
-        this.bridgeTransactionalIdPrefix = requireNotBlank(bridgeTransactionalIdPrefix, "bridgeTransactionalIdPrefix");
-        this.statusWriterApplicationId = requireNotBlank(statusWriterApplicationId, "statusWriterApplicationId");
-    }
-
-    /** The ACLs for a topic prefix, with the default bridge transactional id and status writer application id. */
-    public static KafkaAcls forPrefix(String topicPrefix) {
-        return new KafkaAcls(topicPrefix, DEFAULT_BRIDGE_TRANSACTIONAL_ID, DEFAULT_STATUS_WRITER_APPLICATION_ID);
-    }
-
-    private static String requireNotBlank(String value, String name) {
-        if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException(name + " must not be blank");
-        }
-        return value;
+        this.names = new KafkaNames(topicPrefix);
     }
 
     /** The bindings of one role, for {@code principal} ({@code User:name}). */
     public List<AclBinding> bindings(Role role, String principal) {
         Objects.requireNonNull(principal, "principal");
-        String bridgeState = topics.prefix() + BRIDGE_STATE_TOPIC;
+        String bridgeState = names.bridgeStateTopic();
+        String stormLedger = names.stormLedgerTopic();
+        String statusWriterApplicationId = names.statusWriterApplicationId();
         String schemas = topics.schemas().name();
         List<AclBinding> out = new ArrayList<>();
         switch (role) {
@@ -150,15 +119,19 @@ public final class KafkaAcls {
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
                 // created by the bridge where missing, read whole at start, written in each transaction
                 topic(out, principal, bridgeState, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
-                add(out, principal, ResourceType.GROUP, BRIDGE_GROUP, PatternType.LITERAL, AclOperation.READ);
-                add(out, principal, ResourceType.TRANSACTIONAL_ID, bridgeTransactionalIdPrefix, PatternType.PREFIXED, AclOperation.WRITE);
+                // the storm budget every gate shares: created where missing, read from a minute back, written with each start
+                topic(out, principal, stormLedger, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
+                add(out, principal, ResourceType.GROUP, names.bridgeGroup(), PatternType.LITERAL, AclOperation.READ);
+                add(out, principal, ResourceType.TRANSACTIONAL_ID, names.bridgeTransactionalIdPrefix(), PatternType.PREFIXED,
+                        AclOperation.WRITE);
             }
             case LOG_SOURCE -> {
                 topic(out, principal, schemas, AclOperation.READ, AclOperation.WRITE);
                 topic(out, principal, topics.abnormals().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
                 topic(out, principal, bridgeState, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
-                add(out, principal, ResourceType.TRANSACTIONAL_ID, LOG_SOURCE_TRANSACTIONAL_ID_PREFIX, PatternType.PREFIXED,
+                topic(out, principal, stormLedger, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
+                add(out, principal, ResourceType.TRANSACTIONAL_ID, names.logSourceTransactionalIdPrefix(), PatternType.PREFIXED,
                         AclOperation.WRITE);
             }
             case NODE_AGENT -> {
@@ -168,7 +141,7 @@ public final class KafkaAcls {
                 topic(out, principal, topics.recoveryControl().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
-                add(out, principal, ResourceType.GROUP, NODE_AGENT_GROUP_PREFIX, PatternType.PREFIXED, AclOperation.READ);
+                add(out, principal, ResourceType.GROUP, names.agentGroupPrefix(), PatternType.PREFIXED, AclOperation.READ);
             }
             case STATUS_WRITER -> {
                 topic(out, principal, schemas, AclOperation.READ, AclOperation.WRITE);

@@ -5,13 +5,14 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.Executors;
 
 import com.sun.net.httpserver.HttpServer;
+import io.kdiag.common.health.Health;
 import io.kdiag.common.http.HttpResponses;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
  * Serves a Prometheus registry at {@code GET /metrics} (port 10357 by default), followed by the KubeDiag-named series
- * its components count ({@link KubeDiagMetrics}).
+ * its components count ({@link KubeDiagMetrics}), and the probes of a component without a port of its own.
  */
 public final class MetricsServer implements AutoCloseable {
     /** The port every component serves its metrics on. */
@@ -40,6 +41,12 @@ public final class MetricsServer implements AutoCloseable {
         }));
         server.start();
         return new MetricsServer(registry, server);
+    }
+
+    /** Answers {@code GET /healthz} and {@code /readyz} from {@code health} too. */
+    public void serve(Health health) {
+        server.createContext(Health.LIVENESS_PATH, exchange -> health.answer(exchange, Health.LIVENESS_PATH));
+        server.createContext(Health.READINESS_PATH, exchange -> health.answer(exchange, Health.READINESS_PATH));
     }
 
     /** The registry whose meters are served. */

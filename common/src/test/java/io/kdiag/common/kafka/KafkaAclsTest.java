@@ -1,7 +1,6 @@
 package io.kdiag.common.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Collection;
 import java.util.List;
@@ -63,7 +62,7 @@ class KafkaAclsTest {
     @ParameterizedTest(name = "prefix {0}")
     @ValueSource(strings = {"kdiag.", "prod-eu."})
     void shouldLetEachTopicBeWrittenOnlyByItsWriters(String prefix) {
-        List<AclBinding> acls = KafkaAcls.forPrefix(prefix).defaultBindings();
+        List<AclBinding> acls = new KafkaAcls(prefix).defaultBindings();
         Topics topics = new Topics(prefix);
 
         assertThat(principalsAllowed(acls, topics.abnormals().name(), AclOperation.WRITE))
@@ -80,6 +79,8 @@ class KafkaAclsTest {
         assertThat(principalsAllowed(acls, topics.evidence().name(), AclOperation.WRITE)).isEqualTo(principals(Role.NODE_AGENT));
         // the kill switch of every recovery: a person's, never a component's nor an ingest producer's
         assertThat(principalsAllowed(acls, topics.recoveryControl().name(), AclOperation.WRITE)).isEqualTo(principals(Role.CLI));
+        assertThat(principalsAllowed(acls, prefix + "storm-ledger", AclOperation.WRITE)).isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE));
+        assertThat(principalsAllowed(acls, prefix + "storm-ledger", AclOperation.READ)).isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE));
         // nobody may create or delete the catalogue topics, nor change their settings
         for (Topics.TopicSpec spec : topics.specs(12)) {
             for (AclOperation op : List.of(AclOperation.CREATE, AclOperation.DELETE, AclOperation.ALTER, AclOperation.ALTER_CONFIGS)) {
@@ -90,7 +91,7 @@ class KafkaAclsTest {
 
     @Test
     void shouldLetEachTopicBeReadOnlyByItsReaders() {
-        List<AclBinding> acls = KafkaAcls.forPrefix("kdiag.").defaultBindings();
+        List<AclBinding> acls = new KafkaAcls("kdiag.").defaultBindings();
         Topics topics = new Topics("kdiag.");
 
         assertThat(principalsAllowed(acls, topics.abnormalRequests().name(), AclOperation.READ)).isEqualTo(principals(Role.SOURCE_BRIDGE));
@@ -110,26 +111,27 @@ class KafkaAclsTest {
 
     @Test
     void shouldGiveGroupsAndTransactionalIdsOnlyToTheirComponents() {
-        List<AclBinding> acls = KafkaAcls.forPrefix("kdiag.").defaultBindings();
+        List<AclBinding> acls = new KafkaAcls("kdiag.").defaultBindings();
         String bridge = Role.SOURCE_BRIDGE.defaultPrincipal();
         String log = Role.LOG_SOURCE.defaultPrincipal();
         String agent = Role.NODE_AGENT.defaultPrincipal();
         String writer = Role.STATUS_WRITER.defaultPrincipal();
 
-        // a replica's transactional id is its pod name, kdiag-source-bridge-<hash>-<hash>
-        assertThat(allows(acls, bridge, ResourceType.TRANSACTIONAL_ID, "kdiag-source-bridge-7d9f8-x2x4q", AclOperation.WRITE)).isTrue();
-        assertThat(allows(acls, bridge, ResourceType.TRANSACTIONAL_ID, "kdiag-log-source-node-1", AclOperation.WRITE)).isFalse();
-        assertThat(allows(acls, log, ResourceType.TRANSACTIONAL_ID, "kdiag-log-source-node-1", AclOperation.WRITE)).isTrue();
-        assertThat(allows(acls, log, ResourceType.TRANSACTIONAL_ID, "kdiag-source-bridge", AclOperation.WRITE)).isFalse();
-        assertThat(allows(acls, writer, ResourceType.TRANSACTIONAL_ID, "kdiag-status-writer-3f1c-1", AclOperation.WRITE)).isTrue();
-        assertThat(allows(acls, writer, ResourceType.TRANSACTIONAL_ID, "kdiag-source-bridge", AclOperation.WRITE)).isFalse();
-        assertThat(allows(acls, agent, ResourceType.TRANSACTIONAL_ID, "kdiag-source-bridge", AclOperation.WRITE)).isFalse();
+        // a replica's transactional id is its pod name after the prefix's bridge name: kdiag.source-bridge-<hash>-<hash>
+        assertThat(allows(acls, bridge, ResourceType.TRANSACTIONAL_ID, "kdiag.source-bridge-kdiag-source-bridge-7d9f8-x2x4q",
+                AclOperation.WRITE)).isTrue();
+        assertThat(allows(acls, bridge, ResourceType.TRANSACTIONAL_ID, "kdiag.log-source-node-1", AclOperation.WRITE)).isFalse();
+        assertThat(allows(acls, log, ResourceType.TRANSACTIONAL_ID, "kdiag.log-source-node-1", AclOperation.WRITE)).isTrue();
+        assertThat(allows(acls, log, ResourceType.TRANSACTIONAL_ID, "kdiag.source-bridge-0", AclOperation.WRITE)).isFalse();
+        assertThat(allows(acls, writer, ResourceType.TRANSACTIONAL_ID, "kdiag.status-writer-3f1c-1", AclOperation.WRITE)).isTrue();
+        assertThat(allows(acls, writer, ResourceType.TRANSACTIONAL_ID, "kdiag.source-bridge-0", AclOperation.WRITE)).isFalse();
+        assertThat(allows(acls, agent, ResourceType.TRANSACTIONAL_ID, "kdiag.source-bridge-0", AclOperation.WRITE)).isFalse();
 
-        assertThat(allows(acls, bridge, ResourceType.GROUP, "kdiag-source-bridge", AclOperation.READ)).isTrue();
-        assertThat(allows(acls, agent, ResourceType.GROUP, "kdiag-node-agent-node-1", AclOperation.READ)).isTrue();
-        assertThat(allows(acls, agent, ResourceType.GROUP, "kdiag-source-bridge", AclOperation.READ)).isFalse();
-        assertThat(allows(acls, writer, ResourceType.GROUP, "kdiag-status-writer", AclOperation.READ)).isTrue();
-        assertThat(allows(acls, writer, ResourceType.TOPIC, "kdiag-status-writer-status-store-changelog", AclOperation.CREATE)).isTrue();
+        assertThat(allows(acls, bridge, ResourceType.GROUP, "kdiag.source-bridge", AclOperation.READ)).isTrue();
+        assertThat(allows(acls, agent, ResourceType.GROUP, "kdiag.node-agent-node-1", AclOperation.READ)).isTrue();
+        assertThat(allows(acls, agent, ResourceType.GROUP, "kdiag.source-bridge", AclOperation.READ)).isFalse();
+        assertThat(allows(acls, writer, ResourceType.GROUP, "kdiag.status-writer", AclOperation.READ)).isTrue();
+        assertThat(allows(acls, writer, ResourceType.TOPIC, "kdiag.status-writer-status-store-changelog", AclOperation.CREATE)).isTrue();
         for (Role role : List.of(Role.READER, Role.INGEST, Role.CLI, Role.LOG_SOURCE)) {
             assertThat(acls).as(role + " joins no group").noneMatch(b -> b.entry().principal().equals(role.defaultPrincipal())
                     && b.pattern().resourceType() == ResourceType.GROUP);
@@ -137,21 +139,32 @@ class KafkaAclsTest {
     }
 
     @Test
-    void shouldFollowTheConfiguredBridgeTransactionalIdAndApplicationId() {
-        List<AclBinding> acls = new KafkaAcls("kdiag.", "bridge-eu", "writer-eu").defaultBindings();
+    void shouldKeepEachInstallationToTheGroupsTransactionsAndInternalTopicsOfItsPrefix() {
+        List<AclBinding> eu = new KafkaAcls("prod-eu.").defaultBindings();
+        KafkaNames us = new KafkaNames("prod-us.");
 
-        assertThat(allows(acls, Role.SOURCE_BRIDGE.defaultPrincipal(), ResourceType.TRANSACTIONAL_ID, "bridge-eu-0", AclOperation.WRITE)).isTrue();
-        assertThat(allows(acls, Role.SOURCE_BRIDGE.defaultPrincipal(), ResourceType.TRANSACTIONAL_ID, "kdiag-source-bridge", AclOperation.WRITE))
-                .isFalse();
-        assertThat(allows(acls, Role.STATUS_WRITER.defaultPrincipal(), ResourceType.GROUP, "writer-eu", AclOperation.READ)).isTrue();
-        assertThat(allows(acls, Role.STATUS_WRITER.defaultPrincipal(), ResourceType.TOPIC, "writer-eu-store-changelog", AclOperation.WRITE)).isTrue();
-        assertThat(allows(acls, Role.STATUS_WRITER.defaultPrincipal(), ResourceType.GROUP, "kdiag-status-writer", AclOperation.READ)).isFalse();
-        assertThatThrownBy(() -> new KafkaAcls("kdiag.", " ", "writer")).isInstanceOf(IllegalArgumentException.class);
+        for (Role role : Role.values()) {
+            String principal = role.defaultPrincipal();
+            assertThat(allows(eu, principal, ResourceType.GROUP, us.bridgeGroup(), AclOperation.READ)).as(role.name()).isFalse();
+            assertThat(allows(eu, principal, ResourceType.GROUP, us.agentGroup("node-1"), AclOperation.READ)).as(role.name()).isFalse();
+            assertThat(allows(eu, principal, ResourceType.GROUP, us.statusWriterApplicationId(), AclOperation.READ)).as(role.name()).isFalse();
+            assertThat(allows(eu, principal, ResourceType.TRANSACTIONAL_ID, us.bridgeTransactionalId("0"), AclOperation.WRITE))
+                    .as(role.name()).isFalse();
+            assertThat(allows(eu, principal, ResourceType.TRANSACTIONAL_ID, us.logSourceTransactionalId("node-1"), AclOperation.WRITE))
+                    .as(role.name()).isFalse();
+            assertThat(allows(eu, principal, ResourceType.TRANSACTIONAL_ID, us.statusWriterApplicationId() + "-p-1", AclOperation.WRITE))
+                    .as(role.name()).isFalse();
+            assertThat(allows(eu, principal, ResourceType.TOPIC, us.statusWriterApplicationId() + "-status-fold-store-changelog",
+                    AclOperation.READ)).as(role.name()).isFalse();
+            assertThat(allows(eu, principal, ResourceType.TOPIC, us.bridgeStateTopic(), AclOperation.READ)).as(role.name()).isFalse();
+            assertThat(allows(eu, principal, ResourceType.TOPIC, us.stormLedgerTopic(), AclOperation.READ)).as(role.name()).isFalse();
+        }
+        assertThat(allows(eu, Role.STATUS_WRITER.defaultPrincipal(), ResourceType.GROUP, "prod-eu.status-writer", AclOperation.READ)).isTrue();
     }
 
     @Test
     void shouldGrantNoWildcardNoClusterRightAndNoDenial() {
-        List<AclBinding> acls = KafkaAcls.forPrefix("kdiag.").defaultBindings();
+        List<AclBinding> acls = new KafkaAcls("kdiag.").defaultBindings();
 
         assertThat(acls).isNotEmpty().doesNotHaveDuplicates().allSatisfy(b -> {
             assertThat(b.pattern().name()).isNotEqualTo("*");
@@ -165,7 +178,7 @@ class KafkaAclsTest {
 
     @Test
     void shouldGiveTheCliExactlyTheIngestAndReaderRightsAndTheRecoveryKillSwitch() {
-        KafkaAcls acls = KafkaAcls.forPrefix("kdiag.");
+        KafkaAcls acls = new KafkaAcls("kdiag.");
         AclBinding killSwitch = new AclBinding(new ResourcePattern(ResourceType.TOPIC, "kdiag.recovery-control", PatternType.LITERAL),
                 new AccessControlEntry("User:alice", "*", AclOperation.WRITE, AclPermissionType.ALLOW));
 
@@ -177,7 +190,7 @@ class KafkaAclsTest {
 
     @Test
     void shouldBindEachRoleToThePrincipalGiven() {
-        List<AclBinding> acls = KafkaAcls.forPrefix("kdiag.").bindings(Map.of(Role.NODE_AGENT, "User:agents", Role.READER, "User:grafana"));
+        List<AclBinding> acls = new KafkaAcls("kdiag.").bindings(Map.of(Role.NODE_AGENT, "User:agents", Role.READER, "User:grafana"));
 
         assertThat(acls).extracting(b -> b.entry().principal()).containsOnly("User:agents", "User:grafana");
         assertThat(allows(acls, "User:agents", ResourceType.TOPIC, "kdiag.diagnosis-events", AclOperation.WRITE)).isTrue();
@@ -185,12 +198,12 @@ class KafkaAclsTest {
 
     @Test
     void shouldFormatOneSortedLinePerBinding() {
-        List<AclBinding> acls = KafkaAcls.forPrefix("kdiag.").bindings(Role.INGEST, "User:kdiag-ingest");
+        List<AclBinding> acls = new KafkaAcls("kdiag.").bindings(Role.INGEST, "User:kdiag-ingest");
 
         assertThat(KafkaAcls.format(acls)).isEqualTo("User:kdiag-ingest ALLOW WRITE TOPIC LITERAL kdiag.abnormal-requests\n");
-        String all = KafkaAcls.format(KafkaAcls.forPrefix("kdiag.").defaultBindings());
+        String all = KafkaAcls.format(new KafkaAcls("kdiag.").defaultBindings());
         List<String> lines = all.lines().toList();
-        assertThat(lines).hasSize(KafkaAcls.forPrefix("kdiag.").defaultBindings().size());
+        assertThat(lines).hasSize(new KafkaAcls("kdiag.").defaultBindings().size());
         assertThat(lines.get(0)).startsWith("User:kdiag-cli ");
         assertThat(lines.get(lines.size() - 1)).startsWith("User:kdiag-status-writer ");
     }

@@ -16,7 +16,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -30,6 +29,7 @@ import io.kdiag.api.v1.Diagnoser;
 import io.kdiag.api.v1.InformationCollector;
 import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.api.v1.Recoverer;
+import io.kdiag.common.health.Health;
 import io.kdiag.common.http.HttpResponses;
 import io.kdiag.model.StageDefinition;
 import io.kdiag.nodeagent.processors.BuiltIns;
@@ -65,18 +65,18 @@ public final class AgentHttpServer implements AutoCloseable {
     private final NodeServices node;
     private final String nodeName;
     private final ArtifactStore artifacts;
-    private final BooleanSupplier ready;
+    private final Health health;
     private final String token;
 
     private AgentHttpServer(HttpServer server, BuiltIns builtIns, Registrations registrations, NodeServices node, String nodeName,
-                            BooleanSupplier ready, String token) {
+                            Health health, String token) {
         this.server = server;
         this.builtIns = builtIns;
         this.registrations = registrations;
         this.node = node;
         this.nodeName = nodeName;
         this.artifacts = node.artifacts();
-        this.ready = ready;
+        this.health = health;
         this.token = token;
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newFixedThreadPool(4, r -> {
@@ -91,13 +91,13 @@ public final class AgentHttpServer implements AutoCloseable {
     /**
      * Listens on {@code host:port} (0 picks a free port).
      *
-     * @param ready whether the agent is ready (consumer assigned, informers synced)
+     * @param health what {@code /healthz} and {@code /readyz} answer
      * @param token what the agent's own calls carry in {@link RemoteProcessor#TOKEN_HEADER}
      */
     public static AgentHttpServer start(String host, int port, BuiltIns builtIns, Registrations registrations, NodeServices node,
-                                        String nodeName, BooleanSupplier ready, String token) throws IOException {
+                                        String nodeName, Health health, String token) throws IOException {
         AgentHttpServer agentServer = new AgentHttpServer(HttpServer.create(new InetSocketAddress(host, port), 0), builtIns, registrations,
-                node, nodeName, ready, token);
+                node, nodeName, health, token);
         agentServer.server.start();
         return agentServer;
     }
@@ -116,11 +116,8 @@ public final class AgentHttpServer implements AutoCloseable {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             String method = exchange.getRequestMethod();
-            if (path.equals("/healthz")) {
-                HttpResponses.send(exchange, 200, "text/plain", "OK");
-            } else if (path.equals("/readyz")) {
-                boolean isReady = ready.getAsBoolean();
-                HttpResponses.send(exchange, isReady ? 200 : 503, "text/plain", isReady ? "OK" : "not ready");
+            if (Health.isProbe(path)) {
+                health.answer(exchange, path);
             } else if (path.startsWith("/artifacts/")) {
                 artifact(exchange, method, path);
             } else {

@@ -36,6 +36,7 @@ public final class AgentProducer implements EventSink, EvidenceSink, AutoCloseab
     private static final int RECORD_OVERHEAD_BYTES = 4096;
     /** How long the chunks of one value may take to be acknowledged. */
     private static final Duration EVIDENCE_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration DEAD_LETTER_WAIT = Duration.ofSeconds(30);
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final Topics topics;
@@ -96,29 +97,38 @@ public final class AgentProducer implements EventSink, EvidenceSink, AutoCloseab
         return Evidence.write(producer, topics.evidence().name(), content, contentType, EVIDENCE_TIMEOUT);
     }
 
-    /** Sends a refused record to the dead-letter topic and waits for it; a failure is logged, not thrown. */
-    void deadLetter(ConsumerRecord<byte[], byte[]> record, String reason) throws InterruptedException {
-        LOG.warn("abnormal refused node={} offset={} reason={}", nodeName, record.offset(), reason);
-        // a copy Kafka refuses for its size is written again with less of the original: first its start, then nothing
+    /**
+     * Sends a record that runs nothing (refused, unreadable, too large) to the dead-letter topic and waits for it. A copy
+     * Kafka refuses for its size is written again with less of the original: first its start, then nothing of it but
+     * its size and hash.
+     *
+     * @return {@code false} when Kafka could not be reached (the record is to be read again later); {@code true} once
+     *     written, or when Kafka refused even the smallest copy, which is logged as an error
+     */
+    boolean deadLetter(ConsumerRecord<byte[], byte[]> record, String reason) throws InterruptedException {
+        LOG.warn("abnormal not run node={} offset={} reason={}", nodeName, record.offset(), reason);
         for (int budget : new int[] {maxRecordBytes, DeadLetters.PREFIX_ONLY_BYTES, DeadLetters.HEADERS_ONLY_BYTES}) {
             ProducerRecord<byte[], byte[]> letter = DeadLetters.of(topics.deadLetters().name(),
                     new DeadLetters.Source(record.topic(), record.partition(), record.offset()),
                     record.key(), record.value(), reason, budget);
             try {
-                producer.send(letter).get(30, TimeUnit.SECONDS);
-                return;
+                producer.send(letter).get(DEAD_LETTER_WAIT.toSeconds(), TimeUnit.SECONDS);
+                return true;
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof RecordTooLargeException)) {
-                    LOG.error("dead letter not delivered node={} offset={}", nodeName, record.offset(), e.getCause());
-                    return;
+                    LOG.warn("dead letter not delivered, reading the record again later node={} offset={} error={}", nodeName,
+                            record.offset(), e.getCause().toString());
+                    return false;
                 }
             } catch (TimeoutException e) {
-                LOG.error("dead letter not delivered within 30 s node={} offset={}", nodeName, record.offset());
-                return;
+                LOG.warn("dead letter not delivered within {} s, reading the record again later node={} offset={}",
+                        DEAD_LETTER_WAIT.toSeconds(), nodeName, record.offset());
+                return false;
             }
         }
-        LOG.error("dead letter refused by Kafka even without the original's value node={} offset={} bytes={}", nodeName,
-                record.offset(), record.value() == null ? 0 : record.value().length);
+        LOG.error("dead letter refused by Kafka even without the original's value node={} offset={} bytes={} reason={}", nodeName,
+                record.offset(), record.value() == null ? 0 : record.value().length, reason);
+        return true;
     }
 
     @Override

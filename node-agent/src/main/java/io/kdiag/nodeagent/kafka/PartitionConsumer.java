@@ -6,8 +6,11 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.kdiag.common.health.LoopProgress;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.nodeagent.run.AgentMetrics;
 import io.kdiag.nodeagent.run.ProfileExpiry;
 import io.kdiag.nodeagent.run.RequestHandler;
@@ -42,10 +45,11 @@ public final class PartitionConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionConsumer.class);
     /**
      * How long a poll waits for records: it returns as soon as one arrives, so this only bounds how often an idle agent
-     * wakes up (and reports expired profiles, which can wait that long).
+     * wakes up (reports expired profiles, and tells its liveness it is idle, not stuck: well under any stall timeout).
+     * It costs no request: the fetch in flight stays there.
      */
-    private static final Duration POLL = Duration.ofSeconds(5);
-    /** How long the broker holds a fetch that finds no record (Kafka's default: 500 ms), for the same reason. */
+    private static final Duration POLL = Duration.ofSeconds(1);
+    /** How long the broker holds a fetch that finds no record (Kafka's default: 500 ms): an idle agent sends few fetches. */
     private static final int IDLE_FETCH_WAIT_MS = 5000;
     /** Pause before a record whose events could not be delivered is read again. */
     private static final Duration RETRY_PAUSE = Duration.ofMillis(500);
@@ -61,6 +65,8 @@ public final class PartitionConsumer implements AutoCloseable {
     private final ProfileExpiry expiry;
     private final AgentProducer producer;
     private final AgentMetrics metrics;
+    private final LoopProgress progress;
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final Thread loop;
     private volatile boolean closing;
     /** Offset after the last record handled, and the last one committed; both used on the consumer thread only. */
@@ -69,7 +75,7 @@ public final class PartitionConsumer implements AutoCloseable {
 
     private PartitionConsumer(KafkaConsumer<byte[], byte[]> consumer, TopicPartition partition, Topic<String, AbnormalRequest> abnormals,
                               String nodeName, RecordVerifier verifier, RequestHandler requests, ProfileExpiry expiry,
-                              AgentProducer producer, AgentMetrics metrics) {
+                              AgentProducer producer, AgentMetrics metrics, LoopProgress progress) {
         this.consumer = consumer;
         this.partition = partition;
         this.abnormals = abnormals;
@@ -80,6 +86,7 @@ public final class PartitionConsumer implements AutoCloseable {
         this.expiry = expiry;
         this.producer = producer;
         this.metrics = metrics;
+        this.progress = progress;
         this.loop = new Thread(this::consume, "kdiag-node-agent");
     }
 
@@ -87,13 +94,16 @@ public final class PartitionConsumer implements AutoCloseable {
      * Assigns this node's partition and starts consuming it from its committed offset (the earliest when there is none).
      *
      * @param verifier decides which records came from a gate
-     * @param producer where refused records go as dead letters
+     * @param producer where refused and unreadable records go as dead letters
+     * @param progress told of every poll that found nothing and every record done
      * @return the consumer, once consuming has begun
      * @throws IllegalStateException if the topic does not exist
      */
     public static PartitionConsumer start(Map<String, Object> kafka, String nodeName, Topics topics, RecordVerifier verifier,
-                                          RequestHandler requests, ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics) {
-        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties(kafka, nodeName), new ByteArrayDeserializer(),
+                                          RequestHandler requests, ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics,
+                                          LoopProgress progress) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties(kafka, new KafkaNames(topics.prefix()), nodeName),
+                new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
         try {
             String topic = topics.abnormals().name();
@@ -111,7 +121,7 @@ public final class PartitionConsumer implements AutoCloseable {
             long position = consumer.position(partition, PARTITIONS_WAIT);
             LOG.info("node agent consuming node={} partition={} offset={}", nodeName, partition, position);
             PartitionConsumer started = new PartitionConsumer(consumer, partition, topics.abnormals(), nodeName, verifier, requests,
-                    expiry, producer, metrics);
+                    expiry, producer, metrics, progress);
             started.loop.start();
             return started;
         } catch (RuntimeException e) {
@@ -121,9 +131,9 @@ public final class PartitionConsumer implements AutoCloseable {
     }
 
     /** The consumer's settings: the user's Kafka settings, with the node's group, manual commits and committed reads. */
-    static Map<String, Object> properties(Map<String, Object> kafka, String nodeName) {
+    static Map<String, Object> properties(Map<String, Object> kafka, KafkaNames names, String nodeName) {
         Map<String, Object> props = new HashMap<>(kafka);
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "kdiag-node-agent-" + nodeName);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, names.agentGroup(nodeName));
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -138,12 +148,18 @@ public final class PartitionConsumer implements AutoCloseable {
         return !closing && loop.isAlive();
     }
 
+    /** Completes when the loop ended: normally after {@link #close()}, exceptionally when it failed on its own. */
+    public CompletableFuture<Void> stopped() {
+        return stopped;
+    }
+
     /** Ends the current poll early, so expired profiles are reported without waiting it out. */
     public void wakeUp() {
         consumer.wakeup();
     }
 
     private void consume() {
+        Throwable failure = null;
         try {
             while (!closing) {
                 expiry.reportExpired();
@@ -157,6 +173,9 @@ public final class PartitionConsumer implements AutoCloseable {
                     continue; // woken to report an expired profile without waiting out the poll
                 }
                 updateLag();
+                if (records.isEmpty()) {
+                    progress.progressed();
+                }
                 for (ConsumerRecord<byte[], byte[]> record : records) {
                     boolean handled = handle(record);
                     updateLag();
@@ -171,8 +190,10 @@ public final class PartitionConsumer implements AutoCloseable {
             }
         } catch (WakeupException | InterruptException | InterruptedException e) {
             // closing
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // not a record's fault (each is dead-lettered on a defect): Kafka refused us, or the JVM is in trouble
             LOG.error("node agent stopped consuming node={}", nodeName, e);
+            failure = e;
         } finally {
             // an interrupt meant "stop now"; it must not also break the last commit or the consumer's close
             Thread.interrupted();
@@ -182,6 +203,11 @@ public final class PartitionConsumer implements AutoCloseable {
             } catch (InterruptException e) {
                 // close() stopped waiting for this thread and interrupted it again; the consumer is closed all the same
                 LOG.debug("consumer closed while interrupted node={}", nodeName);
+            }
+            if (failure == null && closing) {
+                stopped.complete(null);
+            } else {
+                stopped.completeExceptionally(failure != null ? failure : new IllegalStateException("the consumer loop ended"));
             }
         }
     }
@@ -197,6 +223,13 @@ public final class PartitionConsumer implements AutoCloseable {
             markDone(record);
             return true;
         }
+        if (record.value() == null) {
+            // a tombstone deletes nothing here and runs nothing; there is nothing to copy either
+            LOG.warn("record skipped node={} offset={} reason={}", nodeName, record.offset(), "Tombstone");
+            metrics.unrunnable(AgentMetrics.TOMBSTONE);
+            markDone(record);
+            return true;
+        }
         AbnormalRequest request;
         try {
             RecordVerifier.Signer signer = verifier.signer(record);
@@ -205,18 +238,23 @@ public final class PartitionConsumer implements AutoCloseable {
             } catch (SerializationException e) {
                 throw new RecordVerifier.Untrusted(RecordVerifier.Reason.Unreadable, e.getMessage());
             }
-            if (request == null) {
-                markDone(record);
-                return true;
-            }
             RecordVerifier.checkRequest(signer, request, nodeName);
         } catch (RecordVerifier.Untrusted e) {
-            metrics.refused(e.reason().name());
-            producer.deadLetter(record, e.getMessage());
-            markDone(record);
-            return true;
+            return deadLetter(record, e.getMessage(), () -> metrics.refused(e.reason().name()));
         }
-        if (!requests.handle(request)) {
+        String unrunnable = RequestHandler.unrunnable(request);
+        if (unrunnable != null) {
+            return refuse(record, AgentMetrics.INVALID, unrunnable);
+        }
+        boolean handled;
+        try {
+            handled = requests.handle(request);
+        } catch (RuntimeException e) {
+            // a defect (the handler already ends an abnormal that failed while running) must not stop this node's agent
+            LOG.error("abnormal not handled on an agent defect node={} offset={} uid={}", nodeName, record.offset(), request.getUid(), e);
+            return refuse(record, AgentMetrics.AGENT_ERROR, "the agent failed on this record: " + e);
+        }
+        if (!handled) {
             return false;
         }
         markDone(record);
@@ -225,9 +263,28 @@ public final class PartitionConsumer implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Dead-letters a record that runs nothing, counts it, and moves past it; {@code false} (read it again) when its dead
+     * letter could not be delivered.
+     */
+    private boolean refuse(ConsumerRecord<byte[], byte[]> record, String reason, String message) throws InterruptedException {
+        return deadLetter(record, message, () -> metrics.unrunnable(reason));
+    }
+
+    /** Dead-letters a record, then counts it as {@code count} says and moves past it; {@code false} as {@link #refuse}. */
+    private boolean deadLetter(ConsumerRecord<byte[], byte[]> record, String message, Runnable count) throws InterruptedException {
+        if (!producer.deadLetter(record, message)) {
+            return false;
+        }
+        count.run();
+        markDone(record);
+        return true;
+    }
+
     /** Notes that everything up to this record is done; {@link #commitDone()} commits it. */
     private void markDone(ConsumerRecord<byte[], byte[]> record) {
         done = record.offset() + 1;
+        progress.progressed();
     }
 
     /**

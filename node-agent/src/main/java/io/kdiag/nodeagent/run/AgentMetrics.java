@@ -40,6 +40,15 @@ public final class AgentMetrics {
     static final String PARTITION_LAG = "kdiag.agent.partition.lag";
     static final String RECOVERIES_PAUSED = "kdiag.recoveries.paused";
     static final String RECORDS_REFUSED = "kdiag.agent.records.refused";
+    static final String UNRUNNABLE = "kdiag.agent.unrunnable.records";
+    /** Why a record of this node ran nothing: not a request at all. */
+    public static final String UNDECODABLE = "undecodable";
+    /** A request no event can stand for (no uid, say). */
+    public static final String INVALID = "invalid";
+    /** An empty record (a tombstone). */
+    public static final String TOMBSTONE = "tombstone";
+    /** The agent failed on it (a defect), outside any abnormal it could end. */
+    public static final String AGENT_ERROR = "agent-error";
 
     private final MeterRegistry registry;
     private final KubeDiagMetrics kubediag;
@@ -75,6 +84,24 @@ public final class AgentMetrics {
             }
             stageTimer(stage);
         }
+        for (String reason : List.of(UNDECODABLE, INVALID, TOMBSTONE, AGENT_ERROR)) {
+            unrunnableCounter(reason);
+        }
+    }
+
+    /**
+     * A record of this node's partition ran nothing, for {@code reason} ({@link #UNDECODABLE}, {@link #INVALID},
+     * {@link #TOMBSTONE}, {@link #AGENT_ERROR}); all but tombstones were dead-lettered.
+     */
+    public void unrunnable(String reason) {
+        unrunnableCounter(reason).increment();
+    }
+
+    private Counter unrunnableCounter(String reason) {
+        return counters.computeIfAbsent(new Key(UNRUNNABLE, null, reason), k -> Counter.builder(UNRUNNABLE)
+                .description("Records of this node that ran nothing, by reason; all but tombstones are dead-lettered")
+                .tag("reason", reason)
+                .register(registry));
     }
 
     /** A stage ended with this outcome: {@code success}, {@code skip} or {@code fail}. */

@@ -81,6 +81,11 @@ public final class ContextFitter {
                 + " context keys, too many for one event even with every value kept as evidence"), null);
     }
 
+    /** The largest encoded event a record takes. */
+    int maxEventBytes() {
+        return limits.maxEventBytes();
+    }
+
     /** Whether updates of this JSON are small enough for the context and their event. */
     private boolean fits(String updatesJson, ToIntFunction<String> eventBytes) {
         return updatesJson.getBytes(StandardCharsets.UTF_8).length <= limits.maxContextBytes()

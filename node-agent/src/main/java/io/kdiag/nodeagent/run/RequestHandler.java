@@ -3,6 +3,7 @@ package io.kdiag.nodeagent.run;
 import java.util.Map;
 
 import io.kdiag.schemas.avro.AbnormalRequest;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,6 +13,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RequestHandler {
     private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
+    /** Longest uid, and name, an abnormal can have (Kubernetes names): CR uids are 36 characters. */
+    static final int MAX_NAME_CHARS = 253;
 
     private final StageRunner stages;
     private final EventLog log;
@@ -34,6 +37,23 @@ public final class RequestHandler {
         }
     }
 
+    /**
+     * Why no event can stand for this request, so that it can only be dead-lettered; {@code null} when it can run (or
+     * fail with a reason of its own, such as an invalid spec).
+     */
+    public static String unrunnable(AbnormalRequest request) {
+        String uid = request.getUid();
+        if (uid.isBlank()) {
+            return "the request has no uid";
+        }
+        for (String[] field : new String[][] {{"uid", uid}, {"name", request.getName()}, {"namespace", request.getNamespace()}}) {
+            if (field[1].length() > MAX_NAME_CHARS) {
+                return "the request's " + field[0] + " has " + field[1].length() + " characters; an abnormal's has at most " + MAX_NAME_CHARS;
+            }
+        }
+        return null;
+    }
+
     /** Handles one request; {@code false} when its events could not be delivered and it must be read again. */
     public boolean handle(AbnormalRequest request) throws InterruptedException {
         String uid = request.getUid();
@@ -49,10 +69,31 @@ public final class RequestHandler {
                 run(request);
             }
         } catch (EventSink.DeliveryException e) {
+            if (e.getCause() instanceof RecordTooLargeException) {
+                // no retry makes this event smaller: end the abnormal rather than read its request forever
+                return endUndeliverable(uid, e);
+            }
             LOG.warn("events not delivered uid={} node={}", uid, log.nodeName(), e);
             return false;
         }
         return true;
+    }
+
+    /** Ends an abnormal one of whose events Kafka refused for its size; {@code false} if even that cannot be delivered. */
+    private boolean endUndeliverable(String uid, EventSink.DeliveryException refused) throws InterruptedException {
+        LOG.error("event refused by Kafka as too large uid={} node={}", uid, log.nodeName(), refused);
+        Journal.Entry entry = log.journal().entry(uid).orElse(null);
+        if (entry == null || entry.finished()) {
+            return true;
+        }
+        try {
+            stages.endInterrupted(entry, log.events(uid, entry.lastSeq()), "EventTooLarge",
+                    "Kafka refused an event of the abnormal as too large (" + refused.getCause().getMessage() + ")");
+            return true;
+        } catch (EventSink.DeliveryException e) {
+            LOG.warn("events not delivered uid={} node={}", uid, log.nodeName(), e);
+            return false;
+        }
     }
 
     private void run(AbnormalRequest request) throws InterruptedException, EventSink.DeliveryException {

@@ -3,6 +3,7 @@ package io.kdiag.nodeagent.run;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import io.kdiag.api.ApiSerialization;
@@ -59,13 +60,26 @@ public final class StageRunner {
     /** Runs the abnormal from {@code Accepted} to its end and returns once every event is acknowledged. */
     void run(AbnormalRequest request, AbnormalEvents events) throws InterruptedException, EventSink.DeliveryException {
         String uid = request.getUid();
-        events.emit(Accepted.newBuilder()
+        Accepted accepted = Accepted.newBuilder()
                 .setNamespace(request.getNamespace())
                 .setName(request.getName())
                 .setOrigin(request.getOrigin())
                 .setSpec(request.getSpec())
                 .setLabels(request.getLabels())
-                .build());
+                .build();
+        int acceptedBytes = events.encodedSize(accepted);
+        if (acceptedBytes > fitter.maxEventBytes()) {
+            // the bridge never forwards such a request; one that got here anyway still ends with a status that says why
+            accepted.setSpec("{}");
+            accepted.setLabels(Map.of());
+            events.emit(accepted);
+            events.emit(new AbnormalFailed("RequestTooLarge", "the request takes " + acceptedBytes + " bytes (spec "
+                    + request.getSpec().length() + " characters), more than the " + fitter.maxEventBytes() + " an event holds"));
+            events.finish();
+            LOG.info("abnormal failed uid={} node={} reason={}", uid, nodeName, "RequestTooLarge");
+            return;
+        }
+        events.emit(accepted);
         LOG.info("abnormal accepted uid={} node={} namespace={} name={}", uid, nodeName, request.getNamespace(), request.getName());
         AbnormalSpec spec;
         try {

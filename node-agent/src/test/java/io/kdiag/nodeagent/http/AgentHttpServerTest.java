@@ -33,6 +33,7 @@ import io.kdiag.api.v1.AbnormalStatus;
 import io.kdiag.api.v1.Diagnoser;
 import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.nodeagent.Fixtures;
+import io.kdiag.common.health.Health;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.nodeagent.processors.BuiltIns;
 import io.kdiag.nodeagent.processors.Registrations;
@@ -109,7 +110,8 @@ class AgentHttpServerTest {
                         Map.of("diagnosis", ctx.lookup("input")), Set.of("processInformation"))),
                 worker("broken-collector", Stage.InformationCollection, calls, ctx -> WorkResult.failed("Broken", "it broke")))),
                 workers, registrations, () -> policy.get());
-        server = AgentHttpServer.start("127.0.0.1", 0, builtIns, registrations, node, "node-a", ready::get, "secret");
+        Health health = new Health(List.of(), List.of(() -> ready.get() ? Optional.empty() : Optional.of("not consuming its partition")));
+        server = AgentHttpServer.start("127.0.0.1", 0, builtIns, registrations, node, "node-a", health, "secret");
     }
 
     @AfterEach
@@ -147,8 +149,10 @@ class AgentHttpServerTest {
 
     @Test
     void shouldAnswerHealthAndReadiness() throws Exception {
-        assertThat(get("/healthz").body()).isEqualTo("OK");
-        assertThat(get("/readyz").statusCode()).isEqualTo(503);
+        assertThat(get("/healthz").body()).isEqualTo("{\"status\":\"ok\"}");
+        HttpResponse<String> notReady = get("/readyz");
+        assertThat(notReady.statusCode()).isEqualTo(503);
+        assertThat(notReady.body()).contains("\"reason\":\"NotReady\"", "not consuming its partition");
         ready.set(true);
         assertThat(get("/readyz").statusCode()).isEqualTo(200);
     }
@@ -215,7 +219,7 @@ class AgentHttpServerTest {
                 () -> Policy.defaults(List.of("kube-diagnoser/process-collector")));
         try (AgentHttpServer open = AgentHttpServer.start("0.0.0.0", 0, real, Registrations.NONE,
                 new NodeServices(HostPaths.of(Path.of("/")), ProcessHandle.current().pid(), PodSource.NONE, store), "node-a",
-                ready::get, "secret")) {
+                new Health(List.of(), List.of()), "secret")) {
             Abnormal abnormal = ApiSerialization.abnormal(abnormalJson());
             abnormal.getSpec().context = Map.of("signalRecovery", List.of(Map.of("pid", target.pid(), "signal", 15)));
             HttpResponse<String> answer = client.send(HttpRequest.newBuilder(URI.create("http://"

@@ -27,6 +27,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.PodReference;
+import io.kdiag.common.health.Health;
 import io.kdiag.common.http.HttpResponses;
 import io.kdiag.common.metrics.KubeDiagMetric;
 import io.kdiag.common.metrics.KubeDiagMetrics;
@@ -48,13 +49,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Alertmanager endpoint: {@code POST /api/v1/alerts}, {@code /api/v2/alerts} and {@code /webhook} take a list of
- * alerts or a webhook payload (either shape on every path); {@code GET /healthz} answers {@code ok}. Alerts are handled
- * one by one, as KubeDiag did: each firing alert is matched against the PrometheusAlert rules; the first match becomes
- * {@code prometheus-alert.<alertname>.<fp7>} on the node named by the rule's {@code nodeNameReferenceLabel} (else the
- * pod of the {@code namespace}/{@code pod} labels); a match without a node, and an entry that is not an alert, are
- * dead-lettered ({@link SourceDeadLetters}) while the others go on. The answer comes once the forwarded alerts are
- * committed: 200 with counts, 400 with the reason for a body that is no alert payload at all, 503 if the gate could
- * not take them (Alertmanager then retries).
+ * alerts or a webhook payload (either shape on every path); {@code GET /healthz} and {@code /readyz} answer the bridge's
+ * {@link Health}. Alerts are handled one by one, as KubeDiag did: each firing alert is matched against the
+ * PrometheusAlert rules; the first match becomes {@code prometheus-alert.<alertname>.<fp7>} on the node named by the
+ * rule's {@code nodeNameReferenceLabel} (else the pod of the {@code namespace}/{@code pod} labels); a match without a
+ * node, and an entry that is not an alert, are dead-lettered ({@link SourceDeadLetters}) while the others go on. The
+ * answer comes once the forwarded alerts are committed: 200 with counts, 400 with the reason for a body that is no
+ * alert payload at all, 503 if the gate could not take them (Alertmanager then retries).
  */
 public final class AlertReceiver implements AutoCloseable {
     static final String SOURCE = BridgeMetrics.SOURCE_PROMETHEUS_ALERT;
@@ -74,9 +75,10 @@ public final class AlertReceiver implements AutoCloseable {
     private final SourceDeadLetters deadLetters;
     private final MeterRegistry registry;
     private final KubeDiagMetrics kubediag;
+    private final Health health;
 
     private AlertReceiver(HttpServer server, ExecutorService executor, Gate gate, RuleBook rules, String abnormalNamespace,
-            BiFunction<String, String, String> podNode, SourceDeadLetters deadLetters, MeterRegistry registry) {
+            BiFunction<String, String, String> podNode, SourceDeadLetters deadLetters, MeterRegistry registry, Health health) {
         this.server = server;
         this.executor = executor;
         this.gate = gate;
@@ -86,6 +88,7 @@ public final class AlertReceiver implements AutoCloseable {
         this.deadLetters = deadLetters;
         this.registry = registry;
         this.kubediag = KubeDiagMetrics.of(registry);
+        this.health = health;
     }
 
     /**
@@ -93,12 +96,15 @@ public final class AlertReceiver implements AutoCloseable {
      *
      * @param podNode the node of a pod (namespace, name), or {@code null}; without a cluster it always answers {@code null}
      * @param deadLetters where matched alerts without a node and entries that are not alerts go
+     * @param health what the probes answer
      */
     public static AlertReceiver start(String host, int port, Gate gate, RuleBook rules, String abnormalNamespace,
-            BiFunction<String, String, String> podNode, SourceDeadLetters deadLetters, MeterRegistry registry) throws IOException {
+            BiFunction<String, String, String> podNode, SourceDeadLetters deadLetters, MeterRegistry registry, Health health)
+            throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> new Thread(r, "kdiag-alert-receiver"));
-        AlertReceiver receiver = new AlertReceiver(server, executor, gate, rules, abnormalNamespace, podNode, deadLetters, registry);
+        AlertReceiver receiver = new AlertReceiver(server, executor, gate, rules, abnormalNamespace, podNode, deadLetters, registry,
+                health);
         server.createContext("/", receiver::handle);
         server.setExecutor(executor);
         server.start();
@@ -115,8 +121,8 @@ public final class AlertReceiver implements AutoCloseable {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             String method = exchange.getRequestMethod();
-            if ("/healthz".equals(path)) {
-                HttpResponses.send(exchange, 200, "text/plain", "ok\n");
+            if (Health.isProbe(path)) {
+                health.answer(exchange, path);
             } else if (!ALERT_PATHS.contains(path)) {
                 HttpResponses.send(exchange, 404, "text/plain", "no such endpoint: " + path + "\n");
             } else if (!"POST".equals(method)) {

@@ -56,6 +56,11 @@ final class Admission {
         storm.refund(node);
     }
 
+    /** The transaction in hand committed: its storm tokens stay taken. */
+    void committed() {
+        storm.committed();
+    }
+
     private Long lastForwarded(String key, Map<String, Long> uncommitted) {
         return uncommitted.containsKey(key) ? uncommitted.get(key) : lastCommitted.apply(key);
     }

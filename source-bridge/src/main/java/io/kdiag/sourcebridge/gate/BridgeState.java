@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bridge's memory: dedup key → when it was last forwarded. It lives in the compacted topic
- * {@code <prefix>bridge-state}, written in the same transaction as the forwarded requests, and is read back whole at
+ * {@link io.kdiag.common.kafka.KafkaNames#bridgeStateTopic()}, written in the same transaction as the forwarded requests, and is read back whole at
  * start, so restarts and relists never forward the same abnormal twice. Keys are scoped ({@code bridge/}, or
  * {@code log/<node>/} for a node's log source) so each writer loads only its own part.
  *
@@ -46,17 +46,12 @@ final class BridgeState {
         this.scope = scope;
     }
 
-    /** The state topic's name for a topic prefix. */
-    static String topicName(String prefix) {
-        return prefix + "bridge-state";
-    }
-
     /**
      * Creates the topic if it is missing and reads every committed entry of {@code scope}. Call after the transactional
      * producer's {@code initTransactions()}, which aborts whatever a previous instance left open.
      */
     static BridgeState load(Map<String, Object> kafka, String topic, String scope, short replicationFactor) {
-        ensureTopic(kafka, topic, replicationFactor);
+        ensureTopic(kafka, topic, replicationFactor, Map.of("cleanup.policy", "compact,delete", "retention.ms", RETENTION_MS));
         BridgeState state = new BridgeState(topic, scope);
         Map<String, Object> settings = new HashMap<>(kafka);
         settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -102,14 +97,14 @@ final class BridgeState {
         }
     }
 
-    private static void ensureTopic(Map<String, Object> kafka, String topic, short replicationFactor) {
+    /** Creates one of the gate's own topics (one partition) where it is missing. */
+    static void ensureTopic(Map<String, Object> kafka, String topic, short replicationFactor, Map<String, String> config) {
         try (Admin admin = Admin.create(kafka)) {
             Set<String> existing = admin.listTopics().names().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             if (!existing.contains(topic)) {
-                admin.createTopics(List.of(new NewTopic(topic, 1, replicationFactor).configs(Map.of(
-                        "cleanup.policy", "compact,delete", "retention.ms", RETENTION_MS))))
+                admin.createTopics(List.of(new NewTopic(topic, 1, replicationFactor).configs(config)))
                         .all().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-                LOG.info("created the state topic topic={}", topic);
+                LOG.info("created the gate's topic topic={}", topic);
             }
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {

@@ -3,13 +3,13 @@ package io.kdiag.sourcebridge.gate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +20,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
+import io.kdiag.common.health.Health;
+import io.kdiag.common.health.LoopProgress;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -29,6 +32,8 @@ import io.kdiag.sourcebridge.request.IngestDecoder;
 import io.kdiag.sourcebridge.request.Refusal;
 import io.kdiag.sourcebridge.request.RequestValidator;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -69,14 +74,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gate implements AutoCloseable {
     private static final String INGEST_SOURCE = BridgeMetrics.SOURCE_INGEST;
-    /** Consumer group of every bridge replica on the ingest topic. */
-    private static final String GROUP_ID = "kdiag-source-bridge";
     private static final Logger LOG = LoggerFactory.getLogger(Gate.class);
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration CLOSE = Duration.ofSeconds(10);
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_BATCH = 500;
+    /** Session of a bridge replica in the ingest group (Kafka's default: 45 s). */
+    private static final int SESSION_TIMEOUT_MS = 10_000;
     /** Longest pause between attempts at a transaction that keeps aborting (the broker is away, say). */
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
@@ -84,6 +89,7 @@ public final class Gate implements AutoCloseable {
     private final Producer<byte[], byte[]> producer;
     private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
     private final BridgeState state;
+    private final StormLedger ledger;
     private final Admission admission;
     private final SigningKey signer;
     private final Consumer<AbnormalRequest> mirror;
@@ -100,69 +106,84 @@ public final class Gate implements AutoCloseable {
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> consuming = new CompletableFuture<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final LoopProgress progress;
     private final Thread thread;
     private volatile boolean running = true;
 
     private Gate(Topics topics, Producer<byte[], byte[]> producer, org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
-            BridgeState state, GateOptions options, SigningKey signer, Consumer<AbnormalRequest> mirror, MeterRegistry registry,
-            int maxRecordBytes) {
+            BridgeState state, StormLedger ledger, StormLimiter storm, GateOptions options, SigningKey signer,
+            Consumer<AbnormalRequest> mirror, MeterRegistry registry, Clock clock, int maxRecordBytes) {
         this.topics = topics;
         this.producer = producer;
         this.consumer = consumer;
         this.state = state;
-        this.admission = new Admission(state::lastForwarded,
-                new StormLimiter(options.stormPerNodePerMinute(), options.stormClusterPerMinute(), System::nanoTime),
-                options.repeatInterval());
+        this.ledger = ledger;
+        this.admission = new Admission(state::lastForwarded, storm, options.repeatInterval());
         this.signer = signer;
         this.mirror = mirror;
         this.registry = registry;
-        this.clock = Clock.systemUTC();
+        this.clock = clock;
         this.maxRecordBytes = maxRecordBytes;
+        this.progress = new LoopProgress("the gate's transaction loop", options.stallTimeout());
         this.thread = new Thread(this::run, "kdiag-gate");
         BridgeMetrics.registerBaseline(registry);
     }
 
     /**
-     * Opens the transactional producer, loads the bridge state, and starts the gate thread; with {@code ingest} it also
-     * consumes the open ingest topic, and returns once it has its first partition assignment.
+     * Opens the transactional producer, loads the bridge state, and starts the gate thread; with an {@code ingest} group
+     * it also consumes the open ingest topic, and returns once it has its first partition assignment.
      *
      * @param topics the topic catalogue
      * @param kafka Kafka client settings; transaction, group and serializer settings are the gate's own
      * @param transactionalId unique per running instance (the bridge replica, or the node for a log source)
+     * @param ingest how to consume {@code abnormal-requests}, or {@code null} not to
      * @param options dedup and storm settings
      * @param signer signs every record written to {@code kdiag.abnormals}
-     * @param ingest whether to forward {@code abnormal-requests}
      * @param mirror called on the gate thread with each committed request that asked for a CR; must not block
      * @param registry where the counters go
      * @throws IllegalStateException if Kafka could not be reached within two minutes
      */
-    public static Gate start(Topics topics, Map<String, Object> kafka, String transactionalId, GateOptions options, SigningKey signer,
-            boolean ingest, Consumer<AbnormalRequest> mirror, MeterRegistry registry) {
+    public static Gate start(Topics topics, Map<String, Object> kafka, String transactionalId, IngestGroup ingest, GateOptions options,
+            SigningKey signer, Consumer<AbnormalRequest> mirror, MeterRegistry registry) {
         Map<String, Object> producerSettings = new HashMap<>(kafka);
         producerSettings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         producerSettings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerSettings, new ByteArraySerializer(), new ByteArraySerializer());
         KafkaConsumer<byte[], byte[]> consumer = null;
+        StormLedger ledger = null;
         Gate gate;
         try {
             // fences a previous instance and aborts its open transaction, so the state read next is complete
             producer.initTransactions();
-            BridgeState state = BridgeState.load(kafka, BridgeState.topicName(topics.prefix()), options.stateScope(),
-                    options.replicationFactor());
-            if (ingest) {
+            KafkaNames names = new KafkaNames(topics.prefix());
+            BridgeState state = BridgeState.load(kafka, names.bridgeStateTopic(), options.stateScope(), options.replicationFactor());
+            Clock clock = Clock.systemUTC();
+            StormLimiter storm = new StormLimiter(options.stormPerNodePerMinute(), options.stormClusterPerMinute(), clock::millis);
+            ledger = StormLedger.open(kafka, names.stormLedgerTopic(), options.replicationFactor(), storm, clock.millis());
+            if (ingest != null) {
                 Map<String, Object> consumerSettings = new HashMap<>(kafka);
-                consumerSettings.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP_ID);
+                consumerSettings.put(ConsumerConfig.GROUP_ID_CONFIG, ingest.group());
+                // static membership: a replica restarted under its name gets its partitions back at once, instead of after
+                // the session of its previous life ran out
+                consumerSettings.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, ingest.instanceId());
+                // a replica that does not come back hands its partitions over after this; heartbeats have a thread of
+                // their own, so only a dead process misses them
+                consumerSettings.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS);
+                consumerSettings.putIfAbsent(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, SESSION_TIMEOUT_MS / 4);
                 consumerSettings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
                 consumerSettings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
                 // a request published before the bridge's first start is still a request
                 consumerSettings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
                 consumer = new KafkaConsumer<>(consumerSettings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             }
-            gate = new Gate(topics, producer, consumer, state, options, signer, mirror, registry,
+            gate = new Gate(topics, producer, consumer, state, ledger, storm, options, signer, mirror, registry, clock,
                     DeadLetters.maxRecordBytes(producerSettings));
         } catch (RuntimeException e) {
             if (consumer != null) {
                 consumer.close();
+            }
+            if (ledger != null) {
+                ledger.close();
             }
             producer.close(CLOSE);
             throw e;
@@ -185,6 +206,15 @@ public final class Gate implements AutoCloseable {
         }
     }
 
+    /**
+     * How the gate reads the ingest topic.
+     *
+     * @param group the consumer group every replica shares
+     * @param instanceId this replica's static member id, unique in the group
+     */
+    public record IngestGroup(String group, String instanceId) {
+    }
+
     /** Queues a submission; the future completes with its verdict once committed, or exceptionally if the gate stopped. */
     public CompletableFuture<Verdict> submit(Submission submission) {
         Pending pending = new Pending(submission, new CompletableFuture<>());
@@ -194,6 +224,19 @@ public final class Gate implements AutoCloseable {
         }
         queue.add(pending);
         return pending.verdict;
+    }
+
+    /**
+     * Whether the gate is alive: its thread runs, and its loop committed a transaction or found nothing to do within the
+     * stall timeout. A loop that keeps aborting the same transaction, or blocks, is not.
+     */
+    public Health.Check liveness() {
+        return () -> {
+            if (stopped.isDone()) {
+                return Optional.of("the gate stopped" + (stopped.isCompletedExceptionally() ? " on an error" : ""));
+            }
+            return progress.problem();
+        };
     }
 
     /** Completes when the gate thread ended: normally after {@link #close()}, exceptionally on a fatal error. */
@@ -240,6 +283,8 @@ public final class Gate implements AutoCloseable {
             int aborts = 0;
             boolean isolating = false;
             while (running) {
+                // what the other gates started since, before this one takes storm tokens
+                ledger.catchUp();
                 List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
                 if (consumer != null) {
                     consumer.poll(POLL).forEach(records::add);
@@ -253,7 +298,9 @@ public final class Gate implements AutoCloseable {
                 }
                 queue.drainTo(batch, MAX_BATCH);
                 retry = new ArrayList<>();
-                if (!records.isEmpty() || !batch.isEmpty()) {
+                if (records.isEmpty() && batch.isEmpty()) {
+                    progress.progressed();
+                } else {
                     Outcome outcome = isolating ? transactOneByOne(records, batch) : transact(records, batch);
                     isolating = outcome == Outcome.REFUSED_FOR_SIZE;
                     if (outcome == Outcome.COMMITTED) {
@@ -278,9 +325,12 @@ public final class Gate implements AutoCloseable {
         } finally {
             running = false;
             if (consumer != null) {
-                closeQuietly(consumer::close, "consumer");
+                // a stop, not a crash: the partitions go to another replica now rather than after the session timeout
+                closeQuietly(() -> consumer.close(CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP)
+                        .withTimeout(CLOSE)), "consumer");
             }
             closeQuietly(() -> producer.close(CLOSE), "producer");
+            closeQuietly(ledger::close, "storm ledger consumer");
             List<Pending> left = new ArrayList<>();
             queue.drainTo(left);
             IllegalStateException gone = new IllegalStateException("the gate stopped before this submission was handled");
@@ -388,6 +438,8 @@ public final class Gate implements AutoCloseable {
             rewind(records);
             return refusedForSize(tx) ? Outcome.REFUSED_FOR_SIZE : Outcome.ABORTED;
         }
+        progress.progressed();
+        admission.committed();
         // everything below happens only once committed, so a retried batch is neither counted nor mirrored twice
         tx.handled.forEach(oversized::remove);
         state.committed(tx.stateWrites);
@@ -513,6 +565,7 @@ public final class Gate implements AutoCloseable {
         }
         if (stormLimited) {
             tx.stormTaken.add(request.getNodeName());
+            send(ledger.record(request.getNodeName(), now), tx);
         }
         String abnormals = topics.abnormals().name();
         byte[] key = topics.abnormals().keySerde().serializer().serialize(abnormals, request.getNodeName());

@@ -1,68 +1,110 @@
 package io.kdiag.sourcebridge.gate;
 
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * Token buckets that cap how many automatic abnormals start per minute, per node and cluster-wide, so an event storm
- * does not turn into a diagnosis storm. Each bucket holds a minute's worth and refills continuously. Used by the gate
- * thread only; not kept across restarts (a restart starts with full buckets).
+ * The storm limits: at most so many automatic abnormals start per node, and over all nodes, in any minute, so that an
+ * event storm does not become a diagnosis storm. A sliding window over the starts of the last minute, of every gate of
+ * the installation: what this gate starts is counted from the moment it takes the token, what the others (and this
+ * gate's previous lives) started arrives from the {@link StormLedger}. So a restart starts with the minute as it was,
+ * and the log sources of all nodes and the bridge share one cluster-wide budget. Gates that take tokens at the same
+ * moment can overshoot the budget by what they take before they read each other's starts (the ledger's read lag). Used
+ * by the gate thread only.
  */
 final class StormLimiter {
-    private static final long MINUTE_NANOS = 60_000_000_000L;
+    private static final long WINDOW_MILLIS = 60_000;
 
     private final int perNode;
-    private final LongSupplier nanoTime;
-    private final Bucket cluster;
-    private final Map<String, Bucket> nodes = new HashMap<>();
+    private final int cluster;
+    private final LongSupplier clock;
+    /** Start times within the window, all nodes, oldest first; and the same per node. */
+    private final Deque<Long> all = new ArrayDeque<>();
+    private final Map<String, Deque<Long>> byNode = new HashMap<>();
+    /** The tokens this gate took in the transaction in hand, by node: what an abort gives back. */
+    private final Map<String, Deque<Long>> uncommitted = new HashMap<>();
 
-    StormLimiter(int perNodePerMinute, int clusterPerMinute, LongSupplier nanoTime) {
+    /**
+     * @param perNodePerMinute starts per node within a minute
+     * @param clusterPerMinute starts of all nodes within a minute
+     * @param clock epoch milliseconds, the time of the ledger's records
+     */
+    StormLimiter(int perNodePerMinute, int clusterPerMinute, LongSupplier clock) {
         this.perNode = perNodePerMinute;
-        this.nanoTime = nanoTime;
-        this.cluster = new Bucket(clusterPerMinute, nanoTime.getAsLong());
+        this.cluster = clusterPerMinute;
+        this.clock = clock;
     }
 
-    /** Takes a token for {@code node} from both buckets, or names the one that is empty (taking nothing). */
+    /** Takes a token for {@code node}, counting it as started now, or names the limit that is reached (taking nothing). */
     Verdict.Outcome tryAcquire(String node) {
-        long now = nanoTime.getAsLong();
-        Bucket bucket = nodes.computeIfAbsent(node, n -> new Bucket(perNode, now));
-        bucket.refill(now);
-        cluster.refill(now);
-        if (bucket.tokens < 1) {
+        long now = clock.getAsLong();
+        forgetBefore(now - WINDOW_MILLIS);
+        Deque<Long> nodeStarts = byNode.get(node);
+        if (nodeStarts != null && nodeStarts.size() >= perNode) {
             return Verdict.Outcome.STORM_NODE;
         }
-        if (cluster.tokens < 1) {
+        if (all.size() >= cluster) {
             return Verdict.Outcome.STORM_CLUSTER;
         }
-        bucket.tokens--;
-        cluster.tokens--;
+        started(node, now);
+        uncommitted.computeIfAbsent(node, n -> new ArrayDeque<>()).addLast(now);
         return Verdict.Outcome.FORWARDED;
     }
 
-    /** Gives back a token taken for a transaction that was aborted. */
+    /** Gives back a token taken for {@code node} in the transaction in hand, which was aborted. */
     void refund(String node) {
-        Bucket bucket = nodes.get(node);
-        if (bucket != null) {
-            bucket.tokens = Math.min(bucket.capacity, bucket.tokens + 1);
+        Deque<Long> taken = uncommitted.get(node);
+        if (taken == null || taken.isEmpty()) {
+            return;
         }
-        cluster.tokens = Math.min(cluster.capacity, cluster.tokens + 1);
+        Long at = taken.removeLast();
+        all.removeLastOccurrence(at);
+        Deque<Long> nodeStarts = byNode.get(node);
+        if (nodeStarts != null) {
+            nodeStarts.removeLastOccurrence(at);
+        }
     }
 
-    private static final class Bucket {
-        private final int capacity;
-        private double tokens;
-        private long refilledAt;
+    /** The transaction in hand committed: its tokens stay taken. */
+    void committed() {
+        uncommitted.clear();
+    }
 
-        Bucket(int capacity, long now) {
-            this.capacity = capacity;
-            this.tokens = capacity;
-            this.refilledAt = now;
+    /** Counts a start of another gate (or of a previous life of this one) that the ledger reported. */
+    void started(String node, long at) {
+        if (at < clock.getAsLong() - WINDOW_MILLIS) {
+            return;
         }
+        insert(all, at);
+        insert(byNode.computeIfAbsent(node, n -> new ArrayDeque<>()), at);
+    }
 
-        void refill(long now) {
-            tokens = Math.min(capacity, tokens + (double) (now - refilledAt) * capacity / MINUTE_NANOS);
-            refilledAt = now;
+    /** Keeps a window ordered by time: starts from the ledger can be older than those taken here. */
+    private static void insert(Deque<Long> window, long at) {
+        if (window.isEmpty() || window.peekLast() <= at) {
+            window.addLast(at);
+            return;
         }
+        Deque<Long> later = new ArrayDeque<>();
+        while (!window.isEmpty() && window.peekLast() > at) {
+            later.addFirst(window.removeLast());
+        }
+        window.addLast(at);
+        window.addAll(later);
+    }
+
+    private void forgetBefore(long oldest) {
+        while (!all.isEmpty() && all.peekFirst() < oldest) {
+            all.removeFirst();
+        }
+        byNode.values().removeIf(starts -> {
+            while (!starts.isEmpty() && starts.peekFirst() < oldest) {
+                starts.removeFirst();
+            }
+            return starts.isEmpty();
+        });
     }
 }

@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
+import io.kdiag.common.health.Health;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
@@ -66,8 +68,9 @@ public final class LogSource implements AutoCloseable, LineSink {
         CrMirror mirror = client == null ? null : new CrMirror(client, registry);
         Gate gate;
         try {
-            gate = Gate.start(Topics.publishing(config.topicPrefix(), kafka), kafka, "kdiag-log-source-" + config.nodeName(),
-                    config.gateOptions(), config.signingKey(), false, mirror, registry);
+            gate = Gate.start(Topics.publishing(config.topicPrefix(), kafka), kafka,
+                    new KafkaNames(config.topicPrefix()).logSourceTransactionalId(config.nodeName()), null, config.gateOptions(),
+                    config.signingKey(), mirror, registry);
         } catch (RuntimeException e) {
             if (mirror != null) {
                 mirror.close();
@@ -116,6 +119,11 @@ public final class LogSource implements AutoCloseable, LineSink {
         thread.setDaemon(true);
         threads.add(thread);
         thread.start();
+    }
+
+    /** Alive while its gate is: a follower that fails stops the process. */
+    public Health health() {
+        return new Health(List.of(gate.liveness()), List.of());
     }
 
     /** Completes exceptionally when a follower or the gate failed; never completes normally before {@link #close()}. */

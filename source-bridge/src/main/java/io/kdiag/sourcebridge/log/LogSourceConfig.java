@@ -77,7 +77,7 @@ public final class LogSourceConfig {
         this.poll = source.get(POLL);
         this.kubernetes = source.get(KubernetesConnection.KUBERNETES);
         this.gateOptions = new GateOptions(source.get(GateKeys.REPEAT_INTERVAL), source.get(GateKeys.STORM_PER_NODE),
-                source.get(GateKeys.STORM_CLUSTER), "log/" + nodeName + "/", (short) replicationFactor);
+                source.get(GateKeys.STORM_CLUSTER), "log/" + nodeName + "/", (short) replicationFactor, source.get(GateKeys.STALL_TIMEOUT));
         String keyFile = source.get(SIGNING_KEY).strip();
         Path privateKey = keyFile.isEmpty() ? stateDir.resolve("signing-key.pem") : Path.of(keyFile);
         try {
@@ -108,7 +108,7 @@ public final class LogSourceConfig {
                 CommonKeys.REPLICATION_FACTOR, CommonKeys.BIND_ADDRESS));
         keys.addAll(List.of(NODE_NAME, HOST_ROOT, STATE_DIR, MONITORS, TEMPLATES, JOURNALCTL, POLL, SIGNING_KEY, METRICS_PORT,
                 KubernetesConnection.KUBERNETES, GateKeys.REPEAT_INTERVAL, GateKeys.STORM_PER_NODE, GateKeys.STORM_CLUSTER,
-                GateKeys.ABNORMAL_NAMESPACE));
+                GateKeys.ABNORMAL_NAMESPACE, GateKeys.STALL_TIMEOUT));
         return List.copyOf(keys);
     }
 

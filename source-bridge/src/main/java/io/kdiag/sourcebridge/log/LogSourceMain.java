@@ -6,7 +6,8 @@ import io.kdiag.common.kubernetes.KubernetesConnection;
 
 /**
  * Runs the log source in the agent pod: {@code log-source [--config FILE]}, configured by {@code KDIAG_*} variables.
- * Its metrics port is {@code kdiag.log.metrics-port}, since it shares the pod's network with the agent.
+ * Its metrics port is {@code kdiag.log.metrics-port}, since it shares the pod's network with the agent; the probes
+ * ({@code /healthz}, {@code /readyz}) are answered there too.
  */
 public final class LogSourceMain {
     private LogSourceMain() {
@@ -23,7 +24,7 @@ public final class LogSourceMain {
                 if (client != null) {
                     client.close();
                 }
-            }, logSource.failed());
+            }, logSource.failed(), logSource.health());
         });
     }
 }

@@ -7,30 +7,48 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class StormLimiterTest {
-    private final AtomicLong now = new AtomicLong();
+    private final AtomicLong now = new AtomicLong(1_000_000);
 
     @Test
-    void shouldLimitEachNodeAndTheClusterAndRefillOverAMinute() {
+    void shouldLimitEachNodeAndTheClusterWithinAnyMinute() {
         StormLimiter limiter = new StormLimiter(2, 3, now::get);
 
         assertThat(limiter.tryAcquire("a")).isEqualTo(Verdict.Outcome.FORWARDED);
+        now.addAndGet(30_000);
         assertThat(limiter.tryAcquire("a")).isEqualTo(Verdict.Outcome.FORWARDED);
         assertThat(limiter.tryAcquire("a")).isEqualTo(Verdict.Outcome.STORM_NODE);
         assertThat(limiter.tryAcquire("b")).isEqualTo(Verdict.Outcome.FORWARDED);
         assertThat(limiter.tryAcquire("c")).isEqualTo(Verdict.Outcome.STORM_CLUSTER);
 
-        now.addAndGet(30_000_000_000L); // half a minute: one node token, one and a half cluster tokens
+        now.addAndGet(30_001); // the first start left the minute
         assertThat(limiter.tryAcquire("a")).isEqualTo(Verdict.Outcome.FORWARDED);
         assertThat(limiter.tryAcquire("a")).isEqualTo(Verdict.Outcome.STORM_NODE);
     }
 
     @Test
-    void shouldGiveBackTheTokensOfAnAbortedTransaction() {
-        StormLimiter limiter = new StormLimiter(1, 10, now::get);
-        limiter.tryAcquire("a");
-
-        limiter.refund("a");
+    void shouldCountTheStartsOfOtherGatesAndEarlierLivesFromTheLedger() {
+        StormLimiter limiter = new StormLimiter(2, 3, now::get);
+        limiter.started("a", now.get() - 50_000);
+        limiter.started("b", now.get() - 10_000);
+        limiter.started("z", now.get() - 61_000); // older than the minute: counts for nothing
 
         assertThat(limiter.tryAcquire("a")).isEqualTo(Verdict.Outcome.FORWARDED);
+        assertThat(limiter.tryAcquire("c")).as("a, b and a again: the cluster's three").isEqualTo(Verdict.Outcome.STORM_CLUSTER);
+        now.addAndGet(10_001);
+        assertThat(limiter.tryAcquire("c")).isEqualTo(Verdict.Outcome.FORWARDED);
+    }
+
+    @Test
+    void shouldGiveBackTheTokensOfAnAbortedTransactionOnly() {
+        StormLimiter limiter = new StormLimiter(1, 10, now::get);
+        limiter.tryAcquire("a");
+        limiter.committed();
+        limiter.refund("a");
+        assertThat(limiter.tryAcquire("a")).as("a committed start is not refunded").isEqualTo(Verdict.Outcome.STORM_NODE);
+
+        limiter.tryAcquire("b");
+        limiter.refund("b");
+
+        assertThat(limiter.tryAcquire("b")).isEqualTo(Verdict.Outcome.FORWARDED);
     }
 }

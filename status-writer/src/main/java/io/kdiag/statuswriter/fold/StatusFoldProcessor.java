@@ -1,25 +1,31 @@
 package io.kdiag.statuswriter.fold;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import io.kdiag.model.FoldState;
 import io.kdiag.model.FoldStateSerde;
 import io.kdiag.model.Phases;
+import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.StreamsMetrics;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
@@ -34,17 +40,22 @@ import org.slf4j.LoggerFactory;
  * per event. A snapshot that reached Succeeded or Failed is forwarded at once instead: the final status is what
  * users wait for, and an abnormal has one. The dirty marks live in a changelogged store of the same exactly-once
  * task: a crash between a change and its forward leaves the mark in the restored store, and the next punctuation
- * forwards the snapshot. Counts duplicates, buffer overflows and invalid events as Kafka Streams metrics (group
- * {@code stream-kdiag-status-fold-metrics}), which reach Micrometer with the rest.
+ * forwards the snapshot. Every snapshot it publishes goes to the status sink and to {@code onSnapshot}. An event the
+ * fold gives up on (refused, or pushed out of the out-of-order buffer) is logged and goes to the dead-letter sink as
+ * it was decoded, with its uid and seq in the reason ({@link WriterDeadLetters}). Duplicates are a Kafka Streams metric
+ * (group {@code stream-kdiag-status-fold-metrics}), which reaches Micrometer with the rest.
  */
-final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, String, AbnormalStatus> {
+final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Object, Object> {
     private static final String METRICS_SCOPE = "kdiag-status-fold";
     private static final Logger LOG = LoggerFactory.getLogger(StatusFoldProcessor.class);
 
     private final String storeName;
     private final String dirtyStoreName;
     private final Duration flushInterval;
-    private ProcessorContext<String, AbnormalStatus> context;
+    private final Consumer<AbnormalStatus> onSnapshot;
+    private final WriterDeadLetters deadLetters;
+    private final Serializer<DiagnosisEvent> eventSerializer;
+    private ProcessorContext<Object, Object> context;
     private KeyValueStore<String, FoldState> store;
     private KeyValueStore<String, Long> dirty;
     /**
@@ -55,19 +66,17 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
     /** Whether the marks found in the dirty store at start (left by a crash) were published. */
     private boolean restoredMarksPublished;
     private Sensor duplicates;
-    private Sensor overflows;
-    private Sensor invalid;
 
     /**
      * The supplier, carrying the stores so {@code process()} connects them. The dirty store maps the uid of each
      * abnormal whose snapshot changed since its last forward to the lastSeq of its first change since then.
      */
-    static ProcessorSupplier<String, DiagnosisEvent, String, AbnormalStatus> supplier(String storeName, String dirtyStoreName,
-            Duration flushInterval) {
+    static ProcessorSupplier<String, DiagnosisEvent, Object, Object> supplier(String storeName, String dirtyStoreName,
+            Duration flushInterval, Consumer<AbnormalStatus> onSnapshot, WriterDeadLetters deadLetters, Serializer<DiagnosisEvent> events) {
         return new ProcessorSupplier<>() {
             @Override
-            public Processor<String, DiagnosisEvent, String, AbnormalStatus> get() {
-                return new StatusFoldProcessor(storeName, dirtyStoreName, flushInterval);
+            public Processor<String, DiagnosisEvent, Object, Object> get() {
+                return new StatusFoldProcessor(storeName, dirtyStoreName, flushInterval, onSnapshot, deadLetters, events);
             }
 
             @Override
@@ -82,22 +91,24 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
         };
     }
 
-    private StatusFoldProcessor(String storeName, String dirtyStoreName, Duration flushInterval) {
+    private StatusFoldProcessor(String storeName, String dirtyStoreName, Duration flushInterval, Consumer<AbnormalStatus> onSnapshot,
+            WriterDeadLetters deadLetters, Serializer<DiagnosisEvent> eventSerializer) {
         this.storeName = storeName;
         this.dirtyStoreName = dirtyStoreName;
         this.flushInterval = flushInterval;
+        this.onSnapshot = onSnapshot;
+        this.deadLetters = deadLetters;
+        this.eventSerializer = eventSerializer;
     }
 
     @Override
-    public void init(ProcessorContext<String, AbnormalStatus> context) {
+    public void init(ProcessorContext<Object, Object> context) {
         this.context = context;
         this.store = context.getStateStore(storeName);
         this.dirty = context.getStateStore(dirtyStoreName);
         StreamsMetrics metrics = context.metrics();
         String task = context.taskId().toString();
         duplicates = metrics.addRateTotalSensor(METRICS_SCOPE, task, "duplicate-events", Sensor.RecordingLevel.INFO);
-        overflows = metrics.addRateTotalSensor(METRICS_SCOPE, task, "buffer-overflows", Sensor.RecordingLevel.INFO);
-        invalid = metrics.addRateTotalSensor(METRICS_SCOPE, task, "invalid-events", Sensor.RecordingLevel.INFO);
         context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, this::flush);
     }
 
@@ -105,34 +116,28 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
     public void process(Record<String, DiagnosisEvent> record) {
         DiagnosisEvent event = record.value();
         if (event == null) {
-            return; // a tombstone on the history topic carries nothing to fold
+            // a tombstone on the history topic carries nothing to fold, nor to copy
+            LOG.warn("record skipped: a tombstone key={} reason={}", record.key(), WriterDeadLetters.TOMBSTONE);
+            deadLetters.count(WriterDeadLetters.TOMBSTONE);
+            return;
         }
         String uid = event.getAbnormalUid();
         FoldState state = store.get(uid);
         if (state == null) {
             state = FoldState.empty();
         }
-        FoldState.Outcome outcome;
-        try {
-            outcome = state.offer(event, FoldState.MAX_PENDING);
-        } catch (IllegalArgumentException e) {
-            LOG.warn("event dropped: invalid for the fold uid={} seq={} reason={}", uid, event.getSeq(), e.getMessage());
-            invalid.record();
-            return;
-        }
-        switch (outcome) {
+        FoldState.Offer offer = state.offer(event, FoldState.MAX_PENDING);
+        offer.givenUp().forEach(givenUp -> giveUp(record, givenUp, offer.outcome()));
+        switch (offer.outcome()) {
             case DUPLICATE -> duplicates.record();
-            case BUFFERED -> store.put(uid, state);
-            case OVERFLOW -> {
-                LOG.warn("event dropped: out-of-order buffer full uid={} seq={} lastSeq={} buffered={}", uid,
-                        event.getSeq(), state.lastSeq(), FoldState.MAX_PENDING);
-                overflows.record();
-                store.put(uid, state);
-            }
-            case APPLIED -> {
+            case BUFFERED, OVERFLOW -> store.put(uid, state);
+            case APPLIED, REFUSED -> {
+                if (state.current() == null) {
+                    return; // a first event that is not Accepted: nothing to keep
+                }
                 store.put(uid, state);
                 if (Phases.isFinal(state.current().getPhase())) {
-                    context.forward(new Record<>(uid, state.current(), context.currentSystemTimeMs()));
+                    publish(uid, state.current(), context.currentSystemTimeMs());
                     // a mark restored after a crash stays until the next flush, which publishes this snapshot again
                     if (changed.remove(uid) != null) {
                         dirty.delete(uid);
@@ -144,6 +149,32 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
         }
     }
 
+    /** Logs, counts and dead-letters an event the fold gave up on. */
+    private void giveUp(Record<String, DiagnosisEvent> record, FoldState.GivenUp givenUp, FoldState.Outcome outcome) {
+        DiagnosisEvent event = givenUp.event();
+        String reason = outcome == FoldState.Outcome.OVERFLOW ? WriterDeadLetters.OVERFLOW : WriterDeadLetters.REFUSED;
+        LOG.warn("event given up uid={} seq={} reason={} message={}", event.getAbnormalUid(), event.getSeq(), reason, givenUp.reason());
+        deadLetters.count(reason);
+        String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("");
+        // the record read now is the one offered; another given up was read earlier, at an offset not kept
+        boolean offered = event == record.value();
+        DeadLetters.Source source = new DeadLetters.Source(topic, context.recordMetadata().map(RecordMetadata::partition).orElse(-1),
+                offered ? context.recordMetadata().map(RecordMetadata::offset).orElse(-1L) : -1L);
+        byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
+        for (ProducerRecord<byte[], byte[]> letter : deadLetters.letter(source, key, eventSerializer.serialize(topic, event),
+                "event uid=" + event.getAbnormalUid() + " seq=" + event.getSeq() + " given up (" + reason + "): " + givenUp.reason(),
+                offered ? record.headers() : null)) {
+            context.forward(new Record<Object, Object>(letter.key(), letter.value(), record.timestamp(), letter.headers()),
+                    StatusFoldTopology.DEAD_LETTER_SINK);
+        }
+    }
+
+    /** Hands a snapshot over and forwards it to the status topic. */
+    private void publish(String uid, AbnormalStatus snapshot, long timestamp) {
+        onSnapshot.accept(snapshot);
+        context.forward(new Record<>(uid, snapshot, timestamp), StatusFoldTopology.STATUS_SINK);
+    }
+
     /** Forwards the current snapshot of every dirty abnormal and clears its mark, in the task's transaction. */
     private void flush(long now) {
         if (!restoredMarksPublished) {
@@ -151,7 +182,7 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
             restoredMarksPublished = true;
         }
         changed.forEach((uid, snapshot) -> {
-            context.forward(new Record<>(uid, snapshot, now));
+            publish(uid, snapshot, now);
             dirty.delete(uid);
         });
         changed.clear();
@@ -167,7 +198,7 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
         for (String uid : uids) {
             FoldState state = store.get(uid);
             if (state != null && state.current() != null) {
-                context.forward(new Record<>(uid, state.current(), now));
+                publish(uid, state.current(), now);
             } else {
                 // a mark is set with a snapshot only; forwarding nothing beats failing the task on every restart
                 LOG.warn("dirty mark dropped: no snapshot uid={}", uid);
@@ -180,7 +211,5 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Str
     public void close() {
         StreamsMetrics metrics = context.metrics();
         metrics.removeSensor(duplicates);
-        metrics.removeSensor(overflows);
-        metrics.removeSensor(invalid);
     }
 }

@@ -11,17 +11,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.kdiag.api.ApiSerialization;
+import io.kdiag.common.health.Health;
 import io.kdiag.common.http.HttpResponses;
 import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.avro.AbnormalStatus;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * <li>{@code /api/v1/namespaces/NS/abnormals/NAME/history} → {@code {"uid":..., "events":[summary...]}}</li>
  * <li>{@code /api/v1/evidence/SHA256?partition=P&offsets=O1,O2,...&bytes=N} → a context value kept as evidence, as
  * JSON, read from the evidence topic at the place its reference in the status names (so any replica serves any of it)</li>
- * <li>{@code /healthz}; {@code /readyz} (200 once Kafka Streams is RUNNING)</li>
+ * <li>{@code /healthz}, {@code /readyz}: the writer's {@link Health}</li>
  * </ul>
  * Errors are {@code {"reason":"CamelCase","message":"..."}} with 400, 404, 405 or 503.
  */
@@ -46,7 +45,7 @@ public final class QueryServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final StatusQueries queries;
-    private final Supplier<KafkaStreams.State> state;
+    private final Health health;
     private final String evidenceTopic;
     private final EvidenceReader evidence;
 
@@ -57,26 +56,29 @@ public final class QueryServer implements AutoCloseable {
         void read(Evidence.Reference reference, Evidence.ChunkSink sink) throws IOException;
     }
 
-    private QueryServer(HttpServer server, ExecutorService executor, StatusQueries queries, Supplier<KafkaStreams.State> state,
-            String evidenceTopic, EvidenceReader evidence) {
+    private QueryServer(HttpServer server, ExecutorService executor, StatusQueries queries, Health health, String evidenceTopic,
+            EvidenceReader evidence) {
         this.server = server;
         this.executor = executor;
         this.queries = queries;
-        this.state = state;
+        this.health = health;
         this.evidenceTopic = evidenceTopic;
         this.evidence = evidence;
     }
 
-    /** Serves {@code queries}, and {@code evidence} of {@code evidenceTopic}, on {@code host:port}; port 0 picks a free one. */
-    public static QueryServer start(String host, int port, StatusQueries queries, Supplier<KafkaStreams.State> state,
-            String evidenceTopic, EvidenceReader evidence) throws IOException {
+    /**
+     * Serves {@code queries}, {@code evidence} of {@code evidenceTopic} and the probes from {@code health} on
+     * {@code host:port}; port 0 picks a free one.
+     */
+    public static QueryServer start(String host, int port, StatusQueries queries, Health health, String evidenceTopic,
+            EvidenceReader evidence) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "kdiag-status-http");
             t.setDaemon(true);
             return t;
         });
-        QueryServer query = new QueryServer(server, executor, queries, state, evidenceTopic, evidence);
+        QueryServer query = new QueryServer(server, executor, queries, health, evidenceTopic, evidence);
         server.createContext("/", query::handle);
         server.setExecutor(executor);
         server.start();
@@ -90,7 +92,12 @@ public final class QueryServer implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
-            if (exchange.getRequestURI().getRawPath().startsWith(EVIDENCE) && exchange.getRequestMethod().equals("GET")) {
+            String path = exchange.getRequestURI().getRawPath();
+            if (Health.isProbe(path)) {
+                health.answer(exchange, path);
+                return;
+            }
+            if (path.startsWith(EVIDENCE) && exchange.getRequestMethod().equals("GET")) {
                 evidence(exchange);
                 return;
             }
@@ -98,7 +105,8 @@ public final class QueryServer implements AutoCloseable {
             try {
                 response = route(exchange);
             } catch (InvalidStateStoreException e) {
-                response = error(503, "Unavailable", "the status stores cannot be queried now (state " + state.get() + "); retry");
+                response = error(503, "Unavailable", "the status stores cannot be queried now (" + String.join("; ",
+                        health.readinessProblems()) + "); retry");
             } catch (RuntimeException e) {
                 LOG.warn("query failed path={} reason={}", exchange.getRequestURI().getRawPath(), e.toString());
                 response = error(500, "InternalError", String.valueOf(e.getMessage()));
@@ -114,15 +122,6 @@ public final class QueryServer implements AutoCloseable {
         String path = exchange.getRequestURI().getRawPath();
         if (!exchange.getRequestMethod().equals("GET")) {
             return error(405, "MethodNotAllowed", exchange.getRequestMethod() + " is not supported; the API is read-only (GET)");
-        }
-        if (path.equals("/healthz")) {
-            return new Response(200, "{\"status\":\"ok\"}");
-        }
-        if (path.equals("/readyz")) {
-            KafkaStreams.State now = state.get();
-            return now == KafkaStreams.State.RUNNING
-                    ? new Response(200, "{\"status\":\"ok\"}")
-                    : error(503, "NotReady", "Kafka Streams is " + now);
         }
         if (path.startsWith(API)) {
             List<String> segments = Arrays.stream(path.substring(API.length()).split("/", -1))

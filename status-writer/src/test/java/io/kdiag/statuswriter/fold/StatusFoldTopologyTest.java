@@ -14,16 +14,22 @@ import java.util.stream.Collectors;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.model.EventSummary;
 import io.kdiag.model.FoldState;
+import io.kdiag.model.FoldStateSerde;
 import io.kdiag.model.StatusFold;
+import io.kdiag.schemas.DeadLetterHeaders;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.Phase;
 import io.kdiag.schemas.avro.Stage;
+import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.schemas.avro.StageStarted;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.statuswriter.StatusWriterConfig;
 import io.kdiag.testkit.Events;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
@@ -32,6 +38,7 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,18 +55,22 @@ class StatusFoldTopologyTest {
     private TestOutputTopic<String, AbnormalStatus> status;
     private Duration flushInterval;
     private final List<AbnormalStatus> handedOver = new ArrayList<>();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private TestOutputTopic<byte[], byte[]> deadLetters;
 
     @BeforeEach
     void startDriver() {
         StatusWriterConfig config = StatusWriterConfig.from(ConfigSource.of(Map.of("kdiag.state-dir", stateDir.toString(),
-                "kdiag.application-id", "status-writer-test", "kdiag.topic-prefix", TOPICS.prefix()), Map.of()));
+                "kdiag.topic-prefix", TOPICS.prefix()), Map.of()));
         Properties props = StatusWriter.streamsProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"));
         flushInterval = config.statusFlushInterval();
-        driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS, flushInterval, handedOver::add), props);
+        props.put(WriterDeadLetters.REGISTRY_CONFIG, registry);
+        driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS, flushInterval, handedOver::add, WriterDeadLetters.from(props)), props);
         events = driver.createInputTopic(TOPICS.diagnosisEvents().name(), new StringSerializer(),
                 TOPICS.diagnosisEvents().valueSerde().serializer());
         status = driver.createOutputTopic(TOPICS.abnormalStatus().name(), TOPICS.abnormalStatus().keySerde().deserializer(),
                 TOPICS.abnormalStatus().valueSerde().deserializer());
+        deadLetters = driver.createOutputTopic(TOPICS.deadLetters().name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     @AfterEach
@@ -209,15 +220,17 @@ class StatusFoldTopologyTest {
                 new ByteArraySerializer());
         send(run.get(0));
         raw.pipeInput(Events.NODE, "not avro".getBytes(StandardCharsets.UTF_8));
+        raw.pipeInput(Events.NODE, (byte[]) null);
         send(run.get(1));
         flush();
 
         assertThat(status.readValuesToList()).extracting(AbnormalStatus::getLastSeq).containsExactly(1L);
-        assertThat(metric("dropped-records-total")).isEqualTo(1.0);
+        assertThat(givenUp(WriterDeadLetters.UNDECODABLE)).isEqualTo(1.0);
+        assertThat(givenUp(WriterDeadLetters.TOMBSTONE)).isEqualTo(1.0);
     }
 
     @Test
-    void shouldDropAnAbnormalThatDoesNotStartWithAccepted() {
+    void shouldDeadLetterAnAbnormalThatDoesNotStartWithAccepted() {
         List<DiagnosisEvent> run = Events.seedRun("uid-1");
         DiagnosisEvent bogusStart = DiagnosisEvent.newBuilder(run.get(1)).setSeq(0L).build();
 
@@ -226,7 +239,51 @@ class StatusFoldTopologyTest {
 
         assertThat(status.isEmpty()).isTrue();
         assertThat(store().get("uid-1")).isNull();
-        assertThat(metric("invalid-events-total")).isEqualTo(1.0);
+        assertThat(givenUp(WriterDeadLetters.REFUSED)).isEqualTo(1.0);
+        TestRecord<byte[], byte[]> letter = deadLetters.readRecord();
+        assertThat(TOPICS.diagnosisEvents().valueSerde().deserializer().deserialize("", letter.value())).isEqualTo(bogusStart);
+        assertThat(new String(letter.headers().lastHeader(DeadLetterHeaders.REASON).value(), StandardCharsets.UTF_8))
+                .contains("uid=uid-1 seq=0", "instead of Accepted");
+        assertThat(new String(letter.headers().lastHeader(DeadLetterHeaders.SOURCE_TOPIC).value(), StandardCharsets.UTF_8))
+                .isEqualTo(TOPICS.diagnosisEvents().name());
+    }
+
+    @Test
+    void shouldDeadLetterAnEventTheFoldRefusesAndFoldTheRest() {
+        Events events = new Events("uid-1");
+        events.accepted();
+        events.add(new StageStarted(Stage.InformationCollection));
+        DiagnosisEvent garbage = events.processorFinished(Stage.InformationCollection, Events.POD_COLLECTOR, "not json");
+        events.stageFinished(Stage.InformationCollection, StageOutcome.Succeeded, null);
+        events.all().forEach(this::send);
+        flush();
+
+        assertThat(status.readValuesToList()).last().satisfies(s -> {
+            assertThat(s.getLastSeq()).isEqualTo(3L);
+            assertThat(s.getPhase()).isEqualTo(Phase.Diagnosing);
+        });
+        assertThat(deadLetters.readValuesToList()).singleElement()
+                .satisfies(v -> assertThat(TOPICS.diagnosisEvents().valueSerde().deserializer().deserialize("", v)).isEqualTo(garbage));
+        assertThat(givenUp(WriterDeadLetters.REFUSED)).isEqualTo(1.0);
+    }
+
+    @Test
+    void shouldPublishAStatusThatOutgrewAKafkaRecordWithinItsBudget() {
+        Events events = new Events("uid-big");
+        events.accepted();
+        events.add(new StageStarted(Stage.InformationCollection));
+        for (int i = 0; i < 6; i++) {
+            events.processorFinished(Stage.InformationCollection, new NamespacedName("kube-diagnoser", "collector-" + i),
+                    "{\"output" + i + "\":\"" + "v".repeat(250 * 1024) + "\"}");
+        }
+        events.stageFinished(Stage.InformationCollection, StageOutcome.Failed, null);
+        events.all().forEach(this::send);
+
+        AbnormalStatus last = status.readValuesToList().get(0);
+        assertThat(last.getPhase()).isEqualTo(Phase.Failed);
+        assertThat(TOPICS.abnormalStatus().valueSerde().serializer().serialize("", last).length).isLessThan(1024 * 1024);
+        assertThat(new FoldStateSerde().serialize("", store().get("uid-big")).length).isLessThan(1024 * 1024);
+        assertThat(last.getContext()).contains("\"truncated\":true");
     }
 
     @Test
@@ -262,6 +319,10 @@ class StatusFoldTopologyTest {
 
     private KeyValueStore<String, Long> dirty() {
         return driver.getKeyValueStore(StatusFoldTopology.DIRTY_STORE_NAME);
+    }
+
+    private double givenUp(String reason) {
+        return registry.get(WriterDeadLetters.METRIC).tag("reason", reason).counter().count();
     }
 
     private double metric(String name) {

@@ -12,12 +12,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.health.Health;
 import io.kdiag.model.FoldState;
 import io.kdiag.model.StatusFold;
 import io.kdiag.model.StatusProjection;
@@ -27,6 +29,7 @@ import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.statuswriter.StatusWriterConfig;
 import io.kdiag.statuswriter.fold.StatusFoldTopology;
+import io.kdiag.statuswriter.fold.WriterDeadLetters;
 import io.kdiag.testkit.Events;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -60,13 +63,16 @@ class QueryServerTest {
     @BeforeEach
     void start() throws IOException {
         StatusWriterConfig config = StatusWriterConfig.from(ConfigSource.of(Map.of("kdiag.state-dir", stateDir.toString(),
-                "kdiag.application-id", "query-test", "kdiag.topic-prefix", TOPICS.prefix()), Map.of()));
+                "kdiag.topic-prefix", TOPICS.prefix()), Map.of()));
         Properties props = StatusWriter.streamsProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"));
-        driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS, config.statusFlushInterval()), props);
+        driver = new TopologyTestDriver(StatusFoldTopology.build(TOPICS, config.statusFlushInterval(), snapshot -> {
+        }, WriterDeadLetters.from(props)), props);
         events = driver.createInputTopic(TOPICS.diagnosisEvents().name(), new StringSerializer(),
                 TOPICS.diagnosisEvents().valueSerde().serializer());
         StatusQueries queries = new StatusQueries(() -> this.<String, FoldState>store(StatusFoldTopology.STORE_NAME));
-        server = QueryServer.start("127.0.0.1", 0, queries, state::get, "kdiag.evidence", (reference, sink) -> {
+        Health health = new Health(List.of(), List.of(() -> state.get() == KafkaStreams.State.RUNNING ? Optional.empty()
+                : Optional.of("Kafka Streams is " + state.get())));
+        server = QueryServer.start("127.0.0.1", 0, queries, health, "kdiag.evidence", (reference, sink) -> {
             byte[] value = evidence.get(reference);
             if (value == null) {
                 throw new IOException("evidence " + reference.sha256() + " is gone: past the retention of kdiag.evidence");

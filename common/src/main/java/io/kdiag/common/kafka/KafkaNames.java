@@ -1,0 +1,96 @@
+package io.kdiag.common.kafka;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Objects;
+
+/**
+ * The names one installation uses in Kafka besides its topics: consumer groups, transactional ids, the status
+ * writer's Kafka Streams application id (which also prefixes its internal topics) and the gate's own topics. Every one
+ * starts with the installation's topic prefix ({@code kdiag.topic-prefix}), so installations sharing a Kafka cluster
+ * never join each other's groups, fence each other's transactions or read each other's state. With the default prefix
+ * {@code kdiag.}: the bridge's group {@code kdiag.source-bridge}, its transactional ids
+ * {@code kdiag.source-bridge-<instance>}, a log source's {@code kdiag.log-source-<node>}, an agent's group
+ * {@code kdiag.node-agent-<node>}, the status writer's application id {@code kdiag.status-writer}.
+ *
+ * @param prefix the topic prefix
+ */
+public record KafkaNames(String prefix) {
+    /** Checks the prefix. */
+    public KafkaNames {
+        Objects.requireNonNull(prefix, "prefix");
+    }
+
+    /** Consumer group of every bridge replica on the ingest topic. */
+    public String bridgeGroup() {
+        return prefix + "source-bridge";
+    }
+
+    /** What every bridge replica's transactional id starts with. */
+    public String bridgeTransactionalIdPrefix() {
+        return bridgeGroup() + "-";
+    }
+
+    /** The transactional id of the bridge replica {@code instance} (its pod name). */
+    public String bridgeTransactionalId(String instance) {
+        return bridgeTransactionalIdPrefix() + instance;
+    }
+
+    /** What every log source's transactional id starts with. */
+    public String logSourceTransactionalIdPrefix() {
+        return prefix + "log-source-";
+    }
+
+    /** The transactional id of the log source of {@code node}. */
+    public String logSourceTransactionalId(String node) {
+        return logSourceTransactionalIdPrefix() + node;
+    }
+
+    /** What every agent's consumer group starts with. */
+    public String agentGroupPrefix() {
+        return prefix + "node-agent-";
+    }
+
+    /** The consumer group (committed offsets only: the agent assigns its partition) of the agent of {@code node}. */
+    public String agentGroup(String node) {
+        return agentGroupPrefix() + node;
+    }
+
+    /**
+     * The status writer's Kafka Streams application id: its consumer group, the start of its transactional ids
+     * ({@code <id>-<process>-<thread>}) and of its internal topics ({@code <id>-<store>-changelog}).
+     */
+    public String statusWriterApplicationId() {
+        return prefix + "status-writer";
+    }
+
+    /** The gate's dedup state, shared by the bridge and the log sources (compacted). */
+    public String bridgeStateTopic() {
+        return prefix + "bridge-state";
+    }
+
+    /** The gate's record of storm-limited abnormals started, the budget every gate of the installation shares. */
+    public String stormLedgerTopic() {
+        return prefix + "storm-ledger";
+    }
+
+    /**
+     * The name of this running instance: {@code configured} when set (the manifests pass the pod name), else the host
+     * name, which in a pod is the pod name. It names the static group membership and the transactional id, both of
+     * which a restart with the same name takes over at once instead of waiting out the previous instance's session.
+     */
+    public static String instanceId(String configured) {
+        if (configured != null && !configured.isBlank()) {
+            return configured.strip();
+        }
+        String host = System.getenv("HOSTNAME");
+        if (host != null && !host.isBlank()) {
+            return host.strip();
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+}

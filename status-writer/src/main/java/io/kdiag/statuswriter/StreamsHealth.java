@@ -1,0 +1,107 @@
+package io.kdiag.statuswriter;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+import io.kdiag.common.health.Health;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.ThreadMetadata;
+
+/**
+ * The status writer's health, read from Kafka Streams. Alive: the application is not failed or stopped on its own, no
+ * stream thread is dead, and every stream thread keeps polling (its loop polls even when there is nothing to fold, so
+ * a thread that stopped polling is stuck: blocked in the fold, or in a write that never returns). Ready: running, and
+ * at most {@link #READY_LAG} events behind on the events topic, so that its statuses and query answers are current.
+ */
+final class StreamsHealth {
+    /** Events the fold may be behind and still serve. */
+    static final long READY_LAG = 1_000;
+    private static final String THREAD_METRICS = "stream-thread-metrics";
+    private static final String FETCH_METRICS = "consumer-fetch-manager-metrics";
+
+    private final KafkaStreams streams;
+    private final long stallNanos;
+    private final LongSupplier nanoTime;
+    /** Per stream thread: its poll count at the last check that saw it change, and when. */
+    private final Map<String, long[]> polls = new HashMap<>();
+    private volatile boolean closing;
+
+    StreamsHealth(KafkaStreams streams, Duration stallTimeout, LongSupplier nanoTime) {
+        this.streams = streams;
+        this.stallNanos = stallTimeout.toNanos();
+        this.nanoTime = nanoTime;
+    }
+
+    /** The checks, as the probes answer them. */
+    Health health() {
+        return new Health(List.of(this::notAlive), List.of(this::notReady));
+    }
+
+    /** From now on the application stops because it was told to: that is no failure. */
+    void closing() {
+        closing = true;
+    }
+
+    private Optional<String> notAlive() {
+        KafkaStreams.State state = streams.state();
+        if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR
+                || !closing && (state == KafkaStreams.State.NOT_RUNNING || state == KafkaStreams.State.PENDING_SHUTDOWN)) {
+            return Optional.of("Kafka Streams is " + state);
+        }
+        List<String> problems = new ArrayList<>();
+        for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
+            if ("DEAD".equals(thread.threadState())) {
+                problems.add("stream thread " + thread.threadName() + " is dead");
+            }
+        }
+        problems.addAll(stalledThreads());
+        return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
+    }
+
+    /** The stream threads whose poll count did not move for longer than the stall timeout. */
+    private synchronized List<String> stalledThreads() {
+        long now = nanoTime.getAsLong();
+        List<String> stalled = new ArrayList<>();
+        for (Map.Entry<MetricName, ? extends Metric> metric : streams.metrics().entrySet()) {
+            MetricName name = metric.getKey();
+            if (!THREAD_METRICS.equals(name.group()) || !"poll-total".equals(name.name())) {
+                continue;
+            }
+            String thread = name.tags().get("thread-id");
+            long count = ((Number) metric.getValue().metricValue()).longValue();
+            long[] last = polls.get(thread);
+            if (last == null || last[0] != count) {
+                polls.put(thread, new long[] {count, now});
+            } else if (now - last[1] > stallNanos) {
+                stalled.add("stream thread " + thread + " has not polled for " + Duration.ofNanos(now - last[1]).toSeconds()
+                        + " s (stall timeout " + Duration.ofNanos(stallNanos).toSeconds() + " s)");
+            }
+        }
+        return stalled;
+    }
+
+    private Optional<String> notReady() {
+        KafkaStreams.State state = streams.state();
+        if (state != KafkaStreams.State.RUNNING) {
+            return Optional.of("Kafka Streams is " + state);
+        }
+        double lag = 0;
+        for (Map.Entry<MetricName, ? extends Metric> metric : streams.metrics().entrySet()) {
+            MetricName name = metric.getKey();
+            String client = name.tags().getOrDefault("client-id", "");
+            if (FETCH_METRICS.equals(name.group()) && "records-lag-max".equals(name.name()) && client.endsWith("-consumer")
+                    && !client.endsWith("-restore-consumer") && metric.getValue().metricValue() instanceof Number value
+                    && !Double.isNaN(value.doubleValue())) {
+                lag = Math.max(lag, value.doubleValue());
+            }
+        }
+        return lag > READY_LAG ? Optional.of("the fold is " + (long) lag + " events behind (ready at " + READY_LAG + ")") : Optional.empty();
+    }
+}
