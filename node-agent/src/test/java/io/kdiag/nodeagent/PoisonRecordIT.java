@@ -30,6 +30,7 @@ import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.testkit.RecordSizes;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -38,6 +39,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
@@ -90,7 +92,8 @@ class PoisonRecordIT {
 
                 NodeAgent agent = NodeAgent.start(NodeAgentConfig.from(ConfigSource.of(Map.of("kdiag.node-name", NODE,
                         "kdiag.state-dir", stateDir.toString(), "kdiag.kubernetes", "off", "kdiag.http-port", "0",
-                        "kdiag.advertise-address", "127.0.0.1", "kdiag.topic-prefix", TOPICS.prefix()), Map.of())),
+                        "kdiag.advertise-address", "127.0.0.1", "kdiag.topic-prefix", TOPICS.prefix(),
+                        "kdiag.verification-keys", TestKeys.verificationKeyFile().toString()), Map.of())),
                         new HashMap<>(Map.of("bootstrap.servers", servers)), registry);
                 try (agent) {
                     List<DiagnosisEvent> events = await().atMost(WAIT).until(() -> read(servers, TOPICS.diagnosisEvents().name()).stream()
@@ -132,9 +135,14 @@ class PoisonRecordIT {
         return TOPICS.abnormals().valueSerde().serializer().serialize("", request);
     }
 
+    /** Sends {@code value} as a gate would: signed, so what the agent makes of its content is what is tested. */
     private static RecordMetadata send(KafkaProducer<byte[], byte[]> producer, byte[] value) throws Exception {
-        return producer.send(new ProducerRecord<>(TOPICS.abnormals().name(), NODE.getBytes(StandardCharsets.UTF_8), value))
-                .get(30, TimeUnit.SECONDS);
+        byte[] key = NODE.getBytes(StandardCharsets.UTF_8);
+        RecordHeaders headers = new RecordHeaders();
+        if (value != null) {
+            TestKeys.signingKey().sign(key, value, headers);
+        }
+        return producer.send(new ProducerRecord<>(TOPICS.abnormals().name(), null, key, value, headers)).get(30, TimeUnit.SECONDS);
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> read(String servers, String topic) {

@@ -17,12 +17,12 @@ import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.Topics;
-import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.kdiag.testkit.TopicSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,10 +47,11 @@ class StuckLoopIT {
             NodeAgent agent = NodeAgent.start(NodeAgentConfig.from(ConfigSource.of(Map.of("kdiag.node-name", NODE,
                     "kdiag.state-dir", stateDir.toString(), "kdiag.kubernetes", "off", "kdiag.http-port", "0",
                     "kdiag.advertise-address", "127.0.0.1", "kdiag.topic-prefix", TOPICS.prefix(),
-                    "kdiag.processor-timeout", "2s", "kdiag.stall-timeout", STALL.toSeconds() + "s"), Map.of())),
+                    "kdiag.verification-keys", TestKeys.verificationKeyFile().toString(),
+                    "kdiag.stall-timeout", STALL.toSeconds() + "s"), Map.of())),
                     new HashMap<>(Map.of("bootstrap.servers", servers)), new SimpleMeterRegistry());
-            try (agent; KafkaProducer<String, AbnormalRequest> producer = new KafkaProducer<>(Map.of("bootstrap.servers", servers),
-                    TOPICS.abnormals().keySerde().serializer(), TOPICS.abnormals().valueSerde().serializer())) {
+            try (agent; KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", servers),
+                    new ByteArraySerializer(), new ByteArraySerializer())) {
                 String healthz = "http://127.0.0.1:" + agent.httpPort() + "/healthz";
                 // idle for longer than the stall timeout: alive
                 await().pollDelay(STALL.multipliedBy(2)).atMost(STALL.multipliedBy(4)).until(() -> get(healthz).statusCode() == 200);
@@ -58,8 +59,7 @@ class StuckLoopIT {
                 TopicSettings.delete(servers, TOPICS.diagnosisEvents().name());
                 AbnormalSpec spec = new AbnormalSpec();
                 spec.nodeName = NODE;
-                producer.send(new ProducerRecord<>(TOPICS.abnormals().name(), NODE, Fixtures.request("wedged", NODE, spec)))
-                        .get(30, TimeUnit.SECONDS);
+                producer.send(TestKeys.signed(TOPICS.abnormals(), Fixtures.request("wedged", NODE, spec))).get(30, TimeUnit.SECONDS);
 
                 HttpResponse<String> stuck = await().atMost(Duration.ofSeconds(60)).until(() -> get(healthz), r -> r.statusCode() == 503);
                 assertThat(stuck.body()).contains("NotLive", "the agent's consumer loop made no progress");

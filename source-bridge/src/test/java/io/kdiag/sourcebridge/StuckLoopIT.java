@@ -16,6 +16,7 @@ import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.Topics;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.kdiag.testkit.TopicSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -38,7 +39,8 @@ class StuckLoopIT {
             String servers = kafka.bootstrapServers();
             TopicAdmin.ensureTopics(Map.of("bootstrap.servers", servers), TOPICS, 1, (short) 1);
             SourceBridgeConfig config = SourceBridgeConfig.from(ConfigSource.of(Map.of("kdiag.topic-prefix", TOPICS.prefix(),
-                    "kdiag.http-port", "0", "kdiag.kubernetes", "off", "kdiag.stall-timeout", STALL.toSeconds() + "s"), Map.of()));
+                    "kdiag.http-port", "0", "kdiag.kubernetes", "off", "kdiag.stall-timeout", STALL.toSeconds() + "s",
+                    "kdiag.signing-key", TestKeys.signingKeyFile().toString()), Map.of()));
             try (SourceBridge bridge = SourceBridge.start(config, Map.of("bootstrap.servers", servers), new SimpleMeterRegistry());
                  KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", servers),
                          new ByteArraySerializer(), new ByteArraySerializer())) {

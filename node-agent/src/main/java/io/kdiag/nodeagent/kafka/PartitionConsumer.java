@@ -236,7 +236,8 @@ public final class PartitionConsumer implements AutoCloseable {
             try {
                 request = abnormals.valueSerde().deserializer().deserialize(record.topic(), record.value());
             } catch (SerializationException e) {
-                throw new RecordVerifier.Untrusted(RecordVerifier.Reason.Unreadable, e.getMessage());
+                // signed by a gate, yet no request: a defect of the writer, not a forgery
+                return refuse(record, AgentMetrics.UNDECODABLE, e.getMessage());
             }
             RecordVerifier.checkRequest(signer, request, nodeName);
         } catch (RecordVerifier.Untrusted e) {

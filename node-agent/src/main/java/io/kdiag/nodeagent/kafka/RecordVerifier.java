@@ -50,9 +50,7 @@ public final class RecordVerifier {
         /** Verified, but its signer cannot vouch for its origin. */
         OriginNotAllowed,
         /** Verified, but the request names another node than its key. */
-        NodeMismatch,
-        /** Verified, but not an AbnormalRequest. */
-        Unreadable
+        NodeMismatch
     }
 
     /** A record that is not run, with why. */
