@@ -48,6 +48,7 @@ import io.kdiag.statuswriter.StatusWriterConfig;
 import io.kdiag.testkit.FakeProc;
 import io.kdiag.testkit.MockCluster;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -132,6 +133,9 @@ class EvidenceIT {
         env.put("KDIAG_NODE_NAME", NODE);
         env.put("KDIAG_HTTP_PORT", "0");
         env.put("KDIAG_KUBERNETES", "off");
+        // the bridge signs what it forwards; the agent runs only what it verifies
+        env.put("KDIAG_SIGNING_KEY", TestKeys.signingKeyFile().toString());
+        env.put("KDIAG_VERIFICATION_KEYS", TestKeys.verificationKeyFile().toString());
         return env;
     }
 
