@@ -86,6 +86,11 @@ public final class ContextFitter {
         return limits.maxEventBytes();
     }
 
+    /** The limits it fits to. */
+    OutputLimits limits() {
+        return limits;
+    }
+
     /** Whether updates of this JSON are small enough for the context and their event. */
     private boolean fits(String updatesJson, ToIntFunction<String> eventBytes) {
         return updatesJson.getBytes(StandardCharsets.UTF_8).length <= limits.maxContextBytes()
