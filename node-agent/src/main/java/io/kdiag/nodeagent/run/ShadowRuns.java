@@ -58,13 +58,14 @@ final class ShadowRuns {
 
     /** Takes, before {@code stage} runs, the shadows that will run beside it and their input. */
     Beside beside(AbnormalRun run, Stage stage) {
-        if (stage == Stage.InformationCollection) {
+        List<Policy.Shadow> declared = stage == Stage.InformationCollection ? List.of() : processors.shadows(stage);
+        if (declared.isEmpty()) {
             return Beside.NONE;
         }
         List<String> assigned = Arrays.stream(StageDefinition.values())
                 .flatMap(d -> d.assigned(run.spec()).stream()).map(ShadowRuns::name).toList();
         List<String> assignedHere = StageDefinition.of(stage).assigned(run.spec()).stream().map(ShadowRuns::name).toList();
-        List<Policy.Shadow> shadows = processors.shadows(stage).stream()
+        List<Policy.Shadow> shadows = declared.stream()
                 .filter(s -> s.runsBeside(assigned) && !assignedHere.contains(s.namespace() + "/" + s.name()))
                 .toList();
         return shadows.isEmpty() ? Beside.NONE : new Beside(stage, shadows, run.workContext(), run.snapshot());
