@@ -360,6 +360,25 @@ class StageRunnerTest {
     }
 
     @Test
+    void shouldCountProfilesAgainstTheEvidenceLimits() throws Exception {
+        evidenceLimits = new EvidenceBudget.Limits(4000, 3020, 100_000);
+        AbnormalSpec spec = spec(List.of(ref("c")), List.of(), List.of());
+        ProfilerSpec profiler = new ProfilerSpec();
+        profiler.name = "cpu";
+        profiler.type = "Diagnoser";
+        profiler.go = new ProfilerSpec.GoProfilerSpec();
+        profiler.go.source = "http://localhost:6060";
+        spec.profilers = List.of(profiler);
+
+        run(spec, worker("c", Stage.InformationCollection, calls, ctx -> ok("big", "x".repeat(3000))));
+
+        ProfilerFinished refused = payload(ProfilerFinished.class, 0);
+        assertThat(refused.getEndpoint()).isNull();
+        assertThat(refused.getError()).contains("kdiag.evidence.max-abnormal-bytes=3020", "3002 kept already");
+        assertThat(evidence.values).hasSize(1);
+    }
+
+    @Test
     void shouldFailAProcessorWhoseEvidenceCannotBeStored() throws Exception {
         evidence.failure = new IOException("Kafka did not acknowledge the evidence within 60 s");
         run(spec(List.of(ref("c")), List.of(), List.of()),
@@ -454,9 +473,11 @@ class StageRunnerTest {
 
         ProfilerFinished finished = payload(ProfilerFinished.class, 0);
         assertThat(finished.getError()).isNull();
-        assertThat(finished.getEndpoint()).startsWith("http://agent.test:8090/artifacts/").endsWith("/profile.html");
-        String id = finished.getEndpoint().split("/")[4];
-        assertThat(java.nio.file.Files.readString(node.artifacts().get(id).orElseThrow().file())).contains("http://localhost:6060");
+        // the page is evidence, served by the status writer at the reference's path
+        assertThat(evidence.values).singleElement().extracting(v -> new String(v, StandardCharsets.UTF_8)).asString()
+                .contains("http://localhost:6060");
+        assertThat(evidence.types).containsExactly("text/html");
+        assertThat(finished.getEndpoint()).startsWith("/api/v1/evidence/").contains("&type=text%2Fhtml");
         assertThat(payload(ProfilerFinished.class, 1).getError()).isEqualTo("profiler broken: go.source is required");
         assertThat(registry.counter(AgentMetrics.PROFILER, "stage", "Diagnosis", "result", "success").count()).isEqualTo(1);
         assertThat(KubeDiagMetrics.of(registry).get(KubeDiagMetric.DIAGNOSER_CHAIN_PROFILER_SUCCESS_COUNT)).isEqualTo(1);
