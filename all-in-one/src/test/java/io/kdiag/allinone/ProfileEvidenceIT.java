@@ -12,13 +12,10 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
@@ -37,7 +34,6 @@ import io.kdiag.sourcebridge.SourceBridgeConfig;
 import io.kdiag.statuswriter.StatusWriter;
 import io.kdiag.statuswriter.StatusWriterConfig;
 import io.kdiag.testkit.TestKafka;
-import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -86,15 +82,7 @@ class ProfileEvidenceIT {
 
     @AfterAll
     static void stopPipeline() {
-        for (AutoCloseable c : new AutoCloseable[] {client, agent, bridge, writer, kafka}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // keep closing the rest
-            }
-        }
+        NodeLoss.closeAll(client, agent, bridge, writer, kafka);
     }
 
     private static NodeAgent startAgent() {
@@ -103,13 +91,7 @@ class ProfileEvidenceIT {
     }
 
     private static ConfigSource config(Map<String, String> own) {
-        Map<String, String> env = new HashMap<>(own);
-        env.put("KDIAG_NODE_NAME", NODE);
-        env.put("KDIAG_HTTP_PORT", "0");
-        env.put("KDIAG_KUBERNETES", "off");
-        env.put("KDIAG_SIGNING_KEY", TestKeys.signingKeyFile().toString());
-        env.put("KDIAG_VERIFICATION_KEYS", TestKeys.verificationKeyFile().toString());
-        return ConfigSource.of(Map.of(), env);
+        return NodeLoss.config(NODE, own);
     }
 
     @Test
@@ -132,7 +114,7 @@ class ProfileEvidenceIT {
 
         // the node loses everything it had: the agent stops, its state is gone, it starts afresh
         agent.close();
-        deleteTree(state.resolve("node"));
+        NodeLoss.deleteTree(state.resolve("node"));
         agent = startAgent();
 
         URI pageUrl = URI.create("http://127.0.0.1:" + writer.httpPort() + profile.getEndpoint());
@@ -162,13 +144,5 @@ class ProfileEvidenceIT {
 
     private static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    }
-
-    private static void deleteTree(Path root) throws Exception {
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

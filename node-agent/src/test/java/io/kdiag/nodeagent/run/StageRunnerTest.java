@@ -363,11 +363,7 @@ class StageRunnerTest {
     void shouldCountProfilesAgainstTheEvidenceLimits() throws Exception {
         evidenceLimits = new EvidenceBudget.Limits(4000, 3020, 100_000);
         AbnormalSpec spec = spec(List.of(ref("c")), List.of(), List.of());
-        ProfilerSpec profiler = new ProfilerSpec();
-        profiler.name = "cpu";
-        profiler.type = "Diagnoser";
-        profiler.go = new ProfilerSpec.GoProfilerSpec();
-        profiler.go.source = "http://localhost:6060";
+        ProfilerSpec profiler = goProfiler("cpu", "Diagnoser", "http://localhost:6060");
         spec.profilers = List.of(profiler);
 
         run(spec, worker("c", Stage.InformationCollection, calls, ctx -> ok("big", "x".repeat(3000))));
@@ -421,11 +417,7 @@ class StageRunnerTest {
                 """, "policy.yaml");
         AbnormalSpec spec = spec(List.of(ref("c")), List.of(), List.of());
         spec.commandExecutors = List.of(command("InformationCollector", "echo", "hi"));
-        ProfilerSpec profiler = new ProfilerSpec();
-        profiler.name = "cpu";
-        profiler.type = "InformationCollector";
-        profiler.go = new ProfilerSpec.GoProfilerSpec();
-        profiler.go.source = "http://localhost:6060";
+        ProfilerSpec profiler = goProfiler("cpu", "InformationCollector", "http://localhost:6060");
         spec.profilers = List.of(profiler);
 
         run(spec, worker("c", Stage.InformationCollection, calls, ctx -> ok("k", 1)));
@@ -458,15 +450,8 @@ class StageRunnerTest {
     @Test
     void shouldRunAProfilerEngineFromTheClassPathAndLinkItsResult() throws Exception {
         AbnormalSpec spec = spec(List.of(), List.of(), List.of());
-        ProfilerSpec profiler = new ProfilerSpec();
-        profiler.name = "cpu";
-        profiler.type = "Diagnoser";
-        profiler.go = new ProfilerSpec.GoProfilerSpec();
-        profiler.go.source = "http://localhost:6060";
-        ProfilerSpec broken = new ProfilerSpec();
-        broken.name = "broken";
-        broken.type = "Diagnoser";
-        broken.go = new ProfilerSpec.GoProfilerSpec();
+        ProfilerSpec profiler = goProfiler("cpu", "Diagnoser", "http://localhost:6060");
+        ProfilerSpec broken = goProfiler("broken", "Diagnoser", null);
         spec.profilers = List.of(profiler, broken);
 
         run(spec);
@@ -624,6 +609,15 @@ class StageRunnerTest {
             assertThat(e.finished()).isFalse();
             assertThat(e.runningRecoverer()).isEqualTo("kube-diagnoser/r");
         });
+    }
+
+    private static ProfilerSpec goProfiler(String name, String type, String source) {
+        ProfilerSpec profiler = new ProfilerSpec();
+        profiler.name = name;
+        profiler.type = type;
+        profiler.go = new ProfilerSpec.GoProfilerSpec();
+        profiler.go.source = source;
+        return profiler;
     }
 
     private static CommandExecutorSpec command(String type, String... command) {
