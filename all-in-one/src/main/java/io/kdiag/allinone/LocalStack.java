@@ -110,7 +110,7 @@ final class LocalStack implements AutoCloseable {
      *
      * @param kafka Kafka clients
      * @param metrics Prometheus /metrics of every component
-     * @param agent the agent's HTTP (profiles, artifacts, built-ins over the KubeDiag protocol)
+     * @param agent the agent's HTTP (health, processor listings, built-ins over the KubeDiag protocol)
      * @param bridge the bridge's HTTP (Alertmanager webhooks)
      * @param statusWriter the status writer's HTTP (queries)
      */

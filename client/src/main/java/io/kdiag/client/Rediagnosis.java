@@ -49,7 +49,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * evidence topic read back, and the diagnoser's verdict and output are compared with the recorded ones.
  *
  * <p>Nothing of the machine it runs on goes in: a built-in diagnoser sees a host root that holds nothing (one that
- * reads the host reports {@code MissingInput}), no pods and no artifacts; a registered diagnoser is called over
+ * reads the host reports {@code MissingInput}), no pods; a registered diagnoser is called over
  * KubeDiag's protocol with the recorded Abnormal. Only diagnosers: recoverers have side effects.
  *
  * <pre>{@code

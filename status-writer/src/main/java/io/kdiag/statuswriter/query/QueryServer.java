@@ -26,7 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The query API on {@code kdiag.http-port} (default 8091), JSON only, GET only:
+ * The query API on {@code kdiag.http-port} (default 8091), GET only, JSON but for evidence (served as its own type):
  * <ul>
  * <li>{@code /api/v1/abnormals[?namespace=NS]} → {@code {"items":[Abnormal...]}}</li>
  * <li>{@code /api/v1/namespaces/NS/abnormals/NAME} → the Abnormal of the latest run of that name</li>
