@@ -124,7 +124,7 @@ class FailoverIT {
                 Duration slowest = Duration.ofNanos(sorted.get(KILLS - 1));
                 LOG.info("reliability figures test=failover component={} kills={} fastest-resume-ms={} median-resume-ms={} slowest-resume-ms={}"
                         + " trip-without-kill-ms={} load-average={}", component, KILLS, fastest.toMillis(), sorted.get(KILLS / 2) / 1_000_000,
-                        slowest.toMillis(), tripNanos / 1_000_000, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+                        slowest.toMillis(), tripNanos / 1_000_000, String.format("%.1f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
                 String printed = "; what it printed:\n" + children.output(component);
                 assertThat(fastest).as(component + " resumed after kill -9, fastest of " + KILLS + printed).isLessThan(RESUME_LIMIT);
                 assertThat(slowest).as(component + " resumed after kill -9, slowest of " + KILLS + printed).isLessThan(SLOWEST_LIMIT);
