@@ -202,7 +202,8 @@ public final class StatusWriter implements AutoCloseable {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         // a store keeps what a transaction wrote apart until the transaction commits, so a crash cannot leave
         // uncommitted writes in it: without this, exactly-once Streams finds no checkpoint after a kill -9, takes every
-        // task's store for corrupted, deletes it and restores all of it from its changelog, however large
+        // task's store for corrupted, deletes it and restores all of it from its changelog, however large; with it,
+        // only what was written after RocksDB last flushed its memory to disk is read again
         props.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, true);
         // the restore consumer reads changelogs only while tasks restore; a fetch the broker holds for want of data
         // (500 ms by default) delays every task queued behind it, which added up to seconds over 12 tasks at start

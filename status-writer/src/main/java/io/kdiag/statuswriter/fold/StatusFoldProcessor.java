@@ -85,9 +85,9 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
                         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(storeName), Serdes.String(),
                                 new FoldStateSerde()).withCachingEnabled(),
                         // cached: a mark set and cleared between two commits never reaches the changelog. In memory,
-                        // restored from its changelog at every start: it holds only the marks not yet published, so
-                        // that costs little, while a RocksDB store per task was opened twice at every start (once to
-                        // report the task's offsets, once by the stream thread), about half of the writer's start
+                        // restored from its changelog at every start: it holds only the marks not yet published, while
+                        // a RocksDB store per task was opened twice at every start (once to report the task's offsets,
+                        // once by the stream thread), seconds of a restart on a busy machine
                         Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(dirtyStoreName), Serdes.String(),
                                 Serdes.Long()).withCachingEnabled());
             }
