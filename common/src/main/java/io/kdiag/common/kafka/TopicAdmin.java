@@ -11,6 +11,7 @@ import io.kdiag.schemas.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /** Creates the pipeline's topics where they are missing; existing topics are left as they are. */
 public final class TopicAdmin {
@@ -27,6 +28,7 @@ public final class TopicAdmin {
                     .toList();
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+                awaitVisible(admin, missing.stream().map(NewTopic::name).toList());
             }
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
@@ -37,6 +39,25 @@ public final class TopicAdmin {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
+        }
+    }
+
+    /**
+     * Waits until the broker describes every topic just created: its metadata follows the controller's by a moment, and a
+     * client that asks for a topic's partitions in between (a component started right after) hears it does not exist.
+     */
+    private static void awaitVisible(Admin admin, List<String> names) throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(20);
+            }
         }
     }
 }

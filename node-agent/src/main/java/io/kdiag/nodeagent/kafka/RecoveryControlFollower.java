@@ -87,11 +87,13 @@ public final class RecoveryControlFollower implements AutoCloseable {
         try {
             while (!closing) {
                 try {
-                    consumer.poll(POLL).forEach(this::apply);
+                    // checked before polling too: a poll that finds nothing (an empty topic, the usual case) waits out
+                    // its second, and the agent takes no abnormal until the switch was read
                     if (!recoveries.hasReadToEnd() && endAtStart.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
                         recoveries.readToEnd();
                         LOG.info("recovery control read node={} paused={} reason={}", nodeName, recoveries.paused(), recoveries.pausedBecause());
                     }
+                    consumer.poll(POLL).forEach(this::apply);
                 } catch (WakeupException e) {
                     throw e;
                 } catch (RuntimeException e) {

@@ -84,8 +84,11 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
                 return Set.of(
                         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(storeName), Serdes.String(),
                                 new FoldStateSerde()).withCachingEnabled(),
-                        // cached: a mark set and cleared between two commits never reaches the changelog
-                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(dirtyStoreName), Serdes.String(),
+                        // cached: a mark set and cleared between two commits never reaches the changelog. In memory,
+                        // restored from its changelog at every start: it holds only the marks not yet published, while
+                        // a RocksDB store per task was opened twice at every start (once to report the task's offsets,
+                        // once by the stream thread), seconds of a restart on a busy machine
+                        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(dirtyStoreName), Serdes.String(),
                                 Serdes.Long()).withCachingEnabled());
             }
         };
