@@ -9,6 +9,7 @@ import java.util.List;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.ShadowFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageOutcome;
@@ -72,6 +73,29 @@ class EventTextTest {
                 "12:01:00  -                      abnormal  accepted on node node-1 (origin IngestTopic)",
                 "12:01:00  -                      RecoveryVerified  (written by a later version) {\"verified\": true}",
                 "12:01:00  Unknown                stage  unknown");
+    }
+
+    @Test
+    void shouldMarkShadowRunsAsChangingNothingAndSayWhatTheyWouldHaveDone() {
+        List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("x", SPEC)
+                .at(500, new ShadowFinished(Stage.Diagnosis, RecordedEvents.builtin("anchored-diagnoser"), true,
+                        "{\"processMatchDiagnosis\":[],\"signalRecovery\":[]}", null, null, null, 12L))
+                .at(600, new ShadowFinished(Stage.Recovery, RecordedEvents.builtin("signal-recoverer"), true, null,
+                        "{\"signals\":[{\"pid\":4711,\"signal\":15}]}", null, "would send 1 signal", 2L))
+                .at(700, new ShadowFinished(Stage.Recovery, RecordedEvents.builtin("restarter"), false, null, null, "Forbidden",
+                        "no grant allows it", 0L))
+                .list();
+        EventText.Describer describer = new EventText.Describer();
+
+        List<String> lines = events.stream().map(e -> EventText.watchLine(describer.describe(e), ZoneOffset.UTC)).toList();
+
+        assertThat(lines).containsExactly(
+                "12:01:00  -                      abnormal  accepted on node node-1 (origin IngestTopic)",
+                "12:01:00  Diagnosis              shadow anchored-diagnoser  (shadow, no effect) identified: processMatchDiagnosis, "
+                        + "signalRecovery (12 ms)",
+                "12:01:00  Recovery               shadow signal-recoverer  (shadow, no effect) would act: "
+                        + "{\"signals\":[{\"pid\":4711,\"signal\":15}]} (2 ms)",
+                "12:01:00  Recovery               shadow restarter  (shadow, no effect) no verdict: Forbidden: no grant allows it (0 ms)");
     }
 
     @Test

@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import io.kdiag.common.health.LoopProgress;
 import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.nodeagent.run.AgentMetrics;
-import io.kdiag.nodeagent.run.ProfileExpiry;
 import io.kdiag.nodeagent.run.RequestHandler;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
@@ -34,8 +33,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads this node's partition of {@code kdiag.abnormals} on a thread of its own and hands each of the node's requests
- * to the {@link RequestHandler}, one at a time; between polls it sends the reports of expired profiles. An abnormal's
- * offset is committed once it ended, so committing offset N + 1 always means every abnormal up to N ended.
+ * to the {@link RequestHandler}, one at a time. An abnormal's offset is committed once it ended, so committing offset N + 1 always means every abnormal up to N ended.
  *
  * <p>Only a record the {@link RecordVerifier} accepts is read at all: one that is unsigned, signed by an unknown key,
  * altered, or asks for what its signer cannot vouch for becomes a dead letter with the reason and is counted
@@ -45,7 +43,7 @@ public final class PartitionConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionConsumer.class);
     /**
      * How long a poll waits for records: it returns as soon as one arrives, so this only bounds how often an idle agent
-     * wakes up (reports expired profiles, and tells its liveness it is idle, not stuck: well under any stall timeout).
+     * wakes up (to tell its liveness it is idle, not stuck: well under any stall timeout).
      * It costs no request: the fetch in flight stays there.
      */
     private static final Duration POLL = Duration.ofSeconds(1);
@@ -62,7 +60,6 @@ public final class PartitionConsumer implements AutoCloseable {
     private final byte[] nodeKey;
     private final RecordVerifier verifier;
     private final RequestHandler requests;
-    private final ProfileExpiry expiry;
     private final AgentProducer producer;
     private final AgentMetrics metrics;
     private final LoopProgress progress;
@@ -74,7 +71,7 @@ public final class PartitionConsumer implements AutoCloseable {
     private long committed = -1;
 
     private PartitionConsumer(KafkaConsumer<byte[], byte[]> consumer, TopicPartition partition, Topic<String, AbnormalRequest> abnormals,
-                              String nodeName, RecordVerifier verifier, RequestHandler requests, ProfileExpiry expiry,
+                              String nodeName, RecordVerifier verifier, RequestHandler requests,
                               AgentProducer producer, AgentMetrics metrics, LoopProgress progress) {
         this.consumer = consumer;
         this.partition = partition;
@@ -83,7 +80,6 @@ public final class PartitionConsumer implements AutoCloseable {
         this.nodeKey = nodeName.getBytes(StandardCharsets.UTF_8);
         this.verifier = verifier;
         this.requests = requests;
-        this.expiry = expiry;
         this.producer = producer;
         this.metrics = metrics;
         metrics.refusable(Arrays.stream(RecordVerifier.Reason.values()).map(Enum::name).toList());
@@ -101,7 +97,7 @@ public final class PartitionConsumer implements AutoCloseable {
      * @throws IllegalStateException if the topic does not exist
      */
     public static PartitionConsumer start(Map<String, Object> kafka, String nodeName, Topics topics, RecordVerifier verifier,
-                                          RequestHandler requests, ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics,
+                                          RequestHandler requests, AgentProducer producer, AgentMetrics metrics,
                                           LoopProgress progress) {
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties(kafka, new KafkaNames(topics.prefix()), nodeName),
                 new ByteArrayDeserializer(),
@@ -122,7 +118,7 @@ public final class PartitionConsumer implements AutoCloseable {
             long position = consumer.position(partition, PARTITIONS_WAIT);
             LOG.info("node agent consuming node={} partition={} offset={}", nodeName, partition, position);
             PartitionConsumer started = new PartitionConsumer(consumer, partition, topics.abnormals(), nodeName, verifier, requests,
-                    expiry, producer, metrics, progress);
+                    producer, metrics, progress);
             started.loop.start();
             return started;
         } catch (RuntimeException e) {
@@ -154,25 +150,11 @@ public final class PartitionConsumer implements AutoCloseable {
         return stopped;
     }
 
-    /** Ends the current poll early, so expired profiles are reported without waiting it out. */
-    public void wakeUp() {
-        consumer.wakeup();
-    }
-
     private void consume() {
         Throwable failure = null;
         try {
             while (!closing) {
-                expiry.reportExpired();
-                ConsumerRecords<byte[], byte[]> records;
-                try {
-                    records = consumer.poll(POLL);
-                } catch (WakeupException e) {
-                    if (closing) {
-                        throw e;
-                    }
-                    continue; // woken to report an expired profile without waiting out the poll
-                }
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
                 updateLag();
                 if (records.isEmpty()) {
                     progress.progressed();

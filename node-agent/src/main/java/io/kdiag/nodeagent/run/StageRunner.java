@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * spec, {@code StageFinished(Skipped)}; else the stage's commands, its profilers, then the assigned processors in the
  * assigned order ({@code ProcessorStarted}, {@code ProcessorFinished}) and {@code StageFinished}. Every collector runs
  * and one success suffices; diagnosers and recoverers stop at the first success. A failed stage ends the abnormal.
- * Each successful processor's output goes into the context the next one gets.
+ * Each successful processor's output goes into the context the next one gets. After each stage's decision, the
+ * policy's shadows of that stage run beside it ({@link ShadowRuns}).
  */
 public final class StageRunner {
     private static final Logger LOG = LoggerFactory.getLogger(StageRunner.class);
@@ -43,6 +44,7 @@ public final class StageRunner {
     private final ContextFitter fitter;
     private final AgentMetrics metrics;
     private final RecoverySwitch recoveries;
+    private final ShadowRuns shadows;
 
     /** {@code node}: what the node offers the workers; {@code recoveries}: whether recoverers may start. */
     public StageRunner(String nodeName, NodeServices node, Processors processors, StageCommands commands, StageProfilers profilers,
@@ -55,6 +57,7 @@ public final class StageRunner {
         this.fitter = fitter;
         this.metrics = metrics;
         this.recoveries = recoveries;
+        this.shadows = new ShadowRuns(nodeName, processors, fitter.limits(), metrics);
     }
 
     /** Runs the abnormal from {@code Accepted} to its end and returns once every event is acknowledged. */
@@ -98,6 +101,7 @@ public final class StageRunner {
             Stage stage = definition.stage();
             long start = System.nanoTime();
             boolean carryOn = false;
+            ShadowRuns.Beside beside = shadows.beside(run, stage);
             try {
                 carryOn = stage(run, stage);
             } finally {
@@ -107,6 +111,8 @@ public final class StageRunner {
                     metrics.stageError(stage);
                 }
             }
+            // after the stage's decision, so nothing a shadow does can change it
+            shadows.run(run, beside);
             if (!carryOn) {
                 break;
             }
@@ -251,7 +257,7 @@ public final class StageRunner {
 
     private void finish(AbnormalRun run, Stage stage, StageOutcome outcome, NamespacedName processor, String reason, String message) {
         run.events().emit(new StageFinished(stage, outcome, processor, reason, message));
-        run.finish(stage);
+        run.finish(stage, reason);
         metrics.stage(stage, outcome);
         LOG.info("stage finished uid={} node={} stage={} outcome={} processor={}",
                 run.uid(), nodeName, stage, outcome, processor == null ? null : Processors.name(processor));
