@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 import io.kdiag.embedded.EmbeddedKafka;
 import io.kdiag.schemas.AvroTrust;
@@ -21,6 +22,9 @@ import io.kdiag.schemas.AvroTrust;
  * written to {@code bench/target/bench-results.md}). {@code --jmh} runs the JMH benchmarks instead.
  */
 public final class BenchMain {
+    /** The sections, in the order they run. */
+    static final Set<String> SECTIONS = Set.of("1", "2", "3", "4", "5", "6", "7", "8");
+
     private BenchMain() {
     }
 
@@ -36,7 +40,12 @@ public final class BenchMain {
         }
         boolean quick = arguments.contains("--quick");
         Set<String> sections = arguments.stream().filter(a -> a.startsWith("--sections=")).findFirst()
-                .map(a -> Set.of(a.substring("--sections=".length()).split(","))).orElse(Set.of("1", "2", "3", "4", "5", "6", "7", "8"));
+                .map(a -> Set.of(a.substring("--sections=".length()).split(","))).orElse(SECTIONS);
+        if (!SECTIONS.containsAll(sections)) {
+            // before the broker starts: a typo would otherwise run nothing, slowly
+            System.err.println("usage: bench/run [--quick] [--jmh] [--sections=1,2,...]: sections are " + new TreeSet<>(SECTIONS));
+            System.exit(2);
+        }
         Path repo = Path.of(System.getProperty("kdiag.bench.repo", ".")).toAbsolutePath().normalize();
         Path work = Files.createTempDirectory("kdiag-bench-");
         PrintStream out = System.out;

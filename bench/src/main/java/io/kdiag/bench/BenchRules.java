@@ -41,6 +41,15 @@ final class BenchRules {
     /** Adds a KubernetesEvent rule for Warning events of the kubelet with this reason and message pattern. */
     BenchRules add(String name, String reason, String message) {
         int before = book.size();
+        book.update(rule(name, reason, message));
+        if (book.size() != before + 1) {
+            throw new IllegalStateException("the rule " + name + " did not compile");
+        }
+        return this;
+    }
+
+    /** The AbnormalSource of a KubernetesEvent rule for Warning events of the kubelet with this reason and message pattern. */
+    static GenericKubernetesResource rule(String name, String reason, String message) {
         GenericKubernetesResource resource = new GenericKubernetesResource();
         resource.setApiVersion("diagnosis.netease.com/v1");
         resource.setKind("AbnormalSource");
@@ -49,11 +58,7 @@ final class BenchRules {
                 "sourceTemplate", Map.of("type", "KubernetesEvent", "kubernetesEventTemplate", Map.of("regexp", Map.of(
                         "reason", reason, "type", "Warning", "message", message, "source", Map.of("component", "kubelet")))),
                 "assignedInformationCollectors", List.of(Map.of("namespace", "kube-diagnoser", "name", "process-collector"))));
-        book.update(resource);
-        if (book.size() != before + 1) {
-            throw new IllegalStateException("the rule " + name + " did not compile");
-        }
-        return this;
+        return resource;
     }
 
     /** The reason rule {@code i} matches. */

@@ -73,6 +73,11 @@ final class GetCommand implements Callable<Integer> {
                     .sorted(Comparator.comparing(AbnormalStatus::getNamespace).thenComparing(AbnormalStatus::getName)
                             .thenComparing(AbnormalStatus::getUpdatedAt))
                     .toList();
+            if (client.unreadableRecords() > 0) {
+                // the log, not the terminal, gets each one; a table that left something out must say so
+                err.printf("warning: %d records of %s could not be read and were left out (each is in kdiag.log with its "
+                        + "partition and offset)%n", client.unreadableRecords(), client.topics().abnormalStatus().name());
+            }
             if (name != null && statuses.isEmpty()) {
                 return notFound(client, out, err);
             }

@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -75,6 +76,7 @@ public final class KdiagClient implements AutoCloseable {
     private final Map<String, Object> kafka;
     private final Topics topics;
     private final KubernetesClient kubernetes;
+    private final AtomicLong unreadable = new AtomicLong();
     private KafkaProducer<String, byte[]> producer;
 
     private KdiagClient(Builder builder) {
@@ -429,16 +431,25 @@ public final class KdiagClient implements AutoCloseable {
         }
     }
 
-    /** Decodes a record; one that cannot be read is logged and skipped, so one bad record never hides the rest. */
-    static <T> T decode(Topic<String, T> topic, ConsumerRecord<String, byte[]> record) {
+    /**
+     * How many records this client skipped since it was built because they could not be decoded (each is logged with
+     * its topic, partition, offset and size): a caller that shows what it read can say that something was left out.
+     */
+    public long unreadableRecords() {
+        return unreadable.get();
+    }
+
+    /** Decodes a record; one that cannot be read is logged, counted and skipped, so one bad record never hides the rest. */
+    private <T> T decode(Topic<String, T> topic, ConsumerRecord<String, byte[]> record) {
         if (record.value() == null) {
             return null;
         }
         try {
             return topic.valueSerde().deserializer().deserialize(record.topic(), record.value());
         } catch (RuntimeException e) {
-            LOG.warn("unreadable record skipped topic={} partition={} offset={} reason={}", record.topic(), record.partition(),
-                    record.offset(), e.getMessage());
+            unreadable.incrementAndGet();
+            LOG.warn("unreadable record skipped topic={} partition={} offset={} bytes={} reason={}", record.topic(),
+                    record.partition(), record.offset(), record.value().length, e.getMessage());
             return null;
         }
     }

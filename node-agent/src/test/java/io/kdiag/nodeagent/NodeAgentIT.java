@@ -256,7 +256,11 @@ class NodeAgentIT {
         await().atMost(WAIT).until(() -> get("http://127.0.0.1:" + agent.httpPort() + "/readyz").statusCode() == 200);
         // every counter is there at zero before the first abnormal, so rate() and the dashboard have a series
         assertThat(registry.scrape()).contains("kdiag_agent_stage_sync_total{result=\"success\",stage=\"InformationCollection\"} 0.0",
-                "kdiag_agent_command_executor_total{result=\"success\",stage=\"InformationCollection\"} 0.0");
+                "kdiag_agent_command_executor_total{result=\"success\",stage=\"InformationCollection\"} 0.0",
+                "kdiag_agent_unrunnable_records_total{reason=\"undecodable\"} 0.0");
+        for (String reason : List.of("Unsigned", "UnknownKey", "BadSignature", "OriginNotAllowed", "NodeMismatch")) {
+            assertThat(registry.scrape()).contains("kdiag_agent_records_refused_total{reason=\"" + reason + "\"} 0.0");
+        }
         AbnormalSpec spec = new AbnormalSpec();
         spec.nodeName = node;
         spec.assignedInformationCollectors = List.of(builtin("process-collector"));

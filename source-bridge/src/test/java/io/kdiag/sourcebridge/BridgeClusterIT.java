@@ -388,6 +388,37 @@ class BridgeClusterIT {
         }
     }
 
+    @Test
+    void shouldShareTheStormLimitBetweenTwoReplicasRunningAtOnce() throws Exception {
+        rule("any-alert", """
+                {"sourceTemplate": {"type": "PrometheusAlert", "prometheusAlertTemplate": {
+                   "regexp": {"alertName": ".*"}, "nodeNameReferenceLabel": "node"}}}""");
+        int limit = 3;
+        try (SourceBridge a = start(new SimpleMeterRegistry(), "kdiag.storm.per-node-per-minute", String.valueOf(limit), "kdiag.instance-id", "replica-a");
+             SourceBridge b = start(new SimpleMeterRegistry(), "kdiag.storm.per-node-per-minute", String.valueOf(limit), "kdiag.instance-id", "replica-b")) {
+            for (SourceBridge bridge : List.of(a, b)) {
+                await().atMost(Committed.WAIT).until(() -> post(bridge, "/healthz", null).statusCode() == 200);
+            }
+            // Alertmanager behind a Service
+            // one storm per node, each alert posted to the replica after the other: a node's budget runs out on either
+            int nodes = 4;
+            int perNode = 8;
+            Map<String, Integer> outcomes = new HashMap<>();
+            for (int node = 0; node < nodes; node++) {
+                for (int i = 0; i < perNode; i++) {
+                    HttpResponse<String> response = post(i % 2 == 0 ? a : b, "/api/v1/alerts",
+                            "[{\"labels\": {\"alertname\": \"Storm" + i + "\", \"node\": \"node-" + node + "\"}}]");
+                    assertThat(response.statusCode()).isEqualTo(200);
+                    ApiSerialization.jsonObject(response.body()).forEach((outcome, n) -> outcomes.merge(outcome, ((Number) n).intValue(), Integer::sum));
+                }
+            }
+
+            // each replica counts what the other started before it takes a token: together they forward the limit, not more
+            assertThat(outcomes).containsEntry("forwarded", nodes * limit).containsEntry("storm-node", nodes * (perNode - limit));
+            assertThat(awaitSteady(nodes * limit)).hasSize(nodes * limit);
+        }
+    }
+
     private static HttpResponse<String> post(SourceBridge bridge, String path, String body) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.httpPort() + path));
         request = body == null ? request.GET() : request.POST(HttpRequest.BodyPublishers.ofString(body));

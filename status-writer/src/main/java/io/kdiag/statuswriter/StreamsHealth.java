@@ -96,7 +96,9 @@ final class StreamsHealth {
         for (Map.Entry<MetricName, ? extends Metric> metric : streams.metrics().entrySet()) {
             MetricName name = metric.getKey();
             String client = name.tags().getOrDefault("client-id", "");
-            if (FETCH_METRICS.equals(name.group()) && "records-lag-max".equals(name.name()) && client.endsWith("-consumer")
+            // records-lag is each partition's lag at its last fetch; records-lag-max would be the largest over the
+            // last minute's samples, and keep a writer that caught up unready for up to a minute
+            if (FETCH_METRICS.equals(name.group()) && "records-lag".equals(name.name()) && client.endsWith("-consumer")
                     && !client.endsWith("-restore-consumer") && metric.getValue().metricValue() instanceof Number value
                     && !Double.isNaN(value.doubleValue())) {
                 lag = Math.max(lag, value.doubleValue());

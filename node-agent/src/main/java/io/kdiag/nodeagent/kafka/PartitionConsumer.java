@@ -82,6 +82,7 @@ public final class PartitionConsumer implements AutoCloseable {
         this.requests = requests;
         this.producer = producer;
         this.metrics = metrics;
+        metrics.refusable(Arrays.stream(RecordVerifier.Reason.values()).map(Enum::name).toList());
         this.progress = progress;
         this.loop = new Thread(this::consume, "kdiag-node-agent");
     }

@@ -196,10 +196,19 @@ public final class AgentMetrics {
 
     /** A record of the node's partition was refused (unsigned, forged, ...) and dead-lettered; {@code reason} is a CamelCase word. */
     public void refused(String reason) {
-        refusals.computeIfAbsent(reason, r -> Counter.builder(RECORDS_REFUSED)
+        refusedCounter(reason).increment();
+    }
+
+    /** Registers the refused-records counter of every reason at zero, as the other counters are from the start. */
+    public void refusable(List<String> reasons) {
+        reasons.forEach(this::refusedCounter);
+    }
+
+    private Counter refusedCounter(String reason) {
+        return refusals.computeIfAbsent(reason, r -> Counter.builder(RECORDS_REFUSED)
                 .description("Records of this node's partition refused and dead-lettered without running, by reason")
                 .tag("reason", r)
-                .register(registry)).increment();
+                .register(registry));
     }
 
     /** The abnormals running now. */

@@ -283,7 +283,7 @@ public final class Gate implements AutoCloseable {
             int aborts = 0;
             boolean isolating = false;
             while (running) {
-                // what the other gates started since, before this one takes storm tokens
+                // the other gates' starts, without waiting: reading the ledger to its end before taking tokens stays short
                 ledger.catchUp();
                 List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
                 if (consumer != null) {
@@ -301,6 +301,10 @@ public final class Gate implements AutoCloseable {
                 if (records.isEmpty() && batch.isEmpty()) {
                     progress.progressed();
                 } else {
+                    if (batch.stream().anyMatch(p -> p.submission.stormLimited())) {
+                        // every start another gate committed until now counts before this one takes tokens
+                        ledger.readToEnd();
+                    }
                     Outcome outcome = isolating ? transactOneByOne(records, batch) : transact(records, batch);
                     isolating = outcome == Outcome.REFUSED_FOR_SIZE;
                     if (outcome == Outcome.COMMITTED) {

@@ -14,6 +14,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +32,8 @@ final class StormLedger implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StormLedger.class);
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final Duration WINDOW = Duration.ofMinutes(1);
+    /** How long taking a storm token may wait for the ledger's end. */
+    private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(2);
     private static final Map<String, String> TOPIC_CONFIG = Map.of("cleanup.policy", "delete",
             "retention.ms", String.valueOf(Duration.ofHours(1).toMillis()), "segment.ms", String.valueOf(Duration.ofMinutes(10).toMillis()));
 
@@ -78,15 +81,9 @@ final class StormLedger implements AutoCloseable {
                 OffsetAndTimestamp offset = from.get(partition);
                 consumer.seek(partition, offset == null ? end.get(partition) : offset.offset());
             }
-            int read = 0;
-            while (partitions.stream().anyMatch(p -> consumer.position(p, TIMEOUT) < end.get(p))) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("could not read the last minute of " + topic + " within " + TIMEOUT.toSeconds() + " s");
-                }
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    ledger.apply(record);
-                    read++;
-                }
+            int read = ledger.readUntil(end, deadline);
+            if (read < 0) {
+                throw new IllegalStateException("could not read the last minute of " + topic + " within " + TIMEOUT.toSeconds() + " s");
             }
             LOG.info("storm ledger read topic={} startsInTheLastMinute={}", topic, read);
             return ledger;
@@ -101,11 +98,44 @@ final class StormLedger implements AutoCloseable {
         return new ProducerRecord<>(topic, node.getBytes(StandardCharsets.UTF_8), (writer + " " + at).getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Counts the starts of the other gates committed since the last call, without waiting for any. */
+    /** Counts the starts of the other gates that arrived since the last call, without waiting for any. */
     void catchUp() {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ZERO)) {
             apply(record);
         }
+    }
+
+    /**
+     * Counts every start the other gates committed before this call, waiting for the broker: the ledger's end (a
+     * round trip), then a fetch when something is new. Called before taking storm tokens, so that gates deciding one
+     * after the other never exceed the budget; only gates whose transactions are open at the same moment can. When the
+     * broker does not answer within {@link #CATCH_UP_TIMEOUT}, it goes on with what it counted: a stuck ledger must not
+     * stop the gate.
+     */
+    void readToEnd() {
+        try {
+            Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment(), CATCH_UP_TIMEOUT);
+            if (readUntil(end, System.nanoTime() + CATCH_UP_TIMEOUT.toNanos()) < 0) {
+                LOG.warn("storm ledger not read to its end within {} ms; deciding with what it counted", CATCH_UP_TIMEOUT.toMillis());
+            }
+        } catch (TimeoutException e) {
+            LOG.warn("storm ledger end unknown within {} ms; deciding with what it counted", CATCH_UP_TIMEOUT.toMillis());
+        }
+    }
+
+    /** Reads up to {@code end}; the records read, or -1 when the deadline ({@link System#nanoTime()}) passed first. */
+    private int readUntil(Map<TopicPartition, Long> end, long deadline) {
+        int read = 0;
+        while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey(), TIMEOUT) < e.getValue())) {
+            if (System.nanoTime() > deadline) {
+                return -1;
+            }
+            for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+                apply(record);
+                read++;
+            }
+        }
+        return read;
     }
 
     private void apply(ConsumerRecord<byte[], byte[]> record) {
