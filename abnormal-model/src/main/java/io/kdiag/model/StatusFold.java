@@ -88,7 +88,7 @@ public final class StatusFold {
             stageFinished(next, stage, event.getTime());
         } else if (payload instanceof ApprovalRequested asked) {
             setCondition(next.getConditions(), RECOVERY_APPROVED, "Unknown", event.getTime(), "WaitingForApproval",
-                    "recoverer " + name(asked.getProcessor()) + " waits for approval (required by " + asked.getRequiredBy() + ") until "
+                    subject(asked.getProcessor()) + " waits for approval (required by " + asked.getRequiredBy() + ") until "
                             + asked.getExpiresAt() + ": kdiag approve " + next.getName() + " -n " + next.getNamespace() + ", or kdiag deny");
         } else if (payload instanceof ApprovalDecided decided) {
             approvalDecided(next, decided, event.getTime());
@@ -166,21 +166,22 @@ public final class StatusFold {
     }
 
     private static void approvalDecided(AbnormalStatus next, ApprovalDecided decided, Instant time) {
-        String recoverer = name(decided.getProcessor());
+        String recoverer = subject(decided.getProcessor());
         if (decided.getApproved()) {
-            setCondition(next.getConditions(), RECOVERY_APPROVED, "True", time, "Approved", "recoverer " + recoverer + " approved by "
+            setCondition(next.getConditions(), RECOVERY_APPROVED, "True", time, "Approved", recoverer + " approved by "
                     + decided.getDecidedBy() + (decided.getReason() == null ? "" : " (" + decided.getReason() + ")"));
         } else if (APPROVAL_EXPIRED.equals(decided.getReason())) {
             setCondition(next.getConditions(), RECOVERY_APPROVED, "False", time, APPROVAL_EXPIRED,
-                    "nobody approved recoverer " + recoverer + " in time; " + decided.getDecidedBy() + " ended the wait");
+                    "nobody approved " + recoverer + " in time; " + decided.getDecidedBy() + " ended the wait");
         } else {
-            setCondition(next.getConditions(), RECOVERY_APPROVED, "False", time, "Denied", "recoverer " + recoverer + " denied by "
+            setCondition(next.getConditions(), RECOVERY_APPROVED, "False", time, "Denied", recoverer + " denied by "
                     + decided.getDecidedBy() + (decided.getReason() == null ? "" : " (" + decided.getReason() + ")"));
         }
     }
 
-    private static String name(NamespacedName processor) {
-        return processor.getNamespace() + "/" + processor.getName();
+    /** What waits: {@code recoverer namespace/name}, or the recovery stage when no recoverer stands for it (commands only). */
+    private static String subject(NamespacedName processor) {
+        return processor.getNamespace().isEmpty() ? "the recovery" : "recoverer " + processor.getNamespace() + "/" + processor.getName();
     }
 
     private static void setCondition(List<Condition> conditions, StageDefinition definition, boolean ok, Instant time,

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import io.kdiag.client.KdiagClient;
+import io.kdiag.model.Phases;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.signing.SigningKey;
 import picocli.CommandLine;
@@ -41,6 +42,10 @@ abstract class DecideCommand implements Callable<Integer> {
 
     @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for whoever reads the status and the history.")
     String reason;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Seconds to wait for the abnormal to reach its wait for approval, when it has not yet (default: ${DEFAULT-VALUE}).")
+    long timeoutSeconds;
 
     @Option(names = "--key", paramLabel = "FILE", description = "The approver's Ed25519 private key (PEM) that signs the decision "
             + "(default: $KDIAG_APPROVER_KEY, else the key of the running 'kdiag up').")
@@ -87,7 +92,11 @@ abstract class DecideCommand implements Callable<Integer> {
                 abnormal.reportNotFound(err);
                 return 1;
             }
-            client.decide(found.get(), approved, reason, signingKey);
+            String uid = found.get().getUid();
+            // submitted a moment ago, it may still be collecting or diagnosing: decide once it waits, or say it ended
+            AbnormalStatus current = client.awaitStatus(s -> s.getUid().equals(uid)
+                    && (KdiagClient.waitsForApproval(s) || Phases.isFinal(s.getPhase())), Duration.ofSeconds(timeoutSeconds)).orElse(found.get());
+            client.decide(current, approved, reason, signingKey);
         }
         out.printf("abnormal %s %s%n", abnormal, approved ? "approved" : "denied");
         return 0;

@@ -101,7 +101,7 @@ final class EventText {
             }
             if (payload instanceof ApprovalRequested a) {
                 return new Line(seq, time, Stage.Recovery.name(), name(a.getProcessor()), "waits for approval (required by "
-                        + a.getRequiredBy() + ") until " + a.getExpiresAt().truncatedTo(ChronoUnit.SECONDS), null);
+                        + a.getRequiredBy() + ") until " + a.getExpiresAt().truncatedTo(ChronoUnit.SECONDS) + "; would run " + a.getPlan(), null);
             }
             if (payload instanceof ApprovalDecided d) {
                 String what = d.getApproved() ? "approved by " + d.getDecidedBy()

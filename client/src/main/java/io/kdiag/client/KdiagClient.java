@@ -167,9 +167,7 @@ public final class KdiagClient implements AutoCloseable {
      */
     public void decide(AbnormalStatus waiting, boolean approved, String reason, SigningKey approverKey) {
         Objects.requireNonNull(approverKey, "approverKey");
-        boolean waits = waiting.getConditions().stream()
-                .anyMatch(c -> c.getType().equals(StatusFold.RECOVERY_APPROVED) && c.getStatus().equals("Unknown"));
-        if (!waits || Phases.isFinal(waiting.getPhase())) {
+        if (!waitsForApproval(waiting)) {
             throw new IllegalStateException("abnormal " + waiting.getNamespace() + "/" + waiting.getName() + " (uid " + waiting.getUid()
                     + ") does not wait for approval: it is " + waiting.getPhase());
         }
@@ -193,6 +191,12 @@ public final class KdiagClient implements AutoCloseable {
         }
         LOG.info("approval decided uid={} namespace={} name={} approved={} key={}", waiting.getUid(), waiting.getNamespace(),
                 waiting.getName(), approved, approverKey.keyId());
+    }
+
+    /** Whether the abnormal of this status waits for a person's approval now: its {@code RecoveryApproved} condition is {@code Unknown}. */
+    public static boolean waitsForApproval(AbnormalStatus status) {
+        return !Phases.isFinal(status.getPhase()) && status.getConditions().stream()
+                .anyMatch(c -> c.getType().equals(StatusFold.RECOVERY_APPROVED) && c.getStatus().equals("Unknown"));
     }
 
     /**
