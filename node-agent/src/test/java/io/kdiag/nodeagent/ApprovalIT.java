@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,8 +38,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -188,7 +185,8 @@ class ApprovalIT {
         assertThat(waiting.getPhase()).isEqualTo(Phase.Recovering);
         assertThat(waiting.getConditions()).anyMatch(c -> c.getType().equals(StatusFold.RECOVERY_APPROVED) && c.getStatus().equals("Unknown")
                 && c.getMessage().contains("grants[1] of policy"));
-        assertThat(parked()).isEqualTo(1);
+        // the wait is written to the disk once its request is on record
+        await().atMost(WAIT).until(() -> parked() == 1);
 
         // the agent is not held by the wait: an abnormal behind it runs to its end
         submitCollect(node, "behind");
@@ -198,9 +196,9 @@ class ApprovalIT {
         SigningKey mallory = SigningKey.generate();
         client.decide(waiting, true, "trust me", mallory);
         await().atMost(WAIT).until(() -> counted("refused", "UnknownKey") == 1);
-        List<ConsumerRecord<byte[], byte[]>> dead = await().atMost(WAIT).until(() -> read(TOPICS.deadLetters().name()), d -> !d.isEmpty());
-        assertThat(header(dead.get(0), DeadLetterHeaders.SOURCE_TOPIC)).isEqualTo(TOPICS.approvals().name());
-        assertThat(header(dead.get(0), DeadLetterHeaders.REASON)).contains("UnknownKey", "no approver's");
+        List<ConsumerRecord<byte[], byte[]>> dead = await().atMost(WAIT).until(() -> Fixtures.readAll(kafka.bootstrapServers(), TOPICS.deadLetters().name()), d -> !d.isEmpty());
+        assertThat(Fixtures.header(dead.get(0), DeadLetterHeaders.SOURCE_TOPIC)).isEqualTo(TOPICS.approvals().name());
+        assertThat(Fixtures.header(dead.get(0), DeadLetterHeaders.REASON)).contains("UnknownKey", "no approver's");
 
         // the wait survives a restart: the abnormal's offset was committed, its wait is on the disk
         agent.close();
@@ -242,24 +240,5 @@ class ApprovalIT {
                 && c.getReason().equals("Expired"));
         assertThat(stuck.isAlive()).isTrue();
         assertThat(parked()).isZero();
-    }
-
-    private List<ConsumerRecord<byte[], byte[]>> read(String topic) {
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(clientProps(), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-            return records;
-        }
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
-        Header header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }
