@@ -3,6 +3,7 @@ package io.kdiag.nodeagent.run;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -212,7 +213,7 @@ public final class StageRunner {
             if (!run.passed(Approvals.GATE)) {
                 ApprovalRequested asked = approvals.requestFor(run, assigned);
                 if (asked != null) {
-                    park(run, stage, asked);
+                    park(run, stage, Approvals.GATE, asked, Approvals.subjectText(asked.getProcessor()), asked.getExpiresAt());
                     return Next.PARKED;
                 }
             }
@@ -251,20 +252,23 @@ public final class StageRunner {
     }
 
     /**
-     * Asks for approval and parks the abnormal until a decision or the deadline: once the request is on record, the wait
-     * is on the disk, so the agent can take the next abnormal and commit past this one.
+     * Parks the abnormal at {@code gate} before the work of {@code stage}, until an answer or the {@code deadline}: records
+     * {@code asked} (the event that says what it waits for; an answer must name its seq) and, once it is acknowledged,
+     * writes the wait to the disk, so the agent can take the next abnormal and commit past this one.
+     *
+     * @param subject what the gate decides on, kept for its answers (e.g. the recoverer, {@code namespace/name})
      */
-    private void park(AbnormalRun run, Stage stage, ApprovalRequested asked) throws InterruptedException, EventSink.DeliveryException {
+    private void park(AbnormalRun run, Stage stage, String gate, Object asked, String subject, Instant deadline)
+            throws InterruptedException, EventSink.DeliveryException {
         long seq = run.events().nextSeq();
         run.events().emit(asked);
         run.events().flush();
         try {
-            parking.park(run.park(Approvals.GATE, seq, Approvals.subjectText(asked.getProcessor()), asked.getExpiresAt(), stage));
+            parking.park(run.park(gate, seq, subject, deadline, stage));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot park abnormal " + run.uid(), e);
         }
-        LOG.info("abnormal parked uid={} node={} gate={} seq={} processor={} required-by=\"{}\" expires-at={}", run.uid(), nodeName,
-                Approvals.GATE, seq, Approvals.subjectText(asked.getProcessor()), asked.getRequiredBy(), asked.getExpiresAt());
+        LOG.info("abnormal parked uid={} node={} gate={} seq={} subject={} deadline={}", run.uid(), nodeName, gate, seq, subject, deadline);
     }
 
     /** Whether the stage would run anything: an assigned processor, or a command or profiler of its type. */
