@@ -26,6 +26,7 @@ import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.ProfilerExpired;
 import io.kdiag.schemas.avro.ProfilerFinished;
+import io.kdiag.schemas.avro.ShadowFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageStarted;
@@ -40,7 +41,8 @@ import org.apache.kafka.common.errors.SerializationException;
  * @param type the payload's record name; for a payload of a later version ({@code UnknownPayload}), the writer's
  *     record name, with the payload as JSON in {@code message}
  * @param processor {@code namespace/name}
- * @param outcome {@code Succeeded}, {@code Failed} or {@code Skipped}; {@code Approved} or {@code Denied} for a decision
+ * @param outcome {@code Succeeded}, {@code Failed} or {@code Skipped}; {@code Approved} or {@code Denied} for a decision;
+ *     for a shadow run ({@code ShadowFinished}) its {@link ShadowVerdict#word() verdict}: {@code Identified}, {@code WouldAct}, ...
  */
 public record EventSummary(long seq, Instant time, String type, String origin, String stage, String processor, String outcome,
         String reason, String message, Long durationMillis, List<String> command, String profiler, String endpoint) {
@@ -108,6 +110,13 @@ public record EventSummary(long seq, Instant time, String type, String origin, S
             b.outcome = decided.getApproved() ? "Approved" : "Denied";
             b.reason = decided.getReason();
             b.message = "decided by " + decided.getDecidedBy();
+        } else if (payload instanceof ShadowFinished shadow) {
+            b.stage = shadow.getStage().name();
+            b.processor = name(shadow.getProcessor());
+            b.outcome = ShadowVerdict.of(shadow).word();
+            b.reason = shadow.getReason();
+            b.message = shadow.getMessage();
+            b.durationMillis = shadow.getDurationMillis();
         } else if (payload instanceof AbnormalFailed failed) {
             b.outcome = FAILED;
             b.reason = failed.getReason();

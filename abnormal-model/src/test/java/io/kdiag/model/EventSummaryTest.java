@@ -11,6 +11,7 @@ import io.kdiag.schemas.avro.ApprovalDecided;
 import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.NamespacedName;
+import io.kdiag.schemas.avro.ShadowFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.schemas.avro.UnknownPayload;
@@ -30,6 +31,7 @@ class EventSummaryTest {
         e.stageFinished(Stage.Diagnosis, StageOutcome.Failed, null);
         e.abnormalFailed("Timeout", "x".repeat(70_000));
         e.add(new UnknownPayload("io.kdiag.schemas.avro.RecoveryVerified", "{}"));
+        e.add(new ShadowFinished(Stage.Recovery, Events.POD_COLLECTOR, false, null, "{}", "Forbidden", "no grant", 4L));
 
         for (DiagnosisEvent event : e.all()) {
             EventSummary summary = EventSummary.of(event);
@@ -96,5 +98,22 @@ class EventSummaryTest {
                 .isInstanceOf(SerializationException.class).hasMessageContaining("truncated");
         assertThatThrownBy(() -> EventSummary.decode(unknown))
                 .isInstanceOf(SerializationException.class).hasMessageContaining("version 9");
+    }
+
+    @Test
+    void shouldGiveAShadowRunItsVerdictAsItsOutcome() {
+        Events e = new Events("uid-1");
+        e.accepted();
+        NamespacedName recoverer = new NamespacedName("kube-diagnoser", "signal-recoverer");
+        DiagnosisEvent wouldAct = e.add(new ShadowFinished(Stage.Recovery, recoverer, true, null, "{\"signals\":[]}", null, "would send 1 signal", 7L));
+        DiagnosisEvent refused = e.add(new ShadowFinished(Stage.Recovery, recoverer, false, null, null, "Forbidden", "no grant", 1L));
+        DiagnosisEvent notIdentified = e.add(new ShadowFinished(Stage.Diagnosis, Events.POD_DISK_USAGE_DIAGNOSER, false, null, null,
+                "NoMatchingProcess", "none", 2L));
+
+        assertThat(EventSummary.of(wouldAct).toMap()).containsExactly(Map.entry("seq", 1L), Map.entry("time", "2020-08-13T07:44:43.000Z"),
+                Map.entry("type", "ShadowFinished"), Map.entry("stage", "Recovery"), Map.entry("processor", "kube-diagnoser/signal-recoverer"),
+                Map.entry("outcome", "WouldAct"), Map.entry("message", "would send 1 signal"), Map.entry("durationMillis", 7L));
+        assertThat(EventSummary.of(refused).outcome()).isEqualTo("NoVerdict");
+        assertThat(EventSummary.of(notIdentified).outcome()).isEqualTo("NotIdentified");
     }
 }

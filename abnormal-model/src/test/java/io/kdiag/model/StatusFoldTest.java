@@ -21,6 +21,7 @@ import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Phase;
 import io.kdiag.schemas.avro.ProcessorStarted;
+import io.kdiag.schemas.avro.ShadowFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageOutcome;
@@ -93,6 +94,34 @@ class StatusFoldTest {
 
     private Condition condition(String type) {
         return status.getConditions().stream().filter(c -> c.getType().equals(type)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void shouldLeaveTheStatusAsTheRealChainMadeItWhateverAShadowConcluded() {
+        fold(events.accepted());
+        fold(events.add(new StageStarted(Stage.Diagnosis)));
+        AbnormalStatus diagnosing = fold(events.add(new StageFinished(Stage.Diagnosis, StageOutcome.Failed, null, "DiagnosisFailed", "none")));
+        // a shadow diagnoser that identified, with output, while the real chain did not; then a shadow recoverer that would act
+        fold(events.add(new ShadowFinished(Stage.Diagnosis, POD_DISK_USAGE_DIAGNOSER, true, "{\"signalRecovery\":[{\"pid\":42}]}",
+                null, null, null, 12L)));
+        fold(events.add(new ShadowFinished(Stage.Recovery, SIGNAL_RECOVERER, true, null, "{\"signals\":[{\"pid\":42,\"signal\":9}]}",
+                null, null, 3L)));
+
+        assertThat(status.getLastSeq()).isEqualTo(4);
+        assertThat(AbnormalStatus.newBuilder(status).setLastSeq(diagnosing.getLastSeq()).setUpdatedAt(diagnosing.getUpdatedAt()).build())
+                .isEqualTo(diagnosing);
+        assertThat(status.getContext()).isEqualTo("{}");
+        assertThat(status.getIdentifiable()).isFalse();
+    }
+
+    @Test
+    void shouldNotLetAShadowChangeARunningAbnormal() {
+        fold(events.accepted());
+        AbnormalStatus collecting = fold(events.add(new StageStarted(Stage.InformationCollection)));
+        fold(events.add(new ShadowFinished(Stage.Diagnosis, POD_DISK_USAGE_DIAGNOSER, true, "{\"k\":1}", null, null, null, 1L)));
+
+        assertThat(status.getPhase()).isEqualTo(Phase.InformationCollecting);
+        assertThat(AbnormalStatus.newBuilder(status).setLastSeq(1).setUpdatedAt(collecting.getUpdatedAt()).build()).isEqualTo(collecting);
     }
 
     @Test

@@ -102,6 +102,7 @@ final class LocalStack implements AutoCloseable {
     private final Topics topics;
     private final MetricsServer metrics;
     private final int agentHttpPort;
+    private final String statusWriterUrl;
     private final int bridgeHttpPort;
 
     /**
@@ -109,7 +110,7 @@ final class LocalStack implements AutoCloseable {
      *
      * @param kafka Kafka clients
      * @param metrics Prometheus /metrics of every component
-     * @param agent the agent's HTTP (profiles, artifacts, built-ins over the KubeDiag protocol)
+     * @param agent the agent's HTTP (health, processor listings, built-ins over the KubeDiag protocol)
      * @param bridge the bridge's HTTP (Alertmanager webhooks)
      * @param statusWriter the status writer's HTTP (queries)
      */
@@ -152,10 +153,6 @@ final class LocalStack implements AutoCloseable {
         started.push(metrics);
 
         env.putIfAbsent("KDIAG_HOST_ROOT", "/");
-        // artifact URLs name the host clients reach the broker by
-        env.putIfAbsent("KDIAG_ADVERTISE_ADDRESS", bootstrapServers.substring(0, bootstrapServers.lastIndexOf(':')));
-        // profiles here live for seconds, not hours: notice their expiry promptly
-        env.putIfAbsent("KDIAG_ARTIFACT_SWEEP_INTERVAL", "200ms");
         // the local stack is a stand-alone pipeline: it talks to a cluster only when asked to
         env.putIfAbsent("KDIAG_KUBERNETES", "off");
         // one node needs one partition; every further one costs the status writer a task with three RocksDB stores
@@ -176,9 +173,10 @@ final class LocalStack implements AutoCloseable {
 
         // the three components only share the broker: starting them side by side overlaps their waits on it
         Map<String, CompletableFuture<? extends AutoCloseable>> starting = new LinkedHashMap<>();
-        starting.put("status-writer", inThread("start", "status-writer", () -> StatusWriter.start(
+        CompletableFuture<StatusWriter> writer = inThread("start", "status-writer", () -> StatusWriter.start(
                 StatusWriterConfig.from(component(env, dataDir.resolve("status-writer"), ports.statusWriter())), client,
-                metrics.registry())));
+                metrics.registry()));
+        starting.put("status-writer", writer);
         CompletableFuture<NodeAgent> agent = inThread("start", "node-agent",
                 () -> NodeAgent.start(agentConfig, client, metrics.registry()));
         starting.put("node-agent", agent);
@@ -207,6 +205,8 @@ final class LocalStack implements AutoCloseable {
             throw failure;
         }
         agentHttpPort = agent.join().httpPort();
+        // clients reach it by the host they reach the broker by
+        statusWriterUrl = "http://" + bootstrapServers.substring(0, bootstrapServers.lastIndexOf(':')) + ":" + writer.join().httpPort();
         bridgeHttpPort = bridge.join().httpPort();
         LOG.info("local stack started bootstrapServers={} node={} dataDir={} ms={}", bootstrapServers, nodeName, dataDir,
                 millisSince(begin));
@@ -288,6 +288,11 @@ final class LocalStack implements AutoCloseable {
 
     int agentHttpPort() {
         return agentHttpPort;
+    }
+
+    /** The status writer's query API, {@code http://host:port}: profiles' endpoints are paths on it. */
+    String statusWriterUrl() {
+        return statusWriterUrl;
     }
 
     /** The port of the bridge's Alertmanager webhook. */

@@ -39,7 +39,7 @@ final class UpCommand implements Callable<Integer> {
     int metricsPort;
 
     @Option(names = "--agent-port", defaultValue = "8090",
-            description = "The agent's HTTP port: profiles, artifacts, built-ins (default: ${DEFAULT-VALUE}).")
+            description = "The agent's HTTP port: health, processor listings, built-ins (default: ${DEFAULT-VALUE}).")
     int agentPort;
 
     @Option(names = "--bridge-port", defaultValue = "8089", description = "The bridge's Alertmanager webhook port (default: ${DEFAULT-VALUE}).")

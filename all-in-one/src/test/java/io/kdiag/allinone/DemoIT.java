@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code kdiag demo} end to end: the embedded stack (its components started side by side), the five examples of the
- * repository, the runaway stand-in, the busy JVM and its flame graph's expiry, and the stack's stop.
+ * repository, the runaway stand-in, the busy JVM and its flame graph served by the status writer, and the stack's stop.
  */
 class DemoIT {
     @TempDir
@@ -25,7 +25,7 @@ class DemoIT {
         int exit = Kdiag.commandLine().setErr(new PrintWriter(err, true))
                 .execute("--home", home.toString(), "demo", "--examples", Path.of("..", "examples").toString());
 
-        // 0 only if every example ended in its expected phase and the flame graph was served, then expired (404)
+        // 0 only if every example ended in its expected phase and the flame graph and its raw profile were served
         assertThat(exit).as("exit code; stderr: %s", err).isZero();
         assertThat(Files.readString(home.resolve("demo-flamegraph.html"))).contains("computeDemoWorkload");
         try (Stream<Path> left = Files.list(home)) {

@@ -15,13 +15,10 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import com.sun.net.httpserver.HttpServer;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -48,7 +45,6 @@ import io.kdiag.statuswriter.StatusWriterConfig;
 import io.kdiag.testkit.FakeProc;
 import io.kdiag.testkit.MockCluster;
 import io.kdiag.testkit.TestKafka;
-import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -102,15 +98,7 @@ class EvidenceIT {
         if (counter != null) {
             counter.stop(0);
         }
-        for (AutoCloseable c : new AutoCloseable[] {client, agent, bridge, writer, kafka}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // keep closing the rest
-            }
-        }
+        NodeLoss.closeAll(client, agent, bridge, writer, kafka);
     }
 
     private static Path hostRoot() {
@@ -118,25 +106,12 @@ class EvidenceIT {
     }
 
     private static NodeAgent startAgent() {
-        Map<String, String> env = new HashMap<>();
-        env.put("KDIAG_HOST_ROOT", hostRoot().toString());
-        env.put("KDIAG_STATE_DIR", state.resolve("node/agent").toString());
-        return NodeAgent.start(NodeAgentConfig.from(ConfigSource.of(Map.of(), env(env))), settings, new SimpleMeterRegistry());
+        return NodeAgent.start(NodeAgentConfig.from(NodeLoss.config(NODE, Map.of("KDIAG_HOST_ROOT", hostRoot().toString(),
+                "KDIAG_STATE_DIR", state.resolve("node/agent").toString()))), settings, new SimpleMeterRegistry());
     }
 
     private static ConfigSource config(String dir) {
-        return ConfigSource.of(Map.of(), env(Map.of("KDIAG_STATE_DIR", state.resolve(dir).toString())));
-    }
-
-    private static Map<String, String> env(Map<String, String> own) {
-        Map<String, String> env = new HashMap<>(own);
-        env.put("KDIAG_NODE_NAME", NODE);
-        env.put("KDIAG_HTTP_PORT", "0");
-        env.put("KDIAG_KUBERNETES", "off");
-        // the bridge signs what it forwards; the agent runs only what it verifies
-        env.put("KDIAG_SIGNING_KEY", TestKeys.signingKeyFile().toString());
-        env.put("KDIAG_VERIFICATION_KEYS", TestKeys.verificationKeyFile().toString());
-        return env;
+        return NodeLoss.config(NODE, Map.of("KDIAG_STATE_DIR", state.resolve(dir).toString()));
     }
 
     /**
@@ -196,7 +171,7 @@ class EvidenceIT {
 
         // the node loses everything it had: the agent stops, its state and the host's files are gone, it starts afresh
         agent.close();
-        deleteTree(state.resolve("node"));
+        NodeLoss.deleteTree(state.resolve("node"));
         Files.createDirectories(hostRoot());
         agent = startAgent();
 
@@ -249,14 +224,6 @@ class EvidenceIT {
             assertThat(registered.out())
                     .containsPattern("default/busy-node +\\S+ +not run +identified: processCount")
                     .contains("processCount: added " + PROCESSES);
-        }
-    }
-
-    private static void deleteTree(Path root) throws Exception {
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }

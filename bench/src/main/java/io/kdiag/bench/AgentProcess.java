@@ -44,7 +44,6 @@ final class AgentProcess implements AutoCloseable {
         env.put("KDIAG_HTTP_PORT", String.valueOf(httpPort));
         env.put("KDIAG_METRICS_PORT", "0");
         env.put("KDIAG_KUBERNETES", "off");
-        env.put("KDIAG_ADVERTISE_ADDRESS", "127.0.0.1");
         env.putAll(trust.agentEnv());
         AgentProcess agent = new AgentProcess(builder.start());
         HttpClient http = HttpClient.newHttpClient();

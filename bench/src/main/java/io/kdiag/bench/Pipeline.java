@@ -56,7 +56,6 @@ final class Pipeline implements AutoCloseable {
         env.put("KDIAG_METRICS_PORT", "0");
         env.put("KDIAG_KUBERNETES", "off");
         env.put("KDIAG_HOST_ROOT", "/");
-        env.put("KDIAG_ADVERTISE_ADDRESS", "127.0.0.1");
         env.putAll(extra);
         return ConfigSource.of(Map.of(), env);
     }

@@ -10,6 +10,8 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
+import io.kdiag.api.ApiSerialization;
+import io.kdiag.model.ShadowVerdict;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.Accepted;
 import io.kdiag.schemas.avro.ApprovalDecided;
@@ -21,6 +23,7 @@ import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.ProfilerExpired;
 import io.kdiag.schemas.avro.ProfilerFinished;
+import io.kdiag.schemas.avro.ShadowFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageOutcome;
@@ -34,6 +37,8 @@ final class EventText {
     /** Wide enough for the longest stage name, so watch lines line up. */
     private static final int STAGE_WIDTH = Stage.InformationCollection.name().length();
     private static final String NO_STAGE = "-";
+    /** Longest plan a shadow recoverer's line shows; the event keeps it whole. */
+    private static final int SHADOW_PLAN_CHARS = 200;
 
     private EventText() {
     }
@@ -114,6 +119,10 @@ final class EventText {
             if (payload instanceof AbnormalFailed f) {
                 return new Line(seq, time, NO_STAGE, "abnormal", "failed: " + failure(f.getReason(), f.getMessage()), null);
             }
+            if (payload instanceof ShadowFinished s) {
+                return new Line(seq, time, s.getStage().name(), "shadow " + name(s.getProcessor()), shadow(s),
+                        Duration.ofMillis(s.getDurationMillis()));
+            }
             if (payload instanceof UnknownPayload u) {
                 return new Line(seq, time, NO_STAGE, u.getType().substring(u.getType().lastIndexOf('.') + 1),
                         "(written by a later version) " + u.getJson(), null);
@@ -165,6 +174,20 @@ final class EventText {
 
     private static String name(NamespacedName processor) {
         return processor.getName();
+    }
+
+    /**
+     * A shadow's verdict, marked as changing nothing, with what it would have set (the keys) or done (the plan):
+     * {@code (shadow, no effect) would act: {"signals":[{"pid":4711,"signal":15}]}}.
+     */
+    private static String shadow(ShadowFinished s) {
+        ShadowVerdict verdict = ShadowVerdict.of(s);
+        String detail = switch (verdict) {
+            case IDENTIFIED -> s.getContextUpdates() == null ? "" : ": " + String.join(", ", ApiSerialization.jsonObject(s.getContextUpdates()).keySet());
+            case WOULD_ACT -> s.getPlan() == null ? "" : ": " + StatusDiff.cell(s.getPlan(), SHADOW_PLAN_CHARS);
+            default -> ": " + failure(s.getReason(), s.getMessage());
+        };
+        return "(shadow, no effect) " + verdict.text() + detail;
     }
 
     private static String failure(String reason, String message) {

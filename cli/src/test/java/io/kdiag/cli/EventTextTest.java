@@ -13,6 +13,7 @@ import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.NamespacedName;
+import io.kdiag.schemas.avro.ShadowFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageOutcome;
@@ -95,6 +96,29 @@ class EventTextTest {
                         + "of the abnormal) until 2026-12-03T13:01:00Z; would run {\"node\":\"node-1\"}",
                 "12:02:30  Recovery               signal-recoverer  denied by bob: not now",
                 "12:02:30  Recovery               signal-recoverer  not approved in time (Expired)");
+    }
+
+    @Test
+    void shouldMarkShadowRunsAsChangingNothingAndSayWhatTheyWouldHaveDone() {
+        List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("x", SPEC)
+                .at(500, new ShadowFinished(Stage.Diagnosis, RecordedEvents.builtin("anchored-diagnoser"), true,
+                        "{\"processMatchDiagnosis\":[],\"signalRecovery\":[]}", null, null, null, 12L))
+                .at(600, new ShadowFinished(Stage.Recovery, RecordedEvents.builtin("signal-recoverer"), true, null,
+                        "{\"signals\":[{\"pid\":4711,\"signal\":15}]}", null, "would send 1 signal", 2L))
+                .at(700, new ShadowFinished(Stage.Recovery, RecordedEvents.builtin("restarter"), false, null, null, "Forbidden",
+                        "no grant allows it", 0L))
+                .list();
+        EventText.Describer describer = new EventText.Describer();
+
+        List<String> lines = events.stream().map(e -> EventText.watchLine(describer.describe(e), ZoneOffset.UTC)).toList();
+
+        assertThat(lines).containsExactly(
+                "12:01:00  -                      abnormal  accepted on node node-1 (origin IngestTopic)",
+                "12:01:00  Diagnosis              shadow anchored-diagnoser  (shadow, no effect) identified: processMatchDiagnosis, "
+                        + "signalRecovery (12 ms)",
+                "12:01:00  Recovery               shadow signal-recoverer  (shadow, no effect) would act: "
+                        + "{\"signals\":[{\"pid\":4711,\"signal\":15}]} (2 ms)",
+                "12:01:00  Recovery               shadow restarter  (shadow, no effect) no verdict: Forbidden: no grant allows it (0 ms)");
     }
 
     @Test

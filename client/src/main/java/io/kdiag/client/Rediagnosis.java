@@ -35,8 +35,6 @@ import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
-import io.kdiag.stageworkers.spi.Artifact;
-import io.kdiag.stageworkers.spi.ArtifactStore;
 import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.PodSource;
@@ -51,7 +49,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * evidence topic read back, and the diagnoser's verdict and output are compared with the recorded ones.
  *
  * <p>Nothing of the machine it runs on goes in: a built-in diagnoser sees a host root that holds nothing (one that
- * reads the host reports {@code MissingInput}), no pods and no artifacts; a registered diagnoser is called over
+ * reads the host reports {@code MissingInput}), no pods; a registered diagnoser is called over
  * KubeDiag's protocol with the recorded Abnormal. Only diagnosers: recoverers have side effects.
  *
  * <pre>{@code
@@ -120,7 +118,7 @@ public final class Rediagnosis implements AutoCloseable {
         }
         WorkerRunner runner = new WorkerRunner(MAX_WORKER_OUTPUT_BYTES);
         // pid 0: the recording agent's own process is not known here, and no process has pid 0
-        NodeServices node = new NodeServices(HostPaths.of(emptyHost), 0, PodSource.NONE, NO_ARTIFACTS);
+        NodeServices node = new NodeServices(HostPaths.of(emptyHost), 0, PodSource.NONE);
         Diagnoser run = (status, spec, context) -> runner.run(worker, new WorkContext(status.getUid(), status.getNamespace(),
                 status.getName(), status.getNodeName(), spec, context, node), worker.timeout());
         return new Rediagnosis(worker.name(), run, evidence, contextOverrides, () -> {
@@ -172,24 +170,6 @@ public final class Rediagnosis implements AutoCloseable {
     private static EvidenceSource evidence(KdiagClient client) {
         return client::evidence;
     }
-
-    /** Built-ins may not write artifacts here: a diagnoser has none to write, and nothing would serve them. */
-    private static final ArtifactStore NO_ARTIFACTS = new ArtifactStore() {
-        @Override
-        public Artifact put(String fileName, String contentType, byte[] content, Duration ttl) throws IOException {
-            throw new IOException("a re-diagnosis keeps no artifacts");
-        }
-
-        @Override
-        public Optional<Artifact> get(String id) {
-            return Optional.empty();
-        }
-
-        @Override
-        public List<Artifact> expire() {
-            return List.of();
-        }
-    };
 
     /** The diagnoser's name: a built-in's, or {@code namespace/name} of a registration. */
     public String name() {

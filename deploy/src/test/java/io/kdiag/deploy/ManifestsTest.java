@@ -273,7 +273,7 @@ class ManifestsTest {
         Map<String, String> fields = new HashMap<>();
         c.getEnv().stream().filter(e -> e.getValueFrom() != null && e.getValueFrom().getFieldRef() != null)
                 .forEach(e -> fields.put(e.getName(), e.getValueFrom().getFieldRef().getFieldPath()));
-        assertThat(fields).containsEntry("KDIAG_NODE_NAME", "spec.nodeName").containsEntry("KDIAG_ADVERTISE_ADDRESS", "status.podIP");
+        assertThat(fields).containsEntry("KDIAG_NODE_NAME", "spec.nodeName");
     }
 
     /** A container's environment: its envFrom ConfigMaps' data, then its own env (which wins, as in Kubernetes). */

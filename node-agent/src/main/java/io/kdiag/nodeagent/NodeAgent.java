@@ -27,7 +27,6 @@ import io.kdiag.nodeagent.kafka.RecoveryControlFollower;
 import io.kdiag.nodeagent.kafka.RecordVerifier;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.nodeagent.policy.PolicyHolder;
-import io.kdiag.nodeagent.processors.Artifacts;
 import io.kdiag.nodeagent.processors.BuiltIns;
 import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.nodeagent.processors.Profilers;
@@ -39,9 +38,9 @@ import io.kdiag.nodeagent.run.EventLog;
 import io.kdiag.nodeagent.run.EventSink;
 import io.kdiag.nodeagent.run.EvidenceBudget;
 import io.kdiag.nodeagent.run.Journal;
+import io.kdiag.nodeagent.run.KeptEvidence;
 import io.kdiag.nodeagent.run.OutputLimits;
 import io.kdiag.nodeagent.run.Parking;
-import io.kdiag.nodeagent.run.ProfileExpiry;
 import io.kdiag.nodeagent.run.RecoverySwitch;
 import io.kdiag.nodeagent.run.RequestHandler;
 import io.kdiag.nodeagent.run.StageCommands;
@@ -49,7 +48,6 @@ import io.kdiag.nodeagent.run.StageProfilers;
 import io.kdiag.nodeagent.run.StageRunner;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.Stage;
-import io.kdiag.stageworkers.FileArtifactStore;
 import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
@@ -65,9 +63,9 @@ import org.slf4j.LoggerFactory;
  * The node agent: reads this node's partition of {@code kdiag.abnormals}, runs each abnormal through its stages one
  * at a time, and writes every step to {@code kdiag.diagnosis-events}. An abnormal's offset is committed only after its
  * last event is acknowledged; the journal under {@code kdiag.state-dir} keeps a uid from running twice, even across a
- * crash. Beside the consumer it serves its HTTP port, keeps the policy current, watches the cluster when connected,
- * and deletes expired artifacts (reporting {@code ProfilerExpired} for profiles). This class wires those parts,
- * starts them and stops them.
+ * crash. Beside the consumer it serves its HTTP port, keeps the policy current and watches the cluster when
+ * connected. What is too large for an event (context values, profiles) goes to the evidence topic first; the agent
+ * keeps none of it on the node. This class wires those parts, starts them and stops them.
  *
  * <p>An abnormal whose recovery waits for a person's approval is parked ({@link Parking}) rather than held: the agent
  * takes the next one meanwhile, and the decision (or the deadline) lets it go on or ends it.
@@ -78,7 +76,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class NodeAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
-    /** Hard cap of one in-process worker's context output; what exceeds kdiag.max-context-bytes becomes an artifact. */
+    /** Hard cap of one in-process worker's context output; what exceeds kdiag.max-context-bytes becomes evidence. */
     private static final int MAX_WORKER_OUTPUT_BYTES = 64 * 1024 * 1024;
     /**
      * How long the start waits for the recovery-control topic to be read to its end before consuming abnormals. Past it the
@@ -100,7 +98,6 @@ public final class NodeAgent implements AutoCloseable {
     private final Profilers profilers;
     private final AgentHttpServer http;
     private final RequestHandler requests;
-    private final ProfileExpiry expiry;
     private final ScheduledExecutorService scheduler;
     private final RecoverySwitch recoveries = new RecoverySwitch();
     private volatile RecoveryControlFollower recoveryControl;
@@ -127,9 +124,8 @@ public final class NodeAgent implements AutoCloseable {
         metrics.recoveriesPaused(recoveries);
         metrics.parked(parking);
         Clock clock = Clock.systemUTC();
-        FileArtifactStore artifactStore = new FileArtifactStore(config.stateDir().resolve("artifacts"), clock);
         NodeServices node = new NodeServices(HostPaths.of(config.hostRoot()), ProcessHandle.current().pid(),
-                cluster == null ? PodSource.NONE : cluster, artifactStore);
+                cluster == null ? PodSource.NONE : cluster);
         Registrations registrations = cluster == null ? Registrations.NONE : cluster;
         BuiltIns builtIns = new BuiltIns(config.builtinNamespace(), catalog, workers, registrations, policy);
         String token = UUID.randomUUID().toString();
@@ -137,17 +133,15 @@ public final class NodeAgent implements AutoCloseable {
         Health health = new Health(List.of(this::consumerStopped, progress), List.of(this::notReady));
         this.http = AgentHttpServer.start(config.bindAddress(), config.httpPort(), builtIns, registrations, node, config.nodeName(),
                 health, token);
-        String advertised = config.advertiseAddress();
-        String baseUrl = "http://" + (advertised.contains(":") ? "[" + advertised + "]" : advertised) + ":" + http.port();
         this.profilers = Profilers.fromClassPath();
-        Artifacts artifacts = new Artifacts(baseUrl);
-        EvidenceBudget evidence = new EvidenceBudget(config.evidenceLimits(), config.stateDir().resolve("evidence-budget"), clock);
+        KeptEvidence evidence = new KeptEvidence(producer,
+                new EvidenceBudget(config.evidenceLimits(), config.stateDir().resolve("evidence-budget"), clock));
         OutputLimits limits = new OutputLimits(config.maxContextBytes(), producer.maxEventBytes());
         RemoteProcessor remote = new RemoteProcessor(URI.create("http://127.0.0.1:" + http.port() + "/"), token, registry);
         this.approvals = new Approvals(config.nodeName(), registrations, policy, config.approvalTimeout(), clock);
         StageRunner stages = new StageRunner(config.nodeName(), node, new Processors(builtIns, registrations, remote, policy),
-                new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, artifacts, metrics),
-                new ContextFitter(producer, evidence, limits), metrics, recoveries, approvals, parking);
+                new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, evidence, metrics),
+                new ContextFitter(evidence, limits), metrics, recoveries, approvals, parking);
         // an acknowledged event is progress: a long abnormal keeps the loop busy without a poll
         EventSink progressing = event -> producer.send(event).whenComplete((ok, error) -> {
             if (error == null) {
@@ -156,7 +150,6 @@ public final class NodeAgent implements AutoCloseable {
         });
         EventLog events = new EventLog(config.nodeName(), progressing, journal, clock);
         this.requests = new RequestHandler(stages, events, metrics, parking, List.of(approvals));
-        this.expiry = new ProfileExpiry(artifactStore, profilers, events);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kdiag-node-agent-housekeeping");
             t.setDaemon(true);
@@ -166,8 +159,6 @@ public final class NodeAgent implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(policy::reloadIfChanged, reload, reload, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(verifier::reload, reload, reload, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(approvers::reload, reload, reload, TimeUnit.MILLISECONDS);
-        long sweep = config.artifactSweepInterval().toMillis();
-        scheduler.scheduleWithFixedDelay(this::expireArtifacts, sweep, sweep, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -206,7 +197,7 @@ public final class NodeAgent implements AutoCloseable {
             agent.recoveryControl = RecoveryControlFollower.start(kafka, config.nodeName(), agent.topics, agent.recoveries);
             agent.awaitRecoveryControl();
             agent.consumer = PartitionConsumer.start(kafka, config.nodeName(), agent.topics, agent.verifier, agent.approvers,
-                    agent.approvals, agent.requests, agent.expiry, agent.producer, agent.metrics, agent.progress);
+                    agent.approvals, agent.requests, agent.producer, agent.metrics, agent.progress);
             // a loop that ends on its own ends the agent, so that the process exits and is restarted
             agent.consumer.stopped().whenComplete((ok, error) -> {
                 if (error != null) {
@@ -271,14 +262,6 @@ public final class NodeAgent implements AutoCloseable {
             return Optional.of("not consuming its partition");
         }
         return cluster == null || cluster.synced() ? Optional.empty() : Optional.of("the cluster's informers are not synced yet");
-    }
-
-    /** Deletes expired artifacts, and wakes the consumer from its poll to report the profiles among them. */
-    private void expireArtifacts() {
-        PartitionConsumer running = consumer;
-        if (expiry.sweep() && running != null) {
-            running.wakeUp();
-        }
     }
 
     /** Stops consuming (an abnormal in the middle is interrupted and ended at the next start), then closes the clients. */

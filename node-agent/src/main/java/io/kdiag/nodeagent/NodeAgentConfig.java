@@ -40,11 +40,8 @@ public final class NodeAgentConfig {
             "Most evidence one node keeps in a UTC day (counted in kdiag.state-dir across restarts); beyond it processors whose "
                     + "output needs evidence fail with reason EvidenceLimit. It bounds the evidence topic: docs/operations.md.");
     static final ConfigKey<Integer> HTTP_PORT = ConfigKey.integer("kdiag.http-port", 8090, 0, 65_535,
-            "Port of the agent's HTTP server: health, readiness, processor listings, built-ins over the original protocol, "
-                    + "profiles. 0 picks a free port.");
-    static final ConfigKey<String> ADVERTISE_ADDRESS = ConfigKey.string("kdiag.advertise-address", "",
-            "Host name or address in the artifact URLs the agent publishes (profiler endpoints). Empty: the "
-                    + "POD_IP environment variable, else the host name.");
+            "Port of the agent's HTTP server: health, readiness, processor listings, built-ins over the original protocol. "
+                    + "0 picks a free port.");
     static final ConfigKey<String> POLICY_FILE = ConfigKey.string("kdiag.policy-file", "",
             "YAML or JSON policy file (a mounted ConfigMap in a cluster), re-read when it changes. Empty: deny by default: the "
                     + "built-in collectors and diagnosers for origins CustomResource and IngestTopic; no command, profiler, "
@@ -65,8 +62,6 @@ public final class NodeAgentConfig {
             "How long a recovery that requires approval waits for a decision; then it ends Failed (ApprovalExpired) without running.");
     static final ConfigKey<Duration> POLICY_RELOAD_INTERVAL = ConfigKey.duration("kdiag.policy-reload-interval", "5s",
             "How often the policy file is checked for changes.");
-    static final ConfigKey<Duration> ARTIFACT_SWEEP_INTERVAL = ConfigKey.duration("kdiag.artifact-sweep-interval", "30s",
-            "How often expired profiles are deleted (and ProfilerExpired reported).");
 
     private final String nodeName;
     private final Path hostRoot;
@@ -81,11 +76,9 @@ public final class NodeAgentConfig {
     private final int maxContextBytes;
     private final KubernetesConnection.Mode kubernetes;
     private final int httpPort;
-    private final String advertiseAddress;
     private final String policyFile;
     private final Duration policyReloadInterval;
     private final EvidenceBudget.Limits evidenceLimits;
-    private final Duration artifactSweepInterval;
     private final String topicPrefix;
     private final int partitions;
     private final boolean createTopics;
@@ -115,12 +108,10 @@ public final class NodeAgentConfig {
         maxContextBytes = source.get(MAX_CONTEXT_BYTES);
         kubernetes = source.get(KubernetesConnection.KUBERNETES);
         httpPort = source.get(HTTP_PORT);
-        advertiseAddress = source.get(ADVERTISE_ADDRESS).strip();
         policyFile = source.get(POLICY_FILE).strip();
         policyReloadInterval = source.get(POLICY_RELOAD_INTERVAL);
         evidenceLimits = new EvidenceBudget.Limits(source.get(EVIDENCE_MAX_VALUE_BYTES), source.get(EVIDENCE_MAX_ABNORMAL_BYTES),
                 source.get(EVIDENCE_MAX_NODE_BYTES_PER_DAY));
-        artifactSweepInterval = source.get(ARTIFACT_SWEEP_INTERVAL);
         topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
         partitions = source.get(CommonKeys.PARTITIONS);
         createTopics = source.get(CommonKeys.CREATE_TOPICS);
@@ -141,8 +132,8 @@ public final class NodeAgentConfig {
     public static List<ConfigKey<?>> keys() {
         List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, BUILTIN_NAMESPACE, STATE_DIR, STALL_TIMEOUT,
                 MAX_CONTEXT_BYTES, EVIDENCE_MAX_VALUE_BYTES, EVIDENCE_MAX_ABNORMAL_BYTES, EVIDENCE_MAX_NODE_BYTES_PER_DAY,
-                KubernetesConnection.KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL,
-                VERIFICATION_KEYS, LOG_SOURCE_VERIFICATION_KEYS, APPROVER_KEYS, APPROVAL_TIMEOUT, ARTIFACT_SWEEP_INTERVAL));
+                KubernetesConnection.KUBERNETES, HTTP_PORT, POLICY_FILE, POLICY_RELOAD_INTERVAL,
+                VERIFICATION_KEYS, LOG_SOURCE_VERIFICATION_KEYS, APPROVER_KEYS, APPROVAL_TIMEOUT));
         keys.addAll(CommonKeys.ALL);
         return List.copyOf(keys);
     }
@@ -216,22 +207,6 @@ public final class NodeAgentConfig {
         return httpPort;
     }
 
-    /** The address in published artifact URLs ({@code kdiag.advertise-address}), else POD_IP, else the host name. */
-    public String advertiseAddress() {
-        if (!advertiseAddress.isEmpty()) {
-            return advertiseAddress;
-        }
-        String podIp = System.getenv("POD_IP");
-        if (podIp != null && !podIp.isBlank()) {
-            return podIp.strip();
-        }
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.net.UnknownHostException e) {
-            return "localhost";
-        }
-    }
-
     /** The policy file ({@code kdiag.policy-file}); {@code null} for the defaults. */
     public Path policyFile() {
         return policyFile.isEmpty() ? null : Path.of(policyFile);
@@ -245,11 +220,6 @@ public final class NodeAgentConfig {
     /** The limits on evidence ({@code kdiag.evidence.*}). */
     public EvidenceBudget.Limits evidenceLimits() {
         return evidenceLimits;
-    }
-
-    /** How often expired artifacts are deleted ({@code kdiag.artifact-sweep-interval}). */
-    public Duration artifactSweepInterval() {
-        return artifactSweepInterval;
     }
 
     /** Prefix of the topic names ({@code kdiag.topic-prefix}). */
@@ -284,11 +254,11 @@ public final class NodeAgentConfig {
                 + " approver-keys=" + approverKeys + " approval-timeout=" + approvalTimeout + " bind-address=" + bindAddress
                 + " builtin-namespace=" + builtinNamespace + " state-dir=" + stateDir + " stall-timeout=" + stallTimeout
                 + " max-context-bytes=" + maxContextBytes + " kubernetes=" + kubernetes.name().toLowerCase(java.util.Locale.ROOT)
-                + " http-port=" + httpPort + " advertise-address=" + advertiseAddress + " policy-file=" + policyFile
+                + " http-port=" + httpPort + " policy-file=" + policyFile
                 + " policy-reload-interval=" + policyReloadInterval + " evidence.max-value-bytes=" + evidenceLimits.maxValueBytes()
                 + " evidence.max-abnormal-bytes=" + evidenceLimits.maxAbnormalBytes()
                 + " evidence.max-node-bytes-per-day=" + evidenceLimits.maxNodeBytesPerDay()
-                + " artifact-sweep-interval=" + artifactSweepInterval + " topic-prefix=" + topicPrefix + " partitions=" + partitions
+                + " topic-prefix=" + topicPrefix + " partitions=" + partitions
                 + " create-topics=" + createTopics + " replication-factor=" + replicationFactor + " metrics-port=" + metricsPort;
     }
 }

@@ -115,8 +115,7 @@ class ApprovalIT {
                 "kdiag.approval-timeout", approvalTimeout,
                 "kdiag.policy-file", policy.toString(),
                 "kdiag.kubernetes", "off",
-                "kdiag.http-port", "0",
-                "kdiag.advertise-address", "127.0.0.1"), Map.of()));
+                "kdiag.http-port", "0"), Map.of()));
         agent = NodeAgent.start(config, clientProps(), registry);
     }
 

@@ -14,6 +14,7 @@ import java.util.function.Function;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.NamespacedName;
+import io.kdiag.model.ShadowVerdict;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -22,6 +23,7 @@ import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.ProfilerFinished;
+import io.kdiag.schemas.avro.ShadowFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageStarted;
@@ -165,6 +167,9 @@ public final class Fixtures {
             return "ProfilerFinished " + p.getStage() + " " + p.getName();
         } else if (payload instanceof AbnormalFailed f) {
             return "AbnormalFailed " + f.getReason();
+        } else if (payload instanceof ShadowFinished s) {
+            return "ShadowFinished " + s.getStage() + " " + s.getProcessor().getName() + " " + ShadowVerdict.of(s).word()
+                    + (s.getReason() == null ? "" : " " + s.getReason());
         }
         return payload.getClass().getSimpleName();
     }

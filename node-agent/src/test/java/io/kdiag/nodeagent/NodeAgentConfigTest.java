@@ -37,19 +37,17 @@ class NodeAgentConfigTest {
         assertThat(config.policyFile()).isNull();
         assertThat(config.policyReloadInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.evidenceLimits()).isEqualTo(new EvidenceBudget.Limits(16 << 20, 64 << 20, 256 << 20));
-        assertThat(config.advertiseAddress()).isNotBlank();
     }
 
     @Test
     void shouldReadTheRuntimeKeys() {
         NodeAgentConfig config = NodeAgentConfig.from(ConfigSource.of(Map.of("kdiag.node-name", "n", "kdiag.kubernetes", "Off",
-                "kdiag.http-port", "0", "kdiag.policy-file", "/etc/kdiag/policy.yaml", "kdiag.advertise-address", "10.1.2.3",
+                "kdiag.http-port", "0", "kdiag.policy-file", "/etc/kdiag/policy.yaml",
                 "kdiag.verification-keys", "/k/bridge.pub, /k/rotated", "kdiag.bind-address", "127.0.0.1"), Map.of()));
 
         assertThat(config.kubernetes()).isEqualTo(KubernetesConnection.Mode.OFF);
         assertThat(config.httpPort()).isZero();
         assertThat(config.policyFile()).isEqualTo(Path.of("/etc/kdiag/policy.yaml"));
-        assertThat(config.advertiseAddress()).isEqualTo("10.1.2.3");
         assertThat(config.verificationKeys()).containsExactly(Path.of("/k/bridge.pub"), Path.of("/k/rotated"));
         assertThat(config.bindAddress()).isEqualTo("127.0.0.1");
         assertThatThrownBy(() -> NodeAgentConfig.from(ConfigSource.of(Map.of("kdiag.node-name", "n", "kdiag.kubernetes", "maybe",
@@ -87,9 +85,9 @@ class NodeAgentConfigTest {
         assertThat(NodeAgentConfig.keys()).extracting(ConfigKey::name).contains("kdiag.node-name", "kdiag.host-root",
                 "kdiag.verification-keys", "kdiag.log-source-verification-keys", "kdiag.bind-address", "kdiag.builtin-namespace",
                 "kdiag.state-dir",
-                "kdiag.max-context-bytes", "kdiag.kubernetes", "kdiag.http-port", "kdiag.advertise-address", "kdiag.policy-file",
+                "kdiag.max-context-bytes", "kdiag.kubernetes", "kdiag.http-port", "kdiag.policy-file",
                 "kdiag.policy-reload-interval", "kdiag.evidence.max-value-bytes", "kdiag.evidence.max-abnormal-bytes",
-                "kdiag.evidence.max-node-bytes-per-day", "kdiag.artifact-sweep-interval",
+                "kdiag.evidence.max-node-bytes-per-day",
                 "kdiag.topic-prefix", "kdiag.partitions", "kdiag.metrics-port");
     }
 

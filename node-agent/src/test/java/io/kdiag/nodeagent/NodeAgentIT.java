@@ -40,11 +40,11 @@ import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.api.v1.ProfilerSpec;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.TopicAdmin;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.ProcessorFinished;
-import io.kdiag.schemas.avro.ProfilerExpired;
 import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
@@ -134,8 +134,7 @@ class NodeAgentIT {
                 "kdiag.verification-keys", TestKeys.verificationKeyFile().toString(),
                 "kdiag.policy-file", policyFile.toString(),
                 "kdiag.kubernetes", "off",
-                "kdiag.http-port", "0",
-                "kdiag.advertise-address", "127.0.0.1"));
+                "kdiag.http-port", "0"));
         props.putAll(extra);
         NodeAgentConfig config = NodeAgentConfig.from(ConfigSource.of(props, Map.of()));
         NodeAgent agent = client == null ? NodeAgent.start(config, clientProps(), registry) : NodeAgent.start(config, clientProps(), registry, client);
@@ -286,8 +285,8 @@ class NodeAgentIT {
     }
 
     @Test
-    void shouldServeAProfileAndReportItsExpiry() throws Exception {
-        startAgent(Map.of("kdiag.artifact-sweep-interval", "200ms"), new SimpleMeterRegistry(), null);
+    void shouldKeepAProfileAsEvidenceOnTheTopic() throws Exception {
+        startAgent(Map.of(), new SimpleMeterRegistry(), null);
         AbnormalSpec spec = new AbnormalSpec();
         spec.nodeName = node;
         ProfilerSpec profiler = new ProfilerSpec();
@@ -295,7 +294,6 @@ class NodeAgentIT {
         profiler.type = "InformationCollector";
         profiler.go = new ProfilerSpec.GoProfilerSpec();
         profiler.go.source = "http://localhost:6060/debug/pprof/profile";
-        profiler.expirationSeconds = 2;
         spec.profilers = List.of(profiler);
         String uid = "profile-" + node;
 
@@ -305,12 +303,11 @@ class NodeAgentIT {
         ProfilerFinished finished = eventsOf(uid).stream().map(DiagnosisEvent::getPayload).filter(ProfilerFinished.class::isInstance)
                 .map(ProfilerFinished.class::cast).findFirst().orElseThrow();
         assertThat(finished.getError()).isNull();
-        int ended = eventsOf(uid).size();
-        await().atMost(WAIT).until(() -> eventsOf(uid).size() > ended);
-        DiagnosisEvent expired = eventsOf(uid).get(ended);
-        assertThat(expired.getPayload()).isEqualTo(new ProfilerExpired("cpu"));
-        assertThat(expired.getSeq()).isEqualTo(ended);
-        assertThat(get(finished.getEndpoint()).statusCode()).isEqualTo(404);
+        // the endpoint is the status writer's path of the page, which is on the evidence topic, not on the node
+        Evidence.Reference page = Evidence.Reference.fromServedPath(TOPICS.evidence().name(), finished.getEndpoint());
+        assertThat(page.contentType()).isEqualTo("text/html");
+        byte[] served = new Evidence.Reader(clientProps(), TOPICS.evidence().name(), WAIT).readAll(page);
+        assertThat(new String(served, StandardCharsets.UTF_8)).isEqualTo("<html>profile of http://localhost:6060/debug/pprof/profile</html>");
     }
 
     @Test

@@ -102,8 +102,7 @@ class RecoveryControlIT {
                 "kdiag.verification-keys", TestKeys.verificationKeyFile().toString(),
                 "kdiag.policy-file", policy.toString(),
                 "kdiag.kubernetes", "off",
-                "kdiag.http-port", "0",
-                "kdiag.advertise-address", "127.0.0.1"), Map.of()));
+                "kdiag.http-port", "0"), Map.of()));
         agents.put(node, NodeAgent.start(config, clientProps(), registry));
         registries.put(node, registry);
     }

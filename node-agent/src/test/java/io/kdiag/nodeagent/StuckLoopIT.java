@@ -46,7 +46,7 @@ class StuckLoopIT {
             TopicAdmin.ensureTopics(Map.of("bootstrap.servers", servers), TOPICS, 1, (short) 1);
             NodeAgent agent = NodeAgent.start(NodeAgentConfig.from(ConfigSource.of(Map.of("kdiag.node-name", NODE,
                     "kdiag.state-dir", stateDir.toString(), "kdiag.kubernetes", "off", "kdiag.http-port", "0",
-                    "kdiag.advertise-address", "127.0.0.1", "kdiag.topic-prefix", TOPICS.prefix(),
+                    "kdiag.topic-prefix", TOPICS.prefix(),
                     "kdiag.verification-keys", TestKeys.verificationKeyFile().toString(),
                     "kdiag.stall-timeout", STALL.toSeconds() + "s"), Map.of())),
                     new HashMap<>(Map.of("bootstrap.servers", servers)), new SimpleMeterRegistry());

@@ -12,7 +12,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 import io.kdiag.api.v1.ProfilerSpec;
-import io.kdiag.stageworkers.spi.Artifact;
+import io.kdiag.schemas.Evidence;
+import io.kdiag.stageworkers.spi.EvidenceStore;
 import io.kdiag.stageworkers.spi.ProfilerEngine;
 import io.kdiag.stageworkers.spi.WorkContext;
 
@@ -41,7 +42,7 @@ public final class GoProfiler implements ProfilerEngine {
     }
 
     @Override
-    public Artifact profile(ProfilerSpec spec, WorkContext ctx, Duration timeout, Duration expiration) throws ProfilerException {
+    public Evidence.Reference profile(ProfilerSpec spec, WorkContext ctx, Duration timeout, EvidenceStore evidence) throws ProfilerException {
         String source = spec.go == null || spec.go.source == null ? "" : spec.go.source.strip();
         byte[] raw;
         if (source.startsWith("http://") || source.startsWith("https://")) {
@@ -61,7 +62,7 @@ public final class GoProfiler implements ProfilerEngine {
         }
         FlameGraph.Header header = new FlameGraph.Header(spec.name + ": Go " + profile.sampleType() + " profile of " + source,
                 "Go " + profile.sampleType() + " (pprof)", profile.unit());
-        return Profiles.publishFlameGraph(ctx, spec.name, expiration,
+        return Profiles.publishFlameGraph(ctx, evidence, spec.name,
                 new Profiles.Raw(Pprof.isGzip(raw) ? "profile.pb.gz" : "profile.pb", "application/octet-stream", raw), header, profile.stacks());
     }
 

@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.UUID;
 
 import io.kdiag.api.v1.ProfilerSpec;
-import io.kdiag.stageworkers.spi.Artifact;
+import io.kdiag.schemas.Evidence;
+import io.kdiag.stageworkers.spi.EvidenceStore;
 import io.kdiag.stageworkers.spi.ProfilerEngine;
 import io.kdiag.stageworkers.spi.WorkContext;
 import jdk.jfr.consumer.RecordedEvent;
@@ -58,17 +59,17 @@ public final class JavaProfiler implements ProfilerEngine {
     }
 
     @Override
-    public Artifact profile(ProfilerSpec spec, WorkContext ctx, Duration timeout, Duration expiration) throws ProfilerException {
+    public Evidence.Reference profile(ProfilerSpec spec, WorkContext ctx, Duration timeout, EvidenceStore evidence) throws ProfilerException {
         if (spec.java == null) {
             throw new ProfilerException("profiler " + spec.name + " has no java section");
         }
         String type = spec.java.type == null || spec.java.type.isBlank() ? "CPU" : spec.java.type;
         switch (type) {
             case "CPU" -> {
-                return cpu(spec, ctx, jvm(ctx, spec.java.pid), timeout, expiration);
+                return cpu(spec, ctx, jvm(ctx, spec.java.pid), timeout, evidence);
             }
             case "HeapHistogram" -> {
-                return heapHistogram(spec, ctx, jvm(ctx, spec.java.pid), expiration);
+                return heapHistogram(spec, ctx, jvm(ctx, spec.java.pid), evidence);
             }
             case "Arthas" -> throw new ProfilerException("java.type Arthas is not supported: the agent profiles JVMs with "
                     + "their built-in Flight Recorder instead; use java.type CPU for a flame graph, or HeapHistogram for "
@@ -86,7 +87,7 @@ public final class JavaProfiler implements ProfilerEngine {
         return checked;
     }
 
-    private Artifact cpu(ProfilerSpec spec, WorkContext ctx, long pid, Duration timeout, Duration expiration)
+    private Evidence.Reference cpu(ProfilerSpec spec, WorkContext ctx, long pid, Duration timeout, EvidenceStore evidence)
             throws ProfilerException {
         long seconds = Profiles.seconds(timeout);
         String recording = "kdiag-" + UUID.randomUUID();
@@ -115,7 +116,7 @@ public final class JavaProfiler implements ProfilerEngine {
             StackCounts stacks = executionSamples(file);
             FlameGraph.Header header = new FlameGraph.Header(spec.name + ": Java CPU profile of pid " + pid,
                     "Java CPU, Flight Recorder execution samples over " + seconds + " s", "samples");
-            return Profiles.publishFlameGraph(ctx, spec.name, expiration,
+            return Profiles.publishFlameGraph(ctx, evidence, spec.name,
                     new Profiles.Raw("recording.jfr", "application/octet-stream", raw), header, stacks);
         } catch (IOException e) {
             throw new ProfilerException("cannot read the flight recording of pid " + pid + ": " + e.getMessage(), e);
@@ -127,7 +128,7 @@ public final class JavaProfiler implements ProfilerEngine {
         }
     }
 
-    private Artifact heapHistogram(ProfilerSpec spec, WorkContext ctx, long pid, Duration expiration) throws ProfilerException {
+    private Evidence.Reference heapHistogram(ProfilerSpec spec, WorkContext ctx, long pid, EvidenceStore evidence) throws ProfilerException {
         String output = jcmd(pid, "GC.class_histogram");
         HeapHistogram histogram;
         try {
@@ -136,9 +137,9 @@ public final class JavaProfiler implements ProfilerEngine {
             throw new ProfilerException("jcmd GC.class_histogram failed for pid " + pid + ": " + e.getMessage(), e);
         }
         String title = spec.name + ": Java heap histogram of pid " + pid;
-        return Profiles.publish(ctx, spec.name, expiration,
+        return Profiles.publish(ctx, evidence, spec.name,
                 new Profiles.Raw("class-histogram.txt", "text/plain; charset=utf-8", output.getBytes(StandardCharsets.UTF_8)),
-                "class-histogram.html", href -> histogram.render(title, href));
+                href -> histogram.render(title, href));
     }
 
     /** The recording's stacks, root first, one sample each; a stack cut at the recorder's depth limit says so at its root. */

@@ -1,12 +1,12 @@
 package io.kdiag.profilers;
 
 import java.io.IOException;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.Function;
 
-import io.kdiag.stageworkers.spi.Artifact;
+import io.kdiag.schemas.Evidence;
+import io.kdiag.stageworkers.spi.EvidenceStore;
 import io.kdiag.stageworkers.spi.ProfilerEngine.ProfilerException;
 import io.kdiag.stageworkers.spi.WorkContext;
 import org.slf4j.Logger;
@@ -17,6 +17,9 @@ final class Profiles {
     /** Time allowed beyond the sampling window: attaching, writing and downloading the profile, rendering. */
     static final Duration GRACE = Duration.ofSeconds(15);
 
+    /** The media type of every page. */
+    static final String PAGE_TYPE = "text/html; charset=utf-8";
+
     private static final Logger LOG = LoggerFactory.getLogger(Profiles.class);
 
     private Profiles() {
@@ -25,7 +28,7 @@ final class Profiles {
     /**
      * A raw profile as the tool wrote it.
      *
-     * @param fileName the name it is served under
+     * @param fileName its name, as the page shows it
      * @param contentType its media type
      * @param content its bytes
      */
@@ -54,32 +57,30 @@ final class Profiles {
         return pid;
     }
 
-    /** Stores the raw profile and its flame graph, {@code flamegraph.html}, which is returned. */
-    static Artifact publishFlameGraph(WorkContext ctx, String profiler, Duration expiration, Raw raw,
-                                      FlameGraph.Header header, StackCounts stacks) throws ProfilerException {
-        return publish(ctx, profiler, expiration, raw, "flamegraph.html",
-                href -> FlameGraph.render(header, href, raw.fileName(), stacks));
+    /** Stores the raw profile and its flame graph, which is returned. */
+    static Evidence.Reference publishFlameGraph(WorkContext ctx, EvidenceStore evidence, String profiler, Raw raw,
+                                                FlameGraph.Header header, StackCounts stacks) throws ProfilerException {
+        return publish(ctx, evidence, profiler, raw, href -> FlameGraph.render(header, href, raw.fileName(), stacks));
     }
 
     /**
-     * Stores the raw profile, then the page built for a link to it, both until {@code expiration}.
+     * Stores the raw profile, then the page built with a link to it. The link is the raw file's evidence path, which
+     * is relative to the page's own; the page's hash is therefore that of the page with its link.
      *
      * @param page the page's HTML, given the raw file's address relative to the page
      * @return the page
      */
-    static Artifact publish(WorkContext ctx, String profiler, Duration expiration, Raw raw, String pageName,
-                            Function<String, String> page) throws ProfilerException {
+    static Evidence.Reference publish(WorkContext ctx, EvidenceStore evidence, String profiler, Raw raw,
+                                      Function<String, String> page) throws ProfilerException {
         try {
-            Artifact rawArtifact = ctx.node().artifacts().put(raw.fileName(), raw.contentType(), raw.content(), expiration);
-            // both are served under /artifacts/<id>/<name>, so the page reaches its raw file whatever prefix a proxy adds
-            String href = "../" + rawArtifact.id() + "/" + URLEncoder.encode(raw.fileName(), StandardCharsets.UTF_8);
-            Artifact pageArtifact = ctx.node().artifacts().put(pageName, "text/html; charset=utf-8",
-                    page.apply(href).getBytes(StandardCharsets.UTF_8), expiration);
+            Evidence.Reference rawProfile = evidence.store(raw.content(), raw.contentType());
+            Evidence.Reference pageEvidence = evidence.store(page.apply(rawProfile.path()).getBytes(StandardCharsets.UTF_8),
+                    PAGE_TYPE);
             LOG.info("Profile stored namespace={} abnormal={} profiler={} page={} raw={} rawBytes={}", ctx.namespace(),
-                    ctx.name(), profiler, pageArtifact.path(), rawArtifact.path(), raw.content().length);
-            return pageArtifact;
+                    ctx.name(), profiler, pageEvidence.sha256(), rawProfile.sha256(), raw.content().length);
+            return pageEvidence;
         } catch (IOException e) {
-            throw new ProfilerException("cannot store the profile on the node: " + e.getMessage(), e);
+            throw new ProfilerException("cannot keep the profile as evidence: " + e.getMessage(), e);
         }
     }
 }

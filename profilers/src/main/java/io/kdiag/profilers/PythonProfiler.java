@@ -8,7 +8,8 @@ import java.time.Duration;
 import java.util.List;
 
 import io.kdiag.api.v1.ProfilerSpec;
-import io.kdiag.stageworkers.spi.Artifact;
+import io.kdiag.schemas.Evidence;
+import io.kdiag.stageworkers.spi.EvidenceStore;
 import io.kdiag.stageworkers.spi.ProfilerEngine;
 import io.kdiag.stageworkers.spi.WorkContext;
 
@@ -35,7 +36,7 @@ public final class PythonProfiler implements ProfilerEngine {
     }
 
     @Override
-    public Artifact profile(ProfilerSpec spec, WorkContext ctx, Duration timeout, Duration expiration) throws ProfilerException {
+    public Evidence.Reference profile(ProfilerSpec spec, WorkContext ctx, Duration timeout, EvidenceStore evidence) throws ProfilerException {
         if (spec.python == null) {
             throw new ProfilerException("profiler " + spec.name + " has no python section");
         }
@@ -64,7 +65,7 @@ public final class PythonProfiler implements ProfilerEngine {
             }
             FlameGraph.Header header = new FlameGraph.Header(spec.name + ": Python CPU profile of pid " + pid,
                     "Python CPU, py-spy samples over " + seconds + " s", "samples");
-            return Profiles.publishFlameGraph(ctx, spec.name, expiration,
+            return Profiles.publishFlameGraph(ctx, evidence, spec.name,
                     new Profiles.Raw("py-spy.txt", "text/plain; charset=utf-8", raw), header, stacks);
         } catch (IOException e) {
             throw new ProfilerException("cannot read py-spy's profile: " + e.getMessage(), e);

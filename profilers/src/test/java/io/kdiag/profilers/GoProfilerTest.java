@@ -10,14 +10,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.kdiag.api.v1.ProfilerSpec;
-import io.kdiag.stageworkers.spi.Artifact;
+import io.kdiag.schemas.Evidence;
+import io.kdiag.stageworkers.spi.EvidenceStore;
 import io.kdiag.stageworkers.spi.ProfilerEngine.ProfilerException;
 import io.kdiag.stageworkers.spi.WorkContext;
 import org.junit.jupiter.api.AfterEach;
@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class GoProfilerTest {
+    private final MemoryEvidence evidence = new MemoryEvidence();
     private static final byte[] PROFILE = cpuProfile();
 
     private final GoProfiler engine = new GoProfiler();
@@ -85,24 +86,23 @@ class GoProfilerTest {
     void shouldDrawTheProfileOfAPprofEndpointSamplingForTheTimeout() throws Exception {
         WorkContext ctx = Contexts.onThisHost();
 
-        Artifact page = engine.profile(spec(url("/debug/pprof/profile")), ctx, Duration.ofSeconds(7), Duration.ofHours(2));
+        Evidence.Reference page = engine.profile(spec(url("/debug/pprof/profile")), ctx, Duration.ofSeconds(7), evidence);
 
         assertThat(requests).containsExactly("/debug/pprof/profile?seconds=7");
-        assertThat(page.fileName()).isEqualTo("flamegraph.html");
-        assertThat(page.contentType()).startsWith("text/html");
-        assertThat(Contexts.text(page)).contains("api-cpu: Go cpu profile of " + url("/debug/pprof/profile"))
+        assertThat(page.contentType()).isEqualTo("text/html; charset=utf-8");
+        assertThat(evidence.text(page)).contains("api-cpu: Go cpu profile of " + url("/debug/pprof/profile"))
                 .contains("Go cpu (pprof) &middot; total 100,000,000 nanoseconds")
                 .contains("data-n=\"main.expensiveHash\" data-s=\"0\" data-v=\"90000000\"")
                 .contains("data-n=\"net/http.(*conn).serve\"");
-        Artifact raw = Contexts.linkedRaw(ctx, page);
-        assertThat(raw.fileName()).isEqualTo("profile.pb.gz");
-        assertThat(Files.readAllBytes(raw.file())).isEqualTo(PROFILE);
+        Evidence.Reference raw = evidence.linked(page);
+        assertThat(raw.contentType()).isEqualTo("application/octet-stream");
+        assertThat(evidence.text(page)).contains("profile.pb.gz</a>");
+        assertThat(evidence.bytes(raw)).isEqualTo(PROFILE);
     }
 
     @Test
     void shouldKeepTheSecondsTheSourceGives() throws Exception {
-        engine.profile(spec(url("/debug/pprof/profile?seconds=2")), Contexts.onThisHost(), Duration.ofSeconds(30),
-                Duration.ofHours(2));
+        engine.profile(spec(url("/debug/pprof/profile?seconds=2")), Contexts.onThisHost(), Duration.ofSeconds(30), evidence);
 
         assertThat(requests).containsExactly("/debug/pprof/profile?seconds=2");
         assertThat(GoProfiler.withSeconds("http://h:6060/debug/pprof/heap", 30)).isEqualTo("http://h:6060/debug/pprof/heap");
@@ -116,31 +116,40 @@ class GoProfilerTest {
         Files.write(hostRoot.resolve("var/lib/app/cpu.pprof"), PROFILE);
         WorkContext ctx = Contexts.on(hostRoot);
 
-        Artifact page = engine.profile(spec("/var/lib/app/cpu.pprof"), ctx, Duration.ofSeconds(30), Duration.ofMinutes(5));
+        Evidence.Reference page = engine.profile(spec("/var/lib/app/cpu.pprof"), ctx, Duration.ofSeconds(30), evidence);
 
-        assertThat(Contexts.text(page)).contains("data-n=\"main.expensiveHash\"");
-        assertThat(page.expiresAt()).isBefore(Instant.now().plus(Duration.ofMinutes(6)));
+        assertThat(evidence.text(page)).contains("data-n=\"main.expensiveHash\"");
+    }
+
+    @Test
+    void shouldSayWhenTheProfileCannotBeKept() {
+        EvidenceStore full = (content, contentType) -> {
+            throw new IOException("more than kdiag.evidence.max-abnormal-bytes=100 for this abnormal");
+        };
+
+        assertThatThrownBy(() -> engine.profile(spec(url("/debug/pprof/profile")), Contexts.onThisHost(), Duration.ofSeconds(1), full))
+                .isInstanceOf(ProfilerException.class)
+                .hasMessage("cannot keep the profile as evidence: more than kdiag.evidence.max-abnormal-bytes=100 for this abnormal");
     }
 
     @Test
     void shouldSayWhyTheProfileCannotBeRead(@TempDir Path hostRoot) {
         WorkContext ctx = Contexts.on(hostRoot);
         Duration timeout = Duration.ofSeconds(1);
-        Duration expiration = Duration.ofHours(2);
 
-        assertThatThrownBy(() -> engine.profile(spec(url("/debug/pprof/busy")), ctx, timeout, expiration))
+        assertThatThrownBy(() -> engine.profile(spec(url("/debug/pprof/busy")), ctx, timeout, evidence))
                 .isInstanceOf(ProfilerException.class)
                 .hasMessageContaining("returned HTTP 500: Could not enable CPU profiling: cpu profiling already in use");
-        assertThatThrownBy(() -> engine.profile(spec(url("/debug/pprof/goroutine?debug=1")), ctx, timeout, expiration))
+        assertThatThrownBy(() -> engine.profile(spec(url("/debug/pprof/goroutine?debug=1")), ctx, timeout, evidence))
                 .isInstanceOf(ProfilerException.class)
                 .hasMessageContaining("is not a pprof profile in the binary format");
-        assertThatThrownBy(() -> engine.profile(spec("/var/lib/app/missing.pprof"), ctx, timeout, expiration))
+        assertThatThrownBy(() -> engine.profile(spec("/var/lib/app/missing.pprof"), ctx, timeout, evidence))
                 .isInstanceOf(ProfilerException.class)
                 .hasMessage("no profile file /var/lib/app/missing.pprof on this node");
-        assertThatThrownBy(() -> engine.profile(spec("http://bad host/debug/pprof/profile"), ctx, timeout, expiration))
+        assertThatThrownBy(() -> engine.profile(spec("http://bad host/debug/pprof/profile"), ctx, timeout, evidence))
                 .isInstanceOf(ProfilerException.class)
                 .hasMessageStartingWith("go.source is not a valid URL");
-        assertThatThrownBy(() -> engine.profile(spec("localhost:6060/debug/pprof/profile"), ctx, timeout, expiration))
+        assertThatThrownBy(() -> engine.profile(spec("localhost:6060/debug/pprof/profile"), ctx, timeout, evidence))
                 .isInstanceOf(ProfilerException.class)
                 .hasMessageStartingWith("go.source must be a pprof URL");
     }

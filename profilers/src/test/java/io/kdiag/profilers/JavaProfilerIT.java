@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import io.kdiag.api.v1.ProfilerSpec;
-import io.kdiag.stageworkers.spi.Artifact;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.stageworkers.spi.WorkContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /** The Java engine against a real JVM: a child that spins on the CPU in a method the flame graph must show. */
 class JavaProfilerIT {
+    private final MemoryEvidence evidence = new MemoryEvidence();
     private static Process child;
     private static long pid;
 
@@ -62,15 +63,18 @@ class JavaProfilerIT {
         WorkContext ctx = Contexts.onThisHost();
         List<Path> before = recordings();
 
-        Artifact page = engine.profile(spec(null), ctx, Duration.ofSeconds(3), Duration.ofHours(2));
+        Evidence.Reference page = engine.profile(spec(null), ctx, Duration.ofSeconds(3), evidence);
 
-        assertThat(page.fileName()).isEqualTo("flamegraph.html");
-        assertThat(Contexts.text(page)).contains("spinner: Java CPU profile of pid " + pid)
+        assertThat(page.contentType()).isEqualTo("text/html; charset=utf-8");
+        assertThat(evidence.text(page)).contains("spinner: Java CPU profile of pid " + pid)
                 .contains("Java CPU, Flight Recorder execution samples over 3 s")
                 .contains("data-n=\"io.kdiag.profilers.CpuSpinner.burnCpuInRecognisableMethod\"");
-        Artifact raw = Contexts.linkedRaw(ctx, page);
-        assertThat(raw.fileName()).isEqualTo("recording.jfr");
-        assertThat(JavaProfiler.executionSamples(raw.file()).total()).isPositive();
+        Evidence.Reference raw = evidence.linked(page);
+        assertThat(raw.contentType()).isEqualTo("application/octet-stream");
+        assertThat(evidence.text(page)).contains("recording.jfr</a>");
+        Path recording = Files.write(Files.createTempFile("kdiag-recording-", ".jfr"), evidence.bytes(raw));
+        assertThat(JavaProfiler.executionSamples(recording).total()).isPositive();
+        Files.delete(recording);
         // the recording is gone from the target's /tmp, and no longer running in it
         assertThat(recordings()).containsExactlyInAnyOrderElementsOf(before);
         String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
@@ -82,13 +86,13 @@ class JavaProfilerIT {
     void shouldListTheLiveObjectsByClass() throws Exception {
         WorkContext ctx = Contexts.onThisHost();
 
-        Artifact page = engine.profile(spec("HeapHistogram"), ctx, Duration.ofSeconds(30), Duration.ofHours(2));
+        Evidence.Reference page = engine.profile(spec("HeapHistogram"), ctx, Duration.ofSeconds(30), evidence);
 
-        assertThat(page.fileName()).isEqualTo("class-histogram.html");
-        assertThat(Contexts.text(page)).contains("spinner: Java heap histogram of pid " + pid)
+        assertThat(page.contentType()).isEqualTo("text/html; charset=utf-8");
+        assertThat(evidence.text(page)).contains("spinner: Java heap histogram of pid " + pid)
                 .containsPattern("<td>1,234</td><td>[\\d,]+</td><td>[\\d.]+</td><td class=\"name\">io.kdiag.profilers.CpuSpinner\\$Ballast</td>");
-        Artifact raw = Contexts.linkedRaw(ctx, page);
-        assertThat(raw.fileName()).isEqualTo("class-histogram.txt");
-        assertThat(Files.readString(raw.file())).contains("io.kdiag.profilers.CpuSpinner$Ballast");
+        Evidence.Reference raw = evidence.linked(page);
+        assertThat(raw.contentType()).isEqualTo("text/plain; charset=utf-8");
+        assertThat(evidence.text(raw)).contains("io.kdiag.profilers.CpuSpinner$Ballast");
     }
 }

@@ -13,6 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class JavaProfilerTest {
+    private final MemoryEvidence evidence = new MemoryEvidence();
     private final JavaProfiler engine = new JavaProfiler();
 
     private static ProfilerSpec spec(String type, Integer pid) {
@@ -25,7 +26,7 @@ class JavaProfilerTest {
     }
 
     private void profile(JavaProfiler profiler, ProfilerSpec spec) throws ProfilerException {
-        profiler.profile(spec, Contexts.onThisHost(), Duration.ofSeconds(1), Duration.ofHours(2));
+        profiler.profile(spec, Contexts.onThisHost(), Duration.ofSeconds(1), evidence);
     }
 
     @ParameterizedTest

@@ -9,13 +9,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 
 import io.kdiag.api.v1.ProfilerSpec;
-import io.kdiag.stageworkers.spi.Artifact;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.stageworkers.spi.ProfilerEngine.ProfilerException;
 import io.kdiag.stageworkers.spi.WorkContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class PythonProfilerTest {
+    private final MemoryEvidence evidence = new MemoryEvidence();
     private static final long PID = ProcessHandle.current().pid();
 
     private static ProfilerSpec spec(long pid) {
@@ -37,7 +38,7 @@ class PythonProfilerTest {
     void shouldSayPySpyIsNotInstalled(@TempDir Path emptyBin) {
         PythonProfiler engine = new PythonProfiler(emptyBin.toString());
 
-        assertThatThrownBy(() -> engine.profile(spec(PID), Contexts.onThisHost(), Duration.ofSeconds(5), Duration.ofHours(2)))
+        assertThatThrownBy(() -> engine.profile(spec(PID), Contexts.onThisHost(), Duration.ofSeconds(5), evidence))
                 .isInstanceOf(ProfilerException.class)
                 .hasMessageStartingWith("py-spy is not installed on this node; add it to the agent's image");
     }
@@ -50,15 +51,16 @@ class PythonProfilerTest {
                 """);
         WorkContext ctx = Contexts.onThisHost();
 
-        Artifact page = new PythonProfiler(bin.toString()).profile(spec(PID), ctx, Duration.ofSeconds(4), Duration.ofHours(2));
+        Evidence.Reference page = new PythonProfiler(bin.toString()).profile(spec(PID), ctx, Duration.ofSeconds(4), evidence);
 
         assertThat(Files.readString(bin.resolve("args"))).startsWith("record --format raw --duration 4 --pid " + PID + " -o ");
-        assertThat(Contexts.text(page)).contains("worker-cpu: Python CPU profile of pid " + PID)
+        assertThat(evidence.text(page)).contains("worker-cpu: Python CPU profile of pid " + PID)
                 .contains("total 10 samples")
                 .contains("data-n=\"handle (app.py:20)\" data-s=\"0\" data-v=\"7\"");
-        Artifact raw = Contexts.linkedRaw(ctx, page);
-        assertThat(raw.fileName()).isEqualTo("py-spy.txt");
-        assertThat(Files.readString(raw.file())).startsWith("<module> (app.py:40);handle (app.py:20) 7");
+        Evidence.Reference raw = evidence.linked(page);
+        assertThat(raw.contentType()).isEqualTo("text/plain; charset=utf-8");
+        assertThat(evidence.text(page)).contains("py-spy.txt</a>");
+        assertThat(evidence.text(raw)).startsWith("<module> (app.py:40);handle (app.py:20) 7");
     }
 
     @Test
@@ -66,7 +68,7 @@ class PythonProfilerTest {
         pySpy(bin, "echo 'Error: Permission Denied (os error 13)' >&2\nexit 1\n");
         PythonProfiler engine = new PythonProfiler(bin.toString());
 
-        assertThatThrownBy(() -> engine.profile(spec(PID), Contexts.onThisHost(), Duration.ofSeconds(1), Duration.ofHours(2)))
+        assertThatThrownBy(() -> engine.profile(spec(PID), Contexts.onThisHost(), Duration.ofSeconds(1), evidence))
                 .isInstanceOf(ProfilerException.class)
                 .hasMessage("py-spy failed for pid " + PID + " (exit code 1): Error: Permission Denied (os error 13)");
     }
@@ -76,7 +78,7 @@ class PythonProfilerTest {
         pySpy(bin, "exit 0\n");
         PythonProfiler engine = new PythonProfiler(bin.toString());
 
-        assertThatThrownBy(() -> engine.profile(spec(999_999_999), Contexts.onThisHost(), Duration.ofSeconds(1), Duration.ofHours(2)))
+        assertThatThrownBy(() -> engine.profile(spec(999_999_999), Contexts.onThisHost(), Duration.ofSeconds(1), evidence))
                 .isInstanceOf(ProfilerException.class)
                 .hasMessageStartingWith("no process with pid 999999999 on this node");
         assertThat(bin.resolve("args")).doesNotExist();

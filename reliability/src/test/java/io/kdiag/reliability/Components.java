@@ -86,7 +86,7 @@ final class Components {
     static NodeAgent agent(Map<String, Object> kafka, Path stateDir, String node, MeterRegistry registry, String... settings) {
         Map<String, String> defaults = new HashMap<>(agentTrust(stateDir));
         defaults.putAll(Map.of("kdiag.node-name", node, "kdiag.state-dir", stateDir.toString(),
-                "kdiag.kubernetes", "off", "kdiag.http-port", "0", "kdiag.advertise-address", "127.0.0.1"));
+                "kdiag.kubernetes", "off", "kdiag.http-port", "0"));
         return NodeAgent.start(NodeAgentConfig.from(config(defaults, settings)), kafka, registry);
     }
 

@@ -1,6 +1,8 @@
 package io.kdiag.schemas;
 
 import java.io.IOException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -17,6 +19,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -46,6 +49,15 @@ public final class Evidence {
     public static final long MAX_VALUE_BYTES = 64L * 1024 * 1024;
     /** Header of each chunk: {@code <index>/<count>}. */
     public static final String CHUNK_HEADER = "kdiag.evidence.chunk";
+    /**
+     * Header of each chunk: the value's media type as its writer declared it. A reader refuses a reference that names
+     * another, so a URL cannot have a value served as a type its writer did not give it (JSON as HTML, say).
+     */
+    public static final String CONTENT_TYPE_HEADER = "kdiag.evidence.content-type";
+    /** The type of chunks written before {@link #CONTENT_TYPE_HEADER} existed: they were all context values. */
+    public static final String JSON = "application/json";
+    /** Where the status writer serves evidence; a reference's {@link Reference#path()} is relative to it. */
+    public static final String SERVED_AT = "/api/v1/evidence/";
     /** The member of a context value that marks it as a reference. */
     static final String MARKER = "evidence";
     private static final HexFormat HEX = HexFormat.of();
@@ -91,6 +103,49 @@ public final class Evidence {
             evidence.put("partition", partition);
             evidence.put("offsets", offsets);
             return Map.of(MARKER, evidence);
+        }
+
+        /**
+         * Where the status writer serves the value, relative to {@link #SERVED_AT}:
+         * {@code <sha256>?partition=P&offsets=O1,O2&bytes=N&type=T}. Relative, so a page served there links to another
+         * value whatever prefix a proxy adds, and a recorded URL names no host that may change during the retention.
+         */
+        public String path() {
+            return sha256 + "?partition=" + partition + "&offsets=" + offsets.stream().map(String::valueOf).collect(Collectors.joining(","))
+                    + "&bytes=" + bytes + "&type=" + URLEncoder.encode(contentType, StandardCharsets.UTF_8);
+        }
+
+        /**
+         * The reference of a URL path the status writer serves, {@link #SERVED_AT}{@link #path()} (a profile's endpoint).
+         *
+         * @throws IllegalArgumentException for anything else
+         */
+        public static Reference fromServedPath(String topic, String served) {
+            int query = served.indexOf('?');
+            if (!served.startsWith(SERVED_AT) || query < 0) {
+                throw new IllegalArgumentException("not an evidence path " + SERVED_AT + "SHA256?...: " + served);
+            }
+            Map<String, String> params = new HashMap<>();
+            for (String pair : served.substring(query + 1).split("&")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    params.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+            return fromPath(topic, served.substring(SERVED_AT.length(), query), params);
+        }
+
+        /**
+         * The reference a {@link #path()} stands for, from its parts; {@code type} defaults to {@value #JSON}.
+         *
+         * @param query the decoded query parameters
+         * @throws IllegalArgumentException for parts no writer makes
+         */
+        public static Reference fromPath(String topic, String sha256, Map<String, String> query) {
+            List<Long> offsets = Arrays.stream(query.getOrDefault("offsets", "").split(",")).map(Long::parseLong).toList();
+            return new Reference(topic, Integer.parseInt(query.getOrDefault("partition", "")), offsets, sha256,
+                    Long.parseLong(query.getOrDefault("bytes", "")), query.getOrDefault("type", JSON));
         }
 
         /**
@@ -183,12 +238,14 @@ public final class Evidence {
             throws IOException {
         String sha256 = HEX.formatHex(digest().digest(content));
         byte[] key = sha256.getBytes(StandardCharsets.UTF_8);
+        byte[] type = contentType.getBytes(StandardCharsets.UTF_8);
         int count = chunks(content.length);
         List<Future<RecordMetadata>> sent = new ArrayList<>(count);
         try {
             for (int i = 0; i < count; i++) {
                 byte[] chunk = Arrays.copyOfRange(content, i * CHUNK_BYTES, Math.min(content.length, (i + 1) * CHUNK_BYTES));
-                List<Header> headers = List.of(new RecordHeader(CHUNK_HEADER, (i + "/" + count).getBytes(StandardCharsets.UTF_8)));
+                List<Header> headers = List.of(new RecordHeader(CHUNK_HEADER, (i + "/" + count).getBytes(StandardCharsets.UTF_8)),
+                        new RecordHeader(CONTENT_TYPE_HEADER, type));
                 sent.add(producer.send(new ProducerRecord<>(topic, null, key, chunk, headers)));
             }
             long deadline = System.nanoTime() + timeout.toNanos();
@@ -299,6 +356,12 @@ public final class Evidence {
                 || record.value().length > CHUNK_BYTES) {
             throw new IOException("the record at " + record.topic() + "-" + record.partition() + " offset " + record.offset()
                     + " is not chunk " + index + " of evidence " + reference.sha256());
+        }
+        Header typeHeader = record.headers().lastHeader(CONTENT_TYPE_HEADER);
+        String type = typeHeader == null ? JSON : new String(typeHeader.value(), StandardCharsets.UTF_8);
+        if (!type.equals(reference.contentType())) {
+            throw new IOException("evidence " + reference.sha256() + " is " + type + ", not the " + reference.contentType()
+                    + " its reference says");
         }
         return record.value();
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -82,6 +83,35 @@ class EvidenceTest {
                 .isInstanceOf(IOException.class).hasMessageContaining("is not chunk 0");
         assertThatThrownBy(() -> Evidence.read(consumerOf(sent), "other.evidence", ref, Duration.ofSeconds(5), c -> { }))
                 .isInstanceOf(IOException.class).hasMessageContaining("not on this installation's evidence topic other.evidence");
+    }
+
+    @Test
+    void shouldServeAValueOnlyAsTheTypeItsWriterGaveIt() throws Exception {
+        byte[] json = "[\"<script>alert(1)</script>\"]".getBytes(StandardCharsets.UTF_8);
+        MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+        Evidence.Reference ref = Evidence.write(producer, TOPIC, json, Evidence.JSON, Duration.ofSeconds(5));
+        Evidence.Reference asPage = new Evidence.Reference(TOPIC, 0, ref.offsets(), ref.sha256(), ref.bytes(), "text/html; charset=utf-8");
+
+        assertThat(Evidence.readAll(consumerOf(producer.history()), TOPIC, ref, Duration.ofSeconds(5))).isEqualTo(json);
+        assertThatThrownBy(() -> Evidence.readAll(consumerOf(producer.history()), TOPIC, asPage, Duration.ofSeconds(5)))
+                .isInstanceOf(IOException.class).hasMessageContaining("is application/json, not the text/html; charset=utf-8 its reference says");
+        // chunks written before the type was recorded were all context values
+        ProducerRecord<byte[], byte[]> chunk = producer.history().get(0);
+        ProducerRecord<byte[], byte[]> untyped = new ProducerRecord<>(TOPIC, 0, chunk.key(), chunk.value(),
+                List.of(chunk.headers().lastHeader(Evidence.CHUNK_HEADER)));
+        assertThat(Evidence.readAll(consumerOf(List.of(untyped)), TOPIC, ref, Duration.ofSeconds(5))).isEqualTo(json);
+    }
+
+    @Test
+    void shouldNameAValueByAPathRelativeToWhereTheStatusWriterServesIt() {
+        Evidence.Reference ref = new Evidence.Reference(TOPIC, 2, List.of(7L, 9L), SHA, Evidence.CHUNK_BYTES + 1, "text/html; charset=utf-8");
+
+        assertThat(ref.path()).isEqualTo(SHA + "?partition=2&offsets=7,9&bytes=" + (Evidence.CHUNK_BYTES + 1) + "&type=text%2Fhtml%3B+charset%3Dutf-8");
+        assertThat(Evidence.Reference.fromServedPath(TOPIC, Evidence.SERVED_AT + ref.path())).isEqualTo(ref);
+        assertThat(Evidence.Reference.fromPath(TOPIC, SHA, Map.of("partition", "0", "offsets", "3", "bytes", "5")).contentType())
+                .isEqualTo(Evidence.JSON);
+        assertThatThrownBy(() -> Evidence.Reference.fromServedPath(TOPIC, "http://node:8090/artifacts/1/flamegraph.html"))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     private static MockConsumer<byte[], byte[]> consumerOf(List<ProducerRecord<byte[], byte[]>> records) {

@@ -2,6 +2,8 @@ package io.kdiag.stageworkers;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -9,8 +11,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 
 import io.kdiag.api.ApiSerialization;
+import io.kdiag.stageworkers.spi.RecoveryPlan;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
@@ -43,32 +47,58 @@ public final class WorkerRunner implements AutoCloseable {
      * @throws InterruptedException if the calling thread is interrupted; the call is cancelled
      */
     public WorkResult run(StageWorker worker, WorkContext ctx, Duration timeout) throws InterruptedException {
-        Future<WorkResult> call = executor.submit(() -> worker.run(ctx));
-        WorkResult result;
+        WorkResult result = call(worker, () -> worker.run(ctx), timeout, WorkResult::failed);
+        if (result.succeeded()) {
+            String refused = tooLarge(worker, result.contextUpdates(), "context");
+            if (refused != null) {
+                return WorkResult.failed("OutputTooLarge", refused);
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Asks a recoverer what it would do ({@link StageWorker#plan}), with the same timeout, containment and output cap
+     * as a {@link #run}; never throws for the worker's faults.
+     *
+     * @throws InterruptedException if the calling thread is interrupted; the call is cancelled
+     */
+    public RecoveryPlan plan(StageWorker worker, WorkContext ctx, Duration timeout) throws InterruptedException {
+        RecoveryPlan plan = call(worker, () -> worker.plan(ctx), timeout, RecoveryPlan::notActing);
+        if (plan.plan() != null) {
+            String refused = tooLarge(worker, plan.plan(), "plan");
+            if (refused != null) {
+                return RecoveryPlan.notActing("OutputTooLarge", refused);
+            }
+        }
+        return plan;
+    }
+
+    private <T> T call(StageWorker worker, Callable<T> body, Duration timeout, BiFunction<String, String, T> failed)
+            throws InterruptedException {
+        Future<T> call = executor.submit(body);
+        T result;
         try {
             result = call.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             call.cancel(true);
-            return WorkResult.failed("Timeout", "worker " + worker.name() + " did not finish within " + describe(timeout));
+            return failed.apply("Timeout", "worker " + worker.name() + " did not finish within " + describe(timeout));
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-            return WorkResult.failed("Error", "worker " + worker.name() + " failed: " + message);
+            return failed.apply("Error", "worker " + worker.name() + " failed: " + message);
         } catch (InterruptedException e) {
             call.cancel(true);
             throw e;
         }
-        if (result == null) {
-            return WorkResult.failed("Error", "worker " + worker.name() + " returned no result");
-        }
-        if (result.succeeded()) {
-            int size = ApiSerialization.json(result.contextUpdates()).getBytes(StandardCharsets.UTF_8).length;
-            if (size > maxOutputBytes) {
-                return WorkResult.failed("OutputTooLarge", "worker " + worker.name() + " produced " + size
-                        + " bytes of context, more than the limit of " + maxOutputBytes);
-            }
-        }
-        return result;
+        return result == null ? failed.apply("Error", "worker " + worker.name() + " returned no result") : result;
+    }
+
+    /** Why {@code output} is refused as too large, or {@code null}. */
+    private String tooLarge(StageWorker worker, Map<String, Object> output, String what) {
+        int size = ApiSerialization.json(output).getBytes(StandardCharsets.UTF_8).length;
+        return size <= maxOutputBytes ? null
+                : "worker " + worker.name() + " produced " + size + " bytes of " + what + ", more than the limit of " + maxOutputBytes;
     }
 
     private static String describe(Duration d) {

@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.RecoveryPlan;
 import io.kdiag.stageworkers.spi.TestNodes;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
@@ -87,5 +88,62 @@ class WorkerRunnerTest {
         WorkResult result = runner.run(worker(() -> WorkResult.succeeded(Map.of("k", "x".repeat(200)), Set.of())), CONTEXT, TIMEOUT);
 
         assertThat(result.reason()).isEqualTo("OutputTooLarge");
+    }
+
+    /** A recoverer whose plan is {@code plan}. */
+    static StageWorker planning(Body plan) {
+        return new StageWorker() {
+            @Override
+            public String name() {
+                return "r";
+            }
+
+            @Override
+            public Stage stage() {
+                return Stage.Recovery;
+            }
+
+            @Override
+            public WorkResult run(WorkContext ctx) {
+                throw new AssertionError("a plan never runs the recoverer");
+            }
+
+            @Override
+            public RecoveryPlan plan(WorkContext ctx) throws Exception {
+                body(plan);
+                return RecoveryPlan.acting(Map.of("k", "v"), null);
+            }
+        };
+    }
+
+    private static void body(Body body) throws Exception {
+        body.run();
+    }
+
+    @Test
+    void shouldContainAPlanThatFailsOrTakesTooLong() throws Exception {
+        RecoveryPlan ok = runner.plan(planning(() -> null), CONTEXT, TIMEOUT);
+        RecoveryPlan failing = runner.plan(planning(() -> {
+            throw new IllegalStateException("boom");
+        }), CONTEXT, TIMEOUT);
+        RecoveryPlan slow = runner.plan(planning(() -> {
+            new CountDownLatch(1).await();
+            return null;
+        }), CONTEXT, TIMEOUT);
+
+        assertThat(ok.wouldAct()).isTrue();
+        assertThat(ok.plan()).containsEntry("k", "v");
+        assertThat(failing.wouldAct()).isFalse();
+        assertThat(failing.reason()).isEqualTo("Error");
+        assertThat(failing.message()).contains("boom");
+        assertThat(slow.reason()).isEqualTo("Timeout");
+    }
+
+    @Test
+    void shouldSayARecovererWithoutAPlanCannotTell() throws Exception {
+        RecoveryPlan plan = runner.plan(worker(() -> WorkResult.succeeded(Map.of(), Set.of())), CONTEXT, TIMEOUT);
+
+        assertThat(plan.wouldAct()).isFalse();
+        assertThat(plan.reason()).isEqualTo("NoDryRun");
     }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kdiag.common.kafka.EvidenceRetention;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topics;
@@ -26,6 +27,7 @@ import io.kdiag.statuswriter.kubernetes.AbnormalReaper;
 import io.kdiag.statuswriter.kubernetes.CrStatusWriter;
 import io.kdiag.statuswriter.query.QueryServer;
 import io.kdiag.statuswriter.query.StatusQueries;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -49,6 +51,9 @@ public final class StatusWriter implements AutoCloseable {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
     /** How long reading one value of evidence for the query API may take. */
     private static final Duration EVIDENCE_TIMEOUT = Duration.ofSeconds(30);
+    /** What the start's check of the evidence topic's retention found: the number of problems, -1 when it could not look. */
+    public static final String EVIDENCE_RETENTION_METRIC = "kdiag.evidence.retention.problems";
+    private static final Duration RETENTION_CHECK_TIMEOUT = Duration.ofSeconds(10);
     /** Session of the writer in its group (Kafka's default: 45 s). */
     private static final int SESSION_TIMEOUT_MS = 10_000;
 
@@ -148,6 +153,7 @@ public final class StatusWriter implements AutoCloseable {
         metrics.bindTo(registry);
         CrStatusWriter.registerMetrics(registry);
         AbnormalReaper.registerMetrics(registry);
+        checkEvidenceRetention(kafka, topics, registry);
         AbnormalReaper reaper = client == null ? null : new AbnormalReaper(client, config.abnormalTtl(), config.minimumAbnormalTtl(),
                 config.maximumAbnormalsPerNode(), Clock.systemUTC(), registry);
         StatusWriter writer = new StatusWriter(streams, health, metrics, stopped, http, crWriter, reaper, ownsClient ? client : null);
@@ -177,6 +183,27 @@ public final class StatusWriter implements AutoCloseable {
                 topics.diagnosisEvents().name(), topics.abnormalStatus().name(), http.port(),
                 client == null ? "off" : client.getMasterUrl());
         return writer;
+    }
+
+    /**
+     * Warns, and says in {@value #EVIDENCE_RETENTION_METRIC}, when the evidence topic would lose values before the events
+     * that refer to them ({@link EvidenceRetention}). The writer still starts: the history and the statuses are whole
+     * either way, only evidence older than its retention would be missing.
+     */
+    private static void checkEvidenceRetention(Map<String, Object> kafka, Topics topics, MeterRegistry registry) {
+        EvidenceRetention.Check check = EvidenceRetention.check(kafka, topics, RETENTION_CHECK_TIMEOUT);
+        if (check.unreadable() != null) {
+            LOG.warn("evidence retention not checked topics={},{} reason=\"{}\" (the status writer needs DescribeConfigs on both)",
+                    topics.diagnosisEvents().name(), topics.evidence().name(), check.unreadable());
+        }
+        for (String problem : check.problems()) {
+            LOG.warn("evidence retention shorter than the history problem=\"{}\" fix=\"kafka-configs.sh --bootstrap-server ... --alter "
+                    + "--entity-type topics --entity-name {} --add-config cleanup.policy=delete,retention.ms=<the events topic's or -1>,"
+                    + "retention.bytes=-1\"", problem, topics.evidence().name());
+        }
+        Gauge.builder(EVIDENCE_RETENTION_METRIC, check, EvidenceRetention.Check::count).strongReference(true)
+                .description("Problems the start found in the evidence topic's retention against the events topic's; -1: not checked")
+                .register(registry);
     }
 
     /**

@@ -152,8 +152,9 @@ public final class KafkaAcls {
             }
             case STATUS_WRITER -> {
                 topic(out, principal, schemas, AclOperation.READ, AclOperation.WRITE);
-                topic(out, principal, topics.evidence().name(), AclOperation.READ);
-                topic(out, principal, topics.diagnosisEvents().name(), AclOperation.READ);
+                // DescribeConfigs: the start checks that evidence is kept as long as the events (EvidenceRetention)
+                topic(out, principal, topics.evidence().name(), AclOperation.READ, AclOperation.DESCRIBE_CONFIGS);
+                topic(out, principal, topics.diagnosisEvents().name(), AclOperation.READ, AclOperation.DESCRIBE_CONFIGS);
                 topic(out, principal, topics.abnormalStatus().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
                 // Kafka Streams' internal topics (<application id>-<store>-changelog): created, written, restored from. The topology has

@@ -2,10 +2,8 @@ package io.kdiag.nodeagent.http;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,8 +35,6 @@ import io.kdiag.nodeagent.processors.Registrations;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.RemoteProcessor;
-import io.kdiag.stageworkers.spi.Artifact;
-import io.kdiag.stageworkers.spi.ArtifactStore;
 import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
@@ -48,8 +44,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent's HTTP port (8090): {@code /healthz}, {@code /readyz}, the processor listings, the built-ins over the
- * original protocol ({@code POST /informationcollector/processcollector}, …) and the artifacts
- * ({@code GET /artifacts/<id>/<file>}, 404 once expired).
+ * original protocol ({@code POST /informationcollector/processcollector}, …). It serves no profiles: they are
+ * evidence, which the status writer serves.
  *
  * <p>A built-in called over HTTP is subject to the same policy as in a stage. A caller other than this agent is
  * checked as origin {@code Unknown}; the agent's own calls (a registration without an external address) carry a
@@ -64,7 +60,6 @@ public final class AgentHttpServer implements AutoCloseable {
     private final Registrations registrations;
     private final NodeServices node;
     private final String nodeName;
-    private final ArtifactStore artifacts;
     private final Health health;
     private final String token;
 
@@ -75,7 +70,6 @@ public final class AgentHttpServer implements AutoCloseable {
         this.registrations = registrations;
         this.node = node;
         this.nodeName = nodeName;
-        this.artifacts = node.artifacts();
         this.health = health;
         this.token = token;
         AtomicInteger threads = new AtomicInteger();
@@ -118,8 +112,6 @@ public final class AgentHttpServer implements AutoCloseable {
             String method = exchange.getRequestMethod();
             if (Health.isProbe(path)) {
                 health.answer(exchange, path);
-            } else if (path.startsWith("/artifacts/")) {
-                artifact(exchange, method, path);
             } else {
                 String[] parts = path.replaceFirst("^/", "").split("/", -1);
                 Stage stage = stageOf(parts[0]);
@@ -234,24 +226,6 @@ public final class AgentHttpServer implements AutoCloseable {
             return name == null ? Origin.Unknown : Origin.valueOf(name);
         } catch (IllegalArgumentException e) {
             return Origin.Unknown;
-        }
-    }
-
-    private void artifact(HttpExchange exchange, String method, String path) throws IOException {
-        if (!method.equals("GET")) {
-            HttpResponses.send(exchange, 405, "text/plain", "method " + method + " not allowed; use GET");
-            return;
-        }
-        String[] parts = path.substring("/artifacts/".length()).split("/", -1);
-        Optional<Artifact> artifact = parts.length == 2 ? artifacts.get(parts[0]).filter(a -> a.fileName().equals(parts[1])) : Optional.empty();
-        if (artifact.isEmpty() || !Files.exists(artifact.get().file())) {
-            HttpResponses.send(exchange, 404, "text/plain", "expired or unknown artifact " + path);
-            return;
-        }
-        exchange.getResponseHeaders().set("Content-Type", artifact.get().contentType());
-        exchange.sendResponseHeaders(200, Files.size(artifact.get().file()));
-        try (OutputStream out = exchange.getResponseBody()) {
-            Files.copy(artifact.get().file(), out);
         }
     }
 

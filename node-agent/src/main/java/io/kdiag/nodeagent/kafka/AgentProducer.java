@@ -11,12 +11,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.kdiag.nodeagent.run.EventSink;
-import io.kdiag.nodeagent.run.EvidenceSink;
 import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.stageworkers.spi.EvidenceStore;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * The agent's one Kafka producer, idempotent and acknowledged by every replica: diagnosis events, keyed by the node,
  * the evidence they reference, and the dead letters of records that cannot be read.
  */
-public final class AgentProducer implements EventSink, EvidenceSink, AutoCloseable {
+public final class AgentProducer implements EventSink, EvidenceStore, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AgentProducer.class);
     /** Room left in a record for its key, headers and batch framing. */
     private static final int RECORD_OVERHEAD_BYTES = 4096;

@@ -14,7 +14,6 @@ import io.kdiag.common.health.LoopProgress;
 import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.nodeagent.run.AgentMetrics;
 import io.kdiag.nodeagent.run.Approvals;
-import io.kdiag.nodeagent.run.ProfileExpiry;
 import io.kdiag.nodeagent.run.RequestHandler;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
@@ -37,9 +36,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads this node's partition of {@code kdiag.abnormals} on a thread of its own and hands each of the node's requests
- * to the {@link RequestHandler}, one at a time; between polls it sends the reports of expired profiles and ends the
- * waits of parked abnormals whose deadline passed. An abnormal's offset is committed once it ended or was parked (its
- * wait is on the disk by then), so committing offset N + 1 always means every abnormal up to N ended or waits parked.
+ * to the {@link RequestHandler}, one at a time; between polls it ends the waits of parked abnormals whose deadline
+ * passed. An abnormal's offset is committed once it ended or was parked (its wait is on the disk by then), so
+ * committing offset N + 1 always means every abnormal up to N ended or waits parked.
  *
  * <p>The same consumer reads this node's partition of {@code kdiag.approvals}: a decision that an approver's key
  * verifies ({@link ApproverKeys}) ends the wait it names; one that none verifies is dead-lettered and counted
@@ -53,7 +52,7 @@ public final class PartitionConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionConsumer.class);
     /**
      * How long a poll waits for records: it returns as soon as one arrives, so this only bounds how often an idle agent
-     * wakes up (reports expired profiles, and tells its liveness it is idle, not stuck: well under any stall timeout).
+     * wakes up (to tell its liveness it is idle, not stuck: well under any stall timeout).
      * It costs no request: the fetch in flight stays there.
      */
     private static final Duration POLL = Duration.ofSeconds(1);
@@ -73,7 +72,6 @@ public final class PartitionConsumer implements AutoCloseable {
     private final byte[] nodeKey;
     private final RecordVerifier verifier;
     private final RequestHandler requests;
-    private final ProfileExpiry expiry;
     private final AgentProducer producer;
     private final AgentMetrics metrics;
     private final LoopProgress progress;
@@ -86,7 +84,7 @@ public final class PartitionConsumer implements AutoCloseable {
 
     private PartitionConsumer(KafkaConsumer<byte[], byte[]> consumer, TopicPartition partition, Topics topics, String nodeName,
                               RecordVerifier verifier, ApproverKeys approvers, Approvals approvals, RequestHandler requests,
-                              ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics, LoopProgress progress) {
+                              AgentProducer producer, AgentMetrics metrics, LoopProgress progress) {
         this.consumer = consumer;
         this.partition = partition;
         this.abnormals = topics.abnormals();
@@ -97,7 +95,6 @@ public final class PartitionConsumer implements AutoCloseable {
         this.nodeKey = nodeName.getBytes(StandardCharsets.UTF_8);
         this.verifier = verifier;
         this.requests = requests;
-        this.expiry = expiry;
         this.producer = producer;
         this.metrics = metrics;
         this.progress = progress;
@@ -117,7 +114,7 @@ public final class PartitionConsumer implements AutoCloseable {
      * @throws IllegalStateException if a topic does not exist
      */
     public static PartitionConsumer start(Map<String, Object> kafka, String nodeName, Topics topics, RecordVerifier verifier,
-                                          ApproverKeys approvers, Approvals approvals, RequestHandler requests, ProfileExpiry expiry,
+                                          ApproverKeys approvers, Approvals approvals, RequestHandler requests,
                                           AgentProducer producer, AgentMetrics metrics, LoopProgress progress) {
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties(kafka, new KafkaNames(topics.prefix()), nodeName),
                 new ByteArrayDeserializer(),
@@ -132,7 +129,7 @@ public final class PartitionConsumer implements AutoCloseable {
             LOG.info("node agent consuming node={} partition={} offset={} approvals={} approvals-offset={}", nodeName, partition, position,
                     decisions, decisionsPosition);
             PartitionConsumer started = new PartitionConsumer(consumer, partition, topics, nodeName, verifier, approvers, approvals,
-                    requests, expiry, producer, metrics, progress);
+                    requests, producer, metrics, progress);
             started.loop.start();
             return started;
         } catch (RuntimeException e) {
@@ -177,26 +174,12 @@ public final class PartitionConsumer implements AutoCloseable {
         return stopped;
     }
 
-    /** Ends the current poll early, so expired profiles are reported without waiting it out. */
-    public void wakeUp() {
-        consumer.wakeup();
-    }
-
     private void consume() {
         Throwable failure = null;
         try {
             while (!closing) {
-                expiry.reportExpired();
                 requests.endExpired(Instant.now());
-                ConsumerRecords<byte[], byte[]> records;
-                try {
-                    records = consumer.poll(POLL);
-                } catch (WakeupException e) {
-                    if (closing) {
-                        throw e;
-                    }
-                    continue; // woken to report an expired profile without waiting out the poll
-                }
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
                 updateLag();
                 if (records.isEmpty()) {
                     progress.progressed();

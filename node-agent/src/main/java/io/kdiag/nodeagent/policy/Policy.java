@@ -12,6 +12,7 @@ import java.util.stream.Collectors;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.kdiag.schemas.avro.Origin;
+import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.ArgvPattern;
 import tools.jackson.core.type.TypeReference;
 
@@ -37,7 +38,9 @@ public final class Policy {
     static final List<String> DEFAULT_ORIGINS = List.of(Origin.CustomResource.name(), Origin.IngestTopic.name());
     /** Cap of each of a command's stdout and stderr without a policy file. */
     static final int DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
-    private static final Set<String> TOP_KEYS = Set.of("commandAllowlist", "allowedSignals", "maxTimeoutSeconds", "maxOutputBytes", "grants");
+    private static final Set<String> TOP_KEYS = Set.of("commandAllowlist", "allowedSignals", "maxTimeoutSeconds", "maxOutputBytes", "grants",
+            "shadows");
+    private static final Set<String> SHADOW_KEYS = Set.of("diagnoser", "recoverer", "beside");
     private static final Set<String> GRANT_KEYS = Set.of("namespaces", "origins", "processors", "commands", "profilers", "requireApproval");
     private static final Set<String> COMMAND_FORMS = Set.of("prefix", "argv");
     private static final Set<String> LANGUAGES = Set.of("go", "java", "python");
@@ -58,21 +61,41 @@ public final class Policy {
         }
     }
 
+    /**
+     * A diagnoser or recoverer run in shadow mode: beside the real chain of its stage, on every abnormal whose spec
+     * assigns (in any stage) a processor {@code beside} matches, with nothing it returns reaching the status or the
+     * context, and a recoverer only asked what it would do. It still needs a grant, as any processor does.
+     *
+     * @param stage {@code Diagnosis} or {@code Recovery}
+     * @param beside {@code namespace/name} patterns ({@code *} wildcards) or {@code *}
+     */
+    public record Shadow(Stage stage, String namespace, String name, List<String> beside) {
+        /** Whether it runs beside a chain that assigns these processors ({@code namespace/name}). */
+        public boolean runsBeside(Collection<String> assigned) {
+            return beside.contains("*") || assigned.stream().anyMatch(processor -> {
+                int slash = processor.indexOf('/');
+                return beside.stream().anyMatch(p -> processorMatches(p, processor.substring(0, slash), processor.substring(slash + 1)));
+            });
+        }
+    }
+
     private final String source;
     private final List<ArgvPattern> commandAllowlist;
     private final List<Grant> grants;
     private final List<Integer> allowedSignals;
     private final Integer maxTimeoutSeconds;
     private final int maxOutputBytes;
+    private final List<Shadow> shadows;
 
     private Policy(String source, List<ArgvPattern> commandAllowlist, List<Grant> grants, List<Integer> allowedSignals,
-                   Integer maxTimeoutSeconds, int maxOutputBytes) {
+                   Integer maxTimeoutSeconds, int maxOutputBytes, List<Shadow> shadows) {
         this.source = source;
         this.commandAllowlist = List.copyOf(commandAllowlist);
         this.grants = List.copyOf(grants);
         this.allowedSignals = List.copyOf(allowedSignals);
         this.maxTimeoutSeconds = maxTimeoutSeconds;
         this.maxOutputBytes = maxOutputBytes;
+        this.shadows = List.copyOf(shadows);
     }
 
     /**
@@ -85,7 +108,7 @@ public final class Policy {
     public static Policy defaults(Collection<String> readOnlyProcessors) {
         Grant readOnly = new Grant(List.of("*"), DEFAULT_ORIGINS, List.copyOf(readOnlyProcessors), List.of(), List.of(), false);
         return new Policy("the default policy (no kdiag.policy-file)", List.of(), List.of(readOnly), List.of(), null,
-                DEFAULT_MAX_OUTPUT_BYTES);
+                DEFAULT_MAX_OUTPUT_BYTES, List.of());
     }
 
     /**
@@ -161,7 +184,41 @@ public final class Policy {
             grants.add(new Grant(strings(g.get("namespaces"), at + ".namespaces", List.of("*")), origins, processors,
                     strings(g.get("commands"), at + ".commands", List.of()), profilers, (Boolean) requireApproval));
         }
-        return new Policy("policy " + source, allowlist, grants, signals, maxTimeout, maxOutput);
+        List<Shadow> shadows = new ArrayList<>();
+        List<Object> rawShadows = list(doc.get("shadows"), "shadows", List.of());
+        for (int i = 0; i < rawShadows.size(); i++) {
+            shadows.add(shadow(rawShadows.get(i), "shadows[" + i + "]"));
+        }
+        return new Policy("policy " + source, allowlist, grants, signals, maxTimeout, maxOutput, shadows);
+    }
+
+    /** One entry of {@code shadows}: {@code {diagnoser: namespace/name, beside: [...]}} or the same with {@code recoverer}. */
+    private static Shadow shadow(Object entry, String at) {
+        if (!(entry instanceof Map<?, ?> s)) {
+            throw new IllegalArgumentException(at + " must be an object: {diagnoser: namespace/name} or {recoverer: namespace/name}");
+        }
+        unknownKeys(s, SHADOW_KEYS, at + ".");
+        if (s.containsKey("diagnoser") == s.containsKey("recoverer")) {
+            throw new IllegalArgumentException(at + " must have exactly one of diagnoser or recoverer");
+        }
+        String kind = s.containsKey("diagnoser") ? "diagnoser" : "recoverer";
+        String processor = s.get(kind) instanceof String text ? text.strip() : "";
+        String[] parts = processor.split("/", -1);
+        if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty() || processor.contains("*")) {
+            throw new IllegalArgumentException(at + "." + kind + ": " + s.get(kind) + " must be namespace/name, without wildcards");
+        }
+        List<String> beside = strings(s.get("beside"), at + ".beside", List.of("*"));
+        for (String p : beside) {
+            if (!p.equals("*") && p.split("/", -1).length != 2) {
+                throw new IllegalArgumentException(at + ".beside: " + p + " must be namespace/name (either may be *) or *");
+            }
+        }
+        return new Shadow(kind.equals("diagnoser") ? Stage.Diagnosis : Stage.Recovery, parts[0], parts[1], beside);
+    }
+
+    /** The processors this policy runs in shadow mode in {@code stage}, in the order the file lists them. */
+    public List<Shadow> shadows(Stage stage) {
+        return shadows.stream().filter(s -> s.stage() == stage).toList();
     }
 
     /** Whether an abnormal from {@code namespace} and {@code origin} may use this processor. */

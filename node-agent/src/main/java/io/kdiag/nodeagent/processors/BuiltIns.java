@@ -11,6 +11,7 @@ import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
+import io.kdiag.stageworkers.spi.RecoveryPlan;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
@@ -70,24 +71,56 @@ public final class BuiltIns {
      * @throws InterruptedException if the calling thread is interrupted
      */
     public WorkResult run(StageWorker worker, Stage stage, WorkContext ctx, Origin origin, boolean grantChecked) throws InterruptedException {
+        Policy current = policy.get();
+        WorkResult refused = refusal(worker, stage, ctx, origin, grantChecked, current);
+        if (refused != null) {
+            return refused;
+        }
+        if (worker.name().equals(SIGNAL_RECOVERER)) {
+            String refusedSignal = current.signals(ctx.lookup(SIGNAL_RECOVERY), ctx.agentPid());
+            if (refusedSignal != null) {
+                return WorkResult.failed("Forbidden", refusedSignal);
+            }
+        }
+        return runner.run(worker, ctx, timeout(worker, current));
+    }
+
+    /**
+     * What a built-in recoverer would do for an abnormal of {@code origin}, without doing it: checked against the grant
+     * first, as a run is (without one, nothing of it runs); a plan the policy would then refuse (a signal to a process
+     * never signalled) is kept, refused ({@code Forbidden}). Never throws for the worker's faults.
+     *
+     * @throws InterruptedException if the calling thread is interrupted
+     */
+    public RecoveryPlan plan(StageWorker worker, WorkContext ctx, Origin origin) throws InterruptedException {
+        Policy current = policy.get();
+        WorkResult refused = refusal(worker, Stage.Recovery, ctx, origin, false, current);
+        if (refused != null) {
+            return RecoveryPlan.notActing(refused.reason(), refused.message());
+        }
+        RecoveryPlan plan = runner.plan(worker, ctx, timeout(worker, current));
+        if (plan.wouldAct() && worker.name().equals(SIGNAL_RECOVERER)) {
+            String refusedSignal = current.signals(ctx.lookup(SIGNAL_RECOVERY), ctx.agentPid());
+            if (refusedSignal != null) {
+                return plan.refused("Forbidden", refusedSignal);
+            }
+        }
+        return plan;
+    }
+
+    /** A failed result when {@code worker} may not run in {@code stage} for this abnormal, else {@code null}. */
+    private WorkResult refusal(StageWorker worker, Stage stage, WorkContext ctx, Origin origin, boolean grantChecked, Policy current) {
         if (worker.stage() != stage) {
             return WorkResult.failed("WrongStage", "processor " + namespace + "/" + worker.name() + " runs in stage " + worker.stage()
                     + ", not " + stage);
         }
-        Policy current = policy.get();
         if (!grantChecked) {
             String refused = current.processor(ctx.namespace(), origin, namespace, worker.name());
             if (refused != null) {
                 return WorkResult.failed("Forbidden", refused);
             }
         }
-        if (worker.name().equals(SIGNAL_RECOVERER)) {
-            String refused = current.signals(ctx.lookup(SIGNAL_RECOVERY), ctx.agentPid());
-            if (refused != null) {
-                return WorkResult.failed("Forbidden", refused);
-            }
-        }
-        return runner.run(worker, ctx, timeout(worker, current));
+        return null;
     }
 
     /** How long a call of {@code worker} may take under {@code current}. */

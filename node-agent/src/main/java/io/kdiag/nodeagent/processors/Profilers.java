@@ -4,9 +4,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.ServiceLoader;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -17,13 +15,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import io.kdiag.api.v1.ProfilerSpec;
-import io.kdiag.stageworkers.spi.Artifact;
+import io.kdiag.schemas.Evidence;
+import io.kdiag.stageworkers.spi.EvidenceStore;
 import io.kdiag.stageworkers.spi.ProfilerEngine;
 import io.kdiag.stageworkers.spi.WorkContext;
 
 /**
- * The profiler engines on the class path, by language, and which abnormal each served profile belongs to, so its
- * expiry can be reported. An engine call gets its timeout plus a grace period to return before it is abandoned.
+ * The profiler engines on the class path, by language. An engine call gets its timeout plus a grace period to return
+ * before it is abandoned.
  *
  * <p>The engines and the thread pool are created at the first profile: an engine may hold an HTTP client with its
  * TLS context and selector thread, several MiB an agent that never profiles need not carry.
@@ -31,21 +30,14 @@ import io.kdiag.stageworkers.spi.WorkContext;
 public final class Profilers implements AutoCloseable {
     /** Seconds a profile may take when the spec gives none. */
     public static final int DEFAULT_TIMEOUT_SECONDS = 30;
-    /** Seconds a profile is served when the spec gives none. */
-    public static final int DEFAULT_EXPIRATION_SECONDS = 7200;
     /** Beyond the sampling window: engines launch jcmd two or three times and give themselves 15 s for it. */
     private static final Duration GRACE = Duration.ofSeconds(20);
 
-    /** The profile of one abnormal's profiler, served until it expires. */
-    public record Owner(String uid, String profilerName) {
-    }
-
-    /** The outcome of one profiler: the artifact, or why there is none. */
-    public record Outcome(Artifact artifact, String error) {
+    /** The outcome of one profiler: its page, kept as evidence, or why there is none. */
+    public record Outcome(Evidence.Reference page, String error) {
     }
 
     private final Supplier<List<ProfilerEngine>> found;
-    private final Map<String, Owner> owners = new ConcurrentHashMap<>();
     private Map<String, ProfilerEngine> engines;
     private ExecutorService executor;
     private boolean closed;
@@ -103,21 +95,20 @@ public final class Profilers implements AutoCloseable {
      *
      * @throws InterruptedException if the calling thread is interrupted; the engine call is cancelled
      */
-    public Outcome run(ProfilerSpec spec, WorkContext ctx, Duration timeout, Duration expiration) throws InterruptedException {
+    public Outcome run(ProfilerSpec spec, WorkContext ctx, Duration timeout, EvidenceStore evidence) throws InterruptedException {
         String language = language(spec);
         ProfilerEngine engine = engines().get(language);
         if (engine == null) {
             return new Outcome(null, "profiler " + spec.name + ": " + language + " profiling is not available in this agent"
                     + " (no profiler engine for " + language + " is installed)");
         }
-        Future<Artifact> call = executor().submit(() -> engine.profile(spec, ctx, timeout, expiration));
+        Future<Evidence.Reference> call = executor().submit(() -> engine.profile(spec, ctx, timeout, evidence));
         try {
-            Artifact artifact = call.get(timeout.plus(GRACE).toMillis(), TimeUnit.MILLISECONDS);
-            if (artifact == null) {
+            Evidence.Reference page = call.get(timeout.plus(GRACE).toMillis(), TimeUnit.MILLISECONDS);
+            if (page == null) {
                 return new Outcome(null, "profiler " + spec.name + ": the " + language + " engine returned no result");
             }
-            owners.put(artifact.id(), new Owner(ctx.uid(), spec.name));
-            return new Outcome(artifact, null);
+            return new Outcome(page, null);
         } catch (TimeoutException e) {
             call.cancel(true);
             return new Outcome(null, "profiler " + spec.name + " did not finish within " + timeout.toSeconds() + " s");
@@ -129,11 +120,6 @@ public final class Profilers implements AutoCloseable {
             call.cancel(true);
             throw e;
         }
-    }
-
-    /** Whose profile an expired artifact was; empty for other artifacts. Each artifact answers once. */
-    public Optional<Owner> expired(Artifact artifact) {
-        return Optional.ofNullable(owners.remove(artifact.id()));
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.kdiag.nodeagent.run;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +29,8 @@ final class AbnormalRun {
     private final NodeServices node;
     /** Every output in full, including values whose event refers to evidence: later processors get them whole. */
     private final Map<String, Object> context = new LinkedHashMap<>();
-    private final List<Stage> finished = new ArrayList<>();
+    /** The stages that finished, each with the reason it ended with ({@code null} for none). */
+    private final Map<Stage, String> finished = new EnumMap<>(Stage.class);
     /** The gates of the current stage already passed ({@link Gate#name()}). */
     private final List<String> passed = new ArrayList<>();
     private long evidenceBytes;
@@ -135,11 +137,16 @@ final class AbnormalRun {
         removedKeys.forEach(context::remove);
     }
 
-    void finish(Stage stage) {
-        finished.add(stage);
+    void finish(Stage stage, String reason) {
+        finished.put(stage, reason);
     }
 
     boolean finished(Stage stage) {
-        return finished.contains(stage);
+        return finished.containsKey(stage);
+    }
+
+    /** The reason {@code stage} ended with: {@code null} when it succeeded or was skipped, or has not finished. */
+    String endReason(Stage stage) {
+        return finished.get(stage);
     }
 }

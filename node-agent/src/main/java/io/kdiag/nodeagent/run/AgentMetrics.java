@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.kdiag.common.metrics.KubeDiagMetric;
 import io.kdiag.common.metrics.KubeDiagMetrics;
+import io.kdiag.model.ShadowVerdict;
 import io.kdiag.model.StageDefinition;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.Stage;
@@ -24,7 +25,8 @@ import io.micrometer.core.instrument.Timer;
  * The agent's meters, named here only. They follow the original's per-stage counters ({@code *_sync_success_count},
  * {@code *_command_executor_fail_count}, …) as labelled Prometheus counters: {@code kdiag_agent_stage_sync_total},
  * {@code kdiag_agent_command_executor_total}, {@code kdiag_agent_profiler_total}; plus stage and processor duration
- * histograms, three gauges, and the records refused before they run ({@code kdiag_agent_records_refused_total}). Meters
+ * histograms, three gauges, the records refused before they run ({@code kdiag_agent_records_refused_total}), and the
+ * shadow runs by processor and verdict ({@code kdiag_agent_shadow_runs_total}). Meters
  * are looked up once per tag set and kept: building and registering one per event cost more than the event. The
  * original's counters themselves are served too ({@link KubeDiagMetrics}), counted as KubeDiag counted them:
  * {@code *_sync_success_count} for every stage that ended, skipped and failed ones included, and
@@ -51,6 +53,7 @@ public final class AgentMetrics {
     public static final String REFUSED = "refused";
     /** The {@code reason} of a decision that was not refused. */
     public static final String NO_REASON = "none";
+    static final String SHADOW_RUNS = "kdiag.agent.shadow.runs";
     /** Why a record of this node ran nothing: not a request at all. */
     public static final String UNDECODABLE = "undecodable";
     /** A request no event can stand for (no uid, say). */
@@ -190,6 +193,15 @@ public final class AgentMetrics {
                 .tag("stage", stage.name()).tag("processor", name)
                 .publishPercentileHistogram()
                 .register(registry)).record(duration);
+    }
+
+    /** A shadow run ended with this verdict ({@link ShadowVerdict#word()}: {@code Identified}, {@code WouldAct}, ...). */
+    void shadow(Stage stage, NamespacedName processor, ShadowVerdict verdict) {
+        String name = processor.getNamespace() + "/" + processor.getName();
+        counters.computeIfAbsent(new Key(SHADOW_RUNS, stage, name + " " + verdict.word()), k -> Counter.builder(SHADOW_RUNS)
+                .description("Shadow runs of diagnosers and recoverers beside the real chain, by verdict")
+                .tag("stage", stage.name()).tag("processor", name).tag("verdict", verdict.word())
+                .register(registry)).increment();
     }
 
     /** A record of the node's partition was refused (unsigned, forged, ...) and dead-lettered; {@code reason} is a CamelCase word. */

@@ -21,21 +21,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class ContextFitter {
     private static final Logger LOG = LoggerFactory.getLogger(ContextFitter.class);
-    /** Content type of a context value kept as evidence. */
-    static final String JSON = "application/json";
 
     /** What a processor's result becomes: {@code updatesJson} is its updates' JSON when it succeeded. */
     record Fitted(WorkResult result, String updatesJson) {
     }
 
-    private final EvidenceSink evidence;
-    private final EvidenceBudget budget;
+    private final KeptEvidence evidence;
     private final OutputLimits limits;
 
-    /** {@code evidence}: where values that do not fit go, as far as {@code budget} allows. */
-    public ContextFitter(EvidenceSink evidence, EvidenceBudget budget, OutputLimits limits) {
+    /** {@code evidence}: where values that do not fit go, as far as its limits allow. */
+    public ContextFitter(KeptEvidence evidence, OutputLimits limits) {
         this.evidence = evidence;
-        this.budget = budget;
         this.limits = limits;
     }
 
@@ -55,20 +51,16 @@ public final class ContextFitter {
                 .sorted(Comparator.comparingInt((String key) -> json.get(key).length()).reversed()).toList();
         for (String key : largestFirst) {
             byte[] content = json.get(key).getBytes(StandardCharsets.UTF_8);
-            String refused = budget.refusal(run.evidenceBytes(), content.length);
-            if (refused != null) {
-                return new Fitted(WorkResult.failed("EvidenceLimit", "processor " + processor + " produced context key " + key
-                        + " of " + content.length + " bytes, too large for its event and " + refused), null);
-            }
             Evidence.Reference reference;
             try {
-                reference = evidence.store(content, JSON);
+                reference = evidence.of(run).store(content, Evidence.JSON);
+            } catch (KeptEvidence.LimitReached e) {
+                return new Fitted(WorkResult.failed("EvidenceLimit", "processor " + processor + " produced context key " + key
+                        + " of " + content.length + " bytes, too large for its event, and " + e.getMessage()), null);
             } catch (IOException | RuntimeException e) {
                 return new Fitted(WorkResult.failed("OutputTooLarge", "processor " + processor + " produced more context than "
                         + limits.maxContextBytes() + " bytes and it cannot be kept as evidence: " + e.getMessage()), null);
             }
-            budget.spend(content.length);
-            run.keptEvidence(content.length);
             updates.put(key, reference.toContextValue());
             LOG.info("context value kept as evidence uid={} node={} processor={} key={} bytes={} partition={} sha256={}",
                     run.uid(), run.nodeName(), processor, key, content.length, reference.partition(), reference.sha256());
@@ -84,6 +76,11 @@ public final class ContextFitter {
     /** The largest encoded event a record takes. */
     int maxEventBytes() {
         return limits.maxEventBytes();
+    }
+
+    /** The limits it fits to. */
+    OutputLimits limits() {
+        return limits;
     }
 
     /** Whether updates of this JSON are small enough for the context and their event. */

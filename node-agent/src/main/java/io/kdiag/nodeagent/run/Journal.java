@@ -26,7 +26,6 @@ import io.kdiag.schemas.avro.Stage;
  * S &lt;uid&gt; &lt;seq&gt; &lt;event type&gt; [&lt;recoverer&gt;]   written before the event is sent
  * D &lt;uid&gt; [&lt;seq&gt;]                          written once the abnormal's last event is acknowledged
  * </pre>
- * An event after the end ({@code ProfilerExpired}) reserves its seq the same way and leaves the abnormal finished.
  * A seq is journaled before it is sent, so a seq that may have reached Kafka is never used again, even after
  * {@code kill -9}. An abnormal with a {@code D} line never runs again; one without is unfinished and is ended by the
  * next start. Each line is written to the OS as it comes, which survives a crash of the process; the line that marks a

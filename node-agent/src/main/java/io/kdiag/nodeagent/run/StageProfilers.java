@@ -5,8 +5,8 @@ import java.util.function.Supplier;
 
 import io.kdiag.api.v1.ProfilerSpec;
 import io.kdiag.nodeagent.policy.Policy;
-import io.kdiag.nodeagent.processors.Artifacts;
 import io.kdiag.nodeagent.processors.Profilers;
+import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.schemas.avro.Stage;
@@ -15,21 +15,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the {@code spec.profilers} of a stage, each once the policy allows it, and emits a {@code ProfilerFinished}
- * for each: the URL its profile is served at, or why there is none. A profiler never changes the phase.
+ * for each: where the status writer serves its page, kept as evidence ({@code /api/v1/evidence/...}, a path on the
+ * status writer's query API), or why there is none. A profiler never changes the phase.
  */
 public final class StageProfilers {
     private static final Logger LOG = LoggerFactory.getLogger(StageProfilers.class);
 
     private final Supplier<Policy> policy;
     private final Profilers profilers;
-    private final Artifacts artifacts;
+    private final KeptEvidence evidence;
     private final AgentMetrics metrics;
 
-    /** {@code artifacts}: where the profiles are served from. */
-    public StageProfilers(Supplier<Policy> policy, Profilers profilers, Artifacts artifacts, AgentMetrics metrics) {
+    /** {@code evidence}: where the profiles go, within the abnormal's evidence limits. */
+    public StageProfilers(Supplier<Policy> policy, Profilers profilers, KeptEvidence evidence, AgentMetrics metrics) {
         this.policy = policy;
         this.profilers = profilers;
-        this.artifacts = artifacts;
+        this.evidence = evidence;
         this.metrics = metrics;
     }
 
@@ -44,11 +45,10 @@ public final class StageProfilers {
                 event = new ProfilerFinished(stage, profiler.name, null, "Forbidden: " + refused);
             } else {
                 Duration timeout = Duration.ofSeconds(current.timeoutSeconds(profiler.timeoutSeconds, Profilers.DEFAULT_TIMEOUT_SECONDS));
-                Duration expiration = Duration.ofSeconds(profiler.expirationSeconds == null || profiler.expirationSeconds < 1
-                        ? Profilers.DEFAULT_EXPIRATION_SECONDS : profiler.expirationSeconds);
-                Profilers.Outcome outcome = profilers.run(profiler, run.workContext(), timeout, expiration);
+                // expirationSeconds is not read: a profile is kept as long as the history
+                Profilers.Outcome outcome = profilers.run(profiler, run.workContext(), timeout, evidence.of(run));
                 event = new ProfilerFinished(stage, profiler.name,
-                        outcome.artifact() == null ? null : artifacts.url(outcome.artifact()),
+                        outcome.page() == null ? null : Evidence.SERVED_AT + outcome.page().path(),
                         outcome.error() == null ? null : AbnormalEvents.truncate(outcome.error()));
             }
             metrics.profiler(stage, event.getError() == null);

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * spec, {@code StageFinished(Skipped)}; else the stage's commands, its profilers, then the assigned processors in the
  * assigned order ({@code ProcessorStarted}, {@code ProcessorFinished}) and {@code StageFinished}. Every collector runs
  * and one success suffices; diagnosers and recoverers stop at the first success. A failed stage ends the abnormal.
- * Each successful processor's output goes into the context the next one gets.
+ * Each successful processor's output goes into the context the next one gets. After each stage's decision, the
+ * policy's shadows of that stage run beside it ({@link ShadowRuns}).
  *
  * <p>A recovery stage that needs a person's approval ({@link Approvals}) emits {@code ApprovalRequested} and is parked
  * ({@link Parking}); {@link #resume} goes on with it once the decision, or the deadline, came.
@@ -52,6 +53,7 @@ public final class StageRunner {
     private final RecoverySwitch recoveries;
     private final Approvals approvals;
     private final Parking parking;
+    private final ShadowRuns shadows;
 
     /** What a stage leaves to the next: go on, stop (the abnormal ended), or wait parked. */
     private enum Next { GO_ON, END, PARKED }
@@ -72,6 +74,7 @@ public final class StageRunner {
         this.recoveries = recoveries;
         this.approvals = approvals;
         this.parking = parking;
+        this.shadows = new ShadowRuns(nodeName, processors, fitter.limits(), metrics);
     }
 
     /** Runs the abnormal from {@code Accepted} to its end and returns once every event is acknowledged. */
@@ -151,6 +154,7 @@ public final class StageRunner {
             }
             long start = System.nanoTime();
             Next next = Next.END;
+            ShadowRuns.Beside beside = shadows.beside(run, stage);
             try {
                 next = resumed && stage == first ? work(run, stage) : stage(run, stage);
             } finally {
@@ -163,6 +167,8 @@ public final class StageRunner {
             if (next == Next.PARKED) {
                 return;
             }
+            // after the stage's decision, so nothing a shadow does can change it
+            shadows.run(run, beside);
             if (next == Next.END) {
                 break;
             }
@@ -341,7 +347,7 @@ public final class StageRunner {
 
     private void finish(AbnormalRun run, Stage stage, StageOutcome outcome, NamespacedName processor, String reason, String message) {
         run.events().emit(new StageFinished(stage, outcome, processor, reason, message));
-        run.finish(stage);
+        run.finish(stage, reason);
         metrics.stage(stage, outcome);
         LOG.info("stage finished uid={} node={} stage={} outcome={} processor={}",
                 run.uid(), nodeName, stage, outcome, processor == null ? null : Processors.name(processor));

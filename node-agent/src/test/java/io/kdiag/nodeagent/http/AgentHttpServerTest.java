@@ -9,12 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,11 +33,9 @@ import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.nodeagent.processors.BuiltIns;
 import io.kdiag.nodeagent.processors.Registrations;
 import io.kdiag.schemas.avro.Stage;
-import io.kdiag.stageworkers.FileArtifactStore;
 import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
-import io.kdiag.stageworkers.spi.Artifact;
 import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.PodSource;
@@ -58,37 +51,14 @@ class AgentHttpServerTest {
     Path dir;
     private final List<String> calls = new ArrayList<>();
     private final AtomicBoolean ready = new AtomicBoolean();
-    private final MutableClock clock = new MutableClock();
     private final HttpClient client = HttpClient.newHttpClient();
     private final WorkerRunner workers = new WorkerRunner(1_000_000);
     private Supplier<Policy> policy = Fixtures::grantingEverything;
-    private FileArtifactStore store;
     private AgentHttpServer server;
-
-    /** A clock the test moves forward, to expire artifacts. */
-    private static final class MutableClock extends Clock {
-        private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     @BeforeEach
     void start() throws Exception {
-        store = new FileArtifactStore(dir.resolve("artifacts"), clock);
-        NodeServices node = new NodeServices(HostPaths.of(dir), 4242, PodSource.NONE, store);
+        NodeServices node = new NodeServices(HostPaths.of(dir), 4242, PodSource.NONE);
         Diagnoser registered = new Diagnoser();
         registered.setMetadata(new ObjectMetaBuilder().withNamespace("team").withName("remote").build());
         registered.setSpec(new ProcessorSpec());
@@ -218,7 +188,7 @@ class AgentHttpServerTest {
         BuiltIns real = new BuiltIns("kube-diagnoser", WorkerCatalog.builtIns(), workers, Registrations.NONE,
                 () -> Policy.defaults(List.of("kube-diagnoser/process-collector")));
         try (AgentHttpServer open = AgentHttpServer.start("0.0.0.0", 0, real, Registrations.NONE,
-                new NodeServices(HostPaths.of(Path.of("/")), ProcessHandle.current().pid(), PodSource.NONE, store), "node-a",
+                new NodeServices(HostPaths.of(Path.of("/")), ProcessHandle.current().pid(), PodSource.NONE), "node-a",
                 new Health(List.of(), List.of()), "secret")) {
             Abnormal abnormal = ApiSerialization.abnormal(abnormalJson());
             abnormal.getSpec().context = Map.of("signalRecovery", List.of(Map.of("pid", target.pid(), "signal", 15)));
@@ -238,18 +208,8 @@ class AgentHttpServerTest {
 
 
     @Test
-    void shouldServeArtifactsUntilTheyExpire() throws Exception {
-        Artifact artifact = store.put("profile.html", "text/html", "<html/>".getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(1));
-
-        HttpResponse<String> served = get(artifact.path());
-        assertThat(served.statusCode()).isEqualTo(200);
-        assertThat(served.body()).isEqualTo("<html/>");
-        assertThat(served.headers().firstValue("Content-Type")).hasValue("text/html");
-        assertThat(get("/artifacts/" + artifact.id() + "/other.html").statusCode()).isEqualTo(404);
-
-        clock.now = clock.now.plus(Duration.ofMinutes(2));
-        assertThat(get(artifact.path()).statusCode()).isEqualTo(404);
-        assertThat(store.expire()).extracting(Artifact::id).containsExactly(artifact.id());
-        assertThat(get(artifact.path()).statusCode()).isEqualTo(404);
+    void shouldServeNoFilesOfTheNode() throws Exception {
+        // profiles are evidence, served by the status writer: the agent's port has no file to give
+        assertThat(get("/artifacts/0b6f0f4e-1c1e-4d3c-9a51-2b9f4e4f3b6a/flamegraph.html").statusCode()).isEqualTo(404);
     }
 }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import io.kdiag.schemas.avro.Origin;
+import io.kdiag.schemas.avro.Stage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -145,6 +146,40 @@ class PolicyTest {
         assertThatThrownBy(() -> Policy.parse("[1, 2", "p")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Policy.parse("grants: [{processors: ['*'], requireApproval: 'yes'}]", "p"))
                 .hasMessageContaining("grants[0].requireApproval must be true or false");
+    }
+
+    @Test
+    void shouldReadShadowsByStageAndRunThemBesideTheChainsTheyName() {
+        Policy shadows = Policy.parse("""
+                shadows:
+                  - diagnoser: team-a/anchored-diagnoser
+                    beside: [kube-diagnoser/process-match-*]
+                  - recoverer: kube-diagnoser/signal-recoverer
+                """, "policy.yaml");
+
+        Policy.Shadow diagnoser = shadows.shadows(Stage.Diagnosis).get(0);
+        assertThat(shadows.shadows(Stage.Diagnosis)).hasSize(1);
+        assertThat(diagnoser.namespace() + "/" + diagnoser.name()).isEqualTo("team-a/anchored-diagnoser");
+        assertThat(diagnoser.runsBeside(List.of("kube-diagnoser/process-collector", "kube-diagnoser/process-match-diagnoser"))).isTrue();
+        assertThat(diagnoser.runsBeside(List.of("kube-diagnoser/process-collector"))).isFalse();
+        assertThat(shadows.shadows(Stage.Recovery)).singleElement()
+                .satisfies(r -> assertThat(r.runsBeside(List.of())).isTrue());
+        assertThat(shadows.shadows(Stage.InformationCollection)).isEmpty();
+        // a shadow grants nothing: the processor still needs a grant
+        assertThat(shadows.processor("default", Origin.CustomResource, "team-a", "anchored-diagnoser")).isNotNull();
+        assertThat(Policy.defaults(List.of()).shadows(Stage.Recovery)).isEmpty();
+    }
+
+    @Test
+    void shouldNameWhatIsInvalidInAShadow() {
+        assertThatThrownBy(() -> Policy.parse("shadows: [{diagnoser: a/b, recoverer: a/c}]", "p"))
+                .hasMessage("shadows[0] must have exactly one of diagnoser or recoverer");
+        assertThatThrownBy(() -> Policy.parse("shadows: [{recoverer: team-a/*}]", "p"))
+                .hasMessage("shadows[0].recoverer: team-a/* must be namespace/name, without wildcards");
+        assertThatThrownBy(() -> Policy.parse("shadows: [{diagnoser: a/b, beside: [x]}]", "p"))
+                .hasMessage("shadows[0].beside: x must be namespace/name (either may be *) or *");
+        assertThatThrownBy(() -> Policy.parse("shadows: [{diagnoser: a/b, when: always}]", "p"))
+                .hasMessageStartingWith("unknown field shadows[0].when");
     }
 
     @Test

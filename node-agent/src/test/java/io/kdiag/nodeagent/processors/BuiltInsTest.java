@@ -3,7 +3,6 @@ package io.kdiag.nodeagent.processors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,7 +19,6 @@ import io.kdiag.nodeagent.Fixtures;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.schemas.avro.Origin;
 import io.kdiag.schemas.avro.Stage;
-import io.kdiag.stageworkers.FileArtifactStore;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
 import io.kdiag.stageworkers.spi.HostPaths;
@@ -31,7 +29,6 @@ import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * How long a built-in may take: as KubeDiag, which called its built-ins through their registrations, the
@@ -98,7 +95,7 @@ class BuiltInsTest {
     }
 
     @Test
-    void shouldStopACallAtItsRegistrationsTimeout(@TempDir Path artifacts) throws Exception {
+    void shouldStopACallAtItsRegistrationsTimeout() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         StageWorker slow = Fixtures.worker("slow-collector", Stage.InformationCollection, new ArrayList<>(), ctx -> {
             try {
@@ -111,7 +108,7 @@ class BuiltInsTest {
         registered.put("kube-diagnoser/slow-collector", registration(1));
         BuiltIns builtIns = builtIns(new WorkerCatalog(List.of(slow)), ANYTHING);
         WorkContext ctx = new WorkContext("u", "default", "a", "node-a", new AbnormalSpec(), Map.of(),
-                new NodeServices(HostPaths.of(Path.of("/")), 1, PodSource.NONE, new FileArtifactStore(artifacts, Clock.systemUTC())));
+                new NodeServices(HostPaths.of(Path.of("/")), 1, PodSource.NONE));
 
         WorkResult result = builtIns.run(slow, Stage.InformationCollection, ctx, Origin.CustomResource, false);
 

@@ -5,7 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import io.kdiag.api.v1.ProfilerSpec;
-import io.kdiag.stageworkers.spi.Artifact;
+import io.kdiag.schemas.Evidence;
+import io.kdiag.stageworkers.spi.EvidenceStore;
 import io.kdiag.stageworkers.spi.ProfilerEngine;
 import io.kdiag.stageworkers.spi.WorkContext;
 
@@ -17,13 +18,12 @@ public final class FakeProfilerEngine implements ProfilerEngine {
     }
 
     @Override
-    public Artifact profile(ProfilerSpec spec, WorkContext ctx, Duration timeout, Duration expiration) throws ProfilerException {
+    public Evidence.Reference profile(ProfilerSpec spec, WorkContext ctx, Duration timeout, EvidenceStore evidence) throws ProfilerException {
         if (spec.go.source == null) {
             throw new ProfilerException("go.source is required");
         }
         try {
-            return ctx.node().artifacts().put("profile.html", "text/html",
-                    ("<html>profile of " + spec.go.source + "</html>").getBytes(StandardCharsets.UTF_8), expiration);
+            return evidence.store(("<html>profile of " + spec.go.source + "</html>").getBytes(StandardCharsets.UTF_8), "text/html");
         } catch (IOException e) {
             throw new ProfilerException("cannot store the profile: " + e.getMessage(), e);
         }

@@ -17,17 +17,16 @@ import java.util.function.Supplier;
 
 import io.kdiag.nodeagent.Fixtures;
 import io.kdiag.nodeagent.policy.Policy;
-import io.kdiag.nodeagent.processors.Artifacts;
 import io.kdiag.nodeagent.processors.BuiltIns;
 import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.nodeagent.processors.Profilers;
 import io.kdiag.nodeagent.processors.Registrations;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.avro.DiagnosisEvent;
-import io.kdiag.stageworkers.FileArtifactStore;
 import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerCatalog;
 import io.kdiag.stageworkers.WorkerRunner;
+import io.kdiag.stageworkers.spi.EvidenceStore;
 import io.kdiag.stageworkers.spi.HostPaths;
 import io.kdiag.stageworkers.spi.NodeServices;
 import io.kdiag.stageworkers.spi.PodSource;
@@ -39,14 +38,9 @@ final class RunFixtures {
     private RunFixtures() {
     }
 
-    /** A node without a cluster, its artifacts in a temporary folder. */
+    /** A node without a cluster. */
     static NodeServices node(HostPaths host, long agentPid) {
-        try {
-            return new NodeServices(host, agentPid, PodSource.NONE,
-                    new FileArtifactStore(Files.createTempDirectory("kdiag-artifacts-"), Clock.systemUTC()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new NodeServices(host, agentPid, PodSource.NONE);
     }
 
     /** A stage runner of these workers under a policy granting everything (commands echo and sh), without a cluster. */
@@ -76,10 +70,10 @@ final class RunFixtures {
 
     /**
      * A stage runner of these built-ins and registrations, with the profiler engines of the class path; its profiles
-     * are served at {@code http://agent.test:8090} and its calls to {@code ownServer} carry the token {@code token}.
+     * go to {@code evidence}, like large context values, and its calls to {@code ownServer} carry the token {@code token}.
      */
     static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy,
-                                   Registrations registrations, URI ownServer, OutputLimits limits, EvidenceSink evidence,
+                                   Registrations registrations, URI ownServer, OutputLimits limits, EvidenceStore evidence,
                                    EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries) {
         return stageRunner(node, workers, runner, policy, registrations, ownServer, limits, evidence, budget, registry, recoveries,
                 new Approvals("node-a", registrations, policy, Duration.ofHours(1), Clock.systemUTC()), parking());
@@ -87,15 +81,15 @@ final class RunFixtures {
 
     /** As the one above, with this approval gate and parking. */
     static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy,
-                                   Registrations registrations, URI ownServer, OutputLimits limits, EvidenceSink evidence,
+                                   Registrations registrations, URI ownServer, OutputLimits limits, EvidenceStore evidence,
                                    EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries, Approvals approvals,
                                    Parking parking) {
         AgentMetrics metrics = new AgentMetrics(registry);
-        Artifacts artifacts = new Artifacts("http://agent.test:8090");
+        KeptEvidence kept = new KeptEvidence(evidence, budget);
         BuiltIns builtIns = new BuiltIns(Fixtures.BUILTIN, new WorkerCatalog(workers), runner, registrations, policy);
         return new StageRunner("node-a", node, new Processors(builtIns, registrations, new RemoteProcessor(ownServer, "token", registry), policy),
-                new StageCommands(policy, limits, metrics), new StageProfilers(policy, Profilers.fromClassPath(), artifacts, metrics),
-                new ContextFitter(evidence, budget, limits), metrics, recoveries, approvals, parking);
+                new StageCommands(policy, limits, metrics), new StageProfilers(policy, Profilers.fromClassPath(), kept, metrics),
+                new ContextFitter(kept, limits), metrics, recoveries, approvals, parking);
     }
 
     /** Parking in a temporary folder. */
@@ -108,8 +102,9 @@ final class RunFixtures {
     }
 
     /** Evidence kept in memory, one value per offset of partition 0, as the topic would number its chunks. */
-    static final class MemoryEvidence implements EvidenceSink {
+    static final class MemoryEvidence implements EvidenceStore {
         final List<byte[]> values = new ArrayList<>();
+        final List<String> types = new ArrayList<>();
         IOException failure;
 
         @Override
@@ -118,6 +113,7 @@ final class RunFixtures {
                 throw failure;
             }
             values.add(content);
+            types.add(contentType);
             try {
                 String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
                 List<Long> offsets = new ArrayList<>();

@@ -360,6 +360,21 @@ class StageRunnerTest {
     }
 
     @Test
+    void shouldCountProfilesAgainstTheEvidenceLimits() throws Exception {
+        evidenceLimits = new EvidenceBudget.Limits(4000, 3020, 100_000);
+        AbnormalSpec spec = spec(List.of(ref("c")), List.of(), List.of());
+        ProfilerSpec profiler = goProfiler("cpu", "Diagnoser", "http://localhost:6060");
+        spec.profilers = List.of(profiler);
+
+        run(spec, worker("c", Stage.InformationCollection, calls, ctx -> ok("big", "x".repeat(3000))));
+
+        ProfilerFinished refused = payload(ProfilerFinished.class, 0);
+        assertThat(refused.getEndpoint()).isNull();
+        assertThat(refused.getError()).contains("kdiag.evidence.max-abnormal-bytes=3020", "3002 kept already");
+        assertThat(evidence.values).hasSize(1);
+    }
+
+    @Test
     void shouldFailAProcessorWhoseEvidenceCannotBeStored() throws Exception {
         evidence.failure = new IOException("Kafka did not acknowledge the evidence within 60 s");
         run(spec(List.of(ref("c")), List.of(), List.of()),
@@ -402,11 +417,7 @@ class StageRunnerTest {
                 """, "policy.yaml");
         AbnormalSpec spec = spec(List.of(ref("c")), List.of(), List.of());
         spec.commandExecutors = List.of(command("InformationCollector", "echo", "hi"));
-        ProfilerSpec profiler = new ProfilerSpec();
-        profiler.name = "cpu";
-        profiler.type = "InformationCollector";
-        profiler.go = new ProfilerSpec.GoProfilerSpec();
-        profiler.go.source = "http://localhost:6060";
+        ProfilerSpec profiler = goProfiler("cpu", "InformationCollector", "http://localhost:6060");
         spec.profilers = List.of(profiler);
 
         run(spec, worker("c", Stage.InformationCollection, calls, ctx -> ok("k", 1)));
@@ -439,24 +450,19 @@ class StageRunnerTest {
     @Test
     void shouldRunAProfilerEngineFromTheClassPathAndLinkItsResult() throws Exception {
         AbnormalSpec spec = spec(List.of(), List.of(), List.of());
-        ProfilerSpec profiler = new ProfilerSpec();
-        profiler.name = "cpu";
-        profiler.type = "Diagnoser";
-        profiler.go = new ProfilerSpec.GoProfilerSpec();
-        profiler.go.source = "http://localhost:6060";
-        ProfilerSpec broken = new ProfilerSpec();
-        broken.name = "broken";
-        broken.type = "Diagnoser";
-        broken.go = new ProfilerSpec.GoProfilerSpec();
+        ProfilerSpec profiler = goProfiler("cpu", "Diagnoser", "http://localhost:6060");
+        ProfilerSpec broken = goProfiler("broken", "Diagnoser", null);
         spec.profilers = List.of(profiler, broken);
 
         run(spec);
 
         ProfilerFinished finished = payload(ProfilerFinished.class, 0);
         assertThat(finished.getError()).isNull();
-        assertThat(finished.getEndpoint()).startsWith("http://agent.test:8090/artifacts/").endsWith("/profile.html");
-        String id = finished.getEndpoint().split("/")[4];
-        assertThat(java.nio.file.Files.readString(node.artifacts().get(id).orElseThrow().file())).contains("http://localhost:6060");
+        // the page is evidence, served by the status writer at the reference's path
+        assertThat(evidence.values).singleElement().extracting(v -> new String(v, StandardCharsets.UTF_8)).asString()
+                .contains("http://localhost:6060");
+        assertThat(evidence.types).containsExactly("text/html");
+        assertThat(finished.getEndpoint()).startsWith("/api/v1/evidence/").contains("&type=text%2Fhtml");
         assertThat(payload(ProfilerFinished.class, 1).getError()).isEqualTo("profiler broken: go.source is required");
         assertThat(registry.counter(AgentMetrics.PROFILER, "stage", "Diagnosis", "result", "success").count()).isEqualTo(1);
         assertThat(KubeDiagMetrics.of(registry).get(KubeDiagMetric.DIAGNOSER_CHAIN_PROFILER_SUCCESS_COUNT)).isEqualTo(1);
@@ -603,6 +609,15 @@ class StageRunnerTest {
             assertThat(e.finished()).isFalse();
             assertThat(e.runningRecoverer()).isEqualTo("kube-diagnoser/r");
         });
+    }
+
+    private static ProfilerSpec goProfiler(String name, String type, String source) {
+        ProfilerSpec profiler = new ProfilerSpec();
+        profiler.name = name;
+        profiler.type = type;
+        profiler.go = new ProfilerSpec.GoProfilerSpec();
+        profiler.go.source = source;
+        return profiler;
     }
 
     private static CommandExecutorSpec command(String type, String... command) {

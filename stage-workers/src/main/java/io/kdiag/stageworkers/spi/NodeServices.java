@@ -8,13 +8,11 @@ import java.util.Objects;
  * @param host where host paths are found
  * @param agentPid the agent's own process id, which no worker may signal
  * @param pods the pods bound to this node
- * @param artifacts files served by the agent for a while, for outputs too large or too binary for the context
  */
-public record NodeServices(HostPaths host, long agentPid, PodSource pods, ArtifactStore artifacts) {
+public record NodeServices(HostPaths host, long agentPid, PodSource pods) {
     /** Checks that every service is there; {@link PodSource#NONE} stands for "no cluster". */
     public NodeServices {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(pods, "pods");
-        Objects.requireNonNull(artifacts, "artifacts");
     }
 }

@@ -32,4 +32,17 @@ public interface StageWorker {
      * @throws Exception any failure; the runner reports it as a failed result
      */
     WorkResult run(WorkContext ctx) throws Exception;
+
+    /**
+     * What a recoverer's {@link #run} would do for this abnormal, worked out without doing anything: a recoverer in
+     * shadow mode is asked this instead of being run. A recoverer that cannot tell without acting keeps this default,
+     * which says so ({@code NoDryRun}); collectors and diagnosers are never asked.
+     *
+     * @param ctx the abnormal, its context so far and the host, as {@link #run} would get them
+     * @return the plan, or why it would not act
+     * @throws Exception any failure; the runner reports it as a plan that does not act
+     */
+    default RecoveryPlan plan(WorkContext ctx) throws Exception {
+        return RecoveryPlan.notActing("NoDryRun", name() + " cannot tell what it would do without doing it");
+    }
 }

@@ -7,9 +7,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.RecoveryPlan;
 import io.kdiag.stageworkers.spi.TestNodes;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
@@ -89,5 +91,22 @@ class SignalRecovererTest {
 
         assertThat(result.reason()).isEqualTo("MissingInput");
         assertThat(result.message()).contains("signalRecovery");
+    }
+
+    @Test
+    void shouldPlanTheSignalsWithoutSendingThem() throws Exception {
+        Process sleep = new ProcessBuilder("sleep", "300").start();
+        try {
+            RecoveryPlan plan = recoverer.plan(context(List.of(Map.of("pid", sleep.pid(), "signal", 9))));
+            RecoveryPlan pidOne = recoverer.plan(context(List.of(Map.of("pid", 1, "signal", 9))));
+
+            assertThat(plan.wouldAct()).isTrue();
+            assertThat(plan.plan()).isEqualTo(Map.of("signals", List.of(Map.of("pid", sleep.pid(), "signal", 9L))));
+            assertThat(pidOne.wouldAct()).isFalse();
+            assertThat(pidOne.reason()).isEqualTo("Forbidden");
+            assertThat(sleep.waitFor(200, TimeUnit.MILLISECONDS)).isFalse();
+        } finally {
+            sleep.destroyForcibly();
+        }
     }
 }

@@ -26,13 +26,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The query API on {@code kdiag.http-port} (default 8091), JSON only, GET only:
+ * The query API on {@code kdiag.http-port} (default 8091), GET only, JSON but for evidence (served as its own type):
  * <ul>
  * <li>{@code /api/v1/abnormals[?namespace=NS]} → {@code {"items":[Abnormal...]}}</li>
  * <li>{@code /api/v1/namespaces/NS/abnormals/NAME} → the Abnormal of the latest run of that name</li>
  * <li>{@code /api/v1/namespaces/NS/abnormals/NAME/history} → {@code {"uid":..., "events":[summary...]}}</li>
- * <li>{@code /api/v1/evidence/SHA256?partition=P&offsets=O1,O2,...&bytes=N} → a context value kept as evidence, as
- * JSON, read from the evidence topic at the place its reference in the status names (so any replica serves any of it)</li>
+ * <li>{@code /api/v1/evidence/SHA256?partition=P&offsets=O1,O2,...&bytes=N&type=T} → a value kept as evidence (a
+ * context value, a profile's page or raw file) with the media type its writer gave it, read from the evidence topic at
+ * the place its reference names (so any replica serves any of it)</li>
  * <li>{@code /healthz}, {@code /readyz}: the writer's {@link Health}</li>
  * </ul>
  * Errors are {@code {"reason":"CamelCase","message":"..."}} with 400, 404, 405 or 503.
@@ -40,7 +41,10 @@ import org.slf4j.LoggerFactory;
 public final class QueryServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueryServer.class);
     private static final String API = "/api/v1/";
-    private static final String EVIDENCE = API + "evidence/";
+    private static final String EVIDENCE = Evidence.SERVED_AT;
+    /** What a page kept as evidence may do: its own inline script and style, links to its raw file; nothing else. */
+    static final String PAGE_POLICY = "sandbox allow-scripts allow-downloads; default-src 'none'; script-src 'unsafe-inline'; "
+            + "style-src 'unsafe-inline'; img-src data:";
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -175,14 +179,11 @@ public final class QueryServer implements AutoCloseable {
     private void evidence(HttpExchange exchange) throws IOException {
         Evidence.Reference reference;
         try {
-            Map<String, String> params = query(exchange);
-            List<Long> offsets = Arrays.stream(params.getOrDefault("offsets", "").split(",")).map(Long::parseLong).toList();
-            reference = new Evidence.Reference(evidenceTopic, Integer.parseInt(params.getOrDefault("partition", "")), offsets,
-                    exchange.getRequestURI().getRawPath().substring(EVIDENCE.length()), Long.parseLong(params.getOrDefault("bytes", "")),
-                    "application/json");
+            reference = Evidence.Reference.fromPath(evidenceTopic, exchange.getRequestURI().getRawPath().substring(EVIDENCE.length()),
+                    query(exchange));
         } catch (IllegalArgumentException e) {
-            Response bad = error(400, "BadRequest", "an evidence URL is /api/v1/evidence/SHA256?partition=P&offsets=O1,O2,...&bytes=N, "
-                    + "as the reference in the status says: " + e.getMessage());
+            Response bad = error(400, "BadRequest", "an evidence URL is /api/v1/evidence/SHA256?partition=P&offsets=O1,O2,...&bytes=N"
+                    + "[&type=MEDIA-TYPE], as the reference in the status says: " + e.getMessage());
             HttpResponses.send(exchange, bad.status, "application/json", bad.json);
             return;
         }
@@ -191,8 +192,10 @@ public final class QueryServer implements AutoCloseable {
             evidence.read(reference, chunk -> {
                 if (!started[0]) {
                     exchange.getResponseHeaders().set("Content-Type", reference.contentType());
-                    // processor output served from this origin: never let a browser take it for anything but JSON
+                    // node output served from this origin: never let a browser sniff another type, and run a page (a
+                    // profile's flame graph) in an origin of its own that loads nothing and reaches nothing
                     exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+                    exchange.getResponseHeaders().set("Content-Security-Policy", PAGE_POLICY);
                     exchange.sendResponseHeaders(200, reference.bytes() == 0 ? -1 : reference.bytes());
                     started[0] = true;
                 }

@@ -164,6 +164,22 @@ class QueryServerTest {
     }
 
     @Test
+    void shouldServeAPageKeptAsEvidenceWithItsTypeInAnOriginOfItsOwn() throws Exception {
+        String sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        byte[] page = "<html><a href=\"raw\">profile.pb.gz</a></html>".getBytes(StandardCharsets.UTF_8);
+        Evidence.Reference reference = new Evidence.Reference("kdiag.evidence", 0, List.of(3L), sha256, page.length, "text/html; charset=utf-8");
+        evidence.put(reference, page);
+
+        HttpResponse<String> served = get(Evidence.SERVED_AT + reference.path());
+
+        assertThat(served.statusCode()).isEqualTo(200);
+        assertThat(served.body()).isEqualTo(new String(page, StandardCharsets.UTF_8));
+        assertThat(served.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+        assertThat(served.headers().firstValue("Content-Security-Policy")).hasValue(QueryServer.PAGE_POLICY);
+        assertThat(QueryServer.PAGE_POLICY).startsWith("sandbox allow-scripts allow-downloads;").contains("default-src 'none'");
+    }
+
+    @Test
     void shouldAnswerNotFoundWithAReason() throws Exception {
         Events.seedRun("uid-1").forEach(this::send);
 
