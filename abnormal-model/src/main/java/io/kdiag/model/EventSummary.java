@@ -17,6 +17,8 @@ import java.util.Map;
 
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.Accepted;
+import io.kdiag.schemas.avro.ApprovalDecided;
+import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.NamespacedName;
@@ -25,6 +27,7 @@ import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.ProfilerExpired;
 import io.kdiag.schemas.avro.ProfilerFinished;
 import io.kdiag.schemas.avro.ShadowFinished;
+import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageStarted;
 import io.kdiag.schemas.avro.UnknownPayload;
@@ -38,8 +41,8 @@ import org.apache.kafka.common.errors.SerializationException;
  * @param type the payload's record name; for a payload of a later version ({@code UnknownPayload}), the writer's
  *     record name, with the payload as JSON in {@code message}
  * @param processor {@code namespace/name}
- * @param outcome {@code Succeeded}, {@code Failed} or {@code Skipped}; for a shadow run ({@code ShadowFinished}) its
- *     {@link ShadowVerdict#word() verdict}: {@code Identified}, {@code WouldAct}, ...
+ * @param outcome {@code Succeeded}, {@code Failed} or {@code Skipped}; {@code Approved} or {@code Denied} for a decision;
+ *     for a shadow run ({@code ShadowFinished}) its {@link ShadowVerdict#word() verdict}: {@code Identified}, {@code WouldAct}, ...
  */
 public record EventSummary(long seq, Instant time, String type, String origin, String stage, String processor, String outcome,
         String reason, String message, Long durationMillis, List<String> command, String profiler, String endpoint) {
@@ -96,6 +99,17 @@ public record EventSummary(long seq, Instant time, String type, String origin, S
             b.outcome = stage.getOutcome().name();
             b.reason = stage.getReason();
             b.message = stage.getMessage();
+        } else if (payload instanceof ApprovalRequested asked) {
+            b.stage = Stage.Recovery.name();
+            b.processor = name(asked.getProcessor());
+            b.reason = "WaitingForApproval";
+            b.message = "required by " + asked.getRequiredBy() + "; expires at " + rfc3339Millis(asked.getExpiresAt());
+        } else if (payload instanceof ApprovalDecided decided) {
+            b.stage = Stage.Recovery.name();
+            b.processor = name(decided.getProcessor());
+            b.outcome = decided.getApproved() ? "Approved" : "Denied";
+            b.reason = decided.getReason();
+            b.message = "decided by " + decided.getDecidedBy();
         } else if (payload instanceof ShadowFinished shadow) {
             b.stage = shadow.getStage().name();
             b.processor = name(shadow.getProcessor());

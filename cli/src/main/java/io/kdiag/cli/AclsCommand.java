@@ -49,7 +49,7 @@ final class AclsCommand implements Callable<Integer> {
 
     @Option(names = "--user", paramLabel = "ROLE=NAME",
             description = "The Kafka user of a role, repeatable; roles: source-bridge, log-source, node-agent, status-writer, "
-                    + "reader, ingest, cli (default: kdiag-ROLE, as the manifests name them).")
+                    + "reader, ingest, cli, approver (default: kdiag-ROLE, as the manifests name them).")
     Map<String, String> users = new LinkedHashMap<>();
 
     @Override

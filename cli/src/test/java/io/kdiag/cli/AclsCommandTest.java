@@ -54,6 +54,6 @@ class AclsCommandTest {
 
         assertThat(refused.exit()).isEqualTo(2);
         assertThat(refused.err()).contains("unknown role operator; one of [source-bridge, log-source, node-agent, status-writer, "
-                + "reader, ingest, cli]");
+                + "reader, ingest, cli, approver]");
     }
 }

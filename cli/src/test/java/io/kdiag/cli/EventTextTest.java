@@ -3,12 +3,16 @@ package io.kdiag.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 
 import io.kdiag.schemas.avro.AbnormalFailed;
+import io.kdiag.schemas.avro.ApprovalDecided;
+import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.ShadowFinished;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
@@ -73,6 +77,25 @@ class EventTextTest {
                 "12:01:00  -                      abnormal  accepted on node node-1 (origin IngestTopic)",
                 "12:01:00  -                      RecoveryVerified  (written by a later version) {\"verified\": true}",
                 "12:01:00  Unknown                stage  unknown");
+    }
+
+    @Test
+    void shouldShowTheWaitForApprovalItsPlanAndWhoDecided() {
+        NamespacedName recoverer = new NamespacedName("kube-diagnoser", "signal-recoverer");
+        List<DiagnosisEvent> events = new RecordedEvents("u1").accepted("x", SPEC)
+                .at(500, new ApprovalRequested(recoverer, "{\"node\":\"node-1\"}", "the label kdiag.io/require-approval of the abnormal",
+                        Instant.parse("2026-12-03T13:01:00Z")))
+                .at(90_000, new ApprovalDecided(recoverer, false, "bob", "not now"))
+                .at(90_100, new ApprovalDecided(recoverer, false, "node-agent node-1", "Expired")).list();
+        EventText.Describer describer = new EventText.Describer();
+
+        List<String> lines = events.stream().map(e -> EventText.watchLine(describer.describe(e), ZoneOffset.UTC)).toList();
+
+        assertThat(lines).containsSubsequence(
+                "12:01:00  Recovery               signal-recoverer  waits for approval (required by the label kdiag.io/require-approval "
+                        + "of the abnormal) until 2026-12-03T13:01:00Z; would run {\"node\":\"node-1\"}",
+                "12:02:30  Recovery               signal-recoverer  denied by bob: not now",
+                "12:02:30  Recovery               signal-recoverer  not approved in time (Expired)");
     }
 
     @Test

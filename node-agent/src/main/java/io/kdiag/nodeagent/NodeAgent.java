@@ -21,6 +21,7 @@ import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.nodeagent.cluster.Cluster;
 import io.kdiag.nodeagent.http.AgentHttpServer;
 import io.kdiag.nodeagent.kafka.AgentProducer;
+import io.kdiag.nodeagent.kafka.ApproverKeys;
 import io.kdiag.nodeagent.kafka.PartitionConsumer;
 import io.kdiag.nodeagent.kafka.RecoveryControlFollower;
 import io.kdiag.nodeagent.kafka.RecordVerifier;
@@ -31,6 +32,7 @@ import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.nodeagent.processors.Profilers;
 import io.kdiag.nodeagent.processors.Registrations;
 import io.kdiag.nodeagent.run.AgentMetrics;
+import io.kdiag.nodeagent.run.Approvals;
 import io.kdiag.nodeagent.run.ContextFitter;
 import io.kdiag.nodeagent.run.EventLog;
 import io.kdiag.nodeagent.run.EventSink;
@@ -38,6 +40,7 @@ import io.kdiag.nodeagent.run.EvidenceBudget;
 import io.kdiag.nodeagent.run.Journal;
 import io.kdiag.nodeagent.run.KeptEvidence;
 import io.kdiag.nodeagent.run.OutputLimits;
+import io.kdiag.nodeagent.run.Parking;
 import io.kdiag.nodeagent.run.RecoverySwitch;
 import io.kdiag.nodeagent.run.RequestHandler;
 import io.kdiag.nodeagent.run.StageCommands;
@@ -64,6 +67,9 @@ import org.slf4j.LoggerFactory;
  * connected. What is too large for an event (context values, profiles) goes to the evidence topic first; the agent
  * keeps none of it on the node. This class wires those parts, starts them and stops them.
  *
+ * <p>An abnormal whose recovery waits for a person's approval is parked ({@link Parking}) rather than held: the agent
+ * takes the next one meanwhile, and the decision (or the deadline) lets it go on or ends it.
+ *
  * <p>Abnormals run one at a time: a node's abnormals are few and their processors act on the same processes, where
  * two recoveries at once could contradict each other; and committing offset N + 1 then always means every abnormal up
  * to N ended, which keeps restart handling to the journal's one unfinished abnormal.
@@ -86,6 +92,8 @@ public final class NodeAgent implements AutoCloseable {
     private final AgentMetrics metrics;
     private final PolicyHolder policy;
     private final RecordVerifier verifier;
+    private final ApproverKeys approvers;
+    private final Approvals approvals;
     private final Cluster cluster;
     private final Profilers profilers;
     private final AgentHttpServer http;
@@ -107,11 +115,14 @@ public final class NodeAgent implements AutoCloseable {
                 ? PolicyHolder.fixed(Policy.defaults(readOnlyBuiltIns(config.builtinNamespace(), catalog)))
                 : PolicyHolder.of(config.policyFile());
         this.verifier = RecordVerifier.load(config.verificationKeys(), config.logSourceVerificationKeys());
+        this.approvers = ApproverKeys.load(config.approverKeys());
         this.journal = Journal.open(config.stateDir());
+        Parking parking = Parking.open(config.stateDir());
         this.producer = AgentProducer.create(kafka, config.nodeName(), topics);
         this.workers = new WorkerRunner(MAX_WORKER_OUTPUT_BYTES);
         this.metrics = new AgentMetrics(registry);
         metrics.recoveriesPaused(recoveries);
+        metrics.parked(parking);
         Clock clock = Clock.systemUTC();
         NodeServices node = new NodeServices(HostPaths.of(config.hostRoot()), ProcessHandle.current().pid(),
                 cluster == null ? PodSource.NONE : cluster);
@@ -127,9 +138,10 @@ public final class NodeAgent implements AutoCloseable {
                 new EvidenceBudget(config.evidenceLimits(), config.stateDir().resolve("evidence-budget"), clock));
         OutputLimits limits = new OutputLimits(config.maxContextBytes(), producer.maxEventBytes());
         RemoteProcessor remote = new RemoteProcessor(URI.create("http://127.0.0.1:" + http.port() + "/"), token, registry);
+        this.approvals = new Approvals(config.nodeName(), registrations, policy, config.approvalTimeout(), clock);
         StageRunner stages = new StageRunner(config.nodeName(), node, new Processors(builtIns, registrations, remote, policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, evidence, metrics),
-                new ContextFitter(evidence, limits), metrics, recoveries);
+                new ContextFitter(evidence, limits), metrics, recoveries, approvals, parking);
         // an acknowledged event is progress: a long abnormal keeps the loop busy without a poll
         EventSink progressing = event -> producer.send(event).whenComplete((ok, error) -> {
             if (error == null) {
@@ -137,7 +149,7 @@ public final class NodeAgent implements AutoCloseable {
             }
         });
         EventLog events = new EventLog(config.nodeName(), progressing, journal, clock);
-        this.requests = new RequestHandler(stages, events, metrics);
+        this.requests = new RequestHandler(stages, events, metrics, parking, List.of(approvals));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kdiag-node-agent-housekeeping");
             t.setDaemon(true);
@@ -146,6 +158,7 @@ public final class NodeAgent implements AutoCloseable {
         long reload = config.policyReloadInterval().toMillis();
         scheduler.scheduleWithFixedDelay(policy::reloadIfChanged, reload, reload, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(verifier::reload, reload, reload, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(approvers::reload, reload, reload, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -183,8 +196,8 @@ public final class NodeAgent implements AutoCloseable {
             agent.requests.endUnfinished("the agent restarted");
             agent.recoveryControl = RecoveryControlFollower.start(kafka, config.nodeName(), agent.topics, agent.recoveries);
             agent.awaitRecoveryControl();
-            agent.consumer = PartitionConsumer.start(kafka, config.nodeName(), agent.topics, agent.verifier, agent.requests,
-                    agent.producer, agent.metrics, agent.progress);
+            agent.consumer = PartitionConsumer.start(kafka, config.nodeName(), agent.topics, agent.verifier, agent.approvers,
+                    agent.approvals, agent.requests, agent.producer, agent.metrics, agent.progress);
             // a loop that ends on its own ends the agent, so that the process exits and is restarted
             agent.consumer.stopped().whenComplete((ok, error) -> {
                 if (error != null) {

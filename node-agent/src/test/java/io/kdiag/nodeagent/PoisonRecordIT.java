@@ -33,14 +33,10 @@ import io.kdiag.testkit.TestKafka;
 import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -96,7 +92,7 @@ class PoisonRecordIT {
                         "kdiag.verification-keys", TestKeys.verificationKeyFile().toString()), Map.of())),
                         new HashMap<>(Map.of("bootstrap.servers", servers)), registry);
                 try (agent) {
-                    List<DiagnosisEvent> events = await().atMost(WAIT).until(() -> read(servers, TOPICS.diagnosisEvents().name()).stream()
+                    List<DiagnosisEvent> events = await().atMost(WAIT).until(() -> Fixtures.readAll(servers, TOPICS.diagnosisEvents().name()).stream()
                             .map(r -> TOPICS.diagnosisEvents().valueSerde().deserializer().deserialize("", r.value())).toList(),
                             e -> e.stream().anyMatch(ev -> ev.getAbnormalUid().equals("after") && ev.getPayload() instanceof StageFinished));
                     assertThat(events).filteredOn(e -> e.getAbnormalUid().equals("before")).isNotEmpty();
@@ -106,16 +102,16 @@ class PoisonRecordIT {
                     assertThat(((AbnormalFailed) tooLarge.get(1).getPayload()).getReason()).isEqualTo("RequestTooLarge");
 
                     List<ConsumerRecord<byte[], byte[]>> dead = await().atMost(WAIT)
-                            .until(() -> read(servers, TOPICS.deadLetters().name()), d -> d.size() >= garbage.size() + 2);
+                            .until(() -> Fixtures.readAll(servers, TOPICS.deadLetters().name()), d -> d.size() >= garbage.size() + 2);
                     for (int i = 0; i < garbage.size(); i++) {
                         ConsumerRecord<byte[], byte[]> letter = letterFor(dead, garbage.get(i));
-                        assertThat(header(letter, DeadLetterHeaders.ORIGINAL_VALUE_BYTES)).isEqualTo(String.valueOf(garbageValues.get(i).length));
-                        assertThat(header(letter, DeadLetterHeaders.ORIGINAL_VALUE_SHA256)).isEqualTo(sha256(garbageValues.get(i)));
-                        assertThat(header(letter, DeadLetterHeaders.REASON)).contains("AbnormalRequest");
+                        assertThat(Fixtures.header(letter, DeadLetterHeaders.ORIGINAL_VALUE_BYTES)).isEqualTo(String.valueOf(garbageValues.get(i).length));
+                        assertThat(Fixtures.header(letter, DeadLetterHeaders.ORIGINAL_VALUE_SHA256)).isEqualTo(sha256(garbageValues.get(i)));
+                        assertThat(Fixtures.header(letter, DeadLetterHeaders.REASON)).contains("AbnormalRequest");
                         assertThat(letter.serializedValueSize()).isLessThan(RecordSizes.PRODUCER_LIMIT);
                     }
-                    assertThat(header(letterFor(dead, noUid), DeadLetterHeaders.REASON)).contains("no uid");
-                    assertThat(header(letterFor(dead, longName), DeadLetterHeaders.REASON)).contains("name has 100000 characters");
+                    assertThat(Fixtures.header(letterFor(dead, noUid), DeadLetterHeaders.REASON)).contains("no uid");
+                    assertThat(Fixtures.header(letterFor(dead, longName), DeadLetterHeaders.REASON)).contains("name has 100000 characters");
                     assertThat(unrunnable(registry, "undecodable")).isEqualTo(garbage.size());
                     assertThat(unrunnable(registry, "invalid")).isEqualTo(2);
                     assertThat(unrunnable(registry, "tombstone")).isEqualTo(1);
@@ -145,30 +141,11 @@ class PoisonRecordIT {
         return producer.send(new ProducerRecord<>(TOPICS.abnormals().name(), null, key, value, headers)).get(30, TimeUnit.SECONDS);
     }
 
-    private static List<ConsumerRecord<byte[], byte[]>> read(String servers, String topic) {
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", servers, "isolation.level",
-                "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-            return records;
-        }
-    }
-
     private static ConsumerRecord<byte[], byte[]> letterFor(List<ConsumerRecord<byte[], byte[]>> letters, RecordMetadata original) {
-        return letters.stream().filter(r -> String.valueOf(original.offset()).equals(header(r, DeadLetterHeaders.SOURCE_OFFSET)))
+        return letters.stream().filter(r -> String.valueOf(original.offset()).equals(Fixtures.header(r, DeadLetterHeaders.SOURCE_OFFSET)))
                 .findFirst().orElseThrow(() -> new AssertionError("no dead letter for " + original));
     }
 
-    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
-        Header header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
-    }
 
     private static String sha256(byte[] value) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value));

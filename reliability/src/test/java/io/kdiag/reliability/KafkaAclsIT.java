@@ -271,7 +271,12 @@ class KafkaAclsIT {
                 .containsEntry("CLI writes kdiag.recovery-control", true)
                 .containsEntry("NODE_AGENT writes kdiag.recovery-control", false)
                 .containsEntry("INGEST writes kdiag.recovery-control", false)
-                .containsEntry("NODE_AGENT reads kdiag.recovery-control", true);
+                .containsEntry("NODE_AGENT reads kdiag.recovery-control", true)
+                // decisions on recoveries waiting for approval: an approver's only, read by the agents
+                .containsEntry("APPROVER writes kdiag.approvals", true)
+                .containsEntry("CLI writes kdiag.approvals", false)
+                .containsEntry("NODE_AGENT writes kdiag.approvals", false)
+                .containsEntry("NODE_AGENT reads kdiag.approvals", true);
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.util.Objects;
 
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.ApprovalDecision;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.RecoveryControl;
 import org.apache.avro.message.SchemaStore;
@@ -28,6 +29,7 @@ import org.apache.kafka.common.utils.Utils;
  * schemas            schema fingerprint   → schema JSON                     compacted; every writer's schemas
  * evidence           value SHA-256        → a chunk of a large value        retention of the history (Evidence)
  * recovery-control   recoveries           → RecoveryControl                 compacted; the kill switch every agent follows
+ * approvals          node name            → ApprovalDecision                signed by an approver; read by that node's agent
  * </pre>
  *
  * <p>A catalogue made with {@link #reading} or {@link #publishing} reads records of any version published to the
@@ -50,6 +52,7 @@ public final class Topics {
     private final Topic<String, String> schemas;
     private final Topic<String, byte[]> evidence;
     private final Topic<String, RecoveryControl> recoveryControl;
+    private final Topic<String, ApprovalDecision> approvals;
 
     /** The catalogue for a prefix, with the default single-object-encoding serdes reading the versions of this jar. */
     public Topics(String prefix) {
@@ -67,6 +70,7 @@ public final class Topics {
         schemas = new Topic<>(prefix + "schemas", Serdes.String(), Serdes.String());
         evidence = new Topic<>(prefix + "evidence", Serdes.String(), Serdes.ByteArray());
         recoveryControl = new Topic<>(prefix + "recovery-control", Serdes.String(), serde(RecoveryControl.class, published));
+        approvals = new Topic<>(prefix + "approvals", nodeName, serde(ApprovalDecision.class, published));
     }
 
     private static <T extends SpecificRecord> AvroSerde<T> serde(Class<T> type, SchemaStore published) {
@@ -150,6 +154,14 @@ public final class Topics {
     }
 
     /**
+     * Decisions on recoveries waiting for approval, keyed by the abnormal's node so that they reach its agent's partition.
+     * Each is signed by its approver's key ({@code io.kdiag.schemas.signing}); only approvers' principals write it.
+     */
+    public Topic<String, ApprovalDecision> approvals() {
+        return approvals;
+    }
+
+    /**
      * The partition of a keyed record on a topic of {@code partitions}: Kafka's default partitioner (murmur2 of the
      * UTF-8 key), which every producer in every language uses, so any of them keying by node reaches that node's agent.
      */
@@ -169,7 +181,10 @@ public final class Topics {
                 new TopicSpec(schemas.name(), 1, Map.of("cleanup.policy", "compact")),
                 // as long as the history that references it; never compacted: every chunk of a value has the same key
                 new TopicSpec(evidence.name(), nodePartitions, history),
-                new TopicSpec(recoveryControl.name(), 1, Map.of("cleanup.policy", "compact")));
+                new TopicSpec(recoveryControl.name(), 1, Map.of("cleanup.policy", "compact")),
+                // a decision matters only while its abnormal waits (hours at most); a week leaves it to read after an incident
+                new TopicSpec(approvals.name(), nodePartitions,
+                        Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(7L * 24 * 3600 * 1000))));
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.kdiag.nodeagent.run;
 
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -29,6 +31,8 @@ final class AbnormalRun {
     private final Map<String, Object> context = new LinkedHashMap<>();
     /** The stages that finished, each with the reason it ended with ({@code null} for none). */
     private final Map<Stage, String> finished = new EnumMap<>(Stage.class);
+    /** The gates of the current stage already passed ({@link Gate#name()}). */
+    private final List<String> passed = new ArrayList<>();
     private long evidenceBytes;
 
     AbnormalRun(AbnormalRequest request, AbnormalSpec spec, AbnormalEvents events, String nodeName, NodeServices node) {
@@ -37,6 +41,35 @@ final class AbnormalRun {
         this.events = events;
         this.nodeName = nodeName;
         this.node = node;
+    }
+
+    /** The run of a parked abnormal, going on where it waited. */
+    AbnormalRun(Parking.Parked parked, AbnormalSpec spec, AbnormalEvents events, String nodeName, NodeServices node) {
+        this(parked.request(), spec, events, nodeName, node);
+        context.putAll(ApiSerialization.jsonObject(parked.context()));
+        evidenceBytes = parked.evidenceBytes();
+        passed.addAll(parked.passed());
+    }
+
+    /** What a parked abnormal keeps to go on later, waiting at {@code gate} before the work of {@code stage}. */
+    Parking.Parked park(String gate, long waitSeq, String subject, Instant deadline, Stage stage) {
+        return new Parking.Parked(uid(), gate, waitSeq, subject, deadline, stage, passed, request, events.status(),
+                ApiSerialization.json(context), evidenceBytes, events.nextSeq());
+    }
+
+    /** Whether this stage's work already passed {@code gate}. */
+    boolean passed(String gate) {
+        return passed.contains(gate);
+    }
+
+    /** Notes that this stage's work passed {@code gate}. */
+    void pass(String gate) {
+        passed.add(gate);
+    }
+
+    /** The keys of the context so far, in order. */
+    List<String> contextKeys() {
+        return List.copyOf(context.keySet());
     }
 
     /**

@@ -144,6 +144,8 @@ class PolicyTest {
         assertThatThrownBy(() -> Policy.parse("commandAllowlist: [{exact: [df]}]", "p")).hasMessageContaining("unknown field commandAllowlist[0].exact");
         assertThatThrownBy(() -> Policy.parse("commandAllowlist: [{argv: [ip, '(a']}]", "p")).hasMessageContaining("not a regular expression");
         assertThatThrownBy(() -> Policy.parse("[1, 2", "p")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Policy.parse("grants: [{processors: ['*'], requireApproval: 'yes'}]", "p"))
+                .hasMessageContaining("grants[0].requireApproval must be true or false");
     }
 
     @Test

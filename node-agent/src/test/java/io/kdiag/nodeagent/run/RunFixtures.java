@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -74,12 +75,30 @@ final class RunFixtures {
     static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy,
                                    Registrations registrations, URI ownServer, OutputLimits limits, EvidenceStore evidence,
                                    EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries) {
+        return stageRunner(node, workers, runner, policy, registrations, ownServer, limits, evidence, budget, registry, recoveries,
+                new Approvals("node-a", registrations, policy, Duration.ofHours(1), Clock.systemUTC()), parking());
+    }
+
+    /** As the one above, with this approval gate and parking. */
+    static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy,
+                                   Registrations registrations, URI ownServer, OutputLimits limits, EvidenceStore evidence,
+                                   EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries, Approvals approvals,
+                                   Parking parking) {
         AgentMetrics metrics = new AgentMetrics(registry);
         KeptEvidence kept = new KeptEvidence(evidence, budget);
         BuiltIns builtIns = new BuiltIns(Fixtures.BUILTIN, new WorkerCatalog(workers), runner, registrations, policy);
         return new StageRunner("node-a", node, new Processors(builtIns, registrations, new RemoteProcessor(ownServer, "token", registry), policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, Profilers.fromClassPath(), kept, metrics),
-                new ContextFitter(kept, limits), metrics, recoveries);
+                new ContextFitter(kept, limits), metrics, recoveries, approvals, parking);
+    }
+
+    /** Parking in a temporary folder. */
+    static Parking parking() {
+        try {
+            return Parking.open(Files.createTempDirectory("kdiag-parking-"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Evidence kept in memory, one value per offset of partition 0, as the topic would number its chunks. */

@@ -288,7 +288,7 @@ class ShadowRunsTest {
             registrations = new Registrations() {
                 @Override
                 public Optional<Registered> find(Stage stage, String namespace, String name) {
-                    return stage == Stage.Recovery && namespace.equals("team-a") ? Optional.of(new Registered(registration, false)) : Optional.empty();
+                    return stage == Stage.Recovery && namespace.equals("team-a") ? Optional.of(new Registered(registration, false, false)) : Optional.empty();
                 }
 
                 @Override
