@@ -44,6 +44,10 @@ import org.apache.kafka.common.resource.ResourceType;
  * <p>{@code <prefix>recovery-control}, the kill switch of every recovery, is written only by a person with the CLI
  * ({@code kdiag recoveries pause|resume}); every agent reads it before it runs a recoverer, readers may see it.
  *
+ * <p>The recovery budgets: agents write their requests to {@code <prefix>recovery-budget-requests} and read
+ * {@code <prefix>recovery-budget-answers}; only the status writer, which runs the budget arbiter, reads the requests and
+ * writes the answers, so no agent can grant itself a recovery.
+ *
  * <p>Group and transactional ids, the status writer's internal topics and the gate's own topics are those of
  * {@link KafkaNames}, all under the topic prefix, so one set of bindings per installation covers exactly that
  * installation. {@code KafkaAclsIT} (module reliability) runs every component under its principal with exactly this
@@ -139,6 +143,8 @@ public final class KafkaAcls {
                 topic(out, principal, topics.evidence().name(), AclOperation.WRITE);
                 topic(out, principal, topics.abnormals().name(), AclOperation.READ);
                 topic(out, principal, topics.recoveryControl().name(), AclOperation.READ);
+                topic(out, principal, topics.recoveryBudgetRequests().name(), AclOperation.WRITE);
+                topic(out, principal, topics.recoveryBudgetAnswers().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
                 add(out, principal, ResourceType.GROUP, names.agentGroupPrefix(), PatternType.PREFIXED, AclOperation.READ);
@@ -148,6 +154,8 @@ public final class KafkaAcls {
                 topic(out, principal, topics.evidence().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.READ);
                 topic(out, principal, topics.abnormalStatus().name(), AclOperation.WRITE);
+                topic(out, principal, topics.recoveryBudgetRequests().name(), AclOperation.READ);
+                topic(out, principal, topics.recoveryBudgetAnswers().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
                 // Kafka Streams' internal topics (<application id>-<store>-changelog): created, written, restored from. The topology has
                 // no repartition topic, so no Delete (purging) is needed; KafkaAclsIT restarts the writer on exactly these
