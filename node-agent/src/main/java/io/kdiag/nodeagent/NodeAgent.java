@@ -22,6 +22,7 @@ import io.kdiag.nodeagent.cluster.Cluster;
 import io.kdiag.nodeagent.http.AgentHttpServer;
 import io.kdiag.nodeagent.kafka.AgentProducer;
 import io.kdiag.nodeagent.kafka.PartitionConsumer;
+import io.kdiag.nodeagent.kafka.RecoveryBudgetClient;
 import io.kdiag.nodeagent.kafka.RecoveryControlFollower;
 import io.kdiag.nodeagent.kafka.RecordVerifier;
 import io.kdiag.nodeagent.policy.Policy;
@@ -39,6 +40,7 @@ import io.kdiag.nodeagent.run.EvidenceBudget;
 import io.kdiag.nodeagent.run.Journal;
 import io.kdiag.nodeagent.run.OutputLimits;
 import io.kdiag.nodeagent.run.ProfileExpiry;
+import io.kdiag.nodeagent.run.RecoveryBudgetGate;
 import io.kdiag.nodeagent.run.RecoverySwitch;
 import io.kdiag.nodeagent.run.RequestHandler;
 import io.kdiag.nodeagent.run.StageCommands;
@@ -96,6 +98,8 @@ public final class NodeAgent implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final RecoverySwitch recoveries = new RecoverySwitch();
     private volatile RecoveryControlFollower recoveryControl;
+    /** {@code null} without a budget file. */
+    private final RecoveryBudgetClient budgets;
     private final LoopProgress progress;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile PartitionConsumer consumer;
@@ -133,9 +137,12 @@ public final class NodeAgent implements AutoCloseable {
         EvidenceBudget evidence = new EvidenceBudget(config.evidenceLimits(), config.stateDir().resolve("evidence-budget"), clock);
         OutputLimits limits = new OutputLimits(config.maxContextBytes(), producer.maxEventBytes());
         RemoteProcessor remote = new RemoteProcessor(URI.create("http://127.0.0.1:" + http.port() + "/"), token, registry);
+        this.budgets = config.recoveryBudgets() == null ? null
+                : RecoveryBudgetClient.start(kafka, config.nodeName(), topics, config.recoveryBudgets(), config.recoveryBudgetTimeout());
         StageRunner stages = new StageRunner(config.nodeName(), node, new Processors(builtIns, registrations, remote, policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, artifacts, metrics),
-                new ContextFitter(producer, evidence, limits), metrics, recoveries);
+                new ContextFitter(producer, evidence, limits), metrics, recoveries,
+                budgets == null ? RecoveryBudgetGate.NONE : budgets);
         // an acknowledged event is progress: a long abnormal keeps the loop busy without a poll
         EventSink progressing = event -> producer.send(event).whenComplete((ok, error) -> {
             if (error == null) {
@@ -278,6 +285,9 @@ public final class NodeAgent implements AutoCloseable {
         }
         if (recoveryControl != null) {
             recoveryControl.close();
+        }
+        if (budgets != null) {
+            budgets.close();
         }
         http.close();
         workers.close();

@@ -10,6 +10,7 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.common.recovery.RecoveryBudgets;
 import io.kdiag.nodeagent.run.EvidenceBudget;
 import io.kdiag.schemas.Evidence;
 
@@ -59,6 +60,9 @@ public final class NodeAgentConfig {
                     + "it appears. Empty: records of the log source are refused.");
     static final ConfigKey<Duration> POLICY_RELOAD_INTERVAL = ConfigKey.duration("kdiag.policy-reload-interval", "5s",
             "How often the policy file is checked for changes.");
+    static final ConfigKey<Duration> RECOVERY_BUDGET_TIMEOUT = ConfigKey.duration("kdiag.recovery-budget-timeout", "30s",
+            "How long the agent waits for the budget arbiter's answer before a recoverer a budget covers; without one in time the "
+                    + "recovery fails (BudgetUnanswered).");
     static final ConfigKey<Duration> ARTIFACT_SWEEP_INTERVAL = ConfigKey.duration("kdiag.artifact-sweep-interval", "30s",
             "How often expired profiles are deleted (and ProfilerExpired reported).");
 
@@ -78,6 +82,8 @@ public final class NodeAgentConfig {
     private final Duration policyReloadInterval;
     private final EvidenceBudget.Limits evidenceLimits;
     private final Duration artifactSweepInterval;
+    private final RecoveryBudgets recoveryBudgets;
+    private final Duration recoveryBudgetTimeout;
     private final String topicPrefix;
     private final int partitions;
     private final boolean createTopics;
@@ -108,6 +114,8 @@ public final class NodeAgentConfig {
         evidenceLimits = new EvidenceBudget.Limits(source.get(EVIDENCE_MAX_VALUE_BYTES), source.get(EVIDENCE_MAX_ABNORMAL_BYTES),
                 source.get(EVIDENCE_MAX_NODE_BYTES_PER_DAY));
         artifactSweepInterval = source.get(ARTIFACT_SWEEP_INTERVAL);
+        recoveryBudgets = RecoveryBudgets.configured(source);
+        recoveryBudgetTimeout = source.get(RECOVERY_BUDGET_TIMEOUT);
         topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
         partitions = source.get(CommonKeys.PARTITIONS);
         createTopics = source.get(CommonKeys.CREATE_TOPICS);
@@ -129,7 +137,7 @@ public final class NodeAgentConfig {
         List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, BUILTIN_NAMESPACE, STATE_DIR, STALL_TIMEOUT,
                 MAX_CONTEXT_BYTES, EVIDENCE_MAX_VALUE_BYTES, EVIDENCE_MAX_ABNORMAL_BYTES, EVIDENCE_MAX_NODE_BYTES_PER_DAY,
                 KubernetesConnection.KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL,
-                VERIFICATION_KEYS, LOG_SOURCE_VERIFICATION_KEYS, ARTIFACT_SWEEP_INTERVAL));
+                VERIFICATION_KEYS, LOG_SOURCE_VERIFICATION_KEYS, ARTIFACT_SWEEP_INTERVAL, RecoveryBudgets.FILE, RECOVERY_BUDGET_TIMEOUT));
         keys.addAll(CommonKeys.ALL);
         return List.copyOf(keys);
     }
@@ -229,6 +237,16 @@ public final class NodeAgentConfig {
         return artifactSweepInterval;
     }
 
+    /** The recovery budgets ({@code kdiag.recovery-budgets-file}); {@code null} for none: the agent asks nothing. */
+    public RecoveryBudgets recoveryBudgets() {
+        return recoveryBudgets;
+    }
+
+    /** How long the agent waits for the budget arbiter's answer ({@code kdiag.recovery-budget-timeout}). */
+    public Duration recoveryBudgetTimeout() {
+        return recoveryBudgetTimeout;
+    }
+
     /** Prefix of the topic names ({@code kdiag.topic-prefix}). */
     public String topicPrefix() {
         return topicPrefix;
@@ -264,7 +282,9 @@ public final class NodeAgentConfig {
                 + " policy-reload-interval=" + policyReloadInterval + " evidence.max-value-bytes=" + evidenceLimits.maxValueBytes()
                 + " evidence.max-abnormal-bytes=" + evidenceLimits.maxAbnormalBytes()
                 + " evidence.max-node-bytes-per-day=" + evidenceLimits.maxNodeBytesPerDay()
-                + " artifact-sweep-interval=" + artifactSweepInterval + " topic-prefix=" + topicPrefix + " partitions=" + partitions
+                + " artifact-sweep-interval=" + artifactSweepInterval + " recovery-budgets="
+                + (recoveryBudgets == null ? "none" : recoveryBudgets.budgets().stream().map(RecoveryBudgets.Budget::name).toList())
+                + " recovery-budget-timeout=" + recoveryBudgetTimeout + " topic-prefix=" + topicPrefix + " partitions=" + partitions
                 + " create-topics=" + createTopics + " replication-factor=" + replicationFactor + " metrics-port=" + metricsPort;
     }
 }

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import io.kdiag.common.config.CommonKeys;
-import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.KafkaNames;
@@ -66,11 +65,6 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
             "How often the latest snapshot of each abnormal that changed is published to the status topic (and its CR); "
                     + "events of one abnormal within an interval yield one snapshot. A final snapshot (Succeeded, Failed) is published at once.");
 
-    /** The recovery budget file: with one, the status writer is the budget arbiter. */
-    public static final ConfigKey<String> RECOVERY_BUDGETS_FILE = ConfigKey.string("kdiag.recovery-budgets-file", "",
-            "YAML file of the cluster-wide recovery budgets (docs/recovery-control.md#budgets); with one, the status writer "
-                    + "answers the agents' budget requests. Give every agent the same file. Empty: no budgets, no arbiter.");
-
     /** How long a stream thread may go without polling. */
     public static final ConfigKey<Duration> STALL_TIMEOUT = CommonKeys.stallTimeout("2m",
             "a Kafka Streams thread of the fold (it polls even when idle)");
@@ -96,19 +90,7 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
                 source.get(MAXIMUM_ABNORMALS_PER_NODE),
                 source.get(STATUS_FLUSH_INTERVAL),
                 source.get(STALL_TIMEOUT),
-                budgets(source.get(RECOVERY_BUDGETS_FILE)));
-    }
-
-    /** The budgets of the file a key names, or {@code null} for none; an invalid file is a configuration error naming the key. */
-    static RecoveryBudgets budgets(String file) {
-        if (file.isBlank()) {
-            return null;
-        }
-        try {
-            return RecoveryBudgets.read(Path.of(file.strip()));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(RECOVERY_BUDGETS_FILE.name() + ": " + e.getMessage());
-        }
+                RecoveryBudgets.configured(source));
     }
 
     /** A configuration with every other setting at its default and metrics on a free port, for tests. */
@@ -122,7 +104,7 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
     /** Every key the status writer reads, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         return Stream.concat(Stream.of(STATE_DIR, CommonKeys.INSTANCE_ID, HTTP_PORT, KubernetesConnection.KUBERNETES, STATUS_WRITES_PER_SECOND, ABNORMAL_TTL,
-                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL, STALL_TIMEOUT, RECOVERY_BUDGETS_FILE), CommonKeys.ALL.stream()).toList();
+                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL, STALL_TIMEOUT, RecoveryBudgets.FILE), CommonKeys.ALL.stream()).toList();
     }
 
     /**

@@ -13,7 +13,9 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
+import io.kdiag.common.config.ConfigSource;
 import tools.jackson.core.type.TypeReference;
 
 /**
@@ -125,6 +127,29 @@ public final class RecoveryBudgets {
             }
         }
         return ms + "ms";
+    }
+
+    /** The budget file of the agents and the status writer, which must be given the same one. */
+    public static final ConfigKey<String> FILE = ConfigKey.string("kdiag.recovery-budgets-file", "",
+            "YAML file of the cluster-wide recovery budgets (docs/recovery-control.md#budgets). Give the status writer, which then "
+                    + "arbitrates, and every agent, which then asks before each recoverer a budget covers, the same file. Empty: no "
+                    + "budgets; nothing is asked.");
+
+    /**
+     * The budgets of the file {@link #FILE} names, or {@code null} when it names none.
+     *
+     * @throws ConfigException naming the key and the first invalid field
+     */
+    public static RecoveryBudgets configured(ConfigSource source) {
+        String file = source.get(FILE).strip();
+        if (file.isEmpty()) {
+            return null;
+        }
+        try {
+            return read(Path.of(file));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(FILE.name() + ": " + e.getMessage());
+        }
     }
 
     /** How long a waiting recovery waits at most without {@code maxWait}. */

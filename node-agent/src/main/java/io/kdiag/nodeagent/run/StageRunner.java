@@ -12,6 +12,7 @@ import io.kdiag.model.StageDefinition;
 import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.AbnormalRequest;
+import io.kdiag.schemas.avro.BudgetChecked;
 import io.kdiag.schemas.avro.Accepted;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.ProcessorFinished;
@@ -43,10 +44,14 @@ public final class StageRunner {
     private final ContextFitter fitter;
     private final AgentMetrics metrics;
     private final RecoverySwitch recoveries;
+    private final RecoveryBudgetGate budgets;
 
-    /** {@code node}: what the node offers the workers; {@code recoveries}: whether recoverers may start. */
+    /**
+     * {@code node}: what the node offers the workers; {@code recoveries}: whether recoverers may start; {@code budgets}:
+     * the cluster-wide budgets a recoverer they cover asks before it runs.
+     */
     public StageRunner(String nodeName, NodeServices node, Processors processors, StageCommands commands, StageProfilers profilers,
-                ContextFitter fitter, AgentMetrics metrics, RecoverySwitch recoveries) {
+                ContextFitter fitter, AgentMetrics metrics, RecoverySwitch recoveries, RecoveryBudgetGate budgets) {
         this.nodeName = nodeName;
         this.node = node;
         this.processors = processors;
@@ -55,6 +60,7 @@ public final class StageRunner {
         this.fitter = fitter;
         this.metrics = metrics;
         this.recoveries = recoveries;
+        this.budgets = budgets;
     }
 
     /** Runs the abnormal from {@code Accepted} to its end and returns once every event is acknowledged. */
@@ -164,7 +170,19 @@ public final class StageRunner {
             if (stage == Stage.Recovery && refusedWhilePaused(run)) {
                 return false;
             }
-            if (runProcessor(run, stage, processor, failures)) {
+            boolean budgeted = stage == Stage.Recovery && budgets.covers(run.request().getNamespace(), processor);
+            if (budgeted && refusedByBudget(run, processor)) {
+                return false;
+            }
+            boolean succeeded;
+            try {
+                succeeded = runProcessor(run, stage, processor, failures);
+            } finally {
+                if (budgeted) {
+                    budgets.release(run.uid(), run.request().getNamespace(), processor);
+                }
+            }
+            if (succeeded) {
                 anySucceeded = true;
                 if (stage != Stage.InformationCollection) {
                     winner = processor;
@@ -194,6 +212,42 @@ public final class StageRunner {
             return false;
         }
         finish(run, Stage.Recovery, StageOutcome.Failed, null, RecoverySwitch.PAUSED_REASON, AbnormalEvents.truncate(paused));
+        return true;
+    }
+
+    /**
+     * Asks the budgets whether the recoverer may run and records the answer ({@code BudgetChecked}); ends the recovery
+     * stage {@code Failed} unless it was granted. A recovery over a budget that waits fails too: waiting without
+     * holding the partition needs the agent to park the abnormal, which it cannot yet; the wait is withdrawn.
+     */
+    private boolean refusedByBudget(AbnormalRun run, NamespacedName processor) throws InterruptedException {
+        String namespace = run.request().getNamespace();
+        RecoveryBudgetGate.Answer answer = budgets.acquire(run.uid(), namespace, processor);
+        run.events().emit(new BudgetChecked(processor, answer.verdict(), answer.budget(),
+                answer.message() == null ? null : AbnormalEvents.truncate(answer.message())));
+        metrics.budgetChecked(answer.verdict());
+        LOG.info("budget checked uid={} node={} recoverer={} verdict={} budget={}", run.uid(), nodeName, Processors.name(processor),
+                answer.verdict(), answer.budget());
+        String message = "recoverer " + Processors.name(processor) + " not run: ";
+        switch (answer.verdict()) {
+            case Granted -> {
+                return false;
+            }
+            case Exceeded -> message += answer.message();
+            case Waiting -> {
+                budgets.release(run.uid(), namespace, processor);
+                message += answer.message() + "; the agent cannot wait for room without holding its partition yet, so the recovery"
+                        + " fails instead (onExceeded: Fail behaviour)";
+            }
+            default -> {
+                // a grant may still come: give it back at once
+                budgets.release(run.uid(), namespace, processor);
+                finish(run, Stage.Recovery, StageOutcome.Failed, null, RecoveryBudgetGate.UNANSWERED_REASON,
+                        AbnormalEvents.truncate(message + answer.message()));
+                return true;
+            }
+        }
+        finish(run, Stage.Recovery, StageOutcome.Failed, null, RecoveryBudgetGate.EXCEEDED_REASON, AbnormalEvents.truncate(message));
         return true;
     }
 

@@ -80,12 +80,20 @@ final class RunFixtures {
     static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy,
                                    Registrations registrations, URI ownServer, OutputLimits limits, EvidenceSink evidence,
                                    EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries) {
+        return stageRunner(node, workers, runner, policy, registrations, ownServer, limits, evidence, budget, registry, recoveries,
+                RecoveryBudgetGate.NONE);
+    }
+
+    /** As above, with these recovery budgets. */
+    static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy,
+                                   Registrations registrations, URI ownServer, OutputLimits limits, EvidenceSink evidence,
+                                   EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries, RecoveryBudgetGate budgets) {
         AgentMetrics metrics = new AgentMetrics(registry);
         Artifacts artifacts = new Artifacts("http://agent.test:8090");
         BuiltIns builtIns = new BuiltIns(Fixtures.BUILTIN, new WorkerCatalog(workers), runner, registrations, policy);
         return new StageRunner("node-a", node, new Processors(builtIns, registrations, new RemoteProcessor(ownServer, "token", registry), policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, Profilers.fromClassPath(), artifacts, metrics),
-                new ContextFitter(evidence, budget, limits), metrics, recoveries);
+                new ContextFitter(evidence, budget, limits), metrics, recoveries, budgets);
     }
 
     /** Evidence kept in memory, one value per offset of partition 0, as the topic would number its chunks. */
