@@ -85,6 +85,8 @@ public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoClose
         consumerProps.remove(ConsumerConfig.GROUP_ID_CONFIG);
         consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerProps.put(ConsumerConfig.CLIENT_ID_CONFIG, "kdiag-recovery-budget-answers-" + nodeName);
+        // an answer of a transaction the arbiter aborts (it crashed) is no answer: the arbiter decides that request again
+        consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerProps, new StringDeserializer(), new ByteArrayDeserializer());
         KafkaProducer<String, RecoveryBudgetRequest> producer = null;
         try {
