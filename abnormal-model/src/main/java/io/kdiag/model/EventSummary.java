@@ -17,6 +17,8 @@ import java.util.Map;
 
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.Accepted;
+import io.kdiag.schemas.avro.ApprovalDecided;
+import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.NamespacedName;
@@ -24,6 +26,7 @@ import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.ProfilerExpired;
 import io.kdiag.schemas.avro.ProfilerFinished;
+import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageFinished;
 import io.kdiag.schemas.avro.StageStarted;
 import io.kdiag.schemas.avro.UnknownPayload;
@@ -37,7 +40,7 @@ import org.apache.kafka.common.errors.SerializationException;
  * @param type the payload's record name; for a payload of a later version ({@code UnknownPayload}), the writer's
  *     record name, with the payload as JSON in {@code message}
  * @param processor {@code namespace/name}
- * @param outcome {@code Succeeded}, {@code Failed} or {@code Skipped}
+ * @param outcome {@code Succeeded}, {@code Failed} or {@code Skipped}; {@code Approved} or {@code Denied} for a decision
  */
 public record EventSummary(long seq, Instant time, String type, String origin, String stage, String processor, String outcome,
         String reason, String message, Long durationMillis, List<String> command, String profiler, String endpoint) {
@@ -94,6 +97,17 @@ public record EventSummary(long seq, Instant time, String type, String origin, S
             b.outcome = stage.getOutcome().name();
             b.reason = stage.getReason();
             b.message = stage.getMessage();
+        } else if (payload instanceof ApprovalRequested asked) {
+            b.stage = Stage.Recovery.name();
+            b.processor = name(asked.getProcessor());
+            b.reason = "WaitingForApproval";
+            b.message = "required by " + asked.getRequiredBy() + "; expires at " + rfc3339Millis(asked.getExpiresAt());
+        } else if (payload instanceof ApprovalDecided decided) {
+            b.stage = Stage.Recovery.name();
+            b.processor = name(decided.getProcessor());
+            b.outcome = decided.getApproved() ? "Approved" : "Denied";
+            b.reason = decided.getReason();
+            b.message = "decided by " + decided.getDecidedBy();
         } else if (payload instanceof AbnormalFailed failed) {
             b.outcome = FAILED;
             b.reason = failed.getReason();

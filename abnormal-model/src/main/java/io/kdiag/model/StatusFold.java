@@ -10,10 +10,13 @@ import java.util.Map;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.Accepted;
+import io.kdiag.schemas.avro.ApprovalDecided;
+import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.CommandExecutorResult;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.Condition;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.Phase;
 import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProfilerExpired;
@@ -31,6 +34,14 @@ import io.kdiag.schemas.avro.StageOutcome;
 public final class StatusFold {
     /** The endpoint of a profile after its expiry. */
     public static final String EXPIRED = "expired";
+    /**
+     * The condition of a recovery that requires a person's approval: {@code Unknown} while it waits ({@code
+     * WaitingForApproval}), then {@code True} ({@code Approved}) or {@code False} ({@code Denied}, {@code Expired}), its
+     * message naming who decided.
+     */
+    public static final String RECOVERY_APPROVED = "RecoveryApproved";
+    /** {@code ApprovalDecided.reason} of a wait that ended without a decision. */
+    private static final String APPROVAL_EXPIRED = "Expired";
 
     private StatusFold() {
     }
@@ -75,6 +86,12 @@ public final class StatusFold {
         } else if (payload instanceof StageFinished stage && stage.getStage() != Stage.Unknown
                 && stage.getOutcome() != StageOutcome.Unknown) {
             stageFinished(next, stage, event.getTime());
+        } else if (payload instanceof ApprovalRequested asked) {
+            setCondition(next.getConditions(), RECOVERY_APPROVED, "Unknown", event.getTime(), "WaitingForApproval",
+                    "recoverer " + name(asked.getProcessor()) + " waits for approval (required by " + asked.getRequiredBy() + ") until "
+                            + asked.getExpiresAt() + ": kdiag approve " + next.getName() + " -n " + next.getNamespace() + ", or kdiag deny");
+        } else if (payload instanceof ApprovalDecided decided) {
+            approvalDecided(next, decided, event.getTime());
         } else if (payload instanceof AbnormalFailed failed) {
             next.setPhase(Phase.Failed);
             next.setReason(failed.getReason());
@@ -148,13 +165,32 @@ public final class StatusFold {
         }
     }
 
+    private static void approvalDecided(AbnormalStatus next, ApprovalDecided decided, Instant time) {
+        String recoverer = name(decided.getProcessor());
+        if (decided.getApproved()) {
+            setCondition(next.getConditions(), RECOVERY_APPROVED, "True", time, "Approved", "recoverer " + recoverer + " approved by "
+                    + decided.getDecidedBy() + (decided.getReason() == null ? "" : " (" + decided.getReason() + ")"));
+        } else if (APPROVAL_EXPIRED.equals(decided.getReason())) {
+            setCondition(next.getConditions(), RECOVERY_APPROVED, "False", time, APPROVAL_EXPIRED,
+                    "nobody approved recoverer " + recoverer + " in time; " + decided.getDecidedBy() + " ended the wait");
+        } else {
+            setCondition(next.getConditions(), RECOVERY_APPROVED, "False", time, "Denied", "recoverer " + recoverer + " denied by "
+                    + decided.getDecidedBy() + (decided.getReason() == null ? "" : " (" + decided.getReason() + ")"));
+        }
+    }
+
+    private static String name(NamespacedName processor) {
+        return processor.getNamespace() + "/" + processor.getName();
+    }
+
     private static void setCondition(List<Condition> conditions, StageDefinition definition, boolean ok, Instant time,
             StageFinished stage) {
-        String type = definition.conditionType();
-        String status = ok ? "True" : "False";
         // a condition explains only a failure, as the seed's status shows; the history keeps every stage's message
-        String reason = ok ? null : stage.getReason();
-        String message = ok ? null : stage.getMessage();
+        setCondition(conditions, definition.conditionType(), ok ? "True" : "False", time, ok ? null : stage.getReason(),
+                ok ? null : stage.getMessage());
+    }
+
+    private static void setCondition(List<Condition> conditions, String type, String status, Instant time, String reason, String message) {
         Condition condition = conditions.stream().filter(c -> c.getType().equals(type)).findFirst().orElse(null);
         if (condition == null) {
             conditions.add(new Condition(type, status, time, reason, message));

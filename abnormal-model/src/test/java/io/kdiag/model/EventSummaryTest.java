@@ -7,7 +7,10 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 
+import io.kdiag.schemas.avro.ApprovalDecided;
+import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageOutcome;
 import io.kdiag.schemas.avro.UnknownPayload;
@@ -47,6 +50,23 @@ class EventSummaryTest {
                 Map.entry("type", "ProcessorFinished"), Map.entry("stage", "InformationCollection"),
                 Map.entry("processor", "kube-diagnoser/pod-collector"), Map.entry("outcome", "Succeeded"),
                 Map.entry("durationMillis", 10L));
+    }
+
+    @Test
+    void shouldListTheWaitForApprovalAndTheDecision() {
+        Events e = new Events("uid-1");
+        e.accepted();
+        NamespacedName recoverer = new NamespacedName("kube-diagnoser", "signal-recoverer");
+        DiagnosisEvent asked = e.add(new ApprovalRequested(recoverer, "{}", "the label kdiag.io/require-approval of the abnormal",
+                Instant.parse("2020-08-13T08:44:43Z")));
+        DiagnosisEvent decided = e.add(new ApprovalDecided(recoverer, false, "bob", "not now"));
+
+        assertThat(EventSummary.of(asked).toMap()).containsEntry("processor", "kube-diagnoser/signal-recoverer")
+                .containsEntry("reason", "WaitingForApproval")
+                .containsEntry("message", "required by the label kdiag.io/require-approval of the abnormal; expires at 2020-08-13T08:44:43.000Z");
+        assertThat(EventSummary.of(decided).toMap()).containsEntry("outcome", "Denied").containsEntry("reason", "not now")
+                .containsEntry("message", "decided by bob");
+        assertThat(EventSummary.decode(EventSummary.of(decided).encode())).isEqualTo(EventSummary.of(decided));
     }
 
     @Test

@@ -12,6 +12,8 @@ import java.util.Map;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.ApprovalDecided;
+import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.Condition;
 import io.kdiag.schemas.avro.DiagnosisEvent;
@@ -55,6 +57,42 @@ class StatusFoldTest {
         assertThat(status.getPhase()).isEqualTo(Phase.InformationCollecting);
         assertThat(status.getConditions()).isEmpty();
         assertThat(status.getContext()).isEqualTo("{}");
+    }
+
+    @Test
+    void shouldShowTheWaitForApprovalAndWhoDecidedInACondition() {
+        fold(events.accepted());
+        fold(events.add(new StageFinished(Stage.Diagnosis, StageOutcome.Succeeded, POD_DISK_USAGE_DIAGNOSER, null, null)));
+        fold(events.add(new StageStarted(Stage.Recovery)));
+        fold(events.add(new ApprovalRequested(SIGNAL_RECOVERER, "{}", "the label kdiag.io/require-approval of the abnormal",
+                START.plusSeconds(3600))));
+
+        assertThat(status.getPhase()).isEqualTo(Phase.Recovering);
+        assertThat(status.getConditions()).extracting(Condition::getType, Condition::getStatus, Condition::getReason)
+                .contains(tuple(StatusFold.RECOVERY_APPROVED, "Unknown", "WaitingForApproval"));
+        assertThat(condition(StatusFold.RECOVERY_APPROVED).getMessage())
+                .contains("kube-diagnoser/signal-recoverer", "kdiag approve pod-disk-usage-diagnosis -n default");
+
+        AbnormalStatus waiting = status;
+        fold(events.add(new ApprovalDecided(SIGNAL_RECOVERER, true, "alice", null)));
+        assertThat(condition(StatusFold.RECOVERY_APPROVED)).extracting(Condition::getStatus, Condition::getReason)
+                .containsExactly("True", "Approved");
+        assertThat(condition(StatusFold.RECOVERY_APPROVED).getMessage()).contains("approved by alice");
+
+        status = waiting;
+        fold(events.add(new ApprovalDecided(SIGNAL_RECOVERER, false, "bob", "not during the sale")));
+        assertThat(condition(StatusFold.RECOVERY_APPROVED)).extracting(Condition::getStatus, Condition::getReason)
+                .containsExactly("False", "Denied");
+        assertThat(condition(StatusFold.RECOVERY_APPROVED).getMessage()).contains("denied by bob (not during the sale)");
+
+        status = waiting;
+        fold(events.add(new ApprovalDecided(SIGNAL_RECOVERER, false, "node-agent node-a", "Expired")));
+        assertThat(condition(StatusFold.RECOVERY_APPROVED)).extracting(Condition::getStatus, Condition::getReason)
+                .containsExactly("False", "Expired");
+    }
+
+    private Condition condition(String type) {
+        return status.getConditions().stream().filter(c -> c.getType().equals(type)).findFirst().orElseThrow();
     }
 
     @Test

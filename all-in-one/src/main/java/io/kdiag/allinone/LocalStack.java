@@ -128,6 +128,10 @@ final class LocalStack implements AutoCloseable {
         SigningKey.readOrCreate(keys.resolve("signing-key.pem"), keys.resolve("signing-key.pub"));
         env.put("KDIAG_SIGNING_KEY", keys.resolve("signing-key.pem").toString());
         env.put("KDIAG_VERIFICATION_KEYS", keys.resolve("signing-key.pub").toString());
+        // the key of whoever runs the stack: 'kdiag approve' signs with it, and the agent trusts it as that user's
+        String approver = System.getProperty("user.name").replaceAll("[^A-Za-z0-9_-]", "-");
+        SigningKey.readOrCreate(keys.resolve("approver.pem"), keys.resolve("approvers").resolve(approver + ".pub"));
+        env.putIfAbsent("KDIAG_APPROVER_KEYS", keys.resolve("approvers").toString());
         if (policyFile != null) {
             env.put("KDIAG_POLICY_FILE", policyFile.toString());
         } else if (!env.containsKey("KDIAG_POLICY_FILE")) {

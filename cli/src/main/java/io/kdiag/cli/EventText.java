@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -11,6 +12,8 @@ import java.util.Map;
 
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.Accepted;
+import io.kdiag.schemas.avro.ApprovalDecided;
+import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.CommandFinished;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.NamespacedName;
@@ -95,6 +98,18 @@ final class EventText {
                 }
                 return new Line(seq, time, f.getStage().name(), "stage", what.toString(),
                         started == null ? null : Duration.between(started, time));
+            }
+            if (payload instanceof ApprovalRequested a) {
+                return new Line(seq, time, Stage.Recovery.name(), name(a.getProcessor()), "waits for approval (required by "
+                        + a.getRequiredBy() + ") until " + a.getExpiresAt().truncatedTo(ChronoUnit.SECONDS), null);
+            }
+            if (payload instanceof ApprovalDecided d) {
+                String what = d.getApproved() ? "approved by " + d.getDecidedBy()
+                        : "Expired".equals(d.getReason()) ? "not approved in time (Expired)" : "denied by " + d.getDecidedBy();
+                if (!"Expired".equals(d.getReason()) && d.getReason() != null) {
+                    what += ": " + d.getReason();
+                }
+                return new Line(seq, time, Stage.Recovery.name(), name(d.getProcessor()), what, null);
             }
             if (payload instanceof AbnormalFailed f) {
                 return new Line(seq, time, NO_STAGE, "abnormal", "failed: " + failure(f.getReason(), f.getMessage()), null);

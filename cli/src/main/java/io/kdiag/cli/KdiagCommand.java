@@ -43,7 +43,8 @@ public final class KdiagCommand {
 
     /**
      * The command line with kubectl-like error reporting (one {@code error: ...} line on stderr, exit code 1): first the
-     * given commands, then those of an installation (submit, get, watch, history, context, replay, stack, acls, recoveries) and the
+     * given commands, then those of an installation (submit, get, watch, history, context, replay, stack, acls, recoveries,
+     * approve, deny) and the
      * migration check.
      */
     public static CommandLine commandLine(Object... firstCommands) {
@@ -52,7 +53,8 @@ public final class KdiagCommand {
             commandLine.addSubcommand(command);
         }
         for (Object command : List.of(new SubmitCommand(), new GetCommand(), new WatchCommand(), new HistoryCommand(),
-                new ContextCommand(), new ReplayCommand(), new StackCommand(), new AclsCommand(), new RecoveriesCommand(), new MigrateCommand())) {
+                new ContextCommand(), new ReplayCommand(), new StackCommand(), new AclsCommand(), new RecoveriesCommand(), new DecideCommand.Approve(), new DecideCommand.Deny(),
+                new MigrateCommand())) {
             commandLine.addSubcommand(command);
         }
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {

@@ -23,14 +23,18 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.model.Phases;
+import io.kdiag.model.StatusFold;
 import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.ApprovalDecision;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Origin;
+import io.kdiag.schemas.signing.SignatureDomain;
+import io.kdiag.schemas.signing.SigningKey;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -39,6 +43,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -145,6 +150,49 @@ public final class KdiagClient implements AutoCloseable {
         }
         LOG.info("abnormal published uid={} namespace={} name={} node={}", uid, namespace, request.getName(), request.getNodeName());
         return uid;
+    }
+
+    /**
+     * Approves or denies the recovery of an abnormal that waits for approval: writes an {@link ApprovalDecision} to the
+     * approvals topic, keyed by the abnormal's node and signed with the approver's key. The node's agent verifies the
+     * signature against its approvers' keys ({@code kdiag.approver-keys}) and takes who decided from the key that
+     * verifies, so the decision counts only if {@code approverKey} is an approver's. Returns once the broker acknowledged
+     * the record; the abnormal's status then shows the decision ({@code RecoveryApproved}) within a moment.
+     *
+     * @param waiting the abnormal's status while it waits: its {@code RecoveryApproved} condition is {@code Unknown}, and
+     *     its last event is the {@code ApprovalRequested} the decision answers
+     * @param reason why, for whoever reads the status; may be {@code null}
+     * @throws IllegalStateException when the status shows no wait for approval (none was asked, or it was decided)
+     * @throws KdiagException when Kafka did not acknowledge the record within 30 s (or refused it: no right to write it)
+     */
+    public void decide(AbnormalStatus waiting, boolean approved, String reason, SigningKey approverKey) {
+        Objects.requireNonNull(approverKey, "approverKey");
+        boolean waits = waiting.getConditions().stream()
+                .anyMatch(c -> c.getType().equals(StatusFold.RECOVERY_APPROVED) && c.getStatus().equals("Unknown"));
+        if (!waits || Phases.isFinal(waiting.getPhase())) {
+            throw new IllegalStateException("abnormal " + waiting.getNamespace() + "/" + waiting.getName() + " (uid " + waiting.getUid()
+                    + ") does not wait for approval: it is " + waiting.getPhase());
+        }
+        ApprovalDecision decision = new ApprovalDecision(waiting.getUid(), waiting.getLastSeq(), approved, Instant.now(), reason);
+        Topic<String, ApprovalDecision> approvals = topics.approvals();
+        byte[] key = approvals.keySerde().serializer().serialize(approvals.name(), waiting.getNodeName());
+        byte[] value = approvals.valueSerde().serializer().serialize(approvals.name(), decision);
+        RecordHeaders headers = new RecordHeaders();
+        approverKey.sign(SignatureDomain.APPROVALS, key, value, headers);
+        try {
+            producer().send(new ProducerRecord<>(approvals.name(), null, waiting.getNodeName(), value, headers))
+                    .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new KdiagException("cannot write to " + approvals.name() + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new KdiagException("Kafka did not acknowledge the decision on " + approvals.name() + " within " + SEND_TIMEOUT.toSeconds()
+                    + " s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KdiagException("interrupted while writing to " + approvals.name(), e);
+        }
+        LOG.info("approval decided uid={} namespace={} name={} approved={} key={}", waiting.getUid(), waiting.getNamespace(),
+                waiting.getName(), approved, approverKey.keyId());
     }
 
     /**

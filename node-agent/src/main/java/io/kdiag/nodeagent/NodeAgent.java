@@ -21,6 +21,7 @@ import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.nodeagent.cluster.Cluster;
 import io.kdiag.nodeagent.http.AgentHttpServer;
 import io.kdiag.nodeagent.kafka.AgentProducer;
+import io.kdiag.nodeagent.kafka.ApproverKeys;
 import io.kdiag.nodeagent.kafka.PartitionConsumer;
 import io.kdiag.nodeagent.kafka.RecoveryBudgetClient;
 import io.kdiag.nodeagent.kafka.RecoveryControlFollower;
@@ -33,12 +34,14 @@ import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.nodeagent.processors.Profilers;
 import io.kdiag.nodeagent.processors.Registrations;
 import io.kdiag.nodeagent.run.AgentMetrics;
+import io.kdiag.nodeagent.run.Approvals;
 import io.kdiag.nodeagent.run.ContextFitter;
 import io.kdiag.nodeagent.run.EventLog;
 import io.kdiag.nodeagent.run.EventSink;
 import io.kdiag.nodeagent.run.EvidenceBudget;
 import io.kdiag.nodeagent.run.Journal;
 import io.kdiag.nodeagent.run.OutputLimits;
+import io.kdiag.nodeagent.run.Parking;
 import io.kdiag.nodeagent.run.ProfileExpiry;
 import io.kdiag.nodeagent.run.RecoveryBudgetGate;
 import io.kdiag.nodeagent.run.RecoverySwitch;
@@ -68,6 +71,9 @@ import org.slf4j.LoggerFactory;
  * and deletes expired artifacts (reporting {@code ProfilerExpired} for profiles). This class wires those parts,
  * starts them and stops them.
  *
+ * <p>An abnormal whose recovery waits for a person's approval is parked ({@link Parking}) rather than held: the agent
+ * takes the next one meanwhile, and the decision (or the deadline) lets it go on or ends it.
+ *
  * <p>Abnormals run one at a time: a node's abnormals are few and their processors act on the same processes, where
  * two recoveries at once could contradict each other; and committing offset N + 1 then always means every abnormal up
  * to N ended, which keeps restart handling to the journal's one unfinished abnormal.
@@ -90,6 +96,8 @@ public final class NodeAgent implements AutoCloseable {
     private final AgentMetrics metrics;
     private final PolicyHolder policy;
     private final RecordVerifier verifier;
+    private final ApproverKeys approvers;
+    private final Approvals approvals;
     private final Cluster cluster;
     private final Profilers profilers;
     private final AgentHttpServer http;
@@ -114,11 +122,14 @@ public final class NodeAgent implements AutoCloseable {
                 ? PolicyHolder.fixed(Policy.defaults(readOnlyBuiltIns(config.builtinNamespace(), catalog)))
                 : PolicyHolder.of(config.policyFile());
         this.verifier = RecordVerifier.load(config.verificationKeys(), config.logSourceVerificationKeys());
+        this.approvers = ApproverKeys.load(config.approverKeys());
         this.journal = Journal.open(config.stateDir());
+        Parking parking = Parking.open(config.stateDir());
         this.producer = AgentProducer.create(kafka, config.nodeName(), topics);
         this.workers = new WorkerRunner(MAX_WORKER_OUTPUT_BYTES);
         this.metrics = new AgentMetrics(registry);
         metrics.recoveriesPaused(recoveries);
+        metrics.parked(parking);
         Clock clock = Clock.systemUTC();
         FileArtifactStore artifactStore = new FileArtifactStore(config.stateDir().resolve("artifacts"), clock);
         NodeServices node = new NodeServices(HostPaths.of(config.hostRoot()), ProcessHandle.current().pid(),
@@ -137,11 +148,12 @@ public final class NodeAgent implements AutoCloseable {
         EvidenceBudget evidence = new EvidenceBudget(config.evidenceLimits(), config.stateDir().resolve("evidence-budget"), clock);
         OutputLimits limits = new OutputLimits(config.maxContextBytes(), producer.maxEventBytes());
         RemoteProcessor remote = new RemoteProcessor(URI.create("http://127.0.0.1:" + http.port() + "/"), token, registry);
+        this.approvals = new Approvals(config.nodeName(), registrations, policy, config.approvalTimeout(), clock);
         this.budgets = config.recoveryBudgets() == null ? null
                 : RecoveryBudgetClient.start(kafka, config.nodeName(), topics, config.recoveryBudgets(), config.recoveryBudgetTimeout());
         StageRunner stages = new StageRunner(config.nodeName(), node, new Processors(builtIns, registrations, remote, policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, artifacts, metrics),
-                new ContextFitter(producer, evidence, limits), metrics, recoveries,
+                new ContextFitter(producer, evidence, limits), metrics, recoveries, approvals, parking,
                 budgets == null ? RecoveryBudgetGate.NONE : budgets);
         // an acknowledged event is progress: a long abnormal keeps the loop busy without a poll
         EventSink progressing = event -> producer.send(event).whenComplete((ok, error) -> {
@@ -150,7 +162,7 @@ public final class NodeAgent implements AutoCloseable {
             }
         });
         EventLog events = new EventLog(config.nodeName(), progressing, journal, clock);
-        this.requests = new RequestHandler(stages, events, metrics);
+        this.requests = new RequestHandler(stages, events, metrics, parking, List.of(approvals));
         this.expiry = new ProfileExpiry(artifactStore, profilers, events);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kdiag-node-agent-housekeeping");
@@ -160,6 +172,7 @@ public final class NodeAgent implements AutoCloseable {
         long reload = config.policyReloadInterval().toMillis();
         scheduler.scheduleWithFixedDelay(policy::reloadIfChanged, reload, reload, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(verifier::reload, reload, reload, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(approvers::reload, reload, reload, TimeUnit.MILLISECONDS);
         long sweep = config.artifactSweepInterval().toMillis();
         scheduler.scheduleWithFixedDelay(this::expireArtifacts, sweep, sweep, TimeUnit.MILLISECONDS);
     }
@@ -199,8 +212,8 @@ public final class NodeAgent implements AutoCloseable {
             agent.requests.endUnfinished("the agent restarted");
             agent.recoveryControl = RecoveryControlFollower.start(kafka, config.nodeName(), agent.topics, agent.recoveries);
             agent.awaitRecoveryControl();
-            agent.consumer = PartitionConsumer.start(kafka, config.nodeName(), agent.topics, agent.verifier, agent.requests,
-                    agent.expiry, agent.producer, agent.metrics, agent.progress);
+            agent.consumer = PartitionConsumer.start(kafka, config.nodeName(), agent.topics, agent.verifier, agent.approvers,
+                    agent.approvals, agent.requests, agent.expiry, agent.producer, agent.metrics, agent.progress);
             // a loop that ends on its own ends the agent, so that the process exits and is restarted
             agent.consumer.stopped().whenComplete((ok, error) -> {
                 if (error != null) {

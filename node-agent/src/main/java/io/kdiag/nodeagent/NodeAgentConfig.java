@@ -58,6 +58,12 @@ public final class NodeAgentConfig {
             "Comma-separated PEM files or folders of public keys of this node's log source (the .pub beside its "
                     + "kdiag.log.signing-key), trusted for records of origin Log only; a file that does not exist yet is read when "
                     + "it appears. Empty: records of the log source are refused.");
+    static final ConfigKey<List<String>> APPROVER_KEYS = ConfigKey.list("kdiag.approver-keys", "",
+            "Comma-separated PEM files of Ed25519 public keys of the people who may approve or deny recoveries, or folders of "
+                    + "them (a mounted Secret); each file is named after its approver (alice.pub: alice), the name the status shows "
+                    + "as who decided. Decisions no key verifies are dead-lettered. Empty: every wait for approval ends Expired.");
+    static final ConfigKey<Duration> APPROVAL_TIMEOUT = ConfigKey.duration("kdiag.approval-timeout", "1h",
+            "How long a recovery that requires approval waits for a decision; then it ends Failed (ApprovalExpired) without running.");
     static final ConfigKey<Duration> POLICY_RELOAD_INTERVAL = ConfigKey.duration("kdiag.policy-reload-interval", "5s",
             "How often the policy file is checked for changes.");
     static final ConfigKey<Duration> RECOVERY_BUDGET_TIMEOUT = ConfigKey.duration("kdiag.recovery-budget-timeout", "30s",
@@ -70,6 +76,8 @@ public final class NodeAgentConfig {
     private final Path hostRoot;
     private final List<Path> verificationKeys;
     private final List<Path> logSourceVerificationKeys;
+    private final List<Path> approverKeys;
+    private final Duration approvalTimeout;
     private final String bindAddress;
     private final String builtinNamespace;
     private final Path stateDir;
@@ -101,6 +109,11 @@ public final class NodeAgentConfig {
             throw new ConfigException("kdiag.verification-keys must name at least one key file or folder");
         }
         logSourceVerificationKeys = paths(source.get(LOG_SOURCE_VERIFICATION_KEYS));
+        approverKeys = paths(source.get(APPROVER_KEYS));
+        approvalTimeout = source.get(APPROVAL_TIMEOUT);
+        if (approvalTimeout.isNegative() || approvalTimeout.isZero()) {
+            throw new ConfigException("kdiag.approval-timeout must be positive, not " + approvalTimeout);
+        }
         bindAddress = source.get(CommonKeys.BIND_ADDRESS);
         builtinNamespace = source.get(BUILTIN_NAMESPACE);
         stateDir = source.get(STATE_DIR);
@@ -137,7 +150,8 @@ public final class NodeAgentConfig {
         List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, BUILTIN_NAMESPACE, STATE_DIR, STALL_TIMEOUT,
                 MAX_CONTEXT_BYTES, EVIDENCE_MAX_VALUE_BYTES, EVIDENCE_MAX_ABNORMAL_BYTES, EVIDENCE_MAX_NODE_BYTES_PER_DAY,
                 KubernetesConnection.KUBERNETES, HTTP_PORT, ADVERTISE_ADDRESS, POLICY_FILE, POLICY_RELOAD_INTERVAL,
-                VERIFICATION_KEYS, LOG_SOURCE_VERIFICATION_KEYS, ARTIFACT_SWEEP_INTERVAL, RecoveryBudgets.FILE, RECOVERY_BUDGET_TIMEOUT));
+                VERIFICATION_KEYS, LOG_SOURCE_VERIFICATION_KEYS, APPROVER_KEYS, APPROVAL_TIMEOUT, ARTIFACT_SWEEP_INTERVAL,
+                RecoveryBudgets.FILE, RECOVERY_BUDGET_TIMEOUT));
         keys.addAll(CommonKeys.ALL);
         return List.copyOf(keys);
     }
@@ -154,6 +168,16 @@ public final class NodeAgentConfig {
 
     private static List<Path> paths(List<String> names) {
         return names.stream().map(Path::of).toList();
+    }
+
+    /** The approvers' public keys ({@code kdiag.approver-keys}): files or folders, each file named after its approver. */
+    public List<Path> approverKeys() {
+        return approverKeys;
+    }
+
+    /** How long a recovery waits for approval ({@code kdiag.approval-timeout}). */
+    public Duration approvalTimeout() {
+        return approvalTimeout;
     }
 
     /** The bridge's public keys ({@code kdiag.verification-keys}): files or folders. */
@@ -275,7 +299,8 @@ public final class NodeAgentConfig {
     @Override
     public String toString() {
         return "node-name=" + nodeName + " host-root=" + hostRoot + " verification-keys=" + verificationKeys
-                + " log-source-verification-keys=" + logSourceVerificationKeys + " bind-address=" + bindAddress
+                + " log-source-verification-keys=" + logSourceVerificationKeys
+                + " approver-keys=" + approverKeys + " approval-timeout=" + approvalTimeout + " bind-address=" + bindAddress
                 + " builtin-namespace=" + builtinNamespace + " state-dir=" + stateDir + " stall-timeout=" + stallTimeout
                 + " max-context-bytes=" + maxContextBytes + " kubernetes=" + kubernetes.name().toLowerCase(java.util.Locale.ROOT)
                 + " http-port=" + httpPort + " advertise-address=" + advertiseAddress + " policy-file=" + policyFile

@@ -16,6 +16,11 @@ public final class Annotations {
      * default; the agent logs a warning for each registration that sets it and counts the calls.
      */
     public static final String INSECURE_SKIP_TLS_VERIFY = "kdiag.io/insecure-skip-tls-verify";
+    /**
+     * On a Recoverer registration: {@code "true"} makes every recovery with it wait for a person's approval
+     * ({@code kdiag approve}); as a label of an Abnormal, the same for every recovery of that abnormal.
+     */
+    public static final String REQUIRE_APPROVAL = "kdiag.io/require-approval";
     /** On an example manifest: the phase it must end in. */
     public static final String EXPECTED_PHASE = "kdiag.io/expected-phase";
 

@@ -7,6 +7,7 @@ import java.util.Objects;
 
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.ApprovalDecision;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.RecoveryBudgetAnswer;
 import io.kdiag.schemas.avro.RecoveryBudgetRequest;
@@ -32,6 +33,7 @@ import org.apache.kafka.common.utils.Utils;
  * recovery-control   recoveries           → RecoveryControl                 compacted; the kill switch every agent follows
  * recovery-budget-requests  node name     → RecoveryBudgetRequest           one partition: the budget arbiter's input
  * recovery-budget-answers   node name     → RecoveryBudgetAnswer            the arbiter's decisions, read by each node's agent
+ * approvals          node name            → ApprovalDecision                signed by an approver; read by that node's agent
  * </pre>
  *
  * <p>A catalogue made with {@link #reading} or {@link #publishing} reads records of any version published to the
@@ -56,6 +58,7 @@ public final class Topics {
     private final Topic<String, RecoveryControl> recoveryControl;
     private final Topic<String, RecoveryBudgetRequest> recoveryBudgetRequests;
     private final Topic<String, RecoveryBudgetAnswer> recoveryBudgetAnswers;
+    private final Topic<String, ApprovalDecision> approvals;
 
     /** The catalogue for a prefix, with the default single-object-encoding serdes reading the versions of this jar. */
     public Topics(String prefix) {
@@ -75,6 +78,7 @@ public final class Topics {
         recoveryControl = new Topic<>(prefix + "recovery-control", Serdes.String(), serde(RecoveryControl.class, published));
         recoveryBudgetRequests = new Topic<>(prefix + "recovery-budget-requests", nodeName, serde(RecoveryBudgetRequest.class, published));
         recoveryBudgetAnswers = new Topic<>(prefix + "recovery-budget-answers", nodeName, serde(RecoveryBudgetAnswer.class, published));
+        approvals = new Topic<>(prefix + "approvals", nodeName, serde(ApprovalDecision.class, published));
     }
 
     private static <T extends SpecificRecord> AvroSerde<T> serde(Class<T> type, SchemaStore published) {
@@ -171,6 +175,14 @@ public final class Topics {
     }
 
     /**
+     * Decisions on recoveries waiting for approval, keyed by the abnormal's node so that they reach its agent's partition.
+     * Each is signed by its approver's key ({@code io.kdiag.schemas.signing}); only approvers' principals write it.
+     */
+    public Topic<String, ApprovalDecision> approvals() {
+        return approvals;
+    }
+
+    /**
      * The partition of a keyed record on a topic of {@code partitions}: Kafka's default partitioner (murmur2 of the
      * UTF-8 key), which every producer in every language uses, so any of them keying by node reaches that node's agent.
      */
@@ -194,7 +206,10 @@ public final class Topics {
                 new TopicSpec(recoveryControl.name(), 1, Map.of("cleanup.policy", "compact")),
                 // a request is decided within seconds of being written, an answer read as soon as it is written: a day is plenty
                 new TopicSpec(recoveryBudgetRequests.name(), 1, budgets),
-                new TopicSpec(recoveryBudgetAnswers.name(), nodePartitions, budgets));
+                new TopicSpec(recoveryBudgetAnswers.name(), nodePartitions, budgets),
+                // a decision matters only while its abnormal waits (hours at most); a week leaves it to read after an incident
+                new TopicSpec(approvals.name(), nodePartitions,
+                        Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(7L * 24 * 3600 * 1000))));
     }
 
     /**

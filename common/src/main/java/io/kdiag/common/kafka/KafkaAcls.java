@@ -48,6 +48,10 @@ import org.apache.kafka.common.resource.ResourceType;
  * {@code <prefix>recovery-budget-answers}; only the status writer, which runs the budget arbiter, reads the requests and
  * writes the answers, so no agent can grant itself a recovery.
  *
+ * <p>{@code <prefix>approvals}, the decisions on recoveries waiting for approval, is written only by approvers
+ * ({@code kdiag approve|deny}) and read by the agents. The ACL is the first check; the agent also verifies each
+ * decision's signature by an approver's key, which is what names who decided.
+ *
  * <p>Group and transactional ids, the status writer's internal topics and the gate's own topics are those of
  * {@link KafkaNames}, all under the topic prefix, so one set of bindings per installation covers exactly that
  * installation. {@code KafkaAclsIT} (module reliability) runs every component under its principal with exactly this
@@ -71,7 +75,9 @@ public final class KafkaAcls {
         /** Producers of the open ingest topic. */
         INGEST("kdiag-ingest"),
         /** A person with the CLI: submits to the ingest topic, reads statuses and histories, pauses and resumes recoveries. */
-        CLI("kdiag-cli");
+        CLI("kdiag-cli"),
+        /** A person who may approve or deny recoveries ({@code kdiag approve|deny}): reads what readers read, writes decisions. */
+        APPROVER("kdiag-approver");
 
         private final String defaultUser;
 
@@ -145,6 +151,7 @@ public final class KafkaAcls {
                 topic(out, principal, topics.recoveryControl().name(), AclOperation.READ);
                 topic(out, principal, topics.recoveryBudgetRequests().name(), AclOperation.WRITE);
                 topic(out, principal, topics.recoveryBudgetAnswers().name(), AclOperation.READ);
+                topic(out, principal, topics.approvals().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
                 add(out, principal, ResourceType.GROUP, names.agentGroupPrefix(), PatternType.PREFIXED, AclOperation.READ);
@@ -178,6 +185,10 @@ public final class KafkaAcls {
                 out.addAll(bindings(Role.INGEST, principal));
                 out.addAll(bindings(Role.READER, principal));
                 topic(out, principal, topics.recoveryControl().name(), AclOperation.WRITE);
+            }
+            case APPROVER -> {
+                out.addAll(bindings(Role.READER, principal));
+                topic(out, principal, topics.approvals().name(), AclOperation.WRITE);
             }
             default -> throw new IllegalArgumentException("unknown role " + role);
         }

@@ -82,6 +82,8 @@ class KafkaAclsTest {
         // agents ask for recovery budget; only the arbiter (the status writer) answers, so no agent grants itself a recovery
         assertThat(principalsAllowed(acls, topics.recoveryBudgetRequests().name(), AclOperation.WRITE)).isEqualTo(principals(Role.NODE_AGENT));
         assertThat(principalsAllowed(acls, topics.recoveryBudgetAnswers().name(), AclOperation.WRITE)).isEqualTo(principals(Role.STATUS_WRITER));
+        // decisions on recoveries waiting for approval: an approver's only
+        assertThat(principalsAllowed(acls, topics.approvals().name(), AclOperation.WRITE)).isEqualTo(principals(Role.APPROVER));
         assertThat(principalsAllowed(acls, prefix + "storm-ledger", AclOperation.WRITE)).isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE));
         assertThat(principalsAllowed(acls, prefix + "storm-ledger", AclOperation.READ)).isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE));
         // nobody may create or delete the catalogue topics, nor change their settings
@@ -100,14 +102,16 @@ class KafkaAclsTest {
         assertThat(principalsAllowed(acls, topics.abnormalRequests().name(), AclOperation.READ)).isEqualTo(principals(Role.SOURCE_BRIDGE));
         assertThat(principalsAllowed(acls, topics.abnormals().name(), AclOperation.READ)).isEqualTo(principals(Role.NODE_AGENT));
         assertThat(principalsAllowed(acls, topics.diagnosisEvents().name(), AclOperation.READ))
-                .isEqualTo(principals(Role.STATUS_WRITER, Role.READER, Role.CLI));
-        assertThat(principalsAllowed(acls, topics.abnormalStatus().name(), AclOperation.READ)).isEqualTo(principals(Role.READER, Role.CLI));
-        assertThat(principalsAllowed(acls, topics.schemas().name(), AclOperation.READ))
-                .isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE, Role.NODE_AGENT, Role.STATUS_WRITER, Role.READER, Role.CLI));
+                .isEqualTo(principals(Role.STATUS_WRITER, Role.READER, Role.CLI, Role.APPROVER));
+        assertThat(principalsAllowed(acls, topics.abnormalStatus().name(), AclOperation.READ))
+                .isEqualTo(principals(Role.READER, Role.CLI, Role.APPROVER));
+        assertThat(principalsAllowed(acls, topics.schemas().name(), AclOperation.READ)).isEqualTo(principals(Role.SOURCE_BRIDGE,
+                Role.LOG_SOURCE, Role.NODE_AGENT, Role.STATUS_WRITER, Role.READER, Role.CLI, Role.APPROVER));
         assertThat(principalsAllowed(acls, topics.evidence().name(), AclOperation.READ))
-                .isEqualTo(principals(Role.STATUS_WRITER, Role.READER, Role.CLI));
+                .isEqualTo(principals(Role.STATUS_WRITER, Role.READER, Role.CLI, Role.APPROVER));
         assertThat(principalsAllowed(acls, topics.recoveryControl().name(), AclOperation.READ))
-                .isEqualTo(principals(Role.NODE_AGENT, Role.READER, Role.CLI));
+                .isEqualTo(principals(Role.NODE_AGENT, Role.READER, Role.CLI, Role.APPROVER));
+        assertThat(principalsAllowed(acls, topics.approvals().name(), AclOperation.READ)).isEqualTo(principals(Role.NODE_AGENT));
         assertThat(principalsAllowed(acls, topics.recoveryBudgetRequests().name(), AclOperation.READ)).isEqualTo(principals(Role.STATUS_WRITER));
         assertThat(principalsAllowed(acls, topics.recoveryBudgetAnswers().name(), AclOperation.READ)).isEqualTo(principals(Role.NODE_AGENT));
         // dead letters may hold what a producer should not have sent: for operators, not for the pipeline's principals
@@ -209,7 +213,7 @@ class KafkaAclsTest {
         String all = KafkaAcls.format(new KafkaAcls("kdiag.").defaultBindings());
         List<String> lines = all.lines().toList();
         assertThat(lines).hasSize(new KafkaAcls("kdiag.").defaultBindings().size());
-        assertThat(lines.get(0)).startsWith("User:kdiag-cli ");
+        assertThat(lines.get(0)).startsWith("User:kdiag-approver ");
         assertThat(lines.get(lines.size() - 1)).startsWith("User:kdiag-status-writer ");
     }
 }

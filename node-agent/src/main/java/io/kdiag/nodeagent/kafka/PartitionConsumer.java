@@ -2,6 +2,7 @@ package io.kdiag.nodeagent.kafka;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -12,11 +13,13 @@ import java.util.concurrent.TimeUnit;
 import io.kdiag.common.health.LoopProgress;
 import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.nodeagent.run.AgentMetrics;
+import io.kdiag.nodeagent.run.Approvals;
 import io.kdiag.nodeagent.run.ProfileExpiry;
 import io.kdiag.nodeagent.run.RequestHandler;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
+import io.kdiag.schemas.avro.ApprovalDecision;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -34,8 +37,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads this node's partition of {@code kdiag.abnormals} on a thread of its own and hands each of the node's requests
- * to the {@link RequestHandler}, one at a time; between polls it sends the reports of expired profiles. An abnormal's
- * offset is committed once it ended, so committing offset N + 1 always means every abnormal up to N ended.
+ * to the {@link RequestHandler}, one at a time; between polls it sends the reports of expired profiles and ends the
+ * waits of parked abnormals whose deadline passed. An abnormal's offset is committed once it ended or was parked (its
+ * wait is on the disk by then), so committing offset N + 1 always means every abnormal up to N ended or waits parked.
+ *
+ * <p>The same consumer reads this node's partition of {@code kdiag.approvals}: a decision that an approver's key
+ * verifies ({@link ApproverKeys}) ends the wait it names; one that none verifies is dead-lettered and counted
+ * ({@code kdiag_agent_approval_decisions_total{result="refused"}}).
  *
  * <p>Only a record the {@link RecordVerifier} accepts is read at all: one that is unsigned, signed by an unknown key,
  * altered, or asks for what its signer cannot vouch for becomes a dead letter with the reason and is counted
@@ -58,6 +66,9 @@ public final class PartitionConsumer implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final TopicPartition partition;
     private final Topic<String, AbnormalRequest> abnormals;
+    private final Topic<String, ApprovalDecision> decisions;
+    private final ApproverKeys approvers;
+    private final Approvals approvals;
     private final String nodeName;
     private final byte[] nodeKey;
     private final RecordVerifier verifier;
@@ -69,16 +80,19 @@ public final class PartitionConsumer implements AutoCloseable {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final Thread loop;
     private volatile boolean closing;
-    /** Offset after the last record handled, and the last one committed; both used on the consumer thread only. */
-    private long done = -1;
-    private long committed = -1;
+    /** Per partition, the offset after the last record handled, and the last one committed; used on the consumer thread only. */
+    private final Map<TopicPartition, Long> done = new HashMap<>();
+    private final Map<TopicPartition, Long> committed = new HashMap<>();
 
-    private PartitionConsumer(KafkaConsumer<byte[], byte[]> consumer, TopicPartition partition, Topic<String, AbnormalRequest> abnormals,
-                              String nodeName, RecordVerifier verifier, RequestHandler requests, ProfileExpiry expiry,
-                              AgentProducer producer, AgentMetrics metrics, LoopProgress progress) {
+    private PartitionConsumer(KafkaConsumer<byte[], byte[]> consumer, TopicPartition partition, Topics topics, String nodeName,
+                              RecordVerifier verifier, ApproverKeys approvers, Approvals approvals, RequestHandler requests,
+                              ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics, LoopProgress progress) {
         this.consumer = consumer;
         this.partition = partition;
-        this.abnormals = abnormals;
+        this.abnormals = topics.abnormals();
+        this.decisions = topics.approvals();
+        this.approvers = approvers;
+        this.approvals = approvals;
         this.nodeName = nodeName;
         this.nodeKey = nodeName.getBytes(StandardCharsets.UTF_8);
         this.verifier = verifier;
@@ -91,43 +105,53 @@ public final class PartitionConsumer implements AutoCloseable {
     }
 
     /**
-     * Assigns this node's partition and starts consuming it from its committed offset (the earliest when there is none).
+     * Assigns this node's partitions of the abnormals and approvals topics and starts consuming them from their committed
+     * offsets (the earliest when there is none).
      *
      * @param verifier decides which records came from a gate
+     * @param approvers decides which decisions came from an approver, and who that is
+     * @param approvals what a decision answers
      * @param producer where refused and unreadable records go as dead letters
      * @param progress told of every poll that found nothing and every record done
      * @return the consumer, once consuming has begun
-     * @throws IllegalStateException if the topic does not exist
+     * @throws IllegalStateException if a topic does not exist
      */
     public static PartitionConsumer start(Map<String, Object> kafka, String nodeName, Topics topics, RecordVerifier verifier,
-                                          RequestHandler requests, ProfileExpiry expiry, AgentProducer producer, AgentMetrics metrics,
-                                          LoopProgress progress) {
+                                          ApproverKeys approvers, Approvals approvals, RequestHandler requests, ProfileExpiry expiry,
+                                          AgentProducer producer, AgentMetrics metrics, LoopProgress progress) {
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties(kafka, new KafkaNames(topics.prefix()), nodeName),
                 new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
         try {
-            String topic = topics.abnormals().name();
-            List<PartitionInfo> partitions = List.of();
-            long deadline = System.nanoTime() + PARTITIONS_WAIT.toNanos();
-            while (partitions.isEmpty() && System.nanoTime() < deadline) {
-                partitions = consumer.partitionsFor(topic, PARTITIONS_WAIT);
-            }
-            if (partitions.isEmpty()) {
-                throw new IllegalStateException("topic " + topic + " does not exist");
-            }
-            TopicPartition partition = new TopicPartition(topic, Topics.partitionFor(nodeName, partitions.size()));
-            consumer.assign(List.of(partition));
-            // resolves the committed offset now, so consuming has begun when start returns
+            TopicPartition partition = nodePartition(consumer, topics.abnormals().name(), nodeName);
+            TopicPartition decisions = nodePartition(consumer, topics.approvals().name(), nodeName);
+            consumer.assign(List.of(partition, decisions));
+            // resolves the committed offsets now, so consuming has begun when start returns
             long position = consumer.position(partition, PARTITIONS_WAIT);
-            LOG.info("node agent consuming node={} partition={} offset={}", nodeName, partition, position);
-            PartitionConsumer started = new PartitionConsumer(consumer, partition, topics.abnormals(), nodeName, verifier, requests,
-                    expiry, producer, metrics, progress);
+            long decisionsPosition = consumer.position(decisions, PARTITIONS_WAIT);
+            LOG.info("node agent consuming node={} partition={} offset={} approvals={} approvals-offset={}", nodeName, partition, position,
+                    decisions, decisionsPosition);
+            PartitionConsumer started = new PartitionConsumer(consumer, partition, topics, nodeName, verifier, approvers, approvals,
+                    requests, expiry, producer, metrics, progress);
             started.loop.start();
             return started;
         } catch (RuntimeException e) {
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
             throw e;
         }
+    }
+
+    /** The partition of {@code topic} that records keyed by this node go to. */
+    private static TopicPartition nodePartition(KafkaConsumer<byte[], byte[]> consumer, String topic, String nodeName) {
+        List<PartitionInfo> partitions = List.of();
+        long deadline = System.nanoTime() + PARTITIONS_WAIT.toNanos();
+        while (partitions.isEmpty() && System.nanoTime() < deadline) {
+            partitions = consumer.partitionsFor(topic, PARTITIONS_WAIT);
+        }
+        if (partitions.isEmpty()) {
+            throw new IllegalStateException("topic " + topic + " does not exist");
+        }
+        return new TopicPartition(topic, Topics.partitionFor(nodeName, partitions.size()));
     }
 
     /** The consumer's settings: the user's Kafka settings, with the node's group, manual commits and committed reads. */
@@ -163,6 +187,7 @@ public final class PartitionConsumer implements AutoCloseable {
         try {
             while (!closing) {
                 expiry.reportExpired();
+                requests.endExpired(Instant.now());
                 ConsumerRecords<byte[], byte[]> records;
                 try {
                     records = consumer.poll(POLL);
@@ -181,7 +206,7 @@ public final class PartitionConsumer implements AutoCloseable {
                     updateLag();
                     if (!handled) {
                         // the events could not be delivered; read the record again after a pause
-                        consumer.seek(partition, record.offset());
+                        consumer.seek(new TopicPartition(record.topic(), record.partition()), record.offset());
                         TimeUnit.MILLISECONDS.sleep(RETRY_PAUSE.toMillis());
                         break;
                     }
@@ -218,6 +243,9 @@ public final class PartitionConsumer implements AutoCloseable {
 
     /** Handles one record; {@code false} when its events could not be delivered and it must be read again. */
     private boolean handle(ConsumerRecord<byte[], byte[]> record) throws InterruptedException {
+        if (record.topic().equals(decisions.name())) {
+            return decide(record);
+        }
         if (!Arrays.equals(nodeKey, record.key())) {
             LOG.debug("abnormal skipped node={} offset={} reason={}", nodeName, record.offset(), "OtherNode");
             markDone(record);
@@ -264,6 +292,39 @@ public final class PartitionConsumer implements AutoCloseable {
         return true;
     }
 
+    /** Handles a decision of the approvals topic; {@code false} when its events could not be delivered and it must be read again. */
+    private boolean decide(ConsumerRecord<byte[], byte[]> record) throws InterruptedException {
+        if (!Arrays.equals(nodeKey, record.key()) || record.value() == null) {
+            // another node's decision on a shared partition; a tombstone decides nothing
+            markDone(record);
+            return true;
+        }
+        String approver;
+        ApprovalDecision decision;
+        try {
+            approver = approvers.approver(record);
+        } catch (RecordVerifier.Untrusted e) {
+            return deadLetter(record, e.getMessage(), () -> metrics.decision(AgentMetrics.REFUSED, e.reason().name()));
+        }
+        try {
+            decision = decisions.valueSerde().deserializer().deserialize(record.topic(), record.value());
+        } catch (SerializationException e) {
+            return deadLetter(record, "an approver's key signed a record that is no decision: " + e.getMessage(),
+                    () -> metrics.decision(AgentMetrics.REFUSED, "Undecodable"));
+        }
+        LOG.info("approval decision uid={} node={} approved={} decided-by={} request-seq={} offset={}", decision.getAbnormalUid(),
+                nodeName, decision.getApproved(), approver, decision.getRequestSeq(), record.offset());
+        boolean handled = requests.answer(decision.getAbnormalUid(), Approvals.GATE, decision.getRequestSeq(),
+                parked -> approvals.decided(parked, decision.getApproved(), approver, decision.getReason()));
+        if (!handled) {
+            return false;
+        }
+        metrics.decision(decision.getApproved() ? AgentMetrics.APPROVED : AgentMetrics.DENIED, AgentMetrics.NO_REASON);
+        markDone(record);
+        commitDone();
+        return true;
+    }
+
     /**
      * Dead-letters a record that runs nothing, counts it, and moves past it; {@code false} (read it again) when its dead
      * letter could not be delivered.
@@ -284,7 +345,7 @@ public final class PartitionConsumer implements AutoCloseable {
 
     /** Notes that everything up to this record is done; {@link #commitDone()} commits it. */
     private void markDone(ConsumerRecord<byte[], byte[]> record) {
-        done = record.offset() + 1;
+        done.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
         progress.progressed();
     }
 
@@ -295,23 +356,29 @@ public final class PartitionConsumer implements AutoCloseable {
      * nodes are only marked, and committed once per poll.
      */
     private void commitDone() {
-        if (done > committed) {
-            long offset = done;
-            consumer.commitAsync(Map.of(partition, new OffsetAndMetadata(offset)), (offsets, error) -> {
+        Map<TopicPartition, OffsetAndMetadata> moved = new HashMap<>();
+        done.forEach((p, offset) -> {
+            if (offset > committed.getOrDefault(p, -1L)) {
+                moved.put(p, new OffsetAndMetadata(offset));
+            }
+        });
+        if (!moved.isEmpty()) {
+            consumer.commitAsync(moved, (offsets, error) -> {
                 if (error != null) {
-                    LOG.warn("offset not committed node={} offset={} reason={}", nodeName, offset, error.toString());
+                    LOG.warn("offset not committed node={} offsets={} reason={}", nodeName, offsets, error.toString());
                 }
             });
-            committed = done;
+            committed.putAll(done);
         }
     }
 
     /** On the way out: commits the offset after the last record done and waits for it, so a restart reads nothing twice. */
     private void commitLast() {
-        if (done < 0) {
+        if (done.isEmpty()) {
             return;
         }
-        Map<TopicPartition, OffsetAndMetadata> last = Map.of(partition, new OffsetAndMetadata(done));
+        Map<TopicPartition, OffsetAndMetadata> last = new HashMap<>();
+        done.forEach((p, offset) -> last.put(p, new OffsetAndMetadata(offset)));
         try {
             try {
                 consumer.commitSync(last, Duration.ofSeconds(5));
@@ -320,7 +387,7 @@ public final class PartitionConsumer implements AutoCloseable {
                 consumer.commitSync(last, Duration.ofSeconds(5));
             }
         } catch (RuntimeException e) {
-            LOG.warn("last offset not committed node={} offset={} reason={}", nodeName, done, e.toString());
+            LOG.warn("last offset not committed node={} offsets={} reason={}", nodeName, done, e.toString());
         }
     }
 

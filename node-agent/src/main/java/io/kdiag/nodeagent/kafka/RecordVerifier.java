@@ -172,7 +172,7 @@ public final class RecordVerifier {
     }
 
     /** The key id the record names, as far as it can be a key id: it is the sender's text, bound for logs and headers. */
-    private static String keyId(ConsumerRecord<byte[], byte[]> record) {
+    static String keyId(ConsumerRecord<byte[], byte[]> record) {
         Header header = record.headers().lastHeader(SignatureHeaders.KEY_ID);
         if (header == null || header.value() == null) {
             return "(none)";

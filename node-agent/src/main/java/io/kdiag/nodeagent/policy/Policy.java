@@ -38,7 +38,7 @@ public final class Policy {
     /** Cap of each of a command's stdout and stderr without a policy file. */
     static final int DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
     private static final Set<String> TOP_KEYS = Set.of("commandAllowlist", "allowedSignals", "maxTimeoutSeconds", "maxOutputBytes", "grants");
-    private static final Set<String> GRANT_KEYS = Set.of("namespaces", "origins", "processors", "commands", "profilers");
+    private static final Set<String> GRANT_KEYS = Set.of("namespaces", "origins", "processors", "commands", "profilers", "requireApproval");
     private static final Set<String> COMMAND_FORMS = Set.of("prefix", "argv");
     private static final Set<String> LANGUAGES = Set.of("go", "java", "python");
 
@@ -47,8 +47,12 @@ public final class Policy {
         static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
     }
 
-    /** One grant: abnormals from these namespaces and origins may use these processors, commands and profilers. */
-    record Grant(List<String> namespaces, List<String> origins, List<String> processors, List<String> commands, List<String> profilers) {
+    /**
+     * One grant: abnormals from these namespaces and origins may use these processors, commands and profilers; with
+     * {@code requireApproval}, a recoverer among these processors runs only after a person approved it.
+     */
+    record Grant(List<String> namespaces, List<String> origins, List<String> processors, List<String> commands, List<String> profilers,
+                 boolean requireApproval) {
         boolean covers(String namespace, Origin origin) {
             return matchesAny(namespaces, namespace) && (origins.contains("*") || origins.contains(origin.name()));
         }
@@ -79,7 +83,7 @@ public final class Policy {
      * @param readOnlyProcessors {@code namespace/name} of each processor granted
      */
     public static Policy defaults(Collection<String> readOnlyProcessors) {
-        Grant readOnly = new Grant(List.of("*"), DEFAULT_ORIGINS, List.copyOf(readOnlyProcessors), List.of(), List.of());
+        Grant readOnly = new Grant(List.of("*"), DEFAULT_ORIGINS, List.copyOf(readOnlyProcessors), List.of(), List.of(), false);
         return new Policy("the default policy (no kdiag.policy-file)", List.of(), List.of(readOnly), List.of(), null,
                 DEFAULT_MAX_OUTPUT_BYTES);
     }
@@ -150,8 +154,12 @@ public final class Policy {
                     throw new IllegalArgumentException(at + ".profilers: " + language + " is not one of " + LANGUAGES + " or *");
                 }
             }
+            Object requireApproval = g.get("requireApproval") == null ? Boolean.FALSE : g.get("requireApproval");
+            if (!(requireApproval instanceof Boolean)) {
+                throw new IllegalArgumentException(at + ".requireApproval must be true or false, not " + requireApproval);
+            }
             grants.add(new Grant(strings(g.get("namespaces"), at + ".namespaces", List.of("*")), origins, processors,
-                    strings(g.get("commands"), at + ".commands", List.of()), profilers));
+                    strings(g.get("commands"), at + ".commands", List.of()), profilers, (Boolean) requireApproval));
         }
         return new Policy("policy " + source, allowlist, grants, signals, maxTimeout, maxOutput);
     }
@@ -165,6 +173,21 @@ public final class Policy {
             }
         }
         return "no grant of " + source + " allows processor " + processor + " for namespace " + namespace + " and origin " + origin;
+    }
+
+    /**
+     * Which grant makes this processor wait for approval for an abnormal from {@code namespace} and {@code origin}: the
+     * first with {@code requireApproval} that covers the abnormal and allows the processor; {@code null} for none.
+     */
+    public String approvalRequiredBy(String namespace, Origin origin, String processorNamespace, String processorName) {
+        for (int i = 0; i < grants.size(); i++) {
+            Grant grant = grants.get(i);
+            if (grant.requireApproval() && grant.covers(namespace, origin)
+                    && grant.processors().stream().anyMatch(p -> processorMatches(p, processorNamespace, processorName))) {
+                return "grants[" + i + "] of " + source + " (requireApproval)";
+            }
+        }
+        return null;
     }
 
     /** One entry of {@code commandAllowlist}: {@code {prefix: [executable, words...]}} or {@code {argv: [executable, patterns...]}}. */

@@ -29,13 +29,19 @@ public interface Registrations {
      *
      * @param spec where the processor listens, and its {@code timeoutSeconds}
      * @param insecureSkipTlsVerify whether it carries {@link Annotations#INSECURE_SKIP_TLS_VERIFY}{@code : "true"}
+     * @param requireApproval whether it carries {@link Annotations#REQUIRE_APPROVAL}{@code : "true"}: a recoverer that runs
+     *     only after a person approved it
      */
-    record Registered(ProcessorSpec spec, boolean insecureSkipTlsVerify) {
+    record Registered(ProcessorSpec spec, boolean insecureSkipTlsVerify, boolean requireApproval) {
         /** The registration a resource makes. */
         public static Registered of(HasMetadata resource, ProcessorSpec spec) {
             Map<String, String> annotations = resource.getMetadata().getAnnotations();
-            boolean insecure = annotations != null && "true".equalsIgnoreCase(String.valueOf(annotations.get(Annotations.INSECURE_SKIP_TLS_VERIFY)).strip());
-            return new Registered(spec == null ? new ProcessorSpec() : spec, insecure);
+            return new Registered(spec == null ? new ProcessorSpec() : spec, isTrue(annotations, Annotations.INSECURE_SKIP_TLS_VERIFY),
+                    isTrue(annotations, Annotations.REQUIRE_APPROVAL));
+        }
+
+        private static boolean isTrue(Map<String, String> annotations, String annotation) {
+            return annotations != null && "true".equalsIgnoreCase(String.valueOf(annotations.get(annotation)).strip());
         }
     }
 

@@ -28,9 +28,17 @@ final class AbnormalEvents {
     private final Clock clock;
     private final List<CompletableFuture<Void>> pending = new ArrayList<>();
     private final List<DiagnosisEvent> sent = new ArrayList<>();
+    /** The fold of the events of an earlier run of the abnormal (one that was parked); {@code null} for none. */
+    private final AbnormalStatus before;
     private long nextSeq;
 
     AbnormalEvents(String uid, String nodeName, long firstSeq, EventSink sink, Journal journal, Clock clock) {
+        this(uid, nodeName, firstSeq, null, sink, journal, clock);
+    }
+
+    /** The events after those {@code before} is the fold of, from {@code firstSeq}. */
+    AbnormalEvents(String uid, String nodeName, long firstSeq, AbnormalStatus before, EventSink sink, Journal journal, Clock clock) {
+        this.before = before;
         this.uid = uid;
         this.nodeName = nodeName;
         this.nextSeq = firstSeq;
@@ -68,7 +76,16 @@ final class AbnormalEvents {
      * Only a run that began with {@code Accepted} has one.
      */
     AbnormalStatus status() {
-        return StatusFold.fold(sent);
+        AbnormalStatus status = before;
+        for (DiagnosisEvent event : sent) {
+            status = StatusFold.apply(status, event);
+        }
+        return status;
+    }
+
+    /** The seq the next event takes. */
+    long nextSeq() {
+        return nextSeq;
     }
 
     /** The encoded size the next event would have with this payload, to keep records under Kafka's limit. */
@@ -92,15 +109,20 @@ final class AbnormalEvents {
 
     /** Waits for every event sent so far, then records the abnormal as finished: it will never run again. */
     void finish() throws InterruptedException, EventSink.DeliveryException {
-        for (CompletableFuture<Void> acked : pending) {
-            awaitAck(acked);
-        }
-        pending.clear();
+        flush();
         try {
             journal.finish(uid);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the journal " + journal, e);
         }
+    }
+
+    /** Waits until Kafka acknowledged every event sent so far. */
+    void flush() throws InterruptedException, EventSink.DeliveryException {
+        for (CompletableFuture<Void> acked : pending) {
+            awaitAck(acked);
+        }
+        pending.clear();
     }
 
     /** Waits until Kafka acknowledged an event this sent. */

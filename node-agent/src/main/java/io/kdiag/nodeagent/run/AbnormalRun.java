@@ -1,5 +1,6 @@
 package io.kdiag.nodeagent.run;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -28,6 +29,8 @@ final class AbnormalRun {
     /** Every output in full, including values whose event refers to evidence: later processors get them whole. */
     private final Map<String, Object> context = new LinkedHashMap<>();
     private final List<Stage> finished = new ArrayList<>();
+    /** The gates of the current stage already passed ({@link Gate#name()}). */
+    private final List<String> passed = new ArrayList<>();
     private long evidenceBytes;
 
     AbnormalRun(AbnormalRequest request, AbnormalSpec spec, AbnormalEvents events, String nodeName, NodeServices node) {
@@ -36,6 +39,35 @@ final class AbnormalRun {
         this.events = events;
         this.nodeName = nodeName;
         this.node = node;
+    }
+
+    /** The run of a parked abnormal, going on where it waited. */
+    AbnormalRun(Parking.Parked parked, AbnormalSpec spec, AbnormalEvents events, String nodeName, NodeServices node) {
+        this(parked.request(), spec, events, nodeName, node);
+        context.putAll(ApiSerialization.jsonObject(parked.context()));
+        evidenceBytes = parked.evidenceBytes();
+        passed.addAll(parked.passed());
+    }
+
+    /** What a parked abnormal keeps to go on later, waiting at {@code gate} before the work of {@code stage}. */
+    Parking.Parked park(String gate, long waitSeq, String subject, Instant deadline, Stage stage) {
+        return new Parking.Parked(uid(), gate, waitSeq, subject, deadline, stage, passed, request, events.status(),
+                ApiSerialization.json(context), evidenceBytes, events.nextSeq());
+    }
+
+    /** Whether this stage's work already passed {@code gate}. */
+    boolean passed(String gate) {
+        return passed.contains(gate);
+    }
+
+    /** Notes that this stage's work passed {@code gate}. */
+    void pass(String gate) {
+        passed.add(gate);
+    }
+
+    /** The keys of the context so far, in order. */
+    List<String> contextKeys() {
+        return List.copyOf(context.keySet());
     }
 
     /**

@@ -43,6 +43,16 @@ public final class AgentMetrics {
     static final String RECORDS_REFUSED = "kdiag.agent.records.refused";
     static final String UNRUNNABLE = "kdiag.agent.unrunnable.records";
     static final String BUDGET_CHECKS = "kdiag.agent.recovery.budget.checks";
+    static final String APPROVAL_DECISIONS = "kdiag.agent.approval.decisions";
+    static final String PARKED = "kdiag.agent.abnormals.parked";
+    /** A decision an approver's key verified: approved. */
+    public static final String APPROVED = "approved";
+    /** A decision an approver's key verified: denied. */
+    public static final String DENIED = "denied";
+    /** A decision no approver's key verified (or that was no decision), dead-lettered. */
+    public static final String REFUSED = "refused";
+    /** The {@code reason} of a decision that was not refused. */
+    public static final String NO_REASON = "none";
     /** Why a record of this node ran nothing: not a request at all. */
     public static final String UNDECODABLE = "undecodable";
     /** A request no event can stand for (no uid, say). */
@@ -198,6 +208,24 @@ public final class AgentMetrics {
                 .description("Records of this node's partition refused and dead-lettered without running, by reason")
                 .tag("reason", r)
                 .register(registry)).increment();
+    }
+
+    /**
+     * A decision of the approvals topic: {@link #APPROVED} or {@link #DENIED} with {@link #NO_REASON}, or {@link #REFUSED}
+     * with why (a CamelCase word: {@code UnknownKey}, {@code BadSignature}, ...).
+     */
+    public void decision(String result, String reason) {
+        counters.computeIfAbsent(new Key(APPROVAL_DECISIONS, null, result + "/" + reason), k -> Counter.builder(APPROVAL_DECISIONS)
+                .description("Decisions of the approvals topic for this node: approved, denied, or refused and dead-lettered (by reason)")
+                .tag("result", result).tag("reason", reason)
+                .register(registry)).increment();
+    }
+
+    /** Reports how many abnormals wait parked ({@code kdiag_agent_abnormals_parked}). */
+    public void parked(Parking parking) {
+        Gauge.builder(PARKED, parking, Parking::size)
+                .description("Abnormals of this agent waiting parked (for a person's approval)")
+                .register(registry);
     }
 
     /** The abnormals running now. */

@@ -22,6 +22,11 @@ public final class EventLog {
         return new AbnormalEvents(uid, nodeName, firstSeq, sink, journal, clock);
     }
 
+    /** The events of a parked abnormal going on: after those {@code parked} keeps the fold of. */
+    AbnormalEvents events(Parking.Parked parked) {
+        return new AbnormalEvents(parked.uid(), nodeName, parked.nextSeq(), parked.status(), sink, journal, clock);
+    }
+
     Journal journal() {
         return journal;
     }

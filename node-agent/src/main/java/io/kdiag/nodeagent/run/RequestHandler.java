@@ -1,6 +1,12 @@
 package io.kdiag.nodeagent.run;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 import io.kdiag.schemas.avro.AbnormalRequest;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -9,7 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides from the journal what becomes of an abnormal request: a new one runs, a finished one is skipped as a
- * duplicate, and one whose earlier attempt had started work is ended rather than run twice.
+ * duplicate, a parked one keeps waiting, and one whose earlier attempt had started work is ended rather than run twice.
+ * It also ends the waits of parked abnormals: with their gate's answer ({@link #answer}), or at their deadline
+ * ({@link #endExpired}).
  */
 public final class RequestHandler {
     private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
@@ -19,19 +27,34 @@ public final class RequestHandler {
     private final StageRunner stages;
     private final EventLog log;
     private final AgentMetrics metrics;
+    private final Parking parking;
+    private final Map<String, Gate> gates;
 
-    /** {@code log}: the journal that says what became of earlier requests, and where events go. */
-    public RequestHandler(StageRunner stages, EventLog log, AgentMetrics metrics) {
+    /**
+     * {@code log}: the journal that says what became of earlier requests, and where events go; {@code parking}: the
+     * abnormals that wait, the same the stage runner parks them in; {@code gates}: what they may wait for.
+     */
+    public RequestHandler(StageRunner stages, EventLog log, AgentMetrics metrics, Parking parking, List<Gate> gates) {
         this.stages = stages;
         this.log = log;
         this.metrics = metrics;
+        this.parking = parking;
+        this.gates = gates.stream().collect(Collectors.toUnmodifiableMap(Gate::name, Function.identity()));
     }
 
-    /** At start: ends the abnormals a previous run left unfinished after they had started work. */
+    /**
+     * At start: ends the abnormals a previous run left unfinished after they had started work, except those parked, which
+     * wait on; forgets the wait of one that had ended (a crash between its end and the removal of its wait).
+     */
     public void endUnfinished(String cause) throws InterruptedException, EventSink.DeliveryException {
+        for (Parking.Parked parked : parking.all()) {
+            if (log.journal().entry(parked.uid()).map(Journal.Entry::finished).orElse(true)) {
+                release(parked.uid());
+            }
+        }
         for (Map.Entry<String, Journal.Entry> e : log.journal().unfinished().entrySet()) {
             // one that stopped right after Accepted did no work: its record is read again and it runs from the start
-            if (!e.getValue().onlyAccepted()) {
+            if (!e.getValue().onlyAccepted() && parking.get(e.getKey()).isEmpty()) {
                 stages.endInterrupted(e.getValue(), log.events(e.getKey(), e.getValue().lastSeq()), cause);
             }
         }
@@ -61,6 +84,8 @@ public final class RequestHandler {
         try {
             if (known != null && known.finished()) {
                 LOG.info("abnormal skipped uid={} node={} reason={}", uid, log.nodeName(), "Duplicate");
+            } else if (parking.get(uid).isPresent()) {
+                LOG.info("abnormal skipped uid={} node={} reason={}", uid, log.nodeName(), "Parked");
             } else if (known != null && !known.onlyAccepted()) {
                 // an earlier attempt lost its events on the way to Kafka: end it rather than run anything twice
                 stages.endInterrupted(known, log.events(uid, known.lastSeq()), "the agent could not deliver its events");
@@ -77,6 +102,69 @@ public final class RequestHandler {
             return false;
         }
         return true;
+    }
+
+    /**
+     * Ends the wait of {@code uid} as {@code answer} says, if it is parked at {@code gate} by the event {@code waitSeq}; an
+     * answer to anything else (an abnormal that ended, an earlier wait) changes nothing.
+     *
+     * @return {@code false} when the answer's events could not be delivered: it is still parked; hand the answer again later
+     */
+    public boolean answer(String uid, String gate, long waitSeq, Function<Parking.Parked, Gate.Answer> answer) throws InterruptedException {
+        Parking.Parked parked = parking.get(uid).orElse(null);
+        if (parked == null || !parked.gate().equals(gate) || parked.waitSeq() != waitSeq) {
+            LOG.info("answer ignored uid={} node={} gate={} seq={} reason={}", uid, log.nodeName(), gate, waitSeq,
+                    parked == null ? "NotParked" : "OtherWait");
+            return true;
+        }
+        return resume(parked, answer.apply(parked));
+    }
+
+    /** Ends the waits whose deadline passed, each with its gate's answer; one that cannot be delivered is tried again next time. */
+    public void endExpired(Instant now) throws InterruptedException {
+        for (Parking.Parked parked : parking.due(now)) {
+            Gate gate = gates.get(parked.gate());
+            if (gate == null) {
+                // parked by a version of the agent that had this gate: nothing here can answer it
+                resume(parked, Gate.Answer.refuse(null, "UnknownGate", "the agent has no gate " + parked.gate() + " to end the wait"));
+            } else {
+                resume(parked, gate.expired(parked));
+            }
+        }
+    }
+
+    private boolean resume(Parking.Parked parked, Gate.Answer answer) throws InterruptedException {
+        metrics.inFlight().incrementAndGet();
+        try {
+            stages.resume(parked, answer, log.events(parked));
+            return true;
+        } catch (EventSink.DeliveryException e) {
+            LOG.warn("events not delivered uid={} node={}", parked.uid(), log.nodeName(), e);
+            return false;
+        } catch (RuntimeException e) {
+            LOG.error("parked abnormal failed on an agent defect uid={} node={}", parked.uid(), log.nodeName(), e);
+            release(parked.uid());
+            Journal.Entry entry = log.journal().entry(parked.uid()).orElse(null);
+            if (entry != null && !entry.finished()) {
+                try {
+                    stages.endInterrupted(entry, log.events(parked.uid(), entry.lastSeq()), "AgentError", "the agent failed (" + e + ")");
+                } catch (EventSink.DeliveryException undelivered) {
+                    // ended at the next start, as any unfinished abnormal
+                    LOG.warn("events not delivered uid={} node={}", parked.uid(), log.nodeName(), undelivered);
+                }
+            }
+            return true;
+        } finally {
+            metrics.inFlight().decrementAndGet();
+        }
+    }
+
+    private void release(String uid) {
+        try {
+            parking.release(uid);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot release parked abnormal " + uid, e);
+        }
     }
 
     /** Ends an abnormal one of whose events Kafka refused for its size; {@code false} if even that cannot be delivered. */

@@ -1,5 +1,7 @@
 package io.kdiag.nodeagent.run;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +16,7 @@ import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.BudgetChecked;
 import io.kdiag.schemas.avro.Accepted;
+import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProcessorStarted;
@@ -32,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * assigned order ({@code ProcessorStarted}, {@code ProcessorFinished}) and {@code StageFinished}. Every collector runs
  * and one success suffices; diagnosers and recoverers stop at the first success. A failed stage ends the abnormal.
  * Each successful processor's output goes into the context the next one gets.
+ *
+ * <p>A recovery stage that needs a person's approval ({@link Approvals}) emits {@code ApprovalRequested} and is parked
+ * ({@link Parking}); {@link #resume} goes on with it once the decision, or the deadline, came.
  */
 public final class StageRunner {
     private static final Logger LOG = LoggerFactory.getLogger(StageRunner.class);
@@ -44,14 +50,21 @@ public final class StageRunner {
     private final ContextFitter fitter;
     private final AgentMetrics metrics;
     private final RecoverySwitch recoveries;
+    private final Approvals approvals;
+    private final Parking parking;
     private final RecoveryBudgetGate budgets;
 
+    /** What a stage leaves to the next: go on, stop (the abnormal ended), or wait parked. */
+    private enum Next { GO_ON, END, PARKED }
+
     /**
-     * {@code node}: what the node offers the workers; {@code recoveries}: whether recoverers may start; {@code budgets}:
-     * the cluster-wide budgets a recoverer they cover asks before it runs.
+     * {@code node}: what the node offers the workers; {@code recoveries}: whether recoverers may start; {@code approvals}:
+     * whether a person must approve them first; {@code parking}: where an abnormal waits for that; {@code budgets}: the
+     * cluster-wide budgets a recoverer they cover asks before it runs.
      */
     public StageRunner(String nodeName, NodeServices node, Processors processors, StageCommands commands, StageProfilers profilers,
-                ContextFitter fitter, AgentMetrics metrics, RecoverySwitch recoveries, RecoveryBudgetGate budgets) {
+                ContextFitter fitter, AgentMetrics metrics, RecoverySwitch recoveries, Approvals approvals, Parking parking,
+                RecoveryBudgetGate budgets) {
         this.nodeName = nodeName;
         this.node = node;
         this.processors = processors;
@@ -60,6 +73,8 @@ public final class StageRunner {
         this.fitter = fitter;
         this.metrics = metrics;
         this.recoveries = recoveries;
+        this.approvals = approvals;
+        this.parking = parking;
         this.budgets = budgets;
     }
 
@@ -99,25 +114,64 @@ public final class StageRunner {
             LOG.info("abnormal failed uid={} node={} reason={}", uid, nodeName, "InvalidSpec");
             return;
         }
-        AbnormalRun run = new AbnormalRun(request, spec, events, nodeName, node);
+        stages(new AbnormalRun(request, spec, events, nodeName, node), StageDefinition.values()[0].stage(), false);
+    }
+
+    /**
+     * Goes on with a parked abnormal as its gate answered: records the answer's event, then runs the rest of the stage it
+     * waited in and the stages after it, or ends that stage {@code Failed}. The abnormal is no longer parked once the
+     * answer is on record; a crash after that ends it at the next start, as any abnormal the agent was running.
+     */
+    void resume(Parking.Parked parked, Gate.Answer answer, AbnormalEvents events) throws InterruptedException, EventSink.DeliveryException {
+        AbnormalRun run = new AbnormalRun(parked, ApiSerialization.spec(parked.request().getSpec()), events, nodeName, node);
+        if (answer.event() != null) {
+            events.awaitAck(events.emit(answer.event()));
+        }
+        try {
+            parking.release(parked.uid());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot release parked abnormal " + parked.uid(), e);
+        }
+        LOG.info("abnormal resumed uid={} node={} gate={} proceed={} reason={}", parked.uid(), nodeName, parked.gate(), answer.proceed(),
+                answer.reason());
+        if (!answer.proceed()) {
+            finish(run, parked.resumeAt(), StageOutcome.Failed, null, answer.reason(), AbnormalEvents.truncate(answer.message()));
+            events.finish();
+            return;
+        }
+        run.pass(parked.gate());
+        stages(run, parked.resumeAt(), true);
+    }
+
+    /**
+     * Runs the stages from {@code first} on and finishes the abnormal, unless a stage parked it. {@code resumed}: the first
+     * stage started before the abnormal was parked; its work goes on without a second {@code StageStarted}.
+     */
+    private void stages(AbnormalRun run, Stage first, boolean resumed) throws InterruptedException, EventSink.DeliveryException {
         for (StageDefinition definition : StageDefinition.values()) {
             Stage stage = definition.stage();
+            if (definition.ordinal() < StageDefinition.of(first).ordinal()) {
+                continue;
+            }
             long start = System.nanoTime();
-            boolean carryOn = false;
+            Next next = Next.END;
             try {
-                carryOn = stage(run, stage);
+                next = resumed && stage == first ? work(run, stage) : stage(run, stage);
             } finally {
                 metrics.stageDuration(stage, Duration.ofNanos(System.nanoTime() - start));
-                if (!run.finished(stage)) {
+                if (!run.finished(stage) && next != Next.PARKED) {
                     // interrupted or undeliverable: the stage neither succeeded nor failed
                     metrics.stageError(stage);
                 }
             }
-            if (!carryOn) {
+            if (next == Next.PARKED) {
+                return;
+            }
+            if (next == Next.END) {
                 break;
             }
         }
-        events.finish();
+        run.events().finish();
     }
 
     /**
@@ -142,23 +196,37 @@ public final class StageRunner {
         LOG.warn("abnormal interrupted uid={} node={} reason={}", events.uid(), nodeName, failed.getReason());
     }
 
-    /** Runs one stage; {@code false} when it failed and nothing more runs. */
-    private boolean stage(AbnormalRun run, Stage stage) throws InterruptedException, EventSink.DeliveryException {
+    /** Runs one stage. */
+    private Next stage(AbnormalRun run, Stage stage) throws InterruptedException, EventSink.DeliveryException {
         run.events().emit(new StageStarted(stage));
+        return work(run, stage);
+    }
+
+    /** The work of a stage after its {@code StageStarted}: what the spec assigns, once every gate let it through. */
+    private Next work(AbnormalRun run, Stage stage) throws InterruptedException, EventSink.DeliveryException {
         StageDefinition definition = StageDefinition.of(stage);
         if (definition.skipped(run.spec())) {
             finish(run, stage, StageOutcome.Skipped, null, null, definition.skipFlag() + " is set");
-            return true;
+            return Next.GO_ON;
         }
         List<io.kdiag.api.v1.NamespacedName> assigned = definition.assigned(run.spec());
-        if (stage == Stage.Recovery && hasWork(run, assigned) && refusedWhilePaused(run)) {
-            return false;
+        if (stage == Stage.Recovery && hasWork(run, assigned)) {
+            if (refusedWhilePaused(run)) {
+                return Next.END;
+            }
+            if (!run.passed(Approvals.GATE)) {
+                ApprovalRequested asked = approvals.requestFor(run, assigned);
+                if (asked != null) {
+                    park(run, stage, asked);
+                    return Next.PARKED;
+                }
+            }
         }
         commands.run(stage, run);
         profilers.run(stage, run);
         if (assigned.isEmpty()) {
             finish(run, stage, StageOutcome.Skipped, null, null, "no " + definition.noun() + " is assigned");
-            return true;
+            return Next.GO_ON;
         }
         boolean anySucceeded = false;
         NamespacedName winner = null;
@@ -168,11 +236,11 @@ public final class StageRunner {
                     reference.namespace == null ? "" : reference.namespace, reference.name == null ? "" : reference.name);
             // a pause that came while the stage's commands or an earlier recoverer ran stops the next recoverer
             if (stage == Stage.Recovery && refusedWhilePaused(run)) {
-                return false;
+                return Next.END;
             }
             boolean budgeted = stage == Stage.Recovery && budgets.covers(run.request().getNamespace(), processor);
             if (budgeted && refusedByBudget(run, processor)) {
-                return false;
+                return Next.END;
             }
             boolean succeeded;
             try {
@@ -193,10 +261,27 @@ public final class StageRunner {
         if (!anySucceeded) {
             finish(run, stage, StageOutcome.Failed, null, definition.failedReason(),
                     AbnormalEvents.truncate("no " + definition.noun() + " succeeded: " + String.join("; ", failures)));
-            return false;
+            return Next.END;
         }
         finish(run, stage, StageOutcome.Succeeded, winner, null, null);
-        return true;
+        return Next.GO_ON;
+    }
+
+    /**
+     * Asks for approval and parks the abnormal until a decision or the deadline: once the request is on record, the wait
+     * is on the disk, so the agent can take the next abnormal and commit past this one.
+     */
+    private void park(AbnormalRun run, Stage stage, ApprovalRequested asked) throws InterruptedException, EventSink.DeliveryException {
+        long seq = run.events().nextSeq();
+        run.events().emit(asked);
+        run.events().flush();
+        try {
+            parking.park(run.park(Approvals.GATE, seq, Approvals.subjectText(asked.getProcessor()), asked.getExpiresAt(), stage));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot park abnormal " + run.uid(), e);
+        }
+        LOG.info("abnormal parked uid={} node={} gate={} seq={} processor={} required-by=\"{}\" expires-at={}", run.uid(), nodeName,
+                Approvals.GATE, seq, Approvals.subjectText(asked.getProcessor()), asked.getRequiredBy(), asked.getExpiresAt());
     }
 
     /** Whether the stage would run anything: an assigned processor, or a command or profiler of its type. */

@@ -45,7 +45,7 @@ class BuiltInsTest {
     private final Registrations registrations = new Registrations() {
         @Override
         public Optional<Registered> find(Stage stage, String namespace, String name) {
-            return Optional.ofNullable(registered.get(namespace + "/" + name)).map(spec -> new Registered(spec, false));
+            return Optional.ofNullable(registered.get(namespace + "/" + name)).map(spec -> new Registered(spec, false, false));
         }
 
         @Override

@@ -61,7 +61,8 @@ class RequestHandlerTest {
         StageRunner stages = RunFixtures.stageRunner(node, List.of(), workers, () -> Policy.defaults(List.of()), registrations,
                 URI.create("http://127.0.0.1:1/"), new OutputLimits(1024, 100_000), new RunFixtures.MemoryEvidence(),
                 RunFixtures.budget(RunFixtures.LIMITS), registry, RunFixtures.running());
-        return new RequestHandler(stages, new EventLog("node-a", sink, journal, Clock.systemUTC()), new AgentMetrics(registry));
+        return new RequestHandler(stages, new EventLog("node-a", sink, journal, Clock.systemUTC()), new AgentMetrics(registry),
+                RunFixtures.parking(), List.of());
     }
 
     private static AbnormalSpec collecting(String processor) {

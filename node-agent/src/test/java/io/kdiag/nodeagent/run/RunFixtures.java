@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -81,19 +82,38 @@ final class RunFixtures {
                                    Registrations registrations, URI ownServer, OutputLimits limits, EvidenceSink evidence,
                                    EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries) {
         return stageRunner(node, workers, runner, policy, registrations, ownServer, limits, evidence, budget, registry, recoveries,
-                RecoveryBudgetGate.NONE);
+                new Approvals("node-a", registrations, policy, Duration.ofHours(1), Clock.systemUTC()), parking());
     }
 
-    /** As above, with these recovery budgets. */
+    /** As the one above, with this approval gate and parking. */
     static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy,
                                    Registrations registrations, URI ownServer, OutputLimits limits, EvidenceSink evidence,
-                                   EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries, RecoveryBudgetGate budgets) {
+                                   EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries, Approvals approvals,
+                                   Parking parking) {
+        return stageRunner(node, workers, runner, policy, registrations, ownServer, limits, evidence, budget, registry, recoveries,
+                approvals, parking, RecoveryBudgetGate.NONE);
+    }
+
+    /** As the one above, with these recovery budgets. */
+    static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy,
+                                   Registrations registrations, URI ownServer, OutputLimits limits, EvidenceSink evidence,
+                                   EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries, Approvals approvals,
+                                   Parking parking, RecoveryBudgetGate budgets) {
         AgentMetrics metrics = new AgentMetrics(registry);
         Artifacts artifacts = new Artifacts("http://agent.test:8090");
         BuiltIns builtIns = new BuiltIns(Fixtures.BUILTIN, new WorkerCatalog(workers), runner, registrations, policy);
         return new StageRunner("node-a", node, new Processors(builtIns, registrations, new RemoteProcessor(ownServer, "token", registry), policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, Profilers.fromClassPath(), artifacts, metrics),
-                new ContextFitter(evidence, budget, limits), metrics, recoveries, budgets);
+                new ContextFitter(evidence, budget, limits), metrics, recoveries, approvals, parking, budgets);
+    }
+
+    /** Parking in a temporary folder. */
+    static Parking parking() {
+        try {
+            return Parking.open(Files.createTempDirectory("kdiag-parking-"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Evidence kept in memory, one value per offset of partition 0, as the topic would number its chunks. */

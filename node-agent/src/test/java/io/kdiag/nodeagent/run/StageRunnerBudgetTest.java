@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -88,7 +89,9 @@ class StageRunnerBudgetTest {
         StageRunner runner = RunFixtures.stageRunner(node, Arrays.stream(names)
                         .map(n -> worker(n, Stage.Recovery, calls, ctx -> WorkResult.succeeded(Map.of(n, 1), Set.of()))).toList(),
                 workers, Fixtures::grantingEverything, Registrations.NONE, URI.create("http://127.0.0.1:1/"), new OutputLimits(1024, 100_000),
-                new RunFixtures.MemoryEvidence(), RunFixtures.budget(RunFixtures.LIMITS), registry, RunFixtures.running(), gate);
+                new RunFixtures.MemoryEvidence(), RunFixtures.budget(RunFixtures.LIMITS), registry, RunFixtures.running(),
+                new Approvals("node-a", Registrations.NONE, Fixtures::grantingEverything, Duration.ofHours(1), Clock.systemUTC()),
+                RunFixtures.parking(), gate);
         AbnormalRequest request = request("uid-1", "node-a", spec);
         runner.run(request, new AbnormalEvents(request.getUid(), "node-a", 0, sink, journal, Clock.systemUTC()));
     }

@@ -495,7 +495,7 @@ class StageRunnerTest {
                 @Override
                 public java.util.Optional<Registered> find(Stage stage, String namespace, String name) {
                     return stage == Stage.Diagnosis && namespace.equals("team")
-                            ? java.util.Optional.of(new Registered(name.equals("remote") ? remoteSpec : selfSpec, false)) : java.util.Optional.empty();
+                            ? java.util.Optional.of(new Registered(name.equals("remote") ? remoteSpec : selfSpec, false, false)) : java.util.Optional.empty();
                 }
 
                 @Override

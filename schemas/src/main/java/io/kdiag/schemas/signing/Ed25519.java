@@ -33,8 +33,6 @@ final class Ed25519 {
     private static final String PRIVATE_LABEL = "PRIVATE KEY";
     private static final String PUBLIC_LABEL = "PUBLIC KEY";
     private static final Pattern PEM = Pattern.compile("-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]*)-----END \\1-----");
-    /** Sets a signature of a record of kdiag.abnormals apart from any other use of the same key. */
-    private static final byte[] DOMAIN = "kdiag.abnormals.v1\0".getBytes(StandardCharsets.US_ASCII);
 
     private Ed25519() {
     }
@@ -51,9 +49,9 @@ final class Ed25519 {
         }
     }
 
-    /** Feeds what a signature covers to {@code signature}: a domain, then the key id, the record key and value, each with its length. */
-    static void update(Signature signature, String keyId, byte[] key, byte[] value) throws GeneralSecurityException {
-        signature.update(DOMAIN);
+    /** Feeds what a signature covers to {@code signature}: the domain, then the key id, the record key and value, each with its length. */
+    static void update(Signature signature, SignatureDomain domain, String keyId, byte[] key, byte[] value) throws GeneralSecurityException {
+        signature.update(domain.prefix());
         field(signature, keyId.getBytes(StandardCharsets.UTF_8));
         field(signature, key);
         field(signature, value);
@@ -91,7 +89,7 @@ final class Ed25519 {
         });
         PublicKey derived = generator.generateKeyPair().getPublic();
         // a platform that generated the pair some other way would give a key that does not match: refuse it
-        byte[] probe = DOMAIN;
+        byte[] probe = SignatureDomain.ABNORMALS.prefix();
         Signature signer = Signature.getInstance(ALGORITHM);
         signer.initSign(privateKey);
         signer.update(probe);

@@ -97,12 +97,20 @@ public final class SigningKey {
         return Ed25519.publicPem(publicKey);
     }
 
-    /** Signs a record's key and value: adds {@link SignatureHeaders#KEY_ID} and {@link SignatureHeaders#SIGNATURE} to {@code headers}. */
+    /** Signs a record of {@code kdiag.abnormals}: {@link #sign(SignatureDomain, byte[], byte[], Headers)} for {@link SignatureDomain#ABNORMALS}. */
     public void sign(byte[] key, byte[] value, Headers headers) {
+        sign(SignatureDomain.ABNORMALS, key, value, headers);
+    }
+
+    /**
+     * Signs a record's key and value for a topic: adds {@link SignatureHeaders#KEY_ID} and {@link SignatureHeaders#SIGNATURE}
+     * to {@code headers}.
+     */
+    public void sign(SignatureDomain domain, byte[] key, byte[] value, Headers headers) {
         try {
             Signature signature = Signature.getInstance(Ed25519.ALGORITHM);
             signature.initSign(privateKey);
-            Ed25519.update(signature, keyId, key, value);
+            Ed25519.update(signature, domain, keyId, key, value);
             headers.add(SignatureHeaders.KEY_ID, keyId.getBytes(StandardCharsets.UTF_8));
             headers.add(SignatureHeaders.SIGNATURE, signature.sign());
         } catch (GeneralSecurityException e) {

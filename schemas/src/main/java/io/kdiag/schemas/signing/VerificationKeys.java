@@ -89,8 +89,13 @@ public final class VerificationKeys {
         return byId.isEmpty();
     }
 
-    /** Whether a record with this key, value and headers was signed by one of these keys. */
+    /** Whether a record of {@code kdiag.abnormals} with this key, value and headers was signed by one of these keys. */
     public Check check(byte[] key, byte[] value, Headers headers) {
+        return check(SignatureDomain.ABNORMALS, key, value, headers);
+    }
+
+    /** Whether a record signed for {@code domain}, with this key, value and headers, was signed by one of these keys. */
+    public Check check(SignatureDomain domain, byte[] key, byte[] value, Headers headers) {
         Header keyIdHeader = headers.lastHeader(SignatureHeaders.KEY_ID);
         Header signatureHeader = headers.lastHeader(SignatureHeaders.SIGNATURE);
         if (keyIdHeader == null || keyIdHeader.value() == null || signatureHeader == null || signatureHeader.value() == null) {
@@ -107,7 +112,7 @@ public final class VerificationKeys {
         try {
             Signature signature = Signature.getInstance(Ed25519.ALGORITHM);
             signature.initVerify(publicKey);
-            Ed25519.update(signature, keyId, key, value);
+            Ed25519.update(signature, domain, keyId, key, value);
             return signature.verify(signatureHeader.value()) ? Check.VERIFIED : Check.BAD_SIGNATURE;
         } catch (GeneralSecurityException e) {
             // a signature the platform cannot even parse is no signature of ours

@@ -69,6 +69,19 @@ class SigningKeyTest {
     }
 
     @Test
+    void shouldVerifyASignatureOnlyForTheTopicItWasMadeFor() {
+        SigningKey key = SigningKey.generate();
+        VerificationKeys trusted = VerificationKeys.of(List.of(key.publicKey()));
+        Headers decision = new RecordHeaders();
+        key.sign(SignatureDomain.APPROVALS, NODE_A, VALUE, decision);
+
+        assertThat(trusted.check(SignatureDomain.APPROVALS, NODE_A, VALUE, decision)).isEqualTo(Check.VERIFIED);
+        // the same key and bytes, moved to the abnormals topic
+        assertThat(trusted.check(NODE_A, VALUE, decision)).isEqualTo(Check.BAD_SIGNATURE);
+        assertThat(trusted.check(SignatureDomain.APPROVALS, NODE_A, VALUE, signed(key, NODE_A, VALUE))).isEqualTo(Check.BAD_SIGNATURE);
+    }
+
+    @Test
     void shouldRefuseUnsignedRecordsUnknownKeysAndMalformedSignatures() {
         SigningKey key = SigningKey.generate();
         SigningKey stranger = SigningKey.generate();
