@@ -35,6 +35,7 @@ import io.kdiag.nodeagent.processors.Profilers;
 import io.kdiag.nodeagent.processors.Registrations;
 import io.kdiag.nodeagent.run.AgentMetrics;
 import io.kdiag.nodeagent.run.Approvals;
+import io.kdiag.nodeagent.run.BudgetWaits;
 import io.kdiag.nodeagent.run.ContextFitter;
 import io.kdiag.nodeagent.run.EventLog;
 import io.kdiag.nodeagent.run.EventSink;
@@ -162,7 +163,11 @@ public final class NodeAgent implements AutoCloseable {
             }
         });
         EventLog events = new EventLog(config.nodeName(), progressing, journal, clock);
-        this.requests = new RequestHandler(stages, events, metrics, parking, List.of(approvals));
+        BudgetWaits budgetWaits = new BudgetWaits(budgets == null ? RecoveryBudgetGate.NONE : budgets);
+        this.requests = new RequestHandler(stages, events, metrics, parking, List.of(approvals, budgetWaits));
+        if (budgets != null) {
+            budgetWaits.askAgain(parking.all());
+        }
         this.expiry = new ProfileExpiry(artifactStore, profilers, events);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kdiag-node-agent-housekeeping");

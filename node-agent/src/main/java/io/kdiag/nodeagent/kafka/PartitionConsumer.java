@@ -188,6 +188,7 @@ public final class PartitionConsumer implements AutoCloseable {
             while (!closing) {
                 expiry.reportExpired();
                 requests.endExpired(Instant.now());
+                requests.answerBudgets();
                 ConsumerRecords<byte[], byte[]> records;
                 try {
                     records = consumer.poll(POLL);

@@ -2,12 +2,15 @@ package io.kdiag.nodeagent.kafka;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -48,6 +51,8 @@ public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoClose
     private static final Duration POLL = Duration.ofSeconds(1);
     private static final Duration PARTITIONS_WAIT = Duration.ofSeconds(60);
     private static final Duration RETRY_PAUSE = Duration.ofSeconds(1);
+    /** More late answers than abnormals a node could have parked; past it the oldest are dropped (their waits time out). */
+    private static final int MAX_LATE = 10_000;
 
     private final RecoveryBudgets budgets;
     private final String nodeName;
@@ -57,6 +62,8 @@ public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoClose
     private final KafkaConsumer<String, byte[]> consumer;
     private final Deserializer<RecoveryBudgetAnswer> answers;
     private final Map<String, CompletableFuture<RecoveryBudgetAnswer>> waiting = new ConcurrentHashMap<>();
+    /** Answers nobody waited for when they came, for the abnormals parked to wait for them; bounded. */
+    private final BlockingQueue<Late> late = new LinkedBlockingQueue<>(MAX_LATE);
     private final Thread loop;
     private volatile boolean closing;
 
@@ -140,8 +147,35 @@ public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoClose
         } catch (ExecutionException e) {
             return new Answer(BudgetVerdict.Unknown, null, "the budget request could not be sent: " + e.getCause().getMessage());
         } finally {
-            waiting.remove(id);
+            waiting.remove(id, answer);
         }
+    }
+
+    @Override
+    public void ask(String uid, String namespace, NamespacedName recoverer) {
+        producer.send(request(RecoveryBudgetAction.Acquire, uid, namespace, recoverer), (metadata, error) -> {
+            if (error != null) {
+                // the wait ends at its deadline
+                LOG.warn("budget request not sent uid={} node={} error={}", uid, nodeName, error.toString());
+            }
+        });
+    }
+
+    @Override
+    public List<Late> lateAnswers() {
+        List<Late> answers = new ArrayList<>();
+        late.drainTo(answers);
+        return answers;
+    }
+
+    @Override
+    public Duration maxWait() {
+        return budgets.maxWait();
+    }
+
+    @Override
+    public Duration answerTimeout() {
+        return timeout;
     }
 
     @Override
@@ -197,9 +231,16 @@ public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoClose
             LOG.warn("recovery budget answer unreadable node={} offset={} error={}", nodeName, record.offset(), e.toString());
             return;
         }
-        CompletableFuture<RecoveryBudgetAnswer> waiter = waiting.get(id(answer.getUid(), answer.getRecoverer()));
+        // taken out, so that a second answer to the same request (a Granted after a Waiting) goes to the late ones
+        CompletableFuture<RecoveryBudgetAnswer> waiter = waiting.remove(id(answer.getUid(), answer.getRecoverer()));
         if (waiter != null) {
             waiter.complete(answer);
+            return;
+        }
+        Late kept = new Late(answer.getUid(), answer.getRecoverer(), new Answer(answer.getVerdict(), answer.getBudget(), answer.getMessage()));
+        while (!late.offer(kept)) {
+            Late dropped = late.poll();
+            LOG.warn("late budget answer dropped uid={} node={}", dropped == null ? null : dropped.uid(), nodeName);
         }
     }
 

@@ -3,6 +3,7 @@ package io.kdiag.nodeagent.run;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -221,6 +222,16 @@ public final class StageRunner {
                     return Next.PARKED;
                 }
             }
+            // the first recoverer asks before any of the stage's work: a budget that waits parks the abnormal here, and it
+            // goes on from the stage's start without running anything twice
+            if (!assigned.isEmpty() && budgets.covers(run.request().getNamespace(), processor(assigned.get(0)))
+                    && !run.passed(BudgetWaits.GATE)) {
+                Next next = checkBudget(run, processor(assigned.get(0)), true);
+                if (next != Next.GO_ON) {
+                    return next;
+                }
+                run.pass(BudgetWaits.GATE);
+            }
         }
         commands.run(stage, run);
         profilers.run(stage, run);
@@ -231,15 +242,18 @@ public final class StageRunner {
         boolean anySucceeded = false;
         NamespacedName winner = null;
         List<String> failures = new ArrayList<>();
-        for (io.kdiag.api.v1.NamespacedName reference : assigned) {
-            NamespacedName processor = new NamespacedName(
-                    reference.namespace == null ? "" : reference.namespace, reference.name == null ? "" : reference.name);
+        for (int i = 0; i < assigned.size(); i++) {
+            NamespacedName processor = processor(assigned.get(i));
+            boolean budgeted = stage == Stage.Recovery && budgets.covers(run.request().getNamespace(), processor);
             // a pause that came while the stage's commands or an earlier recoverer ran stops the next recoverer
             if (stage == Stage.Recovery && refusedWhilePaused(run)) {
+                if (i == 0 && budgeted) {
+                    budgets.release(run.uid(), run.request().getNamespace(), processor);
+                }
                 return Next.END;
             }
-            boolean budgeted = stage == Stage.Recovery && budgets.covers(run.request().getNamespace(), processor);
-            if (budgeted && refusedByBudget(run, processor)) {
+            // the first was granted before the stage's work
+            if (budgeted && i > 0 && checkBudget(run, processor, false) != Next.GO_ON) {
                 return Next.END;
             }
             boolean succeeded;
@@ -300,14 +314,21 @@ public final class StageRunner {
         return true;
     }
 
+    private static NamespacedName processor(io.kdiag.api.v1.NamespacedName reference) {
+        return new NamespacedName(reference.namespace == null ? "" : reference.namespace, reference.name == null ? "" : reference.name);
+    }
+
     /**
-     * Asks the budgets whether the recoverer may run and records the answer ({@code BudgetChecked}); ends the recovery
-     * stage {@code Failed} unless it was granted. A recovery over a budget that waits fails too: waiting without
-     * holding the partition needs the agent to park the abnormal, which it cannot yet; the wait is withdrawn.
+     * Asks the budgets whether the recoverer may run and records the answer ({@code BudgetChecked}): {@code GO_ON} when
+     * granted; {@code PARKED} when a budget waits and {@code mayPark} (nothing of the stage ran yet), until the arbiter's
+     * next answer or the deadline; else the recovery stage ends {@code Failed} ({@code END}). A wait that may not park is
+     * withdrawn: going on later from the stage's start would run again what already ran.
      */
-    private boolean refusedByBudget(AbnormalRun run, NamespacedName processor) throws InterruptedException {
+    private Next checkBudget(AbnormalRun run, NamespacedName processor, boolean mayPark) throws InterruptedException,
+            EventSink.DeliveryException {
         String namespace = run.request().getNamespace();
         RecoveryBudgetGate.Answer answer = budgets.acquire(run.uid(), namespace, processor);
+        long seq = run.events().nextSeq();
         run.events().emit(new BudgetChecked(processor, answer.verdict(), answer.budget(),
                 answer.message() == null ? null : AbnormalEvents.truncate(answer.message())));
         metrics.budgetChecked(answer.verdict());
@@ -316,24 +337,45 @@ public final class StageRunner {
         String message = "recoverer " + Processors.name(processor) + " not run: ";
         switch (answer.verdict()) {
             case Granted -> {
-                return false;
+                return Next.GO_ON;
             }
             case Exceeded -> message += answer.message();
             case Waiting -> {
+                if (mayPark) {
+                    parkForBudget(run, processor, seq);
+                    return Next.PARKED;
+                }
                 budgets.release(run.uid(), namespace, processor);
-                message += answer.message() + "; the agent cannot wait for room without holding its partition yet, so the recovery"
-                        + " fails instead (onExceeded: Fail behaviour)";
+                message += answer.message() + "; only the first recoverer of a stage can wait (a later one would run the stage's "
+                        + "earlier work again when it goes on)";
             }
             default -> {
                 // a grant may still come: give it back at once
                 budgets.release(run.uid(), namespace, processor);
                 finish(run, Stage.Recovery, StageOutcome.Failed, null, RecoveryBudgetGate.UNANSWERED_REASON,
                         AbnormalEvents.truncate(message + answer.message()));
-                return true;
+                return Next.END;
             }
         }
         finish(run, Stage.Recovery, StageOutcome.Failed, null, RecoveryBudgetGate.EXCEEDED_REASON, AbnormalEvents.truncate(message));
-        return true;
+        return Next.END;
+    }
+
+    /**
+     * Parks the abnormal at the budget gate until the arbiter's next answer, or until it must have come: {@code maxWait}
+     * and the answer timeout after now. The {@code BudgetChecked(Waiting)} at {@code seq} is on record first.
+     */
+    private void parkForBudget(AbnormalRun run, NamespacedName processor, long seq) throws InterruptedException,
+            EventSink.DeliveryException {
+        run.events().flush();
+        Instant deadline = Instant.now().plus(budgets.maxWait()).plus(budgets.answerTimeout());
+        try {
+            parking.park(run.park(BudgetWaits.GATE, seq, BudgetWaits.subject(processor), deadline, Stage.Recovery));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot park abnormal " + run.uid(), e);
+        }
+        LOG.info("abnormal parked uid={} node={} gate={} seq={} processor={} deadline={}", run.uid(), nodeName, BudgetWaits.GATE, seq,
+                BudgetWaits.subject(processor), deadline);
     }
 
     private boolean runProcessor(AbnormalRun run, Stage stage, NamespacedName processor, List<String> failures)
