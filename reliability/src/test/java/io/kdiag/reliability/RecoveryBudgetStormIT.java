@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,9 +31,11 @@ import io.kdiag.schemas.avro.BudgetVerdict;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.Phase;
+import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.RecoveryBudgetAnswer;
 import io.kdiag.schemas.avro.RecoveryControl;
+import io.kdiag.schemas.avro.Stage;
 import io.kdiag.sourcebridge.SourceBridge;
 import io.kdiag.statuswriter.Main;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -49,7 +52,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Recoveries under control, across agents: a storm of 100 abnormals for one namespace, spread over three agents, of
  * which exactly the budgeted number recover, although the budget arbiter (the status writer, its own JVM) is killed
- * with SIGKILL in the middle of the storm and restarted; then a second storm that the kill switch stops. The broker
+ * with SIGKILL in the middle of the storm and restarted; then a second storm that the kill switch stops; then a third
+ * over a budget that waits, whose recoveries all run, one node at a time. The broker
  * authorises every client as the cluster overlays do, so an agent cannot answer its own budget request.
  */
 class RecoveryBudgetStormIT {
@@ -83,6 +87,11 @@ class RecoveryBudgetStormIT {
                   per: [namespace]
                   maxRecoveries: %d
                   window: 1h
+                - name: one-node-at-a-time
+                  namespaces: [waiting-storm]
+                  maxNodesInRecovery: 1
+                  onExceeded: Wait
+                maxWait: 2m
                 """.formatted(BUDGET));
         try (SecuredKafka kafka = SecuredKafka.startWithAcls(dir.resolve("broker"), Topics.withDefaultPrefix(), 12);
              Children children = new Children(dir)) {
@@ -138,9 +147,21 @@ class RecoveryBudgetStormIT {
                 assertThat(paused).as("abnormals refused by the pause").isGreaterThanOrEqualTo(40 - BUDGET);
                 assertThat(secondEnded.values()).allSatisfy(s -> assertThat(s.getPhase() == Phase.Succeeded
                         || "RecoveryPaused".equals(s.getReason())).as("%s %s", s.getPhase(), s.getReason()).isTrue());
+                // (c) resumed, a storm over a budget that waits: every recovery runs, one node at a time, none holding its agent
+                write(kafka, false);
+                List<String> third = publish(client, "waiting-storm", 9);
+                Map<String, AbnormalStatus> thirdEnded = awaitFinal(client, third);
+
+                assertThat(thirdEnded.values()).allSatisfy(s -> assertThat(s.getPhase()).isEqualTo(Phase.Succeeded));
+                List<DiagnosisEvent> thirdEvents = events(client, third);
+                List<BudgetVerdict> verdicts = thirdEvents.stream().map(DiagnosisEvent::getPayload).filter(BudgetChecked.class::isInstance)
+                        .map(p -> ((BudgetChecked) p).getVerdict()).toList();
+                assertThat(verdicts).filteredOn(v -> v == BudgetVerdict.Granted).hasSize(third.size());
+                assertThat(verdicts).contains(BudgetVerdict.Waiting);
+                assertOneAtATime(thirdEvents);
                 LOG.info("reliability figures test=recovery-budget-storm abnormals={} budget={} recoveries={} paused-storm={} "
-                        + "recoveries-before-pause={} refused-by-pause={}", STORM, BUDGET, recoveries(runs, storm), second.size(),
-                        recovererStarts.size(), paused);
+                        + "recoveries-before-pause={} refused-by-pause={} waiting-storm={} waits={}", STORM, BUDGET, recoveries(runs, storm),
+                        second.size(), recovererStarts.size(), paused, third.size(), verdicts.stream().filter(v -> v == BudgetVerdict.Waiting).count());
             } finally {
                 agents.forEach(NodeAgent::close);
             }
@@ -190,12 +211,33 @@ class RecoveryBudgetStormIT {
 
     /** Writes a pause as the CLI's user, and returns when Kafka took it. */
     private static Instant pause(SecuredKafka kafka) throws Exception {
+        write(kafka, true);
+        return Instant.now();
+    }
+
+    private static void write(SecuredKafka kafka, boolean paused) throws Exception {
         Topics topics = Topics.withDefaultPrefix();
         try (KafkaProducer<String, RecoveryControl> producer = new KafkaProducer<>(kafka.settings(Role.CLI),
                 topics.recoveryControl().keySerde().serializer(), topics.recoveryControl().valueSerde().serializer())) {
             producer.send(new ProducerRecord<>(topics.recoveryControl().name(), Topics.RECOVERY_CONTROL_KEY,
-                    new RecoveryControl(true, "User:kdiag-cli", Instant.now(), "storm drill"))).get(30, TimeUnit.SECONDS);
-            return Instant.now();
+                    new RecoveryControl(paused, "User:kdiag-cli", Instant.now(), "storm drill"))).get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** No two recoverers ran at the same time: each started after the previous one finished. */
+    private static void assertOneAtATime(List<DiagnosisEvent> events) {
+        List<Instant[]> runs = new ArrayList<>();
+        Map<String, Instant> started = new HashMap<>();
+        for (DiagnosisEvent e : events) {
+            if (e.getPayload() instanceof ProcessorStarted p && p.getStage() == Stage.Recovery) {
+                started.put(e.getAbnormalUid(), e.getTime());
+            } else if (e.getPayload() instanceof ProcessorFinished p && p.getStage() == Stage.Recovery) {
+                runs.add(new Instant[] {started.get(e.getAbnormalUid()), e.getTime()});
+            }
+        }
+        runs.sort(Comparator.comparing(r -> r[0]));
+        for (int i = 1; i < runs.size(); i++) {
+            assertThat(runs.get(i)[0]).as("recoverer %d started after recoverer %d finished", i, i - 1).isAfterOrEqualTo(runs.get(i - 1)[1]);
         }
     }
 
