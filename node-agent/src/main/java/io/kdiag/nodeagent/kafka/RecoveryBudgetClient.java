@@ -32,7 +32,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -48,9 +47,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RecoveryBudgetClient.class);
-    private static final Duration POLL = Duration.ofSeconds(1);
     private static final Duration PARTITIONS_WAIT = Duration.ofSeconds(60);
-    private static final Duration RETRY_PAUSE = Duration.ofSeconds(1);
     /** More late answers than abnormals a node could have parked; past it the oldest are dropped (their waits time out). */
     private static final int MAX_LATE = 10_000;
 
@@ -59,13 +56,11 @@ public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoClose
     private final Duration timeout;
     private final Topic<String, RecoveryBudgetRequest> requests;
     private final KafkaProducer<String, RecoveryBudgetRequest> producer;
-    private final KafkaConsumer<String, byte[]> consumer;
     private final Deserializer<RecoveryBudgetAnswer> answers;
     private final Map<String, CompletableFuture<RecoveryBudgetAnswer>> waiting = new ConcurrentHashMap<>();
     /** Answers nobody waited for when they came, for the abnormals parked to wait for them; bounded. */
     private final BlockingQueue<Late> late = new LinkedBlockingQueue<>(MAX_LATE);
-    private final Thread loop;
-    private volatile boolean closing;
+    private final TopicFollower follower;
 
     private RecoveryBudgetClient(RecoveryBudgets budgets, String nodeName, Duration timeout, Topics topics,
             KafkaProducer<String, RecoveryBudgetRequest> producer, KafkaConsumer<String, byte[]> consumer) {
@@ -74,10 +69,9 @@ public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoClose
         this.timeout = timeout;
         this.requests = topics.recoveryBudgetRequests();
         this.producer = producer;
-        this.consumer = consumer;
         this.answers = topics.recoveryBudgetAnswers().valueSerde().deserializer();
-        this.loop = new Thread(this::follow, "kdiag-recovery-budget-answers");
-        loop.setDaemon(true);
+        // a poll that fails meanwhile lets a waiting acquire run out of time and fail its recovery (deny by default)
+        this.follower = new TopicFollower(consumer, "recovery-budget-answers", nodeName, records -> records.forEach(this::hand));
     }
 
     /**
@@ -114,7 +108,7 @@ public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoClose
             producer = new KafkaProducer<>(producerProps, topics.recoveryBudgetRequests().keySerde().serializer(),
                     topics.recoveryBudgetRequests().valueSerde().serializer());
             RecoveryBudgetClient client = new RecoveryBudgetClient(budgets, nodeName, timeout, topics, producer, consumer);
-            client.loop.start();
+            client.follower.start();
             LOG.info("recovery budgets followed node={} budgets={} partition={}", nodeName,
                     budgets.budgets().stream().map(RecoveryBudgets.Budget::name).toList(), mine);
             return client;
@@ -198,28 +192,6 @@ public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoClose
         return uid + " " + recoverer.getNamespace() + "/" + recoverer.getName();
     }
 
-    private void follow() {
-        try {
-            while (!closing) {
-                try {
-                    consumer.poll(POLL).forEach(this::hand);
-                } catch (WakeupException e) {
-                    throw e;
-                } catch (RuntimeException e) {
-                    // an acquire waiting meanwhile runs out of time and fails its recovery (deny by default)
-                    LOG.warn("recovery budget answers not read node={} error={}", nodeName, e.toString());
-                    Thread.sleep(RETRY_PAUSE.toMillis());
-                }
-            }
-        } catch (WakeupException | InterruptedException e) {
-            if (!closing) {
-                LOG.error("recovery budget answers no longer followed node={}", nodeName, e);
-            }
-        } finally {
-            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
-        }
-    }
-
     private void hand(ConsumerRecord<String, byte[]> record) {
         if (!nodeName.equals(record.key()) || record.value() == null) {
             return; // another node's answer on a shared partition
@@ -247,13 +219,7 @@ public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoClose
     /** Stops following the answers and closes the producer; an acquire still waiting runs out of time. */
     @Override
     public void close() {
-        closing = true;
-        consumer.wakeup();
-        try {
-            loop.join(Duration.ofSeconds(10).toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        follower.close();
         producer.close(Duration.ofSeconds(5));
     }
 }
