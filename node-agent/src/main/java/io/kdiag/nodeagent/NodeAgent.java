@@ -23,6 +23,7 @@ import io.kdiag.nodeagent.http.AgentHttpServer;
 import io.kdiag.nodeagent.kafka.AgentProducer;
 import io.kdiag.nodeagent.kafka.ApproverKeys;
 import io.kdiag.nodeagent.kafka.PartitionConsumer;
+import io.kdiag.nodeagent.kafka.RecoveryBudgetClient;
 import io.kdiag.nodeagent.kafka.RecoveryControlFollower;
 import io.kdiag.nodeagent.kafka.RecordVerifier;
 import io.kdiag.nodeagent.policy.Policy;
@@ -33,6 +34,7 @@ import io.kdiag.nodeagent.processors.Profilers;
 import io.kdiag.nodeagent.processors.Registrations;
 import io.kdiag.nodeagent.run.AgentMetrics;
 import io.kdiag.nodeagent.run.Approvals;
+import io.kdiag.nodeagent.run.BudgetWaits;
 import io.kdiag.nodeagent.run.ContextFitter;
 import io.kdiag.nodeagent.run.EventLog;
 import io.kdiag.nodeagent.run.EventSink;
@@ -41,6 +43,7 @@ import io.kdiag.nodeagent.run.Journal;
 import io.kdiag.nodeagent.run.KeptEvidence;
 import io.kdiag.nodeagent.run.OutputLimits;
 import io.kdiag.nodeagent.run.Parking;
+import io.kdiag.nodeagent.run.RecoveryBudgetGate;
 import io.kdiag.nodeagent.run.RecoverySwitch;
 import io.kdiag.nodeagent.run.RequestHandler;
 import io.kdiag.nodeagent.run.StageCommands;
@@ -101,6 +104,8 @@ public final class NodeAgent implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final RecoverySwitch recoveries = new RecoverySwitch();
     private volatile RecoveryControlFollower recoveryControl;
+    /** {@code null} without a budget file. */
+    private final RecoveryBudgetClient budgets;
     private final LoopProgress progress;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile PartitionConsumer consumer;
@@ -139,9 +144,12 @@ public final class NodeAgent implements AutoCloseable {
         OutputLimits limits = new OutputLimits(config.maxContextBytes(), producer.maxEventBytes());
         RemoteProcessor remote = new RemoteProcessor(URI.create("http://127.0.0.1:" + http.port() + "/"), token, registry);
         this.approvals = new Approvals(config.nodeName(), registrations, policy, config.approvalTimeout(), clock);
+        this.budgets = config.recoveryBudgets() == null ? null
+                : RecoveryBudgetClient.start(kafka, config.nodeName(), topics, config.recoveryBudgets(), config.recoveryBudgetTimeout());
         StageRunner stages = new StageRunner(config.nodeName(), node, new Processors(builtIns, registrations, remote, policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, evidence, metrics),
-                new ContextFitter(evidence, limits), metrics, recoveries, approvals, parking);
+                new ContextFitter(evidence, limits), metrics, recoveries, approvals, parking,
+                budgets == null ? RecoveryBudgetGate.NONE : budgets);
         // an acknowledged event is progress: a long abnormal keeps the loop busy without a poll
         EventSink progressing = event -> producer.send(event).whenComplete((ok, error) -> {
             if (error == null) {
@@ -149,7 +157,11 @@ public final class NodeAgent implements AutoCloseable {
             }
         });
         EventLog events = new EventLog(config.nodeName(), progressing, journal, clock);
-        this.requests = new RequestHandler(stages, events, metrics, parking, List.of(approvals));
+        BudgetWaits budgetWaits = new BudgetWaits(budgets == null ? RecoveryBudgetGate.NONE : budgets);
+        this.requests = new RequestHandler(stages, events, metrics, parking, List.of(approvals, budgetWaits));
+        if (budgets != null) {
+            budgetWaits.askAgain(parking.all());
+        }
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kdiag-node-agent-housekeeping");
             t.setDaemon(true);
@@ -274,6 +286,9 @@ public final class NodeAgent implements AutoCloseable {
         }
         if (recoveryControl != null) {
             recoveryControl.close();
+        }
+        if (budgets != null) {
+            budgets.close();
         }
         http.close();
         workers.close();

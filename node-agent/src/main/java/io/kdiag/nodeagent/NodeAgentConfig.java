@@ -10,6 +10,7 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.common.recovery.RecoveryBudgets;
 import io.kdiag.nodeagent.run.EvidenceBudget;
 import io.kdiag.schemas.Evidence;
 
@@ -62,6 +63,9 @@ public final class NodeAgentConfig {
             "How long a recovery that requires approval waits for a decision; then it ends Failed (ApprovalExpired) without running.");
     static final ConfigKey<Duration> POLICY_RELOAD_INTERVAL = ConfigKey.duration("kdiag.policy-reload-interval", "5s",
             "How often the policy file is checked for changes.");
+    static final ConfigKey<Duration> RECOVERY_BUDGET_TIMEOUT = ConfigKey.duration("kdiag.recovery-budget-timeout", "30s",
+            "How long the agent waits for the budget arbiter's answer before a recoverer a budget covers; without one in time the "
+                    + "recovery fails (BudgetUnanswered).");
 
     private final String nodeName;
     private final Path hostRoot;
@@ -79,6 +83,8 @@ public final class NodeAgentConfig {
     private final String policyFile;
     private final Duration policyReloadInterval;
     private final EvidenceBudget.Limits evidenceLimits;
+    private final RecoveryBudgets recoveryBudgets;
+    private final Duration recoveryBudgetTimeout;
     private final String topicPrefix;
     private final int partitions;
     private final boolean createTopics;
@@ -112,6 +118,8 @@ public final class NodeAgentConfig {
         policyReloadInterval = source.get(POLICY_RELOAD_INTERVAL);
         evidenceLimits = new EvidenceBudget.Limits(source.get(EVIDENCE_MAX_VALUE_BYTES), source.get(EVIDENCE_MAX_ABNORMAL_BYTES),
                 source.get(EVIDENCE_MAX_NODE_BYTES_PER_DAY));
+        recoveryBudgets = RecoveryBudgets.configured(source);
+        recoveryBudgetTimeout = source.get(RECOVERY_BUDGET_TIMEOUT);
         topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
         partitions = source.get(CommonKeys.PARTITIONS);
         createTopics = source.get(CommonKeys.CREATE_TOPICS);
@@ -133,7 +141,8 @@ public final class NodeAgentConfig {
         List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, BUILTIN_NAMESPACE, STATE_DIR, STALL_TIMEOUT,
                 MAX_CONTEXT_BYTES, EVIDENCE_MAX_VALUE_BYTES, EVIDENCE_MAX_ABNORMAL_BYTES, EVIDENCE_MAX_NODE_BYTES_PER_DAY,
                 KubernetesConnection.KUBERNETES, HTTP_PORT, POLICY_FILE, POLICY_RELOAD_INTERVAL,
-                VERIFICATION_KEYS, LOG_SOURCE_VERIFICATION_KEYS, APPROVER_KEYS, APPROVAL_TIMEOUT));
+                VERIFICATION_KEYS, LOG_SOURCE_VERIFICATION_KEYS, APPROVER_KEYS, APPROVAL_TIMEOUT,
+                RecoveryBudgets.FILE, RECOVERY_BUDGET_TIMEOUT));
         keys.addAll(CommonKeys.ALL);
         return List.copyOf(keys);
     }
@@ -222,6 +231,16 @@ public final class NodeAgentConfig {
         return evidenceLimits;
     }
 
+    /** The recovery budgets ({@code kdiag.recovery-budgets-file}); {@code null} for none: the agent asks nothing. */
+    public RecoveryBudgets recoveryBudgets() {
+        return recoveryBudgets;
+    }
+
+    /** How long the agent waits for the budget arbiter's answer ({@code kdiag.recovery-budget-timeout}). */
+    public Duration recoveryBudgetTimeout() {
+        return recoveryBudgetTimeout;
+    }
+
     /** Prefix of the topic names ({@code kdiag.topic-prefix}). */
     public String topicPrefix() {
         return topicPrefix;
@@ -258,7 +277,9 @@ public final class NodeAgentConfig {
                 + " policy-reload-interval=" + policyReloadInterval + " evidence.max-value-bytes=" + evidenceLimits.maxValueBytes()
                 + " evidence.max-abnormal-bytes=" + evidenceLimits.maxAbnormalBytes()
                 + " evidence.max-node-bytes-per-day=" + evidenceLimits.maxNodeBytesPerDay()
-                + " topic-prefix=" + topicPrefix + " partitions=" + partitions
+                + " recovery-budgets="
+                + (recoveryBudgets == null ? "none" : recoveryBudgets.budgets().stream().map(RecoveryBudgets.Budget::name).toList())
+                + " recovery-budget-timeout=" + recoveryBudgetTimeout + " topic-prefix=" + topicPrefix + " partitions=" + partitions
                 + " create-topics=" + createTopics + " replication-factor=" + replicationFactor + " metrics-port=" + metricsPort;
     }
 }

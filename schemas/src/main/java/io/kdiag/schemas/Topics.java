@@ -9,6 +9,8 @@ import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.ApprovalDecision;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.RecoveryBudgetAnswer;
+import io.kdiag.schemas.avro.RecoveryBudgetRequest;
 import io.kdiag.schemas.avro.RecoveryControl;
 import org.apache.avro.message.SchemaStore;
 import org.apache.avro.specific.SpecificRecord;
@@ -29,6 +31,8 @@ import org.apache.kafka.common.utils.Utils;
  * schemas            schema fingerprint   → schema JSON                     compacted; every writer's schemas
  * evidence           value SHA-256        → a chunk of a large value        retention of the history (Evidence)
  * recovery-control   recoveries           → RecoveryControl                 compacted; the kill switch every agent follows
+ * recovery-budget-requests  node name     → RecoveryBudgetRequest           one partition: the budget arbiter's input
+ * recovery-budget-answers   node name     → RecoveryBudgetAnswer            the arbiter's decisions, read by each node's agent
  * approvals          node name            → ApprovalDecision                signed by an approver; read by that node's agent
  * </pre>
  *
@@ -52,6 +56,8 @@ public final class Topics {
     private final Topic<String, String> schemas;
     private final Topic<String, byte[]> evidence;
     private final Topic<String, RecoveryControl> recoveryControl;
+    private final Topic<String, RecoveryBudgetRequest> recoveryBudgetRequests;
+    private final Topic<String, RecoveryBudgetAnswer> recoveryBudgetAnswers;
     private final Topic<String, ApprovalDecision> approvals;
 
     /** The catalogue for a prefix, with the default single-object-encoding serdes reading the versions of this jar. */
@@ -70,6 +76,8 @@ public final class Topics {
         schemas = new Topic<>(prefix + "schemas", Serdes.String(), Serdes.String());
         evidence = new Topic<>(prefix + "evidence", Serdes.String(), Serdes.ByteArray());
         recoveryControl = new Topic<>(prefix + "recovery-control", Serdes.String(), serde(RecoveryControl.class, published));
+        recoveryBudgetRequests = new Topic<>(prefix + "recovery-budget-requests", nodeName, serde(RecoveryBudgetRequest.class, published));
+        recoveryBudgetAnswers = new Topic<>(prefix + "recovery-budget-answers", nodeName, serde(RecoveryBudgetAnswer.class, published));
         approvals = new Topic<>(prefix + "approvals", nodeName, serde(ApprovalDecision.class, published));
     }
 
@@ -154,6 +162,19 @@ public final class Topics {
     }
 
     /**
+     * Agents' requests to run a recoverer under the recovery budgets, and their releases, keyed by node. One partition, so
+     * the arbiter sees every request of the installation in one order and decides them one at a time (recoveries are rare).
+     */
+    public Topic<String, RecoveryBudgetRequest> recoveryBudgetRequests() {
+        return recoveryBudgetRequests;
+    }
+
+    /** The budget arbiter's answers, keyed by the node that asked; each agent reads its node's partition. */
+    public Topic<String, RecoveryBudgetAnswer> recoveryBudgetAnswers() {
+        return recoveryBudgetAnswers;
+    }
+
+    /**
      * Decisions on recoveries waiting for approval, keyed by the abnormal's node so that they reach its agent's partition.
      * Each is signed by its approver's key ({@code io.kdiag.schemas.signing}); only approvers' principals write it.
      */
@@ -172,6 +193,7 @@ public final class Topics {
     /** Every topic with the settings it is created with. */
     public List<TopicSpec> specs(int nodePartitions) {
         Map<String, String> history = Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(30L * 24 * 3600 * 1000));
+        Map<String, String> budgets = Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(24L * 3600 * 1000));
         return List.of(
                 new TopicSpec(abnormalRequests.name(), nodePartitions, Map.of()),
                 new TopicSpec(abnormals.name(), nodePartitions, Map.of()),
@@ -182,6 +204,9 @@ public final class Topics {
                 // as long as the history that references it; never compacted: every chunk of a value has the same key
                 new TopicSpec(evidence.name(), nodePartitions, history),
                 new TopicSpec(recoveryControl.name(), 1, Map.of("cleanup.policy", "compact")),
+                // a request is decided within seconds of being written, an answer read as soon as it is written: a day is plenty
+                new TopicSpec(recoveryBudgetRequests.name(), 1, budgets),
+                new TopicSpec(recoveryBudgetAnswers.name(), nodePartitions, budgets),
                 // a decision matters only while its abnormal waits (hours at most); a week leaves it to read after an incident
                 new TopicSpec(approvals.name(), nodePartitions,
                         Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(7L * 24 * 3600 * 1000))));

@@ -11,6 +11,8 @@ import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.ApprovalDecision;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.RecoveryBudgetAnswer;
+import io.kdiag.schemas.avro.RecoveryBudgetRequest;
 import io.kdiag.schemas.avro.RecoveryControl;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
@@ -27,11 +29,12 @@ import org.junit.jupiter.api.Test;
 class ReleasedSchemasTest {
     /** The first version of each record that readers of later versions can rely on: its enums have defaults, its payload union a fallback. */
     private static final Map<String, Integer> TWO_WAY_SINCE = Map.of("AbnormalRequest", 1, "DiagnosisEvent", 2, "AbnormalStatus", 2, "RecoveryControl", 1,
-            "ApprovalDecision", 1);
+            "RecoveryBudgetRequest", 1, "RecoveryBudgetAnswer", 1, "ApprovalDecision", 1);
 
     static Stream<Schema> currentSchemas() {
         return Stream.of(AbnormalRequest.getClassSchema(), DiagnosisEvent.getClassSchema(), AbnormalStatus.getClassSchema(),
-                RecoveryControl.getClassSchema(), ApprovalDecision.getClassSchema());
+                RecoveryControl.getClassSchema(), RecoveryBudgetRequest.getClassSchema(), RecoveryBudgetAnswer.getClassSchema(),
+                ApprovalDecision.getClassSchema());
     }
 
     @ParameterizedTest

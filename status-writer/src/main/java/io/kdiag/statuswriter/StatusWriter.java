@@ -18,6 +18,8 @@ import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.statuswriter.budget.BudgetArbiterTopology;
+import io.kdiag.statuswriter.budget.BudgetMetrics;
 import io.kdiag.statuswriter.fold.DeadLetterDeserializationHandler;
 import io.kdiag.statuswriter.fold.DeadLetterProcessingHandler;
 import io.kdiag.statuswriter.fold.DeadLetterProductionHandler;
@@ -35,6 +37,7 @@ import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -123,8 +126,11 @@ public final class StatusWriter implements AutoCloseable {
         } : crWriter::offer;
         Properties props = streamsProperties(config, kafka);
         props.put(WriterDeadLetters.REGISTRY_CONFIG, registry);
-        KafkaStreams streams = new KafkaStreams(StatusFoldTopology.build(topics, config.statusFlushInterval(), onSnapshot,
-                WriterDeadLetters.from(props)), props);
+        Topology topology = StatusFoldTopology.build(topics, config.statusFlushInterval(), onSnapshot, WriterDeadLetters.from(props));
+        if (config.recoveryBudgets() != null) {
+            BudgetArbiterTopology.addTo(topology, topics, config.recoveryBudgets(), new BudgetMetrics(registry, config.recoveryBudgets()));
+        }
+        KafkaStreams streams = new KafkaStreams(topology, props);
         StreamsHealth health = new StreamsHealth(streams, config.stallTimeout(), System::nanoTime);
         queries.set(StatusQueries.of(streams));
         CompletableFuture<Void> running = new CompletableFuture<>();
@@ -181,9 +187,10 @@ public final class StatusWriter implements AutoCloseable {
             crWriter.start();
             reaper.start();
         }
-        LOG.info("status writer running applicationId={} events={} status={} httpPort={} kubernetes={}", config.applicationId(),
+        LOG.info("status writer running applicationId={} events={} status={} httpPort={} kubernetes={} recoveryBudgets={}", config.applicationId(),
                 topics.diagnosisEvents().name(), topics.abnormalStatus().name(), http.port(),
-                client == null ? "off" : client.getMasterUrl());
+                client == null ? "off" : client.getMasterUrl(), config.recoveryBudgets() == null ? "none"
+                        : config.recoveryBudgets().budgets().stream().map(b -> b.name()).toList());
         return writer;
     }
 

@@ -11,6 +11,7 @@ import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kubernetes.KubernetesConnection;
+import io.kdiag.common.recovery.RecoveryBudgets;
 import io.kdiag.schemas.Topics;
 
 /**
@@ -34,11 +35,12 @@ import io.kdiag.schemas.Topics;
  * @param maximumAbnormalsPerNode most Abnormal CRs kept per node; the oldest beyond it are deleted
  * @param statusFlushInterval how often the latest snapshot of each changed abnormal is published
  * @param stallTimeout how long a stream thread may go without polling before {@code /healthz} fails
+ * @param recoveryBudgets the recovery budgets the arbiter enforces; {@code null}: no budget file, no arbiter
  */
 public record StatusWriterConfig(Path stateDir, String applicationId, String instanceId, String topicPrefix, int partitions,
         boolean createTopics, short replicationFactor, int metricsPort, int httpPort, String bindAddress, KubernetesConnection.Mode kubernetes,
         int statusWritesPerSecond, Duration abnormalTtl, Duration minimumAbnormalTtl, int maximumAbnormalsPerNode,
-        Duration statusFlushInterval, Duration stallTimeout) {
+        Duration statusFlushInterval, Duration stallTimeout, RecoveryBudgets recoveryBudgets) {
 
     /** Where Kafka Streams keeps the fold store. */
     public static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser/status-writer",
@@ -87,7 +89,8 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
                 source.get(MINIMUM_ABNORMAL_TTL),
                 source.get(MAXIMUM_ABNORMALS_PER_NODE),
                 source.get(STATUS_FLUSH_INTERVAL),
-                source.get(STALL_TIMEOUT));
+                source.get(STALL_TIMEOUT),
+                RecoveryBudgets.configured(source));
     }
 
     /** A configuration with every other setting at its default and metrics on a free port, for tests. */
@@ -95,13 +98,13 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
         StatusWriterConfig defaults = from(ConfigSource.of(Map.of(), Map.of()));
         return new StatusWriterConfig(stateDir, applicationId, defaults.instanceId(), topicPrefix, defaults.partitions(), defaults.createTopics(),
                 defaults.replicationFactor(), 0, httpPort, defaults.bindAddress(), kubernetes, defaults.statusWritesPerSecond(), defaults.abnormalTtl(),
-                defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode(), defaults.statusFlushInterval(), defaults.stallTimeout());
+                defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode(), defaults.statusFlushInterval(), defaults.stallTimeout(), null);
     }
 
     /** Every key the status writer reads, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         return Stream.concat(Stream.of(STATE_DIR, CommonKeys.INSTANCE_ID, HTTP_PORT, KubernetesConnection.KUBERNETES, STATUS_WRITES_PER_SECOND, ABNORMAL_TTL,
-                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL, STALL_TIMEOUT), CommonKeys.ALL.stream()).toList();
+                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL, STALL_TIMEOUT, RecoveryBudgets.FILE), CommonKeys.ALL.stream()).toList();
     }
 
     /**
@@ -111,7 +114,14 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
     public StatusWriterConfig withApplicationId(String otherApplicationId) {
         return new StatusWriterConfig(stateDir, otherApplicationId, instanceId, topicPrefix, partitions, createTopics, replicationFactor,
                 metricsPort, httpPort, bindAddress, kubernetes, statusWritesPerSecond, abnormalTtl, minimumAbnormalTtl, maximumAbnormalsPerNode,
-                statusFlushInterval, stallTimeout);
+                statusFlushInterval, stallTimeout, recoveryBudgets);
+    }
+
+    /** This configuration with these recovery budgets ({@code null}: none), for tests that run an arbiter. */
+    public StatusWriterConfig withRecoveryBudgets(RecoveryBudgets budgets) {
+        return new StatusWriterConfig(stateDir, applicationId, instanceId, topicPrefix, partitions, createTopics, replicationFactor,
+                metricsPort, httpPort, bindAddress, kubernetes, statusWritesPerSecond, abnormalTtl, minimumAbnormalTtl, maximumAbnormalsPerNode,
+                statusFlushInterval, stallTimeout, budgets);
     }
 
     /** The topic catalogue under this prefix. */

@@ -44,6 +44,10 @@ import org.apache.kafka.common.resource.ResourceType;
  * <p>{@code <prefix>recovery-control}, the kill switch of every recovery, is written only by a person with the CLI
  * ({@code kdiag recoveries pause|resume}); every agent reads it before it runs a recoverer, readers may see it.
  *
+ * <p>The recovery budgets: agents write their requests to {@code <prefix>recovery-budget-requests} and read
+ * {@code <prefix>recovery-budget-answers}; only the status writer, which runs the budget arbiter, reads the requests and
+ * writes the answers, so no agent can grant itself a recovery.
+ *
  * <p>{@code <prefix>approvals}, the decisions on recoveries waiting for approval, is written only by approvers
  * ({@code kdiag approve|deny}) and read by the agents. The ACL is the first check; the agent also verifies each
  * decision's signature by an approver's key, which is what names who decided.
@@ -145,6 +149,8 @@ public final class KafkaAcls {
                 topic(out, principal, topics.evidence().name(), AclOperation.WRITE);
                 topic(out, principal, topics.abnormals().name(), AclOperation.READ);
                 topic(out, principal, topics.recoveryControl().name(), AclOperation.READ);
+                topic(out, principal, topics.recoveryBudgetRequests().name(), AclOperation.WRITE);
+                topic(out, principal, topics.recoveryBudgetAnswers().name(), AclOperation.READ);
                 topic(out, principal, topics.approvals().name(), AclOperation.READ);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
@@ -156,6 +162,8 @@ public final class KafkaAcls {
                 topic(out, principal, topics.evidence().name(), AclOperation.READ, AclOperation.DESCRIBE_CONFIGS);
                 topic(out, principal, topics.diagnosisEvents().name(), AclOperation.READ, AclOperation.DESCRIBE_CONFIGS);
                 topic(out, principal, topics.abnormalStatus().name(), AclOperation.WRITE);
+                topic(out, principal, topics.recoveryBudgetRequests().name(), AclOperation.READ);
+                topic(out, principal, topics.recoveryBudgetAnswers().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
                 // Kafka Streams' internal topics (<application id>-<store>-changelog): created, written, restored from. The topology has
                 // no repartition topic, so no Delete (purging) is needed; KafkaAclsIT restarts the writer on exactly these

@@ -79,6 +79,9 @@ class KafkaAclsTest {
         assertThat(principalsAllowed(acls, topics.evidence().name(), AclOperation.WRITE)).isEqualTo(principals(Role.NODE_AGENT));
         // the kill switch of every recovery: a person's, never a component's nor an ingest producer's
         assertThat(principalsAllowed(acls, topics.recoveryControl().name(), AclOperation.WRITE)).isEqualTo(principals(Role.CLI));
+        // agents ask for recovery budget; only the arbiter (the status writer) answers, so no agent grants itself a recovery
+        assertThat(principalsAllowed(acls, topics.recoveryBudgetRequests().name(), AclOperation.WRITE)).isEqualTo(principals(Role.NODE_AGENT));
+        assertThat(principalsAllowed(acls, topics.recoveryBudgetAnswers().name(), AclOperation.WRITE)).isEqualTo(principals(Role.STATUS_WRITER));
         // decisions on recoveries waiting for approval: an approver's only
         assertThat(principalsAllowed(acls, topics.approvals().name(), AclOperation.WRITE)).isEqualTo(principals(Role.APPROVER));
         assertThat(principalsAllowed(acls, prefix + "storm-ledger", AclOperation.WRITE)).isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE));
@@ -109,6 +112,8 @@ class KafkaAclsTest {
         assertThat(principalsAllowed(acls, topics.recoveryControl().name(), AclOperation.READ))
                 .isEqualTo(principals(Role.NODE_AGENT, Role.READER, Role.CLI, Role.APPROVER));
         assertThat(principalsAllowed(acls, topics.approvals().name(), AclOperation.READ)).isEqualTo(principals(Role.NODE_AGENT));
+        assertThat(principalsAllowed(acls, topics.recoveryBudgetRequests().name(), AclOperation.READ)).isEqualTo(principals(Role.STATUS_WRITER));
+        assertThat(principalsAllowed(acls, topics.recoveryBudgetAnswers().name(), AclOperation.READ)).isEqualTo(principals(Role.NODE_AGENT));
         // dead letters may hold what a producer should not have sent: for operators, not for the pipeline's principals
         assertThat(principalsAllowed(acls, topics.deadLetters().name(), AclOperation.READ)).isEmpty();
     }

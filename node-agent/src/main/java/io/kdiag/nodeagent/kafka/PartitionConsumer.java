@@ -180,6 +180,7 @@ public final class PartitionConsumer implements AutoCloseable {
         try {
             while (!closing) {
                 requests.endExpired(Instant.now());
+                requests.answerBudgets();
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
                 updateLag();
                 if (records.isEmpty()) {

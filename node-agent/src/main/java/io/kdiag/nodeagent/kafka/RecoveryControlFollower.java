@@ -12,10 +12,10 @@ import io.kdiag.schemas.avro.RecoveryControl;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -29,18 +29,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class RecoveryControlFollower implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RecoveryControlFollower.class);
-    private static final Duration POLL = Duration.ofSeconds(1);
     private static final Duration PARTITIONS_WAIT = Duration.ofSeconds(60);
-    /** Pause before polling again after Kafka refused or failed a poll, so a lasting failure does not spin. */
-    private static final Duration RETRY_PAUSE = Duration.ofSeconds(1);
 
     private final KafkaConsumer<String, byte[]> consumer;
     private final Deserializer<RecoveryControl> values;
     private final Map<TopicPartition, Long> endAtStart;
     private final RecoverySwitch recoveries;
     private final String nodeName;
-    private final Thread loop;
-    private volatile boolean closing;
+    private final TopicFollower follower;
 
     private RecoveryControlFollower(KafkaConsumer<String, byte[]> consumer, Topic<String, RecoveryControl> topic,
             Map<TopicPartition, Long> endAtStart, RecoverySwitch recoveries, String nodeName) {
@@ -49,8 +45,8 @@ public final class RecoveryControlFollower implements AutoCloseable {
         this.endAtStart = endAtStart;
         this.recoveries = recoveries;
         this.nodeName = nodeName;
-        this.loop = new Thread(this::follow, "kdiag-recovery-control");
-        loop.setDaemon(true);
+        // a poll that fails leaves the switch as it was: paused until read, else the last state read
+        this.follower = new TopicFollower(consumer, "recovery-control", nodeName, this::follow);
     }
 
     /**
@@ -75,7 +71,7 @@ public final class RecoveryControlFollower implements AutoCloseable {
             consumer.seekToBeginning(assigned);
             Map<TopicPartition, Long> end = consumer.endOffsets(assigned, PARTITIONS_WAIT);
             RecoveryControlFollower follower = new RecoveryControlFollower(consumer, topics.recoveryControl(), end, recoveries, nodeName);
-            follower.loop.start();
+            follower.follower.start();
             return follower;
         } catch (RuntimeException e) {
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
@@ -83,31 +79,12 @@ public final class RecoveryControlFollower implements AutoCloseable {
         }
     }
 
-    private void follow() {
-        try {
-            while (!closing) {
-                try {
-                    // checked before polling too: a poll that finds nothing (an empty topic, the usual case) waits out
-                    // its second, and the agent takes no abnormal until the switch was read
-                    if (!recoveries.hasReadToEnd() && endAtStart.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
-                        recoveries.readToEnd();
-                        LOG.info("recovery control read node={} paused={} reason={}", nodeName, recoveries.paused(), recoveries.pausedBecause());
-                    }
-                    consumer.poll(POLL).forEach(this::apply);
-                } catch (WakeupException e) {
-                    throw e;
-                } catch (RuntimeException e) {
-                    // the switch keeps its state: paused until read, else the last state read
-                    LOG.warn("recovery control not read node={} error={}", nodeName, e.toString());
-                    Thread.sleep(RETRY_PAUSE.toMillis());
-                }
-            }
-        } catch (WakeupException | InterruptedException e) {
-            if (!closing) {
-                LOG.error("recovery control follower stopped node={}", nodeName, e);
-            }
-        } finally {
-            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+    /** One poll's records: applied in order, then whether the end the topic had at start is reached. */
+    private void follow(ConsumerRecords<String, byte[]> records) {
+        records.forEach(this::apply);
+        if (!recoveries.hasReadToEnd() && endAtStart.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+            recoveries.readToEnd();
+            LOG.info("recovery control read node={} paused={} reason={}", nodeName, recoveries.paused(), recoveries.pausedBecause());
         }
     }
 
@@ -133,12 +110,6 @@ public final class RecoveryControlFollower implements AutoCloseable {
     /** Stops following; the switch keeps its last state. */
     @Override
     public void close() {
-        closing = true;
-        consumer.wakeup();
-        try {
-            loop.join(Duration.ofSeconds(10).toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        follower.close();
     }
 }

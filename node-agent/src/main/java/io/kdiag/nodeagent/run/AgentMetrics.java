@@ -12,6 +12,7 @@ import io.kdiag.common.metrics.KubeDiagMetric;
 import io.kdiag.common.metrics.KubeDiagMetrics;
 import io.kdiag.model.ShadowVerdict;
 import io.kdiag.model.StageDefinition;
+import io.kdiag.schemas.avro.BudgetVerdict;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.avro.StageOutcome;
@@ -43,6 +44,7 @@ public final class AgentMetrics {
     static final String RECOVERIES_PAUSED = "kdiag.recoveries.paused";
     static final String RECORDS_REFUSED = "kdiag.agent.records.refused";
     static final String UNRUNNABLE = "kdiag.agent.unrunnable.records";
+    static final String BUDGET_CHECKS = "kdiag.agent.recovery.budget.checks";
     static final String APPROVAL_DECISIONS = "kdiag.agent.approval.decisions";
     static final String PARKED = "kdiag.agent.abnormals.parked";
     /** A decision an approver's key verified: approved. */
@@ -115,6 +117,14 @@ public final class AgentMetrics {
                 .description("Records of this node that ran nothing, by reason; all but tombstones are dead-lettered")
                 .tag("reason", reason)
                 .register(registry));
+    }
+
+    /** The budgets were asked before a recoverer ran: {@code kdiag_agent_recovery_budget_checks_total{verdict}}. */
+    void budgetChecked(BudgetVerdict verdict) {
+        counters.computeIfAbsent(new Key(BUDGET_CHECKS, null, verdict.name()), k -> Counter.builder(BUDGET_CHECKS)
+                .description("Recovery budget answers before a recoverer ran, by verdict (Unknown: no answer in time)")
+                .tag("verdict", verdict.name())
+                .register(registry)).increment();
     }
 
     /** A stage ended with this outcome: {@code success}, {@code skip} or {@code fail}. */

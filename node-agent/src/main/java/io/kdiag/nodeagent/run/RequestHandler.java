@@ -120,6 +120,26 @@ public final class RequestHandler {
         return resume(parked, answer.apply(parked));
     }
 
+    /**
+     * Ends the waits at the budget gate that the arbiter answered since the last call ({@link BudgetWaits}); an answer for
+     * an abnormal not waiting there (any more) changes nothing, one whose events could not be delivered is handed again.
+     */
+    public void answerBudgets() throws InterruptedException {
+        Gate gate = gates.get(BudgetWaits.GATE);
+        if (!(gate instanceof BudgetWaits waits)) {
+            return;
+        }
+        for (RecoveryBudgetGate.Late late : waits.lateAnswers()) {
+            Parking.Parked parked = parking.get(late.uid()).orElse(null);
+            Gate.Answer answer = waits.answered(late);
+            if (parked == null || answer == null || !parked.subject().equals(BudgetWaits.subject(late.recoverer()))) {
+                continue; // not parked for it, or still waiting
+            }
+            // not delivered: the wait stays, and its deadline ends it
+            answer(late.uid(), BudgetWaits.GATE, parked.waitSeq(), p -> answer);
+        }
+    }
+
     /** Ends the waits whose deadline passed, each with its gate's answer; one that cannot be delivered is tried again next time. */
     public void endExpired(Instant now) throws InterruptedException {
         for (Parking.Parked parked : parking.due(now)) {

@@ -15,6 +15,7 @@ import io.kdiag.model.StageDefinition;
 import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.AbnormalRequest;
+import io.kdiag.schemas.avro.BudgetChecked;
 import io.kdiag.schemas.avro.Accepted;
 import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.NamespacedName;
@@ -54,16 +55,19 @@ public final class StageRunner {
     private final Approvals approvals;
     private final Parking parking;
     private final ShadowRuns shadows;
+    private final RecoveryBudgetGate budgets;
 
     /** What a stage leaves to the next: go on, stop (the abnormal ended), or wait parked. */
     private enum Next { GO_ON, END, PARKED }
 
     /**
      * {@code node}: what the node offers the workers; {@code recoveries}: whether recoverers may start; {@code approvals}:
-     * whether a person must approve them first; {@code parking}: where an abnormal waits for that.
+     * whether a person must approve them first; {@code parking}: where an abnormal waits for that; {@code budgets}: the
+     * cluster-wide budgets a recoverer they cover asks before it runs.
      */
     public StageRunner(String nodeName, NodeServices node, Processors processors, StageCommands commands, StageProfilers profilers,
-                ContextFitter fitter, AgentMetrics metrics, RecoverySwitch recoveries, Approvals approvals, Parking parking) {
+                ContextFitter fitter, AgentMetrics metrics, RecoverySwitch recoveries, Approvals approvals, Parking parking,
+                RecoveryBudgetGate budgets) {
         this.nodeName = nodeName;
         this.node = node;
         this.processors = processors;
@@ -75,6 +79,7 @@ public final class StageRunner {
         this.approvals = approvals;
         this.parking = parking;
         this.shadows = new ShadowRuns(nodeName, processors, fitter.limits(), metrics);
+        this.budgets = budgets;
     }
 
     /** Runs the abnormal from {@code Accepted} to its end and returns once every event is acknowledged. */
@@ -223,6 +228,16 @@ public final class StageRunner {
                     return Next.PARKED;
                 }
             }
+            // the first recoverer asks before any of the stage's work: a budget that waits parks the abnormal here, and it
+            // goes on from the stage's start without running anything twice
+            if (!assigned.isEmpty() && budgets.covers(run.request().getNamespace(), processor(assigned.get(0)))
+                    && !run.passed(BudgetWaits.GATE)) {
+                Next next = checkBudget(run, processor(assigned.get(0)), true);
+                if (next != Next.GO_ON) {
+                    return next;
+                }
+                run.pass(BudgetWaits.GATE);
+            }
         }
         commands.run(stage, run);
         profilers.run(stage, run);
@@ -233,14 +248,29 @@ public final class StageRunner {
         boolean anySucceeded = false;
         NamespacedName winner = null;
         List<String> failures = new ArrayList<>();
-        for (io.kdiag.api.v1.NamespacedName reference : assigned) {
-            NamespacedName processor = new NamespacedName(
-                    reference.namespace == null ? "" : reference.namespace, reference.name == null ? "" : reference.name);
+        for (int i = 0; i < assigned.size(); i++) {
+            NamespacedName processor = processor(assigned.get(i));
+            boolean budgeted = stage == Stage.Recovery && budgets.covers(run.request().getNamespace(), processor);
             // a pause that came while the stage's commands or an earlier recoverer ran stops the next recoverer
             if (stage == Stage.Recovery && refusedWhilePaused(run)) {
+                if (i == 0 && budgeted) {
+                    budgets.release(run.uid(), run.request().getNamespace(), processor);
+                }
                 return Next.END;
             }
-            if (runProcessor(run, stage, processor, failures)) {
+            // the first was granted before the stage's work
+            if (budgeted && i > 0 && checkBudget(run, processor, false) != Next.GO_ON) {
+                return Next.END;
+            }
+            boolean succeeded;
+            try {
+                succeeded = runProcessor(run, stage, processor, failures);
+            } finally {
+                if (budgeted) {
+                    budgets.release(run.uid(), run.request().getNamespace(), processor);
+                }
+            }
+            if (succeeded) {
                 anySucceeded = true;
                 if (stage != Stage.InformationCollection) {
                     winner = processor;
@@ -291,6 +321,70 @@ public final class StageRunner {
         }
         finish(run, Stage.Recovery, StageOutcome.Failed, null, RecoverySwitch.PAUSED_REASON, AbnormalEvents.truncate(paused));
         return true;
+    }
+
+    private static NamespacedName processor(io.kdiag.api.v1.NamespacedName reference) {
+        return new NamespacedName(reference.namespace == null ? "" : reference.namespace, reference.name == null ? "" : reference.name);
+    }
+
+    /**
+     * Asks the budgets whether the recoverer may run and records the answer ({@code BudgetChecked}): {@code GO_ON} when
+     * granted; {@code PARKED} when a budget waits and {@code mayPark} (nothing of the stage ran yet), until the arbiter's
+     * next answer or the deadline; else the recovery stage ends {@code Failed} ({@code END}). A wait that may not park is
+     * withdrawn: going on later from the stage's start would run again what already ran.
+     */
+    private Next checkBudget(AbnormalRun run, NamespacedName processor, boolean mayPark) throws InterruptedException,
+            EventSink.DeliveryException {
+        String namespace = run.request().getNamespace();
+        RecoveryBudgetGate.Answer answer = budgets.acquire(run.uid(), namespace, processor);
+        long seq = run.events().nextSeq();
+        run.events().emit(new BudgetChecked(processor, answer.verdict(), answer.budget(),
+                answer.message() == null ? null : AbnormalEvents.truncate(answer.message())));
+        metrics.budgetChecked(answer.verdict());
+        LOG.info("budget checked uid={} node={} recoverer={} verdict={} budget={}", run.uid(), nodeName, Processors.name(processor),
+                answer.verdict(), answer.budget());
+        String message = "recoverer " + Processors.name(processor) + " not run: ";
+        switch (answer.verdict()) {
+            case Granted -> {
+                return Next.GO_ON;
+            }
+            case Exceeded -> message += answer.message();
+            case Waiting -> {
+                if (mayPark) {
+                    parkForBudget(run, processor, seq);
+                    return Next.PARKED;
+                }
+                budgets.release(run.uid(), namespace, processor);
+                message += answer.message() + "; only the first recoverer of a stage can wait (a later one would run the stage's "
+                        + "earlier work again when it goes on)";
+            }
+            default -> {
+                // a grant may still come: give it back at once
+                budgets.release(run.uid(), namespace, processor);
+                finish(run, Stage.Recovery, StageOutcome.Failed, null, RecoveryBudgetGate.UNANSWERED_REASON,
+                        AbnormalEvents.truncate(message + answer.message()));
+                return Next.END;
+            }
+        }
+        finish(run, Stage.Recovery, StageOutcome.Failed, null, RecoveryBudgetGate.EXCEEDED_REASON, AbnormalEvents.truncate(message));
+        return Next.END;
+    }
+
+    /**
+     * Parks the abnormal at the budget gate until the arbiter's next answer, or until it must have come: {@code maxWait}
+     * and the answer timeout after now. The {@code BudgetChecked(Waiting)} at {@code seq} is on record first.
+     */
+    private void parkForBudget(AbnormalRun run, NamespacedName processor, long seq) throws InterruptedException,
+            EventSink.DeliveryException {
+        run.events().flush();
+        Instant deadline = Instant.now().plus(budgets.maxWait()).plus(budgets.answerTimeout());
+        try {
+            parking.park(run.park(BudgetWaits.GATE, seq, BudgetWaits.subject(processor), deadline, Stage.Recovery));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot park abnormal " + run.uid(), e);
+        }
+        LOG.info("abnormal parked uid={} node={} gate={} seq={} processor={} deadline={}", run.uid(), nodeName, BudgetWaits.GATE, seq,
+                BudgetWaits.subject(processor), deadline);
     }
 
     private boolean runProcessor(AbnormalRun run, Stage stage, NamespacedName processor, List<String> failures)

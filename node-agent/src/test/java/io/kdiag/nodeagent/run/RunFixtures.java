@@ -84,12 +84,21 @@ final class RunFixtures {
                                    Registrations registrations, URI ownServer, OutputLimits limits, EvidenceStore evidence,
                                    EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries, Approvals approvals,
                                    Parking parking) {
+        return stageRunner(node, workers, runner, policy, registrations, ownServer, limits, evidence, budget, registry, recoveries,
+                approvals, parking, RecoveryBudgetGate.NONE);
+    }
+
+    /** As the one above, with these recovery budgets. */
+    static StageRunner stageRunner(NodeServices node, List<StageWorker> workers, WorkerRunner runner, Supplier<Policy> policy,
+                                   Registrations registrations, URI ownServer, OutputLimits limits, EvidenceStore evidence,
+                                   EvidenceBudget budget, MeterRegistry registry, RecoverySwitch recoveries, Approvals approvals,
+                                   Parking parking, RecoveryBudgetGate budgets) {
         AgentMetrics metrics = new AgentMetrics(registry);
         KeptEvidence kept = new KeptEvidence(evidence, budget);
         BuiltIns builtIns = new BuiltIns(Fixtures.BUILTIN, new WorkerCatalog(workers), runner, registrations, policy);
         return new StageRunner("node-a", node, new Processors(builtIns, registrations, new RemoteProcessor(ownServer, "token", registry), policy),
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, Profilers.fromClassPath(), kept, metrics),
-                new ContextFitter(kept, limits), metrics, recoveries, approvals, parking);
+                new ContextFitter(kept, limits), metrics, recoveries, approvals, parking, budgets);
     }
 
     /** Parking in a temporary folder. */
