@@ -475,7 +475,7 @@ class KafkaAclsIT {
                     after + " " + SideEffects.RECOVERER, "log-line " + SideEffects.COLLECTOR);
             assertThat(agentMeters.get("kdiag.agent.records.refused").counters())
                     .extracting(c -> c.getId().getTag("reason") + "=" + (int) c.count())
-                    .containsExactlyInAnyOrder("Unsigned=1", "BadSignature=2", "UnknownKey=1", "OriginNotAllowed=1");
+                    .containsExactlyInAnyOrder("Unsigned=1", "BadSignature=2", "UnknownKey=1", "OriginNotAllowed=1", "NodeMismatch=0");
         } finally {
             writer.close();
             System.clearProperty(SideEffects.ENV);
