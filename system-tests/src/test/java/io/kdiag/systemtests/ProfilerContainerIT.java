@@ -70,13 +70,13 @@ class ProfilerContainerIT {
         return status.getProfilers().get(0);
     }
 
-    /** An artifact the agent serves, fetched from the host through the agent's published HTTP port. */
+    /** A profile page kept as evidence: its endpoint is a path of the status writer's query API, fetched through its published port. */
     private static String fetch(String endpoint) throws Exception {
-        URI uri = URI.create(endpoint);
-        assertThat(uri.getHost()).as("the advertised address (status.podIP)").isEqualTo(Stack.AGENT);
-        URI local = URI.create("http://127.0.0.1:" + stack.port(Stack.AGENT, "http") + uri.getRawPath());
+        assertThat(endpoint).as("a path of the query API, not an address of the agent").startsWith("/api/v1/evidence/");
+        URI local = URI.create("http://127.0.0.1:" + stack.port(Stack.STATUS_WRITER, "http") + endpoint);
         HttpResponse<String> page = HTTP.send(HttpRequest.newBuilder(local).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("content-type")).hasValueSatisfying(type -> assertThat(type).startsWith("text/html"));
         return page.body();
     }
 

@@ -189,6 +189,14 @@ final class Stack implements AutoCloseable {
             return switch (name) {
                 case "kdiag-signing-key" -> signing.getParent();
                 case "kdiag-verification-keys" -> verification.getParent();
+                case "kdiag-approver-keys" -> {
+                    // one approver, as an operator's Secret holds them: the file's name is the approver's
+                    Path approver = secrets.resolve("kdiag-approver-keys/ci-approver.pub");
+                    if (!Files.exists(approver)) {
+                        SigningKey.readOrCreate(work.resolve("ci-approver.pem"), approver);
+                    }
+                    yield approver.getParent();
+                }
                 default -> throw new IllegalArgumentException("Secret " + name + " is not provided");
             };
         } catch (IOException e) {
