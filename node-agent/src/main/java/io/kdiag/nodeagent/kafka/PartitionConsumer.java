@@ -186,15 +186,21 @@ public final class PartitionConsumer implements AutoCloseable {
                 if (records.isEmpty()) {
                     progress.progressed();
                 }
+                // a poll may hold records of both partitions (abnormals, decisions): where each one's unhandled records start
+                Map<TopicPartition, Long> unhandled = new HashMap<>();
+                for (TopicPartition polled : records.partitions()) {
+                    unhandled.put(polled, records.records(polled).get(0).offset());
+                }
                 for (ConsumerRecord<byte[], byte[]> record : records) {
                     boolean handled = handle(record);
                     updateLag();
                     if (!handled) {
-                        // the events could not be delivered; read the record again after a pause
-                        consumer.seek(new TopicPartition(record.topic(), record.partition()), record.offset());
+                        // the events could not be delivered; read this record, and every later one of the poll, again after a pause
+                        unhandled.forEach(consumer::seek);
                         TimeUnit.MILLISECONDS.sleep(RETRY_PAUSE.toMillis());
                         break;
                     }
+                    unhandled.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
                 }
                 commitDone();
             }
