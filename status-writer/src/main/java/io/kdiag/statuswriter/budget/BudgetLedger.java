@@ -110,12 +110,16 @@ final class BudgetLedger {
     List<Answer> tick(long now) {
         List<Answer> answers = new ArrayList<>();
         windows.entrySet().removeIf(entry -> {
+            // a budget removed from the file, or no longer windowed under the same name, keeps no window
             Budget budget = budgetOf(entry.getKey());
+            if (budget == null || !budget.windowed()) {
+                return true;
+            }
             Deque<Long> starts = entry.getValue();
-            while (budget != null && !starts.isEmpty() && starts.peekFirst() <= now - budget.window().toMillis()) {
+            while (!starts.isEmpty() && starts.peekFirst() <= now - budget.window().toMillis()) {
                 starts.pollFirst();
             }
-            return budget == null || starts.isEmpty();
+            return starts.isEmpty();
         });
         holders.values().removeIf(h -> h.grantedAt() <= now - budgets.releaseAfter().toMillis());
         for (Iterator<Waiter> it = waiting.iterator(); it.hasNext();) {
@@ -138,19 +142,20 @@ final class BudgetLedger {
         if (decision.verdict() == BudgetVerdict.Exceeded) {
             return new Answer(request, BudgetVerdict.Exceeded, decision.budget().name(), decision.message());
         }
+        List<Budget> covering = covering(request);
+        List<String> keys = covering.stream().map(budget -> countKey(budget, request)).toList();
         List<String> atOnce = new ArrayList<>();
-        List<String> counts = new ArrayList<>();
-        for (Budget budget : covering(request)) {
-            String key = countKey(budget, request);
-            if (budget.windowed()) {
-                windows.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(now);
+        for (int i = 0; i < covering.size(); i++) {
+            if (covering.get(i).windowed()) {
+                windows.computeIfAbsent(keys.get(i), k -> new ArrayDeque<>()).addLast(now);
             } else {
-                atOnce.add(key);
+                atOnce.add(keys.get(i));
             }
         }
         holders.put(request.id(), new Holder(request, now, List.copyOf(atOnce)));
-        for (Budget budget : covering(request)) {
-            counts.add(countKey(budget, request) + ": " + used(budget, countKey(budget, request)) + " of " + budget.describeLimit());
+        List<String> counts = new ArrayList<>();
+        for (int i = 0; i < covering.size(); i++) {
+            counts.add(keys.get(i) + ": " + used(covering.get(i), keys.get(i)) + " of " + covering.get(i).describeLimit());
         }
         return new Answer(request, BudgetVerdict.Granted, null, counts.isEmpty() ? "no budget covers it" : "within " + String.join(", ", counts));
     }

@@ -204,4 +204,18 @@ class BudgetArbiterTopologyTest {
                 START.toEpochMilli()).get(0).verdict()).isEqualTo(BudgetVerdict.Exceeded);
         assertThat(restored.encode()).isEqualTo(kept);
     }
+
+    @Test
+    void shouldForgetTheWindowOfABudgetThatIsNoLongerWindowedUnderTheSameName() {
+        start("budgets: [{name: signals, maxRecoveries: 1, window: 1h}]");
+        assertThat(ask("a", "node-a", "default").getVerdict()).isEqualTo(BudgetVerdict.Granted);
+        byte[] kept = driver.<String, byte[]>getKeyValueStore(BudgetArbiterTopology.STORE_NAME).get(BudgetArbiterProcessor.LEDGER_KEY);
+
+        // the file changed between two starts: the same name now limits nodes at once
+        BudgetLedger restored = BudgetLedger.decode(kept, RecoveryBudgets.parse("budgets: [{name: signals, maxNodesInRecovery: 2}]"));
+
+        assertThat(restored.tick(START.toEpochMilli())).isEmpty();
+        assertThat(restored.acquire(new BudgetLedger.Request("b", "node-b", "default", "kube-diagnoser", "signal-recoverer"),
+                START.toEpochMilli()).get(0).verdict()).isEqualTo(BudgetVerdict.Granted);
+    }
 }
