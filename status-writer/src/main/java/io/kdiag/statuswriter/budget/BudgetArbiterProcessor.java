@@ -111,8 +111,16 @@ final class BudgetArbiterProcessor implements Processor<String, RecoveryBudgetRe
     }
 
     private void tick(long now) {
-        if (!ledger.idle()) {
-            save(ledger.tick(now), now);
+        if (ledger.idle()) {
+            return;
+        }
+        List<Answer> answers = ledger.tick(now);
+        if (answers.isEmpty()) {
+            // only time passed: what it dropped (slid windows, slots past releaseAfter) the first tick after a restore
+            // drops again, so the ledger is not written to its changelog every second while it holds anything
+            metrics.update(ledger);
+        } else {
+            save(answers, now);
         }
     }
 
