@@ -3,6 +3,7 @@ package io.kdiag.testkit;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -59,16 +60,25 @@ public final class FreshJvm {
         command.add(FreshJvm.class.getName());
         command.add(entryPoint.getName());
         command.addAll(Arrays.asList(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().keySet().removeIf(name -> name.startsWith("KDIAG_"));
-        Process process = builder.start();
-        process.getOutputStream().close();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new IllegalStateException("the child did not end: " + output);
+        // the output goes to a file, not a pipe: reading a pipe to its end would wait for a child that hangs, past the timeout
+        Path outputFile = Files.createTempFile("kdiag-fresh-jvm", ".out");
+        try {
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(outputFile.toFile());
+            builder.environment().keySet().removeIf(name -> name.startsWith("KDIAG_"));
+            Process process = builder.start();
+            process.getOutputStream().close();
+            boolean ended = process.waitFor(60, TimeUnit.SECONDS);
+            if (!ended) {
+                process.destroyForcibly().waitFor();
+            }
+            String output = Files.readString(outputFile, StandardCharsets.UTF_8);
+            if (!ended) {
+                throw new IllegalStateException("the child did not end within 60 s: " + output);
+            }
+            return new Child(process.exitValue(), output);
+        } finally {
+            Files.deleteIfExists(outputFile);
         }
-        return new Child(process.exitValue(), output);
     }
 
     /** The child: {@code FreshJvm ENTRY_POINT ARGS...}. */
