@@ -104,9 +104,6 @@ public final class NodeAgentConfig {
         logSourceVerificationKeys = paths(source.get(LOG_SOURCE_VERIFICATION_KEYS));
         approverKeys = paths(source.get(APPROVER_KEYS));
         approvalTimeout = source.get(APPROVAL_TIMEOUT);
-        if (approvalTimeout.isNegative() || approvalTimeout.isZero()) {
-            throw new ConfigException("kdiag.approval-timeout must be positive, not " + approvalTimeout);
-        }
         bindAddress = source.get(CommonKeys.BIND_ADDRESS);
         builtinNamespace = source.get(BUILTIN_NAMESPACE);
         stateDir = source.get(STATE_DIR);

@@ -18,7 +18,8 @@ public enum SignatureDomain {
         this.prefix = (name + "\0").getBytes(StandardCharsets.US_ASCII);
     }
 
+    /** The bytes themselves, not a copy: read on every signature and check, and never written by this package. */
     byte[] prefix() {
-        return prefix.clone();
+        return prefix;
     }
 }
