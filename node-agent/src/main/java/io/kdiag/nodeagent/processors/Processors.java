@@ -49,6 +49,17 @@ public final class Processors {
         return processor.getNamespace() + "/" + processor.getName();
     }
 
+    /** A spec's reference to a processor as the events name it: a missing namespace or name is empty. */
+    public static NamespacedName of(io.kdiag.api.v1.NamespacedName reference) {
+        return new NamespacedName(reference.namespace == null ? "" : reference.namespace, reference.name == null ? "" : reference.name);
+    }
+
+    /** The processor {@link #name} wrote as {@code namespace/name}. */
+    public static NamespacedName parse(String name) {
+        int slash = name.indexOf('/');
+        return new NamespacedName(name.substring(0, slash), name.substring(slash + 1));
+    }
+
     /**
      * Runs {@code processor} in {@code stage} for an abnormal of {@code origin}; never throws for the processor's faults.
      *

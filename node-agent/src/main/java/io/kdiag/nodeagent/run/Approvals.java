@@ -7,11 +7,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.Annotations;
+import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.CommandExecutorSpec;
 import io.kdiag.api.v1.ProfilerSpec;
 import io.kdiag.nodeagent.policy.Policy;
+import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.nodeagent.processors.Registrations;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.ApprovalDecided;
@@ -70,23 +71,22 @@ public final class Approvals implements Gate {
         NamespacedName subject = null;
         String requiredBy = null;
         for (io.kdiag.api.v1.NamespacedName reference : assigned) {
-            String namespace = reference.namespace == null ? "" : reference.namespace;
-            String name = reference.name == null ? "" : reference.name;
+            NamespacedName processor = Processors.of(reference);
+            String namespace = processor.getNamespace();
+            String name = processor.getName();
             if (registrations.find(Stage.Recovery, namespace, name).map(Registrations.Registered::requireApproval).orElse(false)) {
                 requiredBy = "the annotation " + Annotations.REQUIRE_APPROVAL + " of Recoverer " + namespace + "/" + name;
             } else {
                 requiredBy = policy.get().approvalRequiredBy(request.getNamespace(), request.getOrigin(), namespace, name);
             }
             if (requiredBy != null) {
-                subject = new NamespacedName(namespace, name);
+                subject = processor;
                 break;
             }
         }
         if (requiredBy == null && "true".equalsIgnoreCase(String.valueOf(request.getLabels().get(Annotations.REQUIRE_APPROVAL)).strip())) {
             requiredBy = "the label " + Annotations.REQUIRE_APPROVAL + " of the abnormal";
-            subject = assigned.isEmpty() ? new NamespacedName("", STAGE_SUBJECT)
-                    : new NamespacedName(assigned.get(0).namespace == null ? "" : assigned.get(0).namespace,
-                            assigned.get(0).name == null ? "" : assigned.get(0).name);
+            subject = assigned.isEmpty() ? new NamespacedName("", STAGE_SUBJECT) : Processors.of(assigned.get(0));
         }
         if (requiredBy == null) {
             return null;
@@ -122,7 +122,7 @@ public final class Approvals implements Gate {
 
     /** The answer to an approver's verified decision. */
     public Answer decided(Parking.Parked parked, boolean approved, String decidedBy, String reason) {
-        ApprovalDecided decided = new ApprovalDecided(subject(parked), approved, decidedBy, reason == null ? null : AbnormalEvents.truncate(reason));
+        ApprovalDecided decided = new ApprovalDecided(Processors.parse(parked.subject()), approved, decidedBy, reason == null ? null : AbnormalEvents.truncate(reason));
         if (approved) {
             return Answer.proceed(decided);
         }
@@ -131,17 +131,9 @@ public final class Approvals implements Gate {
 
     @Override
     public Answer expired(Parking.Parked parked) {
-        return Answer.refuse(new ApprovalDecided(subject(parked), false, "node-agent " + nodeName, EXPIRED), EXPIRED_REASON,
+        return Answer.refuse(new ApprovalDecided(Processors.parse(parked.subject()), false, "node-agent " + nodeName, EXPIRED), EXPIRED_REASON,
                 "nobody approved the recovery before " + parked.deadline() + "; it does not run");
     }
 
     /** The recoverer as the wait keeps it ({@code namespace/name}). */
-    static String subjectText(NamespacedName processor) {
-        return processor.getNamespace() + "/" + processor.getName();
-    }
-
-    private static NamespacedName subject(Parking.Parked parked) {
-        int slash = parked.subject().indexOf('/');
-        return new NamespacedName(parked.subject().substring(0, slash), parked.subject().substring(slash + 1));
-    }
 }

@@ -2,6 +2,7 @@ package io.kdiag.nodeagent.run;
 
 import java.util.List;
 
+import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.schemas.avro.BudgetChecked;
 import io.kdiag.schemas.avro.BudgetVerdict;
 import io.kdiag.schemas.avro.NamespacedName;
@@ -41,7 +42,7 @@ public final class BudgetWaits implements Gate {
             case Granted -> Answer.proceed(checked);
             case Waiting -> null;
             default -> Answer.refuse(checked, RecoveryBudgetGate.EXCEEDED_REASON,
-                    "recoverer " + subject(late.recoverer()) + " not run: " + answer.message());
+                    "recoverer " + Processors.name(late.recoverer()) + " not run: " + answer.message());
         };
     }
 
@@ -49,28 +50,20 @@ public final class BudgetWaits implements Gate {
     public void askAgain(List<Parking.Parked> parked) {
         for (Parking.Parked p : parked) {
             if (p.gate().equals(GATE)) {
-                budgets.ask(p.uid(), p.request().getNamespace(), recoverer(p));
+                budgets.ask(p.uid(), p.request().getNamespace(), Processors.parse(p.subject()));
             }
         }
     }
 
     @Override
     public Answer expired(Parking.Parked parked) {
-        NamespacedName recoverer = recoverer(parked);
+        NamespacedName recoverer = Processors.parse(parked.subject());
         // withdraw the wait: a grant that comes later must not hold a place for nothing
         budgets.release(parked.uid(), parked.request().getNamespace(), recoverer);
         String message = "no room in the recovery budgets before " + parked.deadline() + "; the recovery does not run";
         return Answer.refuse(new BudgetChecked(recoverer, BudgetVerdict.Exceeded, null, message), RecoveryBudgetGate.EXCEEDED_REASON,
-                "recoverer " + subject(recoverer) + " not run: " + message);
+                "recoverer " + Processors.name(recoverer) + " not run: " + message);
     }
 
     /** The recoverer as a wait keeps it: {@code namespace/name}. */
-    static String subject(NamespacedName recoverer) {
-        return recoverer.getNamespace() + "/" + recoverer.getName();
-    }
-
-    private static NamespacedName recoverer(Parking.Parked parked) {
-        int slash = parked.subject().indexOf('/');
-        return new NamespacedName(parked.subject().substring(0, slash), parked.subject().substring(slash + 1));
-    }
 }

@@ -41,7 +41,7 @@ public final class ContextFitter {
      * @param eventBytes the encoded size of the result's event with updates of the given JSON
      */
     Fitted fit(AbnormalRun run, String processor, WorkResult result, String producedJson, ToIntFunction<String> eventBytes) {
-        if (fits(producedJson, eventBytes)) {
+        if (limits.fits(producedJson, eventBytes)) {
             return new Fitted(result, producedJson);
         }
         Map<String, Object> updates = new LinkedHashMap<>(result.contextUpdates());
@@ -65,7 +65,7 @@ public final class ContextFitter {
             LOG.info("context value kept as evidence uid={} node={} processor={} key={} bytes={} partition={} sha256={}",
                     run.uid(), run.nodeName(), processor, key, content.length, reference.partition(), reference.sha256());
             String updatesJson = ApiSerialization.json(updates);
-            if (fits(updatesJson, eventBytes)) {
+            if (limits.fits(updatesJson, eventBytes)) {
                 return new Fitted(WorkResult.succeeded(updates, result.removedKeys()), updatesJson);
             }
         }
@@ -81,11 +81,5 @@ public final class ContextFitter {
     /** The limits it fits to. */
     OutputLimits limits() {
         return limits;
-    }
-
-    /** Whether updates of this JSON are small enough for the context and their event. */
-    private boolean fits(String updatesJson, ToIntFunction<String> eventBytes) {
-        return updatesJson.getBytes(StandardCharsets.UTF_8).length <= limits.maxContextBytes()
-                && eventBytes.applyAsInt(updatesJson) <= limits.maxEventBytes();
     }
 }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
+import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
@@ -132,7 +133,7 @@ public final class RequestHandler {
         for (RecoveryBudgetGate.Late late : waits.lateAnswers()) {
             Parking.Parked parked = parking.get(late.uid()).orElse(null);
             Gate.Answer answer = waits.answered(late);
-            if (parked == null || answer == null || !parked.subject().equals(BudgetWaits.subject(late.recoverer()))) {
+            if (parked == null || answer == null || !parked.subject().equals(Processors.name(late.recoverer()))) {
                 continue; // not parked for it, or still waiting
             }
             // not delivered: the wait stays, and its deadline ends it

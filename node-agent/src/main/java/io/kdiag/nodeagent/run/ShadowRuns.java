@@ -63,16 +63,12 @@ final class ShadowRuns {
             return Beside.NONE;
         }
         List<String> assigned = Arrays.stream(StageDefinition.values())
-                .flatMap(d -> d.assigned(run.spec()).stream()).map(ShadowRuns::name).toList();
-        List<String> assignedHere = StageDefinition.of(stage).assigned(run.spec()).stream().map(ShadowRuns::name).toList();
+                .flatMap(d -> d.assigned(run.spec()).stream()).map(r -> Processors.name(Processors.of(r))).toList();
+        List<String> assignedHere = StageDefinition.of(stage).assigned(run.spec()).stream().map(r -> Processors.name(Processors.of(r))).toList();
         List<Policy.Shadow> shadows = declared.stream()
                 .filter(s -> s.runsBeside(assigned) && !assignedHere.contains(s.namespace() + "/" + s.name()))
                 .toList();
         return shadows.isEmpty() ? Beside.NONE : new Beside(stage, shadows, run.workContext(), run.snapshot());
-    }
-
-    private static String name(io.kdiag.api.v1.NamespacedName reference) {
-        return (reference.namespace == null ? "" : reference.namespace) + "/" + (reference.name == null ? "" : reference.name);
     }
 
     /** Runs the shadows once their stage ended by its own decision; records each verdict. */
@@ -137,7 +133,7 @@ final class ShadowRuns {
      */
     private String recordable(AbnormalRun run, Map<String, Object> output, ToIntFunction<String> eventBytes) {
         String json = ApiSerialization.json(output);
-        if (fits(json, eventBytes)) {
+        if (limits.fits(json, eventBytes)) {
             return json;
         }
         Map<String, Object> sizes = new LinkedHashMap<>();
@@ -145,10 +141,6 @@ final class ShadowRuns {
         String summary = ApiSerialization.json(sizes);
         LOG.info("shadow output too large for its event, values left out uid={} node={} bytes={}", run.uid(), nodeName,
                 json.getBytes(StandardCharsets.UTF_8).length);
-        return fits(summary, eventBytes) ? summary : null;
-    }
-
-    private boolean fits(String json, ToIntFunction<String> eventBytes) {
-        return json.getBytes(StandardCharsets.UTF_8).length <= limits.maxContextBytes() && eventBytes.applyAsInt(json) <= limits.maxEventBytes();
+        return limits.fits(summary, eventBytes) ? summary : null;
     }
 }

@@ -15,9 +15,9 @@ import io.kdiag.model.StageDefinition;
 import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.AbnormalRequest;
-import io.kdiag.schemas.avro.BudgetChecked;
 import io.kdiag.schemas.avro.Accepted;
 import io.kdiag.schemas.avro.ApprovalRequested;
+import io.kdiag.schemas.avro.BudgetChecked;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.ProcessorFinished;
 import io.kdiag.schemas.avro.ProcessorStarted;
@@ -224,15 +224,17 @@ public final class StageRunner {
             if (!run.passed(Approvals.GATE)) {
                 ApprovalRequested asked = approvals.requestFor(run, assigned);
                 if (asked != null) {
-                    park(run, stage, Approvals.GATE, asked, Approvals.subjectText(asked.getProcessor()), asked.getExpiresAt());
+                    long seq = run.events().nextSeq();
+                    run.events().emit(asked);
+                    park(run, stage, Approvals.GATE, seq, Processors.name(asked.getProcessor()), asked.getExpiresAt());
                     return Next.PARKED;
                 }
             }
             // the first recoverer asks before any of the stage's work: a budget that waits parks the abnormal here, and it
             // goes on from the stage's start without running anything twice
-            if (!assigned.isEmpty() && budgets.covers(run.request().getNamespace(), processor(assigned.get(0)))
+            if (!assigned.isEmpty() && budgets.covers(run.request().getNamespace(), Processors.of(assigned.get(0)))
                     && !run.passed(BudgetWaits.GATE)) {
-                Next next = checkBudget(run, processor(assigned.get(0)), true);
+                Next next = checkBudget(run, Processors.of(assigned.get(0)), true);
                 if (next != Next.GO_ON) {
                     return next;
                 }
@@ -249,7 +251,7 @@ public final class StageRunner {
         NamespacedName winner = null;
         List<String> failures = new ArrayList<>();
         for (int i = 0; i < assigned.size(); i++) {
-            NamespacedName processor = processor(assigned.get(i));
+            NamespacedName processor = Processors.of(assigned.get(i));
             boolean budgeted = stage == Stage.Recovery && budgets.covers(run.request().getNamespace(), processor);
             // a pause that came while the stage's commands or an earlier recoverer ran stops the next recoverer
             if (stage == Stage.Recovery && refusedWhilePaused(run)) {
@@ -288,23 +290,22 @@ public final class StageRunner {
     }
 
     /**
-     * Parks the abnormal at {@code gate} before the work of {@code stage}, until an answer or the {@code deadline}: records
-     * {@code asked} (the event that says what it waits for; an answer must name its seq) and, once it is acknowledged,
-     * writes the wait to the disk, so the agent can take the next abnormal and commit past this one.
+     * Parks the abnormal at {@code gate} before the work of {@code stage}, until an answer or the {@code deadline}: once the
+     * event at {@code askedSeq} (the one that says what it waits for; an answer must name its seq) is acknowledged, writes
+     * the wait to the disk, so the agent can take the next abnormal and commit past this one.
      *
      * @param subject what the gate decides on, kept for its answers (e.g. the recoverer, {@code namespace/name})
      */
-    private void park(AbnormalRun run, Stage stage, String gate, Object asked, String subject, Instant deadline)
+    private void park(AbnormalRun run, Stage stage, String gate, long askedSeq, String subject, Instant deadline)
             throws InterruptedException, EventSink.DeliveryException {
-        long seq = run.events().nextSeq();
-        run.events().emit(asked);
         run.events().flush();
         try {
-            parking.park(run.park(gate, seq, subject, deadline, stage));
+            parking.park(run.park(gate, askedSeq, subject, deadline, stage));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot park abnormal " + run.uid(), e);
         }
-        LOG.info("abnormal parked uid={} node={} gate={} seq={} subject={} deadline={}", run.uid(), nodeName, gate, seq, subject, deadline);
+        LOG.info("abnormal parked uid={} node={} gate={} seq={} subject={} deadline={}", run.uid(), nodeName, gate, askedSeq, subject,
+                deadline);
     }
 
     /** Whether the stage would run anything: an assigned processor, or a command or profiler of its type. */
@@ -321,10 +322,6 @@ public final class StageRunner {
         }
         finish(run, Stage.Recovery, StageOutcome.Failed, null, RecoverySwitch.PAUSED_REASON, AbnormalEvents.truncate(paused));
         return true;
-    }
-
-    private static NamespacedName processor(io.kdiag.api.v1.NamespacedName reference) {
-        return new NamespacedName(reference.namespace == null ? "" : reference.namespace, reference.name == null ? "" : reference.name);
     }
 
     /**
@@ -351,7 +348,9 @@ public final class StageRunner {
             case Exceeded -> message += answer.message();
             case Waiting -> {
                 if (mayPark) {
-                    parkForBudget(run, processor, seq);
+                    // until the arbiter's next answer, or until it must have come
+                    park(run, Stage.Recovery, BudgetWaits.GATE, seq, Processors.name(processor),
+                            Instant.now().plus(budgets.maxWait()).plus(budgets.answerTimeout()));
                     return Next.PARKED;
                 }
                 budgets.release(run.uid(), namespace, processor);
@@ -368,23 +367,6 @@ public final class StageRunner {
         }
         finish(run, Stage.Recovery, StageOutcome.Failed, null, RecoveryBudgetGate.EXCEEDED_REASON, AbnormalEvents.truncate(message));
         return Next.END;
-    }
-
-    /**
-     * Parks the abnormal at the budget gate until the arbiter's next answer, or until it must have come: {@code maxWait}
-     * and the answer timeout after now. The {@code BudgetChecked(Waiting)} at {@code seq} is on record first.
-     */
-    private void parkForBudget(AbnormalRun run, NamespacedName processor, long seq) throws InterruptedException,
-            EventSink.DeliveryException {
-        run.events().flush();
-        Instant deadline = Instant.now().plus(budgets.maxWait()).plus(budgets.answerTimeout());
-        try {
-            parking.park(run.park(BudgetWaits.GATE, seq, BudgetWaits.subject(processor), deadline, Stage.Recovery));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot park abnormal " + run.uid(), e);
-        }
-        LOG.info("abnormal parked uid={} node={} gate={} seq={} processor={} deadline={}", run.uid(), nodeName, BudgetWaits.GATE, seq,
-                BudgetWaits.subject(processor), deadline);
     }
 
     private boolean runProcessor(AbnormalRun run, Stage stage, NamespacedName processor, List<String> failures)
