@@ -3,11 +3,9 @@ package io.kdiag.nodeagent.kafka;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import io.kdiag.schemas.signing.SignatureDomain;
 import io.kdiag.schemas.signing.VerificationKeys;
@@ -52,25 +50,18 @@ public final class ApproverKeys {
     }
 
     private static Keys read(List<Path> paths) throws IOException {
-        List<Path> files = new ArrayList<>();
-        for (Path path : paths) {
-            if (Files.isDirectory(path)) {
-                try (Stream<Path> list = Files.list(path)) {
-                    list.filter(f -> !f.getFileName().toString().startsWith(".") && Files.isRegularFile(f)).sorted().forEach(files::add);
-                }
-            } else {
-                files.add(path);
-            }
-        }
+        VerificationKeys all = VerificationKeys.NONE;
         Map<String, String> approverByKeyId = new LinkedHashMap<>();
-        for (Path file : files) {
+        for (Path file : VerificationKeys.files(paths)) {
             String name = file.getFileName().toString();
             String approver = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
-            for (String keyId : VerificationKeys.read(List.of(file)).keyIds()) {
+            VerificationKeys ofFile = VerificationKeys.read(List.of(file));
+            for (String keyId : ofFile.keyIds()) {
                 approverByKeyId.put(keyId, approver);
             }
+            all = all.and(ofFile);
         }
-        return new Keys(VerificationKeys.read(files), Map.copyOf(approverByKeyId));
+        return new Keys(all, Map.copyOf(approverByKeyId));
     }
 
     /** Reads the key files again; a change is logged, an unreadable file keeps the keys in force. */

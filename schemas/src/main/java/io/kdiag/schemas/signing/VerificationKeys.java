@@ -61,22 +61,39 @@ public final class VerificationKeys {
      */
     public static VerificationKeys read(List<Path> paths) throws IOException {
         List<PublicKey> keys = new ArrayList<>();
+        for (Path file : files(paths)) {
+            keys.addAll(Ed25519.readPublic(file));
+        }
+        return of(keys);
+    }
+
+    /**
+     * The key files these paths name, as {@link #read} reads them: each file, and the files directly in each directory
+     * in name order, without names starting with a dot.
+     *
+     * @throws IOException if a path does not exist or a directory cannot be listed
+     */
+    public static List<Path> files(List<Path> paths) throws IOException {
+        List<Path> files = new ArrayList<>();
         for (Path path : paths) {
             if (Files.isDirectory(path)) {
-                List<Path> files;
                 try (Stream<Path> list = Files.list(path)) {
-                    files = list.filter(f -> !f.getFileName().toString().startsWith(".") && Files.isRegularFile(f)).sorted().toList();
-                }
-                for (Path file : files) {
-                    keys.addAll(Ed25519.readPublic(file));
+                    list.filter(f -> !f.getFileName().toString().startsWith(".") && Files.isRegularFile(f)).sorted().forEach(files::add);
                 }
             } else if (Files.exists(path)) {
-                keys.addAll(Ed25519.readPublic(path));
+                files.add(path);
             } else {
                 throw new IOException("no such file or directory: " + path);
             }
         }
-        return of(keys);
+        return files;
+    }
+
+    /** These keys and {@code others}. */
+    public VerificationKeys and(VerificationKeys others) {
+        Map<String, PublicKey> both = new LinkedHashMap<>(byId);
+        both.putAll(others.byId);
+        return new VerificationKeys(both);
     }
 
     /** The ids of these keys. */
