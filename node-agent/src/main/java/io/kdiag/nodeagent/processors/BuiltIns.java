@@ -76,11 +76,9 @@ public final class BuiltIns {
         if (refused != null) {
             return refused;
         }
-        if (worker.name().equals(SIGNAL_RECOVERER)) {
-            String refusedSignal = current.signals(ctx.lookup(SIGNAL_RECOVERY), ctx.agentPid());
-            if (refusedSignal != null) {
-                return WorkResult.failed("Forbidden", refusedSignal);
-            }
+        String refusedSignal = refusedSignal(worker, ctx, current);
+        if (refusedSignal != null) {
+            return WorkResult.failed("Forbidden", refusedSignal);
         }
         return runner.run(worker, ctx, timeout(worker, current));
     }
@@ -99,13 +97,13 @@ public final class BuiltIns {
             return RecoveryPlan.notActing(refused.reason(), refused.message());
         }
         RecoveryPlan plan = runner.plan(worker, ctx, timeout(worker, current));
-        if (plan.wouldAct() && worker.name().equals(SIGNAL_RECOVERER)) {
-            String refusedSignal = current.signals(ctx.lookup(SIGNAL_RECOVERY), ctx.agentPid());
-            if (refusedSignal != null) {
-                return plan.refused("Forbidden", refusedSignal);
-            }
-        }
-        return plan;
+        String refusedSignal = plan.wouldAct() ? refusedSignal(worker, ctx, current) : null;
+        return refusedSignal == null ? plan : plan.refused("Forbidden", refusedSignal);
+    }
+
+    /** Why the policy refuses the signals the signal recoverer's input asks for, or {@code null}; {@code null} for other workers. */
+    private static String refusedSignal(StageWorker worker, WorkContext ctx, Policy current) {
+        return worker.name().equals(SIGNAL_RECOVERER) ? current.signals(ctx.lookup(SIGNAL_RECOVERY), ctx.agentPid()) : null;
     }
 
     /** A failed result when {@code worker} may not run in {@code stage} for this abnormal, else {@code null}. */
