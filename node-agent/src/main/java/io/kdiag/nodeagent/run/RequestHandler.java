@@ -123,7 +123,8 @@ public final class RequestHandler {
 
     /**
      * Ends the waits at the budget gate that the arbiter answered since the last call ({@link BudgetWaits}); an answer for
-     * an abnormal not waiting there (any more) changes nothing, one whose events could not be delivered is handed again.
+     * an abnormal not waiting there (any more) changes nothing; one whose events could not be delivered leaves the wait to
+     * its deadline.
      */
     public void answerBudgets() throws InterruptedException {
         Gate gate = gates.get(BudgetWaits.GATE);

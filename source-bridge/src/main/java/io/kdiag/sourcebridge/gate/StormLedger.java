@@ -126,7 +126,8 @@ final class StormLedger implements AutoCloseable {
     /** Reads up to {@code end}; the records read, or -1 when the deadline ({@link System#nanoTime()}) passed first. */
     private int readUntil(Map<TopicPartition, Long> end, long deadline) {
         int read = 0;
-        while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey(), TIMEOUT) < e.getValue())) {
+        // a position the consumer must look up waits no longer than the deadline either
+        while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey(), remaining(deadline)) < e.getValue())) {
             if (System.nanoTime() > deadline) {
                 return -1;
             }
@@ -136,6 +137,10 @@ final class StormLedger implements AutoCloseable {
             }
         }
         return read;
+    }
+
+    private static Duration remaining(long deadline) {
+        return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
     }
 
     private void apply(ConsumerRecord<byte[], byte[]> record) {
