@@ -16,7 +16,7 @@ import io.kdiag.api.v1.AbnormalSpec;
  * @param nodeName the node it runs on (this agent's node)
  * @param spec the parsed spec
  * @param statusContext {@code status.context} so far, read-only
- * @param node what the node offers: host paths, pods, artifact storage
+ * @param node what the node offers: host paths, pods
  */
 public record WorkContext(String uid, String namespace, String name, String nodeName, AbnormalSpec spec,
                           Map<String, Object> statusContext, NodeServices node) {
