@@ -132,15 +132,14 @@ final class Stack implements AutoCloseable {
         env.forEach((k, v) -> command.addAll(List.of("-e", k + "=" + v)));
         command.add(image);
         Podman.run(command, Duration.ofMinutes(1), null).orThrow(command);
-        awaitKafka();
+        awaitKafka(0);
     }
 
-    /** Waits until the broker's log says it runs. */
-    void awaitKafka() {
+    /** Waits until the broker's log says it started once more than the {@code earlierStarts} it said before. */
+    private void awaitKafka(int earlierStarts) {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
-            Podman.Result logs = Podman.tryPodman("logs", kafka);
-            if ((logs.out() + logs.err()).contains("Kafka Server started")) {
+            if (kafkaStarts() > earlierStarts) {
                 return;
             }
             requireRunning(kafka);
@@ -275,8 +274,15 @@ final class Stack implements AutoCloseable {
 
     /** Restarts the broker and waits until it runs again. */
     void restartKafka() {
+        // the log keeps the first start's line: only a further one says the restarted broker is up
+        int starts = kafkaStarts();
         Podman.podman("restart", "-t", "30", kafka);
-        awaitKafka();
+        awaitKafka(starts);
+    }
+
+    private int kafkaStarts() {
+        Podman.Result logs = Podman.tryPodman("logs", kafka);
+        return (logs.out() + logs.err()).split("Kafka Server started", -1).length - 1;
     }
 
     String bootstrapServers() {
