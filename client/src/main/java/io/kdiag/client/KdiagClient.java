@@ -173,7 +173,7 @@ public final class KdiagClient implements AutoCloseable {
             throw new IllegalStateException("abnormal " + waiting.getNamespace() + "/" + waiting.getName() + " (uid " + waiting.getUid()
                     + ") does not wait for approval: it is " + waiting.getPhase());
         }
-        ApprovalDecision decision = new ApprovalDecision(waiting.getUid(), waiting.getLastSeq(), approved, Instant.now(), reason);
+        ApprovalDecision decision = new ApprovalDecision(waiting.getUid(), waiting.getLastSeq(), approved, Instant.now(), reason, null);
         Topic<String, ApprovalDecision> approvals = topics.approvals();
         byte[] key = approvals.keySerde().serializer().serialize(approvals.name(), waiting.getNodeName());
         byte[] value = approvals.valueSerde().serializer().serialize(approvals.name(), decision);
