@@ -34,7 +34,7 @@ import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.ApprovalDecision;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Origin;
-import io.kdiag.schemas.signing.SignatureDomain;
+import io.kdiag.schemas.signing.SignedDecisions;
 import io.kdiag.schemas.signing.SigningKey;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -44,11 +44,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,7 +80,7 @@ public final class KdiagClient implements AutoCloseable {
     private final Topics topics;
     private final KubernetesClient kubernetes;
     private final AtomicLong unreadable = new AtomicLong();
-    private KafkaProducer<String, byte[]> producer;
+    private KafkaProducer<byte[], byte[]> producer;
 
     private KdiagClient(Builder builder) {
         this.kafka = Map.copyOf(builder.kafka);
@@ -139,9 +137,10 @@ public final class KdiagClient implements AutoCloseable {
                 .setLabels(new LinkedHashMap<>(labels))
                 .build();
         String topic = topics.abnormalRequests().name();
+        byte[] key = topics.abnormalRequests().keySerde().serializer().serialize(topic, request.getNodeName());
         byte[] value = topics.abnormals().valueSerde().serializer().serialize(topic, request);
         try {
-            producer().send(new ProducerRecord<>(topic, request.getNodeName(), value)).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            producer().send(new ProducerRecord<>(topic, key, value)).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new KdiagException("cannot publish to " + topic + ": " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
@@ -175,12 +174,8 @@ public final class KdiagClient implements AutoCloseable {
         }
         ApprovalDecision decision = new ApprovalDecision(waiting.getUid(), waiting.getLastSeq(), approved, Instant.now(), reason, null);
         Topic<String, ApprovalDecision> approvals = topics.approvals();
-        byte[] key = approvals.keySerde().serializer().serialize(approvals.name(), waiting.getNodeName());
-        byte[] value = approvals.valueSerde().serializer().serialize(approvals.name(), decision);
-        RecordHeaders headers = new RecordHeaders();
-        approverKey.sign(SignatureDomain.APPROVALS, key, value, headers);
         try {
-            producer().send(new ProducerRecord<>(approvals.name(), null, waiting.getNodeName(), value, headers))
+            producer().send(SignedDecisions.record(approvals, waiting.getNodeName(), decision, approverKey))
                     .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new KdiagException("cannot write to " + approvals.name() + ": " + e.getCause().getMessage(), e.getCause());
@@ -416,12 +411,12 @@ public final class KdiagClient implements AutoCloseable {
         return kubernetes;
     }
 
-    private synchronized KafkaProducer<String, byte[]> producer() {
+    private synchronized KafkaProducer<byte[], byte[]> producer() {
         if (producer == null) {
             Map<String, Object> config = new HashMap<>(kafka);
             config.put(ProducerConfig.ACKS_CONFIG, "all");
             config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-            producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+            producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
         }
         return producer;
     }
