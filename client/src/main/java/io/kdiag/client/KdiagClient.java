@@ -192,8 +192,7 @@ public final class KdiagClient implements AutoCloseable {
 
     /** Whether the abnormal of this status waits for a person's approval now: its {@code RecoveryApproved} condition is {@code Unknown}. */
     public static boolean waitsForApproval(AbnormalStatus status) {
-        return !Phases.isFinal(status.getPhase()) && status.getConditions().stream()
-                .anyMatch(c -> c.getType().equals(StatusFold.RECOVERY_APPROVED) && c.getStatus().equals("Unknown"));
+        return StatusFold.waitsForApproval(status);
     }
 
     /**
