@@ -35,6 +35,8 @@ class RbacTest {
                     // AbnormalInformer: informer on Abnormals; editStatus (NodeNotFound) gets the object, patches status
                     call(KDIAG, "abnormals", "list"), call(KDIAG, "abnormals", "watch"), call(KDIAG, "abnormals", "get"),
                     call(KDIAG, "abnormals/status", "patch"),
+                    // ApprovalRelay: the Abnormal as seen, without the approval annotations it relayed (update under its resourceVersion)
+                    call(KDIAG, "abnormals", "update"),
                     // CrMirror: Abnormals for events, alerts and log lines
                     call(KDIAG, "abnormals", "create"),
                     // RuleBook: informer on AbnormalSources; edit and editStatus (rule state and errors)

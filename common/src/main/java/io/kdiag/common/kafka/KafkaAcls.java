@@ -49,7 +49,8 @@ import org.apache.kafka.common.resource.ResourceType;
  * writes the answers, so no agent can grant itself a recovery.
  *
  * <p>{@code <prefix>approvals}, the decisions on recoveries waiting for approval, is written only by approvers
- * ({@code kdiag approve|deny}) and read by the agents. The ACL is the first check; the agent also verifies each
+ * ({@code kdiag approve|deny}) and the relays of decisions people give through Kubernetes (the source bridge for
+ * annotations), and read by the agents. The ACL is the first check; the agent also verifies each
  * decision's signature by an approver's key, which is what names who decided.
  *
  * <p>Group and transactional ids, the status writer's internal topics and the gate's own topics are those of
@@ -127,6 +128,8 @@ public final class KafkaAcls {
                 topic(out, principal, topics.abnormalRequests().name(), AclOperation.READ);
                 topic(out, principal, topics.abnormals().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
+                // the decisions people give by annotation, relayed (signed with the bridge's relay key)
+                topic(out, principal, topics.approvals().name(), AclOperation.WRITE);
                 // created by the bridge where missing, read whole at start, written in each transaction
                 topic(out, principal, bridgeState, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
                 // the storm budget every gate shares: created where missing, read from a minute back, written with each start
