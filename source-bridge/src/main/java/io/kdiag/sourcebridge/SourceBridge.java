@@ -116,7 +116,7 @@ public final class SourceBridge implements AutoCloseable {
                 parts.push(rules.start());
                 Optional<ApprovalRelay> approvals = config.approvalRelayKey()
                         .map(key -> ApprovalRelay.start(client, topics.approvals(), kafka, key, registry));
-                approvals.ifPresent(parts::push);
+                approvals.ifPresentOrElse(parts::push, () -> LOG.info("approval annotations not relayed: no kdiag.approval-relay-key"));
                 parts.push(new AbnormalInformer(client, gate, followUps, approvals).start());
                 parts.push(new EventSource(client, gate, rules, config.abnormalNamespace(), followUps, deadLetters, registry).start());
             }

@@ -1,6 +1,7 @@
 package io.kdiag.sourcebridge;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -40,7 +41,8 @@ public final class SourceBridgeConfig {
             "PEM file of the Ed25519 private key the bridge signs the decisions it relays with: the annotations kdiag.io/approval "
                     + "and kdiag.io/approval-by on an Abnormal that waits for approval, which the admission policy "
                     + "kdiag-abnormal-approval admits only from that user, if they may approve abnormals. Agents honour them only "
-                    + "if one of their kdiag.approval-relay-keys verifies them. Empty: annotations are not relayed.");
+                    + "if one of their kdiag.approval-relay-keys verifies them. Empty, or no such file (the optional Secret "
+                    + "kdiag-source-bridge-relay-key not created): annotations are not relayed.");
     private static final String STATE_SCOPE = "bridge/";
 
     private final String topicPrefix;
@@ -85,7 +87,7 @@ public final class SourceBridgeConfig {
         }
         String relayKeyFile = source.get(APPROVAL_RELAY_KEY).strip();
         try {
-            this.approvalRelayKey = relayKeyFile.isEmpty() ? null : SigningKey.read(Path.of(relayKeyFile));
+            this.approvalRelayKey = relayKeyFile.isEmpty() || !Files.exists(Path.of(relayKeyFile)) ? null : SigningKey.read(Path.of(relayKeyFile));
         } catch (IOException e) {
             throw new ConfigException("invalid " + APPROVAL_RELAY_KEY.name() + "=" + relayKeyFile + ": " + e.getMessage());
         }
