@@ -91,7 +91,7 @@ class StatusWriterConfigTest {
         StatusWriterConfig defaults = StatusWriterConfig.of(Path.of("/tmp/sw"), "app", "p.", 0, Mode.OFF);
         StatusWriterConfig config = new StatusWriterConfig(defaults.stateDir(), defaults.applicationId(), "writer-0", defaults.topicPrefix(), 3,
                 false, (short) 3, 0, 0, "0.0.0.0", Mode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20,
-                defaults.statusFlushInterval(), defaults.stallTimeout(), null);
+                defaults.statusFlushInterval(), defaults.stallTimeout(), null, null);
 
         Properties props = StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092"));
 
