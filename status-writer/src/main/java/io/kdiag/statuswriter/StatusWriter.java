@@ -212,7 +212,8 @@ public final class StatusWriter implements AutoCloseable {
     private static ApprovalRelay approvalRelay(StatusWriterConfig config, KubernetesClient client, Topics topics,
             KafkaProducer<byte[], byte[]> decisions) {
         if (config.approvalRelayKey() == null) {
-            return ApprovalRelay.off("it has no key to sign them with (" + StatusWriterConfig.APPROVAL_RELAY_KEY.name() + ")");
+            return ApprovalRelay.off("it has no key to sign them with (" + StatusWriterConfig.APPROVAL_RELAY_KEY.name()
+                    + " is empty or names no file); use kdiag approve|deny");
         }
         if (client == null) {
             return ApprovalRelay.off("it has no Kubernetes API server to authenticate callers with (" + KubernetesConnection.KUBERNETES.name()

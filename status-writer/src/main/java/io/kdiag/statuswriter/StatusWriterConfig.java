@@ -1,6 +1,7 @@
 package io.kdiag.statuswriter;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -78,7 +79,8 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
             "PEM file of the Ed25519 private key (PKCS#8, as openssl genpkey -algorithm ed25519 writes it; a mounted Secret) the "
                     + "query API signs the decisions of POST .../abnormals/NAME/approve|deny with, on behalf of the Kubernetes user "
                     + "it authenticated (TokenReview) and authorized (verb approve on abnormals). Agents trust it through their "
-                    + "kdiag.approval-relay-keys. Empty: those endpoints answer 501 and nothing is relayed.");
+                    + "kdiag.approval-relay-keys. Empty, or no such file (the optional Secret kdiag-approval-relay-key not created): "
+                    + "those endpoints answer 501 and nothing is relayed.");
 
     /** Reads and validates every key; a bad value throws a {@link io.kdiag.common.config.ConfigException} naming it. */
     public static StatusWriterConfig from(ConfigSource source) {
@@ -105,8 +107,9 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
                 relayKey(source.get(APPROVAL_RELAY_KEY)));
     }
 
+    /** The relay key, or {@code null} when none is named or its file is absent (an optional Secret not created). */
     private static SigningKey relayKey(String file) {
-        if (file.isBlank()) {
+        if (file.isBlank() || !Files.exists(Path.of(file.strip()))) {
             return null;
         }
         try {
