@@ -3,6 +3,7 @@ package io.kdiag.statuswriter;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -27,12 +28,16 @@ import io.kdiag.statuswriter.fold.StatusFoldTopology;
 import io.kdiag.statuswriter.fold.WriterDeadLetters;
 import io.kdiag.statuswriter.kubernetes.AbnormalReaper;
 import io.kdiag.statuswriter.kubernetes.CrStatusWriter;
+import io.kdiag.statuswriter.query.ApprovalRelay;
 import io.kdiag.statuswriter.query.QueryServer;
 import io.kdiag.statuswriter.query.StatusQueries;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.streams.KafkaStreams;
@@ -45,7 +50,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The running status writer: a Kafka Streams application of {@link StatusFoldTopology} with exactly-once
  * processing, the query API on {@code kdiag.http-port} and, when connected to Kubernetes, the projection of every
- * snapshot to its Abnormal CR's status and the garbage collection of old CRs. {@link #close()} stops it; its stores
+ * snapshot to its Abnormal CR's status, the garbage collection of old CRs and, with {@code kdiag.approval-relay-key}, the
+ * approvals the query API relays ({@link ApprovalRelay}). {@link #close()} stops it; its stores
  * stay in the state directory for the next start.
  */
 public final class StatusWriter implements AutoCloseable {
@@ -67,17 +73,20 @@ public final class StatusWriter implements AutoCloseable {
     private final KafkaStreamsMetrics metrics;
     private final CompletableFuture<KafkaStreams.State> stopped;
     private final QueryServer http;
+    private final KafkaProducer<byte[], byte[]> decisions;
     private final CrStatusWriter crWriter;
     private final AbnormalReaper reaper;
     private final KubernetesClient ownedClient;
 
     private StatusWriter(KafkaStreams streams, StreamsHealth health, KafkaStreamsMetrics metrics, CompletableFuture<KafkaStreams.State> stopped,
-            QueryServer http, CrStatusWriter crWriter, AbnormalReaper reaper, KubernetesClient ownedClient) {
+            QueryServer http, KafkaProducer<byte[], byte[]> decisions, CrStatusWriter crWriter, AbnormalReaper reaper,
+            KubernetesClient ownedClient) {
         this.streams = streams;
         this.health = health;
         this.metrics = metrics;
         this.stopped = stopped;
         this.http = http;
+        this.decisions = decisions;
         this.crWriter = crWriter;
         this.reaper = reaper;
         this.ownedClient = ownedClient;
@@ -148,11 +157,15 @@ public final class StatusWriter implements AutoCloseable {
             return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
         QueryServer http;
+        KafkaProducer<byte[], byte[]> decisions = config.approvalRelayKey() == null || client == null ? null : decisionProducer(kafka);
         try {
             Evidence.Reader evidence = new Evidence.Reader(kafka, topics.evidence().name(), EVIDENCE_TIMEOUT);
             http = QueryServer.start(config.bindAddress(), config.httpPort(), queries.get(), health.health(), evidence.topic(),
-                    evidence::read);
+                    evidence::read, approvalRelay(config, client, topics, decisions));
         } catch (IOException e) {
+            if (decisions != null) {
+                decisions.close();
+            }
             streams.close();
             throw new IllegalStateException("cannot serve the query API on port " + config.httpPort() + " ("
                     + StatusWriterConfig.HTTP_PORT.name() + "): " + e.getMessage(), e);
@@ -164,7 +177,7 @@ public final class StatusWriter implements AutoCloseable {
         checkEvidenceRetention(kafka, topics, registry);
         AbnormalReaper reaper = client == null ? null : new AbnormalReaper(client, config.abnormalTtl(), config.minimumAbnormalTtl(),
                 config.maximumAbnormalsPerNode(), Clock.systemUTC(), registry);
-        StatusWriter writer = new StatusWriter(streams, health, metrics, stopped, http, crWriter, reaper, ownsClient ? client : null);
+        StatusWriter writer = new StatusWriter(streams, health, metrics, stopped, http, decisions, crWriter, reaper, ownsClient ? client : null);
         try {
             streams.start();
             running.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -187,11 +200,36 @@ public final class StatusWriter implements AutoCloseable {
             crWriter.start();
             reaper.start();
         }
-        LOG.info("status writer running applicationId={} events={} status={} httpPort={} kubernetes={} recoveryBudgets={}", config.applicationId(),
-                topics.diagnosisEvents().name(), topics.abnormalStatus().name(), http.port(),
+        LOG.info("status writer running applicationId={} events={} status={} httpPort={} kubernetes={} recoveryBudgets={} approvalRelay={}",
+                config.applicationId(), topics.diagnosisEvents().name(), topics.abnormalStatus().name(), http.port(),
                 client == null ? "off" : client.getMasterUrl(), config.recoveryBudgets() == null ? "none"
-                        : config.recoveryBudgets().budgets().stream().map(b -> b.name()).toList());
+                        : config.recoveryBudgets().budgets().stream().map(b -> b.name()).toList(),
+                decisions == null ? "off" : config.approvalRelayKey().keyId());
         return writer;
+    }
+
+    /** The relay of approvals over HTTP, or why there is none. */
+    private static ApprovalRelay approvalRelay(StatusWriterConfig config, KubernetesClient client, Topics topics,
+            KafkaProducer<byte[], byte[]> decisions) {
+        if (config.approvalRelayKey() == null) {
+            return ApprovalRelay.off("it has no key to sign them with (" + StatusWriterConfig.APPROVAL_RELAY_KEY.name()
+                    + " is empty or names no file); use kdiag approve|deny");
+        }
+        if (client == null) {
+            return ApprovalRelay.off("it has no Kubernetes API server to authenticate callers with (" + KubernetesConnection.KUBERNETES.name()
+                    + "); use kdiag approve|deny");
+        }
+        return ApprovalRelay.on(client, config.approvalRelayKey(), topics.approvals(), decisions, Clock.systemUTC());
+    }
+
+    /** Writes relayed decisions on their own, outside the fold's transactions: idempotent, acknowledged by every replica. */
+    private static KafkaProducer<byte[], byte[]> decisionProducer(Map<String, Object> kafka) {
+        Map<String, Object> settings = new HashMap<>(kafka);
+        settings.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+        settings.put(ProducerConfig.ACKS_CONFIG, "all");
+        settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        settings.put(ProducerConfig.CLIENT_ID_CONFIG, "kdiag-status-writer-approvals");
+        return new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     /**
@@ -283,6 +321,9 @@ public final class StatusWriter implements AutoCloseable {
             crWriter.close();
         }
         http.close();
+        if (decisions != null) {
+            decisions.close(CLOSE_TIMEOUT);
+        }
         if (ownedClient != null) {
             ownedClient.close();
         }

@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kdiag.api.Annotations;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.PendingApproval;
+import io.kdiag.model.ApprovalDecisions;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.avro.ApprovalDecision;
 import io.kdiag.schemas.signing.SignedDecisions;
@@ -50,8 +51,6 @@ public final class ApprovalRelay implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ApprovalRelay.class);
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration RETRY_AFTER = Duration.ofSeconds(5);
-    /** Kubernetes user names are not bounded by the API; these are generous bounds for a name and a reason. */
-    private static final int MAX_USER_CHARS = 256;
     private static final int MAX_REASON_CHARS = 1024;
     private static final int REMEMBERED_WAITS = 10_000;
 
@@ -167,15 +166,16 @@ public final class ApprovalRelay implements AutoCloseable {
     private ApprovalDecision decision(Wait wait, Map<String, String> annotations) throws InvalidAnnotation {
         String verdict = annotations.get(Annotations.APPROVAL).strip();
         if (!verdict.equals("approve") && !verdict.equals("deny")) {
-            throw new InvalidAnnotation("InvalidDecision", Annotations.APPROVAL + " is '" + shorten(verdict) + "', not approve or deny");
+            throw new InvalidAnnotation("InvalidDecision", Annotations.APPROVAL + " is " + ApprovalDecisions.quoted(verdict)
+                    + ", not approve or deny");
         }
         String by = annotations.getOrDefault(Annotations.APPROVAL_BY, "").strip();
         if (by.isEmpty()) {
             throw new InvalidAnnotation("NoDecider", Annotations.APPROVAL_BY + " is missing: it names who decides");
         }
-        if (by.length() > MAX_USER_CHARS || by.chars().anyMatch(Character::isISOControl)) {
-            throw new InvalidAnnotation("InvalidDecider", Annotations.APPROVAL_BY + " is no user name (control characters, or more than "
-                    + MAX_USER_CHARS + " characters)");
+        if (!ApprovalDecisions.isPerson(by)) {
+            throw new InvalidAnnotation("InvalidDecider", Annotations.APPROVAL_BY + " " + ApprovalDecisions.quoted(by)
+                    + " is no name a relay may decide for: " + ApprovalDecisions.PERSON_RULE);
         }
         String reason = annotations.get(Annotations.APPROVAL_REASON);
         if (reason != null && reason.length() > MAX_REASON_CHARS) {
@@ -200,10 +200,6 @@ public final class ApprovalRelay implements AutoCloseable {
             LOG.info("approval annotations not removed namespace={} name={} code={}: {}", seen.getMetadata().getNamespace(),
                     seen.getMetadata().getName(), e.getCode(), e.getMessage());
         }
-    }
-
-    private static String shorten(String text) {
-        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
     }
 
     private Counter counter(String result, String reason) {
