@@ -13,6 +13,7 @@ import io.kdiag.api.v1.AbnormalCondition;
 import io.kdiag.api.v1.AbnormalStatus;
 import io.kdiag.api.v1.CommandExecutorStatus;
 import io.kdiag.api.v1.NamespacedName;
+import io.kdiag.api.v1.PendingApproval;
 import io.kdiag.api.v1.ProfilerStatus;
 import io.kdiag.schemas.avro.Stage;
 
@@ -50,6 +51,8 @@ public final class StatusProjection {
         status.startTime = snapshot.getStartTime() == null ? null : time(snapshot.getStartTime());
         status.diagnoser = reference(snapshot.getDiagnoser());
         status.recoverer = reference(snapshot.getRecoverer());
+        // the wait's last event is its ApprovalRequested: nothing else happens while it is parked
+        status.pendingApproval = ApprovalDecisions.waitsForApproval(snapshot) ? new PendingApproval(snapshot.getLastSeq(), snapshot.getNodeName()) : null;
         status.commandExecutors = nullIfEmpty(snapshot.getCommandExecutors().stream().map(c -> {
             CommandExecutorStatus result = new CommandExecutorStatus();
             result.command = List.copyOf(c.getCommand());

@@ -74,10 +74,15 @@ class StatusFoldTest {
         assertThat(condition(StatusFold.RECOVERY_APPROVED).getMessage())
                 .contains("kube-diagnoser/signal-recoverer", "kdiag approve pod-disk-usage-diagnosis -n default");
 
+        // the CR shows the wait that an annotation answers: the request's seq and the node whose agent waits
+        assertThat(StatusProjection.status(status).pendingApproval).extracting(p -> p.requestSeq, p -> p.nodeName)
+                .containsExactly(3L, status.getNodeName());
+
         AbnormalStatus waiting = status;
         fold(events.add(new ApprovalDecided(SIGNAL_RECOVERER, true, "alice", null)));
         assertThat(condition(StatusFold.RECOVERY_APPROVED)).extracting(Condition::getStatus, Condition::getReason)
                 .containsExactly("True", "Approved");
+        assertThat(StatusProjection.status(status).pendingApproval).isNull();
         assertThat(condition(StatusFold.RECOVERY_APPROVED).getMessage()).contains("approved by alice");
 
         status = waiting;

@@ -23,8 +23,8 @@ import java.util.function.Predicate;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
+import io.kdiag.model.ApprovalDecisions;
 import io.kdiag.model.Phases;
-import io.kdiag.model.StatusFold;
 import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topic;
@@ -168,11 +168,7 @@ public final class KdiagClient implements AutoCloseable {
      */
     public void decide(AbnormalStatus waiting, boolean approved, String reason, SigningKey approverKey) {
         Objects.requireNonNull(approverKey, "approverKey");
-        if (!waitsForApproval(waiting)) {
-            throw new IllegalStateException("abnormal " + waiting.getNamespace() + "/" + waiting.getName() + " (uid " + waiting.getUid()
-                    + ") does not wait for approval: it is " + waiting.getPhase());
-        }
-        ApprovalDecision decision = new ApprovalDecision(waiting.getUid(), waiting.getLastSeq(), approved, Instant.now(), reason, null);
+        ApprovalDecision decision = ApprovalDecisions.answer(waiting, approved, reason, null, Instant.now());
         Topic<String, ApprovalDecision> approvals = topics.approvals();
         try {
             producer().send(SignedDecisions.record(approvals, waiting.getNodeName(), decision, approverKey))
@@ -188,12 +184,6 @@ public final class KdiagClient implements AutoCloseable {
         }
         LOG.info("approval decided uid={} namespace={} name={} approved={} key={}", waiting.getUid(), waiting.getNamespace(),
                 waiting.getName(), approved, approverKey.keyId());
-    }
-
-    /** Whether the abnormal of this status waits for a person's approval now: its {@code RecoveryApproved} condition is {@code Unknown}. */
-    public static boolean waitsForApproval(AbnormalStatus status) {
-        return !Phases.isFinal(status.getPhase()) && status.getConditions().stream()
-                .anyMatch(c -> c.getType().equals(StatusFold.RECOVERY_APPROVED) && c.getStatus().equals("Unknown"));
     }
 
     /**

@@ -27,7 +27,8 @@ import dev.cel.runtime.CelRuntime;
  * each binding's policy (resource rules, then {@code matchConditions}), bind {@code object}, {@code oldObject},
  * {@code params}, {@code request} and lazily computed {@code variables} as the API server does, and run every validation
  * with the policy's failure policy. CEL is Google's CEL for Java, with the strings, lists and sets extensions the API
- * server also enables; objects are bound as JSON values (int64, double, string, bool, list, map, null).
+ * server also enables, and the {@code authorizer} of {@link Authorization}; objects are bound as JSON values (int64,
+ * double, string, bool, list, map, null).
  *
  * <p>Every expression evaluated is recorded with its outcome, so a test can insist that each one was evaluated, and
  * that each validation was seen both to admit and to deny.
@@ -45,6 +46,9 @@ final class Admission {
             .addVar("request", SimpleType.DYN)
             .addVar("namespaceObject", SimpleType.DYN)
             .addVar("variables", MapType.create(SimpleType.STRING, SimpleType.DYN))
+            .addVar("authorizer", Authorization.AUTHORIZER)
+            .addFunctionDeclarations(Authorization.DECLARATIONS)
+            .addFunctionBindings(Authorization.BINDINGS)
             .build();
 
     /** What an expression evaluated to, for coverage. */
@@ -59,9 +63,15 @@ final class Admission {
      * @param oldObject the stored object on UPDATE, else {@code null}
      * @param username who asks
      * @param groups the groups they are in
+     * @param grants what the cluster's authorizer allows them, as {@link Authorization} reads it
      */
     record Request(String operation, String resource, Map<String, Object> object, Map<String, Object> oldObject, String username,
-                   List<String> groups) {
+                   List<String> groups, List<String> grants) {
+        /** A request of someone the authorizer allows nothing that a policy asks about. */
+        Request(String operation, String resource, Map<String, Object> object, Map<String, Object> oldObject, String username,
+                List<String> groups) {
+            this(operation, resource, object, oldObject, username, groups, List.of());
+        }
     }
 
     /**
@@ -148,6 +158,7 @@ final class Admission {
             activation.put("params", params);
             activation.put("request", requestValue(request));
             activation.put("namespaceObject", NullValue.NULL_VALUE);
+            activation.put("authorizer", new Authorization.Authorizer(request.grants()));
             activation.put("variables", new LazyVariables(policyName, list(spec.get("variables")), activation));
 
             Boolean applies = matchConditions(policyName, list(spec.get("matchConditions")), activation);

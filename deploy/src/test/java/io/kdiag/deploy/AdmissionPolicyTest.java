@@ -1,6 +1,7 @@
 package io.kdiag.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -429,6 +430,81 @@ class AdmissionPolicyTest {
                 metadata: {name: bare, namespace: team-a}
                 """);
         assertThat(create("diagnosers", bare, ALICE, AUTHENTICATED)).isEmpty();
+    }
+
+    // ---- approval annotations ----------------------------------------------------------------------------------------
+
+    private static final List<String> MAY_APPROVE = List.of("approve abnormals.diagnosis.netease.com");
+
+    private static Map<String, Object> waiting(String namespace, Map<String, String> annotations) {
+        Map<String, Object> abnormal = yaml("""
+                apiVersion: diagnosis.netease.com/v1
+                kind: Abnormal
+                metadata: {name: disk-full, namespace: %s, annotations: {team: storage}}
+                spec: {nodeName: node-1, source: Custom}
+                """.formatted(namespace));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> metadata = (Map<String, Object>) abnormal.get("metadata");
+        Map<String, Object> all = new LinkedHashMap<>(Map.of("team", "storage"));
+        all.putAll(annotations);
+        metadata.put("annotations", all);
+        return abnormal;
+    }
+
+    private static List<Denial> annotate(Map<String, String> annotations, String user, List<String> grants) {
+        return ADMISSION.review(new Request("UPDATE", "abnormals", waiting("default", annotations), waiting("default", Map.of()), user,
+                AUTHENTICATED, grants));
+    }
+
+    @Test
+    void shouldAdmitAnApprovalAnnotationOnlyFromThePersonItNamesWhoMayApprove() {
+        assertThat(annotate(Map.of("kdiag.io/approval", "approve", "kdiag.io/approval-by", ALICE, "kdiag.io/approval-reason", "known"),
+                ALICE, MAY_APPROVE)).isEmpty();
+        assertThat(annotate(Map.of("kdiag.io/approval", "deny", "kdiag.io/approval-by", ALICE), ALICE, MAY_APPROVE)).isEmpty();
+
+        // someone else's name: the bridge would relay it as alice's decision
+        List<Denial> impersonated = annotate(Map.of("kdiag.io/approval", "approve", "kdiag.io/approval-by", ALICE), "mallory",
+                List.of("approve abnormals.diagnosis.netease.com", "update abnormals.diagnosis.netease.com"));
+        assertThat(impersonated).extracting(Denial::message).containsExactly("kdiag.io/approval-by must name whoever sets it: mallory");
+
+        // their own name, without the right to approve
+        List<Denial> unauthorised = annotate(Map.of("kdiag.io/approval", "approve", "kdiag.io/approval-by", "bob"), "bob",
+                List.of("update abnormals.diagnosis.netease.com", "approve recoverers.diagnosis.netease.com"));
+        assertThat(unauthorised).extracting(Denial::reason, Denial::message).containsExactly(tuple("Forbidden",
+                "bob may not approve abnormals in namespace default (verb approve on abnormals.diagnosis.netease.com, e.g. the "
+                        + "ClusterRole kdiag-approver)"));
+
+        // a right in one namespace only
+        List<String> teamA = List.of("approve abnormals.diagnosis.netease.com team-a");
+        assertThat(ADMISSION.review(new Request("UPDATE", "abnormals", waiting("team-a", Map.of("kdiag.io/approval", "approve",
+                "kdiag.io/approval-by", ALICE)), waiting("team-a", Map.of()), ALICE, AUTHENTICATED, teamA))).isEmpty();
+        assertThat(annotate(Map.of("kdiag.io/approval", "approve", "kdiag.io/approval-by", ALICE), ALICE, teamA)).hasSize(1);
+
+        assertThat(annotate(Map.of("kdiag.io/approval", "yes", "kdiag.io/approval-by", ALICE), ALICE, MAY_APPROVE))
+                .extracting(Denial::reason, Denial::message).containsExactly(tuple("Invalid", "kdiag.io/approval must be approve or deny"));
+        // a reason added by someone else is a change of the decision
+        assertThat(ADMISSION.review(new Request("UPDATE", "abnormals",
+                waiting("default", Map.of("kdiag.io/approval", "approve", "kdiag.io/approval-by", ALICE, "kdiag.io/approval-reason", "x")),
+                waiting("default", Map.of("kdiag.io/approval", "approve", "kdiag.io/approval-by", ALICE)), "mallory", AUTHENTICATED,
+                MAY_APPROVE))).hasSize(1);
+    }
+
+    @Test
+    void shouldLetAnyoneKeepOrRemoveApprovalAnnotations() {
+        Map<String, String> decided = Map.of("kdiag.io/approval", "approve", "kdiag.io/approval-by", ALICE);
+        // another change to an annotated Abnormal, by someone with no right to approve
+        Map<String, Object> relabelled = waiting("default", decided);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> metadata = (Map<String, Object>) relabelled.get("metadata");
+        metadata.put("labels", Map.of("x", "y"));
+        assertThat(update("abnormals", waiting("default", decided), relabelled, "bob", AUTHENTICATED)).isEmpty();
+        // the bridge removes them once relayed
+        assertThat(update("abnormals", waiting("default", decided), waiting("default", Map.of()), BRIDGE, List.of("system:serviceaccounts")))
+                .isEmpty();
+        // created with a decision: the same rules as an update
+        assertThat(ADMISSION.review(new Request("CREATE", "abnormals", waiting("default", decided), null, ALICE, AUTHENTICATED, MAY_APPROVE)))
+                .isEmpty();
+        assertThat(create("abnormals", waiting("default", decided), ALICE, AUTHENTICATED)).hasSize(1);
     }
 
     // ---- the policies themselves -------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -109,8 +110,15 @@ class ManifestsTest {
         }
         for (ValidatingAdmissionPolicyBinding b : r.all("ValidatingAdmissionPolicyBinding", ValidatingAdmissionPolicyBinding.class)) {
             assertThat(r.has("ValidatingAdmissionPolicy", b.getSpec().getPolicyName())).isTrue();
-            assertThat(b.getSpec().getParamRef().getNamespace()).isEqualTo(NAMESPACE);
-            assertThat(r.has("ConfigMap", b.getSpec().getParamRef().getName())).as("admission parameters").isTrue();
+            ValidatingAdmissionPolicy policy = r.all("ValidatingAdmissionPolicy", ValidatingAdmissionPolicy.class).stream()
+                    .filter(p -> p.getMetadata().getName().equals(b.getSpec().getPolicyName())).findFirst().orElseThrow();
+            // a policy with parameters is bound to them; one without has none to bind
+            assertThat(b.getSpec().getParamRef() != null).as(b.getMetadata().getName() + " binds parameters")
+                    .isEqualTo(policy.getSpec().getParamKind() != null);
+            if (b.getSpec().getParamRef() != null) {
+                assertThat(b.getSpec().getParamRef().getNamespace()).isEqualTo(NAMESPACE);
+                assertThat(r.has("ConfigMap", b.getSpec().getParamRef().getName())).as("admission parameters").isTrue();
+            }
         }
     }
 

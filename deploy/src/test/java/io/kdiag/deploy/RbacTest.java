@@ -35,6 +35,8 @@ class RbacTest {
                     // AbnormalInformer: informer on Abnormals; editStatus (NodeNotFound) gets the object, patches status
                     call(KDIAG, "abnormals", "list"), call(KDIAG, "abnormals", "watch"), call(KDIAG, "abnormals", "get"),
                     call(KDIAG, "abnormals/status", "patch"),
+                    // ApprovalRelay: the Abnormal as seen, without the approval annotations it relayed (update under its resourceVersion)
+                    call(KDIAG, "abnormals", "update"),
                     // CrMirror: Abnormals for events, alerts and log lines
                     call(KDIAG, "abnormals", "create"),
                     // RuleBook: informer on AbnormalSources; edit and editStatus (rule state and errors)
@@ -50,7 +52,10 @@ class RbacTest {
                     call(KDIAG, "abnormals", "get"), call(KDIAG, "abnormals", "list"),
                     call(KDIAG, "abnormals/status", "update"),
                     // garbage collection of finished Abnormals past kdiag.abnormal-ttl
-                    call(KDIAG, "abnormals", "delete")));
+                    call(KDIAG, "abnormals", "delete"),
+                    // ApprovalRelay: who the caller of POST .../approve|deny is, and whether they may approve
+                    call("authentication.k8s.io", "tokenreviews", "create"),
+                    call("authorization.k8s.io", "subjectaccessreviews", "create")));
 
     @Test
     void shouldGrantEachComponentExactlyTheCallsItsCodeMakes() {
@@ -80,6 +85,20 @@ class RbacTest {
             }
             assertThat(granted).as(component.getKey()).containsExactlyInAnyOrderElementsOf(component.getValue());
         }
+    }
+
+    @Test
+    void shouldOfferTheVerbApproveOnAbnormalsAloneForOperatorsToBind() {
+        ClusterRole approver = Rendered.of("deploy/base").all("ClusterRole", ClusterRole.class).stream()
+                .filter(role -> role.getMetadata().getName().equals("kdiag-approver")).findFirst().orElseThrow();
+
+        assertThat(approver.getRules()).singleElement().satisfies(rule -> {
+            assertThat(rule.getApiGroups()).containsExactly(KDIAG);
+            assertThat(rule.getResources()).containsExactly("abnormals");
+            assertThat(rule.getVerbs()).containsExactly("approve");
+        });
+        assertThat(Rendered.of("deploy/base").all("ClusterRoleBinding", ClusterRoleBinding.class))
+                .as("nobody approves until an operator binds the role").noneMatch(b -> b.getRoleRef().getName().equals("kdiag-approver"));
     }
 
     private static String call(String group, String resource, String verb) {

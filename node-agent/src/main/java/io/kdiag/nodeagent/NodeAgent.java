@@ -120,7 +120,7 @@ public final class NodeAgent implements AutoCloseable {
                 ? PolicyHolder.fixed(Policy.defaults(readOnlyBuiltIns(config.builtinNamespace(), catalog)))
                 : PolicyHolder.of(config.policyFile());
         this.verifier = RecordVerifier.load(config.verificationKeys(), config.logSourceVerificationKeys());
-        this.approvers = ApproverKeys.load(config.approverKeys());
+        this.approvers = ApproverKeys.load(config.approverKeys(), config.approvalRelayKeys());
         this.journal = Journal.open(config.stateDir());
         Parking parking = Parking.open(config.stateDir());
         this.producer = AgentProducer.create(kafka, config.nodeName(), topics);

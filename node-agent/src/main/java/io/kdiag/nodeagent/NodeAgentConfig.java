@@ -59,6 +59,11 @@ public final class NodeAgentConfig {
             "Comma-separated PEM files of Ed25519 public keys of the people who may approve or deny recoveries, or folders of "
                     + "them (a mounted Secret); each file is named after its approver (alice.pub: alice), the name the status shows "
                     + "as who decided. Decisions no key verifies are dead-lettered. Empty: every wait for approval ends Expired.");
+    static final ConfigKey<List<String>> APPROVAL_RELAY_KEYS = ConfigKey.list("kdiag.approval-relay-keys", "",
+            "Comma-separated PEM files of Ed25519 public keys of relays (the status writer's HTTP approval), or folders of them "
+                    + "(a mounted Secret); each file is named after its relay (status-writer.pub: status-writer). A relay's decision "
+                    + "must name the person it authenticated (onBehalfOf) and shows as decided by 'PERSON via RELAY'. Empty: "
+                    + "relayed decisions are refused.");
     static final ConfigKey<Duration> APPROVAL_TIMEOUT = ConfigKey.duration("kdiag.approval-timeout", "1h",
             "How long a recovery that requires approval waits for a decision; then it ends Failed (ApprovalExpired) without running.");
     static final ConfigKey<Duration> POLICY_RELOAD_INTERVAL = ConfigKey.duration("kdiag.policy-reload-interval", "5s",
@@ -72,6 +77,7 @@ public final class NodeAgentConfig {
     private final List<Path> verificationKeys;
     private final List<Path> logSourceVerificationKeys;
     private final List<Path> approverKeys;
+    private final List<Path> approvalRelayKeys;
     private final Duration approvalTimeout;
     private final String bindAddress;
     private final String builtinNamespace;
@@ -103,6 +109,7 @@ public final class NodeAgentConfig {
         }
         logSourceVerificationKeys = paths(source.get(LOG_SOURCE_VERIFICATION_KEYS));
         approverKeys = paths(source.get(APPROVER_KEYS));
+        approvalRelayKeys = paths(source.get(APPROVAL_RELAY_KEYS));
         approvalTimeout = source.get(APPROVAL_TIMEOUT);
         bindAddress = source.get(CommonKeys.BIND_ADDRESS);
         builtinNamespace = source.get(BUILTIN_NAMESPACE);
@@ -138,7 +145,7 @@ public final class NodeAgentConfig {
         List<ConfigKey<?>> keys = new ArrayList<>(List.of(NODE_NAME, HOST_ROOT, BUILTIN_NAMESPACE, STATE_DIR, STALL_TIMEOUT,
                 MAX_CONTEXT_BYTES, EVIDENCE_MAX_VALUE_BYTES, EVIDENCE_MAX_ABNORMAL_BYTES, EVIDENCE_MAX_NODE_BYTES_PER_DAY,
                 KubernetesConnection.KUBERNETES, HTTP_PORT, POLICY_FILE, POLICY_RELOAD_INTERVAL,
-                VERIFICATION_KEYS, LOG_SOURCE_VERIFICATION_KEYS, APPROVER_KEYS, APPROVAL_TIMEOUT,
+                VERIFICATION_KEYS, LOG_SOURCE_VERIFICATION_KEYS, APPROVER_KEYS, APPROVAL_RELAY_KEYS, APPROVAL_TIMEOUT,
                 RecoveryBudgets.FILE, RECOVERY_BUDGET_TIMEOUT));
         keys.addAll(CommonKeys.ALL);
         return List.copyOf(keys);
@@ -161,6 +168,11 @@ public final class NodeAgentConfig {
     /** The approvers' public keys ({@code kdiag.approver-keys}): files or folders, each file named after its approver. */
     public List<Path> approverKeys() {
         return approverKeys;
+    }
+
+    /** Public keys of the relays that decide on behalf of a person ({@code kdiag.approval-relay-keys}); empty: none. */
+    public List<Path> approvalRelayKeys() {
+        return approvalRelayKeys;
     }
 
     /** How long a recovery waits for approval ({@code kdiag.approval-timeout}). */
@@ -267,7 +279,7 @@ public final class NodeAgentConfig {
     public String toString() {
         return "node-name=" + nodeName + " host-root=" + hostRoot + " verification-keys=" + verificationKeys
                 + " log-source-verification-keys=" + logSourceVerificationKeys
-                + " approver-keys=" + approverKeys + " approval-timeout=" + approvalTimeout + " bind-address=" + bindAddress
+                + " approver-keys=" + approverKeys + " approval-relay-keys=" + approvalRelayKeys + " approval-timeout=" + approvalTimeout + " bind-address=" + bindAddress
                 + " builtin-namespace=" + builtinNamespace + " state-dir=" + stateDir + " stall-timeout=" + stallTimeout
                 + " max-context-bytes=" + maxContextBytes + " kubernetes=" + kubernetes.name().toLowerCase(java.util.Locale.ROOT)
                 + " http-port=" + httpPort + " policy-file=" + policyFile

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,9 +27,11 @@ import io.kdiag.schemas.DeadLetterHeaders;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.ApprovalDecided;
+import io.kdiag.schemas.avro.ApprovalDecision;
 import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Phase;
+import io.kdiag.schemas.signing.SignedDecisions;
 import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.testkit.TestKafka;
 import io.kdiag.testkit.TestKeys;
@@ -48,7 +51,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Approval as an event, end to end on one broker: a recovery that a policy grant makes wait for approval is parked while
  * the agent runs other abnormals; a decision signed by a key that is no approver's is dead-lettered and changes nothing;
  * the wait survives a restart of the agent; the client's approval (signed with an approver's key) runs the recoverer,
- * and a wait nobody answers ends {@code ApprovalExpired} with the recoverer never run.
+ * and a wait nobody answers ends {@code ApprovalExpired} with the recoverer never run. A relay's key counts only on
+ * behalf of the person it names, and an approver's key never does.
  */
 class ApprovalIT {
     private static final Topics TOPICS = new Topics("kdiag.");
@@ -66,6 +70,7 @@ class ApprovalIT {
     Path stateDir;
     private TestKafka kafka;
     private SigningKey alice;
+    private SigningKey statusWriter;
     private NodeAgent agent;
     private SimpleMeterRegistry registry;
     private final List<Process> children = new ArrayList<>();
@@ -79,6 +84,7 @@ class ApprovalIT {
         kafka = TestKafka.start();
         TopicAdmin.ensureTopics(clientProps(), TOPICS, PARTITIONS, (short) 1);
         alice = SigningKey.readOrCreate(stateDir.resolve("alice.pem"), stateDir.resolve("approvers").resolve("alice.pub"));
+        statusWriter = SigningKey.readOrCreate(stateDir.resolve("status-writer.pem"), stateDir.resolve("relays").resolve("status-writer.pub"));
         abnormals = new KafkaProducer<>(clientProps(), new ByteArraySerializer(), new ByteArraySerializer());
         reader = new KafkaConsumer<>(clientProps(), TOPICS.diagnosisEvents().keySerde().deserializer(),
                 TOPICS.diagnosisEvents().valueSerde().deserializer());
@@ -112,6 +118,7 @@ class ApprovalIT {
                 "kdiag.state-dir", stateDir.resolve(node).toString(),
                 "kdiag.verification-keys", TestKeys.verificationKeyFile().toString(),
                 "kdiag.approver-keys", stateDir.resolve("approvers").toString(),
+                "kdiag.approval-relay-keys", stateDir.resolve("relays").toString(),
                 "kdiag.approval-timeout", approvalTimeout,
                 "kdiag.policy-file", policy.toString(),
                 "kdiag.kubernetes", "off",
@@ -239,5 +246,39 @@ class ApprovalIT {
                 && c.getReason().equals("Expired"));
         assertThat(stuck.isAlive()).isTrue();
         assertThat(parked()).isZero();
+    }
+
+    @Test
+    void shouldRunARelayedDecisionAsThePersonsAndRefuseOnBehalfOfFromAnyoneButARelay() throws Exception {
+        String node = "node-" + UUID.randomUUID().toString().substring(0, 8);
+        startAgent(node, "1h");
+        Process stuck = submitKill(node, "relayed");
+        AbnormalStatus waiting = awaitEvent("relayed", "ApprovalRequested signal-recoverer");
+
+        // an approver cannot speak for someone else, and a relay must say for whom it speaks
+        decide(waiting, "bob", alice);
+        decide(waiting, null, statusWriter);
+        await().atMost(WAIT).until(() -> counted("refused", "OnBehalfOfNotAllowed") == 1 && counted("refused", "OnBehalfOfMissing") == 1);
+        List<ConsumerRecord<byte[], byte[]>> dead = await().atMost(WAIT)
+                .until(() -> Fixtures.readAll(kafka.bootstrapServers(), TOPICS.deadLetters().name()), d -> d.size() == 2);
+        assertThat(dead).map(d -> Fixtures.header(d, DeadLetterHeaders.REASON)).satisfiesExactly(
+                reason -> assertThat(reason).contains("OnBehalfOfNotAllowed", "approver alice", "\"bob\""),
+                reason -> assertThat(reason).contains("OnBehalfOfMissing", "relay status-writer", "nobody"));
+        assertThat(stuck.isAlive()).isTrue();
+        assertThat(described("relayed")).doesNotContain("ProcessorStarted signal-recoverer");
+
+        decide(waiting, "bob", statusWriter);
+        AbnormalStatus recovered = awaitEvent("relayed", "StageFinished Recovery Succeeded signal-recoverer");
+        assertThat(described("relayed")).containsSubsequence("ApprovalDecided true bob via status-writer over HTTP",
+                "ProcessorStarted signal-recoverer");
+        assertThat(stuck.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(recovered.getConditions()).anyMatch(c -> c.getType().equals(StatusFold.RECOVERY_APPROVED) && c.getStatus().equals("True")
+                && c.getMessage().contains("approved by bob via status-writer"));
+    }
+
+    /** Writes an approval of the wait, signed with {@code key}, on behalf of {@code person} ({@code null}: nobody). */
+    private void decide(AbnormalStatus waiting, String person, SigningKey key) throws Exception {
+        ApprovalDecision decision = new ApprovalDecision(waiting.getUid(), waiting.getLastSeq(), true, Instant.now(), "over HTTP", person);
+        abnormals.send(SignedDecisions.record(TOPICS.approvals(), waiting.getNodeName(), decision, key)).get(30, TimeUnit.SECONDS);
     }
 }

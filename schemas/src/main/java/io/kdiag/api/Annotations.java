@@ -21,6 +21,17 @@ public final class Annotations {
      * ({@code kdiag approve}); as a label of an Abnormal, the same for every recovery of that abnormal.
      */
     public static final String REQUIRE_APPROVAL = "kdiag.io/require-approval";
+    /**
+     * On an Abnormal whose recovery waits for approval ({@code status.pendingApproval}): {@code approve} or {@code deny}.
+     * The source bridge relays it as a decision of the user {@link #APPROVAL_BY} names; the admission policy
+     * {@code kdiag-abnormal-approval} admits it only from that very user, and only if they may {@code approve}
+     * abnormals. The bridge removes the annotations once the decision is written.
+     */
+    public static final String APPROVAL = "kdiag.io/approval";
+    /** Who decides, with {@link #APPROVAL}: the Kubernetes user name of whoever sets it ({@code kubectl auth whoami}). */
+    public static final String APPROVAL_BY = "kdiag.io/approval-by";
+    /** Why, with {@link #APPROVAL}: optional, in the decider's words. */
+    public static final String APPROVAL_REASON = "kdiag.io/approval-reason";
     /** On an example manifest: the phase it must end in. */
     public static final String EXPECTED_PHASE = "kdiag.io/expected-phase";
 

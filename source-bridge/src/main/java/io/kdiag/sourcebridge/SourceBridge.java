@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,6 +22,7 @@ import io.kdiag.common.metrics.KubeDiagMetrics;
 import io.kdiag.sourcebridge.gate.Gate;
 import io.kdiag.sourcebridge.gate.SourceDeadLetters;
 import io.kdiag.sourcebridge.kubernetes.AbnormalInformer;
+import io.kdiag.sourcebridge.kubernetes.ApprovalRelay;
 import io.kdiag.sourcebridge.kubernetes.CrMirror;
 import io.kdiag.sourcebridge.kubernetes.EventSource;
 import io.kdiag.sourcebridge.kubernetes.PodNodes;
@@ -112,7 +114,10 @@ public final class SourceBridge implements AutoCloseable {
                 PodNodes pods = new PodNodes(client);
                 podNode = pods::nodeOf;
                 parts.push(rules.start());
-                parts.push(new AbnormalInformer(client, gate, followUps).start());
+                Optional<ApprovalRelay> approvals = config.approvalRelayKey()
+                        .map(key -> ApprovalRelay.start(client, topics.approvals(), kafka, key, registry));
+                approvals.ifPresentOrElse(parts::push, () -> LOG.info("approval annotations not relayed: no kdiag.approval-relay-key"));
+                parts.push(new AbnormalInformer(client, gate, followUps, approvals).start());
                 parts.push(new EventSource(client, gate, rules, config.abnormalNamespace(), followUps, deadLetters, registry).start());
             }
             AlertReceiver alerts = AlertReceiver.start(config.bindAddress(), config.httpPort(), gate, rules, config.abnormalNamespace(),

@@ -1,12 +1,14 @@
 package io.kdiag.sourcebridge;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import io.kdiag.common.config.CommonKeys;
 import io.kdiag.common.config.ConfigException;
@@ -35,6 +37,12 @@ public final class SourceBridgeConfig {
             "PEM file of the Ed25519 private key (PKCS#8, as openssl genpkey -algorithm ed25519 writes it; a mounted Secret in a "
                     + "cluster) the bridge signs every record of kdiag.abnormals with. Agents run only records that one of their "
                     + "kdiag.verification-keys verifies.");
+    static final ConfigKey<String> APPROVAL_RELAY_KEY = ConfigKey.string("kdiag.approval-relay-key", "",
+            "PEM file of the Ed25519 private key the bridge signs the decisions it relays with: the annotations kdiag.io/approval "
+                    + "and kdiag.io/approval-by on an Abnormal that waits for approval, which the admission policy "
+                    + "kdiag-abnormal-approval admits only from that user, if they may approve abnormals. Agents honour them only "
+                    + "if one of their kdiag.approval-relay-keys verifies them. Empty, or no such file (the optional Secret "
+                    + "kdiag-source-bridge-relay-key not created): annotations are not relayed.");
     private static final String STATE_SCOPE = "bridge/";
 
     private final String topicPrefix;
@@ -50,6 +58,7 @@ public final class SourceBridgeConfig {
     private final ZoneId templateTimeZone;
     private final List<RuleFiles.Rule> ruleFiles;
     private final SigningKey signingKey;
+    private final SigningKey approvalRelayKey;
     private final Duration stallTimeout;
 
     private SourceBridgeConfig(ConfigSource source) {
@@ -76,6 +85,12 @@ public final class SourceBridgeConfig {
         } catch (IOException e) {
             throw new ConfigException("invalid " + SIGNING_KEY.name() + "=" + keyFile + ": " + e.getMessage());
         }
+        String relayKeyFile = source.get(APPROVAL_RELAY_KEY).strip();
+        try {
+            this.approvalRelayKey = relayKeyFile.isEmpty() || !Files.exists(Path.of(relayKeyFile)) ? null : SigningKey.read(Path.of(relayKeyFile));
+        } catch (IOException e) {
+            throw new ConfigException("invalid " + APPROVAL_RELAY_KEY.name() + "=" + relayKeyFile + ": " + e.getMessage());
+        }
     }
 
     private static ZoneId zone(String text) {
@@ -100,6 +115,7 @@ public final class SourceBridgeConfig {
         List<ConfigKey<?>> keys = new ArrayList<>(CommonKeys.ALL);
         keys.add(CommonKeys.INSTANCE_ID);
         keys.add(SIGNING_KEY);
+        keys.add(APPROVAL_RELAY_KEY);
         keys.add(KubernetesConnection.KUBERNETES);
         keys.add(HTTP_PORT);
         keys.add(GateKeys.REPEAT_INTERVAL);
@@ -151,6 +167,11 @@ public final class SourceBridgeConfig {
 
     SigningKey signingKey() {
         return signingKey;
+    }
+
+    /** The key relayed approval decisions are signed with; empty when annotations are not relayed. */
+    Optional<SigningKey> approvalRelayKey() {
+        return Optional.ofNullable(approvalRelayKey);
     }
 
     GateOptions gateOptions() {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,13 +32,16 @@ import io.kdiag.statuswriter.fold.StatusFoldTopology;
 import io.kdiag.statuswriter.fold.WriterDeadLetters;
 import io.kdiag.statuswriter.kubernetes.AbnormalReaper;
 import io.kdiag.statuswriter.kubernetes.CrStatusWriter;
+import io.kdiag.statuswriter.query.ApprovalRelay;
 import io.kdiag.statuswriter.query.QueryServer;
 import io.kdiag.statuswriter.query.StatusQueries;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.streams.KafkaStreams;
@@ -52,8 +56,8 @@ import org.slf4j.LoggerFactory;
  * idempotence (a replayed event changes no state and publishes the snapshot it led to again), with, when a budget
  * file is set, the recovery budget arbiter as a second application in the same process, exactly-once; the query API
  * on {@code kdiag.http-port} and, when connected to Kubernetes, the projection of every snapshot to its Abnormal CR's
- * status and the garbage collection of old CRs. {@link #close()} stops it; its stores stay in the state directory for
- * the next start.
+ * status, the garbage collection of old CRs and, with {@code kdiag.approval-relay-key}, the approvals the query API
+ * relays ({@link ApprovalRelay}). {@link #close()} stops it; its stores stay in the state directory for the next start.
  */
 public final class StatusWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StatusWriter.class);
@@ -81,12 +85,14 @@ public final class StatusWriter implements AutoCloseable {
     private final List<KafkaStreamsMetrics> metrics;
     private final CompletableFuture<KafkaStreams.State> stopped;
     private final QueryServer http;
+    private final KafkaProducer<byte[], byte[]> decisions;
     private final CrStatusWriter crWriter;
     private final AbnormalReaper reaper;
     private final KubernetesClient ownedClient;
 
     private StatusWriter(KafkaStreams streams, KafkaStreams arbiter, StreamsHealth health, List<KafkaStreamsMetrics> metrics,
-            CompletableFuture<KafkaStreams.State> stopped, QueryServer http, CrStatusWriter crWriter, AbnormalReaper reaper,
+            CompletableFuture<KafkaStreams.State> stopped, QueryServer http, KafkaProducer<byte[], byte[]> decisions,
+            CrStatusWriter crWriter, AbnormalReaper reaper,
             KubernetesClient ownedClient) {
         this.streams = streams;
         this.arbiter = arbiter;
@@ -94,6 +100,7 @@ public final class StatusWriter implements AutoCloseable {
         this.metrics = metrics;
         this.stopped = stopped;
         this.http = http;
+        this.decisions = decisions;
         this.crWriter = crWriter;
         this.reaper = reaper;
         this.ownedClient = ownedClient;
@@ -178,11 +185,15 @@ public final class StatusWriter implements AutoCloseable {
             });
         }
         QueryServer http;
+        KafkaProducer<byte[], byte[]> decisions = config.approvalRelayKey() == null || client == null ? null : decisionProducer(kafka);
         try {
             Evidence.Reader evidence = new Evidence.Reader(kafka, topics.evidence().name(), EVIDENCE_TIMEOUT);
             http = QueryServer.start(config.bindAddress(), config.httpPort(), queries.get(), health.health(), evidence.topic(),
-                    evidence::read);
+                    evidence::read, approvalRelay(config, client, topics, decisions));
         } catch (IOException e) {
+            if (decisions != null) {
+                decisions.close();
+            }
             applications.values().forEach(KafkaStreams::close);
             throw new IllegalStateException("cannot serve the query API on port " + config.httpPort() + " ("
                     + StatusWriterConfig.HTTP_PORT.name() + "): " + e.getMessage(), e);
@@ -198,7 +209,8 @@ public final class StatusWriter implements AutoCloseable {
         checkEvidenceRetention(kafka, topics, registry);
         AbnormalReaper reaper = client == null ? null : new AbnormalReaper(client, config.abnormalTtl(), config.minimumAbnormalTtl(),
                 config.maximumAbnormalsPerNode(), Clock.systemUTC(), registry);
-        StatusWriter writer = new StatusWriter(streams, arbiter, health, metrics, stopped, http, crWriter, reaper, ownsClient ? client : null);
+        StatusWriter writer = new StatusWriter(streams, arbiter, health, metrics, stopped, http, decisions, crWriter, reaper,
+                ownsClient ? client : null);
         try {
             applications.values().forEach(KafkaStreams::start);
             CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -221,11 +233,36 @@ public final class StatusWriter implements AutoCloseable {
             crWriter.start();
             reaper.start();
         }
-        LOG.info("status writer running applicationId={} events={} status={} httpPort={} kubernetes={} recoveryBudgets={}", config.applicationId(),
-                topics.diagnosisEvents().name(), topics.abnormalStatus().name(), http.port(),
+        LOG.info("status writer running applicationId={} events={} status={} httpPort={} kubernetes={} recoveryBudgets={} approvalRelay={}",
+                config.applicationId(), topics.diagnosisEvents().name(), topics.abnormalStatus().name(), http.port(),
                 client == null ? "off" : client.getMasterUrl(), config.recoveryBudgets() == null ? "none"
-                        : config.recoveryBudgets().budgets().stream().map(b -> b.name()).toList());
+                        : config.recoveryBudgets().budgets().stream().map(b -> b.name()).toList(),
+                decisions == null ? "off" : config.approvalRelayKey().keyId());
         return writer;
+    }
+
+    /** The relay of approvals over HTTP, or why there is none. */
+    private static ApprovalRelay approvalRelay(StatusWriterConfig config, KubernetesClient client, Topics topics,
+            KafkaProducer<byte[], byte[]> decisions) {
+        if (config.approvalRelayKey() == null) {
+            return ApprovalRelay.off("it has no key to sign them with (" + StatusWriterConfig.APPROVAL_RELAY_KEY.name()
+                    + " is empty or names no file); use kdiag approve|deny");
+        }
+        if (client == null) {
+            return ApprovalRelay.off("it has no Kubernetes API server to authenticate callers with (" + KubernetesConnection.KUBERNETES.name()
+                    + "); use kdiag approve|deny");
+        }
+        return ApprovalRelay.on(client, config.approvalRelayKey(), topics.approvals(), decisions, Clock.systemUTC());
+    }
+
+    /** Writes relayed decisions on their own, outside the fold's transactions: idempotent, acknowledged by every replica. */
+    private static KafkaProducer<byte[], byte[]> decisionProducer(Map<String, Object> kafka) {
+        Map<String, Object> settings = new HashMap<>(kafka);
+        settings.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+        settings.put(ProducerConfig.ACKS_CONFIG, "all");
+        settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        settings.put(ProducerConfig.CLIENT_ID_CONFIG, "kdiag-status-writer-approvals");
+        return new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     /**
@@ -350,6 +387,9 @@ public final class StatusWriter implements AutoCloseable {
             crWriter.close();
         }
         http.close();
+        if (decisions != null) {
+            decisions.close(CLOSE_TIMEOUT);
+        }
         if (ownedClient != null) {
             ownedClient.close();
         }

@@ -1,5 +1,7 @@
 package io.kdiag.statuswriter;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -7,12 +9,14 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import io.kdiag.common.config.CommonKeys;
+import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.common.recovery.RecoveryBudgets;
 import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.signing.SigningKey;
 
 /**
  * Configuration of the status writer.
@@ -36,11 +40,12 @@ import io.kdiag.schemas.Topics;
  * @param statusFlushInterval how often the latest snapshot of each changed abnormal is published
  * @param stallTimeout how long a stream thread may go without polling before {@code /healthz} fails
  * @param recoveryBudgets the recovery budgets the arbiter enforces; {@code null}: no budget file, no arbiter
+ * @param approvalRelayKey the key the query API signs the approvals it relays with; {@code null}: it relays none
  */
 public record StatusWriterConfig(Path stateDir, String applicationId, String instanceId, String topicPrefix, int partitions,
         boolean createTopics, short replicationFactor, int metricsPort, int httpPort, String bindAddress, KubernetesConnection.Mode kubernetes,
         int statusWritesPerSecond, Duration abnormalTtl, Duration minimumAbnormalTtl, int maximumAbnormalsPerNode,
-        Duration statusFlushInterval, Duration stallTimeout, RecoveryBudgets recoveryBudgets) {
+        Duration statusFlushInterval, Duration stallTimeout, RecoveryBudgets recoveryBudgets, SigningKey approvalRelayKey) {
 
     /** Where Kafka Streams keeps the fold store. */
     public static final ConfigKey<Path> STATE_DIR = ConfigKey.path("kdiag.state-dir", "/var/lib/kube-diagnoser/status-writer",
@@ -69,6 +74,14 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
     public static final ConfigKey<Duration> STALL_TIMEOUT = CommonKeys.stallTimeout("2m",
             "a Kafka Streams thread of the fold (it polls even when idle)");
 
+    /** The key of the status writer as a relay of approvals. */
+    public static final ConfigKey<String> APPROVAL_RELAY_KEY = ConfigKey.string("kdiag.approval-relay-key", "",
+            "PEM file of the Ed25519 private key (PKCS#8, as openssl genpkey -algorithm ed25519 writes it; a mounted Secret) the "
+                    + "query API signs the decisions of POST .../abnormals/NAME/approve|deny with, on behalf of the Kubernetes user "
+                    + "it authenticated (TokenReview) and authorized (verb approve on abnormals). Agents trust it through their "
+                    + "kdiag.approval-relay-keys. Empty, or no such file (the optional Secret kdiag-status-writer-relay-key not created): "
+                    + "those endpoints answer 501 and nothing is relayed.");
+
     /** Reads and validates every key; a bad value throws a {@link io.kdiag.common.config.ConfigException} naming it. */
     public static StatusWriterConfig from(ConfigSource source) {
         String topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
@@ -90,7 +103,20 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
                 source.get(MAXIMUM_ABNORMALS_PER_NODE),
                 source.get(STATUS_FLUSH_INTERVAL),
                 source.get(STALL_TIMEOUT),
-                RecoveryBudgets.configured(source));
+                RecoveryBudgets.configured(source),
+                relayKey(source.get(APPROVAL_RELAY_KEY)));
+    }
+
+    /** The relay key, or {@code null} when none is named or its file is absent (an optional Secret not created). */
+    private static SigningKey relayKey(String file) {
+        if (file.isBlank() || !Files.exists(Path.of(file.strip()))) {
+            return null;
+        }
+        try {
+            return SigningKey.read(Path.of(file.strip()));
+        } catch (IOException e) {
+            throw new ConfigException("invalid " + APPROVAL_RELAY_KEY.name() + "=" + file + ": " + e.getMessage());
+        }
     }
 
     /** A configuration with every other setting at its default and metrics on a free port, for tests. */
@@ -98,13 +124,14 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
         StatusWriterConfig defaults = from(ConfigSource.of(Map.of(), Map.of()));
         return new StatusWriterConfig(stateDir, applicationId, defaults.instanceId(), topicPrefix, defaults.partitions(), defaults.createTopics(),
                 defaults.replicationFactor(), 0, httpPort, defaults.bindAddress(), kubernetes, defaults.statusWritesPerSecond(), defaults.abnormalTtl(),
-                defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode(), defaults.statusFlushInterval(), defaults.stallTimeout(), null);
+                defaults.minimumAbnormalTtl(), defaults.maximumAbnormalsPerNode(), defaults.statusFlushInterval(), defaults.stallTimeout(), null, null);
     }
 
     /** Every key the status writer reads, for the configuration reference. */
     public static List<ConfigKey<?>> keys() {
         return Stream.concat(Stream.of(STATE_DIR, CommonKeys.INSTANCE_ID, HTTP_PORT, KubernetesConnection.KUBERNETES, STATUS_WRITES_PER_SECOND, ABNORMAL_TTL,
-                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL, STALL_TIMEOUT, RecoveryBudgets.FILE), CommonKeys.ALL.stream()).toList();
+                MINIMUM_ABNORMAL_TTL, MAXIMUM_ABNORMALS_PER_NODE, STATUS_FLUSH_INTERVAL, STALL_TIMEOUT, RecoveryBudgets.FILE,
+                APPROVAL_RELAY_KEY), CommonKeys.ALL.stream()).toList();
     }
 
     /**
@@ -114,14 +141,21 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
     public StatusWriterConfig withApplicationId(String otherApplicationId) {
         return new StatusWriterConfig(stateDir, otherApplicationId, instanceId, topicPrefix, partitions, createTopics, replicationFactor,
                 metricsPort, httpPort, bindAddress, kubernetes, statusWritesPerSecond, abnormalTtl, minimumAbnormalTtl, maximumAbnormalsPerNode,
-                statusFlushInterval, stallTimeout, recoveryBudgets);
+                statusFlushInterval, stallTimeout, recoveryBudgets, approvalRelayKey);
     }
 
     /** This configuration with these recovery budgets ({@code null}: none), for tests that run an arbiter. */
     public StatusWriterConfig withRecoveryBudgets(RecoveryBudgets budgets) {
         return new StatusWriterConfig(stateDir, applicationId, instanceId, topicPrefix, partitions, createTopics, replicationFactor,
                 metricsPort, httpPort, bindAddress, kubernetes, statusWritesPerSecond, abnormalTtl, minimumAbnormalTtl, maximumAbnormalsPerNode,
-                statusFlushInterval, stallTimeout, budgets);
+                statusFlushInterval, stallTimeout, budgets, approvalRelayKey);
+    }
+
+    /** This configuration with this approval relay key ({@code null}: none), for tests that approve over HTTP. */
+    public StatusWriterConfig withApprovalRelayKey(SigningKey key) {
+        return new StatusWriterConfig(stateDir, applicationId, instanceId, topicPrefix, partitions, createTopics, replicationFactor,
+                metricsPort, httpPort, bindAddress, kubernetes, statusWritesPerSecond, abnormalTtl, minimumAbnormalTtl, maximumAbnormalsPerNode,
+                statusFlushInterval, stallTimeout, recoveryBudgets, key);
     }
 
     /** The topic catalogue under this prefix. */

@@ -3,6 +3,7 @@ package io.kdiag.statuswriter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -14,13 +15,33 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection.Mode;
+import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.statuswriter.fold.WriterDeadLetters;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StatusWriterConfigTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldReadTheApprovalRelayKeyAndRelayNothingWithoutItsFile() throws Exception {
+        SigningKey key = SigningKey.readOrCreate(dir.resolve("approval-relay-key.pem"), dir.resolve("status-writer.pub"));
+        Files.writeString(dir.resolve("garbage.pem"), "not a key");
+
+        assertThat(StatusWriterConfig.from(ConfigSource.of(Map.of(), Map.of())).approvalRelayKey()).isNull();
+        assertThat(StatusWriterConfig.from(ConfigSource.of(Map.of("kdiag.approval-relay-key", dir.resolve("approval-relay-key.pem").toString()),
+                Map.of())).approvalRelayKey().keyId()).isEqualTo(key.keyId());
+        // the optional Secret not created: its folder is empty
+        assertThat(StatusWriterConfig.from(ConfigSource.of(Map.of("kdiag.approval-relay-key", dir.resolve("absent.pem").toString()),
+                Map.of())).approvalRelayKey()).isNull();
+        assertThatThrownBy(() -> StatusWriterConfig.from(ConfigSource.of(Map.of("kdiag.approval-relay-key",
+                dir.resolve("garbage.pem").toString()), Map.of()))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("invalid kdiag.approval-relay-key=");
+    }
 
     @Test
     void shouldUseTheDefaults() {
@@ -93,7 +114,7 @@ class StatusWriterConfigTest {
         StatusWriterConfig defaults = StatusWriterConfig.of(Path.of("/tmp/sw"), "app", "p.", 0, Mode.OFF);
         StatusWriterConfig config = new StatusWriterConfig(defaults.stateDir(), defaults.applicationId(), "writer-0", defaults.topicPrefix(), 3,
                 false, (short) 3, 0, 0, "0.0.0.0", Mode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20,
-                defaults.statusFlushInterval(), defaults.stallTimeout(), null);
+                defaults.statusFlushInterval(), defaults.stallTimeout(), null, null);
 
         Properties fold = StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092"));
         Properties arbiter = StatusWriter.arbiterProperties(config, Map.of("bootstrap.servers", "broker:9092"));

@@ -196,6 +196,22 @@ final class Stack implements AutoCloseable {
                     }
                     yield approver.getParent();
                 }
+                // the relays' keys: each relay's private key, and their public keys for the agents, named after them
+                case "kdiag-source-bridge-relay-key", "kdiag-status-writer-relay-key" -> {
+                    String relay = name.substring("kdiag-".length(), name.length() - "-relay-key".length());
+                    Path key = secrets.resolve(name).resolve("approval-relay-key.pem");
+                    if (!Files.exists(key)) {
+                        SigningKey.readOrCreate(key, secrets.resolve("kdiag-approval-relay-keys").resolve(relay + ".pub"));
+                        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("r--r--r--"));
+                    }
+                    yield key.getParent();
+                }
+                case "kdiag-approval-relay-keys" -> {
+                    for (String relay : List.of("source-bridge", "status-writer")) {
+                        secret("kdiag-" + relay + "-relay-key");
+                    }
+                    yield secrets.resolve(name);
+                }
                 default -> throw new IllegalArgumentException("Secret " + name + " is not provided");
             };
         } catch (IOException e) {

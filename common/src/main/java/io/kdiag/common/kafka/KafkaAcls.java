@@ -49,8 +49,9 @@ import org.apache.kafka.common.resource.ResourceType;
  * writes the answers, so no agent can grant itself a recovery.
  *
  * <p>{@code <prefix>approvals}, the decisions on recoveries waiting for approval, is written only by approvers
- * ({@code kdiag approve|deny}) and read by the agents. The ACL is the first check; the agent also verifies each
- * decision's signature by an approver's key, which is what names who decided.
+ * ({@code kdiag approve|deny}) and by the relays of decisions people give through Kubernetes (the status writer for its
+ * HTTP approvals, the source bridge for annotations), and read by the agents. The ACL is the first check; the agent also
+ * verifies each decision's signature by an approver's or a relay's key, which is what names who decided.
  *
  * <p>Group and transactional ids, the status writer's internal topics and the gate's own topics are those of
  * {@link KafkaNames}, all under the topic prefix, so one set of bindings per installation covers exactly that
@@ -127,6 +128,8 @@ public final class KafkaAcls {
                 topic(out, principal, topics.abnormalRequests().name(), AclOperation.READ);
                 topic(out, principal, topics.abnormals().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
+                // the decisions people give by annotation, relayed (signed with the bridge's relay key)
+                topic(out, principal, topics.approvals().name(), AclOperation.WRITE);
                 // created by the bridge where missing, read whole at start, written in each transaction
                 topic(out, principal, bridgeState, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
                 // the storm budget every gate shares: created where missing, read from a minute back, written with each start
@@ -165,6 +168,8 @@ public final class KafkaAcls {
                 topic(out, principal, topics.recoveryBudgetRequests().name(), AclOperation.READ);
                 topic(out, principal, topics.recoveryBudgetAnswers().name(), AclOperation.WRITE);
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
+                // the approvals its query API relays (idempotent, outside the Streams transactions)
+                topic(out, principal, topics.approvals().name(), AclOperation.WRITE);
                 // Kafka Streams' internal topics (<application id>-<store>-changelog): created, written, restored from. The topology has
                 // no repartition topic, so no Delete (purging) is needed; KafkaAclsIT restarts the writer on exactly these
                 add(out, principal, ResourceType.TOPIC, statusWriterApplicationId + "-", PatternType.PREFIXED, AclOperation.CREATE,

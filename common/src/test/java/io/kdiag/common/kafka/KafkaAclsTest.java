@@ -82,8 +82,9 @@ class KafkaAclsTest {
         // agents ask for recovery budget; only the arbiter (the status writer) answers, so no agent grants itself a recovery
         assertThat(principalsAllowed(acls, topics.recoveryBudgetRequests().name(), AclOperation.WRITE)).isEqualTo(principals(Role.NODE_AGENT));
         assertThat(principalsAllowed(acls, topics.recoveryBudgetAnswers().name(), AclOperation.WRITE)).isEqualTo(principals(Role.STATUS_WRITER));
-        // decisions on recoveries waiting for approval: an approver's only
-        assertThat(principalsAllowed(acls, topics.approvals().name(), AclOperation.WRITE)).isEqualTo(principals(Role.APPROVER));
+        // decisions on recoveries waiting for approval: an approver's, or a relay's (the status writer over HTTP, the bridge for annotations)
+        assertThat(principalsAllowed(acls, topics.approvals().name(), AclOperation.WRITE))
+                .isEqualTo(principals(Role.SOURCE_BRIDGE, Role.STATUS_WRITER, Role.APPROVER));
         assertThat(principalsAllowed(acls, prefix + "storm-ledger", AclOperation.WRITE)).isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE));
         assertThat(principalsAllowed(acls, prefix + "storm-ledger", AclOperation.READ)).isEqualTo(principals(Role.SOURCE_BRIDGE, Role.LOG_SOURCE));
         // nobody may create or delete the catalogue topics, nor change their settings

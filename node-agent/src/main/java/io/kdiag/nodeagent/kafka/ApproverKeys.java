@@ -1,12 +1,13 @@
 package io.kdiag.nodeagent.kafka;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.kdiag.model.ApprovalDecisions;
+import io.kdiag.schemas.avro.ApprovalDecision;
 import io.kdiag.schemas.signing.SignatureDomain;
 import io.kdiag.schemas.signing.VerificationKeys;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -14,95 +15,156 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The public keys of the people who may approve or deny recoveries ({@code kdiag.approver-keys}), each named after its
- * file: {@code alice.pub} holds Alice's keys, so a decision that {@code alice.pub} verifies was decided by {@code alice}.
- * The name comes from the operator who installed the file, never from the record. With no key, no decision verifies and
- * every wait for approval ends at its deadline.
+ * Who decided an approval decision, from the key that signed it. Two kinds of keys, each named after its file:
+ * <ul>
+ * <li>approvers' ({@code kdiag.approver-keys}): {@code alice.pub} holds Alice's keys, so a decision it verifies was
+ * decided by {@code alice}, who speaks for herself only (a decision naming {@code onBehalfOf} is refused);</li>
+ * <li>relays' ({@code kdiag.approval-relay-keys}): {@code status-writer.pub} holds the key of a component that
+ * authenticated a person with Kubernetes and found them allowed to approve; a decision it verifies must name that
+ * person in {@code onBehalfOf}, and was decided by {@code "bob via status-writer"}.</li>
+ * </ul>
+ * The names come from the operator who installed the files and from what a trusted relay vouches for, never from an
+ * unverified record. With no key, no decision verifies and every wait for approval ends at its deadline.
  *
  * <p>The files are read again when a decision names a key this does not know, and by {@link #reload()}, so adding or
- * removing an approver needs no restart. Files that cannot be read keep the keys in force.
+ * removing an approver or a relay needs no restart. Files that cannot be read keep the keys in force.
  */
 public final class ApproverKeys {
     private static final Logger LOG = LoggerFactory.getLogger(ApproverKeys.class);
 
-    private record Keys(VerificationKeys all, Map<String, String> approverByKeyId) {
+    /** The keys of one kind, and whose each key is. */
+    private record Named(VerificationKeys all, Map<String, String> nameByKeyId) {
+        static final Named NONE = new Named(VerificationKeys.NONE, Map.of());
+
+        static Named read(List<Path> paths) throws IOException {
+            VerificationKeys all = VerificationKeys.NONE;
+            Map<String, String> nameByKeyId = new LinkedHashMap<>();
+            for (Path file : VerificationKeys.files(paths)) {
+                String fileName = file.getFileName().toString();
+                String name = fileName.contains(".") ? fileName.substring(0, fileName.lastIndexOf('.')) : fileName;
+                VerificationKeys ofFile = VerificationKeys.read(List.of(file));
+                for (String keyId : ofFile.keyIds()) {
+                    nameByKeyId.put(keyId, name);
+                }
+                all = all.and(ofFile);
+            }
+            return new Named(all, Map.copyOf(nameByKeyId));
+        }
+
+        VerificationKeys.Check check(ConsumerRecord<byte[], byte[]> record) {
+            return all.check(SignatureDomain.APPROVALS, record.key(), record.value(), record.headers());
+        }
     }
 
-    private final List<Path> paths;
+    private record Keys(Named approvers, Named relays) {
+    }
+
+    /**
+     * Whose key verified a decision record, before its value is read.
+     *
+     * @param name the approver's or the relay's name, from its key file
+     * @param relay whether the key is a relay's
+     */
+    public record Signer(String name, boolean relay) {
+        /**
+         * Who decided {@code decision}, as the status shows it: the approver, or the person the relay vouches for.
+         *
+         * @throws RecordVerifier.Untrusted {@code OnBehalfOfNotAllowed} (an approver naming someone else),
+         *     {@code OnBehalfOfMissing} (a relay naming nobody, or no name a person can have)
+         */
+        String decidedBy(ApprovalDecision decision) throws RecordVerifier.Untrusted {
+            String onBehalfOf = decision.getOnBehalfOf();
+            if (!relay) {
+                if (onBehalfOf != null) {
+                    throw new RecordVerifier.Untrusted(RecordVerifier.Reason.OnBehalfOfNotAllowed, "approver " + name
+                            + " signed a decision on behalf of " + ApprovalDecisions.quoted(onBehalfOf)
+                            + "; an approver decides for themself only, and only a relay's key vouches for someone else");
+                }
+                return name;
+            }
+            if (!ApprovalDecisions.isPerson(onBehalfOf)) {
+                throw new RecordVerifier.Untrusted(RecordVerifier.Reason.OnBehalfOfMissing, "relay " + name + " signed a decision on behalf of "
+                        + (onBehalfOf == null ? "nobody" : ApprovalDecisions.quoted(onBehalfOf)) + "; a relay's decision must name the "
+                        + "person it authenticated (" + ApprovalDecisions.PERSON_RULE + ")");
+            }
+            return ApprovalDecisions.relayed(onBehalfOf, name);
+        }
+    }
+
+    private final List<Path> approverPaths;
+    private final List<Path> relayPaths;
     private volatile Keys keys;
 
-    private ApproverKeys(List<Path> paths, Keys keys) {
-        this.paths = List.copyOf(paths);
+    private ApproverKeys(List<Path> approverPaths, List<Path> relayPaths, Keys keys) {
+        this.approverPaths = List.copyOf(approverPaths);
+        this.relayPaths = List.copyOf(relayPaths);
         this.keys = keys;
     }
 
     /**
      * Reads the keys.
      *
-     * @param paths PEM files, or folders whose files are PEM files (names starting with a dot are skipped); each file's
-     *     name without its extension is its approver's
+     * @param approverPaths PEM files, or folders whose files are PEM files (names starting with a dot are skipped); each
+     *     file's name without its extension is its approver's
+     * @param relayPaths the same for relays' keys; each file's name is its relay's
      * @throws IOException if a path does not exist or a file does not hold Ed25519 public keys
      */
-    public static ApproverKeys load(List<Path> paths) throws IOException {
-        Keys keys = read(paths);
-        LOG.info("approver keys loaded approvers={}", keys.approverByKeyId());
-        return new ApproverKeys(paths, keys);
+    public static ApproverKeys load(List<Path> approverPaths, List<Path> relayPaths) throws IOException {
+        Keys keys = read(approverPaths, relayPaths);
+        LOG.info("approver keys loaded approvers={} relays={}", keys.approvers().nameByKeyId(), keys.relays().nameByKeyId());
+        return new ApproverKeys(approverPaths, relayPaths, keys);
     }
 
-    private static Keys read(List<Path> paths) throws IOException {
-        VerificationKeys all = VerificationKeys.NONE;
-        Map<String, String> approverByKeyId = new LinkedHashMap<>();
-        for (Path file : VerificationKeys.files(paths)) {
-            String name = file.getFileName().toString();
-            String approver = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
-            VerificationKeys ofFile = VerificationKeys.read(List.of(file));
-            for (String keyId : ofFile.keyIds()) {
-                approverByKeyId.put(keyId, approver);
-            }
-            all = all.and(ofFile);
-        }
-        return new Keys(all, Map.copyOf(approverByKeyId));
+    private static Keys read(List<Path> approverPaths, List<Path> relayPaths) throws IOException {
+        return new Keys(Named.read(approverPaths), relayPaths.isEmpty() ? Named.NONE : Named.read(relayPaths));
     }
 
     /** Reads the key files again; a change is logged, an unreadable file keeps the keys in force. */
     public synchronized void reload() {
         Keys read;
         try {
-            read = read(paths);
+            read = read(approverPaths, relayPaths);
         } catch (IOException | RuntimeException e) {
             LOG.warn("approver keys unreadable, keeping the previous ones reason={}", e.getMessage());
             return;
         }
-        if (!read.approverByKeyId().equals(keys.approverByKeyId()) || !read.all().equals(keys.all())) {
+        if (!read.equals(keys)) {
             keys = read;
-            LOG.info("approver keys reloaded approvers={}", read.approverByKeyId());
+            LOG.info("approver keys reloaded approvers={} relays={}", read.approvers().nameByKeyId(), read.relays().nameByKeyId());
         }
     }
 
     /**
-     * The approver who signed a decision record.
+     * Whose key signed a decision record: an approver's first, else a relay's.
      *
-     * @throws RecordVerifier.Untrusted {@code Unsigned}, {@code UnknownKey} (no approver's key) or {@code BadSignature}
+     * @throws RecordVerifier.Untrusted {@code Unsigned}, {@code UnknownKey} (neither an approver's nor a relay's key) or
+     *     {@code BadSignature}
      */
-    String approver(ConsumerRecord<byte[], byte[]> record) throws RecordVerifier.Untrusted {
+    Signer signer(ConsumerRecord<byte[], byte[]> record) throws RecordVerifier.Untrusted {
         Keys current = keys;
-        VerificationKeys.Check check = current.all().check(SignatureDomain.APPROVALS, record.key(), record.value(), record.headers());
-        if (check == VerificationKeys.Check.UNKNOWN_KEY) {
+        if (check(current, record) == VerificationKeys.Check.UNKNOWN_KEY) {
             reload();
             current = keys;
-            check = current.all().check(SignatureDomain.APPROVALS, record.key(), record.value(), record.headers());
         }
         String keyId = RecordVerifier.keyId(record);
-        switch (check) {
+        switch (check(current, record)) {
             case VERIFIED -> {
-                return current.approverByKeyId().get(keyId);
+                String approver = current.approvers().nameByKeyId().get(keyId);
+                return approver != null ? new Signer(approver, false) : new Signer(current.relays().nameByKeyId().get(keyId), true);
             }
             case UNSIGNED -> throw new RecordVerifier.Untrusted(RecordVerifier.Reason.Unsigned,
-                    "the decision carries no signature; an approver signs every decision with their key");
+                    "the decision carries no signature; an approver or a relay signs every decision with its key");
             case UNKNOWN_KEY -> throw new RecordVerifier.Untrusted(RecordVerifier.Reason.UnknownKey, "signed with key " + keyId
-                    + ", which is no approver's " + current.approverByKeyId().keySet());
+                    + ", which is no approver's " + current.approvers().nameByKeyId().keySet() + " nor a relay's "
+                    + current.relays().nameByKeyId().keySet());
             default -> throw new RecordVerifier.Untrusted(RecordVerifier.Reason.BadSignature, "the signature of key " + keyId
                     + " does not match the decision's key (its node) and value: forged, altered, or copied from another node's");
         }
+    }
+
+    /** The approvers' verdict on the record if any of their keys is the signer's, else the relays'. */
+    private static VerificationKeys.Check check(Keys keys, ConsumerRecord<byte[], byte[]> record) {
+        VerificationKeys.Check approvers = keys.approvers().check(record);
+        return approvers == VerificationKeys.Check.UNKNOWN_KEY ? keys.relays().check(record) : approvers;
     }
 }

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * committing offset N + 1 always means every abnormal up to N ended or waits parked.
  *
  * <p>The same consumer reads this node's partition of {@code kdiag.approvals}: a decision that an approver's key
- * verifies ({@link ApproverKeys}) ends the wait it names; one that none verifies is dead-lettered and counted
+ * verifies, or a relay's key on behalf of a named person ({@link ApproverKeys}), ends the wait it names; one that none
+ * verifies, or that names someone it may not speak for, is dead-lettered and counted
  * ({@code kdiag_agent_approval_decisions_total{result="refused"}}).
  *
  * <p>Only a record the {@link RecordVerifier} accepts is read at all: one that is unsigned, signed by an unknown key,
@@ -290,18 +291,24 @@ public final class PartitionConsumer implements AutoCloseable {
             markDone(record);
             return true;
         }
-        String approver;
-        ApprovalDecision decision;
+        ApproverKeys.Signer signer;
         try {
-            approver = approvers.approver(record);
+            signer = approvers.signer(record);
         } catch (RecordVerifier.Untrusted e) {
             return deadLetter(record, e.getMessage(), () -> metrics.decision(AgentMetrics.REFUSED, e.reason().name()));
         }
+        ApprovalDecision decision;
         try {
             decision = decisions.valueSerde().deserializer().deserialize(record.topic(), record.value());
         } catch (SerializationException e) {
-            return deadLetter(record, "an approver's key signed a record that is no decision: " + e.getMessage(),
+            return deadLetter(record, "the key of " + signer.name() + " signed a record that is no decision: " + e.getMessage(),
                     () -> metrics.decision(AgentMetrics.REFUSED, "Undecodable"));
+        }
+        String approver;
+        try {
+            approver = signer.decidedBy(decision);
+        } catch (RecordVerifier.Untrusted e) {
+            return deadLetter(record, e.getMessage(), () -> metrics.decision(AgentMetrics.REFUSED, e.reason().name()));
         }
         LOG.info("approval decision uid={} node={} approved={} decided-by={} request-seq={} offset={}", decision.getAbnormalUid(),
                 nodeName, decision.getApproved(), approver, decision.getRequestSeq(), record.offset());

@@ -50,7 +50,11 @@ public final class RecordVerifier {
         /** Verified, but its signer cannot vouch for its origin. */
         OriginNotAllowed,
         /** Verified, but the request names another node than its key. */
-        NodeMismatch
+        NodeMismatch,
+        /** An approval decision signed by an approver's own key that names someone else in {@code onBehalfOf}. */
+        OnBehalfOfNotAllowed,
+        /** An approval decision signed by a relay's key that names no person (or no valid name) in {@code onBehalfOf}. */
+        OnBehalfOfMissing
     }
 
     /** A record that is not run, with why. */

@@ -27,6 +27,11 @@ public class AbnormalStatus {
     public NamespacedName diagnoser;
     /** The recoverer that recovered it. */
     public NamespacedName recoverer;
+    /**
+     * Present while a recovery waits for a person's approval: the wait that the annotations {@code kdiag.io/approval}
+     * and {@code kdiag.io/approval-by} answer.
+     */
+    public PendingApproval pendingApproval;
     /** Results of {@code spec.commandExecutors}. */
     public List<CommandExecutorStatus> commandExecutors;
     /** Results of {@code spec.profilers}. */

@@ -2,6 +2,7 @@ package io.kdiag.sourcebridge.kubernetes;
 
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -39,18 +40,20 @@ public final class AbnormalInformer implements AutoCloseable {
     private final Gate gate;
     private final PodNodes pods;
     private final Executor followUps;
+    private final Optional<ApprovalRelay> approvals;
     private SharedIndexInformer<Abnormal> informer;
 
     /**
      * A source submitting the new Abnormals of {@code client}'s cluster to {@code gate}; {@code followUps} runs what
-     * follows a verdict.
+     * follows a verdict; {@code approvals}, if present, sees every Abnormal, started or not, for its approval annotations.
      */
-    public AbnormalInformer(KubernetesClient client, Gate gate, Executor followUps) {
+    public AbnormalInformer(KubernetesClient client, Gate gate, Executor followUps, Optional<ApprovalRelay> approvals) {
         this.client = client;
         this.resources = new AbnormalResources(client);
         this.gate = gate;
         this.pods = new PodNodes(client);
         this.followUps = followUps;
+        this.approvals = approvals;
     }
 
     /** Starts watching; returns once the first list has been delivered. */
@@ -58,11 +61,13 @@ public final class AbnormalInformer implements AutoCloseable {
         informer = client.resources(Abnormal.class).inAnyNamespace().inform(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Abnormal abnormal) {
+                approvals.ifPresent(relay -> relay.consider(abnormal));
                 consider(abnormal);
             }
 
             @Override
             public void onUpdate(Abnormal before, Abnormal after) {
+                approvals.ifPresent(relay -> relay.consider(after));
                 consider(after);
             }
 

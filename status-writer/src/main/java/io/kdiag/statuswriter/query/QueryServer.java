@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.stream.Collectors;
 
 import com.sun.net.httpserver.HttpExchange;
@@ -18,6 +19,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.common.health.Health;
 import io.kdiag.common.http.HttpResponses;
+import io.kdiag.model.ApprovalDecisions;
 import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.avro.AbnormalStatus;
@@ -26,7 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The query API on {@code kdiag.http-port} (default 8091), GET only, JSON but for evidence (served as its own type):
+ * The query API on {@code kdiag.http-port} (default 8091), JSON but for evidence (served as its own type). GET:
  * <ul>
  * <li>{@code /api/v1/abnormals[?namespace=NS]} → {@code {"items":[Abnormal...]}}</li>
  * <li>{@code /api/v1/namespaces/NS/abnormals/NAME} → the Abnormal of the latest run of that name</li>
@@ -36,7 +38,12 @@ import org.slf4j.LoggerFactory;
  * the place its reference names (so any replica serves any of it)</li>
  * <li>{@code /healthz}, {@code /readyz}: the writer's {@link Health}</li>
  * </ul>
- * Errors are {@code {"reason":"CamelCase","message":"..."}} with 400, 404, 405 or 503.
+ * and the only writes, POST with a Kubernetes bearer token ({@link ApprovalRelay}), one at a time:
+ * <ul>
+ * <li>{@code /api/v1/namespaces/NS/abnormals/NAME/approve} and {@code .../deny}, body empty or
+ * {@code {"reason":"..."}} (at most {@value #MAX_DECISION_BODY_BYTES} bytes) → 202 and what was written</li>
+ * </ul>
+ * Errors are {@code {"reason":"CamelCase","message":"..."}} with 400, 401, 403, 404, 405, 409, 413, 429, 501 or 503.
  */
 public final class QueryServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueryServer.class);
@@ -52,6 +59,14 @@ public final class QueryServer implements AutoCloseable {
     private final Health health;
     private final String evidenceTopic;
     private final EvidenceReader evidence;
+    private final ApprovalRelay approvals;
+    /** One decision at a time: a caller cannot hold both threads (or the API server) with approvals, GETs keep one. */
+    private final Semaphore deciding = new Semaphore(1);
+    /** Largest body of an approve or deny call. */
+    static final int MAX_DECISION_BODY_BYTES = 4096;
+    /** Longest reason of a decision, in characters. */
+    static final int MAX_REASON_CHARS = 1024;
+    private static final List<String> DECISIONS = List.of("approve", "deny");
 
     /** Reads a value kept as evidence, chunk by chunk ({@link Evidence#read}). */
     @FunctionalInterface
@@ -61,28 +76,29 @@ public final class QueryServer implements AutoCloseable {
     }
 
     private QueryServer(HttpServer server, ExecutorService executor, StatusQueries queries, Health health, String evidenceTopic,
-            EvidenceReader evidence) {
+            EvidenceReader evidence, ApprovalRelay approvals) {
         this.server = server;
         this.executor = executor;
         this.queries = queries;
         this.health = health;
         this.evidenceTopic = evidenceTopic;
         this.evidence = evidence;
+        this.approvals = approvals;
     }
 
     /**
-     * Serves {@code queries}, {@code evidence} of {@code evidenceTopic} and the probes from {@code health} on
-     * {@code host:port}; port 0 picks a free one.
+     * Serves {@code queries}, {@code evidence} of {@code evidenceTopic}, the probes from {@code health} and the
+     * decisions {@code approvals} relays on {@code host:port}; port 0 picks a free one.
      */
     public static QueryServer start(String host, int port, StatusQueries queries, Health health, String evidenceTopic,
-            EvidenceReader evidence) throws IOException {
+            EvidenceReader evidence, ApprovalRelay approvals) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "kdiag-status-http");
             t.setDaemon(true);
             return t;
         });
-        QueryServer query = new QueryServer(server, executor, queries, health, evidenceTopic, evidence);
+        QueryServer query = new QueryServer(server, executor, queries, health, evidenceTopic, evidence, approvals);
         server.createContext("/", query::handle);
         server.setExecutor(executor);
         server.start();
@@ -116,25 +132,34 @@ public final class QueryServer implements AutoCloseable {
                 response = error(500, "InternalError", String.valueOf(e.getMessage()));
             }
             if (response.status == 405) {
-                exchange.getResponseHeaders().set("Allow", "GET");
+                exchange.getResponseHeaders().set("Allow", response.allow);
+            } else if (response.status == 401) {
+                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+            } else if (response.status == 429) {
+                exchange.getResponseHeaders().set("Retry-After", "1");
             }
             HttpResponses.send(exchange, response.status, "application/json", response.json);
         }
     }
 
-    private Response route(HttpExchange exchange) {
+    private Response route(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getRawPath();
-        if (!exchange.getRequestMethod().equals("GET")) {
-            return error(405, "MethodNotAllowed", exchange.getRequestMethod() + " is not supported; the API is read-only (GET)");
+        List<String> segments = path.startsWith(API) ? Arrays.stream(path.substring(API.length()).split("/", -1))
+                .map(s -> URLDecoder.decode(s, StandardCharsets.UTF_8)).toList() : List.of();
+        boolean decision = segments.size() == 5 && DECISIONS.contains(segments.get(4)) && isAbnormal(segments);
+        String method = exchange.getRequestMethod();
+        if (decision) {
+            return method.equals("POST") ? decide(exchange, segments.get(1), segments.get(3), segments.get(4).equals("approve"))
+                    : methodNotAllowed(method, "POST", "an approval or a denial is a POST");
+        }
+        if (!method.equals("GET")) {
+            return methodNotAllowed(method, "GET", "the API is read-only (GET) but for POST .../abnormals/NAME/approve and .../deny");
         }
         if (path.startsWith(API)) {
-            List<String> segments = Arrays.stream(path.substring(API.length()).split("/", -1))
-                    .map(s -> URLDecoder.decode(s, StandardCharsets.UTF_8)).toList();
             if (segments.equals(List.of("abnormals"))) {
                 return list(query(exchange).get("namespace"));
             }
-            if (segments.size() >= 4 && segments.size() <= 5 && segments.get(0).equals("namespaces")
-                    && segments.get(2).equals("abnormals") && segments.stream().noneMatch(String::isEmpty)) {
+            if (segments.size() >= 4 && segments.size() <= 5 && isAbnormal(segments)) {
                 String namespace = segments.get(1);
                 String name = segments.get(3);
                 if (segments.size() == 4) {
@@ -146,6 +171,90 @@ public final class QueryServer implements AutoCloseable {
             }
         }
         return error(404, "NotFound", "no such endpoint: " + path);
+    }
+
+    /** Whether the path's segments are {@code namespaces/NS/abnormals/NAME[/...]}, none empty. */
+    private static boolean isAbnormal(List<String> segments) {
+        return segments.size() >= 4 && segments.get(0).equals("namespaces") && segments.get(2).equals("abnormals")
+                && segments.stream().noneMatch(String::isEmpty);
+    }
+
+    /** An approve or deny call: one at a time, its body bounded, then the relay's answer. */
+    private Response decide(HttpExchange exchange, String namespace, String name, boolean approved) throws IOException {
+        if (!approvals.isOn()) {
+            return json(approvals.decide(null, namespace, name, approved, null, queries));
+        }
+        if (!deciding.tryAcquire()) {
+            return error(429, "TooManyRequests", "another approval is being relayed; retry in a second");
+        }
+        try {
+            String length = exchange.getRequestHeaders().getFirst("Content-Length");
+            if (length != null && Long.parseLong(length.strip()) > MAX_DECISION_BODY_BYTES) {
+                return tooLarge();
+            }
+            byte[] body = exchange.getRequestBody().readNBytes(MAX_DECISION_BODY_BYTES + 1);
+            if (body.length > MAX_DECISION_BODY_BYTES) {
+                return tooLarge();
+            }
+            String reason;
+            try {
+                reason = reason(new String(body, StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                return error(400, "BadRequest", "the body is empty or {\"reason\": \"...\"}: " + e.getMessage());
+            }
+            return json(approvals.decide(bearer(exchange), namespace, name, approved, reason, queries));
+        } catch (NumberFormatException e) {
+            return error(400, "BadRequest", "Content-Length is no number");
+        } finally {
+            deciding.release();
+        }
+    }
+
+    /** The reason of a decision's body: empty, or a JSON object with at most {@code reason}, a string. */
+    private static String reason(String body) {
+        if (body.isBlank()) {
+            return null;
+        }
+        Map<String, Object> fields;
+        try {
+            fields = ApiSerialization.jsonObject(body);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("not a JSON object");
+        }
+        for (String field : fields.keySet()) {
+            if (!field.equals("reason")) {
+                throw new IllegalArgumentException("unknown field " + ApprovalDecisions.quoted(field));
+            }
+        }
+        Object reason = fields.get("reason");
+        if (reason != null && !(reason instanceof String)) {
+            throw new IllegalArgumentException("reason is not a string");
+        }
+        if (reason != null && ((String) reason).length() > MAX_REASON_CHARS) {
+            throw new IllegalArgumentException("reason is longer than " + MAX_REASON_CHARS + " characters");
+        }
+        return (String) reason;
+    }
+
+    /** The token of {@code Authorization: Bearer TOKEN}, or {@code null}. */
+    private static String bearer(HttpExchange exchange) {
+        String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        return authorization.substring(7).strip();
+    }
+
+    private static Response tooLarge() {
+        return error(413, "PayloadTooLarge", "the body of an approval or a denial is at most " + MAX_DECISION_BODY_BYTES + " bytes");
+    }
+
+    private static Response methodNotAllowed(String method, String allow, String why) {
+        return new Response(405, error(405, "MethodNotAllowed", method + " is not supported here; " + why).json, allow);
+    }
+
+    private static Response json(ApprovalRelay.Answer answer) {
+        return new Response(answer.status(), ApiSerialization.json(answer.body()));
     }
 
     private Response list(String namespace) {
@@ -232,10 +341,7 @@ public final class QueryServer implements AutoCloseable {
     }
 
     private static Response error(int status, String reason, String message) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("reason", reason);
-        body.put("message", message);
-        return new Response(status, ApiSerialization.json(body));
+        return json(ApprovalRelay.Answer.error(status, reason, message));
     }
 
     /** Stops serving at once. */
@@ -245,6 +351,10 @@ public final class QueryServer implements AutoCloseable {
         executor.shutdownNow();
     }
 
-    private record Response(int status, String json) {
+    /** @param allow the methods a 405 names */
+    private record Response(int status, String json, String allow) {
+        Response(int status, String json) {
+            this(status, json, null);
+        }
     }
 }

@@ -17,6 +17,36 @@ import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import io.fabric8.kubernetes.api.model.authentication.TokenReview;
+import io.fabric8.kubernetes.api.model.authentication.TokenReviewStatusBuilder;
+import io.fabric8.kubernetes.api.model.authorization.v1.ResourceAttributes;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReview;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewSpec;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewStatusBuilder;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.kdiag.schemas.avro.ApprovalDecision;
+import io.kdiag.schemas.avro.ApprovalRequested;
+import io.kdiag.schemas.avro.NamespacedName;
+import io.kdiag.schemas.avro.Stage;
+import io.kdiag.schemas.avro.StageOutcome;
+import io.kdiag.schemas.avro.StageStarted;
+import io.kdiag.schemas.signing.SignatureDomain;
+import io.kdiag.schemas.signing.SigningKey;
+import io.kdiag.schemas.signing.VerificationKeys;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.Logger;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.Property;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.health.Health;
@@ -59,6 +89,15 @@ class QueryServerTest {
     /** The evidence topic as the query server reads it: what is there, by reference. */
     private final Map<Evidence.Reference, byte[]> evidence = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private static final Instant NOW = Instant.parse("2026-12-03T10:00:00Z");
+    private static final String ALICE_TOKEN = "eyJhbGciOiJSUzI1NiJ9.alice-secret-token";
+    private static final String BOB_TOKEN = "eyJhbGciOiJSUzI1NiJ9.bob-secret-token";
+    private final KubernetesMockServer kubernetes = kubernetes();
+    private final SigningKey relayKey = SigningKey.generate();
+    private final MockProducer<byte[], byte[]> decisions = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    private final List<SubjectAccessReview> accessReviews = new CopyOnWriteArrayList<>();
+    private final List<String> logged = new CopyOnWriteArrayList<>();
+    private AbstractAppender relayLog;
 
     @BeforeEach
     void start() throws IOException {
@@ -78,13 +117,54 @@ class QueryServerTest {
                 throw new IOException("evidence " + reference.sha256() + " is gone: past the retention of kdiag.evidence");
             }
             sink.accept(value);
-        });
+        }, ApprovalRelay.on(kubernetes.createClient(), relayKey, TOPICS.approvals(), decisions, Clock.fixed(NOW, ZoneOffset.UTC)));
+        relayLog = new AbstractAppender("approval-relay-log", null, null, true, Property.EMPTY_ARRAY) {
+            @Override
+            public void append(LogEvent event) {
+                logged.add(event.getMessage().getFormattedMessage());
+            }
+        };
+        relayLog.start();
+        for (Class<?> logging : List.of(ApprovalRelay.class, QueryServer.class)) {
+            ((Logger) LogManager.getLogger(logging)).addAppender(relayLog);
+        }
+    }
+
+    /**
+     * The API server's reviews, as a cluster would answer them: two tokens are known, and only {@code alice} may
+     * approve, in namespace {@code default}.
+     */
+    private KubernetesMockServer kubernetes() {
+        KubernetesMockServer server = new KubernetesMockServer(false);
+        server.init();
+        server.expect().post().withPath("/apis/authentication.k8s.io/v1/tokenreviews").andReply(201, request -> {
+            TokenReview review = Serialization.unmarshal(request.getBody().readUtf8(), TokenReview.class);
+            String user = Map.of(ALICE_TOKEN, "alice", BOB_TOKEN, "bob").get(review.getSpec().getToken());
+            review.setStatus(user == null ? new TokenReviewStatusBuilder().withAuthenticated(false).withError("invalid bearer token").build()
+                    : new TokenReviewStatusBuilder().withAuthenticated(true).withNewUser().withUsername(user).withUid("uid-" + user)
+                            .withGroups("system:authenticated", "ops").withExtra(Map.of("scopes", List.of("approve"))).endUser().build());
+            return review;
+        }).always();
+        server.expect().post().withPath("/apis/authorization.k8s.io/v1/subjectaccessreviews").andReply(201, request -> {
+            SubjectAccessReview review = Serialization.unmarshal(request.getBody().readUtf8(), SubjectAccessReview.class);
+            accessReviews.add(review);
+            ResourceAttributes asked = review.getSpec().getResourceAttributes();
+            boolean allowed = review.getSpec().getUser().equals("alice") && asked.getGroup().equals("diagnosis.netease.com")
+                    && asked.getResource().equals("abnormals") && asked.getVerb().equals("approve") && asked.getNamespace().equals("default");
+            review.setStatus(new SubjectAccessReviewStatusBuilder().withAllowed(allowed).build());
+            return review;
+        }).always();
+        return server;
     }
 
     @AfterEach
     void stop() {
+        for (Class<?> logging : List.of(ApprovalRelay.class, QueryServer.class)) {
+            ((Logger) LogManager.getLogger(logging)).removeAppender(relayLog);
+        }
         server.close();
         driver.close();
+        kubernetes.destroy();
     }
 
     @Test
@@ -226,6 +306,150 @@ class QueryServerTest {
 
         assertThat(response.statusCode()).isEqualTo(503);
         assertThat(json(response.body())).containsEntry("reason", "Unavailable");
+    }
+
+    @Test
+    void shouldRelayAnApprovalOnBehalfOfTheAuthenticatedAndAuthorizedUser() throws Exception {
+        List<DiagnosisEvent> run = waitingRun("uid-wait");
+        run.forEach(this::send);
+
+        HttpResponse<String> approved = decide("approve", ALICE_TOKEN, "{\"reason\": \"known issue\"}");
+
+        assertThat(approved.statusCode()).isEqualTo(202);
+        long requestSeq = run.get(run.size() - 1).getSeq();
+        assertThat(json(approved.body())).containsEntry("uid", "uid-wait").containsEntry("onBehalfOf", "alice")
+                .containsEntry("approved", true).containsEntry("reason", "known issue").containsEntry("topic", TOPICS.approvals().name())
+                .containsEntry("nodeName", Events.NODE).containsEntry("requestSeq", (int) requestSeq);
+        assertThat(decisions.history()).hasSize(1);
+        ProducerRecord<byte[], byte[]> written = decisions.history().get(0);
+        assertThat(written.topic()).isEqualTo(TOPICS.approvals().name());
+        assertThat(TOPICS.approvals().keySerde().deserializer().deserialize(written.topic(), written.key())).isEqualTo(Events.NODE);
+        assertThat(TOPICS.approvals().valueSerde().deserializer().deserialize(written.topic(), written.value()))
+                .isEqualTo(new ApprovalDecision("uid-wait", requestSeq, true, NOW, "known issue", "alice"));
+        // signed by the relay key over the node and the decision, in the approvals' domain: what the agents verify
+        assertThat(VerificationKeys.of(List.of(relayKey.publicKey())).check(SignatureDomain.APPROVALS, written.key(), written.value(),
+                written.headers())).isEqualTo(VerificationKeys.Check.VERIFIED);
+        // authorized as the API server authenticated the caller, for this abnormal and the verb approve
+        SubjectAccessReviewSpec asked = accessReviews.get(0).getSpec();
+        assertThat(asked.getUser()).isEqualTo("alice");
+        assertThat(asked.getUid()).isEqualTo("uid-alice");
+        assertThat(asked.getGroups()).containsExactly("system:authenticated", "ops");
+        assertThat(asked.getExtra()).isEqualTo(Map.of("scopes", List.of("approve")));
+        assertThat(asked.getResourceAttributes()).extracting(ResourceAttributes::getGroup, ResourceAttributes::getResource,
+                ResourceAttributes::getVerb, ResourceAttributes::getNamespace, ResourceAttributes::getName)
+                .containsExactly("diagnosis.netease.com", "abnormals", "approve", "default", "pod-disk-usage-diagnosis");
+
+        HttpResponse<String> denied = decide("deny", ALICE_TOKEN, "");
+        assertThat(denied.statusCode()).isEqualTo(202);
+        assertThat(TOPICS.approvals().valueSerde().deserializer().deserialize(written.topic(), decisions.history().get(1).value()))
+                .isEqualTo(new ApprovalDecision("uid-wait", requestSeq, false, NOW, null, "alice"));
+        assertThat(logged).anyMatch(line -> line.contains("approval relayed uid=uid-wait") && line.contains("user=alice"));
+    }
+
+    @Test
+    void shouldRefuseACallerWithoutAValidTokenOrTheVerbApproveAndNeverLogTheToken() throws Exception {
+        waitingRun("uid-wait").forEach(this::send);
+
+        HttpResponse<String> noToken = decide("approve", null, "");
+        HttpResponse<String> badToken = decide("approve", "eyJhbGciOiJSUzI1NiJ9.stolen-or-expired", "");
+        HttpResponse<String> notAllowed = decide("approve", BOB_TOKEN, "");
+        HttpResponse<String> notAllowedToDeny = decide("deny", BOB_TOKEN, "");
+
+        assertThat(noToken.statusCode()).isEqualTo(401);
+        assertThat(noToken.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+        assertThat(json(noToken.body())).containsEntry("reason", "Unauthorized");
+        assertThat(badToken.statusCode()).isEqualTo(401);
+        assertThat(json(badToken.body()).get("message")).asString().contains("did not authenticate the token", "invalid bearer token");
+        assertThat(notAllowed.statusCode()).isEqualTo(403);
+        assertThat(json(notAllowed.body()).get("message")).asString()
+                .contains("user bob may not approve abnormal default/pod-disk-usage-diagnosis", "verb approve on abnormals.diagnosis.netease.com");
+        assertThat(notAllowedToDeny.statusCode()).isEqualTo(403);
+        assertThat(json(notAllowedToDeny.body()).get("message")).asString().contains("user bob may not deny", "verb approve");
+        assertThat(decisions.history()).isEmpty();
+        // a token is a password: nothing logs it, nothing answers it back
+        decide("approve", ALICE_TOKEN, "");
+        assertThat(logged).isNotEmpty().noneMatch(line -> line.contains("secret-token") || line.contains("stolen-or-expired"));
+        assertThat(List.of(noToken, badToken, notAllowed)).noneMatch(r -> r.body().contains("token."));
+    }
+
+    @Test
+    void shouldAnswerNotFoundOrConflictOnlyToAnAllowedCaller() throws Exception {
+        Events.seedRun("uid-done").forEach(this::send);
+
+        HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(uri("/api/v1/namespaces/default/abnormals/nobody/approve"))
+                .header("Authorization", "Bearer " + ALICE_TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> unknownToAStranger = http.send(HttpRequest.newBuilder(uri("/api/v1/namespaces/default/abnormals/nobody/approve"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> notWaiting = decide("approve", ALICE_TOKEN, "");
+
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(json(unknown.body())).containsEntry("reason", "NotFound");
+        assertThat(unknownToAStranger.statusCode()).isEqualTo(401);
+        assertThat(notWaiting.statusCode()).isEqualTo(409);
+        assertThat(json(notWaiting.body())).containsEntry("reason", "NotWaitingForApproval");
+        assertThat(json(notWaiting.body()).get("message")).asString().contains("uid-done", "Succeeded");
+        assertThat(decisions.history()).isEmpty();
+    }
+
+    @Test
+    void shouldRefuseABodyTooLargeOrNotAReasonAndAnyOtherMethod() throws Exception {
+        waitingRun("uid-wait").forEach(this::send);
+
+        HttpResponse<String> large = decide("approve", ALICE_TOKEN, "{\"reason\": \"" + "x".repeat(QueryServer.MAX_DECISION_BODY_BYTES) + "\"}");
+        HttpResponse<String> longReason = decide("approve", ALICE_TOKEN, "{\"reason\": \"" + "x".repeat(QueryServer.MAX_REASON_CHARS + 1) + "\"}");
+        HttpResponse<String> notJson = decide("approve", ALICE_TOKEN, "approve it");
+        HttpResponse<String> otherField = decide("approve", ALICE_TOKEN, "{\"onBehalfOf\": \"root\"}");
+        HttpResponse<String> get = get(ONE + "/approve");
+        HttpResponse<String> put = http.send(HttpRequest.newBuilder(uri(ONE + "/deny")).PUT(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(large.statusCode()).isEqualTo(413);
+        assertThat(longReason.statusCode()).isEqualTo(400);
+        assertThat(notJson.statusCode()).isEqualTo(400);
+        assertThat(otherField.statusCode()).isEqualTo(400);
+        assertThat(json(otherField.body()).get("message")).asString().contains("unknown field \"onBehalfOf\"");
+        assertThat(get.statusCode()).isEqualTo(405);
+        assertThat(get.headers().firstValue("Allow")).hasValue("POST");
+        assertThat(put.statusCode()).isEqualTo(405);
+        assertThat(decisions.history()).isEmpty();
+    }
+
+    @Test
+    void shouldAnswerNotImplementedWithoutARelayKeyAndWriteNothing() throws Exception {
+        waitingRun("uid-wait").forEach(this::send);
+        QueryServer withoutKey = QueryServer.start("127.0.0.1", 0, new StatusQueries(() -> store(StatusFoldTopology.STORE_NAME)),
+                new Health(List.of(), List.of()), "kdiag.evidence", (reference, sink) -> {
+                }, ApprovalRelay.off("it has no key to sign them with (kdiag.approval-relay-key)"));
+        try (withoutKey) {
+            HttpResponse<String> off = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + withoutKey.port() + ONE + "/approve"))
+                    .header("Authorization", "Bearer " + ALICE_TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+
+            assertThat(off.statusCode()).isEqualTo(501);
+            assertThat(json(off.body())).containsEntry("reason", "ApprovalRelayOff");
+            assertThat(json(off.body()).get("message")).asString().contains("kdiag.approval-relay-key");
+        }
+        assertThat(decisions.history()).isEmpty();
+    }
+
+    /** The seed's run up to a recovery that waits for approval. */
+    private static List<DiagnosisEvent> waitingRun(String uid) {
+        Events run = new Events(uid);
+        run.accepted();
+        run.stageFinished(Stage.Diagnosis, StageOutcome.Succeeded, Events.POD_DISK_USAGE_DIAGNOSER);
+        run.add(new StageStarted(Stage.Recovery));
+        run.add(new ApprovalRequested(new NamespacedName("kube-diagnoser", "signal-recoverer"), "{}",
+                "the label kdiag.io/require-approval of the abnormal", Events.START.plusSeconds(3600)));
+        return run.all();
+    }
+
+    private HttpResponse<String> decide(String verb, String token, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(ONE + "/" + verb)).POST(HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private <K, V> ReadOnlyKeyValueStore<K, V> store(String name) {
