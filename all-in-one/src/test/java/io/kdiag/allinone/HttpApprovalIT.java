@@ -24,7 +24,6 @@ import io.kdiag.api.v1.NamespacedName;
 import io.kdiag.client.KdiagClient;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kafka.TopicAdmin;
-import io.kdiag.model.ApprovalDecisions;
 import io.kdiag.model.StatusFold;
 import io.kdiag.nodeagent.NodeAgent;
 import io.kdiag.nodeagent.NodeAgentConfig;
@@ -136,7 +135,7 @@ class HttpApprovalIT {
         String uid = UUID.randomUUID().toString();
         submitKill(node, uid, "stuck-worker");
 
-        AbnormalStatus waiting = client.awaitStatus(s -> s.getUid().equals(uid) && ApprovalDecisions.waitsForApproval(s), WAIT).orElseThrow();
+        AbnormalStatus waiting = client.awaitStatus(s -> s.getUid().equals(uid) && StatusFold.waitsForApproval(s), WAIT).orElseThrow();
         assertThat(waiting.getPhase()).isEqualTo(Phase.Recovering);
 
         HttpResponse<String> refused = decide("stuck-worker", BOB_TOKEN);

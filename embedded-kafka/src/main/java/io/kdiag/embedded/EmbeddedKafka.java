@@ -66,8 +66,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     private static EmbeddedKafka start(Path dataDir, String host, int port, Map<String, String> overrides, boolean temporary) {
         try {
             Files.createDirectories(dataDir);
-            int clientPort = port == 0 ? freePort() : port;
-            int controllerPort = freePort();
+            int[] free = freePorts(port);
+            int clientPort = port == 0 ? free[0] : port;
+            int controllerPort = free[1];
             String advertised = InetAddress.getByName(host).isAnyLocalAddress() ? InetAddress.getLocalHost().getHostName() : host;
             Properties p = new Properties();
             p.put("process.roles", "broker,controller");
@@ -152,9 +153,16 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+    /**
+     * Two free ports, both held open while picked so that they differ from each other, and the second differs from
+     * {@code taken}: picked one after the other, the system may give the same port twice.
+     */
+    private static int[] freePorts(int taken) throws IOException {
+        try (ServerSocket first = new ServerSocket(0); ServerSocket second = new ServerSocket(0)) {
+            if (second.getLocalPort() == taken) {
+                return new int[] {second.getLocalPort(), first.getLocalPort()};
+            }
+            return new int[] {first.getLocalPort(), second.getLocalPort()};
         }
     }
 }
