@@ -272,8 +272,10 @@ class KafkaAclsIT {
                 .containsEntry("NODE_AGENT writes kdiag.recovery-control", false)
                 .containsEntry("INGEST writes kdiag.recovery-control", false)
                 .containsEntry("NODE_AGENT reads kdiag.recovery-control", true)
-                // decisions on recoveries waiting for approval: an approver's only, read by the agents
+                // decisions on recoveries waiting for approval: an approver's, or the status writer's relaying a
+                // Kubernetes user's, read by the agents
                 .containsEntry("APPROVER writes kdiag.approvals", true)
+                .containsEntry("STATUS_WRITER writes kdiag.approvals", true)
                 .containsEntry("CLI writes kdiag.approvals", false)
                 .containsEntry("NODE_AGENT writes kdiag.approvals", false)
                 .containsEntry("NODE_AGENT reads kdiag.approvals", true);
