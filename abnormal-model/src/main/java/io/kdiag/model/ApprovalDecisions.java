@@ -7,8 +7,9 @@ import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.ApprovalDecision;
 
 /**
- * What every writer and reader of an {@link ApprovalDecision} agrees on: when a status can be answered, what the answer
- * says, which names a relay may decide for, and how the status shows a decision a relay passed on.
+ * What every writer and reader of an {@link ApprovalDecision} agrees on: what the answer to a wait
+ * ({@link StatusFold#waitsForApproval}) says, which names a relay may decide for, and how the status shows a decision a
+ * relay passed on.
  */
 public final class ApprovalDecisions {
     /**
@@ -21,12 +22,6 @@ public final class ApprovalDecisions {
     private ApprovalDecisions() {
     }
 
-    /** Whether the abnormal of this status waits for a person's approval now: its {@code RecoveryApproved} condition is {@code Unknown}. */
-    public static boolean waitsForApproval(AbnormalStatus status) {
-        return !Phases.isFinal(status.getPhase()) && status.getConditions().stream()
-                .anyMatch(c -> c.getType().equals(StatusFold.RECOVERY_APPROVED) && c.getStatus().equals("Unknown"));
-    }
-
     /**
      * The answer to the wait this status shows: its request is the status's last event, since nothing happens to an
      * abnormal while it waits.
@@ -36,7 +31,7 @@ public final class ApprovalDecisions {
      * @throws IllegalArgumentException when {@code onBehalfOf} is no name a relay may decide for
      */
     public static ApprovalDecision answer(AbnormalStatus waiting, boolean approved, String reason, String onBehalfOf, Instant decidedAt) {
-        if (!waitsForApproval(waiting)) {
+        if (!StatusFold.waitsForApproval(waiting)) {
             throw new IllegalStateException("abnormal " + waiting.getNamespace() + "/" + waiting.getName() + " (uid " + waiting.getUid()
                     + ") does not wait for approval: it is " + waiting.getPhase());
         }

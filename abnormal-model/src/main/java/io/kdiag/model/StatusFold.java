@@ -40,6 +40,15 @@ public final class StatusFold {
      * message naming who decided.
      */
     public static final String RECOVERY_APPROVED = "RecoveryApproved";
+    /**
+     * Whether the abnormal of this status waits for a person's approval now: its {@code RecoveryApproved} condition is
+     * {@code Unknown}. Its last event is then the {@code ApprovalRequested} that a decision answers, by its seq.
+     */
+    public static boolean waitsForApproval(AbnormalStatus status) {
+        return !Phases.isFinal(status.getPhase()) && status.getConditions().stream()
+                .anyMatch(c -> c.getType().equals(RECOVERY_APPROVED) && c.getStatus().equals("Unknown"));
+    }
+
     /** {@code ApprovalDecided.reason} of a wait that ended without a decision. */
     private static final String APPROVAL_EXPIRED = "Expired";
 

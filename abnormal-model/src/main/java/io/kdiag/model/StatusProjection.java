@@ -52,7 +52,7 @@ public final class StatusProjection {
         status.diagnoser = reference(snapshot.getDiagnoser());
         status.recoverer = reference(snapshot.getRecoverer());
         // the wait's last event is its ApprovalRequested: nothing else happens while it is parked
-        status.pendingApproval = ApprovalDecisions.waitsForApproval(snapshot) ? new PendingApproval(snapshot.getLastSeq(), snapshot.getNodeName()) : null;
+        status.pendingApproval = StatusFold.waitsForApproval(snapshot) ? new PendingApproval(snapshot.getLastSeq(), snapshot.getNodeName()) : null;
         status.commandExecutors = nullIfEmpty(snapshot.getCommandExecutors().stream().map(c -> {
             CommandExecutorStatus result = new CommandExecutorStatus();
             result.command = List.copyOf(c.getCommand());

@@ -9,7 +9,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import io.kdiag.client.KdiagClient;
-import io.kdiag.model.ApprovalDecisions;
 import io.kdiag.model.Phases;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.signing.SigningKey;
@@ -96,7 +95,7 @@ abstract class DecideCommand implements Callable<Integer> {
             String uid = found.get().getUid();
             // submitted a moment ago, it may still be collecting or diagnosing: decide once it waits, or say it ended
             AbnormalStatus current = client.awaitStatus(s -> s.getUid().equals(uid)
-                    && (ApprovalDecisions.waitsForApproval(s) || Phases.isFinal(s.getPhase())), Duration.ofSeconds(timeoutSeconds)).orElse(found.get());
+                    && (KdiagClient.waitsForApproval(s) || Phases.isFinal(s.getPhase())), Duration.ofSeconds(timeoutSeconds)).orElse(found.get());
             client.decide(current, approved, reason, signingKey);
         }
         out.printf("abnormal %s %s%n", abnormal, approved ? "approved" : "denied");

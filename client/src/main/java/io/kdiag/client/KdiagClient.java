@@ -25,6 +25,7 @@ import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.model.ApprovalDecisions;
 import io.kdiag.model.Phases;
+import io.kdiag.model.StatusFold;
 import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topic;
@@ -184,6 +185,11 @@ public final class KdiagClient implements AutoCloseable {
         }
         LOG.info("approval decided uid={} namespace={} name={} approved={} key={}", waiting.getUid(), waiting.getNamespace(),
                 waiting.getName(), approved, approverKey.keyId());
+    }
+
+    /** Whether the abnormal of this status waits for a person's approval now: its {@code RecoveryApproved} condition is {@code Unknown}. */
+    public static boolean waitsForApproval(AbnormalStatus status) {
+        return StatusFold.waitsForApproval(status);
     }
 
     /**

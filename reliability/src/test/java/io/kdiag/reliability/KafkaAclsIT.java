@@ -272,8 +272,11 @@ class KafkaAclsIT {
                 .containsEntry("NODE_AGENT writes kdiag.recovery-control", false)
                 .containsEntry("INGEST writes kdiag.recovery-control", false)
                 .containsEntry("NODE_AGENT reads kdiag.recovery-control", true)
-                // decisions on recoveries waiting for approval: an approver's only, read by the agents
+                // decisions on recoveries waiting for approval: an approver's, or a relay's passing on a Kubernetes
+                // user's (the status writer over HTTP, the bridge for annotations), read by the agents
                 .containsEntry("APPROVER writes kdiag.approvals", true)
+                .containsEntry("STATUS_WRITER writes kdiag.approvals", true)
+                .containsEntry("SOURCE_BRIDGE writes kdiag.approvals", true)
                 .containsEntry("CLI writes kdiag.approvals", false)
                 .containsEntry("NODE_AGENT writes kdiag.approvals", false)
                 .containsEntry("NODE_AGENT reads kdiag.approvals", true);

@@ -59,6 +59,28 @@ public final class ApproverKeys {
     private record Keys(Named approvers, Named relays) {
     }
 
+    /** Why a decision that verified is still refused: its signer may not speak for the one it names. */
+    enum Refusal {
+        /** An approver's own key signed a decision that names someone else in {@code onBehalfOf}. */
+        OnBehalfOfNotAllowed,
+        /** A relay's key signed a decision that names no person (or no name a person can have) in {@code onBehalfOf}. */
+        OnBehalfOfMissing
+    }
+
+    /** A verified decision refused for its {@code onBehalfOf}; the message starts with the {@link Refusal}. */
+    static final class Refused extends Exception {
+        private final Refusal refusal;
+
+        Refused(Refusal refusal, String message) {
+            super(refusal + ": " + message);
+            this.refusal = refusal;
+        }
+
+        Refusal refusal() {
+            return refusal;
+        }
+    }
+
     /**
      * Whose key verified a decision record, before its value is read.
      *
@@ -69,21 +91,21 @@ public final class ApproverKeys {
         /**
          * Who decided {@code decision}, as the status shows it: the approver, or the person the relay vouches for.
          *
-         * @throws RecordVerifier.Untrusted {@code OnBehalfOfNotAllowed} (an approver naming someone else),
-         *     {@code OnBehalfOfMissing} (a relay naming nobody, or no name a person can have)
+         * @throws Refused {@code OnBehalfOfNotAllowed} (an approver naming someone else), {@code OnBehalfOfMissing} (a
+         *     relay naming nobody, or no name a person can have)
          */
-        String decidedBy(ApprovalDecision decision) throws RecordVerifier.Untrusted {
+        String decidedBy(ApprovalDecision decision) throws Refused {
             String onBehalfOf = decision.getOnBehalfOf();
             if (!relay) {
                 if (onBehalfOf != null) {
-                    throw new RecordVerifier.Untrusted(RecordVerifier.Reason.OnBehalfOfNotAllowed, "approver " + name
+                    throw new Refused(Refusal.OnBehalfOfNotAllowed, "approver " + name
                             + " signed a decision on behalf of " + ApprovalDecisions.quoted(onBehalfOf)
                             + "; an approver decides for themself only, and only a relay's key vouches for someone else");
                 }
                 return name;
             }
             if (!ApprovalDecisions.isPerson(onBehalfOf)) {
-                throw new RecordVerifier.Untrusted(RecordVerifier.Reason.OnBehalfOfMissing, "relay " + name + " signed a decision on behalf of "
+                throw new Refused(Refusal.OnBehalfOfMissing, "relay " + name + " signed a decision on behalf of "
                         + (onBehalfOf == null ? "nobody" : ApprovalDecisions.quoted(onBehalfOf)) + "; a relay's decision must name the "
                         + "person it authenticated (" + ApprovalDecisions.PERSON_RULE + ")");
             }

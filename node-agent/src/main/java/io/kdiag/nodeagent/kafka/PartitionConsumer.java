@@ -307,8 +307,8 @@ public final class PartitionConsumer implements AutoCloseable {
         String approver;
         try {
             approver = signer.decidedBy(decision);
-        } catch (RecordVerifier.Untrusted e) {
-            return deadLetter(record, e.getMessage(), () -> metrics.decision(AgentMetrics.REFUSED, e.reason().name()));
+        } catch (ApproverKeys.Refused e) {
+            return deadLetter(record, e.getMessage(), () -> metrics.decision(AgentMetrics.REFUSED, e.refusal().name()));
         }
         LOG.info("approval decision uid={} node={} approved={} decided-by={} request-seq={} offset={}", decision.getAbnormalUid(),
                 nodeName, decision.getApproved(), approver, decision.getRequestSeq(), record.offset());

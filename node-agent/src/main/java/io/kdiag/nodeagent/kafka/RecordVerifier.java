@@ -50,11 +50,7 @@ public final class RecordVerifier {
         /** Verified, but its signer cannot vouch for its origin. */
         OriginNotAllowed,
         /** Verified, but the request names another node than its key. */
-        NodeMismatch,
-        /** An approval decision signed by an approver's own key that names someone else in {@code onBehalfOf}. */
-        OnBehalfOfNotAllowed,
-        /** An approval decision signed by a relay's key that names no person (or no valid name) in {@code onBehalfOf}. */
-        OnBehalfOfMissing
+        NodeMismatch
     }
 
     /** A record that is not run, with why. */

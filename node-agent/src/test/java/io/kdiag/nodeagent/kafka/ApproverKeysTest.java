@@ -48,17 +48,20 @@ class ApproverKeysTest {
                 record.headers(), Optional.empty());
     }
 
-    private static String decidedBy(ApproverKeys keys, ConsumerRecord<byte[], byte[]> record) throws Untrusted {
+    private static String decidedBy(ApproverKeys keys, ConsumerRecord<byte[], byte[]> record) throws Untrusted, ApproverKeys.Refused {
         ApprovalDecision decision = TOPICS.approvals().valueSerde().deserializer().deserialize(record.topic(), record.value());
         return keys.signer(record).decidedBy(decision);
     }
 
-    private static Reason refusal(ApproverKeys keys, ConsumerRecord<byte[], byte[]> record) {
+    /** Why the decision is refused: a {@link Reason} of its signature or a {@link ApproverKeys.Refusal}; null if it is not. */
+    private static Enum<?> refusal(ApproverKeys keys, ConsumerRecord<byte[], byte[]> record) {
         try {
             decidedBy(keys, record);
             return null;
         } catch (Untrusted e) {
             return e.reason();
+        } catch (ApproverKeys.Refused e) {
+            return e.refusal();
         }
     }
 
@@ -80,7 +83,7 @@ class ApproverKeysTest {
     void shouldRefuseAnApproverSpeakingForSomeoneElse() throws Exception {
         ApproverKeys keys = ApproverKeys.load(List.of(approvers), List.of(relays));
 
-        assertThat(refusal(keys, signed(alice, "bob"))).isEqualTo(Reason.OnBehalfOfNotAllowed);
+        assertThat(refusal(keys, signed(alice, "bob"))).isEqualTo(ApproverKeys.Refusal.OnBehalfOfNotAllowed);
         assertThatThrownBy(() -> decidedBy(keys, signed(alice, "bob"))).hasMessageContaining("approver alice")
                 .hasMessageContaining("\"bob\"");
     }
@@ -89,12 +92,12 @@ class ApproverKeysTest {
     void shouldRefuseARelayedDecisionThatNamesNobodyOrNoPossibleName() throws Exception {
         ApproverKeys keys = ApproverKeys.load(List.of(approvers), List.of(relays));
 
-        assertThat(refusal(keys, signed(statusWriter, null))).isEqualTo(Reason.OnBehalfOfMissing);
-        assertThat(refusal(keys, signed(statusWriter, ""))).isEqualTo(Reason.OnBehalfOfMissing);
+        assertThat(refusal(keys, signed(statusWriter, null))).isEqualTo(ApproverKeys.Refusal.OnBehalfOfMissing);
+        assertThat(refusal(keys, signed(statusWriter, ""))).isEqualTo(ApproverKeys.Refusal.OnBehalfOfMissing);
         // a space would let the name forge "eve via status-writer" inside the status
-        assertThat(refusal(keys, signed(statusWriter, "eve via root"))).isEqualTo(Reason.OnBehalfOfMissing);
-        assertThat(refusal(keys, signed(statusWriter, "eve\nforged=line"))).isEqualTo(Reason.OnBehalfOfMissing);
-        assertThat(refusal(keys, signed(statusWriter, "x".repeat(257)))).isEqualTo(Reason.OnBehalfOfMissing);
+        assertThat(refusal(keys, signed(statusWriter, "eve via root"))).isEqualTo(ApproverKeys.Refusal.OnBehalfOfMissing);
+        assertThat(refusal(keys, signed(statusWriter, "eve\nforged=line"))).isEqualTo(ApproverKeys.Refusal.OnBehalfOfMissing);
+        assertThat(refusal(keys, signed(statusWriter, "x".repeat(257)))).isEqualTo(ApproverKeys.Refusal.OnBehalfOfMissing);
     }
 
     @Test

@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.model.ApprovalDecisions;
+import io.kdiag.model.StatusFold;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.ApprovalDecision;
@@ -147,7 +148,7 @@ public final class ApprovalRelay {
                     + " not found (this status writer holds no status of that name)");
         }
         AbnormalStatus waiting = newest.get();
-        if (!ApprovalDecisions.waitsForApproval(waiting)) {
+        if (!StatusFold.waitsForApproval(waiting)) {
             return refused(409, "NotWaitingForApproval", namespace, name, verb, username, "abnormal " + namespace + "/" + name
                     + " (uid " + waiting.getUid() + ") does not wait for approval: it is " + waiting.getPhase());
         }

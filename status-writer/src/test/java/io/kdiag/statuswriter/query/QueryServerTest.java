@@ -22,14 +22,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import io.fabric8.kubernetes.api.model.authentication.TokenReview;
-import io.fabric8.kubernetes.api.model.authentication.TokenReviewStatusBuilder;
+import io.fabric8.kubernetes.api.model.authentication.UserInfo;
+import io.fabric8.kubernetes.api.model.authentication.UserInfoBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.ResourceAttributes;
-import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReview;
 import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewSpec;
-import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewStatusBuilder;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.kdiag.schemas.avro.ApprovalDecision;
 import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.NamespacedName;
@@ -61,6 +57,7 @@ import io.kdiag.statuswriter.StatusWriterConfig;
 import io.kdiag.statuswriter.fold.StatusFoldTopology;
 import io.kdiag.statuswriter.fold.WriterDeadLetters;
 import io.kdiag.testkit.Events;
+import io.kdiag.testkit.MockCluster;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -92,10 +89,9 @@ class QueryServerTest {
     private static final Instant NOW = Instant.parse("2026-12-03T10:00:00Z");
     private static final String ALICE_TOKEN = "eyJhbGciOiJSUzI1NiJ9.alice-secret-token";
     private static final String BOB_TOKEN = "eyJhbGciOiJSUzI1NiJ9.bob-secret-token";
-    private final KubernetesMockServer kubernetes = kubernetes();
+    private final MockCluster cluster = cluster();
     private final SigningKey relayKey = SigningKey.generate();
     private final MockProducer<byte[], byte[]> decisions = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-    private final List<SubjectAccessReview> accessReviews = new CopyOnWriteArrayList<>();
     private final List<String> logged = new CopyOnWriteArrayList<>();
     private AbstractAppender relayLog;
 
@@ -117,7 +113,7 @@ class QueryServerTest {
                 throw new IOException("evidence " + reference.sha256() + " is gone: past the retention of kdiag.evidence");
             }
             sink.accept(value);
-        }, ApprovalRelay.on(kubernetes.createClient(), relayKey, TOPICS.approvals(), decisions, Clock.fixed(NOW, ZoneOffset.UTC)));
+        }, ApprovalRelay.on(cluster.client(), relayKey, TOPICS.approvals(), decisions, Clock.fixed(NOW, ZoneOffset.UTC)));
         relayLog = new AbstractAppender("approval-relay-log", null, null, true, Property.EMPTY_ARRAY) {
             @Override
             public void append(LogEvent event) {
@@ -134,27 +130,19 @@ class QueryServerTest {
      * The API server's reviews, as a cluster would answer them: two tokens are known, and only {@code alice} may
      * approve, in namespace {@code default}.
      */
-    private KubernetesMockServer kubernetes() {
-        KubernetesMockServer server = new KubernetesMockServer(false);
-        server.init();
-        server.expect().post().withPath("/apis/authentication.k8s.io/v1/tokenreviews").andReply(201, request -> {
-            TokenReview review = Serialization.unmarshal(request.getBody().readUtf8(), TokenReview.class);
-            String user = Map.of(ALICE_TOKEN, "alice", BOB_TOKEN, "bob").get(review.getSpec().getToken());
-            review.setStatus(user == null ? new TokenReviewStatusBuilder().withAuthenticated(false).withError("invalid bearer token").build()
-                    : new TokenReviewStatusBuilder().withAuthenticated(true).withNewUser().withUsername(user).withUid("uid-" + user)
-                            .withGroups("system:authenticated", "ops").withExtra(Map.of("scopes", List.of("approve"))).endUser().build());
-            return review;
-        }).always();
-        server.expect().post().withPath("/apis/authorization.k8s.io/v1/subjectaccessreviews").andReply(201, request -> {
-            SubjectAccessReview review = Serialization.unmarshal(request.getBody().readUtf8(), SubjectAccessReview.class);
-            accessReviews.add(review);
-            ResourceAttributes asked = review.getSpec().getResourceAttributes();
-            boolean allowed = review.getSpec().getUser().equals("alice") && asked.getGroup().equals("diagnosis.netease.com")
+    private static MockCluster cluster() {
+        MockCluster cluster = new MockCluster();
+        cluster.answerReviews(Map.of(ALICE_TOKEN, user("alice"), BOB_TOKEN, user("bob")), review -> {
+            ResourceAttributes asked = review.getResourceAttributes();
+            return review.getUser().equals("alice") && asked.getGroup().equals("diagnosis.netease.com")
                     && asked.getResource().equals("abnormals") && asked.getVerb().equals("approve") && asked.getNamespace().equals("default");
-            review.setStatus(new SubjectAccessReviewStatusBuilder().withAllowed(allowed).build());
-            return review;
-        }).always();
-        return server;
+        });
+        return cluster;
+    }
+
+    private static UserInfo user(String name) {
+        return new UserInfoBuilder().withUsername(name).withUid("uid-" + name).withGroups("system:authenticated", "ops")
+                .withExtra(Map.of("scopes", List.of("approve"))).build();
     }
 
     @AfterEach
@@ -164,7 +152,7 @@ class QueryServerTest {
         }
         server.close();
         driver.close();
-        kubernetes.destroy();
+        cluster.close();
     }
 
     @Test
@@ -330,7 +318,7 @@ class QueryServerTest {
         assertThat(VerificationKeys.of(List.of(relayKey.publicKey())).check(SignatureDomain.APPROVALS, written.key(), written.value(),
                 written.headers())).isEqualTo(VerificationKeys.Check.VERIFIED);
         // authorized as the API server authenticated the caller, for this abnormal and the verb approve
-        SubjectAccessReviewSpec asked = accessReviews.get(0).getSpec();
+        SubjectAccessReviewSpec asked = cluster.accessReviews().get(0).getSpec();
         assertThat(asked.getUser()).isEqualTo("alice");
         assertThat(asked.getUid()).isEqualTo("uid-alice");
         assertThat(asked.getGroups()).containsExactly("system:authenticated", "ops");
