@@ -3,7 +3,10 @@ package io.kdiag.statuswriter;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -15,6 +18,7 @@ import java.util.function.Consumer;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.common.kafka.EvidenceRetention;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kubernetes.KubernetesConnection;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topics;
@@ -48,11 +52,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running status writer: a Kafka Streams application of {@link StatusFoldTopology} with exactly-once
- * processing, the query API on {@code kdiag.http-port} and, when connected to Kubernetes, the projection of every
- * snapshot to its Abnormal CR's status, the garbage collection of old CRs and, with {@code kdiag.approval-relay-key}, the
- * approvals the query API relays ({@link ApprovalRelay}). {@link #close()} stops it; its stores
- * stay in the state directory for the next start.
+ * The running status writer: a Kafka Streams application of {@link StatusFoldTopology}, at least once over the fold's
+ * idempotence (a replayed event changes no state and publishes the snapshot it led to again), with, when a budget
+ * file is set, the recovery budget arbiter as a second application in the same process, exactly-once; the query API
+ * on {@code kdiag.http-port} and, when connected to Kubernetes, the projection of every snapshot to its Abnormal CR's
+ * status, the garbage collection of old CRs and, with {@code kdiag.approval-relay-key}, the approvals the query API
+ * relays ({@link ApprovalRelay}). {@link #close()} stops it; its stores stay in the state directory for the next start.
  */
 public final class StatusWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StatusWriter.class);
@@ -67,10 +72,17 @@ public final class StatusWriter implements AutoCloseable {
     private static final int SESSION_TIMEOUT_MS = 10_000;
     /** How long the broker may hold a restore consumer's fetch that found nothing (Kafka's default: 500 ms). */
     private static final int RESTORE_FETCH_WAIT_MS = 20;
+    /**
+     * How often the fold commits its offsets and stores (Kafka's default at least once: 30 s). Nothing waits for it: a
+     * snapshot is visible once sent. It bounds what a crash replays, and each commit flushes the store caches.
+     */
+    static final int FOLD_COMMIT_INTERVAL_MS = 1_000;
 
     private final KafkaStreams streams;
+    /** The budget arbiter's application; {@code null} without a budget file. */
+    private final KafkaStreams arbiter;
     private final StreamsHealth health;
-    private final KafkaStreamsMetrics metrics;
+    private final List<KafkaStreamsMetrics> metrics;
     private final CompletableFuture<KafkaStreams.State> stopped;
     private final QueryServer http;
     private final KafkaProducer<byte[], byte[]> decisions;
@@ -78,10 +90,12 @@ public final class StatusWriter implements AutoCloseable {
     private final AbnormalReaper reaper;
     private final KubernetesClient ownedClient;
 
-    private StatusWriter(KafkaStreams streams, StreamsHealth health, KafkaStreamsMetrics metrics, CompletableFuture<KafkaStreams.State> stopped,
-            QueryServer http, KafkaProducer<byte[], byte[]> decisions, CrStatusWriter crWriter, AbnormalReaper reaper,
+    private StatusWriter(KafkaStreams streams, KafkaStreams arbiter, StreamsHealth health, List<KafkaStreamsMetrics> metrics,
+            CompletableFuture<KafkaStreams.State> stopped, QueryServer http, KafkaProducer<byte[], byte[]> decisions,
+            CrStatusWriter crWriter, AbnormalReaper reaper,
             KubernetesClient ownedClient) {
         this.streams = streams;
+        this.arbiter = arbiter;
         this.health = health;
         this.metrics = metrics;
         this.stopped = stopped;
@@ -135,27 +149,41 @@ public final class StatusWriter implements AutoCloseable {
         } : crWriter::offer;
         Properties props = streamsProperties(config, kafka);
         props.put(WriterDeadLetters.REGISTRY_CONFIG, registry);
-        Topology topology = StatusFoldTopology.build(topics, config.statusFlushInterval(), onSnapshot, WriterDeadLetters.from(props));
+        KafkaStreams streams = new KafkaStreams(StatusFoldTopology.build(topics, config.statusFlushInterval(), onSnapshot,
+                WriterDeadLetters.from(props)), props);
+        KafkaStreams arbiter = null;
         if (config.recoveryBudgets() != null) {
-            BudgetArbiterTopology.addTo(topology, topics, config.recoveryBudgets(), new BudgetMetrics(registry, config.recoveryBudgets()));
+            Properties arbiterProps = arbiterProperties(config, kafka);
+            arbiterProps.put(WriterDeadLetters.REGISTRY_CONFIG, registry);
+            arbiter = new KafkaStreams(BudgetArbiterTopology.addTo(new Topology(), topics, config.recoveryBudgets(),
+                    new BudgetMetrics(registry, config.recoveryBudgets())), arbiterProps);
         }
-        KafkaStreams streams = new KafkaStreams(topology, props);
-        StreamsHealth health = new StreamsHealth(streams, config.stallTimeout(), System::nanoTime);
+        Map<String, KafkaStreams> applications = new LinkedHashMap<>();
+        applications.put(StreamsHealth.FOLD, streams);
+        if (arbiter != null) {
+            applications.put("budget arbiter", arbiter);
+        }
+        StreamsHealth health = new StreamsHealth(applications, config.stallTimeout(), System::nanoTime);
         queries.set(StatusQueries.of(streams));
-        CompletableFuture<Void> running = new CompletableFuture<>();
+        List<CompletableFuture<Void>> running = new ArrayList<>();
         CompletableFuture<KafkaStreams.State> stopped = new CompletableFuture<>();
-        streams.setStateListener((now, before) -> {
-            if (now == KafkaStreams.State.RUNNING) {
-                running.complete(null);
-            } else if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
-                running.completeExceptionally(new IllegalStateException("status writer stopped while starting: " + now));
-                stopped.complete(now);
-            }
-        });
-        streams.setUncaughtExceptionHandler(e -> {
-            LOG.error("status writer stopping: stream thread failed", e);
-            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
+        for (KafkaStreams application : applications.values()) {
+            CompletableFuture<Void> up = new CompletableFuture<>();
+            running.add(up);
+            // either application stopping stops the writer: the process ends and is restarted with both
+            application.setStateListener((now, before) -> {
+                if (now == KafkaStreams.State.RUNNING) {
+                    up.complete(null);
+                } else if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+                    up.completeExceptionally(new IllegalStateException("status writer stopped while starting: " + now));
+                    stopped.complete(now);
+                }
+            });
+            application.setUncaughtExceptionHandler(e -> {
+                LOG.error("status writer stopping: stream thread failed", e);
+                return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            });
+        }
         QueryServer http;
         KafkaProducer<byte[], byte[]> decisions = config.approvalRelayKey() == null || client == null ? null : decisionProducer(kafka);
         try {
@@ -166,21 +194,26 @@ public final class StatusWriter implements AutoCloseable {
             if (decisions != null) {
                 decisions.close();
             }
-            streams.close();
+            applications.values().forEach(KafkaStreams::close);
             throw new IllegalStateException("cannot serve the query API on port " + config.httpPort() + " ("
                     + StatusWriterConfig.HTTP_PORT.name() + "): " + e.getMessage(), e);
         }
-        KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(streams);
-        metrics.bindTo(registry);
+        List<KafkaStreamsMetrics> metrics = new ArrayList<>();
+        for (KafkaStreams application : applications.values()) {
+            KafkaStreamsMetrics bound = new KafkaStreamsMetrics(application);
+            bound.bindTo(registry);
+            metrics.add(bound);
+        }
         CrStatusWriter.registerMetrics(registry);
         AbnormalReaper.registerMetrics(registry);
         checkEvidenceRetention(kafka, topics, registry);
         AbnormalReaper reaper = client == null ? null : new AbnormalReaper(client, config.abnormalTtl(), config.minimumAbnormalTtl(),
                 config.maximumAbnormalsPerNode(), Clock.systemUTC(), registry);
-        StatusWriter writer = new StatusWriter(streams, health, metrics, stopped, http, decisions, crWriter, reaper, ownsClient ? client : null);
+        StatusWriter writer = new StatusWriter(streams, arbiter, health, metrics, stopped, http, decisions, crWriter, reaper,
+                ownsClient ? client : null);
         try {
-            streams.start();
-            running.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            applications.values().forEach(KafkaStreams::start);
+            CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             writer.close();
             throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
@@ -254,14 +287,43 @@ public final class StatusWriter implements AutoCloseable {
     }
 
     /**
-     * The Kafka Streams settings the status writer runs with: {@code kafka} plus its application id, static membership,
-     * state directory, exactly-once processing and its error handlers, which skip and dead-letter what cannot be read,
-     * folded or written instead of failing the stream thread on it at every restart.
+     * The Kafka Streams settings the fold runs with: {@link #commonProperties} at least once. The fold is a pure function
+     * of the events that ignores duplicates by seq, and a replayed event publishes again the snapshot it led to
+     * ({@link StatusFoldTopology}), so what a crash replays (the events since the last commit) changes no state and
+     * publishes only snapshots the fold had published or was about to; exactly-once would make every snapshot wait for
+     * a transaction's commit, about 150 ms of every abnormal at low load. Records are sent at once rather than after
+     * Kafka Streams' default 100 ms linger, which at least once no commit cuts short.
      */
     public static Properties streamsProperties(StatusWriterConfig config, Map<String, Object> kafka) {
+        Properties props = commonProperties(config, kafka);
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+        props.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, FOLD_COMMIT_INTERVAL_MS);
+        props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
+        return props;
+    }
+
+    /**
+     * The Kafka Streams settings of the recovery budget arbiter: {@link #commonProperties} under its own application id
+     * ({@link KafkaNames#budgetArbiterApplicationId(String)}), exactly-once. Its decisions depend on the time they are made
+     * at, so a replayed request could be decided otherwise than the answer already sent; exactly-once keeps the ledger
+     * and the answers it led to in one transaction, and a grant is never given twice.
+     */
+    public static Properties arbiterProperties(StatusWriterConfig config, Map<String, Object> kafka) {
+        Properties props = commonProperties(config, kafka);
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, KafkaNames.budgetArbiterApplicationId(config.applicationId()));
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        return props;
+    }
+
+    /**
+     * What both applications of the status writer share: {@code kafka} plus static membership, state directory,
+     * transactional state stores and the error handlers, which skip and dead-letter what cannot be read, folded or
+     * written instead of failing the stream thread on it at every restart.
+     */
+    private static Properties commonProperties(StatusWriterConfig config, Map<String, Object> kafka) {
         Properties props = new Properties();
         props.putAll(kafka);
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
         // static membership (Streams appends each thread's index): a writer restarted under its name takes its tasks
         // back at once instead of after its previous life's session ran out
         props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), config.instanceId());
@@ -271,11 +333,11 @@ public final class StatusWriter implements AutoCloseable {
             props.putIfAbsent(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), SESSION_TIMEOUT_MS / 4);
         }
         props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
-        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        // a store keeps what a transaction wrote apart until the transaction commits, so a crash cannot leave
+        // a store keeps what was written since the last commit apart until the commit, so a crash cannot leave
         // uncommitted writes in it: without this, exactly-once Streams finds no checkpoint after a kill -9, takes every
         // task's store for corrupted, deletes it and restores all of it from its changelog, however large; with it,
-        // only what was written after RocksDB last flushed its memory to disk is read again
+        // only what was written after RocksDB last flushed its memory to disk is read again. At least once, the store
+        // after a crash is that of the last commit, from which the events are replayed
         props.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, true);
         // the restore consumer reads changelogs only while tasks restore; a fetch the broker holds for want of data
         // (500 ms by default) delays every task queued behind it, which added up to seconds over 12 tasks at start
@@ -311,11 +373,15 @@ public final class StatusWriter implements AutoCloseable {
         if (reaper != null) {
             reaper.close();
         }
-        metrics.close();
+        metrics.forEach(KafkaStreamsMetrics::close);
         // leaving the group lets the next instance (a restart, a new pod) take the partitions over at once instead
         // of after the session timeout
         if (!streams.close(CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP).withTimeout(CLOSE_TIMEOUT))) {
             LOG.warn("status writer did not stop within {} s", CLOSE_TIMEOUT.toSeconds());
+        }
+        if (arbiter != null && !arbiter.close(CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(CLOSE_TIMEOUT))) {
+            LOG.warn("budget arbiter did not stop within {} s", CLOSE_TIMEOUT.toSeconds());
         }
         if (crWriter != null) {
             crWriter.close();

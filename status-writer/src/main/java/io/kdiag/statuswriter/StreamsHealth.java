@@ -3,6 +3,7 @@ package io.kdiag.statuswriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,26 +16,31 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.ThreadMetadata;
 
 /**
- * The status writer's health, read from Kafka Streams. Alive: the application is not failed or stopped on its own, no
- * stream thread is dead, and every stream thread keeps polling (its loop polls even when there is nothing to fold, so
- * a thread that stopped polling is stuck: blocked in the fold, or in a write that never returns). Ready: running, and
- * at most {@link #READY_LAG} events behind on the events topic, so that its statuses and query answers are current.
+ * The status writer's health, read from its Kafka Streams applications (the fold, and the budget arbiter when there is
+ * one). Alive: no application is failed or stopped on its own, no stream thread is dead, and every stream thread keeps
+ * polling (its loop polls even when there is nothing to fold, so a thread that stopped polling is stuck: blocked in the
+ * fold, or in a write that never returns). Ready: all running, and at most {@link #READY_LAG} records behind on any
+ * input partition, so that its statuses and query answers are current. A problem of an application other than the
+ * fold is named after it.
  */
 final class StreamsHealth {
+    /** The name of the fold's application, which its problems are not prefixed with. */
+    static final String FOLD = "fold";
     /** Events the fold may be behind and still serve. */
     static final long READY_LAG = 1_000;
     private static final String THREAD_METRICS = "stream-thread-metrics";
     private static final String FETCH_METRICS = "consumer-fetch-manager-metrics";
 
-    private final KafkaStreams streams;
+    private final Map<String, KafkaStreams> applications;
     private final long stallNanos;
     private final LongSupplier nanoTime;
     /** Per stream thread: its poll count at the last check that saw it change, and when. */
     private final Map<String, long[]> polls = new HashMap<>();
     private volatile boolean closing;
 
-    StreamsHealth(KafkaStreams streams, Duration stallTimeout, LongSupplier nanoTime) {
-        this.streams = streams;
+    /** @param applications each application by its name, {@link #FOLD} for the fold */
+    StreamsHealth(Map<String, KafkaStreams> applications, Duration stallTimeout, LongSupplier nanoTime) {
+        this.applications = new LinkedHashMap<>(applications);
         this.stallNanos = stallTimeout.toNanos();
         this.nanoTime = nanoTime;
     }
@@ -50,6 +56,12 @@ final class StreamsHealth {
     }
 
     private Optional<String> notAlive() {
+        List<String> problems = new ArrayList<>();
+        applications.forEach((name, streams) -> notAlive(streams).ifPresent(problem -> problems.add(named(name, problem))));
+        return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
+    }
+
+    private Optional<String> notAlive(KafkaStreams streams) {
         KafkaStreams.State state = streams.state();
         if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR
                 || !closing && (state == KafkaStreams.State.NOT_RUNNING || state == KafkaStreams.State.PENDING_SHUTDOWN)) {
@@ -61,12 +73,16 @@ final class StreamsHealth {
                 problems.add("stream thread " + thread.threadName() + " is dead");
             }
         }
-        problems.addAll(stalledThreads());
+        problems.addAll(stalledThreads(streams));
         return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
     }
 
+    private static String named(String application, String problem) {
+        return FOLD.equals(application) ? problem : application + ": " + problem;
+    }
+
     /** The stream threads whose poll count did not move for longer than the stall timeout. */
-    private synchronized List<String> stalledThreads() {
+    private synchronized List<String> stalledThreads(KafkaStreams streams) {
         long now = nanoTime.getAsLong();
         List<String> stalled = new ArrayList<>();
         for (Map.Entry<MetricName, ? extends Metric> metric : streams.metrics().entrySet()) {
@@ -88,6 +104,12 @@ final class StreamsHealth {
     }
 
     private Optional<String> notReady() {
+        List<String> problems = new ArrayList<>();
+        applications.forEach((name, streams) -> notReady(streams).ifPresent(problem -> problems.add(named(name, problem))));
+        return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
+    }
+
+    private static Optional<String> notReady(KafkaStreams streams) {
         KafkaStreams.State state = streams.state();
         if (state != KafkaStreams.State.RUNNING) {
             return Optional.of("Kafka Streams is " + state);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -17,6 +18,7 @@ import io.kdiag.common.kubernetes.KubernetesConnection.Mode;
 import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.statuswriter.fold.WriterDeadLetters;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,22 +110,33 @@ class StatusWriterConfigTest {
     }
 
     @Test
-    void shouldRunExactlyOnceWithTheConfiguredReplicationFactor() {
+    void shouldRunTheFoldAtLeastOnceAndTheBudgetArbiterExactlyOnceWithTheConfiguredReplicationFactor() {
         StatusWriterConfig defaults = StatusWriterConfig.of(Path.of("/tmp/sw"), "app", "p.", 0, Mode.OFF);
         StatusWriterConfig config = new StatusWriterConfig(defaults.stateDir(), defaults.applicationId(), "writer-0", defaults.topicPrefix(), 3,
                 false, (short) 3, 0, 0, "0.0.0.0", Mode.OFF, 20, defaults.abnormalTtl(), defaults.minimumAbnormalTtl(), 20,
                 defaults.statusFlushInterval(), defaults.stallTimeout(), null, null);
 
-        Properties props = StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092"));
+        Properties fold = StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092"));
+        Properties arbiter = StatusWriter.arbiterProperties(config, Map.of("bootstrap.servers", "broker:9092"));
 
-        assertThat(props)
+        assertThat(fold)
+                .containsEntry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE)
+                .containsEntry(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, StatusWriter.FOLD_COMMIT_INTERVAL_MS)
+                .containsEntry(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0)
+                .containsEntry(StreamsConfig.APPLICATION_ID_CONFIG, "app");
+        assertThat(arbiter)
                 .containsEntry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2)
-                .containsEntry(StreamsConfig.REPLICATION_FACTOR_CONFIG, 3)
-                .containsEntry(StreamsConfig.APPLICATION_ID_CONFIG, "app")
-                .containsEntry(StreamsConfig.STATE_DIR_CONFIG, "/tmp/sw")
-                .containsEntry(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), "writer-0")
-                .containsEntry("bootstrap.servers", "broker:9092")
-                .containsEntry(WriterDeadLetters.TOPIC_CONFIG, "p.dead-letters");
+                .containsEntry(StreamsConfig.APPLICATION_ID_CONFIG, "app-budget-arbiter")
+                .doesNotContainKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+        for (Properties props : List.of(fold, arbiter)) {
+            assertThat(props)
+                    .containsEntry(StreamsConfig.REPLICATION_FACTOR_CONFIG, 3)
+                    .containsEntry(StreamsConfig.STATE_DIR_CONFIG, "/tmp/sw")
+                    .containsEntry(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, true)
+                    .containsEntry(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), "writer-0")
+                    .containsEntry("bootstrap.servers", "broker:9092")
+                    .containsEntry(WriterDeadLetters.TOPIC_CONFIG, "p.dead-letters");
+        }
     }
 
 }

@@ -39,9 +39,12 @@ import io.kdiag.testkit.MockCluster;
 import io.kdiag.testkit.RecordSizes;
 import io.kdiag.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -169,6 +172,42 @@ class StatusWriterIT {
     }
 
     @Test
+    void shouldPublishOnlyTheSameSnapshotsWhenItReadsEveryEventAgain() throws Exception {
+        // what a crash does at least once, for the whole history: the committed offsets set back to the start, over
+        // stores that hold every event already
+        List<DiagnosisEvent> finished = Events.seedRun("uid-done");
+        List<DiagnosisEvent> running = Events.seedRun("uid-running").subList(0, 6);
+
+        try (Scenario scenario = new Scenario("it-reread"); KafkaProducer<String, byte[]> producer = producer()) {
+            try (StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, new SimpleMeterRegistry())) {
+                finished.forEach(event -> scenario.send(producer, event));
+                running.forEach(event -> scenario.send(producer, event));
+                scenario.awaitSnapshot("uid-done", finished.size() - 1);
+                scenario.awaitSnapshot("uid-running", running.size() - 1);
+            }
+            try (Admin admin = Admin.create(scenario.client)) {
+                String events = scenario.topics.diagnosisEvents().name();
+                Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
+                admin.describeTopics(List.of(events)).allTopicNames().get().get(events).partitions()
+                        .forEach(p -> start.put(new TopicPartition(events, p.partition()), new OffsetAndMetadata(0)));
+                admin.alterConsumerGroupOffsets(scenario.config.applicationId(), start).all().get();
+            }
+            scenario.readStatusToEnd();
+
+            try (StatusWriter writer = StatusWriter.start(scenario.config, scenario.client, new SimpleMeterRegistry())) {
+                // each abnormal's snapshot is published again: the duplicates could be events whose snapshot was lost
+                List<ConsumerRecord<String, AbnormalStatus>> again = new ArrayList<>();
+                await().atMost(TIMEOUT).untilAsserted(() -> {
+                    again.addAll(scenario.readStatusToEnd());
+                    assertThat(again).extracting(ConsumerRecord::key).contains("uid-done", "uid-running");
+                });
+                assertThat(again).allSatisfy(r -> assertThat(r.value()).isEqualTo(StatusFold.fold(
+                        r.key().equals("uid-done") ? finished : running)));
+            }
+        }
+    }
+
+    @Test
     void shouldLeaveTheCrStatusEqualToTheFoldAfterARestartMidStream() {
         // a run of now: the CR reaper, which runs at every start, must not take the CR for an old one
         List<DiagnosisEvent> run = Events.startingAt(Instant.now(), Events.seedRun("uid-cr"));
@@ -263,6 +302,18 @@ class StatusWriterIT {
                 assertThat(latest.get(uid)).isNotNull().extracting(AbnormalStatus::getLastSeq).isEqualTo(lastSeq);
             });
             return latest.get(uid);
+        }
+
+        /** The status records written since the last call (all of them the first time). */
+        List<ConsumerRecord<String, AbnormalStatus>> readStatusToEnd() {
+            List<ConsumerRecord<String, AbnormalStatus>> records = new ArrayList<>();
+            ConsumerRecords<String, AbnormalStatus> polled;
+            do {
+                polled = statusConsumer.poll(Duration.ofMillis(500));
+                polled.forEach(records::add);
+            } while (!polled.isEmpty());
+            records.forEach(r -> latest.put(r.key(), r.value()));
+            return records;
         }
 
         ConsumerRecord<byte[], byte[]> awaitDeadLetter() {

@@ -175,7 +175,10 @@ public final class KafkaAcls {
                 add(out, principal, ResourceType.TOPIC, statusWriterApplicationId + "-", PatternType.PREFIXED, AclOperation.CREATE,
                         AclOperation.READ, AclOperation.WRITE);
                 add(out, principal, ResourceType.GROUP, statusWriterApplicationId, PatternType.LITERAL, AclOperation.READ);
-                // exactly-once v2: <application id>-<process id>-<thread>
+                // the budget arbiter, a Kafka Streams application of its own whose internal topics and transactional ids the
+                // prefixed grants around this one cover
+                add(out, principal, ResourceType.GROUP, names.budgetArbiterApplicationId(), PatternType.LITERAL, AclOperation.READ);
+                // exactly-once v2 (the budget arbiter): <application id>-<process id>-<thread>
                 add(out, principal, ResourceType.TRANSACTIONAL_ID, statusWriterApplicationId + "-", PatternType.PREFIXED,
                         AclOperation.WRITE);
             }

@@ -64,6 +64,20 @@ public record KafkaNames(String prefix) {
         return prefix + "status-writer";
     }
 
+    /**
+     * The Kafka Streams application id of the recovery budget arbiter that runs in the status writer beside its fold (an
+     * application of its own: it runs exactly-once, the fold at-least-once): its consumer group, and under the status
+     * writer's application id, so the prefixes of its internal topics and transactional ids are the status writer's.
+     */
+    public String budgetArbiterApplicationId() {
+        return budgetArbiterApplicationId(statusWriterApplicationId());
+    }
+
+    /** The budget arbiter's application id beside the status writer's {@code statusWriterApplicationId}. */
+    public static String budgetArbiterApplicationId(String statusWriterApplicationId) {
+        return statusWriterApplicationId + "-budget-arbiter";
+    }
+
     /** The gate's dedup state, shared by the bridge and the log sources (compacted). */
     public String bridgeStateTopic() {
         return prefix + "bridge-state";

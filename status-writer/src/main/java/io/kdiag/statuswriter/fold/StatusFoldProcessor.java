@@ -34,16 +34,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Folds each event into its abnormal's {@link FoldState} and marks the abnormal dirty when its snapshot changed; a
- * wall-clock punctuation every flush interval forwards the current snapshot, keyed by uid, of each dirty abnormal
- * and clears its mark. So an abnormal whose events arrive in a burst costs one snapshot per interval rather than one
- * per event. A snapshot that reached Succeeded or Failed is forwarded at once instead: the final status is what
- * users wait for, and an abnormal has one. The dirty marks live in a changelogged store of the same exactly-once
- * task: a crash between a change and its forward leaves the mark in the restored store, and the next punctuation
- * forwards the snapshot. Every snapshot it publishes goes to the status sink and to {@code onSnapshot}. An event the
- * fold gives up on (refused, or pushed out of the out-of-order buffer) is logged and goes to the dead-letter sink as
- * it was decoded, with its uid and seq in the reason ({@link WriterDeadLetters}). Duplicates are a Kafka Streams metric
- * (group {@code stream-kdiag-status-fold-metrics}), which reaches Micrometer with the rest.
+ * Folds each event into its abnormal's {@link FoldState} and notes the abnormal's snapshot as changed; a wall-clock
+ * punctuation every flush interval forwards the current snapshot, keyed by uid, of each changed abnormal. So an
+ * abnormal whose events arrive in a burst costs one snapshot per interval rather than one per event. A snapshot that
+ * reached Succeeded or Failed is forwarded at once instead: the final status is what users wait for, and an abnormal
+ * has one. Every snapshot it publishes goes to the status sink and to {@code onSnapshot}.
+ *
+ * <p>It runs at least once, so after a crash the events since the last commit are read again, over a store that may
+ * already hold some of them. Nothing is lost and nothing changes: (1) a replayed event is a duplicate for the fold,
+ * changes no state, and publishes the abnormal's current snapshot again, which is the one published before or about to
+ * be (so a snapshot sent but not acknowledged before the crash is sent again); (2) an event committed before its
+ * snapshot was published (the commit fell between the event and the next flush) is not read again, so every abnormal
+ * not final yet has a mark in a changelogged store, set at its first change and removed only when it becomes final,
+ * and the first flush of a task publishes the current snapshot of every marked abnormal. A mark is never removed
+ * before the final snapshot: that snapshot is sent before the commit of the event that made it, so when the removal
+ * reaches the changelog and the final snapshot does not, the event is read again and (1) publishes it. An event the
+ * fold gives up on (refused, or pushed out of the out-of-order buffer) is logged and goes to the dead-letter sink as it
+ * was decoded, with its uid and seq in the reason ({@link WriterDeadLetters}); after a crash it may be dead-lettered
+ * twice. Duplicates are a Kafka Streams metric (group {@code stream-kdiag-status-fold-metrics}), which reaches
+ * Micrometer with the rest.
  */
 final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Object, Object> {
     private static final String METRICS_SCOPE = "kdiag-status-fold";
@@ -59,17 +68,18 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
     private KeyValueStore<String, FoldState> store;
     private KeyValueStore<String, Long> dirty;
     /**
-     * The latest snapshot of each abnormal this instance marked since the last flush: a mark costs one store write
-     * per interval rather than one per event, and the flush publishes from here without reading the store.
+     * The latest snapshot of each abnormal that changed since the last flush: the flush publishes from here without
+     * reading the store, and a mark is looked up once per abnormal and interval rather than per event.
      */
     private final Map<String, AbnormalStatus> changed = new HashMap<>();
-    /** Whether the marks found in the dirty store at start (left by a crash) were published. */
+    /** Whether the snapshots of the abnormals marked in the store at start (restored from its changelog) were published. */
     private boolean restoredMarksPublished;
     private Sensor duplicates;
 
     /**
      * The supplier, carrying the stores so {@code process()} connects them. The dirty store maps the uid of each
-     * abnormal whose snapshot changed since its last forward to the lastSeq of its first change since then.
+     * abnormal that is not final yet, whose latest snapshot may not have reached the status topic, to the lastSeq of its
+     * first change.
      */
     static ProcessorSupplier<String, DiagnosisEvent, Object, Object> supplier(String storeName, String dirtyStoreName,
             Duration flushInterval, Consumer<AbnormalStatus> onSnapshot, WriterDeadLetters deadLetters, Serializer<DiagnosisEvent> events) {
@@ -85,7 +95,7 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
                         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(storeName), Serdes.String(),
                                 new FoldStateSerde()).withCachingEnabled(),
                         // cached: a mark set and cleared between two commits never reaches the changelog. In memory,
-                        // restored from its changelog at every start: it holds only the marks not yet published, while
+                        // restored from its changelog at every start: it holds only the abnormals not final yet, while
                         // a RocksDB store per task was opened twice at every start (once to report the task's offsets,
                         // once by the stream thread), seconds of a restart on a busy machine
                         Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(dirtyStoreName), Serdes.String(),
@@ -132,7 +142,13 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
         FoldState.Offer offer = state.offer(event, FoldState.MAX_PENDING);
         offer.givenUp().forEach(givenUp -> giveUp(record, givenUp, offer.outcome()));
         switch (offer.outcome()) {
-            case DUPLICATE -> duplicates.record();
+            case DUPLICATE -> {
+                duplicates.record();
+                // read again after a crash, or sent twice: its snapshot may not have reached the topic the first time
+                if (state.current() != null) {
+                    changed(uid, state);
+                }
+            }
             case BUFFERED, OVERFLOW -> store.put(uid, state);
             case APPLIED, REFUSED -> {
                 if (state.current() == null) {
@@ -141,14 +157,19 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
                 store.put(uid, state);
                 if (Phases.isFinal(state.current().getPhase())) {
                     publish(uid, state.current(), context.currentSystemTimeMs());
-                    // a mark restored after a crash stays until the next flush, which publishes this snapshot again
-                    if (changed.remove(uid) != null) {
-                        dirty.delete(uid);
-                    }
-                } else if (changed.put(uid, state.current()) == null) {
-                    dirty.put(uid, state.lastSeq());
+                    changed.remove(uid);
+                    dirty.delete(uid);
+                } else {
+                    changed(uid, state);
                 }
             }
+        }
+    }
+
+    /** Notes the snapshot for the next flush and marks an abnormal that is not final, once per interval at most. */
+    private void changed(String uid, FoldState state) {
+        if (changed.put(uid, state.current()) == null && !Phases.isFinal(state.current().getPhase()) && dirty.get(uid) == null) {
+            dirty.put(uid, state.lastSeq());
         }
     }
 
@@ -178,20 +199,24 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
         context.forward(new Record<>(uid, snapshot, timestamp), StatusFoldTopology.STATUS_SINK);
     }
 
-    /** Forwards the current snapshot of every dirty abnormal and clears its mark, in the task's transaction. */
+    /**
+     * Forwards the current snapshot of every changed abnormal. The marks stay: the snapshot is acknowledged only by the
+     * next commit, and a mark removed before would be lost with a snapshot that was not.
+     */
     private void flush(long now) {
         if (!restoredMarksPublished) {
             publishRestoredMarks(now);
             restoredMarksPublished = true;
         }
-        changed.forEach((uid, snapshot) -> {
-            publish(uid, snapshot, now);
-            dirty.delete(uid);
-        });
+        changed.forEach((uid, snapshot) -> publish(uid, snapshot, now));
         changed.clear();
     }
 
-    /** The marks in the store that this instance did not set: left by a crash between a change and its publication. */
+    /**
+     * The snapshots of the abnormals marked in the store when this task started (restored from its changelog), but for
+     * those that changed since, which the flush publishes: any of them may have changed in an event committed before a
+     * crash without its snapshot reaching the topic. Marks of final abnormals (their removal lost in a crash) are removed.
+     */
     private void publishRestoredMarks(long now) {
         List<String> uids = new ArrayList<>();
         try (KeyValueIterator<String, Long> it = dirty.all()) {
@@ -202,11 +227,14 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
             FoldState state = store.get(uid);
             if (state != null && state.current() != null) {
                 publish(uid, state.current(), now);
+                if (Phases.isFinal(state.current().getPhase())) {
+                    dirty.delete(uid);
+                }
             } else {
                 // a mark is set with a snapshot only; forwarding nothing beats failing the task on every restart
                 LOG.warn("dirty mark dropped: no snapshot uid={}", uid);
+                dirty.delete(uid);
             }
-            dirty.delete(uid);
         }
     }
 

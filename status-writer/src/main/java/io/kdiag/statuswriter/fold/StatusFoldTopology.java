@@ -18,7 +18,7 @@ import org.apache.kafka.streams.Topology;
 public final class StatusFoldTopology {
     /** Name of the persistent store of fold states, keyed by abnormal uid. */
     public static final String STORE_NAME = "status-fold-store";
-    /** Name of the persistent store of the uids whose snapshot changed since it was last published. */
+    /** Name of the changelogged store marking the abnormals not final yet, whose snapshot a restart publishes again. */
     public static final String DIRTY_STORE_NAME = "status-dirty-store";
     static final String SOURCE = "diagnosis-events";
     static final String FOLD = "status-fold";
@@ -30,8 +30,9 @@ public final class StatusFoldTopology {
 
     /**
      * The topology over the catalogue's topics and serdes, handing every published snapshot to {@code onSnapshot} on the
-     * stream thread (which must not block). Under exactly-once a snapshot can be handed over again when a transaction is
-     * retried; it is the same snapshot, since the fold is a pure function of the events.
+     * stream thread (which must not block). A snapshot can be handed over again (the events since the last commit are
+     * read again after a crash, and a restarted task publishes every abnormal not final yet); it is the same snapshot,
+     * since the fold is a pure function of the events.
      *
      * @param flushInterval how often (wall-clock) the latest snapshot of each abnormal changed since is published
      * @param deadLetters where the events the fold gives up on are counted and copied

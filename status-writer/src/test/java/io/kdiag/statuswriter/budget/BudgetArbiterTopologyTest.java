@@ -47,7 +47,7 @@ class BudgetArbiterTopologyTest {
     private void start(String budgets) {
         StatusWriterConfig config = StatusWriterConfig.from(ConfigSource.of(Map.of("kdiag.state-dir", stateDir.toString(),
                 "kdiag.topic-prefix", TOPICS.prefix()), Map.of()));
-        Properties props = StatusWriter.streamsProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"));
+        Properties props = StatusWriter.arbiterProperties(config, Map.of(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"));
         RecoveryBudgets parsed = RecoveryBudgets.parse(budgets);
         driver = new TopologyTestDriver(BudgetArbiterTopology.addTo(new Topology(), TOPICS, parsed, new BudgetMetrics(registry, parsed)),
                 props, START);

@@ -87,9 +87,21 @@ class StatusFoldTopologyTest {
         flush();
 
         assertThat(status.readValuesToList()).containsExactly(StatusFold.fold(run.subList(0, 5)));
-        assertThat(dirty().get("uid-1")).isNull();
         flush();
         assertThat(status.isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldKeepTheMarkOfAnAbnormalUntilItIsFinal() {
+        List<DiagnosisEvent> run = Events.seedRun("uid-1");
+        run.subList(0, 5).forEach(this::send);
+        flush();
+        // published, but acknowledged only by the next commit: a restart publishes it again
+        assertThat(dirty().get("uid-1")).isEqualTo(0L);
+
+        run.subList(5, run.size()).forEach(this::send);
+
+        assertThat(dirty().get("uid-1")).isNull();
     }
 
     @Test
@@ -126,20 +138,59 @@ class StatusFoldTopologyTest {
     }
 
     @Test
-    void shouldPublishNothingForDuplicates() {
+    void shouldPublishTheSameSnapshotAgainForDuplicatesAndChangeNothing() {
         List<DiagnosisEvent> run = Events.seedRun("uid-1");
         send(run.get(0));
         send(run.get(1));
         flush();
-        status.readKeyValuesToList();
+        AbnormalStatus published = status.readValue();
+        byte[] folded = new FoldStateSerde().serializer().serialize("", store().get("uid-1"));
 
         send(run.get(1));
         send(run.get(0));
         flush();
 
-        assertThat(status.isEmpty()).isTrue();
-        assertThat(store().get("uid-1").lastSeq()).isEqualTo(1);
+        // the snapshot may not have reached the topic the first time; once per interval however many duplicates
+        assertThat(status.readValuesToList()).containsExactly(published);
+        assertThat(new FoldStateSerde().serializer().serialize("", store().get("uid-1"))).isEqualTo(folded);
         assertThat(metric("duplicate-events-total")).isEqualTo(2.0);
+    }
+
+    @Test
+    void shouldPublishOnlySnapshotsOfTheEventsWhenEventsAreReadAgainFromAnEarlierOffset() {
+        // at least once, a crash makes the writer read again what it read since its last commit, over a store that
+        // holds some of it: here each abnormal is read again from an earlier event, once mid-run and once after its end
+        List<DiagnosisEvent> first = Events.seedRun("uid-1");
+        List<DiagnosisEvent> second = Events.seedRun("uid-2");
+        first.subList(0, 7).forEach(this::send);
+        second.forEach(this::send);
+        flush();
+        // read again up to an event before the last folded one: what is published is still the state of all folded
+        first.subList(2, 5).forEach(this::send);
+        second.subList(4, 8).forEach(this::send);
+        flush();
+        first.subList(7, first.size()).forEach(this::send);
+        second.subList(0, second.size()).forEach(this::send);
+        flush();
+
+        List<KeyValue<String, AbnormalStatus>> published = status.readKeyValuesToList();
+        Map<String, List<DiagnosisEvent>> runs = Map.of("uid-1", first, "uid-2", second);
+        // every snapshot is the fold of the events up to its lastSeq, and the last of each is the fold of all of them
+        for (KeyValue<String, AbnormalStatus> snapshot : published) {
+            List<DiagnosisEvent> run = runs.get(snapshot.key);
+            assertThat(snapshot.value).isEqualTo(StatusFold.fold(run.subList(0, (int) snapshot.value.getLastSeq() + 1)));
+        }
+        Map<String, AbnormalStatus> last = published.stream().collect(Collectors.toMap(kv -> kv.key, kv -> kv.value, (a, b) -> b));
+        assertThat(last.get("uid-1")).isEqualTo(StatusFold.fold(first));
+        assertThat(last.get("uid-2")).isEqualTo(StatusFold.fold(second));
+        for (String uid : runs.keySet()) {
+            FoldState replayedOnce = FoldState.empty();
+            runs.get(uid).forEach(event -> replayedOnce.offer(event, FoldState.MAX_PENDING));
+            assertThat(new FoldStateSerde().serializer().serialize("", store().get(uid)))
+                    .isEqualTo(new FoldStateSerde().serializer().serialize("", replayedOnce));
+        }
+        assertThat(dirty().get("uid-1")).isNull();
+        assertThat(dirty().get("uid-2")).isNull();
     }
 
     @Test
@@ -197,6 +248,22 @@ class StatusFoldTopologyTest {
                 .satisfies(kv -> assertThat(kv.key).isEqualTo("uid-1"))
                 .satisfies(kv -> assertThat(kv.value).isEqualTo(StatusFold.fold(run)));
         assertThat(dirty().get("uid-1")).isNull();
+    }
+
+    @Test
+    void shouldPublishAnAbnormalNotFinalMarkedAtStartAndKeepItsMark() {
+        // the stores as restored after a crash that came after the commit of an event and before its snapshot was sent
+        List<DiagnosisEvent> run = Events.seedRun("uid-1").subList(0, 6);
+        FoldState folded = FoldState.empty();
+        run.forEach(event -> folded.offer(event, FoldState.MAX_PENDING));
+        store().put("uid-1", folded);
+        dirty().put("uid-1", 0L);
+
+        flush();
+        flush();
+
+        assertThat(status.readValuesToList()).containsExactly(StatusFold.fold(run));
+        assertThat(dirty().get("uid-1")).isEqualTo(0L);
     }
 
     @Test
