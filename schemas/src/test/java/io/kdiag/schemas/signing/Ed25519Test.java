@@ -1,5 +1,9 @@
 package io.kdiag.schemas.signing;
 
+import static io.kdiag.schemas.signing.SigningKeyTest.NODE_A;
+import static io.kdiag.schemas.signing.SigningKeyTest.VALUE;
+import static io.kdiag.schemas.signing.SigningKeyTest.signed;
+import static io.kdiag.schemas.signing.SigningKeyTest.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -32,21 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * signed by an earlier version, and every reproduction in the docs, still verify.
  */
 class Ed25519Test {
-    /** Written by {@code openssl genpkey -algorithm ed25519}; its key id is 4503522d0d88414a. */
-    private static final String OPENSSL_PRIVATE = """
-            -----BEGIN PRIVATE KEY-----
-            MC4CAQAwBQYDK2VwBCIEILZjGoARuHVYUSXQH8c0gu1EP96Ql0sequ75fzjLgV8Q
-            -----END PRIVATE KEY-----
-            """;
-    private static final byte[] NODE_A = utf8("node-a");
-    private static final byte[] VALUE = utf8("an abnormal request");
-
     @TempDir
     Path dir;
-
-    private static byte[] utf8(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
-    }
 
     /** The JDK's EdDSA fed as the signing code fed it before Bouncy Castle: the reference both must agree with. */
     private static Signature jdk(String domainName, String keyId, byte[] key, byte[] value, Signature signature)
@@ -111,8 +102,8 @@ class Ed25519Test {
 
     @Test
     void shouldMakeTheSignaturesOpensslMakesOverTheSameCoveredBytes() throws IOException {
-        // openssl pkeyutl -sign -rawin over "kdiag.abnormals.v1\0", then each of key id, record key and value after its length
-        Path file = Files.writeString(dir.resolve("signing-key.pem"), OPENSSL_PRIVATE);
+        // SigningKeyTest's openssl key, whose id is 4503522d0d88414a; openssl pkeyutl -sign -rawin over "kdiag.abnormals.v1\0", then each of key id, record key and value after its length
+        Path file = Files.writeString(dir.resolve("signing-key.pem"), SigningKeyTest.OPENSSL_PRIVATE);
         SigningKey key = SigningKey.read(file);
         Headers abnormal = new RecordHeaders();
         key.sign(NODE_A, VALUE, abnormal);
@@ -177,11 +168,11 @@ class Ed25519Test {
         List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
         for (int t = 0; t < 4; t++) {
             byte[] value = utf8("request of thread " + t);
-            byte[] expected = signature(signed(key, value));
+            byte[] expected = signature(signed(key, NODE_A, value));
             threads.add(new Thread(() -> {
                 try {
                     for (int i = 0; i < 200; i++) {
-                        Headers headers = signed(key, value);
+                        Headers headers = signed(key, NODE_A, value);
                         assertThat(signature(headers)).isEqualTo(expected);
                         assertThat(trusted.check(NODE_A, value, headers)).isEqualTo(Check.VERIFIED);
                     }
@@ -195,12 +186,6 @@ class Ed25519Test {
             thread.join();
         }
         assertThat(failures).isEmpty();
-    }
-
-    private static Headers signed(SigningKey key, byte[] value) {
-        Headers headers = new RecordHeaders();
-        key.sign(NODE_A, value, headers);
-        return headers;
     }
 
     @Test
