@@ -41,6 +41,9 @@ public final class ApprovalDecisions {
         return new ApprovalDecision(waiting.getUid(), waiting.getLastSeq(), approved, decidedAt, reason, onBehalfOf);
     }
 
+    /** {@code ApprovalDecided.reason} of a wait that ended without a decision: the agent's, at the wait's deadline. */
+    public static final String EXPIRED = "Expired";
+
     /** What {@link #isPerson} accepts, in words. */
     public static final String PERSON_RULE = "a name of 1 to 256 letters, digits and . _ @ : / # + = ~ -";
 

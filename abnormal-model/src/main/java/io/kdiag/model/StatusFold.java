@@ -49,8 +49,6 @@ public final class StatusFold {
                 .anyMatch(c -> c.getType().equals(RECOVERY_APPROVED) && c.getStatus().equals("Unknown"));
     }
 
-    /** {@code ApprovalDecided.reason} of a wait that ended without a decision. */
-    private static final String APPROVAL_EXPIRED = "Expired";
 
     private StatusFold() {
     }
@@ -179,8 +177,8 @@ public final class StatusFold {
         if (decided.getApproved()) {
             setCondition(next.getConditions(), RECOVERY_APPROVED, "True", time, "Approved", recoverer + " approved by "
                     + decided.getDecidedBy() + (decided.getReason() == null ? "" : " (" + decided.getReason() + ")"));
-        } else if (APPROVAL_EXPIRED.equals(decided.getReason())) {
-            setCondition(next.getConditions(), RECOVERY_APPROVED, "False", time, APPROVAL_EXPIRED,
+        } else if (ApprovalDecisions.EXPIRED.equals(decided.getReason())) {
+            setCondition(next.getConditions(), RECOVERY_APPROVED, "False", time, ApprovalDecisions.EXPIRED,
                     "nobody approved " + recoverer + " in time; " + decided.getDecidedBy() + " ended the wait");
         } else {
             setCondition(next.getConditions(), RECOVERY_APPROVED, "False", time, "Denied", recoverer + " denied by "

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.kdiag.api.ApiSerialization;
+import io.kdiag.model.ApprovalDecisions;
 import io.kdiag.model.ShadowVerdict;
 import io.kdiag.schemas.avro.AbnormalFailed;
 import io.kdiag.schemas.avro.Accepted;
@@ -110,8 +111,8 @@ final class EventText {
             }
             if (payload instanceof ApprovalDecided d) {
                 String what = d.getApproved() ? "approved by " + d.getDecidedBy()
-                        : "Expired".equals(d.getReason()) ? "not approved in time (Expired)" : "denied by " + d.getDecidedBy();
-                if (!"Expired".equals(d.getReason()) && d.getReason() != null) {
+                        : ApprovalDecisions.EXPIRED.equals(d.getReason()) ? "not approved in time (Expired)" : "denied by " + d.getDecidedBy();
+                if (!ApprovalDecisions.EXPIRED.equals(d.getReason()) && d.getReason() != null) {
                     what += ": " + d.getReason();
                 }
                 return new Line(seq, time, Stage.Recovery.name(), name(d.getProcessor()), what, null);

@@ -4,21 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.kdiag.api.Annotations;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalSpec;
@@ -33,6 +25,7 @@ import io.kdiag.schemas.signing.SignatureDomain;
 import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.schemas.signing.VerificationKeys;
 import io.kdiag.sourcebridge.kubernetes.ApprovalRelay;
+import io.kdiag.testkit.MockCluster;
 import io.kdiag.testkit.TestKafka;
 import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -56,7 +49,7 @@ class ApprovalRelayIT {
     private static int run;
     @TempDir
     Path dir;
-    private KubernetesMockServer server;
+    private MockCluster cluster;
     private KubernetesClient client;
     private Topics topics;
     private VerificationKeys relayKeys;
@@ -75,15 +68,8 @@ class ApprovalRelayIT {
 
     @BeforeEach
     void start() throws IOException {
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
-        server.init();
-        client = server.createClient();
-        try (Stream<Path> files = Files.list(Path.of("../deploy/base/crds"))) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".yml")).toList()) {
-                CustomResourceDefinition crd = client.apiextensions().v1().customResourceDefinitions().load(file.toFile()).item();
-                client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
-            }
-        }
+        cluster = new MockCluster();
+        client = cluster.client();
         String prefix = "relay" + (++run) + ".";
         topics = new Topics(prefix);
         TopicAdmin.ensureTopics(Map.of("bootstrap.servers", kafka.bootstrapServers()), topics, PARTITIONS, (short) 1);
@@ -98,8 +84,7 @@ class ApprovalRelayIT {
     @AfterEach
     void stop() {
         bridge.close();
-        client.close();
-        server.destroy();
+        cluster.close();
     }
 
     @Test

@@ -11,6 +11,7 @@ import io.kdiag.api.Annotations;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.CommandExecutorSpec;
 import io.kdiag.api.v1.ProfilerSpec;
+import io.kdiag.model.ApprovalDecisions;
 import io.kdiag.nodeagent.policy.Policy;
 import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.nodeagent.processors.Registrations;
@@ -34,8 +35,6 @@ public final class Approvals implements Gate {
     public static final String DENIED_REASON = "ApprovalDenied";
     /** The reason a recovery stage ends {@code Failed} with when nobody decided in time. */
     public static final String EXPIRED_REASON = "ApprovalExpired";
-    /** {@code ApprovalDecided.reason} of an expiry. */
-    public static final String EXPIRED = "Expired";
     /** The name of the subject of an approval that no recoverer stands for (a stage of commands or profilers only). */
     static final String STAGE_SUBJECT = "recovery-stage";
     /** Largest JSON of the abnormal's spec context repeated in a plan; a larger one is only referred to. */
@@ -131,7 +130,7 @@ public final class Approvals implements Gate {
 
     @Override
     public Answer expired(Parking.Parked parked) {
-        return Answer.refuse(new ApprovalDecided(Processors.parse(parked.subject()), false, "node-agent " + nodeName, EXPIRED), EXPIRED_REASON,
+        return Answer.refuse(new ApprovalDecided(Processors.parse(parked.subject()), false, "node-agent " + nodeName, ApprovalDecisions.EXPIRED), EXPIRED_REASON,
                 "nobody approved the recovery before " + parked.deadline() + "; it does not run");
     }
 
