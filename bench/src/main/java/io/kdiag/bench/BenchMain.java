@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -16,10 +17,11 @@ import io.kdiag.embedded.EmbeddedKafka;
 import io.kdiag.schemas.AvroTrust;
 
 /**
- * The benchmark harness ({@code bench/run [--quick] [--jmh] [--sections=1,2,...]}): one run on the embedded broker
+ * The benchmark harness ({@code bench/run [--quick] [--jmh[=REGEX]] [--sections=1,2,...]}): one run on the embedded broker
  * measures Kafka's own limit, end-to-end latency, the fold against a plain Streams aggregate, rule matching, the
  * agent's footprint and scale, replay and the demo, and prints a table of results next to what bounds them (also
- * written to {@code bench/target/bench-results.md}). {@code --jmh} runs the JMH benchmarks instead.
+ * written to {@code bench/target/bench-results.md}). {@code --jmh} runs the JMH benchmarks instead
+ * (with {@code =REGEX}, those whose method name the regular expression finds).
  */
 public final class BenchMain {
     /** The sections, in the order they run. */
@@ -33,9 +35,12 @@ public final class BenchMain {
         // before anything can build or read a record: section 4 alone builds requests before any serde exists
         AvroTrust.install();
         List<String> arguments = Arrays.asList(args);
-        if (arguments.contains("--jmh")) {
+        Optional<String> jmh = arguments.stream().filter(a -> a.equals("--jmh") || a.startsWith("--jmh=")).findFirst();
+        if (jmh.isPresent()) {
+            // --jmh=REGEX: only the benchmarks whose method name it finds, e.g. --jmh='sign|verify'
+            String only = jmh.get().startsWith("--jmh=") ? "\\.(?:" + jmh.get().substring("--jmh=".length()) + ")" : "";
             org.openjdk.jmh.Main.main(new String[] {"-f", "1", "-wi", "3", "-w", "1s", "-i", "5", "-r", "1s", "-tu", "s",
-                    JmhBenchmarks.class.getName()});
+                    JmhBenchmarks.class.getName() + only});
             return;
         }
         boolean quick = arguments.contains("--quick");
@@ -43,7 +48,7 @@ public final class BenchMain {
                 .map(a -> Set.of(a.substring("--sections=".length()).split(","))).orElse(SECTIONS);
         if (!SECTIONS.containsAll(sections)) {
             // before the broker starts: a typo would otherwise run nothing, slowly
-            System.err.println("usage: bench/run [--quick] [--jmh] [--sections=1,2,...]: sections are " + new TreeSet<>(SECTIONS));
+            System.err.println("usage: bench/run [--quick] [--jmh[=REGEX]] [--sections=1,2,...]: sections are " + new TreeSet<>(SECTIONS));
             System.exit(2);
         }
         Path repo = Path.of(System.getProperty("kdiag.bench.repo", ".")).toAbsolutePath().normalize();

@@ -1,9 +1,14 @@
 package io.kdiag.bench;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Signature;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -32,8 +37,9 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * JMH benchmarks of the hot paths: Avro single-object encode/decode per record type, the fold, rule matching, the
- * signature of a record of {@code kdiag.abnormals} (the gate signs each, the agent verifies each), and the agent's
- * journal per abnormal with and without a recoverer (whose start is forced to the disk).
+ * signature of a record of {@code kdiag.abnormals} (the gate signs each, the agent verifies each; beside it, the JDK's
+ * EdDSA it replaced, as a reference), and the agent's journal per abnormal with and without a recoverer (whose start is
+ * forced to the disk).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -58,6 +64,8 @@ public class JmhBenchmarks {
     private VerificationKeys verificationKeys;
     private byte[] nodeKey;
     private Headers signature;
+    private KeyPair jdkKeys;
+    private byte[] jdkSignature;
 
     /** Builds the records once per trial. */
     @Setup
@@ -79,6 +87,12 @@ public class JmhBenchmarks {
         verificationKeys = VerificationKeys.of(List.of(signingKey.publicKey()));
         nodeKey = "node-17".getBytes(StandardCharsets.UTF_8);
         signature = sign();
+        try {
+            jdkKeys = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+            jdkSignature = signJdk();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Signs an AbnormalRequest's record as the gate does (Ed25519 over key, value and key id). */
@@ -93,6 +107,34 @@ public class JmhBenchmarks {
     @Benchmark
     public VerificationKeys.Check verify() {
         return verificationKeys.check(nodeKey, requestBytes, signature);
+    }
+
+    /**
+     * The reference {@link #sign} is compared with: JDK 17's EdDSA over the same covered bytes, fed as the product fed it
+     * before Bouncy Castle (a {@code Signature} per record, each field after its length).
+     */
+    @Benchmark
+    public byte[] signJdk() throws GeneralSecurityException {
+        Signature signer = Signature.getInstance("Ed25519");
+        signer.initSign(jdkKeys.getPrivate());
+        return jdkCovered(signer).sign();
+    }
+
+    /** The reference {@link #verify} is compared with: JDK 17's EdDSA, fed as {@link #signJdk}. */
+    @Benchmark
+    public boolean verifyJdk() throws GeneralSecurityException {
+        Signature verifier = Signature.getInstance("Ed25519");
+        verifier.initVerify(jdkKeys.getPublic());
+        return jdkCovered(verifier).verify(jdkSignature);
+    }
+
+    private Signature jdkCovered(Signature signature) throws GeneralSecurityException {
+        signature.update("kdiag.abnormals.v1\0".getBytes(StandardCharsets.US_ASCII));
+        for (byte[] field : new byte[][] {signingKey.keyId().getBytes(StandardCharsets.UTF_8), nodeKey, requestBytes}) {
+            signature.update(ByteBuffer.allocate(4).putInt(field.length).array());
+            signature.update(field);
+        }
+        return signature;
     }
 
     /** The agent's journal on the disk of the bench's work folder: one per benchmark thread, new for each trial. */

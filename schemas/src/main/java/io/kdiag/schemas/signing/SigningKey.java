@@ -8,23 +8,25 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.Signature;
 
 import org.apache.kafka.common.header.Headers;
 
 /** The Ed25519 key a gate signs the records it writes to {@code kdiag.abnormals} with. Thread-safe. */
 public final class SigningKey {
-    private final PrivateKey privateKey;
+    /** The private key's 32 bytes; like the others, never written after construction, so shared by every thread. */
+    private final byte[] seed;
+    private final byte[] rawPublicKey;
     private final PublicKey publicKey;
     private final String keyId;
+    private final byte[] keyIdBytes;
 
-    private SigningKey(PrivateKey privateKey, PublicKey publicKey) {
-        this.privateKey = privateKey;
-        this.publicKey = publicKey;
+    private SigningKey(byte[] seed) {
+        this.seed = seed;
+        this.rawPublicKey = Ed25519.publicKeyOf(seed);
+        this.publicKey = Ed25519.publicKey(rawPublicKey);
         this.keyId = Ed25519.keyId(publicKey);
+        this.keyIdBytes = keyId.getBytes(StandardCharsets.UTF_8);
     }
 
     /**
@@ -33,9 +35,8 @@ public final class SigningKey {
      * @throws IOException if the file cannot be read or holds no such key, with a message naming the file
      */
     public static SigningKey read(Path privateKeyFile) throws IOException {
-        PrivateKey key = Ed25519.readPrivate(privateKeyFile);
         try {
-            return new SigningKey(key, Ed25519.publicKeyOf(key));
+            return new SigningKey(Ed25519.seed(Ed25519.readPrivate(privateKeyFile)));
         } catch (GeneralSecurityException e) {
             throw new IOException(privateKeyFile + ": " + e.getMessage(), e);
         }
@@ -52,9 +53,8 @@ public final class SigningKey {
         if (Files.exists(privateKeyFile)) {
             key = read(privateKeyFile);
         } else {
-            KeyPair pair = Ed25519.generate();
-            key = new SigningKey(pair.getPrivate(), pair.getPublic());
-            writeAtomically(privateKeyFile, Ed25519.privatePem(pair.getPrivate()), true);
+            key = generate();
+            writeAtomically(privateKeyFile, Ed25519.privatePem(key.seed), true);
         }
         String publicPem = Ed25519.publicPem(key.publicKey);
         if (!Files.exists(publicKeyFile) || !Files.readString(publicKeyFile, StandardCharsets.US_ASCII).equals(publicPem)) {
@@ -65,8 +65,7 @@ public final class SigningKey {
 
     /** A new key that lives in memory only. */
     public static SigningKey generate() {
-        KeyPair pair = Ed25519.generate();
-        return new SigningKey(pair.getPrivate(), pair.getPublic());
+        return new SigningKey(Ed25519.generateSeed());
     }
 
     private static void writeAtomically(Path file, String text, boolean ownerOnly) throws IOException {
@@ -107,15 +106,10 @@ public final class SigningKey {
      * to {@code headers}.
      */
     public void sign(SignatureDomain domain, byte[] key, byte[] value, Headers headers) {
-        try {
-            Signature signature = Signature.getInstance(Ed25519.ALGORITHM);
-            signature.initSign(privateKey);
-            Ed25519.update(signature, domain, keyId, key, value);
-            headers.add(SignatureHeaders.KEY_ID, keyId.getBytes(StandardCharsets.UTF_8));
-            headers.add(SignatureHeaders.SIGNATURE, signature.sign());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot sign with key " + keyId + ": " + e.getMessage(), e);
-        }
+        byte[] signature = Ed25519.sign(seed, rawPublicKey, Ed25519.covered(domain, keyIdBytes, key, value));
+        // a copy of the id per record: a header's bytes can be written by whoever holds the record
+        headers.add(SignatureHeaders.KEY_ID, keyIdBytes.clone());
+        headers.add(SignatureHeaders.SIGNATURE, signature);
     }
 
     @Override

@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -38,16 +36,46 @@ public final class VerificationKeys {
         BAD_SIGNATURE
     }
 
-    private final Map<String, PublicKey> byId;
+    /** A trusted key (which alone defines equality), its id as a signature covers it, and its verifier, decoded once. */
+    private static final class Trusted {
+        final PublicKey key;
+        final byte[] keyIdBytes;
+        final Ed25519.Verifier verifier;
 
-    private VerificationKeys(Map<String, PublicKey> byId) {
+        Trusted(String keyId, PublicKey key) {
+            this.key = key;
+            this.keyIdBytes = keyId.getBytes(StandardCharsets.UTF_8);
+            this.verifier = Ed25519.verifier(key);
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Trusted trusted && trusted.key.equals(key);
+        }
+
+        @Override
+        public int hashCode() {
+            return key.hashCode();
+        }
+    }
+
+    private final Map<String, Trusted> byId;
+
+    private VerificationKeys(Map<String, Trusted> byId) {
         this.byId = Map.copyOf(byId);
     }
 
-    /** These keys. */
+    /**
+     * These keys.
+     *
+     * @throws IllegalArgumentException if one is not an Ed25519 public key, or not a valid one
+     */
     public static VerificationKeys of(Collection<PublicKey> keys) {
-        Map<String, PublicKey> byId = new LinkedHashMap<>();
-        keys.forEach(k -> byId.put(Ed25519.keyId(k), k));
+        Map<String, Trusted> byId = new LinkedHashMap<>();
+        for (PublicKey key : keys) {
+            String keyId = Ed25519.keyId(key);
+            byId.put(keyId, new Trusted(keyId, key));
+        }
         return new VerificationKeys(byId);
     }
 
@@ -91,7 +119,7 @@ public final class VerificationKeys {
 
     /** These keys and {@code others}. */
     public VerificationKeys and(VerificationKeys others) {
-        Map<String, PublicKey> both = new LinkedHashMap<>(byId);
+        Map<String, Trusted> both = new LinkedHashMap<>(byId);
         both.putAll(others.byId);
         return new VerificationKeys(both);
     }
@@ -118,23 +146,13 @@ public final class VerificationKeys {
         if (keyIdHeader == null || keyIdHeader.value() == null || signatureHeader == null || signatureHeader.value() == null) {
             return Check.UNSIGNED;
         }
-        String keyId = new String(keyIdHeader.value(), StandardCharsets.UTF_8);
-        PublicKey publicKey = byId.get(keyId);
-        if (publicKey == null) {
+        Trusted trusted = byId.get(new String(keyIdHeader.value(), StandardCharsets.UTF_8));
+        if (trusted == null) {
             return Check.UNKNOWN_KEY;
         }
-        if (signatureHeader.value().length != Ed25519.SIGNATURE_BYTES) {
-            return Check.BAD_SIGNATURE;
-        }
-        try {
-            Signature signature = Signature.getInstance(Ed25519.ALGORITHM);
-            signature.initVerify(publicKey);
-            Ed25519.update(signature, domain, keyId, key, value);
-            return signature.verify(signatureHeader.value()) ? Check.VERIFIED : Check.BAD_SIGNATURE;
-        } catch (GeneralSecurityException e) {
-            // a signature the platform cannot even parse is no signature of ours
-            return Check.BAD_SIGNATURE;
-        }
+        // the covered id is the trusted key's own: the header's bytes decoded to it, so they are these bytes
+        byte[] covered = Ed25519.covered(domain, trusted.keyIdBytes, key, value);
+        return trusted.verifier.verify(covered, signatureHeader.value()) ? Check.VERIFIED : Check.BAD_SIGNATURE;
     }
 
     @Override

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class SigningKeyTest {
     /** Written by {@code openssl genpkey -algorithm ed25519} and {@code openssl pkey -pubout}. */
-    private static final String OPENSSL_PRIVATE = """
+    static final String OPENSSL_PRIVATE = """
             -----BEGIN PRIVATE KEY-----
             MC4CAQAwBQYDK2VwBCIEILZjGoARuHVYUSXQH8c0gu1EP96Ql0sequ75fzjLgV8Q
             -----END PRIVATE KEY-----
@@ -28,17 +28,17 @@ class SigningKeyTest {
             MCowBQYDK2VwAyEA2K20QRmMrJSiBGjexhfba+9wjwTB8YO2N1mh560fDB0=
             -----END PUBLIC KEY-----
             """;
-    private static final byte[] NODE_A = utf8("node-a");
-    private static final byte[] VALUE = utf8("an abnormal request");
+    static final byte[] NODE_A = utf8("node-a");
+    static final byte[] VALUE = utf8("an abnormal request");
 
     @TempDir
     Path dir;
 
-    private static byte[] utf8(String text) {
+    static byte[] utf8(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static Headers signed(SigningKey key, byte[] recordKey, byte[] value) {
+    static Headers signed(SigningKey key, byte[] recordKey, byte[] value) {
         Headers headers = new RecordHeaders();
         key.sign(recordKey, value, headers);
         return headers;
