@@ -1,7 +1,6 @@
 package io.kdiag.sourcebridge;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -85,12 +84,7 @@ public final class SourceBridgeConfig {
         } catch (IOException e) {
             throw new ConfigException("invalid " + SIGNING_KEY.name() + "=" + keyFile + ": " + e.getMessage());
         }
-        String relayKeyFile = source.get(APPROVAL_RELAY_KEY).strip();
-        try {
-            this.approvalRelayKey = relayKeyFile.isEmpty() || !Files.exists(Path.of(relayKeyFile)) ? null : SigningKey.read(Path.of(relayKeyFile));
-        } catch (IOException e) {
-            throw new ConfigException("invalid " + APPROVAL_RELAY_KEY.name() + "=" + relayKeyFile + ": " + e.getMessage());
-        }
+        this.approvalRelayKey = source.optionalSigningKey(APPROVAL_RELAY_KEY).orElse(null);
     }
 
     private static ZoneId zone(String text) {

@@ -1,7 +1,5 @@
 package io.kdiag.statuswriter;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -104,19 +102,7 @@ public record StatusWriterConfig(Path stateDir, String applicationId, String ins
                 source.get(STATUS_FLUSH_INTERVAL),
                 source.get(STALL_TIMEOUT),
                 RecoveryBudgets.configured(source),
-                relayKey(source.get(APPROVAL_RELAY_KEY)));
-    }
-
-    /** The relay key, or {@code null} when none is named or its file is absent (an optional Secret not created). */
-    private static SigningKey relayKey(String file) {
-        if (file.isBlank() || !Files.exists(Path.of(file.strip()))) {
-            return null;
-        }
-        try {
-            return SigningKey.read(Path.of(file.strip()));
-        } catch (IOException e) {
-            throw new ConfigException("invalid " + APPROVAL_RELAY_KEY.name() + "=" + file + ": " + e.getMessage());
-        }
+                source.optionalSigningKey(APPROVAL_RELAY_KEY).orElse(null));
     }
 
     /** A configuration with every other setting at its default and metrics on a free port, for tests. */

@@ -5,8 +5,11 @@ import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
+
+import io.kdiag.schemas.signing.SigningKey;
 
 /**
  * Where configuration comes from: an optional properties file ({@code kdiag.*} names) overlaid by environment
@@ -53,6 +56,22 @@ public final class ConfigSource {
             return key.parser().apply(text);
         } catch (RuntimeException e) {
             throw new ConfigException("invalid " + origin + "=" + text + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The private key of the PEM file a key names, or empty when it names none or its file does not exist (a mounted
+     * Secret that is optional and was not created); a file that is not an Ed25519 private key is an error.
+     */
+    public Optional<SigningKey> optionalSigningKey(ConfigKey<String> key) {
+        String file = get(key).strip();
+        if (file.isEmpty() || !Files.exists(Path.of(file))) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(SigningKey.read(Path.of(file)));
+        } catch (IOException e) {
+            throw new ConfigException("invalid " + key.name() + "=" + file + ": " + e.getMessage());
         }
     }
 
