@@ -41,6 +41,9 @@ public final class ApprovalDecisions {
         return new ApprovalDecision(waiting.getUid(), waiting.getLastSeq(), approved, decidedAt, reason, onBehalfOf);
     }
 
+    /** The longest reason a relay passes on, in characters, whoever gave it (a request body, an annotation). */
+    public static final int MAX_REASON_CHARS = 1024;
+
     /** {@code ApprovalDecided.reason} of a wait that ended without a decision: the agent's, at the wait's deadline. */
     public static final String EXPIRED = "Expired";
 

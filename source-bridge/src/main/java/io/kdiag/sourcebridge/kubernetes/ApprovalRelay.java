@@ -51,7 +51,6 @@ public final class ApprovalRelay implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ApprovalRelay.class);
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration RETRY_AFTER = Duration.ofSeconds(5);
-    private static final int MAX_REASON_CHARS = 1024;
     private static final int REMEMBERED_WAITS = 10_000;
 
     private record Wait(String uid, long requestSeq) {
@@ -178,8 +177,8 @@ public final class ApprovalRelay implements AutoCloseable {
                     + " is no name a relay may decide for: " + ApprovalDecisions.PERSON_RULE);
         }
         String reason = annotations.get(Annotations.APPROVAL_REASON);
-        if (reason != null && reason.length() > MAX_REASON_CHARS) {
-            throw new InvalidAnnotation("InvalidReason", Annotations.APPROVAL_REASON + " has more than " + MAX_REASON_CHARS + " characters");
+        if (reason != null && reason.length() > ApprovalDecisions.MAX_REASON_CHARS) {
+            throw new InvalidAnnotation("InvalidReason", Annotations.APPROVAL_REASON + " has more than " + ApprovalDecisions.MAX_REASON_CHARS + " characters");
         }
         return new ApprovalDecision(wait.uid(), wait.requestSeq(), verdict.equals("approve"), clock.instant(),
                 reason == null || reason.isBlank() ? null : reason.strip(), by);

@@ -64,8 +64,6 @@ public final class QueryServer implements AutoCloseable {
     private final Semaphore deciding = new Semaphore(1);
     /** Largest body of an approve or deny call. */
     static final int MAX_DECISION_BODY_BYTES = 4096;
-    /** Longest reason of a decision, in characters. */
-    static final int MAX_REASON_CHARS = 1024;
     private static final List<String> DECISIONS = List.of("approve", "deny");
 
     /** Reads a value kept as evidence, chunk by chunk ({@link Evidence#read}). */
@@ -230,8 +228,8 @@ public final class QueryServer implements AutoCloseable {
         if (reason != null && !(reason instanceof String)) {
             throw new IllegalArgumentException("reason is not a string");
         }
-        if (reason != null && ((String) reason).length() > MAX_REASON_CHARS) {
-            throw new IllegalArgumentException("reason is longer than " + MAX_REASON_CHARS + " characters");
+        if (reason != null && ((String) reason).length() > ApprovalDecisions.MAX_REASON_CHARS) {
+            throw new IllegalArgumentException("reason is longer than " + ApprovalDecisions.MAX_REASON_CHARS + " characters");
         }
         return (String) reason;
     }
