@@ -54,7 +54,7 @@ public final class SourceBridge implements AutoCloseable {
      * Starts the bridge, with a cluster if {@code kdiag.kubernetes} says so, and returns once every source runs.
      *
      * @param config the bridge's configuration
-     * @param kafka Kafka client settings (bootstrap servers, TLS, SASL); group, transaction and serializer settings are
+     * @param kafka Kafka client settings (bootstrap servers, TLS, SASL); group, delivery and serializer settings are
      *     the bridge's own
      * @param registry where the {@code kdiag.bridge.*} counters go
      * @throws IllegalStateException if the bridge could not start
@@ -84,9 +84,8 @@ public final class SourceBridge implements AutoCloseable {
         Gate gate;
         try {
             KafkaNames names = new KafkaNames(config.topicPrefix());
-            gate = Gate.start(topics, kafka, names.bridgeTransactionalId(config.instanceId()),
-                    new Gate.IngestGroup(names.bridgeGroup(), config.instanceId()), config.gateOptions(), config.signingKey(), mirror,
-                    registry);
+            gate = Gate.start(topics, kafka, new Gate.IngestGroup(names.bridgeGroup(), config.instanceId(), config.commitInterval()),
+                    config.gateOptions(), config.signingKey(), mirror, registry);
         } catch (RuntimeException e) {
             if (mirror != null) {
                 mirror.close();
@@ -146,7 +145,7 @@ public final class SourceBridge implements AutoCloseable {
         return gate.stopped();
     }
 
-    /** Stops every source, then the gate after the transaction in hand. */
+    /** Stops every source, then the gate once its batches in flight are acknowledged. */
     @Override
     public void close() {
         closeAll(parts);

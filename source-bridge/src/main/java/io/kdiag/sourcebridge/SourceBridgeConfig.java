@@ -42,6 +42,11 @@ public final class SourceBridgeConfig {
                     + "kdiag-abnormal-approval admits only from that user, if they may approve abnormals. Agents honour them only "
                     + "if one of their kdiag.approval-relay-keys verifies them. Empty, or no such file (the optional Secret "
                     + "kdiag-source-bridge-relay-key not created): annotations are not relayed.");
+    static final ConfigKey<Duration> COMMIT_INTERVAL = ConfigKey.duration("kdiag.bridge-commit-interval", "200ms",
+            "How often the bridge commits its ingest offsets, only ever past requests Kafka acknowledged on kdiag.abnormals. "
+                    + "A crash reads again what was read since the last commit; what it forwarded is remembered in "
+                    + "kdiag.bridge-state and not forwarded again, except what it forwarded in the instant before the crash, "
+                    + "which the agents recognise by its uid. Shorter commits more often (a round trip to the broker each).");
     private static final String STATE_SCOPE = "bridge/";
 
     private final String topicPrefix;
@@ -59,6 +64,7 @@ public final class SourceBridgeConfig {
     private final SigningKey signingKey;
     private final SigningKey approvalRelayKey;
     private final Duration stallTimeout;
+    private final Duration commitInterval;
 
     private SourceBridgeConfig(ConfigSource source) {
         this.topicPrefix = source.get(CommonKeys.TOPIC_PREFIX);
@@ -72,6 +78,7 @@ public final class SourceBridgeConfig {
         this.stormCluster = source.get(GateKeys.STORM_CLUSTER);
         this.abnormalNamespace = source.get(GateKeys.ABNORMAL_NAMESPACE).strip();
         this.stallTimeout = source.get(GateKeys.STALL_TIMEOUT);
+        this.commitInterval = source.get(COMMIT_INTERVAL);
         if (!abnormalNamespace.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") || abnormalNamespace.length() > 63) {
             throw new ConfigException("invalid " + GateKeys.ABNORMAL_NAMESPACE.name() + ": '" + abnormalNamespace
                     + "' is not a Kubernetes namespace name");
@@ -119,6 +126,7 @@ public final class SourceBridgeConfig {
         keys.add(TEMPLATE_TIME_ZONE);
         keys.add(RULES);
         keys.add(GateKeys.STALL_TIMEOUT);
+        keys.add(COMMIT_INTERVAL);
         return List.copyOf(keys);
     }
 
@@ -126,7 +134,7 @@ public final class SourceBridgeConfig {
         return topicPrefix;
     }
 
-    /** This replica's name: its transactional id and static group membership derive from it. */
+    /** This replica's name: its static group membership derives from it. */
     String instanceId() {
         return instanceId;
     }
@@ -166,6 +174,10 @@ public final class SourceBridgeConfig {
     /** The key relayed approval decisions are signed with; empty when annotations are not relayed. */
     Optional<SigningKey> approvalRelayKey() {
         return Optional.ofNullable(approvalRelayKey);
+    }
+
+    Duration commitInterval() {
+        return commitInterval;
     }
 
     GateOptions gateOptions() {

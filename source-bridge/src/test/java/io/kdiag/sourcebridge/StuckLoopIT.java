@@ -25,7 +25,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
- * The bridge's liveness tells a stuck transaction loop from an idle one: idle, {@code /healthz} stays 200; with a request
+ * The bridge's liveness tells a stuck forwarding loop from an idle one: idle, {@code /healthz} stays 200; with a request
  * in hand that cannot be written (its topic deleted), it fails once the stall timeout passed, and recovers when the topic
  * is back.
  */
@@ -54,7 +54,7 @@ class StuckLoopIT {
 
                 HttpResponse<String> stuck = await().atMost(Duration.ofSeconds(60))
                         .until(() -> get(base + "/healthz"), r -> r.statusCode() == 503);
-                assertThat(stuck.body()).contains("NotLive", "the gate's transaction loop made no progress");
+                assertThat(stuck.body()).contains("NotLive", "the gate's forwarding loop made no progress");
                 assertThat(get(base + "/readyz").statusCode()).isEqualTo(503);
 
                 TopicAdmin.ensureTopics(Map.of("bootstrap.servers", servers), TOPICS, 1, (short) 1);

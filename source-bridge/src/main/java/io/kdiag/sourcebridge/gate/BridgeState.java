@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bridge's memory: dedup key → when it was last forwarded. It lives in the compacted topic
- * {@link io.kdiag.common.kafka.KafkaNames#bridgeStateTopic()}, written in the same transaction as the forwarded requests, and is read back whole at
- * start, so restarts and relists never forward the same abnormal twice. Keys are scoped ({@code bridge/}, or
+ * {@link io.kdiag.common.kafka.KafkaNames#bridgeStateTopic()}, written once the forwarded requests they name are acknowledged, and is
+ * read back whole at start, so restarts and relists do not forward again what was forwarded before (only what was
+ * forwarded in the moment before a crash, whose entries were not written yet, is forwarded again). Keys are scoped ({@code bridge/}, or
  * {@code log/<node>/} for a node's log source) so each writer loads only its own part.
  *
  * <p>Owned by the gate thread after {@link #load}.
@@ -47,8 +48,7 @@ final class BridgeState {
     }
 
     /**
-     * Creates the topic if it is missing and reads every committed entry of {@code scope}. Call after the transactional
-     * producer's {@code initTransactions()}, which aborts whatever a previous instance left open.
+     * Creates the topic if it is missing and reads every entry of {@code scope}.
      */
     static BridgeState load(Map<String, Object> kafka, String topic, String scope, short replicationFactor) {
         ensureTopic(kafka, topic, replicationFactor, Map.of("cleanup.policy", "compact,delete", "retention.ms", RETENTION_MS));
@@ -136,8 +136,8 @@ final class BridgeState {
         return lastForwarded.get(key);
     }
 
-    /** Takes in the entries of a committed transaction. */
-    void committed(Map<String, Long> entries) {
+    /** Takes in entries that Kafka acknowledged. */
+    void written(Map<String, Long> entries) {
         lastForwarded.putAll(entries);
     }
 

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +13,6 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -43,15 +41,10 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.errors.RecordBatchTooLargeException;
-import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -61,35 +54,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single path into {@code kdiag.abnormals}: one transactional producer, on one thread, for every source. Each
- * transaction holds the forwarded requests, the dead letters of refused ingest records, the consumed ingest offsets and
- * the dedup entries written to the state topic, so a crash at any point forwards each abnormal once: what committed is
- * remembered, what did not is read or submitted again.
+ * The single path into {@code kdiag.abnormals}: one idempotent producer, on one thread, for every source. Forwarding
+ * is at least once and pipelined: the gate sends a batch (forwarded requests, dead letters of refused ingest records,
+ * storm ledger records) and reads the next without waiting for the acknowledgements; {@link InFlight} tracks each
+ * batch until Kafka acknowledged its records and then its dedup entries, and only then are the batch's verdicts given,
+ * its counts taken, its CRs mirrored and its ingest offsets committed (every {@link IngestGroup#commitInterval}, in
+ * batch order). So nothing is lost: a crash reads again what it had not committed, and forwards again only what was
+ * forwarded after the last dedup entries were written; the agent runs each uid once, whatever reaches it twice.
  *
  * <p>Every request passes the {@link RequestValidator}, then the {@link Admission}: a uid forwarded before is a duplicate,
  * a repeat key forwarded less than the repeat interval ago is suppressed, and automatic sources are held to the storm
- * limits. Sources call {@link #submit} from any thread; the future completes once the transaction holding the verdict
- * committed. Every record written to {@code kdiag.abnormals} is signed with the gate's {@link SigningKey}: agents run
- * nothing that is not.
+ * limits. What is admitted counts as forwarded from the moment it is sent. Sources call {@link #submit} from any thread;
+ * the future completes once Kafka acknowledged the records of the verdict. Every record written to
+ * {@code kdiag.abnormals} is signed with the gate's {@link SigningKey}: agents run nothing that is not.
  */
 public final class Gate implements AutoCloseable {
     private static final String INGEST_SOURCE = BridgeMetrics.SOURCE_INGEST;
     private static final Logger LOG = LoggerFactory.getLogger(Gate.class);
     private static final Duration POLL = Duration.ofMillis(100);
+    /** How long a poll waits for new work while batches are in flight, whose acknowledgements it then takes up. */
+    private static final Duration POLL_IN_FLIGHT = Duration.ofMillis(2);
     private static final Duration CLOSE = Duration.ofSeconds(10);
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_BATCH = 500;
+    /** Batches sent and not yet acknowledged whole, at most: what a slow broker may cost in memory (500 records each). */
+    private static final int MAX_IN_FLIGHT = 8;
     /** Session of a bridge replica in the ingest group (Kafka's default: 45 s). */
     private static final int SESSION_TIMEOUT_MS = 10_000;
-    /** Longest pause between attempts at a transaction that keeps aborting (the broker is away, say). */
+    /** Longest pause between attempts at a batch whose sends keep failing (the broker is away, say). */
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
     private final Topics topics;
     private final Producer<byte[], byte[]> producer;
     private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
-    private final BridgeState state;
+    private final Duration commitInterval;
     private final StormLedger ledger;
+    private final InFlight<Work> inFlight;
     private final Admission admission;
     private final SigningKey signer;
     private final Consumer<AbnormalRequest> mirror;
@@ -101,6 +102,8 @@ public final class Gate implements AutoCloseable {
      * makes the next attempt write less of them, down to a bare dead letter, so the batch behind them moves on.
      */
     private final Map<Object, Integer> oversized = new HashMap<>();
+    /** The ingest offsets of finished batches, not yet committed. */
+    private final Map<TopicPartition, OffsetAndMetadata> finishedOffsets = new HashMap<>();
     private final IngestDecoder decoder = new IngestDecoder();
     private final RequestValidator validator = new RequestValidator();
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -108,53 +111,59 @@ public final class Gate implements AutoCloseable {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final LoopProgress progress;
     private final Thread thread;
+    /** Submissions of undone batches, tried again before the queue. */
+    private List<Pending> retry = new ArrayList<>();
+    private long lastCommit;
+    /** Batches that failed since the last one finished: how long to back off. */
+    private int failuresInARow;
     private volatile boolean running = true;
 
     private Gate(Topics topics, Producer<byte[], byte[]> producer, org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
-            BridgeState state, StormLedger ledger, StormLimiter storm, GateOptions options, SigningKey signer,
+            Duration commitInterval, BridgeState state, StormLedger ledger, StormLimiter storm, GateOptions options, SigningKey signer,
             Consumer<AbnormalRequest> mirror, MeterRegistry registry, Clock clock, int maxRecordBytes) {
         this.topics = topics;
         this.producer = producer;
         this.consumer = consumer;
-        this.state = state;
+        this.commitInterval = commitInterval;
         this.ledger = ledger;
-        this.admission = new Admission(state::lastForwarded, storm, options.repeatInterval());
+        this.inFlight = new InFlight<>(producer, state, MAX_IN_FLIGHT);
+        this.admission = new Admission(inFlight::lastForwarded, storm, options.repeatInterval());
         this.signer = signer;
         this.mirror = mirror;
         this.registry = registry;
         this.clock = clock;
         this.maxRecordBytes = maxRecordBytes;
-        this.progress = new LoopProgress("the gate's transaction loop", options.stallTimeout());
+        this.progress = new LoopProgress("the gate's forwarding loop", options.stallTimeout());
         this.thread = new Thread(this::run, "kdiag-gate");
         BridgeMetrics.registerBaseline(registry);
     }
 
     /**
-     * Opens the transactional producer, loads the bridge state, and starts the gate thread; with an {@code ingest} group
+     * Opens the idempotent producer, loads the bridge state, and starts the gate thread; with an {@code ingest} group
      * it also consumes the open ingest topic, and returns once it has its first partition assignment.
      *
      * @param topics the topic catalogue
-     * @param kafka Kafka client settings; transaction, group and serializer settings are the gate's own
-     * @param transactionalId unique per running instance (the bridge replica, or the node for a log source)
+     * @param kafka Kafka client settings; delivery, group and serializer settings are the gate's own
      * @param ingest how to consume {@code abnormal-requests}, or {@code null} not to
      * @param options dedup and storm settings
      * @param signer signs every record written to {@code kdiag.abnormals}
-     * @param mirror called on the gate thread with each committed request that asked for a CR; must not block
+     * @param mirror called on the gate thread with each acknowledged request that asked for a CR; must not block
      * @param registry where the counters go
      * @throws IllegalStateException if Kafka could not be reached within two minutes
      */
-    public static Gate start(Topics topics, Map<String, Object> kafka, String transactionalId, IngestGroup ingest, GateOptions options,
+    public static Gate start(Topics topics, Map<String, Object> kafka, IngestGroup ingest, GateOptions options,
             SigningKey signer, Consumer<AbnormalRequest> mirror, MeterRegistry registry) {
         Map<String, Object> producerSettings = new HashMap<>(kafka);
-        producerSettings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        producerSettings.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
         producerSettings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        producerSettings.put(ProducerConfig.ACKS_CONFIG, "all");
+        // a record waits for no other: batches form anyway while earlier requests are in flight
+        producerSettings.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerSettings, new ByteArraySerializer(), new ByteArraySerializer());
         KafkaConsumer<byte[], byte[]> consumer = null;
         StormLedger ledger = null;
         Gate gate;
         try {
-            // fences a previous instance and aborts its open transaction, so the state read next is complete
-            producer.initTransactions();
             KafkaNames names = new KafkaNames(topics.prefix());
             BridgeState state = BridgeState.load(kafka, names.bridgeStateTopic(), options.stateScope(), options.replicationFactor());
             Clock clock = Clock.systemUTC();
@@ -176,8 +185,8 @@ public final class Gate implements AutoCloseable {
                 consumerSettings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
                 consumer = new KafkaConsumer<>(consumerSettings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             }
-            gate = new Gate(topics, producer, consumer, state, ledger, storm, options, signer, mirror, registry, clock,
-                    DeadLetters.maxRecordBytes(producerSettings));
+            gate = new Gate(topics, producer, consumer, ingest == null ? Duration.ZERO : ingest.commitInterval(), state, ledger, storm,
+                    options, signer, mirror, registry, clock, DeadLetters.maxRecordBytes(producerSettings));
         } catch (RuntimeException e) {
             if (consumer != null) {
                 consumer.close();
@@ -211,11 +220,13 @@ public final class Gate implements AutoCloseable {
      *
      * @param group the consumer group every replica shares
      * @param instanceId this replica's static member id, unique in the group
+     * @param commitInterval how often the offsets of finished batches are committed: a crash reads again what was
+     *     read since, and forwards again only what it forwarded in the instant before
      */
-    public record IngestGroup(String group, String instanceId) {
+    public record IngestGroup(String group, String instanceId, Duration commitInterval) {
     }
 
-    /** Queues a submission; the future completes with its verdict once committed, or exceptionally if the gate stopped. */
+    /** Queues a submission; the future completes with its verdict once its records are acknowledged, or exceptionally if the gate stopped. */
     public CompletableFuture<Verdict> submit(Submission submission) {
         Pending pending = new Pending(submission, new CompletableFuture<>());
         if (!running) {
@@ -227,8 +238,8 @@ public final class Gate implements AutoCloseable {
     }
 
     /**
-     * Whether the gate is alive: its thread runs, and its loop committed a transaction or found nothing to do within the
-     * stall timeout. A loop that keeps aborting the same transaction, or blocks, is not.
+     * Whether the gate is alive: its thread runs, and its loop finished a batch or found nothing to do within the stall
+     * timeout. A loop whose sends keep failing, or that blocks, is not.
      */
     public Health.Check liveness() {
         return () -> {
@@ -244,7 +255,7 @@ public final class Gate implements AutoCloseable {
         return stopped;
     }
 
-    /** Stops after the transaction in hand and closes the Kafka clients. */
+    /** Stops after the batches in flight are acknowledged and their offsets committed, and closes the Kafka clients. */
     @Override
     public void close() {
         running = false;
@@ -267,7 +278,8 @@ public final class Gate implements AutoCloseable {
                 consumer.subscribe(List.of(topics.abnormalRequests().name()), new ConsumerRebalanceListener() {
                     @Override
                     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-                        // nothing pending: every batch is committed before the next poll
+                        // what was read from them is acknowledged and committed before another replica reads on
+                        finishInFlight();
                     }
 
                     @Override
@@ -279,44 +291,46 @@ public final class Gate implements AutoCloseable {
             } else {
                 consuming.complete(null);
             }
-            List<Pending> retry = new ArrayList<>();
-            int aborts = 0;
-            boolean isolating = false;
             while (running) {
+                InFlight.Failure<Work> failed = inFlight.settle(this::finished, this::rewrite);
+                if (failed != null) {
+                    failuresInARow++;
+                    undo(failed);
+                    backOff(failuresInARow);
+                    continue;
+                }
+                commitIfDue(false);
+                if (inFlight.full()) {
+                    inFlight.awaitProgress(POLL);
+                    continue;
+                }
                 // the other gates' starts, without waiting: reading the ledger to its end before taking tokens stays short
                 ledger.catchUp();
+                Duration wait = inFlight.isEmpty() ? POLL : POLL_IN_FLIGHT;
                 List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
                 if (consumer != null) {
-                    consumer.poll(POLL).forEach(records::add);
+                    consumer.poll(wait).forEach(records::add);
                 }
                 List<Pending> batch = retry;
+                retry = new ArrayList<>();
                 if (consumer == null && batch.isEmpty()) {
-                    Pending first = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS);
+                    Pending first = queue.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
                     if (first != null) {
                         batch.add(first);
                     }
                 }
                 queue.drainTo(batch, MAX_BATCH);
-                retry = new ArrayList<>();
                 if (records.isEmpty() && batch.isEmpty()) {
-                    progress.progressed();
-                } else {
-                    if (batch.stream().anyMatch(p -> p.submission.stormLimited())) {
-                        // every start another gate committed until now counts before this one takes tokens
-                        ledger.readToEnd();
+                    if (inFlight.isEmpty()) {
+                        progress.progressed();
                     }
-                    Outcome outcome = isolating ? transactOneByOne(records, batch) : transact(records, batch);
-                    isolating = outcome == Outcome.REFUSED_FOR_SIZE;
-                    if (outcome == Outcome.COMMITTED) {
-                        aborts = 0;
-                    } else {
-                        retry = batch;
-                        aborts++;
-                        if (outcome == Outcome.ABORTED) {
-                            backOff(aborts);
-                        }
-                    }
+                    continue;
                 }
+                if (batch.stream().anyMatch(p -> p.submission.stormLimited())) {
+                    // every start another gate wrote until now counts before this one takes tokens
+                    ledger.readToEnd();
+                }
+                send(records, batch);
             }
         } catch (WakeupException e) {
             if (running) {
@@ -328,6 +342,9 @@ public final class Gate implements AutoCloseable {
             failure = e;
         } finally {
             running = false;
+            if (failure == null) {
+                closeQuietly(this::finishInFlight, "batches in flight");
+            }
             if (consumer != null) {
                 // a stop, not a crash: the partitions go to another replica now rather than after the session timeout
                 closeQuietly(() -> consumer.close(CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP)
@@ -335,7 +352,8 @@ public final class Gate implements AutoCloseable {
             }
             closeQuietly(() -> producer.close(CLOSE), "producer");
             closeQuietly(ledger::close, "storm ledger consumer");
-            List<Pending> left = new ArrayList<>();
+            List<Pending> left = new ArrayList<>(retry);
+            inFlight.abandon().forEach(work -> left.addAll(work.submissions()));
             queue.drainTo(left);
             IllegalStateException gone = new IllegalStateException("the gate stopped before this submission was handled");
             left.forEach(p -> p.verdict.completeExceptionally(gone));
@@ -351,124 +369,182 @@ public final class Gate implements AutoCloseable {
     }
 
     /**
-     * After the {@code aborts}-th abort in a row: a pause growing from 100 ms to {@link #MAX_BACKOFF}, so a broker that
-     * is away is not hammered, and a refusal that no retry can mend is at least not retried at full speed.
+     * Waits for every batch in flight and commits the offsets of those that finished: before partitions go to another
+     * replica, and before the gate stops. A batch that failed is undone (read or submitted again later, or by the
+     * replica that gets its partitions).
      */
-    private static void backOff(int aborts) throws InterruptedException {
-        long pause = Math.min(MAX_BACKOFF.toMillis(), 100L << Math.min(aborts - 1, 10));
+    private void finishInFlight() {
+        InFlight.Failure<Work> failed = inFlight.flush(this::finished, this::rewrite);
+        if (failed != null) {
+            undo(failed);
+        }
+        commitIfDue(true);
+    }
+
+    /** Commits the offsets of the finished batches: now, or when the commit interval has passed since the last commit. */
+    private void commitIfDue(boolean now) {
+        if (consumer == null || finishedOffsets.isEmpty()) {
+            return;
+        }
+        long at = clock.millis();
+        if (!now && at - lastCommit < commitInterval.toMillis()) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(finishedOffsets);
+        finishedOffsets.clear();
+        lastCommit = at;
+        if (now) {
+            try {
+                consumer.commitSync(offsets, CLOSE);
+            } catch (WakeupException e) {
+                // the stop asked for while committing: the commit still matters, so try once more
+                consumer.commitSync(offsets, CLOSE);
+            } catch (KafkaException e) {
+                // the partitions are gone already (lost, not revoked): the next owner reads them again from the last commit
+                LOG.warn("cannot commit the ingest offsets {}: {}", offsets, e.toString());
+            }
+        } else {
+            consumer.commitAsync(offsets, (committed, error) -> {
+                if (error != null) {
+                    // the next commit of these partitions covers them; until then a crash only reads them again
+                    LOG.warn("cannot commit the ingest offsets {}: {}", committed, error.toString());
+                }
+            });
+        }
+    }
+
+    /**
+     * After the {@code failures}-th failed batch in a row: a pause growing from 100 ms to {@link #MAX_BACKOFF}, so a broker
+     * that is away is not hammered, and a refusal that no retry can mend is at least not retried at full speed.
+     */
+    private static void backOff(int failures) throws InterruptedException {
+        long pause = Math.min(MAX_BACKOFF.toMillis(), 100L << Math.min(failures - 1, 10));
         TimeUnit.MILLISECONDS.sleep(pause);
     }
 
     /**
-     * After a transaction was refused for a record's size, the same records one per transaction: in a transaction of one
-     * record or submission, a size refusal can only be its own (in a larger one, Kafka fails the records it had not yet
-     * sent with the same error). A refused one is tried again at once with less of it written, until it passes.
+     * Takes back every effect of the batches of a failed send: their storm tokens, the submissions (tried again next),
+     * the ingest records (read again: the consumer goes back to the first of them in each partition it still owns).
+     *
+     * @throws KafkaException when the failure is one no retry mends (the cluster refuses this client)
      */
-    private Outcome transactOneByOne(List<ConsumerRecord<byte[], byte[]>> records, List<Pending> batch) {
-        List<ConsumerRecord<byte[], byte[]>> left = new ArrayList<>(records);
-        while (!left.isEmpty()) {
-            Outcome outcome = transact(left.subList(0, 1), List.of());
-            if (outcome == Outcome.ABORTED) {
-                rewind(left);
-                return outcome;
-            }
-            if (outcome == Outcome.COMMITTED) {
-                left.remove(0);
-            }
+    private void undo(InFlight.Failure<Work> failed) {
+        Exception cause = failed.cause();
+        if (cause instanceof AuthorizationException || cause instanceof AuthenticationException
+                || cause instanceof UnsupportedVersionException) {
+            throw (KafkaException) cause;
         }
-        for (Pending pending : batch) {
-            Outcome outcome;
-            do {
-                outcome = transact(List.of(), List.of(pending));
-            } while (outcome == Outcome.REFUSED_FOR_SIZE);
-            if (outcome == Outcome.ABORTED) {
-                // the submissions handled already have their verdicts; the retry list may hold them again harmlessly
-                batch.removeIf(p -> p.verdict.isDone());
-                return outcome;
-            }
-        }
-        return Outcome.COMMITTED;
-    }
-
-    /** How a transaction ended. */
-    private enum Outcome {
-        COMMITTED,
-        /** Aborted; the ingest records are rewound and the submissions are to be tried again. */
-        ABORTED,
-        /** Aborted because Kafka refused a record for its size: to be tried again one by one. */
-        REFUSED_FOR_SIZE
-    }
-
-    /** One transaction; on abort the ingest records are rewound and the submissions are to be tried again. */
-    private Outcome transact(List<ConsumerRecord<byte[], byte[]>> records, List<Pending> batch) {
-        Transaction tx = new Transaction();
-        producer.beginTransaction();
-        try {
-            for (ConsumerRecord<byte[], byte[]> record : records) {
-                tx.current = position(record);
-                tx.handled.add(tx.current);
-                ingest(record, tx);
-            }
-            for (Pending pending : batch) {
-                tx.current = pending;
-                tx.handled.add(pending);
-                Submission s = pending.submission;
-                Verdict verdict;
-                try {
-                    Integer refusedBefore = oversized.get(pending);
-                    if (refusedBefore != null) {
-                        throw new Refusal(Refusal.Kind.UNWRITABLE, "Kafka refused the abnormal as too large a record to write");
-                    }
-                    verdict = pass(s.request(), s.repeatKey(), s.stormLimited(), tx);
-                } catch (Refusal refusal) {
-                    verdict = Verdict.refused(refusal);
-                } catch (RuntimeException e) {
-                    LOG.error("cannot process a submission source={} name={}", s.source(), s.request().getName(), e);
-                    verdict = Verdict.refused(new Refusal(Refusal.Kind.INTERNAL, "the bridge failed on this abnormal: " + e));
+        LOG.warn("sending a batch failed, trying it again with {} later batch(es): {}", failed.undone().size() - 1, cause.toString());
+        Map<TopicPartition, Long> firstOffsets = new HashMap<>();
+        List<Pending> undone = new ArrayList<>();
+        for (Work work : failed.undone()) {
+            for (Fate fate : work.fates.values()) {
+                if (fate.stormToken != null) {
+                    admission.refund(fate.stormToken.node(), fate.stormToken.at());
                 }
-                tx.verdicts.put(pending, verdict);
             }
-            if (!records.isEmpty()) {
-                producer.sendOffsetsToTransaction(nextOffsets(records), consumer.groupMetadata());
+            undone.addAll(work.submissions());
+            for (ConsumerRecord<byte[], byte[]> record : work.records) {
+                firstOffsets.merge(new TopicPartition(record.topic(), record.partition()), record.offset(), Math::min);
             }
-            producer.commitTransaction();
-        } catch (ProducerFencedException | OutOfOrderSequenceException | UnsupportedVersionException
-                 | AuthorizationException | AuthenticationException e) {
-            throw e; // another instance took over, or the cluster refuses us: nothing to retry
-        } catch (KafkaException e) {
-            LOG.warn("transaction aborted, trying again: {}", e.toString());
-            producer.abortTransaction();
-            tx.stormTaken.forEach(admission::refund);
-            rewind(records);
-            return refusedForSize(tx) ? Outcome.REFUSED_FOR_SIZE : Outcome.ABORTED;
         }
+        undone.addAll(retry);
+        retry = undone;
+        firstOffsets.forEach((partition, offset) -> {
+            if (consumer != null && consumer.assignment().contains(partition)) {
+                consumer.seek(partition, offset);
+            }
+        });
+    }
+
+    /** Judges and sends one batch: the ingest records read, then the submissions. */
+    private void send(List<ConsumerRecord<byte[], byte[]>> records, List<Pending> batch) {
+        Work work = new Work(records);
+        work.batch = inFlight.open(work);
+        records.forEach(record -> ingest(record, work));
+        batch.forEach(pending -> judge(pending, work));
+    }
+
+    /**
+     * Writes again, smaller, what Kafka refused for its size, in the same batch: a submission becomes a refusal, an ingest
+     * record a dead letter with less of the original each time, down to a bare one. What the refused writing had taken
+     * (its dedup entries, its storm token) is given back first.
+     */
+    private void rewrite(Work work, Set<Object> refused) {
+        for (Object owner : refused) {
+            Fate fate = work.fates.remove(owner);
+            if (fate == null) {
+                continue; // a dedup entry: not writing it only means its request may be forwarded again after a crash
+            }
+            inFlight.forget(work.batch, fate.entries);
+            if (fate.stormToken != null) {
+                admission.refund(fate.stormToken.node(), fate.stormToken.at());
+            }
+            int refusals = oversized.merge(owner, 1, Integer::sum);
+            LOG.warn("Kafka refused a record of {} as too large ({} time(s)); writing less of it next", owner, refusals);
+            if (owner instanceof Pending pending) {
+                judge(pending, work);
+            } else {
+                work.records.stream().filter(record -> position(record).equals(owner)).forEach(record -> ingest(record, work));
+            }
+        }
+    }
+
+    /** A submission: forwarded, suppressed or refused. */
+    private void judge(Pending pending, Work work) {
+        Fate fate = work.begin(pending);
+        Submission s = pending.submission;
+        try {
+            if (oversized.containsKey(pending)) {
+                throw new Refusal(Refusal.Kind.UNWRITABLE, "Kafka refused the abnormal as too large a record to write");
+            }
+            fate.verdict = pass(s.request(), s.repeatKey(), s.stormLimited(), work);
+        } catch (Refusal refusal) {
+            fate.verdict = Verdict.refused(refusal);
+        } catch (RuntimeException e) {
+            LOG.error("cannot process a submission source={} name={}", s.source(), s.request().getName(), e);
+            fate.verdict = Verdict.refused(new Refusal(Refusal.Kind.INTERNAL, "the bridge failed on this abnormal: " + e));
+        }
+    }
+
+    /** A batch is acknowledged whole: everything below happens once, so a batch sent again is neither counted nor mirrored twice. */
+    private void finished(Work work) {
         progress.progressed();
-        admission.committed();
-        // everything below happens only once committed, so a retried batch is neither counted nor mirrored twice
-        tx.handled.forEach(oversized::remove);
-        state.committed(tx.stateWrites);
-        tx.ingestOutcomes.forEach((outcome, n) -> {
+        failuresInARow = 0;
+        work.records.forEach(record -> finishedOffsets.put(new TopicPartition(record.topic(), record.partition()),
+                new OffsetAndMetadata(record.offset() + 1, record.leaderEpoch(), "")));
+        Map<IngestOutcome, Integer> ingestOutcomes = new HashMap<>();
+        work.fates.forEach((owner, fate) -> {
+            oversized.remove(owner);
+            if (fate.ingestOutcome != null) {
+                ingestOutcomes.merge(fate.ingestOutcome, 1, Integer::sum);
+            }
+            if (owner instanceof Pending pending) {
+                count(pending.submission.source(), fate.verdict);
+                if (fate.verdict.outcome() == Verdict.Outcome.REFUSED) {
+                    LOG.info("refused source={} name={} reason={} message={}", pending.submission.source(),
+                            pending.submission.request().getName(), fate.verdict.reason(), fate.verdict.message());
+                }
+            }
+            if (fate.mirrored != null) {
+                try {
+                    mirror.accept(fate.mirrored);
+                } catch (RuntimeException e) {
+                    LOG.warn("cannot mirror uid={} as a CR: {}", fate.mirrored.getUid(), e.toString());
+                }
+            }
+        });
+        ingestOutcomes.forEach((outcome, n) -> {
             registry.counter(BridgeMetrics.INGEST_RECORDS, "result", outcome.result(), "reason", outcome.reason()).increment(n);
             if ("suppressed".equals(outcome.result())) {
                 registry.counter(BridgeMetrics.SUPPRESSED, "source", INGEST_SOURCE, "reason", outcome.reason()).increment(n);
             }
         });
-        for (Map.Entry<Pending, Verdict> entry : tx.verdicts.entrySet()) {
-            count(entry.getKey().submission.source(), entry.getValue());
-            if (entry.getValue().outcome() == Verdict.Outcome.REFUSED) {
-                LOG.info("refused source={} name={} reason={} message={}", entry.getKey().submission.source(),
-                        entry.getKey().submission.request().getName(), entry.getValue().reason(), entry.getValue().message());
+        work.fates.forEach((owner, fate) -> {
+            if (owner instanceof Pending pending) {
+                pending.verdict.complete(fate.verdict);
             }
-        }
-        for (AbnormalRequest request : tx.mirrored) {
-            try {
-                mirror.accept(request);
-            } catch (RuntimeException e) {
-                LOG.warn("cannot mirror uid={} as a CR: {}", request.getUid(), e.toString());
-            }
-        }
-        tx.verdicts.forEach((pending, verdict) -> pending.verdict.complete(verdict));
-        return Outcome.COMMITTED;
+        });
     }
 
     private void count(String source, Verdict verdict) {
@@ -479,38 +555,8 @@ public final class Gate implements AutoCloseable {
         }
     }
 
-    /**
-     * Whether Kafka refused a record of an aborted transaction for its size. In a transaction of one ingest record or
-     * submission the refused record is known, and the next attempt writes less of it.
-     */
-    private boolean refusedForSize(Transaction tx) {
-        boolean refused = false;
-        for (Sent sent : tx.sends) {
-            if (sent.future().isDone()) {
-                try {
-                    sent.future().get();
-                } catch (ExecutionException e) {
-                    refused |= e.getCause() instanceof RecordTooLargeException || e.getCause() instanceof RecordBatchTooLargeException;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                } catch (RuntimeException e) {
-                    // cancelled: not a size refusal
-                }
-            }
-        }
-        Set<Object> owners = new HashSet<>();
-        tx.sends.forEach(sent -> owners.add(sent.owner()));
-        if (refused && owners.size() == 1) {
-            Object owner = owners.iterator().next();
-            int refusals = oversized.merge(owner, 1, Integer::sum);
-            LOG.warn("Kafka refused a record of {} as too large ({} time(s)); writing less of it next", owner, refusals);
-        }
-        return refused;
-    }
-
-    private void send(ProducerRecord<byte[], byte[]> record, Transaction tx) {
-        tx.sends.add(new Sent(tx.current, producer.send(record)));
+    private void send(ProducerRecord<byte[], byte[]> record, Work work) {
+        inFlight.send(work.batch, work.current, record);
     }
 
     private static IngestPosition position(ConsumerRecord<byte[], byte[]> record) {
@@ -518,20 +564,21 @@ public final class Gate implements AutoCloseable {
     }
 
     /** An ingest record: forwarded (unless a duplicate) or dead-lettered with the reason. */
-    private void ingest(ConsumerRecord<byte[], byte[]> record, Transaction tx) {
+    private void ingest(ConsumerRecord<byte[], byte[]> record, Work work) {
+        Fate fate = work.begin(position(record));
         IngestDecoder.Position position =
                 new IngestDecoder.Position(record.topic(), record.partition(), record.offset(), record.timestamp());
         Refusal refusal;
-        int refusedBefore = oversized.getOrDefault(tx.current, 0);
+        int refusedBefore = oversized.getOrDefault(work.current, 0);
         try {
             if (refusedBefore > 0) {
                 throw new Refusal(Refusal.Kind.UNWRITABLE, "Kafka refused the record as too large to forward or to copy whole ("
                         + (record.value() == null ? 0 : record.value().length) + " bytes)");
             }
             AbnormalRequest request = decoder.decode(position, record.key(), record.value());
-            Verdict verdict = pass(request, null, false, tx);
-            tx.ingestOutcomes.merge(verdict.outcome() == Verdict.Outcome.FORWARDED ? new IngestOutcome("forwarded", "none")
-                    : new IngestOutcome("suppressed", verdict.outcome().suppressionTag()), 1, Integer::sum);
+            Verdict verdict = pass(request, null, false, work);
+            fate.ingestOutcome = verdict.outcome() == Verdict.Outcome.FORWARDED ? new IngestOutcome("forwarded", "none")
+                    : new IngestOutcome("suppressed", verdict.outcome().suppressionTag());
             return;
         } catch (Refusal e) {
             refusal = e;
@@ -545,7 +592,7 @@ public final class Gate implements AutoCloseable {
             // even a dead letter of headers only was refused (a dead-letter topic limited to a few KiB?): say so loudly
             LOG.error("dropping {}-{}@{} ({} bytes): Kafka refused every form of its dead letter; reason: {}", record.topic(),
                     record.partition(), record.offset(), record.value() == null ? 0 : record.value().length, refusal.getMessage());
-            tx.ingestOutcomes.merge(new IngestOutcome("dropped", refusal.kind().tag()), 1, Integer::sum);
+            fate.ingestOutcome = new IngestOutcome("dropped", refusal.kind().tag());
             return;
         }
         // after one size refusal only the start of the original is kept, after two nothing of it but its size and hash
@@ -555,64 +602,41 @@ public final class Gate implements AutoCloseable {
             default -> DeadLetters.HEADERS_ONLY_BYTES;
         };
         send(DeadLetters.of(topics.deadLetters().name(), new DeadLetters.Source(record.topic(), record.partition(), record.offset()),
-                record.key(), record.value(), refusal.getMessage(), budget), tx);
-        tx.ingestOutcomes.merge(new IngestOutcome("dead-lettered", refusal.kind().tag()), 1, Integer::sum);
+                record.key(), record.value(), refusal.getMessage(), budget), work);
+        fate.ingestOutcome = new IngestOutcome("dead-lettered", refusal.kind().tag());
     }
 
-    /** Validates and admits one request, and sends it with its state entries if it passes. */
-    private Verdict pass(AbnormalRequest raw, String repeatKey, boolean stormLimited, Transaction tx) throws Refusal {
+    /** Validates and admits one request, and sends it if it passes, remembering it as forwarded from now on. */
+    private Verdict pass(AbnormalRequest raw, String repeatKey, boolean stormLimited, Work work) throws Refusal {
         AbnormalRequest request = validator.validate(raw);
         long now = clock.millis();
-        Verdict.Outcome outcome = admission.admit(request, repeatKey, stormLimited, tx.stateWrites, now);
+        Verdict.Outcome outcome = admission.admit(request, repeatKey, stormLimited, now);
         if (outcome != Verdict.Outcome.FORWARDED) {
             return Verdict.suppressed(outcome);
         }
         if (stormLimited) {
-            tx.stormTaken.add(request.getNodeName());
-            send(ledger.record(request.getNodeName(), now), tx);
+            work.fate().stormToken = new StormToken(request.getNodeName(), now);
+            send(ledger.record(request.getNodeName(), now), work);
         }
         String abnormals = topics.abnormals().name();
         byte[] key = topics.abnormals().keySerde().serializer().serialize(abnormals, request.getNodeName());
         byte[] value = topics.abnormals().valueSerde().serializer().serialize(abnormals, request);
         RecordHeaders headers = new RecordHeaders();
         signer.sign(key, value, headers);
-        send(new ProducerRecord<>(abnormals, null, key, value, headers), tx);
-        remember(Admission.uidKey(request), now, tx);
+        send(new ProducerRecord<>(abnormals, null, key, value, headers), work);
+        remember(Admission.uidKey(request), now, work);
         if (repeatKey != null) {
-            remember(repeatKey, now, tx);
+            remember(repeatKey, now, work);
         }
         if (request.getOrigin() != Origin.CustomResource && mirror != null) {
-            tx.mirrored.add(request);
+            work.fate().mirrored = request;
         }
         return Verdict.FORWARDED;
     }
 
-    private void remember(String key, long now, Transaction tx) {
-        tx.stateWrites.put(key, now);
-        send(new ProducerRecord<>(state.topic(), state.recordKey(key), BridgeState.recordValue(now)), tx);
-    }
-
-    /** The offset after the last of {@code records} in each partition (records come in offset order per partition). */
-    private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(List<ConsumerRecord<byte[], byte[]>> records) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-            offsets.put(new TopicPartition(record.topic(), record.partition()),
-                    new OffsetAndMetadata(record.offset() + 1, record.leaderEpoch(), ""));
-        }
-        return offsets;
-    }
-
-    /** Puts the consumer back at the first of {@code records} in each partition it still owns. */
-    private void rewind(List<ConsumerRecord<byte[], byte[]>> records) {
-        Map<TopicPartition, Long> first = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-            first.putIfAbsent(new TopicPartition(record.topic(), record.partition()), record.offset());
-        }
-        first.forEach((partition, offset) -> {
-            if (consumer.assignment().contains(partition)) {
-                consumer.seek(partition, offset);
-            }
-        });
+    private void remember(String key, long now, Work work) {
+        inFlight.remember(work.batch, key, now);
+        work.fate().entries.add(key);
     }
 
     private static void closeQuietly(Runnable close, String what) {
@@ -649,21 +673,50 @@ public final class Gate implements AutoCloseable {
         }
     }
 
-    /** A record sent in a transaction, and the ingest record or submission it was sent for. */
-    private record Sent(Object owner, Future<RecordMetadata> future) {
+    /** A storm token taken for a request on {@code node} at {@code at}: what undoing its batch gives back. */
+    private record StormToken(String node, long at) {
     }
 
-    /** What one transaction produced, applied only once it committed. */
-    private static final class Transaction {
-        final Map<String, Long> stateWrites = new HashMap<>();
-        final Map<Pending, Verdict> verdicts = new LinkedHashMap<>();
-        final Map<IngestOutcome, Integer> ingestOutcomes = new HashMap<>();
-        final List<String> stormTaken = new ArrayList<>();
-        final List<AbnormalRequest> mirrored = new ArrayList<>();
-        final List<Sent> sends = new ArrayList<>();
-        final List<Object> handled = new ArrayList<>();
+    /** What one batch produced, applied only once Kafka acknowledged it whole. */
+    private static final class Work {
+        final List<ConsumerRecord<byte[], byte[]>> records;
+        /** By ingest position or submission, in the order they were handled. */
+        final Map<Object, Fate> fates = new LinkedHashMap<>();
+        InFlight.Batch<Work> batch;
         /** The ingest position or submission being handled, which the records sent now are for. */
         Object current;
+
+        Work(List<ConsumerRecord<byte[], byte[]>> records) {
+            this.records = records;
+        }
+
+        Fate begin(Object owner) {
+            current = owner;
+            Fate fate = new Fate();
+            fates.put(owner, fate);
+            return fate;
+        }
+
+        Fate fate() {
+            return fates.get(current);
+        }
+
+        List<Pending> submissions() {
+            return fates.keySet().stream().filter(Pending.class::isInstance).map(Pending.class::cast).toList();
+        }
+    }
+
+    /** What became of one ingest record or submission of a batch. */
+    private static final class Fate {
+        /** A submission's verdict. */
+        Verdict verdict;
+        /** An ingest record's metric tags. */
+        IngestOutcome ingestOutcome;
+        /** The dedup entries its forward took. */
+        final List<String> entries = new ArrayList<>();
+        StormToken stormToken;
+        /** The request to mirror as a CR once acknowledged. */
+        AbnormalRequest mirrored;
     }
 
     /** Metric tags of an ingest record's fate; reasons are {@link Refusal.Kind} or suppression tags, bounded sets. */

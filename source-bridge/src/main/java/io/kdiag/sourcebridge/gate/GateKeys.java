@@ -17,9 +17,9 @@ public final class GateKeys {
     /** Storm limit for the cluster. */
     public static final ConfigKey<Integer> STORM_CLUSTER = ConfigKey.integer("kdiag.storm.cluster-per-minute", 100, 1, 10_000_000,
             "At most this many automatic abnormals start per minute over all nodes; the rest are suppressed.");
-    /** How long the gate's transaction loop may make no progress while it has work. */
+    /** How long the gate's forwarding loop may make no progress while it has work. */
     public static final ConfigKey<Duration> STALL_TIMEOUT = CommonKeys.stallTimeout("2m",
-            "the gate's transaction loop (every source's one way into the abnormals topic)");
+            "the gate's forwarding loop (every source's one way into the abnormals topic)");
     /** Where derived abnormals live. */
     public static final ConfigKey<String> ABNORMAL_NAMESPACE = ConfigKey.string("kdiag.abnormal-namespace", "kube-diagnoser",
             "Namespace of the abnormals started from events, alerts and logs (and of their CRs).");

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The storm budget every gate of an installation shares: one record per storm-limited abnormal started, on
  * {@link io.kdiag.common.kafka.KafkaNames#stormLedgerTopic()} (key the node, value {@code <writer> <epoch millis>}),
- * written in the very transaction that forwards the abnormal, so that a start is on it exactly when it happened. Each
+ * sent with the forward of the abnormal, so that a start is on it when it happened (twice if a crash makes the gate
+ * forward it again: more suppression, never less). Each
  * gate reads the last minute of it when it starts and follows it from there, counting the starts of every other gate,
  * and of its own earlier lives, in its {@link StormLimiter}: a restarted bridge goes on with the minute as it was, and
  * the log sources of all nodes and the bridge draw on one cluster-wide budget. Only the last minute matters; the topic
@@ -93,7 +94,7 @@ final class StormLedger implements AutoCloseable {
         }
     }
 
-    /** The record of a start, to be sent in the transaction that forwards the abnormal. */
+    /** The record of a start, to be sent with the forward of the abnormal. */
     ProducerRecord<byte[], byte[]> record(String node, long at) {
         return new ProducerRecord<>(topic, node.getBytes(StandardCharsets.UTF_8), (writer + " " + at).getBytes(StandardCharsets.UTF_8));
     }
@@ -106,9 +107,9 @@ final class StormLedger implements AutoCloseable {
     }
 
     /**
-     * Counts every start the other gates committed before this call, waiting for the broker: the ledger's end (a
+     * Counts every start the other gates wrote before this call, waiting for the broker: the ledger's end (a
      * round trip), then a fetch when something is new. Called before taking storm tokens, so that gates deciding one
-     * after the other never exceed the budget; only gates whose transactions are open at the same moment can. When the
+     * after the other never exceed the budget; only gates deciding at the same moment can. When the
      * broker does not answer within {@link #CATCH_UP_TIMEOUT}, it goes on with what it counted: a stuck ledger must not
      * stop the gate.
      */

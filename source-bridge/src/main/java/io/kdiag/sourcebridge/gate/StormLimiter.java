@@ -24,8 +24,6 @@ final class StormLimiter {
     /** Start times within the window, all nodes, oldest first; and the same per node. */
     private final Deque<Long> all = new ArrayDeque<>();
     private final Map<String, Deque<Long>> byNode = new HashMap<>();
-    /** The tokens this gate took in the transaction in hand, by node: what an abort gives back. */
-    private final Map<String, Deque<Long>> uncommitted = new HashMap<>();
 
     /**
      * @param perNodePerMinute starts per node within a minute
@@ -38,9 +36,11 @@ final class StormLimiter {
         this.clock = clock;
     }
 
-    /** Takes a token for {@code node}, counting it as started now, or names the limit that is reached (taking nothing). */
-    Verdict.Outcome tryAcquire(String node) {
-        long now = clock.getAsLong();
+    /**
+     * Takes a token for {@code node}, counting it as started at {@code now} (epoch milliseconds, what {@link #refund}
+     * names it by), or names the limit that is reached (taking nothing).
+     */
+    Verdict.Outcome tryAcquire(String node, long now) {
         forgetBefore(now - WINDOW_MILLIS);
         Deque<Long> nodeStarts = byNode.get(node);
         if (nodeStarts != null && nodeStarts.size() >= perNode) {
@@ -50,27 +50,15 @@ final class StormLimiter {
             return Verdict.Outcome.STORM_CLUSTER;
         }
         started(node, now);
-        uncommitted.computeIfAbsent(node, n -> new ArrayDeque<>()).addLast(now);
         return Verdict.Outcome.FORWARDED;
     }
 
-    /** Gives back a token taken for {@code node} in the transaction in hand, which was aborted. */
-    void refund(String node) {
-        Deque<Long> taken = uncommitted.get(node);
-        if (taken == null || taken.isEmpty()) {
-            return;
-        }
-        Long at = taken.removeLast();
-        all.removeLastOccurrence(at);
+    /** Gives back the token taken for {@code node} at {@code at}, whose abnormal was not written after all. */
+    void refund(String node, long at) {
         Deque<Long> nodeStarts = byNode.get(node);
-        if (nodeStarts != null) {
-            nodeStarts.removeLastOccurrence(at);
+        if (nodeStarts != null && nodeStarts.removeLastOccurrence(at)) {
+            all.removeLastOccurrence(at);
         }
-    }
-
-    /** The transaction in hand committed: its tokens stay taken. */
-    void committed() {
-        uncommitted.clear();
     }
 
     /** Counts a start of another gate (or of a previous life of this one) that the ledger reported. */

@@ -3,7 +3,7 @@ package io.kdiag.sourcebridge.gate;
 import io.kdiag.sourcebridge.request.Refusal;
 
 /**
- * What the {@link Gate} did with a {@link Submission}, once its transaction committed.
+ * What the {@link Gate} did with a {@link Submission}, once Kafka acknowledged its records.
  *
  * @param outcome what happened
  * @param reason for {@link Outcome#REFUSED}, the CamelCase reason; otherwise {@code null}

@@ -1,5 +1,5 @@
 /**
  * The single gate into {@code kdiag.abnormals}, which every source submits to: admission (duplicates, repeats, storm
- * limits), the dedup state, and the transaction that forwards exactly once.
+ * limits), the dedup state, and the pipelined forwarding that loses nothing and forwards at least once.
  */
 package io.kdiag.sourcebridge.gate;

@@ -15,7 +15,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.common.health.Health;
-import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
@@ -33,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * The node-local log source: follows the logs named by node-problem-detector monitor files (kmsg, journald, files),
  * and turns each match of a rule, as NPD matches ({@link LogBuffer}), into an abnormal for this node ({@code log.<reason>.<hash>}, origin {@code Log},
  * spec from the reason's template, the line in {@code context.logEntry}), through the same {@link Gate} as the bridge.
- * A follower's checkpoint moves past a line only once the abnormals it started are committed, and the gate remembers
- * every line's uid, so lines are reported once across crashes and restarts.
+ * A follower's checkpoint moves past a line only once Kafka acknowledged the abnormals it started, and the gate remembers
+ * every line's uid, so no line is lost across crashes and restarts, and a line is reported again only if the crash came
+ * between its forward and its dedup entry (the agent runs a uid once).
  */
 public final class LogSource implements AutoCloseable, LineSink {
     static final String SOURCE = BridgeMetrics.SOURCE_LOG;
@@ -68,9 +68,8 @@ public final class LogSource implements AutoCloseable, LineSink {
         CrMirror mirror = client == null ? null : new CrMirror(client, registry);
         Gate gate;
         try {
-            gate = Gate.start(Topics.publishing(config.topicPrefix(), kafka), kafka,
-                    new KafkaNames(config.topicPrefix()).logSourceTransactionalId(config.nodeName()), null, config.gateOptions(),
-                    config.signingKey(), mirror, registry);
+            gate = Gate.start(Topics.publishing(config.topicPrefix(), kafka), kafka, null, config.gateOptions(), config.signingKey(),
+                    mirror, registry);
         } catch (RuntimeException e) {
             if (mirror != null) {
                 mirror.close();

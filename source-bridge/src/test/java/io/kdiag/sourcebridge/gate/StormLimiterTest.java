@@ -13,16 +13,16 @@ class StormLimiterTest {
     void shouldLimitEachNodeAndTheClusterWithinAnyMinute() {
         StormLimiter limiter = new StormLimiter(2, 3, now::get);
 
-        assertThat(limiter.tryAcquire("a")).isEqualTo(Verdict.Outcome.FORWARDED);
+        assertThat(limiter.tryAcquire("a", now.get())).isEqualTo(Verdict.Outcome.FORWARDED);
         now.addAndGet(30_000);
-        assertThat(limiter.tryAcquire("a")).isEqualTo(Verdict.Outcome.FORWARDED);
-        assertThat(limiter.tryAcquire("a")).isEqualTo(Verdict.Outcome.STORM_NODE);
-        assertThat(limiter.tryAcquire("b")).isEqualTo(Verdict.Outcome.FORWARDED);
-        assertThat(limiter.tryAcquire("c")).isEqualTo(Verdict.Outcome.STORM_CLUSTER);
+        assertThat(limiter.tryAcquire("a", now.get())).isEqualTo(Verdict.Outcome.FORWARDED);
+        assertThat(limiter.tryAcquire("a", now.get())).isEqualTo(Verdict.Outcome.STORM_NODE);
+        assertThat(limiter.tryAcquire("b", now.get())).isEqualTo(Verdict.Outcome.FORWARDED);
+        assertThat(limiter.tryAcquire("c", now.get())).isEqualTo(Verdict.Outcome.STORM_CLUSTER);
 
         now.addAndGet(30_001); // the first start left the minute
-        assertThat(limiter.tryAcquire("a")).isEqualTo(Verdict.Outcome.FORWARDED);
-        assertThat(limiter.tryAcquire("a")).isEqualTo(Verdict.Outcome.STORM_NODE);
+        assertThat(limiter.tryAcquire("a", now.get())).isEqualTo(Verdict.Outcome.FORWARDED);
+        assertThat(limiter.tryAcquire("a", now.get())).isEqualTo(Verdict.Outcome.STORM_NODE);
     }
 
     @Test
@@ -32,23 +32,23 @@ class StormLimiterTest {
         limiter.started("b", now.get() - 10_000);
         limiter.started("z", now.get() - 61_000); // older than the minute: counts for nothing
 
-        assertThat(limiter.tryAcquire("a")).isEqualTo(Verdict.Outcome.FORWARDED);
-        assertThat(limiter.tryAcquire("c")).as("a, b and a again: the cluster's three").isEqualTo(Verdict.Outcome.STORM_CLUSTER);
+        assertThat(limiter.tryAcquire("a", now.get())).isEqualTo(Verdict.Outcome.FORWARDED);
+        assertThat(limiter.tryAcquire("c", now.get())).as("a, b and a again: the cluster's three").isEqualTo(Verdict.Outcome.STORM_CLUSTER);
         now.addAndGet(10_001);
-        assertThat(limiter.tryAcquire("c")).isEqualTo(Verdict.Outcome.FORWARDED);
+        assertThat(limiter.tryAcquire("c", now.get())).isEqualTo(Verdict.Outcome.FORWARDED);
     }
 
     @Test
-    void shouldGiveBackTheTokensOfAnAbortedTransactionOnly() {
+    void shouldGiveBackOnlyTheTokenItNames() {
         StormLimiter limiter = new StormLimiter(1, 10, now::get);
-        limiter.tryAcquire("a");
-        limiter.committed();
-        limiter.refund("a");
-        assertThat(limiter.tryAcquire("a")).as("a committed start is not refunded").isEqualTo(Verdict.Outcome.STORM_NODE);
+        long taken = now.get();
+        limiter.tryAcquire("a", taken);
+        limiter.refund("a", taken - 5);
+        limiter.refund("b", taken);
+        assertThat(limiter.tryAcquire("a", now.get())).as("no token of a taken at that time").isEqualTo(Verdict.Outcome.STORM_NODE);
 
-        limiter.tryAcquire("b");
-        limiter.refund("b");
+        limiter.refund("a", taken);
 
-        assertThat(limiter.tryAcquire("b")).isEqualTo(Verdict.Outcome.FORWARDED);
+        assertThat(limiter.tryAcquire("a", now.get())).isEqualTo(Verdict.Outcome.FORWARDED);
     }
 }
