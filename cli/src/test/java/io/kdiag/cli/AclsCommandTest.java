@@ -44,7 +44,7 @@ class AclsCommandTest {
         Run printed = run("acls", "--user", "node-agent=agent-prod", "--user", "source-bridge=bridge-prod");
 
         assertThat(printed.out()).containsPattern("User:agent-prod +ALLOW +READ +TOPIC +LITERAL +kdiag.abnormals")
-                .containsPattern("User:bridge-prod +ALLOW +WRITE +TRANSACTIONAL_ID +PREFIXED +kdiag.source-bridge-")
+                .containsPattern("User:bridge-prod +ALLOW +READ +GROUP +LITERAL +kdiag.source-bridge")
                 .contains("User:kdiag-ingest").doesNotContain("User:kdiag-node-agent").doesNotContain("User:kdiag-source-bridge");
     }
 

@@ -130,13 +130,11 @@ public final class KafkaAcls {
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
                 // the decisions people give by annotation, relayed (signed with the bridge's relay key)
                 topic(out, principal, topics.approvals().name(), AclOperation.WRITE);
-                // created by the bridge where missing, read whole at start, written in each transaction
+                // created by the bridge where missing, read whole at start, written after each acknowledged forward
                 topic(out, principal, bridgeState, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
                 // the storm budget every gate shares: created where missing, read from a minute back, written with each start
                 topic(out, principal, stormLedger, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
                 add(out, principal, ResourceType.GROUP, names.bridgeGroup(), PatternType.LITERAL, AclOperation.READ);
-                add(out, principal, ResourceType.TRANSACTIONAL_ID, names.bridgeTransactionalIdPrefix(), PatternType.PREFIXED,
-                        AclOperation.WRITE);
             }
             case LOG_SOURCE -> {
                 topic(out, principal, schemas, AclOperation.READ, AclOperation.WRITE);
@@ -144,8 +142,6 @@ public final class KafkaAcls {
                 topic(out, principal, topics.deadLetters().name(), AclOperation.WRITE);
                 topic(out, principal, bridgeState, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
                 topic(out, principal, stormLedger, AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE);
-                add(out, principal, ResourceType.TRANSACTIONAL_ID, names.logSourceTransactionalIdPrefix(), PatternType.PREFIXED,
-                        AclOperation.WRITE);
             }
             case NODE_AGENT -> {
                 topic(out, principal, schemas, AclOperation.READ, AclOperation.WRITE);

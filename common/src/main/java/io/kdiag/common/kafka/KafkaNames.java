@@ -9,9 +9,8 @@ import java.util.Objects;
  * writer's Kafka Streams application id (which also prefixes its internal topics) and the gate's own topics. Every one
  * starts with the installation's topic prefix ({@code kdiag.topic-prefix}), so installations sharing a Kafka cluster
  * never join each other's groups, fence each other's transactions or read each other's state. With the default prefix
- * {@code kdiag.}: the bridge's group {@code kdiag.source-bridge}, its transactional ids
- * {@code kdiag.source-bridge-<instance>}, a log source's {@code kdiag.log-source-<node>}, an agent's group
- * {@code kdiag.node-agent-<node>}, the status writer's application id {@code kdiag.status-writer}.
+ * {@code kdiag.}: the bridge's group {@code kdiag.source-bridge}, an agent's group {@code kdiag.node-agent-<node>}, the
+ * status writer's application id {@code kdiag.status-writer} (which starts its transactional ids too).
  *
  * @param prefix the topic prefix
  */
@@ -24,26 +23,6 @@ public record KafkaNames(String prefix) {
     /** Consumer group of every bridge replica on the ingest topic. */
     public String bridgeGroup() {
         return prefix + "source-bridge";
-    }
-
-    /** What every bridge replica's transactional id starts with. */
-    public String bridgeTransactionalIdPrefix() {
-        return bridgeGroup() + "-";
-    }
-
-    /** The transactional id of the bridge replica {@code instance} (its pod name). */
-    public String bridgeTransactionalId(String instance) {
-        return bridgeTransactionalIdPrefix() + instance;
-    }
-
-    /** What every log source's transactional id starts with. */
-    public String logSourceTransactionalIdPrefix() {
-        return prefix + "log-source-";
-    }
-
-    /** The transactional id of the log source of {@code node}. */
-    public String logSourceTransactionalId(String node) {
-        return logSourceTransactionalIdPrefix() + node;
     }
 
     /** What every agent's consumer group starts with. */
