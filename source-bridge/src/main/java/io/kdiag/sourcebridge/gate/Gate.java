@@ -134,6 +134,7 @@ public final class Gate implements AutoCloseable {
         this.clock = clock;
         this.maxRecordBytes = maxRecordBytes;
         this.progress = new LoopProgress("the gate's forwarding loop", options.stallTimeout());
+        this.lastCommit = clock.millis();
         this.thread = new Thread(this::run, "kdiag-gate");
         BridgeMetrics.registerBaseline(registry);
     }
