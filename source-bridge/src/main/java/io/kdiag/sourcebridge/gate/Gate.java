@@ -155,7 +155,6 @@ public final class Gate implements AutoCloseable {
     public static Gate start(Topics topics, Map<String, Object> kafka, IngestGroup ingest, GateOptions options,
             SigningKey signer, Consumer<AbnormalRequest> mirror, MeterRegistry registry) {
         Map<String, Object> producerSettings = new HashMap<>(kafka);
-        producerSettings.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
         producerSettings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         producerSettings.put(ProducerConfig.ACKS_CONFIG, "all");
         // a record waits for no other: batches form anyway while earlier requests are in flight
