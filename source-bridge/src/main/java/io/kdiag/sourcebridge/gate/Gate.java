@@ -304,8 +304,6 @@ public final class Gate implements AutoCloseable {
                     inFlight.awaitProgress(POLL);
                     continue;
                 }
-                // the other gates' starts, without waiting: reading the ledger to its end before taking tokens stays short
-                ledger.catchUp();
                 Duration wait = inFlight.isEmpty() ? POLL : POLL_IN_FLIGHT;
                 List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
                 if (consumer != null) {
@@ -326,6 +324,8 @@ public final class Gate implements AutoCloseable {
                     }
                     continue;
                 }
+                // the other gates' starts, without waiting: reading the ledger to its end before taking tokens stays short
+                ledger.catchUp();
                 if (batch.stream().anyMatch(p -> p.submission.stormLimited())) {
                     // every start another gate wrote until now counts before this one takes tokens
                     ledger.readToEnd();
