@@ -6,14 +6,17 @@ import static org.awaitility.Awaitility.await;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.AvroSerde;
 import io.kdiag.schemas.DeadLetterHeaders;
@@ -25,7 +28,9 @@ import io.kdiag.sourcebridge.gate.BridgeMetrics;
 import io.kdiag.testkit.TestKafka;
 import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -108,10 +113,13 @@ class SourceBridgeIT {
         Topics topics = new Topics("restart.");
         TopicAdmin.ensureTopics(clientSettings(), topics, PARTITIONS, (short) 1);
         try (Publisher publisher = new Publisher(topics.abnormalRequests().name())) {
-            try (SourceBridge first = SourceBridge.start(config("restart."), clientSettings(), new SimpleMeterRegistry())) {
+            // its commit interval never passes: what it read is committed as it stops
+            try (SourceBridge first = SourceBridge.start(config("restart.", "kdiag.bridge-commit-interval", "1h"), clientSettings(),
+                    new SimpleMeterRegistry())) {
                 publishRequests(publisher, 0, 20);
                 awaitCommitted(topics.abnormals().name(), PARTITIONS, 20);
             }
+            assertThat(committedIngestOffsets("restart.")).as("ingest offsets committed by the stopped bridge").isEqualTo(20);
             // published while no bridge runs: the next one must pick them up, and only them
             publishRequests(publisher, 20, 30);
             try (SourceBridge second = SourceBridge.start(config("restart."), clientSettings(), new SimpleMeterRegistry())) {
@@ -148,10 +156,21 @@ class SourceBridgeIT {
         assertThat(header(dead, DeadLetterHeaders.REASON)).contains(reason);
     }
 
-    private static SourceBridgeConfig config(String prefix) {
-        return SourceBridgeConfig.from(ConfigSource.of(
-                Map.of("kdiag.topic-prefix", prefix, "kdiag.http-port", "0", "kdiag.kubernetes", "off",
-                        "kdiag.signing-key", TestKeys.signingKeyFile().toString()), Map.of()));
+    private static SourceBridgeConfig config(String prefix, String... settings) {
+        Map<String, String> properties = new HashMap<>(Map.of("kdiag.topic-prefix", prefix, "kdiag.http-port", "0",
+                "kdiag.kubernetes", "off", "kdiag.signing-key", TestKeys.signingKeyFile().toString()));
+        for (int i = 0; i < settings.length; i += 2) {
+            properties.put(settings[i], settings[i + 1]);
+        }
+        return SourceBridgeConfig.from(ConfigSource.of(properties, Map.of()));
+    }
+
+    /** The sum of the offsets the bridge group of {@code prefix} committed on its ingest topic. */
+    private static long committedIngestOffsets(String prefix) throws Exception {
+        try (Admin admin = Admin.create(clientSettings())) {
+            return admin.listConsumerGroupOffsets(new KafkaNames(prefix).bridgeGroup()).partitionsToOffsetAndMetadata()
+                    .get(30, TimeUnit.SECONDS).values().stream().filter(Objects::nonNull).mapToLong(OffsetAndMetadata::offset).sum();
+        }
     }
 
     private static Map<String, Object> clientSettings() {

@@ -17,7 +17,7 @@ public final class LoopProgress implements Health.Check {
     private volatile long lastProgress;
 
     /**
-     * @param loop what the loop does, for the problem's sentence ("the gate's transaction loop")
+     * @param loop what the loop does, for the problem's sentence ("the gate's forwarding loop")
      * @param stallTimeout how long without progress counts as stuck
      */
     public LoopProgress(String loop, Duration stallTimeout) {
