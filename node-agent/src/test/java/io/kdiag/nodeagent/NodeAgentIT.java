@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,6 +23,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
 import com.sun.net.httpserver.HttpServer;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -30,7 +34,6 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.CommandExecutorSpec;
@@ -39,6 +42,7 @@ import io.kdiag.api.v1.NamespacedName;
 import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.api.v1.ProfilerSpec;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topics;
@@ -227,6 +231,30 @@ class NodeAgentIT {
         publish(node, Fixtures.request("marker2-" + node, node, new AbnormalSpec()));
         awaitEnd("marker2-" + node, Stage.Recovery, StageOutcome.Skipped);
         assertThat(eventsOf(ours.getUid())).hasSize(run.size());
+    }
+
+    @Test
+    void shouldSkipOtherNodesRecordsWithoutACommitForEachPoll() throws Exception {
+        String other = IntStream.range(0, 10_000).mapToObj(i -> "other-" + i)
+                .filter(n -> Topics.partitionFor(n, PARTITIONS) == Topics.partitionFor(node, PARTITIONS))
+                .findFirst().orElseThrow();
+        startAgent();
+        for (int i = 0; i < 300; i++) {
+            producer.send(TestKeys.signed(TOPICS.abnormals(), other, Fixtures.request("theirs-" + i + "-" + node, other, new AbnormalSpec())));
+        }
+        publish(node, Fixtures.request("marker-" + node, node, new AbnormalSpec()));
+        awaitEnd("marker-" + node, Stage.Recovery, StageOutcome.Skipped);
+        awaitCommittedToEnd();
+
+        // 30 polls of other nodes' records (ten each) and one abnormal: a commit per poll would be 31
+        assertThat(consumerCommits()).isLessThan(10);
+    }
+
+    /** How many offset commits the agent's consumer completed, from its client metrics. */
+    private double consumerCommits() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName name = new ObjectName("kafka.consumer:type=consumer-coordinator-metrics,client-id=kdiag-node-agent-" + node);
+        return ((Number) server.getAttribute(name, "commit-total")).doubleValue();
     }
 
     @Test
