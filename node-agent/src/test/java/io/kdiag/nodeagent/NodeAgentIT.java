@@ -175,22 +175,32 @@ class NodeAgentIT {
         return process;
     }
 
+    /** A node whose records share this test's node's partition. */
+    private String otherNodeOnThisPartition() {
+        return IntStream.range(0, 10_000).mapToObj(i -> "other-" + i)
+                .filter(n -> Topics.partitionFor(n, PARTITIONS) == Topics.partitionFor(node, PARTITIONS))
+                .findFirst().orElseThrow();
+    }
+
+    /** Collects the processes, then runs a real recoverer that harms nothing: signal 0 only checks that {@code harmless} exists. */
+    private AbnormalSpec collectingAndRecovering(Process harmless) {
+        AbnormalSpec spec = new AbnormalSpec();
+        spec.nodeName = node;
+        spec.assignedInformationCollectors = List.of(builtin("process-collector"));
+        spec.assignedRecoverers = List.of(builtin("signal-recoverer"));
+        spec.context = Map.of("signalRecovery", List.of(Map.of("pid", harmless.pid(), "signal", 0)));
+        return spec;
+    }
+
     private static NamespacedName builtin(String name) {
         return new NamespacedName("kube-diagnoser", name);
     }
 
     @Test
     void shouldRunItsNodesAbnormalsOnceAndSkipOtherNodes() throws Exception {
-        String other = IntStream.range(0, 10_000).mapToObj(i -> "other-" + i)
-                .filter(n -> Topics.partitionFor(n, PARTITIONS) == Topics.partitionFor(node, PARTITIONS))
-                .findFirst().orElseThrow();
+        String other = otherNodeOnThisPartition();
         Process harmless = child("sleep", "300");
-        AbnormalSpec spec = new AbnormalSpec();
-        spec.nodeName = node;
-        spec.assignedInformationCollectors = List.of(builtin("process-collector"));
-        spec.assignedRecoverers = List.of(builtin("signal-recoverer"));
-        // signal 0 only checks that the process exists: a real recoverer run that harms nothing
-        spec.context = Map.of("signalRecovery", List.of(Map.of("pid", harmless.pid(), "signal", 0)));
+        AbnormalSpec spec = collectingAndRecovering(harmless);
         CommandExecutorSpec echo = new CommandExecutorSpec();
         echo.command = List.of("echo", "collected");
         echo.type = "InformationCollector";
@@ -235,9 +245,7 @@ class NodeAgentIT {
 
     @Test
     void shouldSkipOtherNodesRecordsWithoutACommitForEachPoll() throws Exception {
-        String other = IntStream.range(0, 10_000).mapToObj(i -> "other-" + i)
-                .filter(n -> Topics.partitionFor(n, PARTITIONS) == Topics.partitionFor(node, PARTITIONS))
-                .findFirst().orElseThrow();
+        String other = otherNodeOnThisPartition();
         startAgent();
         for (int i = 0; i < 300; i++) {
             producer.send(TestKeys.signed(TOPICS.abnormals(), other, Fixtures.request("theirs-" + i + "-" + node, other, new AbnormalSpec())));
@@ -259,12 +267,7 @@ class NodeAgentIT {
 
     @Test
     void shouldNotLetTheEventsBatchingDelayAnAbnormal() throws Exception {
-        Process harmless = child("sleep", "300");
-        AbnormalSpec spec = new AbnormalSpec();
-        spec.nodeName = node;
-        spec.assignedInformationCollectors = List.of(builtin("process-collector"));
-        spec.assignedRecoverers = List.of(builtin("signal-recoverer"));
-        spec.context = Map.of("signalRecovery", List.of(Map.of("pid", harmless.pid(), "signal", 0)));
+        AbnormalSpec spec = collectingAndRecovering(child("sleep", "300"));
         Map<String, Object> lingering = clientProps();
         // far longer than the wait below: the recoverer's start and the end are only acknowledged in time if the agent
         // sends its batched events when it waits for them
