@@ -19,13 +19,18 @@ import io.kdiag.schemas.AvroTrust;
 /**
  * The benchmark harness ({@code bench/run [--quick] [--jmh[=REGEX]] [--sections=1,2,...]}): one run on the embedded broker
  * measures Kafka's own limit, end-to-end latency, the fold against a plain Streams aggregate, rule matching, the
- * agent's footprint and scale, replay and the demo, and prints a table of results next to what bounds them (also
- * written to {@code bench/target/bench-results.md}). {@code --jmh} runs the JMH benchmarks instead
+ * agent's footprint and scale, replay, the demo and a storm of abnormals over 500 nodes, and prints a table of results
+ * next to what bounds them (also written to {@code bench/target/bench-results.md}). {@code --jmh} runs the JMH benchmarks instead
  * (with {@code =REGEX}, those whose method name the regular expression finds).
  */
 public final class BenchMain {
     /** The sections, in the order they run. */
-    static final Set<String> SECTIONS = Set.of("1", "2", "3", "4", "5", "6", "7", "8");
+    static final Set<String> SECTIONS = Set.of("1", "2", "3", "4", "5", "6", "7", "8", "9");
+
+    /** Section 9's storm, the same with --quick: the target is stated for it. */
+    private static final int STORM_ABNORMALS = 20_000;
+    private static final int STORM_NODES = 500;
+    private static final Duration STORM_DEADLINE = Duration.ofSeconds(180);
 
     private BenchMain() {
     }
@@ -90,6 +95,9 @@ public final class BenchMain {
             if (sections.contains("7")) {
                 Replay.run(kafka, "kdiag.diagnosis-events", report);
                 Replay.run(kafka, FoldThroughput.FOLD_PREFIX + "diagnosis-events", report);
+            }
+            if (sections.contains("9")) {
+                new Storm(kafka, work.resolve("storm"), report).run(STORM_ABNORMALS, STORM_NODES, STORM_DEADLINE);
             }
         }
         if (sections.contains("8")) {
