@@ -10,6 +10,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.nodeagent.NodeAgent;
@@ -26,8 +27,10 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 public final class AgentHost {
     /** The start of the line printed once every agent is ready. */
     static final String READY = "agent host ready:";
-    /** Agents started at once: the start of each is mostly waiting for the broker. */
-    private static final int STARTING_THREADS = 8;
+    /** Agents started at once: more only make them wait for the same two cores and the broker. */
+    private static final int STARTING_THREADS = 4;
+    /** Agents closed at once: closing is mostly waiting for the clients' threads to end. */
+    private static final int CLOSING_THREADS = 16;
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
 
     private AgentHost() {
@@ -43,7 +46,7 @@ public final class AgentHost {
         Path root = Path.of(args[0]);
         List<String> nodes = List.of(args).subList(1, args.length);
         List<NodeAgent> agents = new CopyOnWriteArrayList<>();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> agents.parallelStream().forEach(NodeAgent::close), "agent-host-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> close(agents), "agent-host-shutdown"));
         ExecutorService starting = Executors.newFixedThreadPool(STARTING_THREADS);
         try {
             List<Future<NodeAgent>> started = new ArrayList<>();
@@ -72,6 +75,18 @@ public final class AgentHost {
             // nothing is read: the end of the input is the signal to stop
         }
         System.exit(0);
+    }
+
+    /** Closes the agents many at once: one at a time, a hundred take longer than the bench waits before a SIGKILL. */
+    private static void close(List<NodeAgent> agents) {
+        ExecutorService closing = Executors.newFixedThreadPool(CLOSING_THREADS);
+        agents.forEach(agent -> closing.execute(agent::close));
+        closing.shutdown();
+        try {
+            closing.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static NodeAgent start(String node, Path stateDir) {

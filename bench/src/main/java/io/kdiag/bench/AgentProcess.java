@@ -11,8 +11,8 @@ final class AgentProcess {
     private AgentProcess() {
     }
 
-    /** Starts the agent with these JVM flags and {@code trust}'s keys and policy, and waits until it is ready (its partition assigned). */
-    static ChildJvm start(List<String> jvmFlags, String node, String bootstrap, String topicPrefix, Path dir, BenchTrust trust)
+    /** Starts the agent with these JVM flags and {@code trust}'s keys and policy, its state in {@code dir}, and waits until it is ready (its partition assigned). */
+    static ChildJvm start(List<String> jvmFlags, String node, String bootstrap, String topicPrefix, Path dir, Path log, BenchTrust trust)
             throws Exception {
         int httpPort = ChildJvm.freePort();
         Map<String, String> env = new HashMap<>(trust.agentEnv());
@@ -23,7 +23,7 @@ final class AgentProcess {
         env.put("KDIAG_HTTP_PORT", String.valueOf(httpPort));
         env.put("KDIAG_METRICS_PORT", "0");
         env.put("KDIAG_KUBERNETES", "off");
-        ChildJvm agent = ChildJvm.start("the agent of " + node, jvmFlags, "io.kdiag.nodeagent.Main", List.of(), env, dir.resolve("agent.log"));
+        ChildJvm agent = ChildJvm.start("the agent of " + node, jvmFlags, "io.kdiag.nodeagent.Main", List.of(), env, log);
         agent.awaitReady(httpPort, Duration.ofSeconds(90));
         return agent;
     }

@@ -97,7 +97,7 @@ public final class BenchMain {
                 Replay.run(kafka, FoldThroughput.FOLD_PREFIX + "diagnosis-events", report);
             }
             if (sections.contains("9")) {
-                new Storm(kafka, work.resolve("storm"), report).run(STORM_ABNORMALS, STORM_NODES, STORM_DEADLINE);
+                new Storm(kafka, work.resolve("storm"), repo.resolve("bench/target/storm"), report).run(STORM_ABNORMALS, STORM_NODES, STORM_DEADLINE);
             }
         }
         if (sections.contains("8")) {

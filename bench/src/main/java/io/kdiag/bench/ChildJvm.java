@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -21,6 +23,13 @@ import java.util.function.BooleanSupplier;
  * output in a log file.
  */
 final class ChildJvm implements AutoCloseable {
+    /** The JVMs not closed yet: ended with the bench's JVM, whatever ends it. */
+    private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroy), "bench-child-jvms"));
+    }
+
     private final String name;
     private final Process process;
     private final Path log;
@@ -46,7 +55,9 @@ final class ChildJvm implements AutoCloseable {
         builder.environment().keySet()
                 .removeIf(k -> k.startsWith("KDIAG_") || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS"));
         builder.environment().putAll(env);
-        return new ChildJvm(name, builder.start(), log);
+        Process process = builder.start();
+        RUNNING.add(process);
+        return new ChildJvm(name, process, log);
     }
 
     /** Waits until {@code GET http://127.0.0.1:port/readyz} answers 200; closes the JVM and fails when it does not in time. */
@@ -131,5 +142,6 @@ final class ChildJvm implements AutoCloseable {
         if (!process.waitFor(20, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
         }
+        RUNNING.remove(process);
     }
 }

@@ -52,18 +52,23 @@ final class Storm {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(300);
     private static final Duration WARM_UP_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration SAMPLE_PERIOD = Duration.ofMillis(150);
+    /** How long the idle CPU of each component is measured before the storm. */
+    private static final Duration IDLE = Duration.ofSeconds(5);
 
     private final Map<String, Object> kafka;
     private final Path dir;
+    private final Path logs;
     private final Report report;
     private final BenchTrust trust;
     private final Topics topics = new Topics(TOPIC_PREFIX);
     private final AvroSerde<AbnormalRequest> requests = AvroSerde.of(AbnormalRequest.class);
     private final AvroSerde<AbnormalStatus> statuses = AvroSerde.of(AbnormalStatus.class);
 
-    Storm(Map<String, Object> kafka, Path dir, Report report) {
+    /** Components keep their state in {@code dir} and log to {@code logs}, which outlives the run for a look after it. */
+    Storm(Map<String, Object> kafka, Path dir, Path logs, Report report) {
         this.kafka = kafka;
         this.dir = dir;
+        this.logs = logs;
         this.report = report;
         this.trust = BenchTrust.in(dir);
     }
@@ -81,11 +86,9 @@ final class Storm {
             List<String> warmUpNodes = start(nodes, children, sampler, limits);
             follower.start();
             warmUp(follower, warmUpNodes, children);
-            // idle again: what the storm costs is measured alone
-            Thread.sleep(2000);
             storm(follower, abnormals, nodes, deadline, children, sampler, limits);
         } finally {
-            children.parallelStream().forEach(Storm::closeQuietly);
+            closeAll(children);
         }
     }
 
@@ -100,7 +103,7 @@ final class Storm {
         writerEnv.put("KDIAG_STATE_DIR", dir.resolve("status-writer").toString());
         writerEnv.put("KDIAG_HTTP_PORT", String.valueOf(writerPort));
         ChildJvm writer = ChildJvm.start("the status writer", STATUS_WRITER_FLAGS, "io.kdiag.statuswriter.Main", List.of(), writerEnv,
-                dir.resolve("status-writer.log"));
+                logs.resolve("status-writer.log"));
         children.add(writer);
         limits.put(sampler.watch("status writer (" + String.join(" ", STATUS_WRITER_FLAGS) + ")", writer.pid()), 1024 * MIB);
         int bridgePort = ChildJvm.freePort();
@@ -109,16 +112,21 @@ final class Storm {
         bridgeEnv.put("KDIAG_STATE_DIR", dir.resolve("bridge").toString());
         bridgeEnv.put("KDIAG_HTTP_PORT", String.valueOf(bridgePort));
         ChildJvm bridge = ChildJvm.start("the bridge", BRIDGE_FLAGS, "io.kdiag.sourcebridge.Main", List.of(), bridgeEnv,
-                dir.resolve("bridge.log"));
+                logs.resolve("bridge.log"));
         children.add(bridge);
         limits.put(sampler.watch("bridge (" + String.join(" ", BRIDGE_FLAGS) + ")", bridge.pid()), 512 * MIB);
-        List<String> hosted = IntStream.range(1, nodes).mapToObj(Pipeline::node).toList();
+        writer.awaitReady(writerPort, START_TIMEOUT);
+        bridge.awaitReady(bridgePort, START_TIMEOUT);
+        ChildJvm agent = AgentProcess.start(AgentFootprint.DAEMONSET_FLAGS, Pipeline.node(0), bootstrap, TOPIC_PREFIX,
+                dir.resolve("agent-" + Pipeline.node(0)), logs.resolve("agent-" + Pipeline.node(0) + ".log"), trust);
+        children.add(agent);
+        limits.put(sampler.watch("node agent of " + Pipeline.node(0) + " (one JVM, the DaemonSet's flags)", agent.pid()), 1024 * MIB);
         List<String> warmUpNodes = new ArrayList<>(List.of(Pipeline.node(0)));
         Map<String, String> hostEnv = new HashMap<>(common);
         hostEnv.putAll(trust.agentEnv());
-        List<ChildJvm> hosts = new ArrayList<>();
         int h = 0;
-        for (List<String> share : AgentHost.shares(hosted, AGENT_HOSTS)) {
+        // one at a time: hundreds of agents starting at once on two cores time out fetching metadata
+        for (List<String> share : AgentHost.shares(IntStream.range(1, nodes).mapToObj(Pipeline::node).toList(), AGENT_HOSTS)) {
             if (share.isEmpty()) {
                 continue;
             }
@@ -126,21 +134,12 @@ final class Storm {
             List<String> args = new ArrayList<>(List.of(dir.resolve("host-" + h).toString()));
             args.addAll(share);
             ChildJvm host = ChildJvm.start("agent host " + h, AGENT_HOST_FLAGS, AgentHost.class.getName(), args, hostEnv,
-                    dir.resolve("agent-host-" + h + ".log"));
+                    logs.resolve("agent-host-" + h + ".log"));
             children.add(host);
-            hosts.add(host);
             sampler.watch(String.format("agent host %d: %d agents in one JVM (%s)", h, share.size(), String.join(" ", AGENT_HOST_FLAGS)),
                     host.pid());
-            warmUpNodes.add(share.get(0));
-        }
-        ChildJvm agent = AgentProcess.start(AgentFootprint.DAEMONSET_FLAGS, Pipeline.node(0), bootstrap, TOPIC_PREFIX,
-                dir.resolve("agent-" + Pipeline.node(0)), trust);
-        children.add(agent);
-        limits.put(sampler.watch("node agent of " + Pipeline.node(0) + " (one JVM, the DaemonSet's flags)", agent.pid()), 1024 * MIB);
-        writer.awaitReady(writerPort, START_TIMEOUT);
-        bridge.awaitReady(bridgePort, START_TIMEOUT);
-        for (ChildJvm host : hosts) {
             host.awaitLogLine(AgentHost.READY, START_TIMEOUT);
+            warmUpNodes.add(share.get(0));
         }
         return warmUpNodes;
     }
@@ -173,15 +172,21 @@ final class Storm {
             records.add(new ProducerRecord<>(topics.abnormalRequests().name(), node,
                     requests.encode(SampleRecords.request(UID_PREFIX + i, node, SampleRecords.Work.NOOP))));
         }
+        // idle again after the warm-up: what the storm adds is measured alone, and the idle cost beside it
+        Thread.sleep(2000);
+        Map<ProcessSampler.Watched, ProcStats> idleFrom = current(sampler);
+        long idleStart = System.nanoTime();
+        Thread.sleep(IDLE.toMillis());
         sampler.resetPeaks();
-        Map<ProcessSampler.Watched, ProcStats> before = new LinkedHashMap<>();
-        sampler.watched().forEach(w -> before.put(w, w.last()));
+        long idleNanos = System.nanoTime() - idleStart;
+        Map<ProcessSampler.Watched, ProcStats> before = current(sampler);
         long first;
         long firstMillis;
         long published;
         try (KafkaProducer<String, byte[]> producer = producer()) {
             firstMillis = System.currentTimeMillis();
             first = System.nanoTime();
+            follower.firstMillis = firstMillis;
             for (int i = 0; i < abnormals; i++) {
                 follower.pending.put(UID_PREFIX + i, System.nanoTime());
                 producer.send(records.get(i));
@@ -213,18 +218,28 @@ final class Storm {
         report.add("9 storm", "latency from publish to final",
                 String.format(Locale.ROOT, "%s; %,d not final, %,d Failed", Report.latency(follower.micros), notFinal, follower.failed.get()),
                 "all final, none Failed", notFinal == 0 && follower.failed.get() == 0);
+        report.note("    storm progress, s after the first publish (50% / 99% / 100% of the abnormals): " + follower.progress());
         for (ProcessSampler.Watched process : sampler.watched()) {
             ProcStats idle = before.get(process);
             double cpu = (process.last().cpuTicks() - idle.cpuTicks()) / (double) ProcStats.TICKS_PER_SECOND;
             Long limit = limits.get(process);
             report.add("9 storm", "peak RSS: " + process.label(),
-                    String.format(Locale.ROOT, "%s (idle before %s); CPU %.1f s in the storm%s", Report.mib(process.peakRss()),
-                            Report.mib(idle.rssBytes()), cpu, process.gone() ? "; ENDED during the storm" : ""),
+                    String.format(Locale.ROOT, "%s (idle before %s); CPU %.1f s in the storm, %.0f%% of a core idle before%s",
+                            Report.mib(process.peakRss()), Report.mib(idle.rssBytes()), cpu,
+                            ProcStats.coreShare(idleFrom.get(process), idle, idleNanos) * 100,
+                            process.gone() ? "; ENDED during the storm" : ""),
                     limit == null ? "" : "limit " + Report.mib(limit) + " (deploy/base)", limit == null ? null : process.peakRss() <= limit);
         }
         if (!allAlive(children)) {
             report.note("    storm: " + lifeSigns(children));
         }
+    }
+
+    private static Map<ProcessSampler.Watched, ProcStats> current(ProcessSampler sampler) {
+        sampler.sampleAll();
+        Map<ProcessSampler.Watched, ProcStats> stats = new LinkedHashMap<>();
+        sampler.watched().forEach(w -> stats.put(w, w.last()));
+        return stats;
     }
 
     private static boolean allAlive(List<ChildJvm> children) {
@@ -243,11 +258,22 @@ final class Storm {
         return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
     }
 
-    private static void closeQuietly(ChildJvm child) {
-        try {
-            child.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** Closes every JVM at once: each may take its grace period. */
+    private static void closeAll(List<ChildJvm> children) throws InterruptedException {
+        List<Thread> closing = new ArrayList<>();
+        for (ChildJvm child : children) {
+            Thread thread = new Thread(() -> {
+                try {
+                    child.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "bench-close-" + child.pid());
+            thread.start();
+            closing.add(thread);
+        }
+        for (Thread thread : closing) {
+            thread.join();
         }
     }
 
@@ -265,6 +291,14 @@ final class Storm {
         final AtomicLong lastFinal = new AtomicLong();
         final AtomicLong finals = new AtomicLong();
         final AtomicLong failed = new AtomicLong();
+        /** Offsets from the first publish, in ms, of when each storm abnormal passed each point. */
+        private final Histogram bridgedAt = new Histogram(3_600_000L, 3);
+        private final Histogram acceptedAt = new Histogram(3_600_000L, 3);
+        private final Histogram lastEventAt = new Histogram(3_600_000L, 3);
+        private final Histogram publishedAt = new Histogram(3_600_000L, 3);
+        private final Histogram readAt = new Histogram(3_600_000L, 3);
+        /** Epoch ms of the storm's first publish. */
+        private volatile long firstMillis;
         private final CountDownLatch positioned = new CountDownLatch(1);
         private final Thread thread = new Thread(this, "bench-storm-follower");
         private volatile boolean stop;
@@ -299,10 +333,22 @@ final class Storm {
                         } else if (requests.decode(record.value()).getUid().startsWith(UID_PREFIX)) {
                             bridged.incrementAndGet();
                             lastBridgedMillis.accumulateAndGet(record.timestamp(), Math::max);
+                            bridgedAt.recordValue(Math.max(0, record.timestamp() - firstMillis));
                         }
                     }
                 }
             }
+        }
+
+        /** When the storm's abnormals passed each point: the stage whose curve lags is where the time went. */
+        String progress() {
+            return "bridged " + quantiles(bridgedAt) + "; accepted by their agent " + quantiles(acceptedAt) + "; agent's last event "
+                    + quantiles(lastEventAt) + "; final status published " + quantiles(publishedAt) + "; read " + quantiles(readAt);
+        }
+
+        private static String quantiles(Histogram millis) {
+            return String.format(Locale.ROOT, "%.1f / %.1f / %.1f", millis.getValueAtPercentile(50) / 1000.0,
+                    millis.getValueAtPercentile(99) / 1000.0, millis.getMaxValue() / 1000.0);
         }
 
         private void status(ConsumerRecord<String, byte[]> record) {
@@ -310,13 +356,20 @@ final class Storm {
             if (at == null) {
                 return;
             }
-            Phase phase = statuses.decode(record.value()).getPhase();
+            AbnormalStatus status = statuses.decode(record.value());
+            Phase phase = status.getPhase();
             if (phase != Phase.Succeeded && phase != Phase.Failed) {
                 return;
             }
             long now = System.nanoTime();
             if (record.key().startsWith(UID_PREFIX)) {
                 micros.recordValue(Math.max(0, TimeUnit.NANOSECONDS.toMicros(now - at)));
+                if (status.getStartTime() != null) {
+                    acceptedAt.recordValue(Math.max(0, status.getStartTime().toEpochMilli() - firstMillis));
+                }
+                lastEventAt.recordValue(Math.max(0, status.getUpdatedAt().toEpochMilli() - firstMillis));
+                publishedAt.recordValue(Math.max(0, record.timestamp() - firstMillis));
+                readAt.recordValue(Math.max(0, System.currentTimeMillis() - firstMillis));
                 lastFinal.set(now);
                 finals.incrementAndGet();
                 if (phase == Phase.Failed) {
