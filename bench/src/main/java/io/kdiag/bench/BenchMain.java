@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.kdiag.embedded.EmbeddedKafka;
 import io.kdiag.schemas.AvroTrust;
@@ -21,13 +23,13 @@ import io.kdiag.schemas.AvroTrust;
  * measures Kafka's own limit, end-to-end latency, the fold against a plain Streams aggregate, rule matching, the
  * agent's footprint and scale, replay, the demo and a storm of abnormals over 500 nodes, and prints a table of results
  * next to what bounds them (also written to {@code bench/target/bench-results.md}). {@code --jmh} runs the JMH benchmarks instead
- * (with {@code =REGEX}, those whose method name the regular expression finds).
+ * (with {@code =REGEX}, those whose method name the regular expression finds); {@code --storm=ABNORMALSxNODES} changes the storm.
  */
 public final class BenchMain {
     /** The sections, in the order they run. */
     static final Set<String> SECTIONS = Set.of("1", "2", "3", "4", "5", "6", "7", "8", "9");
 
-    /** Section 9's storm, the same with --quick: the target is stated for it. */
+    /** Section 9's storm unless --storm=ABNORMALSxNODES says otherwise, the same with --quick: the target is stated for it. */
     private static final int STORM_ABNORMALS = 20_000;
     private static final int STORM_NODES = 500;
     private static final Duration STORM_DEADLINE = Duration.ofSeconds(180);
@@ -56,6 +58,8 @@ public final class BenchMain {
             System.err.println("usage: bench/run [--quick] [--jmh[=REGEX]] [--sections=1,2,...]: sections are " + new TreeSet<>(SECTIONS));
             System.exit(2);
         }
+        int[] storm = arguments.stream().filter(a -> a.startsWith("--storm=")).findFirst().map(BenchMain::storm)
+                .orElse(new int[] {STORM_ABNORMALS, STORM_NODES});
         Path repo = Path.of(System.getProperty("kdiag.bench.repo", ".")).toAbsolutePath().normalize();
         Path work = Files.createTempDirectory("kdiag-bench-");
         PrintStream out = System.out;
@@ -97,7 +101,8 @@ public final class BenchMain {
                 Replay.run(kafka, FoldThroughput.FOLD_PREFIX + "diagnosis-events", report);
             }
             if (sections.contains("9")) {
-                new Storm(kafka, work.resolve("storm"), repo.resolve("bench/target/storm"), report).run(STORM_ABNORMALS, STORM_NODES, STORM_DEADLINE);
+                Storm stormSection = new Storm(kafka, work.resolve("storm"), repo.resolve("bench/target/storm"), report);
+                stormSection.run(storm[0], storm[1], STORM_DEADLINE);
             }
         }
         if (sections.contains("8")) {
@@ -124,6 +129,16 @@ public final class BenchMain {
         for (int rate : new int[] {50, 200, 500}) {
             latency.run(SampleRecords.Work.PROCESS_COLLECTOR, rate, 48, seconds, drain);
         }
+    }
+
+    /** {@code --storm=20000x500}: abnormals and nodes of section 9; exits with the usage when it is not that. */
+    private static int[] storm(String argument) {
+        Matcher m = Pattern.compile("--storm=([1-9][0-9]*)x([1-9][0-9]*)").matcher(argument);
+        if (!m.matches()) {
+            System.err.println("usage: --storm=ABNORMALSxNODES, e.g. --storm=" + STORM_ABNORMALS + "x" + STORM_NODES);
+            System.exit(2);
+        }
+        return new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
     }
 
     private static String cpuModel() {
