@@ -55,7 +55,8 @@ public final class BenchMain {
                 .map(a -> Set.of(a.substring("--sections=".length()).split(","))).orElse(SECTIONS);
         if (!SECTIONS.containsAll(sections)) {
             // before the broker starts: a typo would otherwise run nothing, slowly
-            System.err.println("usage: bench/run [--quick] [--jmh[=REGEX]] [--sections=1,2,...]: sections are " + new TreeSet<>(SECTIONS));
+            System.err.println("usage: bench/run [--quick] [--jmh[=REGEX]] [--sections=1,2,...] [--storm=ABNORMALSxNODES]: sections are "
+                    + new TreeSet<>(SECTIONS));
             System.exit(2);
         }
         int[] storm = arguments.stream().filter(a -> a.startsWith("--storm=")).findFirst().map(BenchMain::storm)

@@ -99,20 +99,13 @@ final class Storm {
         Map<String, String> common = Map.of("KDIAG_KAFKA_BOOTSTRAP_SERVERS", bootstrap, "KDIAG_TOPIC_PREFIX", TOPIC_PREFIX,
                 "KDIAG_KUBERNETES", "off", "KDIAG_METRICS_PORT", "0");
         int writerPort = ChildJvm.freePort();
-        Map<String, String> writerEnv = new HashMap<>(common);
-        writerEnv.put("KDIAG_STATE_DIR", dir.resolve("status-writer").toString());
-        writerEnv.put("KDIAG_HTTP_PORT", String.valueOf(writerPort));
-        ChildJvm writer = ChildJvm.start("the status writer", STATUS_WRITER_FLAGS, "io.kdiag.statuswriter.Main", List.of(), writerEnv,
-                logs.resolve("status-writer.log"));
+        ChildJvm writer = component("status-writer", STATUS_WRITER_FLAGS, "io.kdiag.statuswriter.Main", common, writerPort);
         children.add(writer);
         limits.put(sampler.watch("status writer (" + String.join(" ", STATUS_WRITER_FLAGS) + ")", writer.pid()), 1024 * MIB);
         int bridgePort = ChildJvm.freePort();
         Map<String, String> bridgeEnv = new HashMap<>(common);
         bridgeEnv.putAll(trust.bridgeEnv());
-        bridgeEnv.put("KDIAG_STATE_DIR", dir.resolve("bridge").toString());
-        bridgeEnv.put("KDIAG_HTTP_PORT", String.valueOf(bridgePort));
-        ChildJvm bridge = ChildJvm.start("the bridge", BRIDGE_FLAGS, "io.kdiag.sourcebridge.Main", List.of(), bridgeEnv,
-                logs.resolve("bridge.log"));
+        ChildJvm bridge = component("bridge", BRIDGE_FLAGS, "io.kdiag.sourcebridge.Main", bridgeEnv, bridgePort);
         children.add(bridge);
         limits.put(sampler.watch("bridge (" + String.join(" ", BRIDGE_FLAGS) + ")", bridge.pid()), 512 * MIB);
         writer.awaitReady(writerPort, START_TIMEOUT);
@@ -142,6 +135,14 @@ final class Storm {
             warmUpNodes.add(share.get(0));
         }
         return warmUpNodes;
+    }
+
+    /** A component's real main with {@code env}, its state in {@code dir/name}, its HTTP port (and probes) on {@code port}. */
+    private ChildJvm component(String name, List<String> flags, String mainClass, Map<String, String> env, int port) throws Exception {
+        Map<String, String> settings = new HashMap<>(env);
+        settings.put("KDIAG_STATE_DIR", dir.resolve(name).toString());
+        settings.put("KDIAG_HTTP_PORT", String.valueOf(port));
+        return ChildJvm.start("the " + name, flags, mainClass, List.of(), settings, logs.resolve(name + ".log"));
     }
 
     /** One abnormal for each agent JVM, to its end: the whole chain runs before the storm is timed. */
