@@ -64,6 +64,7 @@ final class Latency {
         int total = rate * seconds;
         long period = 1_000_000_000L / rate;
         Map<String, Object> props = new HashMap<>(kafka);
+        BrokerRequests before = BrokerRequests.now();
         long start;
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
             start = System.nanoTime();
@@ -87,6 +88,7 @@ final class Latency {
         }
         stop.set(true);
         reader.join();
+        BrokerRequests after = BrokerRequests.now();
         String label = String.format("%s %d/s, %d nodes, %d s", work == SampleRecords.Work.NOOP ? "no-op" : "process-collector",
                 rate, nodes, seconds);
         boolean target = work == SampleRecords.Work.NOOP && rate == 500;
@@ -95,6 +97,8 @@ final class Latency {
         report.add("2 e2e", label, Report.latency(micros) + ", " + Report.rate(completed, "final"),
                 target ? "p99 <= 150 ms at 500/s" : "offered " + rate + "/s", target ? due.isEmpty() && p99 <= 150 : null);
         report.note("    " + label + " where the time went (p50 / p99 ms): " + parts);
+        // every client's requests, the bench's publisher and reader included
+        report.note("    " + label + " broker requests per final: " + after.perAbnormalSince(before, micros.getTotalCount()));
         if (!due.isEmpty() || failed.get() > 0) {
             report.note(String.format("    %s: %d of %d not final within the drain of %d s; %d ended Failed", label, due.size(), total,
                     drain.toSeconds(), failed.get()));

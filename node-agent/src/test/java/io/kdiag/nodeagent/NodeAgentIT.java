@@ -61,6 +61,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.assertj.core.api.InstanceOfAssertFactories;
@@ -128,6 +129,10 @@ class NodeAgentIT {
     }
 
     private NodeAgent startAgent(Map<String, String> extra, MeterRegistry registry, KubernetesClient client) {
+        return startAgent(extra, registry, client, clientProps());
+    }
+
+    private NodeAgent startAgent(Map<String, String> extra, MeterRegistry registry, KubernetesClient client, Map<String, Object> kafkaProps) {
         Map<String, String> props = new HashMap<>(Map.of(
                 "kdiag.node-name", node,
                 "kdiag.state-dir", stateDir.toString(),
@@ -137,7 +142,7 @@ class NodeAgentIT {
                 "kdiag.http-port", "0"));
         props.putAll(extra);
         NodeAgentConfig config = NodeAgentConfig.from(ConfigSource.of(props, Map.of()));
-        NodeAgent agent = client == null ? NodeAgent.start(config, clientProps(), registry) : NodeAgent.start(config, clientProps(), registry, client);
+        NodeAgent agent = client == null ? NodeAgent.start(config, kafkaProps, registry) : NodeAgent.start(config, kafkaProps, registry, client);
         agents.add(agent);
         return agent;
     }
@@ -222,6 +227,26 @@ class NodeAgentIT {
         publish(node, Fixtures.request("marker2-" + node, node, new AbnormalSpec()));
         awaitEnd("marker2-" + node, Stage.Recovery, StageOutcome.Skipped);
         assertThat(eventsOf(ours.getUid())).hasSize(run.size());
+    }
+
+    @Test
+    void shouldNotLetTheEventsBatchingDelayAnAbnormal() throws Exception {
+        Process harmless = child("sleep", "300");
+        AbnormalSpec spec = new AbnormalSpec();
+        spec.nodeName = node;
+        spec.assignedInformationCollectors = List.of(builtin("process-collector"));
+        spec.assignedRecoverers = List.of(builtin("signal-recoverer"));
+        spec.context = Map.of("signalRecovery", List.of(Map.of("pid", harmless.pid(), "signal", 0)));
+        Map<String, Object> lingering = clientProps();
+        // far longer than the wait below: the recoverer's start and the end are only acknowledged in time if the agent
+        // sends its batched events when it waits for them
+        lingering.put(ProducerConfig.LINGER_MS_CONFIG, 600_000);
+        startAgent(Map.of(), new SimpleMeterRegistry(), null, lingering);
+
+        publish(node, Fixtures.request("lingering-" + node, node, spec));
+
+        awaitEnd("lingering-" + node, Stage.Recovery, StageOutcome.Succeeded);
+        assertThat(eventsOf("lingering-" + node)).hasSize(11);
     }
 
     @Test
