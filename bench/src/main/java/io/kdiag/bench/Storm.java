@@ -181,6 +181,7 @@ final class Storm {
         sampler.resetPeaks();
         long idleNanos = System.nanoTime() - idleStart;
         Map<ProcessSampler.Watched, ProcStats> before = current(sampler);
+        BrokerRequests requestsBefore = BrokerRequests.now();
         long first;
         long firstMillis;
         long published;
@@ -202,6 +203,7 @@ final class Storm {
         long waited = System.nanoTime() - first;
         sampler.sampleAll();
         follower.close();
+        BrokerRequests requestsAfter = BrokerRequests.now();
         int notFinal = follower.pending.size();
         String label = String.format(Locale.ROOT, "%,d abnormals at once over %d nodes", abnormals, nodes);
         report.add("9 storm", label + ": publish (one producer, acks=all)", String.format(Locale.ROOT, "%.2f s = %s", published / 1e9,
@@ -219,7 +221,11 @@ final class Storm {
         report.add("9 storm", "latency from publish to final",
                 String.format(Locale.ROOT, "%s; %,d not final, %,d Failed", Report.latency(follower.micros), notFinal, follower.failed.get()),
                 "all final, none Failed", notFinal == 0 && follower.failed.get() == 0);
-        report.note("    storm progress, s after the first publish (50% / 99% / 100% of the abnormals): " + follower.progress());
+        // from the agent on, only the final ones are seen: when not drained, those curves are of the first ones
+        report.note(String.format(Locale.ROOT, "    storm progress, s after the first publish (50%% / 99%% / 100%%; bridged of %,d, "
+                + "the rest of the %,d final): %s", follower.bridged.get(), follower.finals.get(), follower.progress()));
+        // every client's requests: the idle polling of 500 agents' consumers as well as the work of each abnormal
+        report.note("    storm broker requests per final: " + requestsAfter.perAbnormalSince(requestsBefore, follower.finals.get()));
         for (ProcessSampler.Watched process : sampler.watched()) {
             ProcStats idle = before.get(process);
             double cpu = (process.last().cpuTicks() - idle.cpuTicks()) / (double) ProcStats.TICKS_PER_SECOND;
