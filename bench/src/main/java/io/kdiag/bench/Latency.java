@@ -110,12 +110,8 @@ final class Latency {
         String statusTopic = pipeline.topics().abnormalStatus().name();
         // the bridge's output too: its records' timestamps say when the bridge passed each request on
         Map<String, Long> bridged = new HashMap<>();
-        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
-            List<TopicPartition> partitions = new ArrayList<>(partitions(consumer, statusTopic));
-            partitions.addAll(partitions(consumer, pipeline.topics().abnormals().name()));
-            consumer.assign(partitions);
-            consumer.seekToEnd(partitions);
-            partitions.forEach(consumer::position);
+        try (KafkaConsumer<String, byte[]> consumer = readCommitted(kafka)) {
+            followFromEnd(consumer, statusTopic, pipeline.topics().abnormals().name());
             while (!stop.get()) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(20))) {
                     if (!record.topic().equals(statusTopic)) {
@@ -186,11 +182,23 @@ final class Latency {
         }
     }
 
-    private KafkaConsumer<String, byte[]> consumer() {
+    /** A consumer without a group that reads only committed records, for records the bench follows. */
+    static KafkaConsumer<String, byte[]> readCommitted(Map<String, Object> kafka) {
         Map<String, Object> props = new HashMap<>(kafka);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /** Assigns every partition of {@code topics} to {@code consumer}, positioned at their ends: it reads what follows. */
+    static void followFromEnd(KafkaConsumer<?, ?> consumer, String... topics) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (String topic : topics) {
+            partitions.addAll(partitions(consumer, topic));
+        }
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        partitions.forEach(consumer::position);
     }
 
     static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
