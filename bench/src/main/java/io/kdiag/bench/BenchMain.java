@@ -23,13 +23,16 @@ import io.kdiag.schemas.AvroTrust;
  * measures Kafka's own limit, end-to-end latency, the fold against a plain Streams aggregate, rule matching, the
  * agent's footprint and scale, replay, the demo and a storm of abnormals over 500 nodes, and prints a table of results
  * next to what bounds them (also written to {@code bench/target/bench-results.md}). {@code --jmh} runs the JMH benchmarks instead
- * (with {@code =REGEX}, those whose method name the regular expression finds); {@code --storm=ABNORMALSxNODES} changes the storm.
+ * (with {@code =REGEX}, those whose method name the regular expression finds); {@code --storm=ABNORMALSxNODES[xPARTITIONS]} changes the storm.
  */
 public final class BenchMain {
     /** The sections, in the order they run. */
     static final Set<String> SECTIONS = Set.of("1", "2", "3", "4", "5", "6", "7", "8", "9");
 
-    /** Section 9's storm unless --storm=ABNORMALSxNODES says otherwise, the same with --quick: the target is stated for it. */
+    /**
+     * Section 9's storm unless --storm=ABNORMALSxNODES[xPARTITIONS] says otherwise, the same with --quick: the target is
+     * stated for it; the node-keyed topics have the installation's default partitions unless said.
+     */
     private static final int STORM_ABNORMALS = 20_000;
     private static final int STORM_NODES = 500;
     private static final Duration STORM_DEADLINE = Duration.ofSeconds(180);
@@ -55,12 +58,12 @@ public final class BenchMain {
                 .map(a -> Set.of(a.substring("--sections=".length()).split(","))).orElse(SECTIONS);
         if (!SECTIONS.containsAll(sections)) {
             // before the broker starts: a typo would otherwise run nothing, slowly
-            System.err.println("usage: bench/run [--quick] [--jmh[=REGEX]] [--sections=1,2,...] [--storm=ABNORMALSxNODES]: sections are "
+            System.err.println("usage: bench/run [--quick] [--jmh[=REGEX]] [--sections=1,2,...] [--storm=ABNORMALSxNODES[xPARTITIONS]]: sections are "
                     + new TreeSet<>(SECTIONS));
             System.exit(2);
         }
         int[] storm = arguments.stream().filter(a -> a.startsWith("--storm=")).findFirst().map(BenchMain::storm)
-                .orElse(new int[] {STORM_ABNORMALS, STORM_NODES});
+                .orElse(new int[] {STORM_ABNORMALS, STORM_NODES, Pipeline.PARTITIONS});
         Path repo = Path.of(System.getProperty("kdiag.bench.repo", ".")).toAbsolutePath().normalize();
         Path work = Files.createTempDirectory("kdiag-bench-");
         PrintStream out = System.out;
@@ -103,7 +106,7 @@ public final class BenchMain {
             }
             if (sections.contains("9")) {
                 Storm stormSection = new Storm(kafka, work.resolve("storm"), repo.resolve("bench/target/storm"), report);
-                stormSection.run(storm[0], storm[1], STORM_DEADLINE);
+                stormSection.run(storm[0], storm[1], storm[2], STORM_DEADLINE);
             }
         }
         if (sections.contains("8")) {
@@ -132,14 +135,19 @@ public final class BenchMain {
         }
     }
 
-    /** {@code --storm=20000x500}: abnormals and nodes of section 9; exits with the usage when it is not that. */
+    /**
+     * {@code --storm=20000x500} or {@code --storm=20000x500x96}: abnormals, nodes and the partitions of the node-keyed
+     * topics of section 9; exits with the usage when it is not that.
+     */
     private static int[] storm(String argument) {
-        Matcher m = Pattern.compile("--storm=([1-9][0-9]*)x([1-9][0-9]*)").matcher(argument);
+        Matcher m = Pattern.compile("--storm=([1-9][0-9]*)x([1-9][0-9]*)(?:x([1-9][0-9]*))?").matcher(argument);
         if (!m.matches()) {
-            System.err.println("usage: --storm=ABNORMALSxNODES, e.g. --storm=" + STORM_ABNORMALS + "x" + STORM_NODES);
+            System.err.println("usage: --storm=ABNORMALSxNODES[xPARTITIONS], e.g. --storm=" + STORM_ABNORMALS + "x" + STORM_NODES
+                    + "x" + Pipeline.PARTITIONS);
             System.exit(2);
         }
-        return new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
+        return new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
+                m.group(3) == null ? Pipeline.PARTITIONS : Integer.parseInt(m.group(3))};
     }
 
     private static String cpuModel() {

@@ -73,9 +73,12 @@ final class Storm {
         this.trust = BenchTrust.in(dir);
     }
 
-    /** Publishes {@code abnormals} over {@code nodes} nodes at once and follows them for {@code deadline} at most. */
-    void run(int abnormals, int nodes, Duration deadline) throws Exception {
-        TopicAdmin.ensureTopics(kafka, topics, Pipeline.PARTITIONS, (short) 1);
+    /**
+     * Publishes {@code abnormals} over {@code nodes} nodes at once, the node-keyed topics with {@code partitions}, and
+     * follows them for {@code deadline} at most.
+     */
+    void run(int abnormals, int nodes, int partitions, Duration deadline) throws Exception {
+        TopicAdmin.ensureTopics(kafka, topics, partitions, (short) 1);
         Leaders.await(kafka, List.of(topics.abnormalRequests().name(), topics.abnormals().name(), topics.diagnosisEvents().name(),
                 topics.abnormalStatus().name()));
         List<ChildJvm> children = new CopyOnWriteArrayList<>();
@@ -86,7 +89,7 @@ final class Storm {
             List<String> warmUpNodes = start(nodes, children, sampler, limits);
             follower.start();
             warmUp(follower, warmUpNodes, children);
-            storm(follower, abnormals, nodes, deadline, children, sampler, limits);
+            storm(follower, abnormals, nodes, partitions, deadline, children, sampler, limits);
         } finally {
             closeAll(children);
         }
@@ -165,7 +168,7 @@ final class Storm {
         }
     }
 
-    private void storm(Follower follower, int abnormals, int nodes, Duration deadline, List<ChildJvm> children, ProcessSampler sampler,
+    private void storm(Follower follower, int abnormals, int nodes, int partitions, Duration deadline, List<ChildJvm> children, ProcessSampler sampler,
             Map<ProcessSampler.Watched, Long> limits) throws Exception {
         List<ProducerRecord<String, byte[]>> records = new ArrayList<>(abnormals);
         for (int i = 0; i < abnormals; i++) {
@@ -205,7 +208,7 @@ final class Storm {
         follower.close();
         BrokerRequests requestsAfter = BrokerRequests.now();
         int notFinal = follower.pending.size();
-        String label = String.format(Locale.ROOT, "%,d abnormals at once over %d nodes", abnormals, nodes);
+        String label = String.format(Locale.ROOT, "%,d abnormals at once over %d nodes, %d partitions", abnormals, nodes, partitions);
         report.add("9 storm", label + ": publish (one producer, acks=all)", String.format(Locale.ROOT, "%.2f s = %s", published / 1e9,
                 Report.rate(abnormals / (published / 1e9), "request")), "", null);
         double drain = (notFinal == 0 ? follower.lastFinal.get() - first : waited) / 1e9;
