@@ -67,7 +67,8 @@ final class AgentFootprint {
         int v = 0;
         for (Map.Entry<String, List<String>> variant : VARIANTS.entrySet()) {
             String node = "foot-" + v++;
-            try (AgentProcess agent = AgentProcess.start(variant.getValue(), node, bootstrap, "foot.", dir.resolve(node), trust)) {
+            Path agentDir = dir.resolve(node);
+            try (ChildJvm agent = AgentProcess.start(variant.getValue(), node, bootstrap, "foot.", agentDir, agentDir.resolve("agent.log"), trust)) {
                 Thread.sleep(SETTLE_MILLIS);
                 long[] maxRss = {0};
                 ProcStats before = agent.stats();
@@ -124,7 +125,7 @@ final class AgentFootprint {
     }
 
     /** Samples RSS every 100 ms for {@code millis}, running {@code work} (if any) in between. */
-    private static void sample(AgentProcess agent, long millis, long[] maxRss, Runnable work) throws Exception {
+    private static void sample(ChildJvm agent, long millis, long[] maxRss, Runnable work) throws Exception {
         long end = System.nanoTime() + millis * 1_000_000;
         long nextSample = 0;
         while (System.nanoTime() < end) {
@@ -150,7 +151,8 @@ final class AgentFootprint {
         int partition = Topics.partitionFor(node, Pipeline.PARTITIONS);
         TopicPartition tp = new TopicPartition(topics.abnormals().name(), partition);
         Random random = new Random(5000);
-        try (AgentProcess agent = AgentProcess.start(flags, node, bootstrap, "sim.", dir.resolve("sim-" + node), trust);
+        Path agentDir = dir.resolve("sim-" + node);
+        try (ChildJvm agent = AgentProcess.start(flags, node, bootstrap, "sim.", agentDir, agentDir.resolve("agent.log"), trust);
              KafkaProducer<byte[], byte[]> producer = producer();
              Admin admin = Admin.create(kafka)) {
             Thread.sleep(5000);

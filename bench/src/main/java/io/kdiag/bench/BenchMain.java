@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.kdiag.embedded.EmbeddedKafka;
 import io.kdiag.schemas.AvroTrust;
@@ -19,13 +21,21 @@ import io.kdiag.schemas.AvroTrust;
 /**
  * The benchmark harness ({@code bench/run [--quick] [--jmh[=REGEX]] [--sections=1,2,...]}): one run on the embedded broker
  * measures Kafka's own limit, end-to-end latency, the fold against a plain Streams aggregate, rule matching, the
- * agent's footprint and scale, replay and the demo, and prints a table of results next to what bounds them (also
- * written to {@code bench/target/bench-results.md}). {@code --jmh} runs the JMH benchmarks instead
- * (with {@code =REGEX}, those whose method name the regular expression finds).
+ * agent's footprint and scale, replay, the demo and a storm of abnormals over 500 nodes, and prints a table of results
+ * next to what bounds them (also written to {@code bench/target/bench-results.md}). {@code --jmh} runs the JMH benchmarks instead
+ * (with {@code =REGEX}, those whose method name the regular expression finds); {@code --storm=ABNORMALSxNODES[xPARTITIONS]} changes the storm.
  */
 public final class BenchMain {
     /** The sections, in the order they run. */
-    static final Set<String> SECTIONS = Set.of("1", "2", "3", "4", "5", "6", "7", "8");
+    static final Set<String> SECTIONS = Set.of("1", "2", "3", "4", "5", "6", "7", "8", "9");
+
+    /**
+     * Section 9's storm unless --storm=ABNORMALSxNODES[xPARTITIONS] says otherwise, the same with --quick: the target is
+     * stated for it; the node-keyed topics have the installation's default partitions unless said.
+     */
+    private static final int STORM_ABNORMALS = 20_000;
+    private static final int STORM_NODES = 500;
+    private static final Duration STORM_DEADLINE = Duration.ofSeconds(180);
 
     private BenchMain() {
     }
@@ -48,9 +58,12 @@ public final class BenchMain {
                 .map(a -> Set.of(a.substring("--sections=".length()).split(","))).orElse(SECTIONS);
         if (!SECTIONS.containsAll(sections)) {
             // before the broker starts: a typo would otherwise run nothing, slowly
-            System.err.println("usage: bench/run [--quick] [--jmh[=REGEX]] [--sections=1,2,...]: sections are " + new TreeSet<>(SECTIONS));
+            System.err.println("usage: bench/run [--quick] [--jmh[=REGEX]] [--sections=1,2,...] [--storm=ABNORMALSxNODES[xPARTITIONS]]: sections are "
+                    + new TreeSet<>(SECTIONS));
             System.exit(2);
         }
+        int[] storm = arguments.stream().filter(a -> a.startsWith("--storm=")).findFirst().map(BenchMain::storm)
+                .orElse(new int[] {STORM_ABNORMALS, STORM_NODES, Pipeline.PARTITIONS});
         Path repo = Path.of(System.getProperty("kdiag.bench.repo", ".")).toAbsolutePath().normalize();
         Path work = Files.createTempDirectory("kdiag-bench-");
         PrintStream out = System.out;
@@ -91,6 +104,10 @@ public final class BenchMain {
                 Replay.run(kafka, "kdiag.diagnosis-events", report);
                 Replay.run(kafka, FoldThroughput.FOLD_PREFIX + "diagnosis-events", report);
             }
+            if (sections.contains("9")) {
+                Storm stormSection = new Storm(kafka, work.resolve("storm"), repo.resolve("bench/target/storm"), report);
+                stormSection.run(storm[0], storm[1], storm[2], STORM_DEADLINE);
+            }
         }
         if (sections.contains("8")) {
             DemoTiming.run(repo, work.resolve("demo-home"), report);
@@ -116,6 +133,21 @@ public final class BenchMain {
         for (int rate : new int[] {50, 200, 500}) {
             latency.run(SampleRecords.Work.PROCESS_COLLECTOR, rate, 48, seconds, drain);
         }
+    }
+
+    /**
+     * {@code --storm=20000x500} or {@code --storm=20000x500x96}: abnormals, nodes and the partitions of the node-keyed
+     * topics of section 9; exits with the usage when it is not that.
+     */
+    private static int[] storm(String argument) {
+        Matcher m = Pattern.compile("--storm=([1-9][0-9]*)x([1-9][0-9]*)(?:x([1-9][0-9]*))?").matcher(argument);
+        if (!m.matches()) {
+            System.err.println("usage: --storm=ABNORMALSxNODES[xPARTITIONS], e.g. --storm=" + STORM_ABNORMALS + "x" + STORM_NODES
+                    + "x" + Pipeline.PARTITIONS);
+            System.exit(2);
+        }
+        return new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
+                m.group(3) == null ? Pipeline.PARTITIONS : Integer.parseInt(m.group(3))};
     }
 
     private static String cpuModel() {

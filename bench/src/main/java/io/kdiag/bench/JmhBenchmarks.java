@@ -10,9 +10,11 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.Signature;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.fabric8.kubernetes.api.model.Event;
+import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.model.FoldState;
 import io.kdiag.nodeagent.run.Journal;
 import io.kdiag.schemas.AvroSerde;
@@ -23,6 +25,12 @@ import io.kdiag.schemas.avro.ProcessorStarted;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.schemas.signing.VerificationKeys;
+import io.kdiag.stageworkers.builtin.ProcessCollector;
+import io.kdiag.stageworkers.spi.HostPaths;
+import io.kdiag.stageworkers.spi.NodeServices;
+import io.kdiag.stageworkers.spi.PodSource;
+import io.kdiag.stageworkers.spi.WorkContext;
+import io.kdiag.stageworkers.spi.WorkResult;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -39,7 +47,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * JMH benchmarks of the hot paths: Avro single-object encode/decode per record type, the fold, rule matching, the
  * signature of a record of {@code kdiag.abnormals} (the gate signs each, the agent verifies each; beside it, the JDK's
  * EdDSA it replaced, as a reference), and the agent's journal per abnormal with and without a recoverer (whose start is
- * forced to the disk).
+ * forced to the disk), and the process collector over this machine's {@code /proc}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -66,6 +74,9 @@ public class JmhBenchmarks {
     private Headers signature;
     private KeyPair jdkKeys;
     private byte[] jdkSignature;
+    private final ProcessCollector processCollector = new ProcessCollector();
+    private final WorkContext thisHost = new WorkContext("bench-uid", "default", "bench", "node-0", new AbnormalSpec(), Map.of(),
+            new NodeServices(HostPaths.of(Path.of("/")), 0, PodSource.NONE));
 
     /** Builds the records once per trial. */
     @Setup
@@ -190,6 +201,12 @@ public class JmhBenchmarks {
             state.journal.reserve(uid, seq, payloads.get(seq));
         }
         state.journal.finish(uid);
+    }
+
+    /** The built-in process collector over this machine's /proc (the bench's e2e section runs it for every abnormal). */
+    @Benchmark
+    public WorkResult processCollector() throws IOException {
+        return processCollector.run(thisHost);
     }
 
     /** Encodes an AbnormalRequest. */

@@ -64,6 +64,7 @@ final class Latency {
         int total = rate * seconds;
         long period = 1_000_000_000L / rate;
         Map<String, Object> props = new HashMap<>(kafka);
+        BrokerRequests before = BrokerRequests.now();
         long start;
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
             start = System.nanoTime();
@@ -87,6 +88,7 @@ final class Latency {
         }
         stop.set(true);
         reader.join();
+        BrokerRequests after = BrokerRequests.now();
         String label = String.format("%s %d/s, %d nodes, %d s", work == SampleRecords.Work.NOOP ? "no-op" : "process-collector",
                 rate, nodes, seconds);
         boolean target = work == SampleRecords.Work.NOOP && rate == 500;
@@ -95,6 +97,8 @@ final class Latency {
         report.add("2 e2e", label, Report.latency(micros) + ", " + Report.rate(completed, "final"),
                 target ? "p99 <= 150 ms at 500/s" : "offered " + rate + "/s", target ? due.isEmpty() && p99 <= 150 : null);
         report.note("    " + label + " where the time went (p50 / p99 ms): " + parts);
+        // every client's requests, the bench's publisher and reader included
+        report.note("    " + label + " broker requests per final: " + after.perAbnormalSince(before, micros.getTotalCount()));
         if (!due.isEmpty() || failed.get() > 0) {
             report.note(String.format("    %s: %d of %d not final within the drain of %d s; %d ended Failed", label, due.size(), total,
                     drain.toSeconds(), failed.get()));
@@ -106,12 +110,8 @@ final class Latency {
         String statusTopic = pipeline.topics().abnormalStatus().name();
         // the bridge's output too: its records' timestamps say when the bridge passed each request on
         Map<String, Long> bridged = new HashMap<>();
-        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
-            List<TopicPartition> partitions = new ArrayList<>(partitions(consumer, statusTopic));
-            partitions.addAll(partitions(consumer, pipeline.topics().abnormals().name()));
-            consumer.assign(partitions);
-            consumer.seekToEnd(partitions);
-            partitions.forEach(consumer::position);
+        try (KafkaConsumer<String, byte[]> consumer = readCommitted(kafka)) {
+            followFromEnd(consumer, statusTopic, pipeline.topics().abnormals().name());
             while (!stop.get()) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(20))) {
                     if (!record.topic().equals(statusTopic)) {
@@ -182,11 +182,23 @@ final class Latency {
         }
     }
 
-    private KafkaConsumer<String, byte[]> consumer() {
+    /** A consumer without a group that reads only committed records, for records the bench follows. */
+    static KafkaConsumer<String, byte[]> readCommitted(Map<String, Object> kafka) {
         Map<String, Object> props = new HashMap<>(kafka);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /** Assigns every partition of {@code topics} to {@code consumer}, positioned at their ends: it reads what follows. */
+    static void followFromEnd(KafkaConsumer<?, ?> consumer, String... topics) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (String topic : topics) {
+            partitions.addAll(partitions(consumer, topic));
+        }
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        partitions.forEach(consumer::position);
     }
 
     static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {

@@ -50,6 +50,7 @@ import io.kdiag.nodeagent.run.StageCommands;
 import io.kdiag.nodeagent.run.StageProfilers;
 import io.kdiag.nodeagent.run.StageRunner;
 import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerCatalog;
@@ -151,11 +152,21 @@ public final class NodeAgent implements AutoCloseable {
                 new ContextFitter(evidence, limits), metrics, recoveries, approvals, parking,
                 budgets == null ? RecoveryBudgetGate.NONE : budgets);
         // an acknowledged event is progress: a long abnormal keeps the loop busy without a poll
-        EventSink progressing = event -> producer.send(event).whenComplete((ok, error) -> {
-            if (error == null) {
-                progress.progressed();
+        EventSink progressing = new EventSink() {
+            @Override
+            public CompletableFuture<Void> send(DiagnosisEvent event) {
+                return producer.send(event).whenComplete((ok, error) -> {
+                    if (error == null) {
+                        progress.progressed();
+                    }
+                });
             }
-        });
+
+            @Override
+            public void sendBatched() {
+                producer.sendBatched();
+            }
+        };
         EventLog events = new EventLog(config.nodeName(), progressing, journal, clock);
         BudgetWaits budgetWaits = new BudgetWaits(budgets == null ? RecoveryBudgetGate.NONE : budgets);
         this.requests = new RequestHandler(stages, events, metrics, parking, List.of(approvals, budgetWaits));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,6 +23,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
 import com.sun.net.httpserver.HttpServer;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -30,7 +34,6 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.kdiag.api.ApiSerialization;
-import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.AbnormalSpec;
 import io.kdiag.api.v1.CommandExecutorSpec;
@@ -39,6 +42,7 @@ import io.kdiag.api.v1.NamespacedName;
 import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.api.v1.ProfilerSpec;
 import io.kdiag.common.config.ConfigSource;
+import io.kdiag.common.kafka.KafkaNames;
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.Evidence;
 import io.kdiag.schemas.Topics;
@@ -61,6 +65,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.assertj.core.api.InstanceOfAssertFactories;
@@ -128,6 +133,10 @@ class NodeAgentIT {
     }
 
     private NodeAgent startAgent(Map<String, String> extra, MeterRegistry registry, KubernetesClient client) {
+        return startAgent(extra, registry, client, clientProps());
+    }
+
+    private NodeAgent startAgent(Map<String, String> extra, MeterRegistry registry, KubernetesClient client, Map<String, Object> kafkaProps) {
         Map<String, String> props = new HashMap<>(Map.of(
                 "kdiag.node-name", node,
                 "kdiag.state-dir", stateDir.toString(),
@@ -137,7 +146,7 @@ class NodeAgentIT {
                 "kdiag.http-port", "0"));
         props.putAll(extra);
         NodeAgentConfig config = NodeAgentConfig.from(ConfigSource.of(props, Map.of()));
-        NodeAgent agent = client == null ? NodeAgent.start(config, clientProps(), registry) : NodeAgent.start(config, clientProps(), registry, client);
+        NodeAgent agent = client == null ? NodeAgent.start(config, kafkaProps, registry) : NodeAgent.start(config, kafkaProps, registry, client);
         agents.add(agent);
         return agent;
     }
@@ -166,22 +175,32 @@ class NodeAgentIT {
         return process;
     }
 
+    /** A node whose records share this test's node's partition. */
+    private String otherNodeOnThisPartition() {
+        return IntStream.range(0, 10_000).mapToObj(i -> "other-" + i)
+                .filter(n -> Topics.partitionFor(n, PARTITIONS) == Topics.partitionFor(node, PARTITIONS))
+                .findFirst().orElseThrow();
+    }
+
+    /** Collects the processes, then runs a real recoverer that harms nothing: signal 0 only checks that {@code harmless} exists. */
+    private AbnormalSpec collectingAndRecovering(Process harmless) {
+        AbnormalSpec spec = new AbnormalSpec();
+        spec.nodeName = node;
+        spec.assignedInformationCollectors = List.of(builtin("process-collector"));
+        spec.assignedRecoverers = List.of(builtin("signal-recoverer"));
+        spec.context = Map.of("signalRecovery", List.of(Map.of("pid", harmless.pid(), "signal", 0)));
+        return spec;
+    }
+
     private static NamespacedName builtin(String name) {
         return new NamespacedName("kube-diagnoser", name);
     }
 
     @Test
     void shouldRunItsNodesAbnormalsOnceAndSkipOtherNodes() throws Exception {
-        String other = IntStream.range(0, 10_000).mapToObj(i -> "other-" + i)
-                .filter(n -> Topics.partitionFor(n, PARTITIONS) == Topics.partitionFor(node, PARTITIONS))
-                .findFirst().orElseThrow();
+        String other = otherNodeOnThisPartition();
         Process harmless = child("sleep", "300");
-        AbnormalSpec spec = new AbnormalSpec();
-        spec.nodeName = node;
-        spec.assignedInformationCollectors = List.of(builtin("process-collector"));
-        spec.assignedRecoverers = List.of(builtin("signal-recoverer"));
-        // signal 0 only checks that the process exists: a real recoverer run that harms nothing
-        spec.context = Map.of("signalRecovery", List.of(Map.of("pid", harmless.pid(), "signal", 0)));
+        AbnormalSpec spec = collectingAndRecovering(harmless);
         CommandExecutorSpec echo = new CommandExecutorSpec();
         echo.command = List.of("echo", "collected");
         echo.type = "InformationCollector";
@@ -222,6 +241,43 @@ class NodeAgentIT {
         publish(node, Fixtures.request("marker2-" + node, node, new AbnormalSpec()));
         awaitEnd("marker2-" + node, Stage.Recovery, StageOutcome.Skipped);
         assertThat(eventsOf(ours.getUid())).hasSize(run.size());
+    }
+
+    @Test
+    void shouldSkipOtherNodesRecordsWithoutACommitForEachPoll() throws Exception {
+        String other = otherNodeOnThisPartition();
+        startAgent();
+        for (int i = 0; i < 300; i++) {
+            producer.send(TestKeys.signed(TOPICS.abnormals(), other, Fixtures.request("theirs-" + i + "-" + node, other, new AbnormalSpec())));
+        }
+        publish(node, Fixtures.request("marker-" + node, node, new AbnormalSpec()));
+        awaitEnd("marker-" + node, Stage.Recovery, StageOutcome.Skipped);
+        awaitCommittedToEnd();
+
+        // 30 polls of other nodes' records (ten each) and one abnormal: a commit per poll would be 31
+        assertThat(consumerCommits()).isLessThan(10);
+    }
+
+    /** How many offset commits the agent's consumer completed, from its client metrics. */
+    private double consumerCommits() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName name = new ObjectName("kafka.consumer:type=consumer-coordinator-metrics,client-id=kdiag-node-agent-" + node);
+        return ((Number) server.getAttribute(name, "commit-total")).doubleValue();
+    }
+
+    @Test
+    void shouldNotLetTheEventsBatchingDelayAnAbnormal() throws Exception {
+        AbnormalSpec spec = collectingAndRecovering(child("sleep", "300"));
+        Map<String, Object> lingering = clientProps();
+        // far longer than the wait below: the recoverer's start and the end are only acknowledged in time if the agent
+        // sends its batched events when it waits for them
+        lingering.put(ProducerConfig.LINGER_MS_CONFIG, 600_000);
+        startAgent(Map.of(), new SimpleMeterRegistry(), null, lingering);
+
+        publish(node, Fixtures.request("lingering-" + node, node, spec));
+
+        awaitEnd("lingering-" + node, Stage.Recovery, StageOutcome.Succeeded);
+        assertThat(eventsOf("lingering-" + node)).hasSize(11);
     }
 
     @Test

@@ -128,6 +128,7 @@ public final class SchemaTopicStore implements SchemaStore {
             List<Future<RecordMetadata>> sent = missing.stream()
                     .map(s -> producer.send(new ProducerRecord<>(topic, key(SchemaNormalization.parsingFingerprint64(s)), s.toString())))
                     .toList();
+            producer.flush(); // without waiting for a linger the user's settings may set
             for (Future<RecordMetadata> result : sent) {
                 result.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             }

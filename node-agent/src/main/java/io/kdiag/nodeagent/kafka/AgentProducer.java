@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -21,6 +22,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -37,6 +39,8 @@ public final class AgentProducer implements EventSink, EvidenceStore, AutoClosea
     /** How long the chunks of one value may take to be acknowledged. */
     private static final Duration EVIDENCE_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration DEAD_LETTER_WAIT = Duration.ofSeconds(30);
+    /** How long an event may wait for others to share its request. */
+    private static final int EVENT_LINGER_MS = 5;
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final Topics topics;
@@ -66,9 +70,9 @@ public final class AgentProducer implements EventSink, EvidenceStore, AutoClosea
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "kdiag-node-agent-" + nodeName);
-        // an abnormal waits for acknowledgements two or three times (a recoverer's start, its end): a linger would add
-        // to each, and an abnormal's events are sent while earlier ones are in flight, so they are batched anyway
-        props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
+        // the events of an abnormal between two waits (a recoverer's start, its end) go as one request instead of one
+        // each; a wait sends at once (sendBatched), so the linger only delays events nobody waits for
+        props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, EVENT_LINGER_MS);
         return props;
     }
 
@@ -92,6 +96,12 @@ public final class AgentProducer implements EventSink, EvidenceStore, AutoClosea
         return acked;
     }
 
+    /** Blocks until everything sent is acknowledged or failed: the caller waits for one of them anyway. */
+    @Override
+    public void sendBatched() {
+        producer.flush();
+    }
+
     @Override
     public Evidence.Reference store(byte[] content, String contentType) throws IOException {
         return Evidence.write(producer, topics.evidence().name(), content, contentType, EVIDENCE_TIMEOUT);
@@ -112,7 +122,9 @@ public final class AgentProducer implements EventSink, EvidenceStore, AutoClosea
                     new DeadLetters.Source(record.topic(), record.partition(), record.offset()),
                     record.key(), record.value(), reason, budget);
             try {
-                producer.send(letter).get(DEAD_LETTER_WAIT.toSeconds(), TimeUnit.SECONDS);
+                Future<RecordMetadata> sent = producer.send(letter);
+                producer.flush(); // without waiting for the linger
+                sent.get(DEAD_LETTER_WAIT.toSeconds(), TimeUnit.SECONDS);
                 return true;
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof RecordTooLargeException)) {

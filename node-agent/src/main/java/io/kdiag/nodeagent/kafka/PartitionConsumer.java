@@ -62,6 +62,13 @@ public final class PartitionConsumer implements AutoCloseable {
     /** Pause before a record whose events could not be delivered is read again. */
     private static final Duration RETRY_PAUSE = Duration.ofMillis(500);
     private static final Duration PARTITIONS_WAIT = Duration.ofSeconds(60);
+    /**
+     * How often the position past other nodes' records alone is committed. Every agent of a shared partition reads the
+     * records of all its nodes: committing after each poll of them cost the broker one offset commit per ten records
+     * per agent (dozens of agents per partition in a large cluster's storm). A crash reads at most this much again, to
+     * skip it again.
+     */
+    private static final long SKIPPED_COMMIT_INTERVAL_NANOS = Duration.ofSeconds(1).toNanos();
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final TopicPartition partition;
@@ -82,6 +89,8 @@ public final class PartitionConsumer implements AutoCloseable {
     /** Per partition, the offset after the last record handled, and the last one committed; used on the consumer thread only. */
     private final Map<TopicPartition, Long> done = new HashMap<>();
     private final Map<TopicPartition, Long> committed = new HashMap<>();
+    /** When {@link #commitDone()} last ran, on the loop's thread. */
+    private long lastCommitNanos = System.nanoTime();
 
     private PartitionConsumer(KafkaConsumer<byte[], byte[]> consumer, TopicPartition partition, Topics topics, String nodeName,
                               RecordVerifier verifier, ApproverKeys approvers, Approvals approvals, RequestHandler requests,
@@ -203,7 +212,9 @@ public final class PartitionConsumer implements AutoCloseable {
                     }
                     unhandled.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
                 }
-                commitDone();
+                if (System.nanoTime() - lastCommitNanos >= SKIPPED_COMMIT_INTERVAL_NANOS) {
+                    commitDone();
+                }
             }
         } catch (WakeupException | InterruptException | InterruptedException e) {
             // closing
@@ -338,6 +349,8 @@ public final class PartitionConsumer implements AutoCloseable {
         }
         count.run();
         markDone(record);
+        // at once, like an abnormal that ran: a crash would dead-letter it a second time
+        commitDone();
         return true;
     }
 
@@ -351,7 +364,7 @@ public final class PartitionConsumer implements AutoCloseable {
      * Commits the offset after the last record done, if it moved, without waiting for the broker: the journal already
      * keeps a finished abnormal from running again, so a commit lost in a crash only makes the agent skip the record
      * as a duplicate. A failed commit is made good by the next one, or by {@link #commitLast()}. Records of other
-     * nodes are only marked, and committed once per poll.
+     * nodes are only marked, and committed with the next record of this node or after a pause.
      */
     private void commitDone() {
         Map<TopicPartition, OffsetAndMetadata> moved = new HashMap<>();
@@ -368,6 +381,7 @@ public final class PartitionConsumer implements AutoCloseable {
             });
             committed.putAll(done);
         }
+        lastCommitNanos = System.nanoTime();
     }
 
     /** On the way out: commits the offset after the last record done and waits for it, so a restart reads nothing twice. */

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -30,6 +31,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -132,7 +134,9 @@ public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoClose
         CompletableFuture<RecoveryBudgetAnswer> answer = new CompletableFuture<>();
         waiting.put(id, answer);
         try {
-            producer.send(request(RecoveryBudgetAction.Acquire, uid, namespace, recoverer)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Future<RecordMetadata> sent = producer.send(request(RecoveryBudgetAction.Acquire, uid, namespace, recoverer));
+            producer.flush(); // without waiting for a linger the user's settings may set
+            sent.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             RecoveryBudgetAnswer decided = answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return new Answer(decided.getVerdict(), decided.getBudget(), decided.getMessage());
         } catch (TimeoutException e) {

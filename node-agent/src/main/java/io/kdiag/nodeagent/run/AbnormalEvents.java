@@ -127,6 +127,9 @@ final class AbnormalEvents {
 
     /** Waits until Kafka acknowledged an event this sent. */
     void awaitAck(CompletableFuture<Void> acked) throws InterruptedException, EventSink.DeliveryException {
+        if (!acked.isDone()) {
+            sink.sendBatched();
+        }
         try {
             acked.get();
         } catch (ExecutionException e) {

@@ -9,6 +9,12 @@ public interface EventSink {
     /** Sends one event; the future completes when it is acknowledged, or exceptionally when it cannot be delivered. */
     CompletableFuture<Void> send(DiagnosisEvent event);
 
+    /**
+     * Sends what {@link #send} holds back to batch, without waiting for the rest of the batch window: called before
+     * waiting for an acknowledgement, so batching never lengthens a wait.
+     */
+    void sendBatched();
+
     /** An event could not be delivered; the abnormal stays unfinished in the journal. */
     final class DeliveryException extends Exception {
         private static final long serialVersionUID = 1L;

@@ -11,9 +11,9 @@ class AgentProducerTest {
     private static final Map<String, Object> KAFKA = Map.of("bootstrap.servers", "kafka:9092");
 
     @Test
-    void shouldSendEventsWithoutLingerUnlessTheUserSetsOne() {
+    void shouldBatchEventsForAFewMillisecondsUnlessTheUserSetsALinger() {
         assertThat(AgentProducer.properties(KAFKA, "node-a"))
-                .containsEntry(ProducerConfig.LINGER_MS_CONFIG, 0)
+                .containsEntry(ProducerConfig.LINGER_MS_CONFIG, 5)
                 .containsEntry(ProducerConfig.ACKS_CONFIG, "all")
                 .containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true)
                 .containsEntry(ProducerConfig.CLIENT_ID_CONFIG, "kdiag-node-agent-node-a");

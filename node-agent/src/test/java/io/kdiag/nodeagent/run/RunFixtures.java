@@ -148,6 +148,11 @@ final class RunFixtures {
             return error == null ? CompletableFuture.completedFuture(null) : CompletableFuture.failedFuture(error);
         }
 
+        @Override
+        public void sendBatched() {
+            // acknowledged at once: nothing is held back
+        }
+
         synchronized List<String> described() {
             return events.stream().map(e -> Fixtures.describe(e.getPayload())).toList();
         }

@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,7 +65,7 @@ public final class ProcessCollector implements StageWorker {
         long bootTimeMillis = bootTimeSeconds(proc) * 1000;
         long now = clock.millis();
         List<Map<String, Object>> processes = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(proc, p -> p.getFileName().toString().matches("\\d+"))) {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(proc, p -> isPid(p.getFileName().toString()))) {
             for (Path dir : entries) {
                 try {
                     processes.add(read(dir, bootTimeMillis, now));
@@ -75,6 +76,18 @@ public final class ProcessCollector implements StageWorker {
         }
         processes.sort((a, b) -> Long.compare((Long) a.get("pid"), (Long) b.get("pid")));
         return WorkResult.succeeded(Map.of(PROCESS_INFORMATION, processes), Set.of());
+    }
+
+    private static boolean isPid(String name) {
+        if (name.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (name.charAt(i) < '0' || name.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static long bootTimeSeconds(Path proc) throws IOException {
@@ -130,20 +143,20 @@ public final class ProcessCollector implements StageWorker {
         return args.isEmpty() ? List.of("[" + comm + "]") : args;
     }
 
-    /** Tgid and the Vm* sizes of /proc/<pid>/status, sizes in bytes. */
+    /**
+     * Tgid and the Vm* sizes of /proc/<pid>/status, sizes in bytes. Only those few of its ~55 lines are parsed: the
+     * collector reads this file for every process of the host on each call.
+     */
     private static Map<String, Long> status(Path file) throws IOException {
-        Map<String, Long> values = new LinkedHashMap<>();
+        Map<String, Long> values = new HashMap<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-            int colon = line.indexOf(':');
-            if (colon < 0) {
-                continue;
-            }
-            String key = line.substring(0, colon);
-            String[] value = line.substring(colon + 1).strip().split("\\s+");
-            if (key.equals("Tgid")) {
-                values.put(key, Long.parseLong(value[0]));
-            } else if (key.startsWith("Vm") && value.length == 2 && value[1].equals("kB")) {
-                values.put(key, Long.parseLong(value[0]) * 1024);
+            if (line.startsWith("Tgid:")) {
+                values.put("Tgid", Long.parseLong(line.substring("Tgid:".length()).strip()));
+            } else if (line.startsWith("Vm") && line.endsWith(" kB")) {
+                int colon = line.indexOf(':');
+                if (colon > 0) {
+                    values.put(line.substring(0, colon), Long.parseLong(line.substring(colon + 1, line.length() - " kB".length()).strip()) * 1024);
+                }
             }
         }
         return values;
