@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Two installations with different topic prefixes on one broker, each with its bridge, status writer and an agent of
  * the same node, all under the same instance name (the host's): each runs its own abnormals and only those, and every consumer
  * group, transactional id and Streams topic on the broker belongs to one of the two prefixes. Sharing a group, the
- * two bridges would fence each other's static member; sharing a transactional id, each other's transactions.
+ * two bridges would fence each other's static member; sharing a transactional id, the two status writers' budget
+ * arbiters each other's transactions.
  */
 class SideBySideIT {
     private static final String NODE = "shared-node";
@@ -78,8 +79,8 @@ class SideBySideIT {
                     assertThat(topics).allSatisfy(SideBySideIT::belongsToAnInstallation);
                     List<String> transactions = admin.listTransactions().all().get(30, TimeUnit.SECONDS).stream()
                             .map(t -> t.transactionalId()).toList();
-                    assertThat(transactions).isNotEmpty()
-                            .allSatisfy(SideBySideIT::belongsToAnInstallation);
+                    // only the status writers' budget arbiters run transactions (the bridges forward without), once asked for budget
+                    assertThat(transactions).allSatisfy(SideBySideIT::belongsToAnInstallation);
                 }
             } finally {
                 for (int i = running.size() - 1; i >= 0; i--) {
