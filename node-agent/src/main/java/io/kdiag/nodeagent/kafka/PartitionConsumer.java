@@ -57,8 +57,11 @@ public final class PartitionConsumer implements AutoCloseable {
      * It costs no request: the fetch in flight stays there.
      */
     private static final Duration POLL = Duration.ofSeconds(1);
-    /** How long the broker holds a fetch that finds no record (Kafka's default: 500 ms): an idle agent sends few fetches. */
-    private static final int IDLE_FETCH_WAIT_MS = 5000;
+    /**
+     * How long the broker holds a fetch that finds no record (Kafka's default: 500 ms): it answers as soon as a record
+     * arrives, so this only sets how often an idle agent's consumers ask, a load the broker carries for every node.
+     */
+    static final int IDLE_FETCH_WAIT_MS = 5000;
     /** Pause before a record whose events could not be delivered is read again. */
     private static final Duration RETRY_PAUSE = Duration.ofMillis(500);
     private static final Duration PARTITIONS_WAIT = Duration.ofSeconds(60);

@@ -55,11 +55,8 @@ public final class RecoveryControlFollower implements AutoCloseable {
      * @throws IllegalStateException if the topic does not exist
      */
     public static RecoveryControlFollower start(Map<String, Object> kafka, String nodeName, Topics topics, RecoverySwitch recoveries) {
-        Map<String, Object> props = new HashMap<>(kafka);
-        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "kdiag-recovery-control-" + nodeName);
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(properties(kafka, nodeName), new StringDeserializer(),
+                new ByteArrayDeserializer());
         try {
             String name = topics.recoveryControl().name();
             List<PartitionInfo> partitions = consumer.partitionsFor(name, PARTITIONS_WAIT);
@@ -77,6 +74,17 @@ public final class RecoveryControlFollower implements AutoCloseable {
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
             throw e;
         }
+    }
+
+    /** The consumer's settings: the user's Kafka settings, without a group, and the agents' long idle fetch. */
+    static Map<String, Object> properties(Map<String, Object> kafka, String nodeName) {
+        Map<String, Object> props = new HashMap<>(kafka);
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "kdiag-recovery-control-" + nodeName);
+        // a pause is answered at once all the same: the broker returns a waiting fetch when a record arrives
+        props.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, PartitionConsumer.IDLE_FETCH_WAIT_MS);
+        return props;
     }
 
     /** One poll's records: applied in order, then whether the end the topic had at start is reached. */
