@@ -73,6 +73,8 @@ public final class FoldState {
     private final Deque<byte[]> history;
     private int historyBytes;
     private int pendingBytes;
+    /** Not stored: lives as long as this object, which the status writer keeps across events ({@link #offer}). */
+    private final ParsedContext parsedContext = new ParsedContext();
 
     FoldState(AbnormalStatus current, Collection<DiagnosisEvent> pending, Collection<byte[]> history) {
         this.current = current;
@@ -109,6 +111,19 @@ public final class FoldState {
         return history;
     }
 
+    /**
+     * Roughly the heap this state takes, in bytes: its text and encoded parts, without the objects around them. For a
+     * cache of states to stay within a budget; not the size of its record.
+     */
+    public long approximateBytes() {
+        return (current == null ? 0 : StatusBudget.textChars(current)) + pendingBytes + historyBytes;
+    }
+
+    /** How many contexts this state's fold parsed rather than merged into the members it kept of them. */
+    int contextParses() {
+        return parsedContext.parses();
+    }
+
     /** Seq of the last event folded in; -1 before Accepted. */
     public long lastSeq() {
         return current == null ? -1 : current.getLastSeq();
@@ -135,7 +150,7 @@ public final class FoldState {
     /** Folds the event in its turn; {@code false} when the fold refused it. */
     private boolean apply(DiagnosisEvent event, List<GivenUp> givenUp) {
         try {
-            current = StatusFold.apply(current, event);
+            current = StatusFold.apply(current, event, parsedContext);
         } catch (IllegalArgumentException e) {
             givenUp.add(new GivenUp(event, e.getMessage()));
             if (current != null) {

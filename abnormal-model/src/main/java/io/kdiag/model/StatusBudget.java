@@ -80,7 +80,7 @@ final class StatusBudget {
     }
 
     /** The characters of every text of the snapshot: a cheap bound of its size. */
-    private static long textChars(AbnormalStatus status) {
+    static long textChars(AbnormalStatus status) {
         long chars = status.getSpec().length() + status.getContext().length();
         for (CommandExecutorResult command : status.getCommandExecutors()) {
             chars += command.getStdout().length() + command.getStderr().length() + length(command.getError()) + 16;

@@ -62,6 +62,11 @@ public final class StatusFold {
      * @throws IllegalArgumentException when {@code current} is null and the event is not an {@link Accepted}
      */
     public static AbnormalStatus apply(AbnormalStatus current, DiagnosisEvent event) {
+        return apply(current, event, new ParsedContext());
+    }
+
+    /** {@link #apply(AbnormalStatus, DiagnosisEvent)}, merging the context with the members {@code parsed} kept of it. */
+    static AbnormalStatus apply(AbnormalStatus current, DiagnosisEvent event, ParsedContext parsed) {
         Object payload = event.getPayload();
         if (current == null) {
             if (payload instanceof Accepted accepted) {
@@ -89,7 +94,7 @@ public final class StatusFold {
             // a finished abnormal keeps its outcome; only command and profiler results still arrive
             return StatusBudget.fit(next);
         } else if (payload instanceof ProcessorFinished processor) {
-            next.setContext(mergeContext(next.getContext(), processor));
+            next.setContext(mergeContext(next.getContext(), processor, parsed));
         } else if (payload instanceof StageFinished stage && stage.getStage() != Stage.Unknown
                 && stage.getOutcome() != StageOutcome.Unknown) {
             stageFinished(next, stage, event.getTime());
@@ -112,8 +117,9 @@ public final class StatusFold {
     /** The snapshot after events already in seq order, from the first ({@code Accepted}); {@code null} for none. */
     public static AbnormalStatus fold(Iterable<DiagnosisEvent> inOrder) {
         AbnormalStatus status = null;
+        ParsedContext parsed = new ParsedContext();
         for (DiagnosisEvent event : inOrder) {
-            status = apply(status, event);
+            status = apply(status, event, parsed);
         }
         return status;
     }
@@ -138,14 +144,16 @@ public final class StatusFold {
                 .build();
     }
 
-    private static String mergeContext(String context, ProcessorFinished processor) {
+    private static String mergeContext(String context, ProcessorFinished processor, ParsedContext parsed) {
         if (processor.getContextUpdates() == null && processor.getRemovedContextKeys().isEmpty()) {
             return context;
         }
-        Map<String, String> merged = TopLevelJson.members(context);
-        merged.putAll(TopLevelJson.members(processor.getContextUpdates()));
+        // the updates first: when they are not a JSON object the event is refused, and nothing was merged
+        Map<String, String> updates = TopLevelJson.members(processor.getContextUpdates());
+        Map<String, String> merged = parsed.members(context);
+        merged.putAll(updates);
         processor.getRemovedContextKeys().forEach(merged::remove);
-        return TopLevelJson.write(merged);
+        return parsed.write(merged);
     }
 
     private static void stageFinished(AbnormalStatus next, StageFinished stage, Instant time) {
