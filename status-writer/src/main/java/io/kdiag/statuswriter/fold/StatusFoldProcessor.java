@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * punctuation every flush interval forwards the current snapshot, keyed by uid, of each changed abnormal. So an
  * abnormal whose events arrive in a burst costs one snapshot per interval rather than one per event. A snapshot that
  * reached Succeeded or Failed is forwarded at once instead: the final status is what users wait for, and an abnormal
- * has one. Every snapshot it publishes goes to the status sink and to {@code onSnapshot}.
+ * has one. Every snapshot it publishes goes to the status sink and to {@code onSnapshot}. Every change of a state is
+ * written to the store at once; the states of abnormals not final yet are also kept as objects ({@link LiveFoldStates}),
+ * so their next event reads and decodes nothing.
  *
  * <p>It runs at least once, so after a crash the events since the last commit are read again, over a store that may
  * already hold some of them. Nothing is lost and nothing changes: (1) a replayed event is a duplicate for the fold,
@@ -57,6 +59,11 @@ import org.slf4j.LoggerFactory;
 final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Object, Object> {
     private static final String METRICS_SCOPE = "kdiag-status-fold";
     private static final Logger LOG = LoggerFactory.getLogger(StatusFoldProcessor.class);
+    /**
+     * What each task's live states may take: a typical abnormal's state is a few KiB, so about a thousand abnormals in
+     * flight per partition, and tens of MiB over the dozen partitions of a default installation.
+     */
+    static final long LIVE_STATE_BYTES = 8L * 1024 * 1024;
 
     private final String storeName;
     private final String dirtyStoreName;
@@ -72,6 +79,8 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
      * reading the store, and a mark is looked up once per abnormal and interval rather than per event.
      */
     private final Map<String, AbnormalStatus> changed = new HashMap<>();
+    /** The states of the abnormals folded lately, not final yet: an event of theirs reads no store. */
+    private final LiveFoldStates live = new LiveFoldStates(LIVE_STATE_BYTES);
     /** Whether the snapshots of the abnormals marked in the store at start (restored from its changelog) were published. */
     private boolean restoredMarksPublished;
     private Sensor duplicates;
@@ -119,6 +128,8 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
         this.context = context;
         this.store = context.getStateStore(storeName);
         this.dirty = context.getStateStore(dirtyStoreName);
+        // init runs again on the same processor when a task is revived over a store restored anew
+        live.clear();
         StreamsMetrics metrics = context.metrics();
         String task = context.taskId().toString();
         duplicates = metrics.addRateTotalSensor(METRICS_SCOPE, task, "duplicate-events", Sensor.RecordingLevel.INFO);
@@ -135,10 +146,21 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
             return;
         }
         String uid = event.getAbnormalUid();
-        FoldState state = store.get(uid);
+        FoldState state = live.get(uid);
         if (state == null) {
-            state = FoldState.empty();
+            state = store.get(uid);
         }
+        try {
+            fold(record, uid, state == null ? FoldState.empty() : state);
+        } catch (RuntimeException e) {
+            // the state may have changed without reaching the store: the next event of the abnormal reads the store
+            live.remove(uid);
+            throw e;
+        }
+    }
+
+    private void fold(Record<String, DiagnosisEvent> record, String uid, FoldState state) {
+        DiagnosisEvent event = record.value();
         FoldState.Offer offer = state.offer(event, FoldState.MAX_PENDING);
         offer.givenUp().forEach(givenUp -> giveUp(record, givenUp, offer.outcome()));
         switch (offer.outcome()) {
@@ -149,17 +171,23 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
                     changed(uid, state);
                 }
             }
-            case BUFFERED, OVERFLOW -> store.put(uid, state);
+            case BUFFERED, OVERFLOW -> {
+                store.put(uid, state);
+                live.put(uid, state);
+            }
             case APPLIED, REFUSED -> {
                 if (state.current() == null) {
                     return; // a first event that is not Accepted: nothing to keep
                 }
                 store.put(uid, state);
                 if (Phases.isFinal(state.current().getPhase())) {
+                    // later events of a final abnormal (a command's or profile's result) are rare
+                    live.remove(uid);
                     publish(uid, state.current(), context.currentSystemTimeMs());
                     changed.remove(uid);
                     dirty.delete(uid);
                 } else {
+                    live.put(uid, state);
                     changed(uid, state);
                 }
             }
@@ -240,6 +268,7 @@ final class StatusFoldProcessor implements Processor<String, DiagnosisEvent, Obj
 
     @Override
     public void close() {
+        live.clear();
         StreamsMetrics metrics = context.metrics();
         metrics.removeSensor(duplicates);
     }
