@@ -32,6 +32,7 @@ import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.ProcessorSpec;
 import io.kdiag.schemas.avro.Origin;
+import io.kdiag.stageworkers.spi.OutputJson;
 import io.kdiag.stageworkers.spi.WorkResult;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -228,7 +229,7 @@ public final class RemoteProcessor {
             return WorkResult.succeeded(Map.of(), Set.of());
         }
         Map<String, Object> before = sent.getStatus() == null || sent.getStatus().context == null ? Map.of()
-                : ApiSerialization.jsonObject(ApiSerialization.json(sent.getStatus().context));
+                : OutputJson.of(sent.getStatus().context).values();
         Map<String, Object> after = read.context().get();
         Map<String, Object> updates = new LinkedHashMap<>();
         after.forEach((key, value) -> {

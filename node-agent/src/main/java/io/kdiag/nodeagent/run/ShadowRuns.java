@@ -17,6 +17,7 @@ import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.ShadowFinished;
 import io.kdiag.schemas.avro.Stage;
+import io.kdiag.stageworkers.spi.OutputJson;
 import io.kdiag.stageworkers.spi.RecoveryPlan;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
@@ -132,15 +133,14 @@ final class ShadowRuns {
      * Nothing of a shadow goes to the evidence topic: it would spend the budget the real chain's outputs need.
      */
     private String recordable(AbnormalRun run, Map<String, Object> output, ToIntFunction<String> eventBytes) {
-        String json = ApiSerialization.json(output);
+        OutputJson json = OutputJson.of(output);
         if (limits.fits(json, eventBytes)) {
-            return json;
+            return json.text();
         }
         Map<String, Object> sizes = new LinkedHashMap<>();
         output.forEach((key, value) -> sizes.put(key, Map.of("omittedBytes", ApiSerialization.json(value).getBytes(StandardCharsets.UTF_8).length)));
-        String summary = ApiSerialization.json(sizes);
-        LOG.info("shadow output too large for its event, values left out uid={} node={} bytes={}", run.uid(), nodeName,
-                json.getBytes(StandardCharsets.UTF_8).length);
-        return limits.fits(summary, eventBytes) ? summary : null;
+        OutputJson summary = OutputJson.of(sizes);
+        LOG.info("shadow output too large for its event, values left out uid={} node={} bytes={}", run.uid(), nodeName, json.utf8Bytes());
+        return limits.fits(summary, eventBytes) ? summary.text() : null;
     }
 }
