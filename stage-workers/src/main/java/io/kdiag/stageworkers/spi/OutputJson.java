@@ -110,7 +110,10 @@ public final class OutputJson {
 
     /** A JSON integer as reading it gives it: {@code Integer} when it fits, else {@code Long}. */
     private static Object integer(long value) {
-        return value == (int) value ? Integer.valueOf((int) value) : Long.valueOf(value);
+        if (value == (int) value) {
+            return (int) value;
+        }
+        return value;
     }
 
     private static boolean hasUnpairedSurrogate(String text) {
