@@ -12,6 +12,9 @@ import java.security.KeyPairGenerator;
 import java.security.Signature;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -245,7 +248,7 @@ public class JmhBenchmarks {
     /**
      * The agent's run of abnormals that collect and diagnose, with built-ins that return a fixed output at once: the
      * collector's is {@code noop} (the e2e section's no-op output) or {@code processes} (the process collector's output
-     * of this host, read once), the diagnoser's the no-op one. No recoverer, so no journal line is forced; events go to a
+     * for 100 processes, 31 KB of JSON), the diagnoser's the no-op one. No recoverer, so no journal line is forced; events go to a
      * sink that encodes each as the producer does and acknowledges it at once.
      */
     @State(Scope.Thread)
@@ -267,9 +270,7 @@ public class JmhBenchmarks {
             Files.createDirectories(base);
             dir = Files.createTempDirectory(base, "jmh-agent-");
             journal = Journal.open(Files.createDirectory(dir.resolve("journal")));
-            Map<String, Object> collected = output.equals("processes")
-                    ? new ProcessCollector().run(new WorkContext("bench-uid", "default", "bench", "node-0", new AbnormalSpec(), Map.of(),
-                            new NodeServices(HostPaths.of(Path.of("/")), 0, PodSource.NONE))).contextUpdates()
+            Map<String, Object> collected = output.equals("processes") ? processes(100)
                     : Map.of(NoopWorker.COLLECTOR, Map.of("uid", "0f8c2b9e-5d1a-4c3b-9e7f-1a2b3c4d5e6f", "ok", true));
             List<StageWorker> builtIns = List.of(fixed(NoopWorker.COLLECTOR, Stage.InformationCollection, collected),
                     fixed(NoopWorker.DIAGNOSER, Stage.Diagnosis, Map.of(NoopWorker.DIAGNOSER, Map.of("ok", true))));
@@ -311,6 +312,29 @@ public class JmhBenchmarks {
                     + "\",\"name\":\"" + NoopWorker.DIAGNOSER + "\"}],\"skipRecovery\":true}";
         }
 
+        /** The process collector's output for {@code n} processes, its shape and types (about 300 bytes of JSON each). */
+        private static Map<String, Object> processes(int n) {
+            List<Object> processes = new ArrayList<>();
+            for (long pid = 1000; pid < 1000 + n; pid++) {
+                Map<String, Object> process = new LinkedHashMap<>();
+                process.put("pid", pid);
+                process.put("ppid", 1L);
+                process.put("tgid", pid);
+                process.put("command", List.of("/usr/bin/worker", "--id", Long.toString(pid), "--config=/etc/worker/worker.yaml"));
+                process.put("status", "S");
+                process.put("createTime", 1_764_756_000_000L + pid);
+                process.put("cpuPercent", 0.37);
+                process.put("nice", 0L);
+                Map<String, Object> memory = new LinkedHashMap<>();
+                for (String key : List.of("rss", "vms", "hwm", "data", "stack", "locked", "swap")) {
+                    memory.put(key, 10_485_760L + pid);
+                }
+                process.put("memoryInfo", memory);
+                processes.add(process);
+            }
+            return Map.of("processInformation", processes);
+        }
+
         private static StageWorker fixed(String name, Stage stage, Map<String, Object> output) {
             return new StageWorker() {
                 @Override
@@ -342,7 +366,7 @@ public class JmhBenchmarks {
             workers.close();
             journal.close();
             try (var files = Files.walk(dir)) {
-                for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
                     Files.delete(file);
                 }
             }
