@@ -10,6 +10,7 @@ import java.util.function.ToIntFunction;
 
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.schemas.Evidence;
+import io.kdiag.stageworkers.spi.OutputJson;
 import io.kdiag.stageworkers.spi.WorkResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +40,7 @@ public final class ContextFitter {
      * @param processor {@code namespace/name} of the processor that produced {@code result}, a succeeded one
      * @param eventBytes the encoded size of the result's event with updates of the given JSON
      */
-    Fitted fit(AbnormalRun run, String processor, WorkResult result, ToIntFunction<String> eventBytes) {
+    Fitted fit(AbnormalRun run, String processor, WorkResult result, ToIntFunction<OutputJson> eventBytes) {
         if (limits.fits(result.contextJson(), eventBytes)) {
             return new Fitted(result, result.contextJson().text());
         }

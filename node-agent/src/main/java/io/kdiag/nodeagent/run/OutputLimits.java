@@ -12,7 +12,7 @@ import io.kdiag.stageworkers.spi.OutputJson;
  */
 public record OutputLimits(int maxContextBytes, int maxEventBytes) {
     /** Whether these context updates are small enough for the context and, encoded by {@code eventBytes}, their event. */
-    boolean fits(OutputJson updates, ToIntFunction<String> eventBytes) {
-        return updates.utf8Bytes() <= maxContextBytes && eventBytes.applyAsInt(updates.text()) <= maxEventBytes;
+    boolean fits(OutputJson updates, ToIntFunction<OutputJson> eventBytes) {
+        return updates.utf8Bytes() <= maxContextBytes && eventBytes.applyAsInt(updates) <= maxEventBytes;
     }
 }

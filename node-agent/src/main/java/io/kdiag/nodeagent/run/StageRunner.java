@@ -388,7 +388,7 @@ public final class StageRunner {
         String updatesJson = null;
         if (result.succeeded()) {
             ContextFitter.Fitted fitted = fitter.fit(run, name, result,
-                    json -> events.encodedSize(finishedEvent(stage, processor, produced, json, duration)));
+                    events.encodedSizeWith(finishedEvent(stage, processor, produced, "", duration)));
             result = fitted.result();
             updatesJson = fitted.updatesJson();
         }
