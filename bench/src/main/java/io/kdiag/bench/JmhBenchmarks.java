@@ -196,9 +196,7 @@ public class JmhBenchmarks {
         /** Opens a journal in a new folder beside the bench's other files (tmpfs would make the force free). */
         @Setup(Level.Trial)
         public void open() throws IOException {
-            Path base = Path.of(System.getProperty("kdiag.bench.repo", "."), "bench", "target");
-            Files.createDirectories(base);
-            dir = Files.createTempDirectory(base, "jmh-journal-");
+            dir = workFolder("jmh-journal-");
             journal = Journal.open(dir);
             withRecoverer = SampleRecords.typicalEvents("uid", "node-17").stream().map(DiagnosisEvent::getPayload).toList();
             // the same 13 lines, the recoverer's start written as a collector's: nothing is forced
@@ -210,12 +208,23 @@ public class JmhBenchmarks {
         @TearDown(Level.Trial)
         public void close() throws IOException {
             journal.close();
-            try (var files = Files.list(dir)) {
-                for (Path file : files.toList()) {
-                    Files.delete(file);
-                }
+            delete(dir);
+        }
+    }
+
+    /** A new folder beside the bench's other files, on the disk (tmpfs would make a force free). */
+    private static Path workFolder(String prefix) throws IOException {
+        Path base = Path.of(System.getProperty("kdiag.bench.repo", "."), "bench", "target");
+        Files.createDirectories(base);
+        return Files.createTempDirectory(base, prefix);
+    }
+
+    /** Deletes a folder and what it holds. */
+    private static void delete(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(file);
             }
-            Files.delete(dir);
         }
     }
 
@@ -246,10 +255,10 @@ public class JmhBenchmarks {
     }
 
     /**
-     * The agent's run of abnormals that collect and diagnose, with built-ins that return a fixed output at once: the
-     * collector's is {@code noop} (the e2e section's no-op output) or {@code processes} (the process collector's output
-     * for 100 processes, 31 KB of JSON), the diagnoser's the no-op one. No recoverer, so no journal line is forced; events go to a
-     * sink that encodes each as the producer does and acknowledges it at once.
+     * The agent's run of abnormals that collect and diagnose, with built-ins that return at once: the collector is
+     * {@code noop} (the e2e section's no-op collector) or {@code processes} ({@link ProcessesCollector}: the process
+     * collector's output for 100 processes, 31 KB of JSON), the diagnoser the no-op one. No recoverer, so no journal
+     * line is forced; events go to a sink that encodes each as the producer does and acknowledges it at once.
      */
     @State(Scope.Thread)
     public static class AgentRunState {
@@ -266,14 +275,10 @@ public class JmhBenchmarks {
         /** Builds an agent's stage runner as the agent does, with its default limits, in a new folder. */
         @Setup(Level.Trial)
         public void open() throws IOException {
-            Path base = Path.of(System.getProperty("kdiag.bench.repo", "."), "bench", "target");
-            Files.createDirectories(base);
-            dir = Files.createTempDirectory(base, "jmh-agent-");
+            dir = workFolder("jmh-agent-");
             journal = Journal.open(Files.createDirectory(dir.resolve("journal")));
-            Map<String, Object> collected = output.equals("processes") ? processes(100)
-                    : Map.of(NoopWorker.COLLECTOR, Map.of("uid", "0f8c2b9e-5d1a-4c3b-9e7f-1a2b3c4d5e6f", "ok", true));
-            List<StageWorker> builtIns = List.of(fixed(NoopWorker.COLLECTOR, Stage.InformationCollection, collected),
-                    fixed(NoopWorker.DIAGNOSER, Stage.Diagnosis, Map.of(NoopWorker.DIAGNOSER, Map.of("ok", true))));
+            List<StageWorker> builtIns = List.of(output.equals("processes") ? new ProcessesCollector(100) : new NoopWorker.Collector(),
+                    new NoopWorker.Diagnoser());
             Policy granting = Policy.parse("grants: [{processors: [\"*\"]}]", "the bench's policy");
             Supplier<Policy> policy = () -> granting;
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -312,10 +317,30 @@ public class JmhBenchmarks {
                     + "\",\"name\":\"" + NoopWorker.DIAGNOSER + "\"}],\"skipRecovery\":true}";
         }
 
-        /** The process collector's output for {@code n} processes, its shape and types (about 300 bytes of JSON each). */
-        private static Map<String, Object> processes(int n) {
-            List<Object> processes = new ArrayList<>();
-            for (long pid = 1000; pid < 1000 + n; pid++) {
+        AbnormalRequest next() {
+            AbnormalRequest request = SampleRecords.request("abnormal-" + abnormals++, "node-17", SampleRecords.Work.NOOP);
+            request.setSpec(spec);
+            return request;
+        }
+
+        /** Stops the workers, closes the journal and deletes the folder. */
+        @TearDown(Level.Trial)
+        public void close() throws IOException {
+            workers.close();
+            journal.close();
+            delete(dir);
+        }
+    }
+
+    /** In the no-op collector's place: returns the process collector's output for a number of processes, at once. */
+    static final class ProcessesCollector extends NoopWorker {
+        private final Map<String, Object> output;
+
+        /** About 300 bytes of JSON a process, with the collector's shape and types. */
+        ProcessesCollector(int processes) {
+            super(COLLECTOR, Stage.InformationCollection);
+            List<Object> list = new ArrayList<>();
+            for (long pid = 1000; pid < 1000 + processes; pid++) {
                 Map<String, Object> process = new LinkedHashMap<>();
                 process.put("pid", pid);
                 process.put("ppid", 1L);
@@ -330,46 +355,14 @@ public class JmhBenchmarks {
                     memory.put(key, 10_485_760L + pid);
                 }
                 process.put("memoryInfo", memory);
-                processes.add(process);
+                list.add(process);
             }
-            return Map.of("processInformation", processes);
+            output = Map.of("processInformation", list);
         }
 
-        private static StageWorker fixed(String name, Stage stage, Map<String, Object> output) {
-            return new StageWorker() {
-                @Override
-                public String name() {
-                    return name;
-                }
-
-                @Override
-                public Stage stage() {
-                    return stage;
-                }
-
-                @Override
-                public WorkResult run(WorkContext ctx) {
-                    return WorkResult.succeeded(output, Set.of());
-                }
-            };
-        }
-
-        AbnormalRequest next() {
-            AbnormalRequest request = SampleRecords.request("abnormal-" + abnormals++, "node-17", SampleRecords.Work.NOOP);
-            request.setSpec(spec);
-            return request;
-        }
-
-        /** Stops the workers, closes the journal and deletes the folder. */
-        @TearDown(Level.Trial)
-        public void close() throws IOException {
-            workers.close();
-            journal.close();
-            try (var files = Files.walk(dir)) {
-                for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(file);
-                }
-            }
+        @Override
+        public WorkResult run(WorkContext ctx) {
+            return WorkResult.succeeded(output, Set.of());
         }
     }
 
