@@ -12,8 +12,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
-import io.kdiag.api.ApiSerialization;
-import io.kdiag.api.v1.Abnormal;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.DeserializationFeature;
@@ -73,9 +71,9 @@ record ProcessorAnswer(String changed, Optional<Map<String, Object>> context) {
         }
     }
 
-    /** Reads {@code answer}, a processor's reply to {@code sent}. */
+    /** Reads {@code answer}, a processor's reply to {@code before}: the Abnormal sent, as its JSON reads back. */
     @SuppressWarnings("unchecked")
-    static ProcessorAnswer read(Abnormal sent, String answer) throws NotAnAbnormal {
+    static ProcessorAnswer read(Map<String, Object> before, String answer) throws NotAnAbnormal {
         if (answer.isBlank()) {
             throw new NotAnAbnormal("the body is empty");
         }
@@ -92,7 +90,6 @@ record ProcessorAnswer(String changed, Optional<Map<String, Object>> context) {
             throw new NotAnAbnormal("the body is " + (root instanceof List ? "a list" : "a " + root.getClass().getSimpleName()) + ", not an object");
         }
         Map<String, Object> reply = (Map<String, Object>) root;
-        Map<String, Object> before = ApiSerialization.jsonObject(ApiSerialization.json(sent));
         Object after = merge(before, reply, "");
         for (String path : PROTECTED) {
             if (!Objects.equals(normalized(at(before, path), path), normalized(at(after, path), path))) {

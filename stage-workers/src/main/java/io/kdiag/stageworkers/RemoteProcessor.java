@@ -151,7 +151,8 @@ public final class RemoteProcessor {
      * @throws InterruptedException if the calling thread is interrupted; the exchange is abandoned
      */
     public WorkResult call(URI url, Duration timeout, boolean insecure, Abnormal abnormal, Origin origin) throws InterruptedException {
-        byte[] body = ApiSerialization.json(abnormal).getBytes(StandardCharsets.UTF_8);
+        String sent = ApiSerialization.json(abnormal);
+        byte[] body = sent.getBytes(StandardCharsets.UTF_8);
         HttpRequest.Builder builder = HttpRequest.newBuilder(url)
                 .timeout(timeout)
                 .header("Content-Type", "application/json")
@@ -197,7 +198,7 @@ public final class RemoteProcessor {
             return WorkResult.failed("RemoteError", "processor " + url + " answered " + response.statusCode() + ": "
                     + new String(result.bytes(), StandardCharsets.UTF_8).strip() + (result.truncated() ? " [truncated]" : ""));
         }
-        return compare(url, abnormal, new String(result.bytes(), StandardCharsets.UTF_8));
+        return compare(url, sent, new String(result.bytes(), StandardCharsets.UTF_8));
     }
 
     private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
@@ -213,11 +214,13 @@ public final class RemoteProcessor {
         return WorkResult.failed("Timeout", "processor " + url + " did not answer within " + timeout.toSeconds() + " s");
     }
 
-    /** Checks the answer against what was sent and turns its context into updates and removals. */
-    static WorkResult compare(URI url, Abnormal sent, String answer) {
+    /** Checks the answer against the JSON that was sent and turns its context into updates and removals. */
+    @SuppressWarnings("unchecked")
+    static WorkResult compare(URI url, String sent, String answer) {
+        Map<String, Object> sentAbnormal = ApiSerialization.jsonObject(sent);
         ProcessorAnswer read;
         try {
-            read = ProcessorAnswer.read(sent, answer);
+            read = ProcessorAnswer.read(sentAbnormal, answer);
         } catch (ProcessorAnswer.NotAnAbnormal e) {
             return WorkResult.failed("InvalidResponse", "processor " + url + " did not answer an Abnormal: " + e.getMessage());
         }
@@ -227,8 +230,8 @@ public final class RemoteProcessor {
         if (read.context().isEmpty()) {
             return WorkResult.succeeded(Map.of(), Set.of());
         }
-        Map<String, Object> before = sent.getStatus() == null || sent.getStatus().context == null ? Map.of()
-                : ApiSerialization.jsonObject(ApiSerialization.json(sent.getStatus().context));
+        Map<String, Object> before = sentAbnormal.get("status") instanceof Map<?, ?> status
+                && status.get("context") instanceof Map<?, ?> context ? (Map<String, Object>) context : Map.of();
         Map<String, Object> after = read.context().get();
         Map<String, Object> updates = new LinkedHashMap<>();
         after.forEach((key, value) -> {

@@ -1,8 +1,6 @@
 package io.kdiag.stageworkers;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -13,7 +11,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 
-import io.kdiag.api.ApiSerialization;
+import io.kdiag.stageworkers.spi.OutputJson;
 import io.kdiag.stageworkers.spi.RecoveryPlan;
 import io.kdiag.stageworkers.spi.StageWorker;
 import io.kdiag.stageworkers.spi.WorkContext;
@@ -49,7 +47,7 @@ public final class WorkerRunner implements AutoCloseable {
     public WorkResult run(StageWorker worker, WorkContext ctx, Duration timeout) throws InterruptedException {
         WorkResult result = call(worker, () -> worker.run(ctx), timeout, WorkResult::failed);
         if (result.succeeded()) {
-            String refused = tooLarge(worker, result.contextUpdates(), "context");
+            String refused = tooLarge(worker, result.contextJson(), "context");
             if (refused != null) {
                 return WorkResult.failed("OutputTooLarge", refused);
             }
@@ -66,7 +64,7 @@ public final class WorkerRunner implements AutoCloseable {
     public RecoveryPlan plan(StageWorker worker, WorkContext ctx, Duration timeout) throws InterruptedException {
         RecoveryPlan plan = call(worker, () -> worker.plan(ctx), timeout, RecoveryPlan::notActing);
         if (plan.plan() != null) {
-            String refused = tooLarge(worker, plan.plan(), "plan");
+            String refused = tooLarge(worker, OutputJson.of(plan.plan()), "plan");
             if (refused != null) {
                 return RecoveryPlan.notActing("OutputTooLarge", refused);
             }
@@ -95,8 +93,8 @@ public final class WorkerRunner implements AutoCloseable {
     }
 
     /** Why {@code output} is refused as too large, or {@code null}. */
-    private String tooLarge(StageWorker worker, Map<String, Object> output, String what) {
-        int size = ApiSerialization.json(output).getBytes(StandardCharsets.UTF_8).length;
+    private String tooLarge(StageWorker worker, OutputJson output, String what) {
+        int size = output.utf8Bytes();
         return size <= maxOutputBytes ? null
                 : "worker " + worker.name() + " produced " + size + " bytes of " + what + ", more than the limit of " + maxOutputBytes;
     }

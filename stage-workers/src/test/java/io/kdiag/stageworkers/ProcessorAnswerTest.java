@@ -58,7 +58,7 @@ class ProcessorAnswerTest {
             """;
 
     private static WorkResult answer(String body) {
-        return RemoteProcessor.compare(URL, ApiSerialization.abnormal(SENT), body);
+        return RemoteProcessor.compare(URL, ApiSerialization.json(ApiSerialization.abnormal(SENT)), body);
     }
 
     @Test

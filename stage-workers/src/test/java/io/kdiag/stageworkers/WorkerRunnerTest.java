@@ -90,6 +90,20 @@ class WorkerRunnerTest {
         assertThat(result.reason()).isEqualTo("OutputTooLarge");
     }
 
+    @Test
+    void shouldCapTheOutputsJsonInUtf8BytesUpToTheCapItself() throws Exception {
+        // {"k":"é…"}: 6 + 2 (é) + 90 + 2 = 100 bytes in 99 characters
+        String atCap = "é" + "x".repeat(90);
+        WorkResult fits = runner.run(worker(() -> WorkResult.succeeded(Map.of("k", atCap), Set.of())), CONTEXT, TIMEOUT);
+        WorkResult over = runner.run(worker(() -> WorkResult.succeeded(Map.of("k", atCap + "x"), Set.of())), CONTEXT, TIMEOUT);
+
+        assertThat(fits.succeeded()).isTrue();
+        assertThat(fits.contextJson().text()).isEqualTo("{\"k\":\"" + atCap + "\"}");
+        assertThat(fits.contextJson().utf8Bytes()).isEqualTo(100);
+        assertThat(over.reason()).isEqualTo("OutputTooLarge");
+        assertThat(over.message()).isEqualTo("worker w produced 101 bytes of context, more than the limit of 100");
+    }
+
     /** A recoverer whose plan is {@code plan}. */
     static StageWorker planning(Body plan) {
         return new StageWorker() {

@@ -7,10 +7,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.function.ToIntFunction;
 
 import io.kdiag.model.StatusFold;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.stageworkers.spi.OutputJson;
 
 /**
  * The events of one abnormal: numbers them without gaps, journals each seq before sending it, and marks the abnormal
@@ -95,6 +97,21 @@ final class AbnormalEvents {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot encode an event of abnormal " + uid, e);
         }
+    }
+
+    /**
+     * The encoded size of the next event with {@code payload}, whose one JSON field holds {@code ""}, once that field
+     * holds a JSON text instead: Avro writes a string as its UTF-8 length (a zig-zag varint) and then its bytes, so the
+     * rest of the event is encoded once, not again for each text that field is sized with.
+     */
+    ToIntFunction<OutputJson> encodedSizeWith(Object payload) {
+        int withEmpty = encodedSize(payload);
+        return json -> withEmpty - 1 + varintBytes(2L * json.utf8Bytes()) + json.utf8Bytes();
+    }
+
+    /** The bytes of {@code value} as a varint: 7 bits a byte. */
+    private static int varintBytes(long value) {
+        return Math.max(1, (Long.SIZE - Long.numberOfLeadingZeros(value) + 6) / 7);
     }
 
     private DiagnosisEvent event(long seq, Object payload) {

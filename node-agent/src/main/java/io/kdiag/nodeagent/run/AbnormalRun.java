@@ -131,9 +131,9 @@ final class AbnormalRun {
         return abnormal;
     }
 
-    /** Takes a successful processor's output into the context: {@code producedJson}, its updates, and its removals. */
-    void update(String producedJson, Collection<String> removedKeys) {
-        context.putAll(ApiSerialization.jsonObject(producedJson));
+    /** Takes a successful processor's output into the context: its updates in their JSON form, and its removals. */
+    void update(Map<String, Object> produced, Collection<String> removedKeys) {
+        context.putAll(produced);
         removedKeys.forEach(context::remove);
     }
 

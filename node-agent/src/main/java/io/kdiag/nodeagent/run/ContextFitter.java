@@ -10,6 +10,7 @@ import java.util.function.ToIntFunction;
 
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.schemas.Evidence;
+import io.kdiag.stageworkers.spi.OutputJson;
 import io.kdiag.stageworkers.spi.WorkResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,12 +38,11 @@ public final class ContextFitter {
 
     /**
      * @param processor {@code namespace/name} of the processor that produced {@code result}, a succeeded one
-     * @param producedJson the JSON of the result's updates
      * @param eventBytes the encoded size of the result's event with updates of the given JSON
      */
-    Fitted fit(AbnormalRun run, String processor, WorkResult result, String producedJson, ToIntFunction<String> eventBytes) {
-        if (limits.fits(producedJson, eventBytes)) {
-            return new Fitted(result, producedJson);
+    Fitted fit(AbnormalRun run, String processor, WorkResult result, ToIntFunction<OutputJson> eventBytes) {
+        if (limits.fits(result.contextJson(), eventBytes)) {
+            return new Fitted(result, result.contextJson().text());
         }
         Map<String, Object> updates = new LinkedHashMap<>(result.contextUpdates());
         Map<String, String> json = new LinkedHashMap<>();
@@ -64,9 +64,9 @@ public final class ContextFitter {
             updates.put(key, reference.toContextValue());
             LOG.info("context value kept as evidence uid={} node={} processor={} key={} bytes={} partition={} sha256={}",
                     run.uid(), run.nodeName(), processor, key, content.length, reference.partition(), reference.sha256());
-            String updatesJson = ApiSerialization.json(updates);
-            if (limits.fits(updatesJson, eventBytes)) {
-                return new Fitted(WorkResult.succeeded(updates, result.removedKeys()), updatesJson);
+            WorkResult fitted = WorkResult.succeeded(updates, result.removedKeys());
+            if (limits.fits(fitted.contextJson(), eventBytes)) {
+                return new Fitted(fitted, fitted.contextJson().text());
             }
         }
         return new Fitted(WorkResult.failed("OutputTooLarge", "processor " + processor + " produced " + updates.size()

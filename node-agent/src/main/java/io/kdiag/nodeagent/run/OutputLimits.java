@@ -1,7 +1,8 @@
 package io.kdiag.nodeagent.run;
 
-import java.nio.charset.StandardCharsets;
 import java.util.function.ToIntFunction;
+
+import io.kdiag.stageworkers.spi.OutputJson;
 
 /**
  * Size limits of what the agent emits.
@@ -10,8 +11,8 @@ import java.util.function.ToIntFunction;
  * @param maxEventBytes largest encoded event (the producer's {@code max.request.size} less a margin)
  */
 public record OutputLimits(int maxContextBytes, int maxEventBytes) {
-    /** Whether context updates of this JSON are small enough for the context and, encoded by {@code eventBytes}, their event. */
-    boolean fits(String updatesJson, ToIntFunction<String> eventBytes) {
-        return updatesJson.getBytes(StandardCharsets.UTF_8).length <= maxContextBytes && eventBytes.applyAsInt(updatesJson) <= maxEventBytes;
+    /** Whether these context updates are small enough for the context and, encoded by {@code eventBytes}, their event. */
+    boolean fits(OutputJson updates, ToIntFunction<OutputJson> eventBytes) {
+        return updates.utf8Bytes() <= maxContextBytes && eventBytes.applyAsInt(updates) <= maxEventBytes;
     }
 }

@@ -17,6 +17,7 @@ import io.kdiag.nodeagent.processors.Processors;
 import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.ShadowFinished;
 import io.kdiag.schemas.avro.Stage;
+import io.kdiag.stageworkers.spi.OutputJson;
 import io.kdiag.stageworkers.spi.RecoveryPlan;
 import io.kdiag.stageworkers.spi.WorkContext;
 import io.kdiag.stageworkers.spi.WorkResult;
@@ -107,7 +108,7 @@ final class ShadowRuns {
         finished.setVerdict(result.succeeded()).setReason(result.reason())
                 .setMessage(result.message() == null ? null : AbnormalEvents.truncate(result.message()));
         if (result.succeeded()) {
-            finished.setContextUpdates(recordable(run, result.contextUpdates(), json -> size(run, finished.setContextUpdates(json))));
+            finished.setContextUpdates(recordable(run, result.contextUpdates(), sizeWith(run, finished.setContextUpdates(""))));
             if (finished.getContextUpdates() == null) {
                 finished.setMessage("its output is too large for an event and is not recorded");
             }
@@ -118,12 +119,13 @@ final class ShadowRuns {
         finished.setVerdict(plan.wouldAct()).setReason(plan.reason())
                 .setMessage(plan.message() == null ? null : AbnormalEvents.truncate(plan.message()));
         if (plan.plan() != null) {
-            finished.setPlan(recordable(run, plan.plan(), json -> size(run, finished.setPlan(json))));
+            finished.setPlan(recordable(run, plan.plan(), sizeWith(run, finished.setPlan(""))));
         }
     }
 
-    private static int size(AbnormalRun run, ShadowFinished.Builder finished) {
-        return run.events().encodedSize(finished.setDurationMillis(0).build());
+    /** The encoded size of the event with the text of the output in the field {@code finished} holds empty. */
+    private static ToIntFunction<OutputJson> sizeWith(AbnormalRun run, ShadowFinished.Builder finished) {
+        return run.events().encodedSizeWith(finished.setDurationMillis(0).build());
     }
 
     /**
@@ -131,16 +133,15 @@ final class ShadowRuns {
      * by its size ({@code {"key": {"omittedBytes": N}}}), so the keys are still compared; {@code null} when even that is.
      * Nothing of a shadow goes to the evidence topic: it would spend the budget the real chain's outputs need.
      */
-    private String recordable(AbnormalRun run, Map<String, Object> output, ToIntFunction<String> eventBytes) {
-        String json = ApiSerialization.json(output);
+    private String recordable(AbnormalRun run, Map<String, Object> output, ToIntFunction<OutputJson> eventBytes) {
+        OutputJson json = OutputJson.of(output);
         if (limits.fits(json, eventBytes)) {
-            return json;
+            return json.text();
         }
         Map<String, Object> sizes = new LinkedHashMap<>();
         output.forEach((key, value) -> sizes.put(key, Map.of("omittedBytes", ApiSerialization.json(value).getBytes(StandardCharsets.UTF_8).length)));
-        String summary = ApiSerialization.json(sizes);
-        LOG.info("shadow output too large for its event, values left out uid={} node={} bytes={}", run.uid(), nodeName,
-                json.getBytes(StandardCharsets.UTF_8).length);
-        return limits.fits(summary, eventBytes) ? summary : null;
+        OutputJson summary = OutputJson.of(sizes);
+        LOG.info("shadow output too large for its event, values left out uid={} node={} bytes={}", run.uid(), nodeName, json.utf8Bytes());
+        return limits.fits(summary, eventBytes) ? summary.text() : null;
     }
 }

@@ -382,14 +382,13 @@ public final class StageRunner {
         Duration duration = Duration.ofNanos(System.nanoTime() - start);
         metrics.processor(stage, processor, duration);
         String name = Processors.name(processor);
-        String producedJson = null;
+        // the output's JSON is written once (for a built-in, by its output cap): the size checks, the event and the
+        // context all take it
+        WorkResult produced = result;
         String updatesJson = null;
         if (result.succeeded()) {
-            // serialized once: for the size checks, the event and the context
-            producedJson = ApiSerialization.json(result.contextUpdates());
-            WorkResult produced = result;
-            ContextFitter.Fitted fitted = fitter.fit(run, name, result, producedJson,
-                    json -> events.encodedSize(finishedEvent(stage, processor, produced, json, duration)));
+            ContextFitter.Fitted fitted = fitter.fit(run, name, result,
+                    events.encodedSizeWith(finishedEvent(stage, processor, produced, "", duration)));
             result = fitted.result();
             updatesJson = fitted.updatesJson();
         }
@@ -402,7 +401,7 @@ public final class StageRunner {
         }
         // Later processors get the whole output in its JSON form; only the event (and so the status) refers to
         // evidence for values too large for a record.
-        run.update(producedJson, result.removedKeys());
+        run.update(produced.contextJson().values(), result.removedKeys());
         return true;
     }
 

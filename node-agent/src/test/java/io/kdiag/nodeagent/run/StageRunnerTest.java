@@ -345,6 +345,41 @@ class StageRunnerTest {
     }
 
     @Test
+    void shouldKeepOutputOfExactlyTheContextLimitInItsEventAndMoveOneByteMoreToEvidence() throws Exception {
+        // {"big":"é…"}: 8 + 2 (é) + 1012 + 2 = 1024 bytes, the limit, in 1023 characters
+        String atLimit = "é" + "x".repeat(1012);
+        run(spec(List.of(ref("c"), ref("e")), List.of(), List.of()),
+                worker("c", Stage.InformationCollection, calls, ctx -> ok("big", atLimit)),
+                worker("e", Stage.InformationCollection, calls, ctx -> ok("big", atLimit + "x")));
+
+        assertThat(payload(ProcessorFinished.class, 0).getContextUpdates()).isEqualTo("{\"big\":\"" + atLimit + "\"}");
+        Map<String, Object> moved = ApiSerialization.jsonObject(payload(ProcessorFinished.class, 1).getContextUpdates());
+        assertThat(Evidence.Reference.fromContextValue(moved.get("big")).orElseThrow().bytes()).isEqualTo(1025 - 8);
+        assertThat(evidence.values).hasSize(1);
+    }
+
+    @Test
+    void shouldHandLaterProcessorsTheOutputAsItsJsonReadsBack() throws Exception {
+        List<Map<String, Object>> seen = new ArrayList<>();
+        run(spec(List.of(ref("c")), List.of(ref("d")), List.of()),
+                worker("c", Stage.InformationCollection, calls, ctx -> WorkResult.succeeded(Map.of(
+                        "plain", Map.of("pid", 42L, "pids", List.of(1L, 5_000_000_000L)),
+                        "written", Map.of("ratio", 0.5f, "at", Instant.parse("2026-12-03T10:00:00Z"))), Set.of())),
+                worker("d", Stage.Diagnosis, calls, ctx -> {
+                    seen.add(new LinkedHashMap<>(ctx.statusContext()));
+                    return ok("found", true);
+                }));
+
+        Map<String, Object> context = seen.get(0);
+        // numbers as JSON reads them (an int where one fits), a time as its text
+        assertThat(((Map<?, ?>) context.get("plain")).get("pid")).isInstanceOf(Integer.class).isEqualTo(42);
+        assertThat(((Map<?, ?>) context.get("plain")).get("pids")).isEqualTo(List.of(1, 5_000_000_000L));
+        assertThat(((Map<?, ?>) context.get("written")).get("ratio")).isInstanceOf(Double.class).isEqualTo(0.5);
+        assertThat(((Map<?, ?>) context.get("written")).get("at")).isEqualTo("2026-12-03T10:00:00Z");
+        assertThat(context).isEqualTo(ApiSerialization.jsonObject(payload(ProcessorFinished.class, 0).getContextUpdates()));
+    }
+
+    @Test
     void shouldFailAProcessorWhoseOutputExceedsAnEvidenceLimit() throws Exception {
         evidenceLimits = new EvidenceBudget.Limits(2000, 10_000, 100_000);
         run(spec(List.of(ref("c"), ref("e")), List.of(), List.of()),

@@ -14,6 +14,8 @@ public final class WorkResult {
     private final Set<String> removedKeys;
     private final String reason;
     private final String message;
+    /** The updates' JSON, written on first use: the output cap, the event and the context take the same. */
+    private OutputJson contextJson;
 
     private WorkResult(boolean succeeded, Map<String, Object> contextUpdates, Set<String> removedKeys, String reason, String message) {
         this.succeeded = succeeded;
@@ -44,6 +46,14 @@ public final class WorkResult {
     /** Context entries to set; empty on failure. */
     public Map<String, Object> contextUpdates() {
         return contextUpdates;
+    }
+
+    /** The JSON of {@link #contextUpdates}, written once however often it is asked for. */
+    public OutputJson contextJson() {
+        if (contextJson == null) {
+            contextJson = OutputJson.of(contextUpdates);
+        }
+        return contextJson;
     }
 
     /** Context keys to remove; empty on failure. */
