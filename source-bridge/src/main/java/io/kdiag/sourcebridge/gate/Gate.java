@@ -71,7 +71,7 @@ import org.slf4j.LoggerFactory;
 public final class Gate implements AutoCloseable {
     private static final String INGEST_SOURCE = BridgeMetrics.SOURCE_INGEST;
     private static final Logger LOG = LoggerFactory.getLogger(Gate.class);
-    /** How long the gate waits for new work; an acknowledgement to settle ends the wait at once ({@link Wakeup}). */
+    /** How long the gate waits for new work; a submission or an acknowledgement to settle ends the wait at once ({@link Wakeup}). */
     private static final Duration POLL = Duration.ofMillis(100);
     /** Put in the submissions queue to end the gate's wait on it; no submission. */
     private static final Pending WAKE = new Pending(null, null);
@@ -245,6 +245,10 @@ public final class Gate implements AutoCloseable {
             return pending.verdict;
         }
         queue.add(pending);
+        if (consumer != null) {
+            // the gate thread waits in the ingest consumer's poll, not on the queue
+            wakeup.wake();
+        }
         return pending.verdict;
     }
 

@@ -4,9 +4,9 @@ import java.time.Duration;
 
 /**
  * Cuts the gate thread's wait for new work (a poll of the ingest consumer or of the submissions queue) short when an
- * acknowledgement gives it something to settle, so a finished batch's verdicts and offsets never wait for the wait to
- * run out, and the gate need not poll in a busy loop while batches are in flight. An acknowledgement that comes while
- * the gate is not waiting makes its next wait zero instead: settling runs before each wait, so it may have missed it.
+ * acknowledgement gives it something to settle, or a submission comes while it polls the consumer, so neither waits for
+ * the wait to run out, and the gate need not poll in a busy loop while batches are in flight. One that comes while the
+ * gate is not waiting makes its next wait zero instead: the gate may have looked before it came.
  */
 final class Wakeup {
     private final Runnable interrupt;
@@ -35,7 +35,7 @@ final class Wakeup {
         waiting = false;
     }
 
-    /** Something came to settle: any thread. Interrupts a wait at most once, however many acknowledgements come during it. */
+    /** Something came for the gate: any thread. Interrupts a wait at most once, however many come during it. */
     synchronized void wake() {
         if (!waiting) {
             pending = true;

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The gate settles a batch as soon as Kafka acknowledged it, not when its wait for new work runs out: with that wait
- * far longer than the test, a verdict given and offsets committed at all show the acknowledgements woke it.
+ * The gate takes a submission and settles a batch as soon as they come, not when its wait for new work runs out: with
+ * that wait far longer than the test, a verdict given and offsets committed at all show that they woke it.
  */
 class GateWakeupIT {
     /** Far longer than the test may take: only a wake-up ends the gate's wait. */
@@ -78,6 +78,18 @@ class GateWakeupIT {
             // the one request read, forwarded, its dedup entry written, then its offset committed
             await().atMost(WAIT).untilAsserted(() -> assertThat(admin.listConsumerGroupOffsets("wake-ingest").partitionsToOffsetAndMetadata()
                     .get(WAIT.toSeconds(), TimeUnit.SECONDS).values().stream().mapToLong(OffsetAndMetadata::offset).sum()).isEqualTo(1));
+        }
+    }
+
+    @Test
+    void shouldTakeASubmissionWhileWaitingForIngestRecords() throws Exception {
+        Topics topics = topics("wake-submit.");
+        Gate.IngestGroup group = new Gate.IngestGroup("wake-submit", "wake-submit-0", Duration.ZERO);
+        try (Gate gate = Gate.start(topics, settings, group, OPTIONS, TestKeys.signingKey(), r -> { }, new SimpleMeterRegistry(), IDLE_WAIT)) {
+            Verdict verdict = gate.submit(new Submission("custom-resource", Samples.avroRequest("node-2", Origin.CustomResource), null, false,
+                    false)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+            assertThat(verdict.outcome()).isEqualTo(Verdict.Outcome.FORWARDED);
         }
     }
 }
