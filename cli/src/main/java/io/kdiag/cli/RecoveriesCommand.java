@@ -9,11 +9,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.kdiag.schemas.SendAndWait;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.RecoveryControl;
@@ -92,16 +92,21 @@ final class RecoveriesCommand {
         public Integer call() throws InterruptedException, ExecutionException, TimeoutException {
             KdiagCommand.Connection connection = recoveries.kdiag.connection();
             Topic<String, RecoveryControl> topic = connection.topics().recoveryControl();
-            RecoveryControl control = new RecoveryControl(paused, changedBy(connection.kafka()), Instant.now(), reason);
-            Map<String, Object> settings = new HashMap<>(connection.kafka());
-            settings.put(ProducerConfig.ACKS_CONFIG, "all");
-            try (KafkaProducer<String, RecoveryControl> producer = new KafkaProducer<>(settings, topic.keySerde().serializer(),
-                    topic.valueSerde().serializer())) {
-                producer.send(new ProducerRecord<>(topic.name(), Topics.RECOVERY_CONTROL_KEY, control)).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-            }
+            write(connection.kafka(), topic, new RecoveryControl(paused, changedBy(connection.kafka()), Instant.now(), reason));
             PrintWriter out = spec.commandLine().getOut();
             out.println(paused ? "recoveries paused" : "recoveries resumed");
             return 0;
+        }
+
+        /** Writes the switch's new position and waits until Kafka has it. */
+        static void write(Map<String, Object> kafka, Topic<String, RecoveryControl> topic, RecoveryControl control)
+                throws InterruptedException, ExecutionException, TimeoutException {
+            Map<String, Object> settings = new HashMap<>(kafka);
+            settings.put(ProducerConfig.ACKS_CONFIG, "all");
+            try (KafkaProducer<String, RecoveryControl> producer = new KafkaProducer<>(settings, topic.keySerde().serializer(),
+                    topic.valueSerde().serializer())) {
+                SendAndWait.send(producer, new ProducerRecord<>(topic.name(), Topics.RECOVERY_CONTROL_KEY, control), TIMEOUT);
+            }
         }
     }
 
@@ -155,7 +160,7 @@ final class RecoveriesCommand {
      *
      * @throws IllegalStateException if the topic does not exist or the latest record cannot be read
      */
-    private static RecoveryControl latest(Map<String, Object> kafka, Topic<String, RecoveryControl> topic) {
+    static RecoveryControl latest(Map<String, Object> kafka, Topic<String, RecoveryControl> topic) {
         Map<String, Object> settings = new HashMap<>(kafka);
         settings.remove(ConsumerConfig.GROUP_ID_CONFIG);
         settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

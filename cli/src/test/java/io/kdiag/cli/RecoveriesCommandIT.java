@@ -5,13 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import io.kdiag.common.kafka.TopicAdmin;
 import io.kdiag.schemas.Topics;
+import io.kdiag.schemas.avro.RecoveryControl;
 import io.kdiag.testkit.TestKafka;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,5 +67,19 @@ class RecoveriesCommandIT {
         Run resumed = kdiag("recoveries", "status");
         assertThat(resumed.exit()).isZero();
         assertThat(resumed.out().lines().skip(1)).singleElement().asString().startsWith("Running").contains(user).endsWith("<none>");
+    }
+
+    @Test
+    void shouldWriteAtOnceWhateverLingerTheUserSet() throws Exception {
+        Map<String, Object> settings = Map.of("bootstrap.servers", kafka.bootstrapServers());
+        Topics topics = new Topics("lingering.");
+        TopicAdmin.ensureTopics(settings, topics, 3, (short) 1);
+        Map<String, Object> lingering = new HashMap<>(settings);
+        // far longer than the command waits: it returns only if it sends without waiting out the linger
+        lingering.put(ProducerConfig.LINGER_MS_CONFIG, 600_000);
+
+        RecoveriesCommand.Change.write(lingering, topics.recoveryControl(), new RecoveryControl(true, "lingering-user", Instant.now(), "drain"));
+
+        assertThat(RecoveriesCommand.latest(settings, topics.recoveryControl()).getChangedBy()).isEqualTo("lingering-user");
     }
 }

@@ -14,7 +14,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -28,6 +27,7 @@ import io.kdiag.model.Phases;
 import io.kdiag.model.StatusFold;
 import io.kdiag.model.StatusProjection;
 import io.kdiag.schemas.Evidence;
+import io.kdiag.schemas.SendAndWait;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalRequest;
@@ -141,7 +141,7 @@ public final class KdiagClient implements AutoCloseable {
         byte[] key = topics.abnormalRequests().keySerde().serializer().serialize(topic, request.getNodeName());
         byte[] value = topics.abnormals().valueSerde().serializer().serialize(topic, request);
         try {
-            producer().send(new ProducerRecord<>(topic, key, value)).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            SendAndWait.send(producer(), new ProducerRecord<>(topic, key, value), SEND_TIMEOUT);
         } catch (ExecutionException e) {
             throw new KdiagException("cannot publish to " + topic + ": " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
@@ -172,8 +172,7 @@ public final class KdiagClient implements AutoCloseable {
         ApprovalDecision decision = ApprovalDecisions.answer(waiting, approved, reason, null, Instant.now());
         Topic<String, ApprovalDecision> approvals = topics.approvals();
         try {
-            producer().send(SignedDecisions.record(approvals, waiting.getNodeName(), decision, approverKey))
-                    .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            SendAndWait.send(producer(), SignedDecisions.record(approvals, waiting.getNodeName(), decision, approverKey), SEND_TIMEOUT);
         } catch (ExecutionException e) {
             throw new KdiagException("cannot write to " + approvals.name() + ": " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,24 +13,34 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import io.kdiag.api.ApiSerialization;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.client.examples.PublishAndAwait;
 import io.kdiag.client.examples.ReadHistory;
 import io.kdiag.client.examples.WatchLive;
+import io.kdiag.model.StatusFold;
 import io.kdiag.schemas.SchemaTopicStore;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.AbnormalStatus;
+import io.kdiag.schemas.avro.ApprovalRequested;
 import io.kdiag.schemas.avro.DiagnosisEvent;
+import io.kdiag.schemas.avro.NamespacedName;
 import io.kdiag.schemas.avro.Phase;
 import io.kdiag.schemas.avro.UnknownPayload;
 import io.kdiag.testkit.LaterVersion;
+import io.kdiag.testkit.RecordedEvents;
 import io.kdiag.testkit.TestKafka;
+import io.kdiag.testkit.TestKeys;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -158,6 +169,44 @@ class KdiagClientIT {
 
         assertThat(history).extracting(DiagnosisEvent::getSeq).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
         assertThat(history.get(8).getPayload()).isEqualTo(new UnknownPayload(LaterVersion.NEW_PAYLOAD, "{\"verified\": true}"));
+    }
+
+    @Test
+    void shouldPublishAtOnceWhateverLingerTheUserSet() {
+        try (KdiagClient lingering = lingering()) {
+            String uid = lingering.publish(abnormal("lingering"));
+
+            assertThat(lingering.awaitFinalStatus(uid, Duration.ofSeconds(30))).map(AbnormalStatus::getPhase).contains(Phase.Succeeded);
+        }
+    }
+
+    @Test
+    void shouldDecideAtOnceWhateverLingerTheUserSet() throws Exception {
+        NamespacedName recoverer = new NamespacedName("kube-diagnoser", "signal-recoverer");
+        AbnormalStatus waiting = StatusFold.fold(new RecordedEvents("lingering-approval").accepted("x", "{\"nodeName\":\"node-1\"}")
+                .at(500, new ApprovalRequested(recoverer, "{}", "the label kdiag.io/require-approval of the abnormal",
+                        RecordedEvents.T0.plusSeconds(3600))).list());
+        try (KdiagClient lingering = lingering()) {
+            lingering.decide(waiting, true, "known issue", TestKeys.signingKey());
+        }
+
+        assertThat(recordsOn(TOPICS.approvals().name())).isEqualTo(1);
+    }
+
+    private static long recordsOn(String topic) throws Exception {
+        try (Admin admin = Admin.create(settings)) {
+            Map<TopicPartition, OffsetSpec> partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS)
+                    .get(topic).partitions().stream().collect(Collectors.toMap(p -> new TopicPartition(topic, p.partition()), p -> OffsetSpec.latest()));
+            return admin.listOffsets(partitions).all().get(30, TimeUnit.SECONDS).values().stream()
+                    .mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+        }
+    }
+
+    /** A client whose user set a linger far longer than the client waits: a write returns only if it is sent at once. */
+    private static KdiagClient lingering() {
+        Map<String, Object> lingering = new HashMap<>(settings);
+        lingering.put(ProducerConfig.LINGER_MS_CONFIG, 600_000);
+        return KdiagClient.builder().kafka(lingering).build();
     }
 
     @Test

@@ -50,7 +50,6 @@ import io.kdiag.nodeagent.run.StageCommands;
 import io.kdiag.nodeagent.run.StageProfilers;
 import io.kdiag.nodeagent.run.StageRunner;
 import io.kdiag.schemas.Topics;
-import io.kdiag.schemas.avro.DiagnosisEvent;
 import io.kdiag.schemas.avro.Stage;
 import io.kdiag.stageworkers.RemoteProcessor;
 import io.kdiag.stageworkers.WorkerCatalog;
@@ -124,7 +123,8 @@ public final class NodeAgent implements AutoCloseable {
         this.approvers = ApproverKeys.load(config.approverKeys(), config.approvalRelayKeys());
         this.journal = Journal.open(config.stateDir());
         Parking parking = Parking.open(config.stateDir());
-        this.producer = AgentProducer.create(kafka, config.nodeName(), topics);
+        this.progress = new LoopProgress("the agent's consumer loop", config.stallTimeout());
+        this.producer = AgentProducer.create(kafka, config.nodeName(), topics, progress::progressed);
         this.workers = new WorkerRunner(MAX_WORKER_OUTPUT_BYTES);
         this.metrics = new AgentMetrics(registry);
         metrics.recoveriesPaused(recoveries);
@@ -135,7 +135,6 @@ public final class NodeAgent implements AutoCloseable {
         Registrations registrations = cluster == null ? Registrations.NONE : cluster;
         BuiltIns builtIns = new BuiltIns(config.builtinNamespace(), catalog, workers, registrations, policy);
         String token = UUID.randomUUID().toString();
-        this.progress = new LoopProgress("the agent's consumer loop", config.stallTimeout());
         Health health = new Health(List.of(this::consumerStopped, progress), List.of(this::notReady));
         this.http = AgentHttpServer.start(config.bindAddress(), config.httpPort(), builtIns, registrations, node, config.nodeName(),
                 health, token);
@@ -151,23 +150,7 @@ public final class NodeAgent implements AutoCloseable {
                 new StageCommands(policy, limits, metrics), new StageProfilers(policy, profilers, evidence, metrics),
                 new ContextFitter(evidence, limits), metrics, recoveries, approvals, parking,
                 budgets == null ? RecoveryBudgetGate.NONE : budgets);
-        // an acknowledged event is progress: a long abnormal keeps the loop busy without a poll
-        EventSink progressing = new EventSink() {
-            @Override
-            public CompletableFuture<Void> send(DiagnosisEvent event) {
-                return producer.send(event).whenComplete((ok, error) -> {
-                    if (error == null) {
-                        progress.progressed();
-                    }
-                });
-            }
-
-            @Override
-            public void sendBatched() {
-                producer.sendBatched();
-            }
-        };
-        EventLog events = new EventLog(config.nodeName(), progressing, journal, clock);
+        EventLog events = new EventLog(config.nodeName(), producer, journal, clock);
         BudgetWaits budgetWaits = new BudgetWaits(budgets == null ? RecoveryBudgetGate.NONE : budgets);
         this.requests = new RequestHandler(stages, events, metrics, parking, List.of(approvals, budgetWaits));
         if (budgets != null) {

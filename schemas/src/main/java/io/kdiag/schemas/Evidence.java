@@ -16,10 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -240,19 +239,17 @@ public final class Evidence {
         byte[] key = sha256.getBytes(StandardCharsets.UTF_8);
         byte[] type = contentType.getBytes(StandardCharsets.UTF_8);
         int count = chunks(content.length);
-        List<Future<RecordMetadata>> sent = new ArrayList<>(count);
+        // each chunk is made when it is sent: only the producer's buffer holds a copy of the content
+        Iterable<ProducerRecord<byte[], byte[]>> records = () -> IntStream.range(0, count).mapToObj(i -> {
+            byte[] chunk = Arrays.copyOfRange(content, i * CHUNK_BYTES, Math.min(content.length, (i + 1) * CHUNK_BYTES));
+            List<Header> headers = List.of(new RecordHeader(CHUNK_HEADER, (i + "/" + count).getBytes(StandardCharsets.UTF_8)),
+                    new RecordHeader(CONTENT_TYPE_HEADER, type));
+            return new ProducerRecord<>(topic, null, key, chunk, headers);
+        }).iterator();
         try {
-            for (int i = 0; i < count; i++) {
-                byte[] chunk = Arrays.copyOfRange(content, i * CHUNK_BYTES, Math.min(content.length, (i + 1) * CHUNK_BYTES));
-                List<Header> headers = List.of(new RecordHeader(CHUNK_HEADER, (i + "/" + count).getBytes(StandardCharsets.UTF_8)),
-                        new RecordHeader(CONTENT_TYPE_HEADER, type));
-                sent.add(producer.send(new ProducerRecord<>(topic, null, key, chunk, headers)));
-            }
-            long deadline = System.nanoTime() + timeout.toNanos();
             List<Long> offsets = new ArrayList<>(count);
             int partition = -1;
-            for (Future<RecordMetadata> future : sent) {
-                RecordMetadata metadata = future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            for (RecordMetadata metadata : SendAndWait.sendAll(producer, records, timeout)) {
                 if (partition >= 0 && metadata.partition() != partition) {
                     throw new IOException("the chunks of one value landed on partitions " + partition + " and " + metadata.partition());
                 }

@@ -8,8 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.apache.avro.AvroRuntimeException;
@@ -22,7 +20,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -125,13 +122,9 @@ public final class SchemaTopicStore implements SchemaStore {
         Map<String, Object> settings = new HashMap<>(kafka);
         settings.put(ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(settings, new StringSerializer(), new StringSerializer())) {
-            List<Future<RecordMetadata>> sent = missing.stream()
-                    .map(s -> producer.send(new ProducerRecord<>(topic, key(SchemaNormalization.parsingFingerprint64(s)), s.toString())))
-                    .toList();
-            producer.flush(); // without waiting for a linger the user's settings may set
-            for (Future<RecordMetadata> result : sent) {
-                result.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            }
+            SendAndWait.sendAll(producer, missing.stream()
+                    .map(s -> new ProducerRecord<>(topic, key(SchemaNormalization.parsingFingerprint64(s)), s.toString()))
+                    .toList(), TIMEOUT);
         } catch (ExecutionException e) {
             throw new IllegalStateException("cannot publish schemas to " + topic + ": " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException | KafkaException e) {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,7 @@ import io.kdiag.testkit.TestKafka;
 import io.kdiag.testkit.TestKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -112,6 +114,25 @@ class ApprovalRelayIT {
         annotate("disk-full", Map.of(Annotations.APPROVAL, "deny", Annotations.APPROVAL_BY, "bob"));
         await().atMost(Duration.ofSeconds(10)).until(() -> !annotations("disk-full").containsKey(Annotations.APPROVAL));
         assertThat(decisions()).hasSize(1);
+    }
+
+    @Test
+    void shouldRelayAtOnceWhateverLingerTheUserSet() {
+        bridge.close();
+        Map<String, Object> lingering = new HashMap<>(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+        // far longer than the relay and this test wait: the decision is written in time only if it is sent at once
+        lingering.put(ProducerConfig.LINGER_MS_CONFIG, 600_000);
+        registry = new SimpleMeterRegistry();
+        bridge = SourceBridge.start(SourceBridgeConfig.from(ConfigSource.of(Map.of("kdiag.topic-prefix", topics.prefix(), "kdiag.http-port", "0",
+                "kdiag.signing-key", TestKeys.signingKeyFile().toString(), "kdiag.approval-relay-key", dir.resolve("relay.pem").toString()),
+                Map.of())), lingering, registry, client);
+        Abnormal abnormal = started("lingering");
+        waiting(abnormal, 2);
+
+        annotate("lingering", Map.of(Annotations.APPROVAL, "approve", Annotations.APPROVAL_BY, "alice@example.com"));
+
+        assertThat(decode(awaitDecisions(1).get(0)).getAbnormalUid()).isEqualTo(abnormal.getMetadata().getUid());
+        assertThat(relayed("relayed")).isEqualTo(1);
     }
 
     @Test

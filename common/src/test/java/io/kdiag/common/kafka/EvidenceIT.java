@@ -18,6 +18,7 @@ import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -74,6 +75,23 @@ class EvidenceIT {
         try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
             assertThatThrownBy(() -> Evidence.readAll(consumer, topic, reference, TIMEOUT))
                     .isInstanceOf(IOException.class).hasMessageContaining("is gone: past the retention of " + topic);
+        }
+    }
+
+    @Test
+    void shouldWriteAtOnceWhateverLingerTheProducerHas() throws Exception {
+        Map<String, Object> lingering = new HashMap<>(settings);
+        // far longer than the write may take: it returns only if it sends without waiting out the linger
+        lingering.put(ProducerConfig.LINGER_MS_CONFIG, 600_000);
+        byte[] value = "a lingering producer's evidence".getBytes();
+        String topic = topics.evidence().name();
+        Evidence.Reference reference;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(lingering, new ByteArraySerializer(), new ByteArraySerializer())) {
+            reference = Evidence.write(producer, topic, value, "text/plain", TIMEOUT);
+        }
+
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
+            assertThat(Evidence.readAll(consumer, topic, reference, TIMEOUT)).isEqualTo(value);
         }
     }
 }

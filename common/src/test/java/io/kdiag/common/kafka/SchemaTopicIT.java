@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +22,7 @@ import org.apache.avro.SchemaNormalization;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
@@ -74,6 +76,19 @@ class SchemaTopicIT {
         assertThatThrownBy(() -> new Topics("later.").diagnosisEvents().valueSerde().deserializer()
                 .deserialize("later.diagnosis-events", verified))
                 .isInstanceOf(SerializationException.class).hasMessageContaining("not a released DiagnosisEvent schema");
+    }
+
+    @Test
+    void shouldPublishAtOnceWhateverLingerTheUserSet() {
+        topics("lingering.");
+        Map<String, Object> lingering = new HashMap<>(settings);
+        // far longer than publish waits: it returns only if it sends without waiting out the linger
+        lingering.put(ProducerConfig.LINGER_MS_CONFIG, 600_000);
+
+        new SchemaTopicStore(lingering, "lingering.schemas").publish(List.of(LaterVersion.EVENT));
+
+        assertThat(new SchemaTopicStore(settings, "lingering.schemas").findByFingerprint(SchemaNormalization.parsingFingerprint64(LaterVersion.EVENT)))
+                .isEqualTo(LaterVersion.EVENT);
     }
 
     @Test

@@ -7,13 +7,12 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.kdiag.nodeagent.run.EventSink;
 import io.kdiag.schemas.DeadLetters;
 import io.kdiag.schemas.Evidence;
+import io.kdiag.schemas.SendAndWait;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.DiagnosisEvent;
@@ -22,7 +21,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -48,8 +46,9 @@ public final class AgentProducer implements EventSink, EvidenceStore, AutoClosea
     private final byte[] key;
     private final int maxEventBytes;
     private final int maxRecordBytes;
+    private final Runnable acknowledged;
 
-    private AgentProducer(Map<String, Object> settings, Topics topics, String nodeName) {
+    private AgentProducer(Map<String, Object> settings, Topics topics, String nodeName, Runnable acknowledged) {
         int maxRequestSize = Integer.parseInt(String.valueOf(settings.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_048_576)));
         this.maxEventBytes = maxRequestSize - RECORD_OVERHEAD_BYTES;
         this.maxRecordBytes = DeadLetters.maxRecordBytes(settings);
@@ -57,11 +56,17 @@ public final class AgentProducer implements EventSink, EvidenceStore, AutoClosea
         this.topics = topics;
         this.nodeName = nodeName;
         this.key = nodeName.getBytes(StandardCharsets.UTF_8);
+        this.acknowledged = acknowledged;
     }
 
-    /** A producer with the user's Kafka settings and what the agent's guarantees need. */
-    public static AgentProducer create(Map<String, Object> kafka, String nodeName, Topics topics) {
-        return new AgentProducer(properties(kafka, nodeName), topics, nodeName);
+    /**
+     * A producer with the user's Kafka settings and what the agent's guarantees need.
+     *
+     * @param acknowledged called on the producer's thread for each event acknowledged: the agent counts it as its loop's
+     *     progress, so that a long abnormal keeps the loop alive without a poll
+     */
+    public static AgentProducer create(Map<String, Object> kafka, String nodeName, Topics topics, Runnable acknowledged) {
+        return new AgentProducer(properties(kafka, nodeName), topics, nodeName, acknowledged);
     }
 
     /** The producer's settings: the user's Kafka settings, with what the agent's guarantees need. */
@@ -88,6 +93,7 @@ public final class AgentProducer implements EventSink, EvidenceStore, AutoClosea
         producer.send(new ProducerRecord<>(topic.name(), key, topic.valueSerde().serializer().serialize(topic.name(), event)),
                 (metadata, error) -> {
                     if (error == null) {
+                        acknowledged.run();
                         acked.complete(null);
                     } else {
                         acked.completeExceptionally(error);
@@ -122,9 +128,7 @@ public final class AgentProducer implements EventSink, EvidenceStore, AutoClosea
                     new DeadLetters.Source(record.topic(), record.partition(), record.offset()),
                     record.key(), record.value(), reason, budget);
             try {
-                Future<RecordMetadata> sent = producer.send(letter);
-                producer.flush(); // without waiting for the linger
-                sent.get(DEAD_LETTER_WAIT.toSeconds(), TimeUnit.SECONDS);
+                SendAndWait.send(producer, letter, DEAD_LETTER_WAIT);
                 return true;
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof RecordTooLargeException)) {

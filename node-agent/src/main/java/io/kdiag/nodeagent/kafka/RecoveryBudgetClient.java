@@ -11,12 +11,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.kdiag.common.recovery.RecoveryBudgets;
 import io.kdiag.nodeagent.run.RecoveryBudgetGate;
+import io.kdiag.schemas.SendAndWait;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.avro.BudgetVerdict;
@@ -31,7 +31,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -134,9 +133,7 @@ public final class RecoveryBudgetClient implements RecoveryBudgetGate, AutoClose
         CompletableFuture<RecoveryBudgetAnswer> answer = new CompletableFuture<>();
         waiting.put(id, answer);
         try {
-            Future<RecordMetadata> sent = producer.send(request(RecoveryBudgetAction.Acquire, uid, namespace, recoverer));
-            producer.flush(); // without waiting for a linger the user's settings may set
-            sent.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            SendAndWait.send(producer, request(RecoveryBudgetAction.Acquire, uid, namespace, recoverer), timeout);
             RecoveryBudgetAnswer decided = answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return new Answer(decided.getVerdict(), decided.getBudget(), decided.getMessage());
         } catch (TimeoutException e) {

@@ -71,9 +71,10 @@ import org.slf4j.LoggerFactory;
 public final class Gate implements AutoCloseable {
     private static final String INGEST_SOURCE = BridgeMetrics.SOURCE_INGEST;
     private static final Logger LOG = LoggerFactory.getLogger(Gate.class);
+    /** How long the gate waits for new work; a submission or an acknowledgement to settle ends the wait at once ({@link Wakeup}). */
     private static final Duration POLL = Duration.ofMillis(100);
-    /** How long a poll waits for new work while batches are in flight, whose acknowledgements it then takes up. */
-    private static final Duration POLL_IN_FLIGHT = Duration.ofMillis(2);
+    /** Put in the submissions queue to end the gate's wait on it; no submission. */
+    private static final Pending WAKE = new Pending(null, null);
     private static final Duration CLOSE = Duration.ofSeconds(10);
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
@@ -110,6 +111,8 @@ public final class Gate implements AutoCloseable {
     private final CompletableFuture<Void> consuming = new CompletableFuture<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final LoopProgress progress;
+    private final Wakeup wakeup;
+    private final Duration idleWait;
     private final Thread thread;
     /** Submissions of undone batches, tried again before the queue. */
     private List<Pending> retry = new ArrayList<>();
@@ -120,13 +123,15 @@ public final class Gate implements AutoCloseable {
 
     private Gate(Topics topics, Producer<byte[], byte[]> producer, org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
             Duration commitInterval, BridgeState state, StormLedger ledger, StormLimiter storm, GateOptions options, SigningKey signer,
-            Consumer<AbnormalRequest> mirror, MeterRegistry registry, Clock clock, int maxRecordBytes) {
+            Consumer<AbnormalRequest> mirror, MeterRegistry registry, Clock clock, int maxRecordBytes, Duration idleWait) {
         this.topics = topics;
         this.producer = producer;
         this.consumer = consumer;
         this.commitInterval = commitInterval;
         this.ledger = ledger;
-        this.inFlight = new InFlight<>(producer, state, MAX_IN_FLIGHT);
+        this.wakeup = new Wakeup(consumer != null ? consumer::wakeup : () -> queue.offer(WAKE));
+        this.idleWait = idleWait;
+        this.inFlight = new InFlight<>(producer, state, MAX_IN_FLIGHT, wakeup::wake);
         this.admission = new Admission(inFlight::lastForwarded, storm, options.repeatInterval());
         this.signer = signer;
         this.mirror = mirror;
@@ -154,6 +159,12 @@ public final class Gate implements AutoCloseable {
      */
     public static Gate start(Topics topics, Map<String, Object> kafka, IngestGroup ingest, GateOptions options,
             SigningKey signer, Consumer<AbnormalRequest> mirror, MeterRegistry registry) {
+        return start(topics, kafka, ingest, options, signer, mirror, registry, POLL);
+    }
+
+    /** {@link #start}, waiting up to {@code idleWait} for new work when nothing else ends the wait. */
+    static Gate start(Topics topics, Map<String, Object> kafka, IngestGroup ingest, GateOptions options,
+            SigningKey signer, Consumer<AbnormalRequest> mirror, MeterRegistry registry, Duration idleWait) {
         Map<String, Object> producerSettings = new HashMap<>(kafka);
         producerSettings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         producerSettings.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -186,7 +197,7 @@ public final class Gate implements AutoCloseable {
                 consumer = new KafkaConsumer<>(consumerSettings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             }
             gate = new Gate(topics, producer, consumer, ingest == null ? Duration.ZERO : ingest.commitInterval(), state, ledger, storm,
-                    options, signer, mirror, registry, clock, DeadLetters.maxRecordBytes(producerSettings));
+                    options, signer, mirror, registry, clock, DeadLetters.maxRecordBytes(producerSettings), idleWait);
         } catch (RuntimeException e) {
             if (consumer != null) {
                 consumer.close();
@@ -234,6 +245,10 @@ public final class Gate implements AutoCloseable {
             return pending.verdict;
         }
         queue.add(pending);
+        if (consumer != null) {
+            // the gate thread waits in the ingest consumer's poll, not on the queue
+            wakeup.wake();
+        }
         return pending.verdict;
     }
 
@@ -259,9 +274,7 @@ public final class Gate implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        if (consumer != null) {
-            consumer.wakeup();
-        }
+        wakeup.stop();
         if (thread.isAlive() && thread != Thread.currentThread()) {
             try {
                 thread.join(STOP_TIMEOUT.toMillis());
@@ -301,23 +314,32 @@ public final class Gate implements AutoCloseable {
                 }
                 commitIfDue(false);
                 if (inFlight.full()) {
-                    inFlight.awaitProgress(POLL);
+                    inFlight.awaitProgress(idleWait);
                     continue;
                 }
-                Duration wait = inFlight.isEmpty() ? POLL : POLL_IN_FLIGHT;
                 List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-                if (consumer != null) {
-                    consumer.poll(wait).forEach(records::add);
-                }
                 List<Pending> batch = retry;
                 retry = new ArrayList<>();
-                if (consumer == null && batch.isEmpty()) {
-                    Pending first = queue.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
-                    if (first != null) {
-                        batch.add(first);
+                Duration wait = wakeup.beforeWait(idleWait);
+                try {
+                    if (consumer != null) {
+                        consumer.poll(wait).forEach(records::add);
+                    } else if (batch.isEmpty()) {
+                        Pending first = queue.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+                        if (first != null) {
+                            batch.add(first);
+                        }
                     }
+                } catch (WakeupException e) {
+                    if (!running) {
+                        throw e;
+                    }
+                    // an acknowledgement ended the wait: settle it
+                } finally {
+                    wakeup.afterWait();
                 }
                 queue.drainTo(batch, MAX_BATCH);
+                batch.removeIf(p -> p == WAKE);
                 if (records.isEmpty() && batch.isEmpty()) {
                     if (inFlight.isEmpty()) {
                         progress.progressed();
@@ -355,6 +377,7 @@ public final class Gate implements AutoCloseable {
             List<Pending> left = new ArrayList<>(retry);
             inFlight.abandon().forEach(work -> left.addAll(work.submissions()));
             queue.drainTo(left);
+            left.removeIf(p -> p == WAKE);
             IllegalStateException gone = new IllegalStateException("the gate stopped before this submission was handled");
             left.forEach(p -> p.verdict.completeExceptionally(gone));
             if (failure == null) {
@@ -397,7 +420,8 @@ public final class Gate implements AutoCloseable {
             try {
                 consumer.commitSync(offsets, CLOSE);
             } catch (WakeupException e) {
-                // the stop asked for while committing: the commit still matters, so try once more
+                // a wake-up came while committing (the stop, or an acknowledgement while the rebalance listener runs within
+                // a poll): the commit still matters, so try once more
                 consumer.commitSync(offsets, CLOSE);
             } catch (KafkaException e) {
                 // the partitions are gone already (lost, not revoked): the next owner reads them again from the last commit

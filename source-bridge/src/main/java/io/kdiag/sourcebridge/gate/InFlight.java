@@ -38,16 +38,19 @@ final class InFlight<W> {
     private final Producer<byte[], byte[]> producer;
     private final BridgeState state;
     private final int maxBatches;
+    private final Runnable toSettle;
     private final Deque<Batch<W>> batches = new ArrayDeque<>();
     /** The dedup entries of the batches in flight: when each key was forwarded, newest batch winning. */
     private final Map<String, Long> sentEntries = new HashMap<>();
     /** Guards each batch's acknowledgement count and failure, which the producer's thread updates. */
     private final Object acknowledgements = new Object();
 
-    InFlight(Producer<byte[], byte[]> producer, BridgeState state, int maxBatches) {
+    /** @param toSettle called on the producer's thread when a batch has something for {@link #settle} to do */
+    InFlight(Producer<byte[], byte[]> producer, BridgeState state, int maxBatches, Runnable toSettle) {
         this.producer = producer;
         this.state = state;
         this.maxBatches = maxBatches;
+        this.toSettle = toSettle;
     }
 
     /** A batch that ended in a failed send, with every later one, oldest first: none of their effects is to be kept. */
@@ -94,6 +97,7 @@ final class InFlight<W> {
             batch.unacknowledged++;
         }
         producer.send(record, (metadata, error) -> {
+            boolean settleable;
             synchronized (acknowledgements) {
                 batch.unacknowledged--;
                 if (error instanceof RecordTooLargeException || error instanceof RecordBatchTooLargeException) {
@@ -101,7 +105,12 @@ final class InFlight<W> {
                 } else if (error != null && batch.failure == null) {
                     batch.failure = error;
                 }
+                // the batch's last send (its entries to send, or it finished, or refusals to rewrite), or one to undo
+                settleable = batch.unacknowledged == 0 || batch.failure != null;
                 acknowledgements.notifyAll();
+            }
+            if (settleable) {
+                toSettle.run();
             }
         });
     }

@@ -17,6 +17,7 @@ import io.kdiag.api.Annotations;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.api.v1.PendingApproval;
 import io.kdiag.model.ApprovalDecisions;
+import io.kdiag.schemas.SendAndWait;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.avro.ApprovalDecision;
 import io.kdiag.schemas.signing.SignedDecisions;
@@ -126,8 +127,7 @@ public final class ApprovalRelay implements AutoCloseable {
                 return;
             }
             try {
-                producer.send(SignedDecisions.record(approvals, pending.nodeName, decision, relayKey))
-                        .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                SendAndWait.send(producer, SignedDecisions.record(approvals, pending.nodeName, decision, relayKey), SEND_TIMEOUT);
             } catch (ExecutionException | TimeoutException e) {
                 Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
                 LOG.warn("cannot write the relayed decision namespace={} name={} uid={}, trying again in {} s: {}", namespace, name, wait.uid(),
