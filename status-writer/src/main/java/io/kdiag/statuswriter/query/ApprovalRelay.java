@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -20,6 +19,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kdiag.api.v1.Abnormal;
 import io.kdiag.model.ApprovalDecisions;
 import io.kdiag.model.StatusFold;
+import io.kdiag.schemas.SendAndWait;
 import io.kdiag.schemas.Topic;
 import io.kdiag.schemas.avro.AbnormalStatus;
 import io.kdiag.schemas.avro.ApprovalDecision;
@@ -155,8 +155,7 @@ public final class ApprovalRelay {
         ApprovalDecision decision = ApprovalDecisions.answer(waiting, approved, reason, username, clock.instant());
         RecordMetadata written;
         try {
-            written = producer.send(SignedDecisions.record(approvals, waiting.getNodeName(), decision, relayKey))
-                    .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            written = SendAndWait.send(producer, SignedDecisions.record(approvals, waiting.getNodeName(), decision, relayKey), SEND_TIMEOUT);
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             LOG.warn("approval not relayed uid={} namespace={} name={} user={} reason={}", waiting.getUid(), namespace, name, username,
