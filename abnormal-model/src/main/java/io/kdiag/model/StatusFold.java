@@ -116,7 +116,17 @@ public final class StatusFold {
 
     /** The snapshot after events already in seq order, from the first ({@code Accepted}); {@code null} for none. */
     public static AbnormalStatus fold(Iterable<DiagnosisEvent> inOrder) {
-        AbnormalStatus status = null;
+        return fold(null, inOrder);
+    }
+
+    /**
+     * The snapshot after {@code from} and then events in seq order that follow it; {@code from} itself when there are
+     * none. The context is parsed once, not at each event that merges into it.
+     *
+     * @param from the snapshot so far, {@code null} before the abnormal was accepted
+     */
+    public static AbnormalStatus fold(AbnormalStatus from, Iterable<DiagnosisEvent> inOrder) {
+        AbnormalStatus status = from;
         ParsedContext parsed = new ParsedContext();
         for (DiagnosisEvent event : inOrder) {
             status = apply(status, event, parsed);

@@ -363,6 +363,16 @@ class StatusFoldTest {
     }
 
     @Test
+    void shouldFoldOnFromASnapshotLikeTheWholeRun() {
+        List<DiagnosisEvent> run = Events.seedRun("uid-1");
+        for (int split = 0; split <= run.size(); split++) {
+            AbnormalStatus before = StatusFold.fold(run.subList(0, split));
+
+            assertThat(StatusFold.fold(before, run.subList(split, run.size()))).as("split at %d", split).isEqualTo(StatusFold.fold(run));
+        }
+    }
+
+    @Test
     void shouldProjectTheSeedRunLikeTheSeedStatus() {
         AbnormalStatus snapshot = StatusFold.fold(Events.seedRun("seed"));
         io.kdiag.api.v1.AbnormalStatus projected = StatusProjection.status(snapshot);

@@ -78,11 +78,7 @@ final class AbnormalEvents {
      * Only a run that began with {@code Accepted} has one.
      */
     AbnormalStatus status() {
-        AbnormalStatus status = before;
-        for (DiagnosisEvent event : sent) {
-            status = StatusFold.apply(status, event);
-        }
-        return status;
+        return StatusFold.fold(before, sent);
     }
 
     /** The seq the next event takes. */
