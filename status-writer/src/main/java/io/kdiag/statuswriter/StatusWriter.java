@@ -300,9 +300,6 @@ public final class StatusWriter implements AutoCloseable {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
         props.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, FOLD_COMMIT_INTERVAL_MS);
         props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
-        // a stream thread folds its partitions one after the other: one per core the JVM may use (its CPU limit), so
-        // a busy writer folds on every core it has, and no more than the events topic's partitions, its tasks
-        props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Math.min(Runtime.getRuntime().availableProcessors(), Topics.DEFAULT_PARTITIONS));
         return props;
     }
 

@@ -15,7 +15,6 @@ import io.kdiag.common.config.ConfigException;
 import io.kdiag.common.config.ConfigKey;
 import io.kdiag.common.config.ConfigSource;
 import io.kdiag.common.kubernetes.KubernetesConnection.Mode;
-import io.kdiag.schemas.Topics;
 import io.kdiag.schemas.signing.SigningKey;
 import io.kdiag.statuswriter.fold.WriterDeadLetters;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -124,14 +123,11 @@ class StatusWriterConfigTest {
                 .containsEntry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE)
                 .containsEntry(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, StatusWriter.FOLD_COMMIT_INTERVAL_MS)
                 .containsEntry(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0)
-                .containsEntry(StreamsConfig.APPLICATION_ID_CONFIG, "app")
-                .containsEntry(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Math.min(Runtime.getRuntime().availableProcessors(), Topics.DEFAULT_PARTITIONS));
-        assertThat(StatusWriter.streamsProperties(config, Map.of("bootstrap.servers", "broker:9092", StreamsConfig.NUM_STREAM_THREADS_CONFIG, 5)))
-                .as("set by the user").containsEntry(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 5);
+                .containsEntry(StreamsConfig.APPLICATION_ID_CONFIG, "app");
         assertThat(arbiter)
                 .containsEntry(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2)
                 .containsEntry(StreamsConfig.APPLICATION_ID_CONFIG, "app-budget-arbiter")
-                .doesNotContainKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG).doesNotContainKey(StreamsConfig.NUM_STREAM_THREADS_CONFIG);
+                .doesNotContainKey(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
         for (Properties props : List.of(fold, arbiter)) {
             assertThat(props)
                     .containsEntry(StreamsConfig.REPLICATION_FACTOR_CONFIG, 3)
