@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,7 +21,9 @@ import java.util.function.BooleanSupplier;
 /**
  * A main class of the bench's class path in a JVM of its own, so that its memory and CPU are its own: started with the
  * given JVM flags and {@code KDIAG_*} settings only (neither the bench's environment settings nor its JVM options), its
- * output in a log file.
+ * output in a log file. To profile the children, {@code BENCH_CHILD_JVM_FLAGS} adds flags to each, {@code %n} in them
+ * replaced by the child's name, e.g.
+ * {@code BENCH_CHILD_JVM_FLAGS='-XX:StartFlightRecording=settings=profile,filename=/tmp/%n.jfr'}.
  */
 final class ChildJvm implements AutoCloseable {
     /** The JVMs not closed yet: ended with the bench's JVM, whatever ends it. */
@@ -46,6 +49,7 @@ final class ChildJvm implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmFlags);
+        command.addAll(profilingFlags(name));
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(mainClass);
@@ -58,6 +62,15 @@ final class ChildJvm implements AutoCloseable {
         Process process = builder.start();
         RUNNING.add(process);
         return new ChildJvm(name, process, log);
+    }
+
+    private static List<String> profilingFlags(String name) {
+        String flags = System.getenv("BENCH_CHILD_JVM_FLAGS");
+        if (flags == null || flags.isBlank()) {
+            return List.of();
+        }
+        String file = name.replaceAll("[^A-Za-z0-9.-]+", "-");
+        return Arrays.stream(flags.trim().split("\\s+")).map(flag -> flag.replace("%n", file)).toList();
     }
 
     /** Waits until {@code GET http://127.0.0.1:port/readyz} answers 200; closes the JVM and fails when it does not in time. */

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import io.kdiag.model.ApprovalDecisions;
 import io.kdiag.schemas.avro.ApprovalDecision;
+import io.kdiag.schemas.signing.KeyFiles;
 import io.kdiag.schemas.signing.SignatureDomain;
 import io.kdiag.schemas.signing.VerificationKeys;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * unverified record. With no key, no decision verifies and every wait for approval ends at its deadline.
  *
  * <p>The files are read again when a decision names a key this does not know, and by {@link #reload()}, so adding or
- * removing an approver or a relay needs no restart. Files that cannot be read keep the keys in force.
+ * removing an approver or a relay needs no restart; keys are built again only when the files' bytes changed
+ * ({@link KeyFiles}). Files that cannot be read keep the keys in force.
  */
 public final class ApproverKeys {
     private static final Logger LOG = LoggerFactory.getLogger(ApproverKeys.class);
@@ -57,6 +59,13 @@ public final class ApproverKeys {
     }
 
     private record Keys(Named approvers, Named relays) {
+    }
+
+    /** What the key files held when a read built keys from them. */
+    private record Sources(KeyFiles approvers, KeyFiles relays) {
+        boolean sameAs(Sources other) {
+            return other != null && approvers.sameAs(other.approvers) && relays.sameAs(other.relays);
+        }
     }
 
     /** Why a decision that verified is still refused: its signer may not speak for the one it names. */
@@ -116,11 +125,16 @@ public final class ApproverKeys {
     private final List<Path> approverPaths;
     private final List<Path> relayPaths;
     private volatile Keys keys;
+    /** The files the keys in force were built from; guarded by this. */
+    private Sources keysFrom;
+    /** How many reads built keys; guarded by this. */
+    private int keyBuilds;
 
-    private ApproverKeys(List<Path> approverPaths, List<Path> relayPaths, Keys keys) {
+    private ApproverKeys(List<Path> approverPaths, List<Path> relayPaths, Keys keys, Sources keysFrom) {
         this.approverPaths = List.copyOf(approverPaths);
         this.relayPaths = List.copyOf(relayPaths);
         this.keys = keys;
+        this.keysFrom = keysFrom;
     }
 
     /**
@@ -132,28 +146,48 @@ public final class ApproverKeys {
      * @throws IOException if a path does not exist or a file does not hold Ed25519 public keys
      */
     public static ApproverKeys load(List<Path> approverPaths, List<Path> relayPaths) throws IOException {
+        Sources sources = sources(approverPaths, relayPaths);
         Keys keys = read(approverPaths, relayPaths);
         LOG.info("approver keys loaded approvers={} relays={}", keys.approvers().nameByKeyId(), keys.relays().nameByKeyId());
-        return new ApproverKeys(approverPaths, relayPaths, keys);
+        return new ApproverKeys(approverPaths, relayPaths, keys, sources);
+    }
+
+    private static Sources sources(List<Path> approverPaths, List<Path> relayPaths) throws IOException {
+        return new Sources(KeyFiles.read(approverPaths), KeyFiles.read(relayPaths));
     }
 
     private static Keys read(List<Path> approverPaths, List<Path> relayPaths) throws IOException {
         return new Keys(Named.read(approverPaths), relayPaths.isEmpty() ? Named.NONE : Named.read(relayPaths));
     }
 
-    /** Reads the key files again; a change is logged, an unreadable file keeps the keys in force. */
+    /**
+     * Reads the key files again and builds keys from them if they changed; a change of keys is logged, an unreadable
+     * file keeps the keys in force.
+     */
     public synchronized void reload() {
+        Sources sources;
         Keys read;
         try {
+            sources = sources(approverPaths, relayPaths);
+            if (sources.sameAs(keysFrom)) {
+                return;
+            }
+            keyBuilds++;
             read = read(approverPaths, relayPaths);
         } catch (IOException | RuntimeException e) {
             LOG.warn("approver keys unreadable, keeping the previous ones reason={}", e.getMessage());
             return;
         }
+        keysFrom = sources;
         if (!read.equals(keys)) {
             keys = read;
             LOG.info("approver keys reloaded approvers={} relays={}", read.approvers().nameByKeyId(), read.relays().nameByKeyId());
         }
+    }
+
+    /** How many reloads found the files changed and built keys from them. */
+    synchronized int keyBuilds() {
+        return keyBuilds;
     }
 
     /**

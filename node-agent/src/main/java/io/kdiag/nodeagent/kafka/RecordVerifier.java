@@ -8,6 +8,7 @@ import java.util.List;
 
 import io.kdiag.schemas.avro.AbnormalRequest;
 import io.kdiag.schemas.avro.Origin;
+import io.kdiag.schemas.signing.KeyFiles;
 import io.kdiag.schemas.signing.SignatureHeaders;
 import io.kdiag.schemas.signing.VerificationKeys;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The key files are read again when a record names a key this verifier does not know (a rotation, or a log source
  * that made its key after the agent started) and by {@link #reload()}, so a key removed from a mounted Secret stops
- * being trusted without a restart. Files that cannot be read keep the keys in force.
+ * being trusted without a restart; keys are built again only when the files' bytes changed ({@link KeyFiles}). Files
+ * that cannot be read keep the keys in force.
  */
 public final class RecordVerifier {
     private static final Logger LOG = LoggerFactory.getLogger(RecordVerifier.class);
@@ -70,14 +72,26 @@ public final class RecordVerifier {
     private record Keys(VerificationKeys bridge, VerificationKeys logSource) {
     }
 
+    /** What the key files held when a read built keys from them. */
+    private record Sources(KeyFiles bridge, KeyFiles logSource) {
+        boolean sameAs(Sources other) {
+            return other != null && bridge.sameAs(other.bridge) && logSource.sameAs(other.logSource);
+        }
+    }
+
     private final List<Path> bridgeFiles;
     private final List<Path> logSourceFiles;
     private volatile Keys keys;
+    /** The files the keys in force were built from; guarded by this. */
+    private Sources keysFrom;
+    /** How many reads built keys; guarded by this. */
+    private int keyBuilds;
 
-    private RecordVerifier(List<Path> bridgeFiles, List<Path> logSourceFiles, Keys keys) {
+    private RecordVerifier(List<Path> bridgeFiles, List<Path> logSourceFiles, Keys keys, Sources keysFrom) {
         this.bridgeFiles = List.copyOf(bridgeFiles);
         this.logSourceFiles = List.copyOf(logSourceFiles);
         this.keys = keys;
+        this.keysFrom = keysFrom;
     }
 
     /**
@@ -88,22 +102,40 @@ public final class RecordVerifier {
      * @throws IOException if the bridge's keys cannot be read or there is none, or a log source key file is unreadable
      */
     public static RecordVerifier load(List<Path> bridgeFiles, List<Path> logSourceFiles) throws IOException {
+        Sources sources = sources(bridgeFiles, logSourceFiles);
         Keys keys = read(bridgeFiles, logSourceFiles);
         if (keys.bridge().isEmpty()) {
             throw new IOException("no verification key in " + bridgeFiles);
         }
         LOG.info("verification keys loaded bridge={} logSource={}", keys.bridge().keyIds(), keys.logSource().keyIds());
-        return new RecordVerifier(bridgeFiles, logSourceFiles, keys);
+        return new RecordVerifier(bridgeFiles, logSourceFiles, keys, sources);
+    }
+
+    private static Sources sources(List<Path> bridgeFiles, List<Path> logSourceFiles) throws IOException {
+        return new Sources(KeyFiles.read(bridgeFiles), KeyFiles.read(existing(logSourceFiles)));
     }
 
     private static Keys read(List<Path> bridgeFiles, List<Path> logSourceFiles) throws IOException {
-        return new Keys(VerificationKeys.read(bridgeFiles), VerificationKeys.read(logSourceFiles.stream().filter(Files::exists).toList()));
+        return new Keys(VerificationKeys.read(bridgeFiles), VerificationKeys.read(existing(logSourceFiles)));
     }
 
-    /** Reads the key files again; a change is logged, an unreadable file or no bridge key at all keeps the keys in force. */
+    private static List<Path> existing(List<Path> paths) {
+        return paths.stream().filter(Files::exists).toList();
+    }
+
+    /**
+     * Reads the key files again and builds keys from them if they changed; a change of keys is logged, an unreadable
+     * file or no bridge key at all keeps the keys in force.
+     */
     public synchronized void reload() {
+        Sources sources;
         Keys read;
         try {
+            sources = sources(bridgeFiles, logSourceFiles);
+            if (sources.sameAs(keysFrom)) {
+                return;
+            }
+            keyBuilds++;
             read = read(bridgeFiles, logSourceFiles);
         } catch (IOException | RuntimeException e) {
             LOG.warn("verification keys unreadable, keeping the previous ones reason={}", e.getMessage());
@@ -113,10 +145,16 @@ public final class RecordVerifier {
             LOG.warn("no verification key left in {}, keeping the previous ones", bridgeFiles);
             return;
         }
+        keysFrom = sources;
         if (!read.equals(keys)) {
             keys = read;
             LOG.info("verification keys reloaded bridge={} logSource={}", read.bridge().keyIds(), read.logSource().keyIds());
         }
+    }
+
+    /** How many reloads found the files changed and built keys from them. */
+    synchronized int keyBuilds() {
+        return keyBuilds;
     }
 
     /**

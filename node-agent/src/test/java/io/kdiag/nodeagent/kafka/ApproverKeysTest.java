@@ -121,4 +121,23 @@ class ApproverKeysTest {
         keys.reload();
         assertThat(refusal(keys, signed(statusWriter, "bob"))).isEqualTo(Reason.UnknownKey);
     }
+
+    @Test
+    void shouldBuildKeysAgainOnlyWhenTheFilesChanged() throws Exception {
+        ApproverKeys keys = ApproverKeys.load(List.of(approvers), List.of(relays));
+        for (int i = 0; i < 5; i++) {
+            keys.reload();
+            // a decision that names a key nobody trusts makes it look at the files again
+            assertThat(refusal(keys, signed(SigningKey.generate(), null))).isEqualTo(Reason.UnknownKey);
+        }
+        assertThat(keys.keyBuilds()).as("files unchanged").isZero();
+
+        SigningKey bob = SigningKey.generate();
+        Files.writeString(approvers.resolve("bob.pub"), bob.publicKeyPem());
+        keys.reload();
+        keys.reload();
+
+        assertThat(keys.keyBuilds()).as("one change").isEqualTo(1);
+        assertThat(decidedBy(keys, signed(bob, null))).isEqualTo("bob");
+    }
 }

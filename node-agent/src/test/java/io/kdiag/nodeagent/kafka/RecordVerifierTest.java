@@ -142,6 +142,26 @@ class RecordVerifierTest {
     }
 
     @Test
+    void shouldBuildKeysAgainOnlyWhenTheFilesChanged() throws Exception {
+        RecordVerifier verifier = verifier();
+        byte[] value = value(request("node-a", Origin.CustomResource));
+        for (int i = 0; i < 5; i++) {
+            verifier.reload();
+            // a record that names a key nobody trusts makes the verifier look at the files again
+            assertThat(refusal(verifier, signed(SigningKey.generate(), "node-a", value))).isEqualTo(Reason.UnknownKey);
+        }
+        assertThat(verifier.keyBuilds()).as("files unchanged").isZero();
+
+        SigningKey next = SigningKey.generate();
+        Files.writeString(dir.resolve("bridge.pub"), bridge.publicKeyPem() + next.publicKeyPem());
+        verifier.reload();
+        verifier.reload();
+
+        assertThat(verifier.keyBuilds()).as("one change").isEqualTo(1);
+        assertThat(refusal(verifier, signed(next, "node-a", value))).isNull();
+    }
+
+    @Test
     void shouldNotStartWithoutAKeyOfTheBridge() throws Exception {
         Path empty = Files.createDirectories(dir.resolve("empty"));
 
