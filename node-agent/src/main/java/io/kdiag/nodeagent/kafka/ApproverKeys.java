@@ -36,15 +36,13 @@ public final class ApproverKeys {
 
     /** The keys of one kind, and whose each key is. */
     private record Named(VerificationKeys all, Map<String, String> nameByKeyId) {
-        static final Named NONE = new Named(VerificationKeys.NONE, Map.of());
-
-        static Named read(List<Path> paths) throws IOException {
+        static Named read(KeyFiles files) throws IOException {
             VerificationKeys all = VerificationKeys.NONE;
             Map<String, String> nameByKeyId = new LinkedHashMap<>();
-            for (Path file : VerificationKeys.files(paths)) {
-                String fileName = file.getFileName().toString();
+            for (KeyFiles.File file : files.files()) {
+                String fileName = file.path().getFileName().toString();
                 String name = fileName.contains(".") ? fileName.substring(0, fileName.lastIndexOf('.')) : fileName;
-                VerificationKeys ofFile = VerificationKeys.read(List.of(file));
+                VerificationKeys ofFile = VerificationKeys.read(file);
                 for (String keyId : ofFile.keyIds()) {
                     nameByKeyId.put(keyId, name);
                 }
@@ -147,7 +145,7 @@ public final class ApproverKeys {
      */
     public static ApproverKeys load(List<Path> approverPaths, List<Path> relayPaths) throws IOException {
         Sources sources = sources(approverPaths, relayPaths);
-        Keys keys = read(approverPaths, relayPaths);
+        Keys keys = keys(sources);
         LOG.info("approver keys loaded approvers={} relays={}", keys.approvers().nameByKeyId(), keys.relays().nameByKeyId());
         return new ApproverKeys(approverPaths, relayPaths, keys, sources);
     }
@@ -156,8 +154,8 @@ public final class ApproverKeys {
         return new Sources(KeyFiles.read(approverPaths), KeyFiles.read(relayPaths));
     }
 
-    private static Keys read(List<Path> approverPaths, List<Path> relayPaths) throws IOException {
-        return new Keys(Named.read(approverPaths), relayPaths.isEmpty() ? Named.NONE : Named.read(relayPaths));
+    private static Keys keys(Sources sources) throws IOException {
+        return new Keys(Named.read(sources.approvers()), Named.read(sources.relays()));
     }
 
     /**
@@ -173,7 +171,7 @@ public final class ApproverKeys {
                 return;
             }
             keyBuilds++;
-            read = read(approverPaths, relayPaths);
+            read = keys(sources);
         } catch (IOException | RuntimeException e) {
             LOG.warn("approver keys unreadable, keeping the previous ones reason={}", e.getMessage());
             return;

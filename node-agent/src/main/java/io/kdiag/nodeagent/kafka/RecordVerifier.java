@@ -103,7 +103,7 @@ public final class RecordVerifier {
      */
     public static RecordVerifier load(List<Path> bridgeFiles, List<Path> logSourceFiles) throws IOException {
         Sources sources = sources(bridgeFiles, logSourceFiles);
-        Keys keys = read(bridgeFiles, logSourceFiles);
+        Keys keys = keys(sources);
         if (keys.bridge().isEmpty()) {
             throw new IOException("no verification key in " + bridgeFiles);
         }
@@ -115,8 +115,8 @@ public final class RecordVerifier {
         return new Sources(KeyFiles.read(bridgeFiles), KeyFiles.read(existing(logSourceFiles)));
     }
 
-    private static Keys read(List<Path> bridgeFiles, List<Path> logSourceFiles) throws IOException {
-        return new Keys(VerificationKeys.read(bridgeFiles), VerificationKeys.read(existing(logSourceFiles)));
+    private static Keys keys(Sources sources) throws IOException {
+        return new Keys(VerificationKeys.read(sources.bridge()), VerificationKeys.read(sources.logSource()));
     }
 
     private static List<Path> existing(List<Path> paths) {
@@ -136,7 +136,7 @@ public final class RecordVerifier {
                 return;
             }
             keyBuilds++;
-            read = read(bridgeFiles, logSourceFiles);
+            read = keys(sources);
         } catch (IOException | RuntimeException e) {
             LOG.warn("verification keys unreadable, keeping the previous ones reason={}", e.getMessage());
             return;

@@ -174,9 +174,11 @@ final class Ed25519 {
         }
     }
 
-    /** Every X.509 public key of a PEM file; there must be at least one. */
-    static List<PublicKey> readPublic(Path file) throws IOException {
-        List<byte[]> blocks = blocks(Files.readString(file, StandardCharsets.US_ASCII), PUBLIC_LABEL, file);
+    /** Every X.509 public key of a PEM file, from the bytes read from it; there must be at least one. */
+    static List<PublicKey> readPublic(Path file, byte[] content) throws IOException {
+        // strict, as Files.readString is: a byte that is no ASCII fails rather than reading as a replacement character
+        String text = StandardCharsets.US_ASCII.newDecoder().decode(ByteBuffer.wrap(content)).toString();
+        List<byte[]> blocks = blocks(text, PUBLIC_LABEL, file);
         if (blocks.isEmpty()) {
             throw new IOException(file + " holds no public key (-----BEGIN " + PUBLIC_LABEL + "-----)");
         }

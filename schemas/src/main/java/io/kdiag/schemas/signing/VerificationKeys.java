@@ -88,11 +88,29 @@ public final class VerificationKeys {
      *         public keys; the message names the file
      */
     public static VerificationKeys read(List<Path> paths) throws IOException {
+        return read(KeyFiles.read(paths));
+    }
+
+    /**
+     * Every public key of key files already read.
+     *
+     * @throws IOException if a file holds something other than Ed25519 public keys; the message names the file
+     */
+    public static VerificationKeys read(KeyFiles files) throws IOException {
         List<PublicKey> keys = new ArrayList<>();
-        for (Path file : files(paths)) {
-            keys.addAll(Ed25519.readPublic(file));
+        for (KeyFiles.File file : files.files()) {
+            keys.addAll(Ed25519.readPublic(file.path(), file.content()));
         }
         return of(keys);
+    }
+
+    /**
+     * The public keys of one key file already read.
+     *
+     * @throws IOException if it holds something other than Ed25519 public keys; the message names the file
+     */
+    public static VerificationKeys read(KeyFiles.File file) throws IOException {
+        return of(Ed25519.readPublic(file.path(), file.content()));
     }
 
     /**
